@@ -1,0 +1,76 @@
+/**
+ * The one registry of meshcap's coded errors. Every error a user can see carries one of these codes,
+ * a message that names what is wrong and where, and (for input errors) the field path and line.
+ * `status` is the HTTP status the API answers with.
+ */
+export const errorRegistry = {
+  MESHCAP_ERR_YAML_SYNTAX: { status: 400, summary: 'the document is not valid YAML or JSON' },
+  MESHCAP_ERR_INVALID_RESOURCE: { status: 400, summary: 'a resource failed validation' },
+  MESHCAP_ERR_UNKNOWN_KIND: { status: 400, summary: 'the resource type is not one meshcap knows' },
+  MESHCAP_ERR_NOT_FOUND: { status: 404, summary: 'no such resource' },
+  MESHCAP_ERR_CONFLICT: { status: 409, summary: 'the change conflicts with what is stored' },
+  MESHCAP_ERR_INVALID_ARGUMENT: { status: 400, summary: 'an argument or flag has a bad value' },
+  MESHCAP_ERR_UNAUTHORIZED: { status: 401, summary: 'a valid token is required' },
+  MESHCAP_ERR_FORBIDDEN: { status: 403, summary: 'the token does not allow this' },
+  MESHCAP_ERR_PERMISSION: { status: 500, summary: 'the operation needs privileges this process lacks (root, CAP_NET_ADMIN)' },
+  MESHCAP_ERR_COMMAND_FAILED: { status: 500, summary: 'a system command (iptables, nft, ip) failed' },
+  MESHCAP_ERR_INTERNAL: { status: 500, summary: 'an unexpected internal error' },
+} as const satisfies Record<`MESHCAP_ERR_${string}`, { status: number; summary: string }>;
+
+export type MeshcapErrorCode = keyof typeof errorRegistry;
+
+/** Where in the input an error is: a field path like `spec.from[0].default.abort.percentage`, and the line in the source. */
+export interface ErrorLocation {
+  path?: string;
+  line?: number;
+  column?: number;
+  /** File name or other origin of the input. */
+  source?: string;
+  /** Index of the document in a multi-document input. */
+  document?: number;
+}
+
+export interface ErrorIssue extends ErrorLocation {
+  message: string;
+}
+
+export class MeshcapError extends Error {
+  override name = 'MeshcapError';
+  readonly status: number;
+
+  constructor(
+    readonly code: MeshcapErrorCode,
+    message: string,
+    /** Individual problems, each with its location, when the input had several. */
+    readonly issues: ErrorIssue[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.status = errorRegistry[code].status;
+  }
+
+  toJSON(): { code: MeshcapErrorCode; message: string; issues: ErrorIssue[] } {
+    return { code: this.code, message: this.message, issues: this.issues };
+  }
+}
+
+export function isMeshcapError(err: unknown): err is MeshcapError {
+  return err instanceof MeshcapError;
+}
+
+/** `spec.from[0].default` from a path array. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out;
+}
+
+/** One line per issue: `source:line:column: path: message`. */
+export function formatIssue(issue: ErrorIssue): string {
+  const where = [issue.source, issue.line, issue.column].filter((p) => p !== undefined).join(':');
+  const path = issue.path ? `${issue.path}: ` : '';
+  return `${where ? `${where}: ` : ''}${path}${issue.message}`;
+}

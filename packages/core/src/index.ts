@@ -1,0 +1,3 @@
+// The public surface of @meshcap/core. Each area keeps its own index; this file re-exports them.
+export * from './errors.ts';
+export * from './model/index.ts';
