@@ -15,6 +15,13 @@ export const errorRegistry = {
   MESHCAP_ERR_PERMISSION: { status: 500, summary: 'the operation needs privileges this process lacks (root, CAP_NET_ADMIN)' },
   MESHCAP_ERR_COMMAND_FAILED: { status: 500, summary: 'a system command (iptables, nft, ip) failed' },
   MESHCAP_ERR_INTERNAL: { status: 500, summary: 'an unexpected internal error' },
+  MESHCAP_ERR_INVALID_REQUEST: { status: 400, summary: 'a request parameter, query or body field is missing or has a bad value' },
+  MESHCAP_ERR_PAYLOAD_TOO_LARGE: { status: 413, summary: 'the request body is larger than the limit' },
+  MESHCAP_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'the request body has a content type this route does not take' },
+  MESHCAP_ERR_CROSS_ORIGIN: { status: 403, summary: 'the request came from another origin or host; the API is same-origin only' },
+  MESHCAP_ERR_DATAPLANE_UNAVAILABLE: { status: 503, summary: 'the dataplane is not connected to the control plane' },
+  MESHCAP_ERR_DATAPLANE_TIMEOUT: { status: 504, summary: 'the dataplane did not answer in time' },
+  MESHCAP_ERR_STORE: { status: 500, summary: 'the store (SQLite or PostgreSQL) failed' },
 } as const satisfies Record<`MESHCAP_ERR_${string}`, { status: number; summary: string }>;
 
 export type MeshcapErrorCode = keyof typeof errorRegistry;
