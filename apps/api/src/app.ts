@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify';
 import errorHandler from './plugins/app/error-handler.ts';
 import swagger from './plugins/external/swagger.ts';
 import docsRoutes from './routes/docs.ts';
@@ -11,7 +11,7 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
 }
 
-export type App = FastifyInstance;
+export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
 /**
  * The control plane's HTTP app, as fastify/demo lays one out: external plugins, then the app's

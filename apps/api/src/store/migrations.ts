@@ -1,0 +1,45 @@
+/**
+ * Schema migrations, applied in order, each once (recorded in `schema_migrations`). The SQL is
+ * the common subset of SQLite and PostgreSQL: TEXT timestamps (ISO 8601), INTEGER booleans,
+ * JSON as TEXT. Never edit a shipped migration; add the next one.
+ */
+export const migrations: ReadonlyArray<{ version: number; name: string; statements: string[] }> = [
+  {
+    version: 1,
+    name: 'resources, toggles, tokens',
+    statements: [
+      `CREATE TABLE resources (
+        type TEXT NOT NULL,
+        mesh TEXT NOT NULL,
+        name TEXT NOT NULL,
+        resource TEXT NOT NULL,
+        source TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        modified_at TEXT NOT NULL,
+        PRIMARY KEY (type, mesh, name)
+      )`,
+      `CREATE INDEX resources_by_mesh ON resources (mesh, type)`,
+      `CREATE TABLE toggles (
+        mesh TEXT NOT NULL,
+        dataplane TEXT NOT NULL,
+        policy_type TEXT NOT NULL,
+        policy_name TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        modified_at TEXT NOT NULL,
+        PRIMARY KEY (mesh, dataplane, policy_type, policy_name)
+      )`,
+      `CREATE TABLE tokens (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        mesh TEXT NOT NULL,
+        name TEXT NOT NULL,
+        secret_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+      )`,
+      `CREATE TABLE store_revision (id INTEGER PRIMARY KEY, revision INTEGER NOT NULL)`,
+      `INSERT INTO store_revision (id, revision) VALUES (1, 0)`,
+    ],
+  },
+];

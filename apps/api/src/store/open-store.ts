@@ -1,0 +1,29 @@
+import { MeshcapError } from '@meshcap/core';
+import { join } from 'node:path';
+import { PostgresDriver } from './postgres-driver.ts';
+import { SqlStore } from './sql-store.ts';
+import { SqliteDriver } from './sqlite-driver.ts';
+import type { Store } from './store.ts';
+
+export interface StoreLocation {
+  /** `postgres://…` / `postgresql://…`, `sqlite:PATH`, or undefined for SQLite in the data directory. */
+  url?: string;
+  /** Where the SQLite file lives when no URL is given. */
+  dataDir: string;
+}
+
+/** The SQLite file in a data directory. */
+export function sqliteFile(dataDir: string): string {
+  return join(dataDir, 'meshcap.db');
+}
+
+/** Opens (and migrates) the store: PostgreSQL for a postgres:// URL, otherwise embedded SQLite. */
+export async function openStore(location: StoreLocation): Promise<Store> {
+  const url = location.url;
+  if (url === undefined || url === '') return SqlStore.open(new SqliteDriver(sqliteFile(location.dataDir)));
+  if (/^postgres(ql)?:\/\//.test(url)) return SqlStore.open(new PostgresDriver(url));
+  if (url.startsWith('sqlite:')) return SqlStore.open(new SqliteDriver(url.slice('sqlite:'.length) || sqliteFile(location.dataDir)));
+  throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `--store: "${url}" is not a store URL (use postgres://user:password@host:5432/db or sqlite:/path/to/meshcap.db)`, [
+    { path: 'store', message: 'expected postgres:// or sqlite:' },
+  ]);
+}

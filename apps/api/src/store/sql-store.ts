@@ -1,0 +1,225 @@
+import { MeshcapError, type Resource } from '@meshcap/core';
+import { isDeepStrictEqual } from 'node:util';
+import { migrations } from './migrations.ts';
+import type { Row, SqlDriver, SqlExecutor } from './sql-driver.ts';
+import type { ResourceBatch, ResourceChange, ResourceKey, Store, StoredResource, Toggle, TokenRecord } from './store.ts';
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+/** Timestamps the store owns; they are not part of what a user changes. */
+function withoutTimes(resource: Resource): Record<string, unknown> {
+  const { creationTime: _c, modificationTime: _m, ...rest } = resource;
+  return rest;
+}
+
+function toResource(row: Row): StoredResource {
+  const createdAt = String(row.created_at);
+  const modifiedAt = String(row.modified_at);
+  const resource = { ...(JSON.parse(String(row.resource)) as Resource), creationTime: createdAt, modificationTime: modifiedAt };
+  return {
+    type: String(row.type),
+    mesh: String(row.mesh),
+    name: String(row.name),
+    resource,
+    source: String(row.source),
+    version: Number(row.version),
+    createdAt,
+    modifiedAt,
+  };
+}
+
+function toToggle(row: Row): Toggle {
+  return {
+    mesh: String(row.mesh),
+    dataplane: String(row.dataplane),
+    policyType: String(row.policy_type),
+    policyName: String(row.policy_name),
+    enabled: Number(row.enabled) === 1,
+    modifiedAt: String(row.modified_at),
+  };
+}
+
+function toToken(row: Row): TokenRecord {
+  return {
+    id: String(row.id),
+    kind: 'dataplane',
+    mesh: String(row.mesh),
+    name: String(row.name),
+    secretHash: String(row.secret_hash),
+    createdAt: String(row.created_at),
+    revokedAt: row.revoked_at === null || row.revoked_at === undefined ? null : String(row.revoked_at),
+  };
+}
+
+/** Store over SQL that both SQLite and PostgreSQL accept. */
+export class SqlStore implements Store {
+  readonly kind: 'sqlite' | 'postgres';
+  readonly location: string;
+
+  private constructor(private readonly db: SqlDriver) {
+    this.kind = db.dialect;
+    this.location = db.location;
+  }
+
+  /** Opens the store and brings its schema up to date. */
+  static async open(db: SqlDriver): Promise<SqlStore> {
+    const store = new SqlStore(db);
+    try {
+      await store.migrate();
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      throw new MeshcapError('MESHCAP_ERR_STORE', `cannot open the ${db.dialect} store at ${db.location}: ${(err as Error).message}`, [], { cause: err });
+    }
+    return store;
+  }
+
+  private async migrate(): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      // Under the lock, so that replicas starting together do not race to create the table.
+      await this.db.lockForMigration(tx);
+      await tx.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+      const applied = new Set((await tx.query('SELECT version FROM schema_migrations')).map((r) => Number(r.version)));
+      for (const m of migrations) {
+        if (applied.has(m.version)) continue;
+        for (const sql of m.statements) await tx.query(sql);
+        await tx.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, now()]);
+      }
+    });
+  }
+
+  /** Runs a write and bumps the revision in the same transaction. */
+  private write<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx) => {
+      const result = await fn(tx);
+      await tx.query('UPDATE store_revision SET revision = revision + 1 WHERE id = 1');
+      return result;
+    });
+  }
+
+  async listResources(filter: { type?: string; mesh?: string } = {}): Promise<StoredResource[]> {
+    const cast = this.kind === 'postgres' ? '::text' : '';
+    const rows = await this.db.query(
+      `SELECT * FROM resources WHERE ($1${cast} IS NULL OR type = $1) AND ($2${cast} IS NULL OR mesh = $2) ORDER BY mesh, type, name`,
+      [filter.type ?? null, filter.mesh ?? null],
+    );
+    return rows.map(toResource);
+  }
+
+  async getResource(key: ResourceKey): Promise<StoredResource | undefined> {
+    const [row] = await this.db.query('SELECT * FROM resources WHERE type = $1 AND mesh = $2 AND name = $3', [key.type, key.mesh, key.name]);
+    return row ? toResource(row) : undefined;
+  }
+
+  writeResources(batch: ResourceBatch): Promise<ResourceChange[]> {
+    return this.write(async (tx) => {
+      const changes: ResourceChange[] = [];
+      const at = now();
+      for (const { resource, source } of batch.put ?? []) {
+        const key = { type: resource.type, mesh: resource.mesh ?? '', name: resource.name };
+        const [existing] = await tx.query('SELECT resource, version FROM resources WHERE type = $1 AND mesh = $2 AND name = $3', [key.type, key.mesh, key.name]);
+        const json = JSON.stringify(withoutTimes(resource));
+        if (!existing) {
+          await tx.query(
+            'INSERT INTO resources (type, mesh, name, resource, source, version, created_at, modified_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $6)',
+            [key.type, key.mesh, key.name, json, source, at],
+          );
+          changes.push({ ...key, action: 'created', version: 1 });
+          continue;
+        }
+        const version = Number(existing.version);
+        if (isDeepStrictEqual(JSON.parse(String(existing.resource)), withoutTimes(resource))) {
+          changes.push({ ...key, action: 'unchanged', version });
+          continue;
+        }
+        await tx.query('UPDATE resources SET resource = $4, source = $5, version = $6, modified_at = $7 WHERE type = $1 AND mesh = $2 AND name = $3', [
+          key.type,
+          key.mesh,
+          key.name,
+          json,
+          source,
+          version + 1,
+          at,
+        ]);
+        changes.push({ ...key, action: 'updated', version: version + 1 });
+      }
+      for (const key of batch.delete ?? []) {
+        const [existing] = await tx.query('SELECT version FROM resources WHERE type = $1 AND mesh = $2 AND name = $3', [key.type, key.mesh, key.name]);
+        if (!existing) {
+          changes.push({ ...key, action: 'absent', version: 0 });
+          continue;
+        }
+        await tx.query('DELETE FROM resources WHERE type = $1 AND mesh = $2 AND name = $3', [key.type, key.mesh, key.name]);
+        // Toggles naming what is gone would come back to life with a new resource of the same name.
+        if (key.type === 'Dataplane') await tx.query('DELETE FROM toggles WHERE mesh = $1 AND dataplane = $2', [key.mesh, key.name]);
+        else await tx.query('DELETE FROM toggles WHERE mesh = $1 AND policy_type = $2 AND policy_name = $3', [key.mesh, key.type, key.name]);
+        changes.push({ ...key, action: 'deleted', version: Number(existing.version) });
+      }
+      return changes;
+    });
+  }
+
+  async listToggles(filter: { mesh?: string; dataplane?: string } = {}): Promise<Toggle[]> {
+    const cast = this.kind === 'postgres' ? '::text' : '';
+    const rows = await this.db.query(
+      `SELECT * FROM toggles WHERE ($1${cast} IS NULL OR mesh = $1) AND ($2${cast} IS NULL OR dataplane = $2) ORDER BY mesh, dataplane, policy_type, policy_name`,
+      [filter.mesh ?? null, filter.dataplane ?? null],
+    );
+    return rows.map(toToggle);
+  }
+
+  setToggle(toggle: Omit<Toggle, 'modifiedAt'>): Promise<Toggle> {
+    return this.write(async (tx) => {
+      const modifiedAt = now();
+      await tx.query(
+        `INSERT INTO toggles (mesh, dataplane, policy_type, policy_name, enabled, modified_at) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (mesh, dataplane, policy_type, policy_name) DO UPDATE SET enabled = excluded.enabled, modified_at = excluded.modified_at`,
+        [toggle.mesh, toggle.dataplane, toggle.policyType, toggle.policyName, toggle.enabled ? 1 : 0, modifiedAt],
+      );
+      return { ...toggle, modifiedAt };
+    });
+  }
+
+  createToken(token: Omit<TokenRecord, 'createdAt' | 'revokedAt'>): Promise<TokenRecord> {
+    return this.write(async (tx) => {
+      const createdAt = now();
+      await tx.query('INSERT INTO tokens (id, kind, mesh, name, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)', [
+        token.id,
+        token.kind,
+        token.mesh,
+        token.name,
+        token.secretHash,
+        createdAt,
+      ]);
+      return { ...token, createdAt, revokedAt: null };
+    });
+  }
+
+  async getToken(id: string): Promise<TokenRecord | undefined> {
+    const [row] = await this.db.query('SELECT * FROM tokens WHERE id = $1', [id]);
+    return row ? toToken(row) : undefined;
+  }
+
+  async listTokens(): Promise<TokenRecord[]> {
+    return (await this.db.query('SELECT * FROM tokens ORDER BY created_at, id')).map(toToken);
+  }
+
+  revokeToken(id: string): Promise<boolean> {
+    return this.write(async (tx) => {
+      const [row] = await tx.query('SELECT revoked_at FROM tokens WHERE id = $1', [id]);
+      if (!row || row.revoked_at) return false;
+      await tx.query('UPDATE tokens SET revoked_at = $2 WHERE id = $1', [id, now()]);
+      return true;
+    });
+  }
+
+  async revision(): Promise<number> {
+    const [row] = await this.db.query('SELECT revision FROM store_revision WHERE id = 1');
+    return Number(row?.revision ?? 0);
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}

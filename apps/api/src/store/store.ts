@@ -1,0 +1,86 @@
+import type { Resource } from '@meshcap/core';
+
+/**
+ * What the control plane persists, behind one interface with two backends: embedded SQLite (a
+ * file in the data directory) and PostgreSQL (shared by several control plane replicas).
+ * Flows are not here: they live in memory (see flows/).
+ */
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Where the data is: a file path, or the URL without its password. */
+  readonly location: string;
+
+  listResources(filter?: { type?: string; mesh?: string }): Promise<StoredResource[]>;
+  getResource(key: ResourceKey): Promise<StoredResource | undefined>;
+  /**
+   * Applies every put and delete in one transaction: all or nothing. Deleting a Dataplane or a
+   * policy also deletes the toggles that name it. Returns one change per input, in input order.
+   */
+  writeResources(batch: ResourceBatch): Promise<ResourceChange[]>;
+
+  listToggles(filter?: { mesh?: string; dataplane?: string }): Promise<Toggle[]>;
+  setToggle(toggle: Omit<Toggle, 'modifiedAt'>): Promise<Toggle>;
+
+  createToken(token: Omit<TokenRecord, 'createdAt' | 'revokedAt'>): Promise<TokenRecord>;
+  getToken(id: string): Promise<TokenRecord | undefined>;
+  listTokens(): Promise<TokenRecord[]>;
+  revokeToken(id: string): Promise<boolean>;
+
+  /** A counter bumped by every write: replicas sharing a PostgreSQL store poll it to notice each other's changes. */
+  revision(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** `mesh` is '' for global kinds (Mesh). */
+export interface ResourceKey {
+  type: string;
+  mesh: string;
+  name: string;
+}
+
+export interface StoredResource extends ResourceKey {
+  /** The validated resource, as JSON. */
+  resource: Resource;
+  /** The source the user sent (YAML or JSON text of this one resource), for display and round-trips. */
+  source: string;
+  /** 1 on create, +1 on every change. */
+  version: number;
+  createdAt: string;
+  modifiedAt: string;
+}
+
+export interface ResourceBatch {
+  put?: Array<{ resource: Resource; source: string }>;
+  delete?: ResourceKey[];
+}
+
+export interface ResourceChange extends ResourceKey {
+  action: 'created' | 'updated' | 'unchanged' | 'deleted' | 'absent';
+  version: number;
+}
+
+/** A policy turned on or off for one dataplane. No row means enabled. */
+export interface Toggle {
+  mesh: string;
+  dataplane: string;
+  policyType: string;
+  policyName: string;
+  enabled: boolean;
+  modifiedAt: string;
+}
+
+/** A dataplane token: `mcdp_<id>_<secret>`; only the secret's SHA-256 is stored. */
+export interface TokenRecord {
+  id: string;
+  kind: 'dataplane';
+  mesh: string;
+  name: string;
+  secretHash: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/** The key a resource is stored under. */
+export function resourceKey(resource: Resource, meshScoped: boolean): ResourceKey {
+  return { type: resource.type, mesh: meshScoped ? (resource.mesh ?? 'default') : '', name: resource.name };
+}
