@@ -1,7 +1,18 @@
-// Module registration. Each concern (errors, socket options) lives in its own file.
-#include <node_api.h>
+// Module registration: the exported names, each implemented in the file for its concern.
+#include "meshcap.h"
 
 static napi_value init(napi_env env, napi_value exports) {
+  const napi_property_descriptor functions[] = {
+      {"originalDestination", NULL, mc_original_destination, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"createTransparentListenSocket", NULL, mc_create_transparent_listen_socket, NULL, NULL, NULL,
+       napi_enumerable, NULL},
+      {"createOutgoingSocket", NULL, mc_create_outgoing_socket, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"getSocketMark", NULL, mc_get_socket_mark, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setSocketMark", NULL, mc_set_socket_mark, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions) != napi_ok) {
+    return NULL;
+  }
   return exports;
 }
 

@@ -1,6 +1,263 @@
+/**
+ * `@meshcap/native`: the Linux socket options Node lacks, for a transparent proxy.
+ *
+ * - {@link originalDestination}: where a REDIRECTed connection was going (SO_ORIGINAL_DST).
+ * - {@link createTransparentListenSocket} / {@link listenTransparent}: a listener that accepts
+ *   TPROXY-diverted connections to non-local addresses (IP_TRANSPARENT / IPV6_TRANSPARENT).
+ * - {@link connectMarked}: an upstream connection whose packets carry SO_MARK from the first SYN, so
+ *   capture rules can exclude the proxy's own traffic; optionally from a chosen or foreign source.
+ * - {@link getSocketMark} / {@link setSocketMark}: SO_MARK on an open socket.
+ *
+ * Errors from the kernel are Node-style: `code` is the errno name (`'ENOENT'`, `'EPERM'`…), `errno`
+ * the negated errno number (as Node reports it), `syscall` the failing call. Bad arguments throw a
+ * `TypeError` (code `ERR_INVALID_ARG_TYPE` or `ERR_INVALID_ARG_VALUE`) before any syscall.
+ */
+import { closeSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import net from 'node:net';
+
+/** The raw addon. Takes file descriptors and pre-checked values; use the wrappers below instead. */
+interface Addon {
+  originalDestination(fd: number): OriginalDestination;
+  createTransparentListenSocket(family: 4 | 6, host: string, port: number, backlog: number, ipv6Only: boolean): number;
+  createOutgoingSocket(family: 4 | 6, mark: number, transparent: boolean, localAddress: string | null, localPort: number): number;
+  getSocketMark(fd: number): number;
+  setSocketMark(fd: number, mark: number): void;
+}
 
 const require = createRequire(import.meta.url);
+const addon = require('../build/Release/meshcap_native.node') as Addon;
 
-/** The compiled addon (built by node-gyp on install). */
-export const addon: Record<string, unknown> = require('../build/Release/meshcap_native.node');
+/** A connection's destination as the client addressed it, before NAT. */
+export interface OriginalDestination {
+  /** IPv4 dotted quad or IPv6 text (`inet_ntop` form, no zone). */
+  address: string;
+  port: number;
+  family: 4 | 6;
+}
+
+/** The error a caller can test for: the connection was not redirected. */
+export const NOT_REDIRECTED_CODE = 'ENOENT';
+
+/**
+ * The original destination of a connection accepted after an iptables/ip6tables (or nftables)
+ * `REDIRECT`/`DNAT`, read with `getsockopt(SO_ORIGINAL_DST)` (IPv4) or
+ * `getsockopt(IP6T_SO_ORIGINAL_DST)` (IPv6) on the socket's fd.
+ *
+ * An IPv4 client accepted on a dual-stack `::` listener (Node's default) comes back as
+ * `family: 4` with the plain dotted address, not `::ffff:a.b.c.d`.
+ *
+ * @throws TypeError (`ERR_INVALID_ARG_TYPE`) when `socket` is not a `net.Socket`.
+ * @throws Error `ERR_SOCKET_CLOSED` when the socket has no open fd (destroyed, or never connected).
+ * @throws Error `ENOENT` (syscall `getsockopt`) when the connection was not redirected: either
+ *   conntrack has no entry for it, or its original destination is its own local address. Under
+ *   TPROXY there is no NAT, so this is what you get; use `socket.localAddress` there.
+ * @throws Error `ENOTSOCK` when the fd is not a socket (e.g. a net.Socket over a pipe/FIFO),
+ *   `EOPNOTSUPP` for a Unix-domain socket, `ENOPROTOOPT` for a non-TCP socket.
+ */
+export function originalDestination(socket: net.Socket): OriginalDestination {
+  return addon.originalDestination(socketFd(socket, 'socket'));
+}
+
+/** True when `err` is {@link originalDestination}'s "this connection was not redirected". */
+export function isNotRedirected(err: unknown): boolean {
+  return err instanceof Error && (err as NodeJS.ErrnoException).code === NOT_REDIRECTED_CODE;
+}
+
+export interface TransparentListenOptions {
+  /** Address to bind, an IP literal: `'0.0.0.0'`, `'::'`, `'127.0.0.1'`… */
+  host: string;
+  /** Port to bind, 0–65535 (0: the kernel picks). */
+  port: number;
+  /** Address family; defaults to the family of `host`. */
+  family?: 4 | 6;
+  /** listen() backlog; default 511 like Node. */
+  backlog?: number;
+  /** For IPv6: refuse IPv4 (IPV6_V6ONLY). Default false: dual-stack, like Node's `::` listeners. */
+  ipv6Only?: boolean;
+}
+
+/**
+ * Creates a listening TCP socket with IP_TRANSPARENT (IPv4) or IPV6_TRANSPARENT (IPv6) set before
+ * bind, plus SO_REUSEADDR, bound to `host:port` and listening. A TPROXY rule can divert connections
+ * for any (non-local) address to it, and each accepted socket's local address is the original
+ * destination. Returns the fd (non-blocking, close-on-exec) for `net.Server#listen({ fd })`, which
+ * then owns it. Needs CAP_NET_ADMIN or CAP_NET_RAW (else `EPERM`, syscall `setsockopt`).
+ *
+ * @throws TypeError on bad options; Node-style errors from `socket`, `setsockopt`, `bind`
+ *   (`EADDRINUSE`, `EADDRNOTAVAIL`…) and `listen`.
+ */
+export function createTransparentListenSocket(options: TransparentListenOptions): number {
+  const opts = checkObject(options, 'options');
+  const host = checkIp(opts.host, 'options.host');
+  const family = opts.family === undefined ? host.family : checkFamily(opts.family, 'options.family');
+  if (family !== host.family) throw invalidValue('options.family', family, `does not match options.host '${host.text}'`);
+  const port = checkInteger(opts.port, 'options.port', 0, 65535);
+  const backlog = opts.backlog === undefined ? 511 : checkInteger(opts.backlog, 'options.backlog', 0, 0x7fffffff);
+  const ipv6Only = opts.ipv6Only === undefined ? false : checkBoolean(opts.ipv6Only, 'options.ipv6Only');
+  return addon.createTransparentListenSocket(family, host.text, port, backlog, ipv6Only);
+}
+
+/**
+ * Makes `server` listen on a transparent socket ({@link createTransparentListenSocket}) and resolves
+ * with its address once it is listening. Rejects (and closes the socket) on failure.
+ */
+export function listenTransparent(server: net.Server, options: TransparentListenOptions): Promise<net.AddressInfo> {
+  if (!(server instanceof net.Server)) throw invalidType('server', 'a net.Server', server);
+  const fd = createTransparentListenSocket(options);
+  const backlog = options.backlog;
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => {
+      server.off('listening', onListening);
+      reject(err);
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      resolve(server.address() as net.AddressInfo);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    // From here the server's handle owns the fd and closes it on error or close.
+    server.listen({ fd, backlog });
+  });
+}
+
+export interface MarkedConnectOptions {
+  /** Destination IP literal (hostnames are refused: Node would resolve and may open a new, unmarked socket). */
+  host: string;
+  /** Destination port, 1–65535. */
+  port: number;
+  /**
+   * SO_MARK for every packet of the connection, including the SYN, 0–0xffffffff. 0 means no mark
+   * (nothing is set). Setting a mark needs CAP_NET_ADMIN or CAP_NET_RAW (else `EPERM`).
+   */
+  mark: number;
+  /** Source address to bind before connecting, e.g. `'127.0.0.6'`; same family as `host`. */
+  localAddress?: string;
+  /** Source port (needs `localAddress`); default 0, chosen at connect time. */
+  localPort?: number;
+  /**
+   * Set IP_TRANSPARENT / IPV6_TRANSPARENT so `localAddress` may be a non-local address (the
+   * client's, as a TPROXY proxy does). Replies reach the socket only with policy routing for them.
+   */
+  transparent?: boolean;
+  /** Passed to the net.Socket: keep the writable side open after the peer ends. */
+  allowHalfOpen?: boolean;
+}
+
+/**
+ * Opens a TCP connection whose socket has SO_MARK (and optionally IP_TRANSPARENT and a bound source
+ * address) set before connect, so the mark is on the SYN and a `-m mark --mark X -j RETURN` rule
+ * keeps the connection out of capture. Returns a connecting `net.Socket` that behaves like
+ * `net.connect()`'s: `'connect'`, `'error'` (e.g. `ECONNREFUSED`, syscall `connect`), timeouts.
+ *
+ * How: the addon creates the socket and sets the options; the fd is handed to `new net.Socket({ fd })`
+ * and Node's own `connect()` then uses that same fd (libuv reuses an open fd rather than making one).
+ *
+ * @throws TypeError on bad options; Node-style errors (`EPERM`, `EADDRNOTAVAIL`…) from `socket`,
+ *   `setsockopt` and `bind`, synchronously. Connection errors arrive as `'error'` events.
+ */
+export function connectMarked(options: MarkedConnectOptions): net.Socket {
+  const opts = checkObject(options, 'options');
+  const host = checkIp(opts.host, 'options.host');
+  const port = checkInteger(opts.port, 'options.port', 1, 65535);
+  const mark = checkInteger(opts.mark, 'options.mark', 0, 0xffffffff);
+  let localAddress: string | null = null;
+  if (opts.localAddress !== undefined) {
+    const local = checkIp(opts.localAddress, 'options.localAddress');
+    if (local.family !== host.family) {
+      throw invalidValue('options.localAddress', local.text, `is IPv${local.family} but options.host is IPv${host.family}`);
+    }
+    localAddress = local.text;
+  }
+  const localPort = opts.localPort === undefined ? 0 : checkInteger(opts.localPort, 'options.localPort', 0, 65535);
+  if (localPort !== 0 && localAddress === null) throw invalidValue('options.localPort', localPort, 'needs options.localAddress');
+  const transparent = opts.transparent === undefined ? false : checkBoolean(opts.transparent, 'options.transparent');
+  const allowHalfOpen = opts.allowHalfOpen === undefined ? false : checkBoolean(opts.allowHalfOpen, 'options.allowHalfOpen');
+
+  const fd = addon.createOutgoingSocket(host.family, mark, transparent, localAddress, localPort);
+  let socket: net.Socket;
+  try {
+    socket = new net.Socket({ fd, readable: true, writable: true, allowHalfOpen });
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  // Same tick as the constructor: Node's connect() reuses the handle (and so our fd) as it is.
+  return socket.connect({ host: host.text, port });
+}
+
+/** The SO_MARK of an open socket (0 when unmarked). */
+export function getSocketMark(socket: net.Socket): number {
+  return addon.getSocketMark(socketFd(socket, 'socket'));
+}
+
+/**
+ * Sets SO_MARK on an open socket (e.g. an accepted one). It applies to packets sent from now on;
+ * to mark a connection's SYN use {@link connectMarked}. Needs CAP_NET_ADMIN or CAP_NET_RAW.
+ */
+export function setSocketMark(socket: net.Socket, mark: number): void {
+  addon.setSocketMark(socketFd(socket, 'socket'), checkInteger(mark, 'mark', 0, 0xffffffff));
+}
+
+// ---- argument checks: every message names the argument and what it got ----
+
+type CodedTypeError = TypeError & { code: string };
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return `an instance of ${(value as object).constructor?.name ?? 'Object'}`;
+  if (typeof value === 'string') return `string '${value}'`;
+  return `${typeof value} ${String(value)}`;
+}
+
+function invalidType(name: string, expected: string, value: unknown): CodedTypeError {
+  return Object.assign(new TypeError(`${name} must be ${expected}, got ${describe(value)}`), { code: 'ERR_INVALID_ARG_TYPE' });
+}
+
+function invalidValue(name: string, value: unknown, problem: string): CodedTypeError {
+  return Object.assign(new TypeError(`${name} ${problem} (got ${describe(value)})`), { code: 'ERR_INVALID_ARG_VALUE' });
+}
+
+function checkObject<T extends object>(value: T, name: string): T {
+  if (typeof value !== 'object' || value === null) throw invalidType(name, 'an object', value);
+  return value;
+}
+
+function checkInteger(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== 'number') throw invalidType(name, 'a number', value);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw invalidValue(name, value, `must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function checkBoolean(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') throw invalidType(name, 'a boolean', value);
+  return value;
+}
+
+function checkFamily(value: unknown, name: string): 4 | 6 {
+  if (value !== 4 && value !== 6) throw invalidValue(name, value, 'must be 4 or 6');
+  return value;
+}
+
+function checkIp(value: unknown, name: string): { text: string; family: 4 | 6 } {
+  if (typeof value !== 'string') throw invalidType(name, 'an IP address string', value);
+  const family = net.isIP(value);
+  if (family === 0 || value.includes('%')) throw invalidValue(name, value, 'must be an IPv4 or IPv6 address (no hostnames, no zone)');
+  return { text: value, family: family as 4 | 6 };
+}
+
+/** The fd under a net.Socket (TCP or pipe handle); what every socket-taking function reads. */
+function socketFd(socket: net.Socket, name: string): number {
+  if (!(socket instanceof net.Socket)) throw invalidType(name, 'a net.Socket', socket);
+  const handle = (socket as unknown as { _handle?: { fd?: unknown } | null })._handle;
+  const fd = handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) {
+    throw Object.assign(new Error(`${name} has no open file descriptor (it is closed or was never connected)`), {
+      code: 'ERR_SOCKET_CLOSED',
+    });
+  }
+  return fd;
+}
