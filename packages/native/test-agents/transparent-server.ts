@@ -5,11 +5,12 @@
 // With an upstream, it connects there with connectMarked({ transparent: true, localAddress: the
 // client's address }), sends what the client sent, and returns the upstream's reply to the client.
 // Prints {"event":"listening"}, per connection {"event":"connection", localAddress, localPort,
-// remoteAddress, remotePort}, per upstream {"event":"upstream", localAddress, localPort, mark}, and
+// remoteAddress, remotePort, originalDestinationCode} (the error code originalDestination() gives,
+// expected ENOENT: TPROXY does no NAT), per upstream {"event":"upstream", localAddress, localPort, mark}, and
 // {"event":"error", ...} for failures (the process exits 1 if listening fails).
 import net from 'node:net';
 import { parseArgs } from 'node:util';
-import { connectMarked, getSocketMark, listenTransparent } from '../src/index.ts';
+import { connectMarked, getSocketMark, listenTransparent, originalDestination } from '../src/index.ts';
 import { emit, errorFields } from './emit.ts';
 
 const { values } = parseArgs({
@@ -41,12 +42,22 @@ function relay(client: net.Socket, upstreamHost: string): void {
   client.pipe(upstream).pipe(client);
 }
 
+function originalDestinationCode(socket: net.Socket): string | undefined {
+  try {
+    originalDestination(socket);
+    return undefined;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code;
+  }
+}
+
 const server = net.createServer((client) => {
   emit('connection', {
     localAddress: client.localAddress,
     localPort: client.localPort,
     remoteAddress: client.remoteAddress,
     remotePort: client.remotePort,
+    originalDestinationCode: originalDestinationCode(client),
   });
   client.on('error', () => {});
   const upstreamHost = values['upstream-host'];
