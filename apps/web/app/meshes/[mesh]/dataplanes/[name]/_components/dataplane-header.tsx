@@ -1,0 +1,42 @@
+'use client';
+
+import Link from 'next/link';
+import { ErrorBox } from '~/components/error-box.tsx';
+import { StatusBadge } from '~/components/status-badge.tsx';
+import { useDataplane } from '~/features/dataplanes/api/get-dataplane.ts';
+import { CaptureBadge } from '~/features/dataplanes/components/dataplane-table.tsx';
+import { formatAgo } from '~/lib/format.ts';
+import { useNow } from '~/lib/use-now.ts';
+
+export function DataplaneHeader({ mesh, name }: { mesh: string; name: string }) {
+  const dp = useDataplane(mesh, name);
+  const now = useNow();
+  return (
+    <div className="mb-4">
+      <nav aria-label="Breadcrumb" className="muted mb-1 text-xs">
+        <Link className="link" href="/">
+          Overview
+        </Link>{' '}
+        / mesh {mesh} / dataplanes
+      </nav>
+      <div className="flex flex-wrap items-center gap-3">
+        <h1 className="text-2xl font-semibold tracking-tight">{name}</h1>
+        {dp.data && (
+          <>
+            <StatusBadge connected={dp.data.connected} />
+            <CaptureBadge mode={dp.data.captureMode} />
+            <span className="muted text-sm">
+              config <span className="font-mono text-slate-700 dark:text-slate-300" aria-label="Config version">{dp.data.configVersion ?? '—'}</span>
+            </span>
+            <span className="muted text-sm">last seen {formatAgo(dp.data.lastSeen, now)}</span>
+          </>
+        )}
+      </div>
+      {dp.isError && (
+        <div className="mt-3">
+          <ErrorBox title={`Could not load dataplane ${name}`} error={dp.error} onRetry={() => void dp.refetch()} />
+        </div>
+      )}
+    </div>
+  );
+}

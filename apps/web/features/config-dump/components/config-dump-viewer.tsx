@@ -1,0 +1,97 @@
+'use client';
+
+import { useDeferredValue, useId, useMemo, useState } from 'react';
+import type { ConfigDump } from '../api/types.ts';
+import { filterConfigDump, resourcesIn } from '../config-dump-filter.ts';
+import { JsonTree, searchJson, type ExpandMode } from './json-tree.tsx';
+
+async function copyText(text: string): Promise<void> {
+  if (navigator.clipboard?.writeText) return navigator.clipboard.writeText(text);
+  // Older browsers and non-secure origins: the selection-based fallback.
+  const area = document.createElement('textarea');
+  area.value = text;
+  document.body.append(area);
+  area.select();
+  const ok = document.execCommand('copy');
+  area.remove();
+  if (!ok) throw new Error('the browser refused to copy');
+}
+
+/** The config dump as a searchable, collapsible tree, filtered by resource and name, with copy and export. */
+export function ConfigDumpViewer({ dump, fileName, exportHref }: { dump: ConfigDump; fileName: string; exportHref: string }) {
+  const ids = { resource: useId(), name: useId(), search: useId() };
+  const [resource, setResource] = useState('');
+  const [name, setName] = useState('');
+  const [search, setSearch] = useState('');
+  const [expand, setExpand] = useState<{ mode: ExpandMode; generation: number }>({ mode: 'default', generation: 0 });
+  const [copied, setCopied] = useState<{ ok: boolean; text: string } | null>(null);
+  const query = useDeferredValue(search);
+
+  const resources = useMemo(() => resourcesIn(dump), [dump]);
+  const shown = useMemo(() => filterConfigDump(dump, resource, name), [dump, resource, name]);
+  const matches = useMemo(() => searchJson(shown, query).count, [shown, query]);
+  const setMode = (mode: ExpandMode) => setExpand((e) => ({ mode, generation: e.generation + 1 }));
+
+  const copy = () =>
+    copyText(JSON.stringify(shown, null, 2)).then(
+      () => setCopied({ ok: true, text: 'Copied to the clipboard.' }),
+      (err: unknown) => setCopied({ ok: false, text: `Could not copy: ${err instanceof Error ? err.message : String(err)}` }),
+    );
+
+  return (
+    <div className="card">
+      <div className="flex flex-wrap items-end gap-3 border-b border-slate-200 p-3 dark:border-slate-800">
+        <div className="flex flex-col gap-1">
+          <label htmlFor={ids.resource} className="muted text-xs font-medium">
+            Resource
+          </label>
+          <select id={ids.resource} className="field" value={resource} onChange={(e) => setResource(e.target.value)}>
+            <option value="">All resources</option>
+            {resources.map((r) => (
+              <option key={r} value={r}>
+                {r}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="flex flex-col gap-1">
+          <label htmlFor={ids.name} className="muted text-xs font-medium">
+            Name filter
+          </label>
+          <input id={ids.name} className="field w-48 font-mono" placeholder="inbound:" value={name} onChange={(e) => setName(e.target.value)} />
+        </div>
+        <div className="flex min-w-48 flex-1 flex-col gap-1">
+          <label htmlFor={ids.search} className="muted text-xs font-medium">
+            Search config
+          </label>
+          <input id={ids.search} type="search" className="field font-mono" placeholder="use_original_dst, 15006, fault…" value={search} onChange={(e) => setSearch(e.target.value)} />
+        </div>
+        <p className="muted pb-2 text-xs" role="status" aria-label="Search matches">
+          {query.trim() ? `${matches} ${matches === 1 ? 'match' : 'matches'}` : ''}
+        </p>
+        <div className="flex flex-wrap gap-2">
+          <button type="button" className="btn-secondary" onClick={() => setMode('all')}>
+            Expand all
+          </button>
+          <button type="button" className="btn-secondary" onClick={() => setMode('none')}>
+            Collapse all
+          </button>
+          <button type="button" className="btn-secondary" onClick={() => void copy()}>
+            Copy JSON
+          </button>
+          <a className="btn-primary" href={exportHref} download={fileName}>
+            Export JSON
+          </a>
+        </div>
+      </div>
+      {copied && (
+        <p role={copied.ok ? 'status' : 'alert'} className={`px-3 pt-2 text-xs ${copied.ok ? 'text-emerald-700 dark:text-emerald-400' : 'text-rose-700 dark:text-rose-300'}`}>
+          {copied.text}
+        </p>
+      )}
+      <div className="max-h-[70vh] overflow-auto p-3">
+        <JsonTree key={expand.generation} value={shown} query={query} mode={expand.mode} label="Config dump" />
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,80 @@
+/** Response shapes of the dataplane routes (realign with apps/api/API.md). */
+
+/** How the dataplane's traffic is captured: kernel REDIRECT, TPROXY, or explicit listeners (no capture). */
+export type CaptureMode = 'redirect' | 'tproxy' | 'explicit' | (string & {});
+
+export interface DataplaneError {
+  time: string;
+  message: string;
+  /** Config version the error is about (a NACK), when there is one. */
+  version?: string;
+}
+
+/** One row of `GET /api/meshes/{mesh}/dataplanes` (kumactl inspect dataplanes' columns). */
+export interface DataplaneSummary {
+  mesh: string;
+  name: string;
+  address: string;
+  tags: Record<string, string>;
+  connected: boolean;
+  lastSeen: string | null;
+  configVersion: string | null;
+  captureMode: CaptureMode;
+  errors: DataplaneError[];
+}
+
+export interface DataplaneList {
+  total: number;
+  items: DataplaneSummary[];
+}
+
+export type Direction = 'inbound' | 'outbound';
+export type Protocol = 'tcp' | 'http' | 'http2' | 'grpc' | 'kafka' | (string & {});
+
+/** An inbound or outbound of the dataplane, with the counters of its listener. */
+export interface DataplanePort {
+  /** Listener name, e.g. `inbound:198.18.0.2:5000`. */
+  listener: string;
+  address: string;
+  port: number;
+  protocol: Protocol;
+  service?: string;
+  tags: Record<string, string>;
+  /** Inbound only: where the application listens. */
+  serviceAddress?: string;
+  servicePort?: number;
+  /** Envoy-named counters of the listener (`downstream_cx_total`, …). */
+  stats: Record<string, number>;
+}
+
+/** `GET /api/meshes/{mesh}/dataplanes/{name}`. */
+export interface DataplaneDetail extends DataplaneSummary {
+  inbounds: DataplanePort[];
+  outbounds: DataplanePort[];
+  /** The stored Kuma `Dataplane` resource as applied. */
+  resource: Record<string, unknown>;
+}
+
+/** `GET .../dataplanes/{name}/listeners`. */
+export interface Listener {
+  name: string;
+  direction: Direction;
+  address: string;
+  port: number;
+  useOriginalDst: boolean;
+  transparent?: boolean;
+  protocol: Protocol;
+  /** Network/HTTP filter names in chain order. */
+  filters: string[];
+  stats: Record<string, number>;
+}
+
+export interface ListenerList {
+  items: Listener[];
+}
+
+/** `GET .../dataplanes/{name}/diagram?direction=`. */
+export interface PathDiagram {
+  direction: Direction;
+  mermaid: string;
+}

@@ -1,0 +1,19 @@
+import { formatCount } from '../../../lib/format.ts';
+
+/** Envoy-named counters (`downstream_cx_total: 12`) as a compact grid; the API decides which exist. */
+export function StatTable({ stats, className = '' }: { stats: Record<string, number>; className?: string }) {
+  const entries = Object.entries(stats);
+  if (entries.length === 0) return <p className={`muted text-xs ${className}`}>No counters yet.</p>;
+  return (
+    <dl className={`grid grid-cols-2 gap-x-4 gap-y-0.5 text-xs ${className}`}>
+      {entries.map(([k, v]) => (
+        <div key={k} className="flex justify-between gap-2">
+          <dt className="muted truncate font-mono" title={k}>
+            {k}
+          </dt>
+          <dd className="font-mono tabular-nums">{formatCount(v)}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}

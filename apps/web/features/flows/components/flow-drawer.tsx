@@ -1,0 +1,166 @@
+'use client';
+
+import Link from 'next/link';
+import { useEffect, useId, type ReactNode } from 'react';
+import { MermaidDiagram } from '../../../components/mermaid-diagram.tsx';
+import { QueryState } from '../../../components/query-state.tsx';
+import { formatBytes, formatHostPort, formatMs } from '../../../lib/format.ts';
+import { dataplaneHref } from '../../dataplanes/dataplane-href.ts';
+import { useFlowDiagram } from '../api/get-flow-diagram.ts';
+import type { Flow, FlowEndpoint } from '../api/types.ts';
+import { toneOf } from '../flow-verdict.ts';
+
+const endpoint = (e: FlowEndpoint | null | undefined) => (e ? formatHostPort(e.address, e.port) : '—');
+
+/** A side panel with everything about one flow: its fields, the policies that acted, and its own sequence diagram. */
+export function FlowDrawer({ flow, onClose }: { flow: Flow; onClose: () => void }) {
+  const titleId = useId();
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && onClose();
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [onClose]);
+
+  const dpHref = dataplaneHref(flow.mesh, flow.dataplane);
+  const total = flow.timings.totalMs ?? 0;
+  return (
+    <aside
+      role="dialog"
+      aria-modal="false"
+      aria-labelledby={titleId}
+      className="fixed inset-y-0 right-0 z-40 flex w-[34rem] max-w-full flex-col border-l border-slate-200 bg-white shadow-2xl dark:border-slate-800 dark:bg-slate-950"
+    >
+      <header className="flex items-center justify-between gap-2 border-b border-slate-200 px-4 py-3 dark:border-slate-800">
+        <div className="min-w-0">
+          <h2 id={titleId} className="truncate font-semibold">
+            Flow details
+          </h2>
+          <p className="muted truncate font-mono text-xs">{flow.id}</p>
+        </div>
+        <button type="button" className="btn-secondary" onClick={onClose}>
+          Close
+        </button>
+      </header>
+      <div className="flex-1 space-y-5 overflow-y-auto p-4 text-sm">
+        <div className="flex flex-wrap items-center gap-2">
+          <span className={`rounded px-2 py-0.5 text-xs font-medium ${toneOf(flow.verdict)}`}>{flow.verdict}</span>
+          {flow.reason && <span className="text-rose-700 dark:text-rose-300">{flow.reason}</span>}
+        </div>
+
+        <Section title="Connection">
+          <Fields>
+            <Field name="Time">{new Date(flow.startTime).toLocaleString()}</Field>
+            <Field name="Dataplane">
+              <Link className="link" href={dpHref}>
+                {flow.mesh}/{flow.dataplane}
+              </Link>
+            </Field>
+            <Field name="Direction">{flow.direction}</Field>
+            <Field name="Listener" mono>
+              {flow.listener}
+            </Field>
+            <Field name="Capture">{flow.capture}</Field>
+            <Field name="Client" mono>
+              {endpoint(flow.client)}
+            </Field>
+            <Field name="Original destination" mono>
+              {endpoint(flow.originalDestination)}
+            </Field>
+            <Field name="Upstream" mono>
+              {endpoint(flow.upstream)}
+            </Field>
+            <Field name="Protocol">{flow.protocol}</Field>
+            {flow.bytesSent !== undefined && <Field name="Bytes sent">{formatBytes(flow.bytesSent)}</Field>}
+            {flow.bytesReceived !== undefined && <Field name="Bytes received">{formatBytes(flow.bytesReceived)}</Field>}
+          </Fields>
+        </Section>
+
+        {flow.http && (
+          <Section title="HTTP request">
+            <Fields>
+              <Field name="Method">{flow.http.method}</Field>
+              {flow.http.authority && (
+                <Field name="Authority" mono>
+                  {flow.http.authority}
+                </Field>
+              )}
+              <Field name="Path" mono>
+                {flow.http.path}
+              </Field>
+              <Field name="Status">{flow.http.status ?? '—'}</Field>
+              {flow.http.requestBytes !== undefined && <Field name="Request bytes">{formatBytes(flow.http.requestBytes)}</Field>}
+              {flow.http.responseBytes !== undefined && <Field name="Response bytes">{formatBytes(flow.http.responseBytes)}</Field>}
+            </Fields>
+          </Section>
+        )}
+
+        <Section title="Timings">
+          <Fields>
+            <Field name="Connect">{formatMs(flow.timings.connectMs)}</Field>
+            <Field name="First byte">{formatMs(flow.timings.firstByteMs)}</Field>
+            <Field name="Total">{formatMs(flow.timings.totalMs)}</Field>
+          </Fields>
+          {total > 0 && (
+            <div aria-hidden className="mt-2 h-2 w-full overflow-hidden rounded bg-slate-100 dark:bg-slate-800">
+              <div className="relative h-full" style={{ width: '100%' }}>
+                <span className="absolute inset-y-0 left-0 bg-sky-300 dark:bg-sky-700" style={{ width: `${Math.min(100, ((flow.timings.firstByteMs ?? 0) / total) * 100)}%` }} />
+                <span className="absolute inset-y-0 left-0 bg-sky-600 dark:bg-sky-400" style={{ width: `${Math.min(100, ((flow.timings.connectMs ?? 0) / total) * 100)}%` }} />
+              </div>
+            </div>
+          )}
+        </Section>
+
+        <Section title="Policies that acted">
+          {flow.policies.length === 0 ? (
+            <p className="muted">No policy acted on this flow.</p>
+          ) : (
+            <ul className="space-y-1">
+              {flow.policies.map((p, i) => (
+                <li key={i} className="rounded border border-slate-200 px-2 py-1 dark:border-slate-800">
+                  <span className="font-medium">{p.type}</span> <span className="font-mono">{p.name}</span>
+                  <span className="muted"> — {p.action}</span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </Section>
+
+        <Section title="Sequence diagram">
+          <FlowDiagram id={flow.id} />
+        </Section>
+
+        <details>
+          <summary className="cursor-pointer text-xs font-medium">Raw JSON</summary>
+          <pre className="mt-2 max-h-80 overflow-auto rounded bg-slate-50 p-2 font-mono text-xs dark:bg-slate-900">{JSON.stringify(flow, null, 2)}</pre>
+        </details>
+      </div>
+    </aside>
+  );
+}
+
+function FlowDiagram({ id }: { id: string }) {
+  const query = useFlowDiagram(id);
+  return <QueryState query={query} label="flow diagram">{(d) => <MermaidDiagram text={d.mermaid} label="Flow sequence diagram" />}</QueryState>;
+}
+
+function Section({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <section>
+      <h3 className="mb-2 text-xs font-semibold tracking-wide text-slate-500 uppercase dark:text-slate-400">{title}</h3>
+      {children}
+    </section>
+  );
+}
+
+function Fields({ children }: { children: ReactNode }) {
+  return <dl className="grid grid-cols-[9rem_minmax(0,1fr)] gap-x-3 gap-y-1">{children}</dl>;
+}
+
+function Field({ name, mono, children }: { name: string; mono?: boolean; children: ReactNode }) {
+  return (
+    <>
+      <dt className="muted">{name}</dt>
+      <dd className={`break-words ${mono ? 'font-mono text-xs leading-5' : ''}`}>{children}</dd>
+    </>
+  );
+}

@@ -1,0 +1,112 @@
+'use client';
+
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useRef } from 'react';
+import { formatClock, formatHostPort, formatMs } from '../../../lib/format.ts';
+import type { Flow } from '../api/types.ts';
+import { toneOf } from '../flow-verdict.ts';
+
+const ROW_HEIGHT = 36;
+// One template for header and rows; fractions shrink so the table never scrolls sideways.
+const COLUMNS = 'grid grid-cols-[6.5rem_minmax(0,1fr)_4.5rem_minmax(0,1.1fr)_minmax(0,1.1fr)_3.5rem_minmax(0,1.6fr)_5.5rem_4.5rem] gap-x-2 px-3';
+
+/**
+ * Flows as a virtualized table: only the rows in view (plus a few) are in the DOM, so thousands of
+ * flows scroll smoothly. Rows are `role="row"` in a `role="table"` grid; Enter or a click opens one.
+ */
+export function FlowTable({
+  flows,
+  selectedId,
+  onSelect,
+  label = 'Flows',
+}: {
+  flows: Flow[];
+  selectedId?: string | null;
+  onSelect: (flow: Flow) => void;
+  label?: string;
+}) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: flows.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 12,
+    getItemKey: (i) => flows[i]?.id ?? i,
+  });
+
+  return (
+    <div role="table" aria-label={label} aria-rowcount={flows.length + 1} className="card overflow-hidden text-sm">
+      <div role="rowgroup" className="border-b border-slate-200 bg-slate-50 dark:border-slate-800 dark:bg-slate-900/80">
+        <div role="row" aria-rowindex={1} className={`${COLUMNS} py-2 text-xs font-medium tracking-wide text-slate-500 uppercase dark:text-slate-400`}>
+          {['Time', 'Dataplane', 'Dir', 'Client', 'Original destination', 'Proto', 'Request', 'Verdict', 'Duration'].map((h) => (
+            <div key={h} role="columnheader" className="truncate">
+              {h}
+            </div>
+          ))}
+        </div>
+      </div>
+      <div ref={scroller} role="rowgroup" data-testid="flow-scroller" className="h-[max(20rem,calc(100vh-22rem))] overflow-y-auto">
+        <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+          {virtualizer.getVirtualItems().map((item) => {
+            const f = flows[item.index];
+            if (!f) return null;
+            const selected = f.id === selectedId;
+            return (
+              <div
+                key={item.key}
+                role="row"
+                aria-rowindex={item.index + 2}
+                aria-selected={selected}
+                tabIndex={0}
+                onClick={() => onSelect(f)}
+                onKeyDown={(e) => {
+                  if (e.key === 'Enter' || e.key === ' ') {
+                    e.preventDefault();
+                    onSelect(f);
+                  }
+                }}
+                style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${item.start}px)` }}
+                className={`${COLUMNS} cursor-pointer items-center border-b border-slate-100 outline-none hover:bg-slate-50 focus-visible:bg-sky-50 dark:border-slate-800/70 dark:hover:bg-slate-800/50 dark:focus-visible:bg-sky-950 ${
+                  selected ? 'bg-sky-50 dark:bg-sky-950/60' : ''
+                }`}
+              >
+                <div role="cell" className="font-mono text-xs tabular-nums">
+                  {formatClock(f.startTime)}
+                </div>
+                <div role="cell" className="truncate" title={f.dataplane}>
+                  {f.dataplane}
+                </div>
+                <div role="cell" className="text-xs">
+                  {f.direction === 'inbound' ? '→ in' : 'out →'}
+                </div>
+                <div role="cell" className="truncate font-mono text-xs" title={formatHostPort(f.client.address, f.client.port)}>
+                  {formatHostPort(f.client.address, f.client.port)}
+                </div>
+                <div role="cell" className="truncate font-mono text-xs" title={formatHostPort(f.originalDestination.address, f.originalDestination.port)}>
+                  {formatHostPort(f.originalDestination.address, f.originalDestination.port)}
+                </div>
+                <div role="cell" className="text-xs uppercase">
+                  {f.protocol}
+                </div>
+                <div role="cell" className="truncate font-mono text-xs" title={requestText(f)}>
+                  {requestText(f)}
+                </div>
+                <div role="cell">
+                  <span className={`rounded px-1.5 py-0.5 text-xs font-medium ${toneOf(f.verdict)}`}>{f.verdict}</span>
+                </div>
+                <div role="cell" className="text-right font-mono text-xs tabular-nums">
+                  {formatMs(f.timings.totalMs)}
+                </div>
+              </div>
+            );
+          })}
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function requestText(f: Flow): string {
+  if (!f.http) return f.listener;
+  return `${f.http.method} ${f.http.path}${f.http.status !== null ? ` → ${f.http.status}` : ''}`;
+}

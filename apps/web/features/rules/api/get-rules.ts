@@ -1,0 +1,15 @@
+import { queryOptions, useQuery } from '@tanstack/react-query';
+import { apiFetch, seg } from '../../../lib/api-client.ts';
+import { ruleKeys } from './keys.ts';
+import type { RuleSet } from './types.ts';
+
+export function getRules(mesh: string, name: string, signal?: AbortSignal): Promise<RuleSet> {
+  return apiFetch<RuleSet>(`/api/meshes/${seg(mesh)}/dataplanes/${seg(name)}/rules`, { signal });
+}
+
+export const rulesQueryOptions = (mesh: string, name: string) =>
+  queryOptions({ queryKey: ruleKeys.forDataplane(mesh, name), queryFn: ({ signal }) => getRules(mesh, name, signal), refetchInterval: 5_000 });
+
+export function useRules(mesh: string, name: string) {
+  return useQuery(rulesQueryOptions(mesh, name));
+}

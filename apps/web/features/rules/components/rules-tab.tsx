@@ -1,0 +1,30 @@
+'use client';
+
+import { Panel } from '../../../components/page-title.tsx';
+import { QueryState } from '../../../components/query-state.tsx';
+import { useRules } from '../api/get-rules.ts';
+import { useTracePacket } from '../api/trace-packet.ts';
+import { RuleSetView } from './rule-set-view.tsx';
+import { TraceForm } from './trace-form.tsx';
+
+export function RulesTab({ mesh, name }: { mesh: string; name: string }) {
+  const rules = useRules(mesh, name);
+  const trace = useTracePacket(mesh, name);
+  return (
+    <div className="space-y-4">
+      <Panel title="Trace a packet">
+        <TraceForm onTrace={(req) => trace.mutate(req)} pending={trace.isPending} error={trace.error} result={trace.data} />
+      </Panel>
+      <QueryState query={rules} label="rules" isEmpty={(r) => r.tables.length === 0} empty="No capture rules are installed for this dataplane.">
+        {(r) => (
+          <>
+            <p className="muted text-xs">
+              Backend: <span className="font-mono">{r.backend}</span> · counters refresh every 5 s · rules with the <span className="font-semibold">meshcap</span> mark are ours
+            </p>
+            <RuleSetView rules={r} trace={trace.error ? undefined : trace.data} />
+          </>
+        )}
+      </QueryState>
+    </div>
+  );
+}

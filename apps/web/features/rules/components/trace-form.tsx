@@ -1,0 +1,92 @@
+'use client';
+
+import { useId, useState, type FormEvent, type ReactNode } from 'react';
+import { ErrorBox } from '../../../components/error-box.tsx';
+import type { TraceRequest, TraceResult } from '../api/types.ts';
+import { stepText } from './rule-set-view.tsx';
+
+/** Describe a packet and ask the API which rules it visits and which one decides. */
+export function TraceForm({
+  onTrace,
+  pending,
+  error,
+  result,
+}: {
+  onTrace: (req: TraceRequest) => void;
+  pending: boolean;
+  error: unknown;
+  result: TraceResult | undefined;
+}) {
+  const ids = { direction: useId(), src: useId(), dst: useId(), port: useId(), uid: useId() };
+  const [form, setForm] = useState({ direction: 'outbound', src: '', dst: '', port: '', uid: '' });
+  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    onTrace({
+      direction: form.direction === 'inbound' ? 'inbound' : 'outbound',
+      src: form.src.trim(),
+      dst: form.dst.trim(),
+      // Sent as typed: the API validates and names the field when it is wrong.
+      port: Number(form.port),
+      ...(form.uid.trim() ? { uid: Number(form.uid) } : {}),
+    });
+  };
+
+  return (
+    <div className="space-y-3">
+      <form aria-label="Trace a packet" onSubmit={submit} className="grid grid-cols-2 gap-3 md:grid-cols-[8rem_1fr_1fr_6rem_6rem_auto] md:items-end">
+        <Field id={ids.direction} label="Direction">
+          <select id={ids.direction} className="field w-full" value={form.direction} onChange={set('direction')}>
+            <option value="outbound">outbound</option>
+            <option value="inbound">inbound</option>
+          </select>
+        </Field>
+        <Field id={ids.src} label="Source address">
+          <input id={ids.src} className="field w-full font-mono" placeholder="198.18.0.2" value={form.src} onChange={set('src')} />
+        </Field>
+        <Field id={ids.dst} label="Destination address">
+          <input id={ids.dst} className="field w-full font-mono" placeholder="198.18.0.3" required value={form.dst} onChange={set('dst')} />
+        </Field>
+        <Field id={ids.port} label="Destination port">
+          <input id={ids.port} className="field w-full font-mono" inputMode="numeric" placeholder="5000" required value={form.port} onChange={set('port')} />
+        </Field>
+        <Field id={ids.uid} label="UID">
+          <input id={ids.uid} className="field w-full font-mono" inputMode="numeric" placeholder="1000" value={form.uid} onChange={set('uid')} />
+        </Field>
+        <button type="submit" className="btn-primary justify-center" disabled={pending}>
+          {pending ? 'Tracing…' : 'Trace'}
+        </button>
+      </form>
+      {error ? <ErrorBox title="Trace failed" error={error} /> : null}
+      {result && !error && (
+        <div role="status" aria-label="Trace result" className="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm dark:border-amber-800 dark:bg-amber-950/40">
+          <p className="font-medium">
+            Verdict: {result.verdict.kind}
+            {result.verdict.port !== undefined && ` to port ${result.verdict.port}`} — {result.verdict.description}
+          </p>
+          <ol className="mt-2 list-decimal space-y-0.5 pl-6 font-mono text-xs">
+            {result.steps.map((s, i) => (
+              <li key={i} className={s.decided ? 'font-semibold' : ''}>
+                <span className="muted">{stepText(s)}</span> {s.result === 'unknown' ? '⚠ cannot evaluate: ' : s.result === 'match' ? '✓ ' : '· '}
+                {s.text}
+                {s.decided && ' ← decided'}
+              </li>
+            ))}
+          </ol>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function Field({ id, label, children }: { id: string; label: string; children: ReactNode }) {
+  return (
+    <div className="flex min-w-0 flex-col gap-1">
+      <label htmlFor={id} className="muted text-xs font-medium">
+        {label}
+      </label>
+      {children}
+    </div>
+  );
+}
