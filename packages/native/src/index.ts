@@ -25,8 +25,23 @@ interface Addon {
   setSocketMark(fd: number, mark: number): void;
 }
 
-const require = createRequire(import.meta.url);
-const addon = require('../build/Release/meshcap_native.node') as Addon;
+const ADDON_PATH = '../build/Release/meshcap_native.node';
+
+function loadAddon(): Addon {
+  try {
+    return createRequire(import.meta.url)(ADDON_PATH) as Addon;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+    throw Object.assign(
+      new Error(`@meshcap/native: the addon is not built (${ADDON_PATH} is missing); run \`npm run install -w @meshcap/native\``, {
+        cause: err,
+      }),
+      { code: 'MODULE_NOT_FOUND' },
+    );
+  }
+}
+
+const addon = loadAddon();
 
 /** A connection's destination as the client addressed it, before NAT. */
 export interface OriginalDestination {
@@ -184,7 +199,14 @@ export function connectMarked(options: MarkedConnectOptions): net.Socket {
     throw err;
   }
   // Same tick as the constructor: Node's connect() reuses the handle (and so our fd) as it is.
-  return socket.connect({ host: host.text, port });
+  const handle = handleOf(socket);
+  socket.connect({ host: host.text, port });
+  if (handleOf(socket) !== handle) {
+    // A Node that made its own socket here would send the SYN unmarked; refuse rather than loop.
+    socket.destroy();
+    throw Object.assign(new Error('connectMarked: net.Socket#connect replaced the prepared socket'), { code: 'ERR_SOCKET_REPLACED' });
+  }
+  return socket;
 }
 
 /** The SO_MARK of an open socket (0 when unmarked). */
@@ -249,11 +271,15 @@ function checkIp(value: unknown, name: string): { text: string; family: 4 | 6 } 
   return { text: value, family: family as 4 | 6 };
 }
 
+/** Node's libuv handle behind a net.Socket (`_handle`, undocumented but stable since Node 0.x). */
+function handleOf(socket: net.Socket): { fd?: unknown } | null | undefined {
+  return (socket as unknown as { _handle?: { fd?: unknown } | null })._handle;
+}
+
 /** The fd under a net.Socket (TCP or pipe handle); what every socket-taking function reads. */
 function socketFd(socket: net.Socket, name: string): number {
   if (!(socket instanceof net.Socket)) throw invalidType(name, 'a net.Socket', socket);
-  const handle = (socket as unknown as { _handle?: { fd?: unknown } | null })._handle;
-  const fd = handle?.fd;
+  const fd = handleOf(socket)?.fd;
   if (typeof fd !== 'number' || fd < 0) {
     throw Object.assign(new Error(`${name} has no open file descriptor (it is closed or was never connected)`), {
       code: 'ERR_SOCKET_CLOSED',
