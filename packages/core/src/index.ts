@@ -1,4 +1,5 @@
 // The public surface of @meshcap/core. Each area keeps its own index; this file re-exports them.
 export * from './errors.ts';
 export * from './model/index.ts';
+export * from './policy/index.ts';
 export * from './flows/index.ts';

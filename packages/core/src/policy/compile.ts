@@ -1,0 +1,272 @@
+import { inboundAddress, inboundListenerName, protocolOf, type Dataplane } from '../model/dataplane.ts';
+import type { Mesh } from '../model/mesh.ts';
+import {
+  POLICY_TYPES,
+  type InboundPolicyType,
+  type OutboundPolicyType,
+  type PolicyResource,
+  type PolicyType,
+  type TargetRef,
+} from '../model/policies/index.ts';
+import { mergeConfs } from './merge.ts';
+import {
+  activeInbounds,
+  attachment,
+  comparePolicies,
+  endpointsByService,
+  meshServices,
+  outboundTargets,
+  serviceProtocol,
+  topLevelTargetRef,
+} from './matching.ts';
+import { buildSubsetRules, subsetOfTargetRef } from './subsets.ts';
+import type {
+  DataplanePolicies,
+  InboundPolicies,
+  InboundPolicy,
+  MatchedPolicy,
+  OutboundPolicies,
+  OutboundPolicy,
+  PolicyOrigin,
+  PolicyWarning,
+  SourceIdentity,
+} from './types.ts';
+
+/** Everything one mesh's compile reads. */
+export interface MeshView {
+  mesh: Mesh | undefined;
+  meshName: string;
+  dataplanes: readonly Dataplane[];
+  policies: readonly PolicyResource[];
+  /** `Type/name` keys of the policies toggled off for a dataplane. */
+  disabled: (dataplane: string) => ReadonlySet<string>;
+}
+
+/** A compiled config before it gets a version. */
+export type DataplanePoliciesContent = Omit<DataplanePolicies, 'version'>;
+
+export function toggleKey(type: string, name: string): string {
+  return `${type}/${name}`;
+}
+
+interface Collected {
+  origin: PolicyOrigin;
+  conf: unknown;
+}
+
+function isHttpish(protocol: string): boolean {
+  return protocol === 'http' || protocol === 'http2' || protocol === 'grpc';
+}
+
+/** Settings that only mean something for HTTP, with nothing that applies to TCP. */
+function httpOnly(type: PolicyType, conf: unknown): boolean {
+  const c = (conf ?? {}) as Record<string, Record<string, unknown> | undefined>;
+  switch (type) {
+    case 'MeshFaultInjection':
+      return Array.isArray(c.http) && c.http.length > 0;
+    case 'MeshRateLimit':
+      return c.local?.http !== undefined && c.local.tcp === undefined;
+    case 'MeshTimeout':
+      return c.http !== undefined && c.connectionTimeout === undefined && c.idleTimeout === undefined;
+    case 'MeshRetry':
+      return (c.http !== undefined || c.grpc !== undefined) && c.tcp === undefined;
+    default:
+      return false;
+  }
+}
+
+function describeRef(ref: TargetRef): string {
+  const tags = Object.entries(ref.tags ?? {}).map(([k, v]) => `${k}=${v}`);
+  if (ref.kind === 'MeshService') return `service "${ref.name}"`;
+  if (ref.kind === 'MeshServiceSubset') return `service "${ref.name}" with ${tags.join(', ')}`;
+  return `tags ${tags.join(', ')}`;
+}
+
+/** Address → who owns it, over the whole mesh (all tag keys; projected per dataplane later). */
+function identityIndex(dataplanes: readonly Dataplane[]): Map<string, { dataplanes: Set<string>; tags: Map<string, Set<string>> }> {
+  const index = new Map<string, { dataplanes: Set<string>; tags: Map<string, Set<string>> }>();
+  for (const dp of dataplanes) {
+    const inbounds = activeInbounds(dp);
+    const addresses = new Set([dp.networking.address, ...inbounds.map((ib) => inboundAddress(dp, ib))]);
+    for (const address of addresses) {
+      const entry = index.get(address) ?? { dataplanes: new Set<string>(), tags: new Map<string, Set<string>>() };
+      entry.dataplanes.add(dp.name);
+      for (const ib of inbounds) for (const [k, v] of Object.entries(ib.tags)) entry.tags.set(k, (entry.tags.get(k) ?? new Set()).add(v));
+      index.set(address, entry);
+    }
+  }
+  return index;
+}
+
+/** Compiles every dataplane of a mesh. */
+export function compileMesh(view: MeshView): Map<string, DataplanePoliciesContent> {
+  const services = meshServices(view.dataplanes);
+  const endpoints = endpointsByService(view.dataplanes);
+  const identities = identityIndex(view.dataplanes);
+  const sorted = new Map<PolicyType, PolicyResource[]>(POLICY_TYPES.map((t) => [t, view.policies.filter((p) => p.type === t).sort(comparePolicies)]));
+  const out = new Map<string, DataplanePoliciesContent>();
+  for (const dp of view.dataplanes) {
+    out.set(dp.name, compileDataplane(dp, { ...view, services, endpoints, identities, sorted }));
+  }
+  return out;
+}
+
+interface CompileContext extends MeshView {
+  services: string[];
+  endpoints: ReturnType<typeof endpointsByService>;
+  identities: ReturnType<typeof identityIndex>;
+  sorted: Map<PolicyType, PolicyResource[]>;
+}
+
+function compileDataplane(dp: Dataplane, ctx: CompileContext): DataplanePoliciesContent {
+  const disabled = ctx.disabled(dp.name);
+  const targets = outboundTargets(dp, ctx.services);
+  const inbounds: InboundPolicies[] = activeInbounds(dp).map((ib) => ({
+    listener: inboundListenerName(dp, ib),
+    address: inboundAddress(dp, ib),
+    port: ib.port,
+    servicePort: ib.servicePort ?? ib.port,
+    service: ib.tags['kuma.io/service']!,
+    protocol: protocolOf(ib.tags),
+    tags: ib.tags,
+    policies: {},
+  }));
+  const outbounds: OutboundPolicies[] = targets.map((t) => {
+    const eps = ctx.endpoints.get(t.service) ?? [];
+    return {
+      service: t.service,
+      ...(t.listener !== undefined ? { listener: t.listener, address: t.address, port: t.port } : {}),
+      protocol: serviceProtocol(eps, t.declaredProtocol),
+      endpoints: eps,
+      policies: {},
+    };
+  });
+  const matchedPolicies: MatchedPolicy[] = [];
+  const warnings: PolicyWarning[] = [];
+  const fromEntries = inbounds.map(() => new Map<PolicyType, Collected[]>());
+  const toEntries = outbounds.map(() => new Map<PolicyType, Collected[]>());
+
+  for (const type of POLICY_TYPES) {
+    for (const policy of ctx.sorted.get(type) ?? []) {
+      const att = attachment(policy, dp, targets);
+      if (att.inbounds.length === 0 && att.outbounds.length === 0) continue;
+      const enabled = !disabled.has(toggleKey(type, policy.name));
+      const top = topLevelTargetRef(policy);
+      matchedPolicies.push({
+        type,
+        mesh: policy.mesh,
+        name: policy.name,
+        targetRef: top,
+        enabled,
+        inbounds: att.inbounds.map((a) => a.listener),
+        outbounds: att.outbounds.map((a) => a.target.service),
+      });
+      const origin = (section: 'from' | 'to', entry: number): Collected => {
+        const e = policy.spec[section]![entry]!;
+        return { origin: { type, mesh: policy.mesh, name: policy.name, targetRefKind: top.kind, section, entry, entryTargetRef: e.targetRef, enabled }, conf: e.default };
+      };
+      for (const a of att.inbounds) {
+        const i = inbounds.findIndex((ib) => ib.listener === a.listener);
+        const list = fromEntries[i]!.get(type) ?? [];
+        list.push(...a.entries.map((n) => origin('from', n)));
+        fromEntries[i]!.set(type, list);
+      }
+      for (const a of att.outbounds) {
+        const i = targets.indexOf(a.target);
+        const list = toEntries[i]!.get(type) ?? [];
+        list.push(...a.entries.map((n) => origin('to', n)));
+        toEntries[i]!.set(type, list);
+      }
+    }
+  }
+
+  const mtls = ctx.mesh?.mtls?.enabledBackend;
+  inbounds.forEach((ib, i) => {
+    for (const [type, collected] of fromEntries[i]!) {
+      const live = collected.filter((c) => c.origin.enabled);
+      const rules = buildSubsetRules(live.map((c) => ({ subset: subsetOfTargetRef(c.origin.entryTargetRef), conf: c.conf, origin: c.origin })));
+      if (rules === undefined) {
+        warnings.push({ code: 'source-rules-too-many', message: `${type} on ${ib.listener}: the "from" entries name too many tag values to compile; the type is left out`, inbound: ib.listener });
+        continue;
+      }
+      const policy: InboundPolicy<unknown> = {
+        rules: rules.map((r) => ({ subset: r.subset, conf: r.conf, origins: r.origins })),
+        origins: collected.map((c) => c.origin),
+        sourceDependent: rules.some((r) => r.subset.length > 0),
+      };
+      (ib.policies as Record<InboundPolicyType, InboundPolicy<unknown>>)[type as InboundPolicyType] = policy;
+      const warned = new Set<string>();
+      for (const c of live) {
+        const ref = { type, mesh: c.origin.mesh, name: c.origin.name };
+        if (type === 'MeshTrafficPermission' && c.origin.entryTargetRef.kind !== 'Mesh' && !warned.has(c.origin.name)) {
+          warned.add(c.origin.name);
+          warnings.push({
+            code: 'identity-unverifiable',
+            message:
+              `${c.origin.name} decides on clients of ${ib.listener} by ${describeRef(c.origin.entryTargetRef)}, but meshcap has no mTLS: ` +
+              `a client is identified by its source address (the dataplane that owns it), which a workload able to send from that address can borrow` +
+              (mtls ? ` (mesh "${ctx.meshName}" names mTLS backend "${mtls}", which meshcap does not terminate)` : ''),
+            policy: ref,
+            inbound: ib.listener,
+          });
+        }
+        if (!isHttpish(ib.protocol) && httpOnly(type, c.conf) && !warned.has(`http:${c.origin.name}`)) {
+          warned.add(`http:${c.origin.name}`);
+          warnings.push({ code: 'http-conf-on-tcp', message: `${c.origin.name} sets HTTP-only ${type} settings on ${ib.listener}, whose protocol is ${ib.protocol}: they do not apply`, policy: ref, inbound: ib.listener });
+        }
+      }
+    }
+  });
+
+  outbounds.forEach((ob, i) => {
+    for (const [type, collected] of toEntries[i]!) {
+      const live = collected.filter((c) => c.origin.enabled);
+      const conf = mergeConfs(live.map((c) => c.conf));
+      const policy: OutboundPolicy<unknown> = { ...(conf !== undefined ? { conf } : {}), origins: collected.map((c) => c.origin) };
+      (ob.policies as Record<OutboundPolicyType, OutboundPolicy<unknown>>)[type as OutboundPolicyType] = policy;
+      if (isHttpish(ob.protocol)) continue;
+      for (const c of live) {
+        if (c.origin.entryTargetRef.kind !== 'MeshService' || !httpOnly(type, c.conf)) continue;
+        warnings.push({
+          code: 'http-conf-on-tcp',
+          message: `${c.origin.name} sets HTTP-only ${type} settings for service "${ob.service}", whose protocol is ${ob.protocol}: they do not apply`,
+          policy: { type, mesh: c.origin.mesh, name: c.origin.name },
+          outbound: ob.service,
+        });
+      }
+    }
+  });
+
+  // The identity map is part of the config only where some rule depends on the client.
+  const keys = new Set<string>();
+  for (const ib of inbounds) {
+    for (const p of Object.values(ib.policies) as Array<InboundPolicy<unknown>>) for (const r of p.rules) for (const t of r.subset) keys.add(t.key);
+  }
+  const sourceIdentities: SourceIdentity[] = [];
+  if (keys.size > 0) {
+    for (const address of [...ctx.identities.keys()].sort()) {
+      const entry = ctx.identities.get(address)!;
+      const tags: Record<string, string[]> = {};
+      for (const key of [...keys].sort()) {
+        const values = entry.tags.get(key);
+        if (values) tags[key] = [...values].sort();
+      }
+      const names = [...entry.dataplanes].sort();
+      sourceIdentities.push({ address, dataplanes: names, tags });
+      if (names.length > 1) {
+        warnings.push({ code: 'identity-ambiguous', message: `dataplanes ${names.join(', ')} share address ${address}: a client from it matches the tags of all of them` });
+      }
+    }
+  }
+
+  return {
+    mesh: ctx.meshName,
+    dataplane: dp.name,
+    resource: dp,
+    inbounds,
+    outbounds,
+    identities: sourceIdentities,
+    matchedPolicies,
+    warnings,
+  };
+}
