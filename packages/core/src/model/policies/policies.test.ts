@@ -1,0 +1,512 @@
+import { describe, expect, it } from 'vitest';
+import { MeshcapError } from '../../errors.ts';
+import { parseResourceObject, parseResources } from '../parse.ts';
+import {
+  bandwidthToBitsPerSecond,
+  defaultMeshPolicies,
+  durationToMs,
+  isPolicyResource,
+  POLICY_TYPES,
+  type MeshAccessLog,
+  type MeshFaultInjection,
+  type MeshRetry,
+  type MeshTrafficPermission,
+} from './index.ts';
+
+function errorOf(fn: () => unknown): MeshcapError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof MeshcapError) return err;
+    throw err;
+  }
+  throw new Error('expected a MeshcapError');
+}
+
+// Manifests copied from Kuma's docs (kumahq/kuma-website app/_src/policies/*.md), as written there.
+const kumaExamples: Array<[string, string]> = [
+  [
+    'meshfaultinjection.md "Service backend returns 500 for 50% of requests from frontend service" (Kubernetes)',
+    `apiVersion: kuma.io/v1alpha1
+kind: MeshFaultInjection
+metadata:
+  name: default
+  namespace: kuma-system
+  labels:
+    kuma.io/mesh: default # optional, defaults to \`default\` if it isn't configured
+spec:
+  targetRef:
+    kind: MeshService
+    name: backend
+  from:
+    - targetRef:
+        kind: MeshSubset
+        tags: 
+          kuma.io/service: frontend
+      default:
+        http:
+          - abort:
+              httpStatus: 500
+              percentage: 50
+`,
+  ],
+  [
+    'meshfaultinjection.md "50.5% of requests to service backend from any service is going to be delayed by 5s" (Universal)',
+    `type: MeshFaultInjection
+mesh: default
+name: default-fault-injection
+spec:
+  targetRef:
+    kind: MeshService
+    name: backend
+  from:
+    - targetRef:
+        kind: Mesh
+        name: default
+      default:
+        http:
+          - delay:
+              percentage: "50.5"
+              value: 5s
+`,
+  ],
+  [
+    'meshtrafficpermission.md "Allow requests from zone us-east, deny requests from dev environment"',
+    `type: MeshTrafficPermission
+name: example-with-tags
+mesh: default
+spec:
+   targetRef: # 1
+      kind: Mesh
+   from:
+      - targetRef: # 2
+           kind: MeshSubset
+           tags:
+              kuma.io/zone: us-east
+        default: # 3
+           action: Allow
+      - targetRef: # 4
+           kind: MeshSubset
+           tags:
+              env: dev
+        default: # 5
+           action: Deny
+`,
+  ],
+  [
+    'meshtrafficpermission.md "Deny all" (2.9+, no top-level targetRef)',
+    `type: MeshTrafficPermission
+name: deny-all
+mesh: default
+spec:
+  from:
+    - targetRef: # 2
+        kind: Mesh
+      default: # 3
+        action: Deny
+`,
+  ],
+  [
+    'meshtimeout.md "Full config applied to inbound and outbound of specific service"',
+    `type: MeshTimeout
+name: inbound-timeout
+mesh: default
+spec:
+  targetRef:
+    kind: MeshSubset
+    tags:
+      app: frontend
+  from:
+    - targetRef:
+        kind: Mesh
+      default:
+        idleTimeout: 60s
+        connectionTimeout: 2s
+        http:
+          requestTimeout: 10s
+          streamIdleTimeout: 1h
+          maxStreamDuration: 30m
+          maxConnectionDuration: 30m
+  to:
+    - targetRef:
+        kind: MeshService
+        name: backend
+        namespace: kuma-demo
+      default:
+        idleTimeout: 60s
+        connectionTimeout: 1s
+        http:
+          requestTimeout: 5s
+          streamIdleTimeout: 1h
+          maxStreamDuration: 30m
+          maxConnectionDuration: 30m
+`,
+  ],
+  [
+    'meshretry.md "HTTP web to backend on 5xx" (Kubernetes)',
+    `apiVersion: kuma.io/v1alpha1
+kind: MeshRetry
+metadata:
+  name: web-to-backend-retry-http
+  namespace: kuma-system
+  labels:
+    kuma.io/mesh: default # optional, defaults to \`default\` if unset
+spec:
+  targetRef:
+    kind: MeshService
+    name: web
+  to:
+    - targetRef:
+        kind: MeshService
+        name: backend
+      default:
+        http:
+          numRetries: 10
+          backOff:
+            baseInterval: 15s
+            maxInterval: 20m
+          retryOn:
+            - "5xx"
+`,
+  ],
+  [
+    'meshratelimit.md "HTTP Rate limit configured for service backend from all services in the Mesh" (2.6–2.8)',
+    `type: MeshRateLimit
+mesh: default
+name: backend-rate-limit
+spec:
+  targetRef:
+    kind: MeshSubset
+    proxyTypes: ["Sidecar"]
+    tags:
+      app: backend
+  from:
+    - targetRef:
+        kind: Mesh
+      default:
+        local:
+          http:
+            requestRate:
+              num: 5
+              interval: 10s
+            onRateLimit:
+              status: 423
+              headers:
+                set:
+                  - name: "x-kuma-rate-limited"
+                    value: "true"
+`,
+  ],
+  [
+    'meshratelimit.md "TCP rate limit for service backend from all services in the Mesh"',
+    `type: MeshRateLimit
+name: backend-rate-limit
+mesh: default
+spec:
+  targetRef:
+    kind: MeshSubset
+    tags:
+      app: backend
+  from:
+    - targetRef:
+        kind: Mesh
+      default:
+        local:
+          tcp:
+            connectionRate:
+              num: 5
+              interval: 10s
+`,
+  ],
+  [
+    'targetref.md MeshAccessLog example (Kubernetes, Kuma ≤2.2 backend and format spelling)',
+    `apiVersion: kuma.io/v1alpha1
+kind: MeshAccessLog
+metadata:
+  name: example
+  namespace: kuma-system
+  labels:
+    kuma.io/mesh: default
+spec:
+  targetRef: # top level targetRef
+    kind: MeshService
+    name: web-frontend
+  to:
+    - targetRef: # to level targetRef
+        kind: MeshService
+        name: web-backend
+      default:
+        backends:
+          - file:
+              format:
+                plain: '{"start_time": "%START_TIME%"}'
+              path: "/tmp/logs.txt"
+  from:
+    - targetRef: # from level targetRef
+        kind: Mesh
+      default:
+        backends:
+          - file:
+              format:
+                plain: '{"start_time": "%START_TIME%"}'
+              path: "/tmp/logs.txt"
+`,
+  ],
+  [
+    'meshaccesslog.md backends with type (Kuma ≥2.3)',
+    `type: MeshAccessLog
+name: to-backend
+mesh: default
+spec:
+  targetRef:
+    kind: MeshServiceSubset
+    name: frontend
+    tags:
+      version: canary
+  to:
+    - targetRef:
+        kind: MeshService
+        name: backend
+      default:
+        backends:
+          - type: File
+            file:
+              path: /dev/stdout
+              format:
+                type: Json
+                json:
+                  - key: "start_time"
+                    value: "%START_TIME%"
+          - type: Tcp
+            tcp:
+              address: 127.0.0.1:5000
+`,
+  ],
+];
+
+describe('policy kinds', () => {
+  it('registers every policy type as a mesh-scoped policy kind', () => {
+    expect(POLICY_TYPES).toEqual(['MeshTrafficPermission', 'MeshFaultInjection', 'MeshTimeout', 'MeshRetry', 'MeshRateLimit', 'MeshAccessLog', 'MeshCircuitBreaker', 'MeshHealthCheck']);
+  });
+
+  it.each(kumaExamples)('loads Kuma docs %s as written', (_name, text) => {
+    const [policy] = parseResources(text);
+    expect(policy).toBeDefined();
+    expect(isPolicyResource(policy!)).toBe(true);
+    expect(policy!.mesh).toBe('default');
+  });
+
+  it('normalises what Kuma accepts in several spellings', () => {
+    const [mfi, mtp, retry, log] = parseResources(`type: MeshFaultInjection
+name: f
+spec:
+  from:
+    - targetRef: {kind: Mesh}
+      default: {http: [{abort: {httpStatus: 503, percentage: "2.5"}}, {delay: {value: 100ms, percentage: 10}}]}
+---
+type: MeshTrafficPermission
+name: p
+spec:
+  from: [{targetRef: {kind: Mesh}, default: {action: ALLOW_WITH_SHADOW_DENY}}]
+---
+type: MeshRetry
+name: r
+spec:
+  to: [{targetRef: {kind: Mesh}, default: {http: {retryOn: [5XX, "503", 504, GatewayError]}}}]
+---
+type: MeshAccessLog
+name: l
+spec:
+  from: [{targetRef: {kind: Mesh}, default: {backends: [{tcp: {address: "198.18.0.1:5000", format: {plain: "%START_TIME%"}}}]}}]
+`) as [MeshFaultInjection, MeshTrafficPermission, MeshRetry, MeshAccessLog];
+    expect(mfi.spec.from?.[0]?.default.http).toEqual([{ abort: { httpStatus: 503, percentage: 2.5 } }, { delay: { value: '100ms', percentage: 10 } }]);
+    expect(mtp.spec.from?.[0]?.default).toEqual({ action: 'AllowWithShadowDeny' });
+    expect(retry.spec.to?.[0]?.default.http?.retryOn).toEqual(['5xx', '503', '504', 'GatewayError']);
+    expect(log.spec.from?.[0]?.default.backends).toEqual([{ type: 'Tcp', tcp: { address: '198.18.0.1:5000', format: { type: 'Plain', plain: '%START_TIME%' } } }]);
+  });
+
+  it('parses what it produced again to the same thing (the store round-trips resources)', () => {
+    for (const [, text] of kumaExamples) {
+      const [once] = parseResources(text);
+      expect(parseResourceObject(JSON.parse(JSON.stringify(once)))).toEqual(once);
+    }
+  });
+
+  it("validates Kuma's default mesh policies", () => {
+    for (const p of defaultMeshPolicies('default')) expect(parseResourceObject(p)).toEqual(p);
+  });
+});
+
+// Each bad manifest is a valid one with one mistake; the error must name the field and its line.
+const badManifests: Array<{ name: string; text: string; code?: string; path: string; line: number; message: RegExp }> = [
+  {
+    name: 'unknown kind',
+    text: 'type: MeshFaultInjektion\nname: f\nspec: {}\n',
+    code: 'MESHCAP_ERR_UNKNOWN_KIND',
+    path: 'type',
+    line: 1,
+    message: /unknown resource type "MeshFaultInjektion"/,
+  },
+  {
+    name: 'top-level targetRef kind meshcap does not match (MeshGateway)',
+    text: 'type: MeshTimeout\nname: t\nspec:\n  targetRef:\n    kind: MeshGateway\n    name: edge\n  to: [{targetRef: {kind: Mesh}, default: {idleTimeout: 1s}}]\n',
+    path: 'spec.targetRef.kind',
+    line: 5,
+    message: /MeshGateway.*Mesh, MeshSubset, MeshService, MeshServiceSubset/,
+  },
+  {
+    name: 'to[] targetRef kind the policy does not allow there',
+    text: 'type: MeshTimeout\nname: t\nspec:\n  to:\n    - targetRef:\n        kind: MeshSubset\n        tags: {version: v1}\n      default: {idleTimeout: 1s}\n',
+    path: 'spec.to[0].targetRef.kind',
+    line: 6,
+    message: /use one of Mesh, MeshService/,
+  },
+  {
+    name: 'MeshService without a name',
+    text: 'type: MeshTimeout\nname: t\nspec:\n  targetRef:\n    kind: MeshService\n  from: [{targetRef: {kind: Mesh}, default: {idleTimeout: 1s}}]\n',
+    path: 'spec.targetRef.name',
+    line: 5,
+    message: /required for kind MeshService/,
+  },
+  {
+    name: 'negative percentage',
+    text: 'type: MeshFaultInjection\nname: f\nspec:\n  from:\n    - targetRef: {kind: Mesh}\n      default:\n        http:\n          - abort:\n              httpStatus: 500\n              percentage: -5\n',
+    path: 'spec.from[0].default.http[0].abort.percentage',
+    line: 10,
+    message: /between 0 and 100/,
+  },
+  {
+    name: 'percentage over 100, quoted',
+    text: 'type: MeshFaultInjection\nname: f\nspec:\n  from:\n    - targetRef: {kind: Mesh}\n      default:\n        http:\n          - delay: {value: 1s, percentage: "100.5"}\n',
+    path: 'spec.from[0].default.http[0].delay.percentage',
+    line: 8,
+    message: /between 0 and 100/,
+  },
+  {
+    name: 'bad duration',
+    text: 'type: MeshFaultInjection\nname: f\nspec:\n  from:\n    - targetRef: {kind: Mesh}\n      default:\n        http:\n          - delay:\n              value: 5 seconds\n              percentage: 5\n',
+    path: 'spec.from[0].default.http[0].delay.value',
+    line: 9,
+    message: /must be a duration/,
+  },
+  {
+    name: 'negative duration',
+    text: 'type: MeshTimeout\nname: t\nspec:\n  to:\n    - targetRef: {kind: Mesh}\n      default:\n        idleTimeout: -1s\n',
+    path: 'spec.to[0].default.idleTimeout',
+    line: 7,
+    message: /not negative/,
+  },
+  {
+    name: 'zero connection timeout',
+    text: 'type: MeshTimeout\nname: t\nspec:\n  to:\n    - targetRef: {kind: Mesh}\n      default:\n        connectionTimeout: 0s\n',
+    path: 'spec.to[0].default.connectionTimeout',
+    line: 7,
+    message: /at least/,
+  },
+  {
+    name: 'a section the policy does not have',
+    text: 'type: MeshRetry\nname: r\nspec:\n  from:\n    - targetRef: {kind: Mesh}\n      default: {tcp: {maxConnectAttempt: 1}}\n',
+    path: 'spec.from',
+    line: 5,
+    message: /MeshRetry has no "from" section/,
+  },
+  {
+    name: 'no entries at all',
+    text: 'type: MeshTrafficPermission\nname: p\nspec:\n  targetRef: {kind: Mesh}\n',
+    path: 'spec',
+    line: 4,
+    message: /needs at least one entry in "from"/,
+  },
+  {
+    name: 'misspelt field in default',
+    text: 'type: MeshTimeout\nname: t\nspec:\n  to:\n    - targetRef: {kind: Mesh}\n      default:\n        idleTimout: 1s\n',
+    path: 'spec.to[0].default',
+    line: 7,
+    message: /idleTimout/,
+  },
+  {
+    name: 'HTTP status out of range',
+    text: 'type: MeshFaultInjection\nname: f\nspec:\n  from:\n    - targetRef: {kind: Mesh}\n      default: {http: [{abort: {httpStatus: 700, percentage: 1}}]}\n',
+    path: 'spec.from[0].default.http[0].abort.httpStatus',
+    line: 6,
+    message: /100\.\.599/,
+  },
+  {
+    name: 'rate-limit interval under 50ms',
+    text: 'type: MeshRateLimit\nname: l\nspec:\n  from:\n    - targetRef: {kind: Mesh}\n      default: {local: {tcp: {connectionRate: {num: 5, interval: 10ms}}}}\n',
+    path: 'spec.from[0].default.local.tcp.connectionRate.interval',
+    line: 6,
+    message: /at least 50ms/,
+  },
+  {
+    name: 'unknown permission action',
+    text: 'type: MeshTrafficPermission\nname: p\nspec:\n  from:\n    - targetRef: {kind: Mesh}\n      default:\n        action: Permit\n',
+    path: 'spec.from[0].default.action',
+    line: 7,
+    message: /Allow, Deny or AllowWithShadowDeny/,
+  },
+  {
+    name: 'access-log backend with two destinations',
+    text: 'type: MeshAccessLog\nname: l\nspec:\n  to:\n    - targetRef: {kind: Mesh}\n      default:\n        backends:\n          - file: {path: /dev/stdout}\n            tcp: {address: "198.18.0.1:5000"}\n',
+    path: 'spec.to[0].default.backends[0]',
+    line: 8,
+    message: /exactly one of "file", "tcp" or "openTelemetry"/,
+  },
+];
+
+describe('bad policy manifests', () => {
+  it.each(badManifests)('$name → $path, line $line', ({ text, code, path, line, message }) => {
+    const err = errorOf(() => parseResources(text, { source: 'policy.yaml' }));
+    expect(err.code).toBe(code ?? 'MESHCAP_ERR_INVALID_RESOURCE');
+    const issue = err.issues.find((i) => i.path === path);
+    expect(issue, `issues: ${JSON.stringify(err.issues)}`).toBeDefined();
+    expect(issue).toMatchObject({ line, source: 'policy.yaml' });
+    expect(issue!.message).toMatch(message);
+  });
+
+  it('maps Kubernetes-format paths back to spec', () => {
+    const err = errorOf(() =>
+      parseResources(`apiVersion: kuma.io/v1alpha1
+kind: MeshFaultInjection
+metadata:
+  name: f
+spec:
+  from:
+    - targetRef: {kind: Mesh}
+      default:
+        http:
+          - abort: {httpStatus: 500, percentage: -1}
+`),
+    );
+    expect(err.issues[0]).toMatchObject({ path: 'spec.from[0].default.http[0].abort.percentage', line: 10 });
+  });
+});
+
+describe('durations and bandwidths', () => {
+  it.each([
+    ['0', 0],
+    ['0s', 0],
+    ['100ms', 100],
+    ['5s', 5000],
+    ['1m', 60_000],
+    ['1m30s', 90_000],
+    ['1.5h', 5_400_000],
+    ['250us', 0.25],
+    ['2h45m', 9_900_000],
+  ])('%s is %d ms', (text, ms) => {
+    expect(durationToMs(text)).toBeCloseTo(ms, 9);
+  });
+
+  it.each(['', '5', '-1s', 's', '1d', '5 s', '1s2'])('refuses %j', (text) => {
+    expect(() => durationToMs(text)).toThrow(RangeError);
+  });
+
+  it.each([
+    ['50Mbps', 50e6],
+    ['10kbps', 10e3],
+    ['1Gbps', 1e9],
+    ['800bps', 800],
+  ])('%s is %d bit/s', (text, bps) => {
+    expect(bandwidthToBitsPerSecond(text)).toBe(bps);
+  });
+});
