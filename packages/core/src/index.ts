@@ -3,3 +3,4 @@ export * from './errors.ts';
 export * from './model/index.ts';
 export * from './policy/index.ts';
 export * from './flows/index.ts';
+export * from './capture/index.ts';

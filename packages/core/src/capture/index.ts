@@ -1,6 +1,16 @@
 // The public surface of capture: build, render, install and remove transparent-proxy rules.
 export * from './constants.ts';
-export type * from './rules.ts';
+export type {
+  IpFamily,
+  NetfilterTable,
+  TransportProtocol,
+  RuleMatch,
+  RuleTarget,
+  CaptureRule,
+  PolicyRouting,
+  FamilyRules,
+  CaptureRuleSet,
+} from './rules.ts';
 export { BUILTIN_CHAINS, TABLE_ORDER, isBuiltinChain } from './rules.ts';
 export {
   transparentProxyOptions,
@@ -27,3 +37,5 @@ export { renderDryRun } from './render-dry-run.ts';
 export { detectIptablesFlavour, removalFromSave, type IptablesFlavour } from './iptables-backend.ts';
 export { installTransparentProxy, uninstallTransparentProxy, type InstallOptions, type InstallResult, type UninstallResult } from './install.ts';
 export type { CaptureContext } from './system-command.ts';
+// Reading rules back (iptables-save / nft JSON, with counters); PortRange comes from there.
+export * from './ruleset/index.ts';
