@@ -2,6 +2,7 @@ import { inboundAddress, inboundListenerName, protocolOf, type Dataplane } from 
 import type { Mesh } from '../model/mesh.ts';
 import {
   POLICY_TYPES,
+  targetRefRank,
   type InboundPolicyType,
   type OutboundPolicyType,
   type PolicyResource,
@@ -52,6 +53,17 @@ export function toggleKey(type: string, name: string): string {
 interface Collected {
   origin: PolicyOrigin;
   conf: unknown;
+}
+
+/**
+ * Merge order of the entries on one inbound or outbound: the policy's top-level targetRef kind, then
+ * the entry's own targetRef kind (a `MeshService` entry after a `Mesh` one), then policy name, then
+ * position in the policy. Kuma: "Understanding TargetRef policies › Merging configuration", and
+ * CompareByPolicyAttributes + CompareByToEntry in pkg/plugins/policies/core/rules/{sort,outbound}.
+ * The input is already in (top-level kind, name, position) order, and the sort is stable.
+ */
+function byMergeOrder(a: Collected, b: Collected): number {
+  return targetRefRank(a.origin.targetRefKind) - targetRefRank(b.origin.targetRefKind) || targetRefRank(a.origin.entryTargetRef.kind) - targetRefRank(b.origin.entryTargetRef.kind);
 }
 
 function isHttpish(protocol: string): boolean {
@@ -183,6 +195,7 @@ function compileDataplane(dp: Dataplane, ctx: CompileContext): DataplanePolicies
   const mtls = ctx.mesh?.mtls?.enabledBackend;
   inbounds.forEach((ib, i) => {
     for (const [type, collected] of fromEntries[i]!) {
+      collected.sort(byMergeOrder);
       const live = collected.filter((c) => c.origin.enabled);
       const rules = buildSubsetRules(live.map((c) => ({ subset: subsetOfTargetRef(c.origin.entryTargetRef), conf: c.conf, origin: c.origin })));
       if (rules === undefined) {
@@ -220,6 +233,7 @@ function compileDataplane(dp: Dataplane, ctx: CompileContext): DataplanePolicies
 
   outbounds.forEach((ob, i) => {
     for (const [type, collected] of toEntries[i]!) {
+      collected.sort(byMergeOrder);
       const live = collected.filter((c) => c.origin.enabled);
       const conf = mergeConfs(live.map((c) => c.conf));
       const policy: OutboundPolicy<unknown> = { ...(conf !== undefined ? { conf } : {}), origins: collected.map((c) => c.origin) };

@@ -67,7 +67,12 @@ export function toEntryNames(ref: TargetRef, service: string): boolean {
   return ref.kind === 'Mesh' || (ref.kind === 'MeshService' && ref.name === service);
 }
 
-/** Kuma's merge order: top-level targetRef kind (Mesh < MeshSubset < MeshService < MeshServiceSubset), then name. */
+/**
+ * Kuma's policy order (targetRef docs, "Merging configuration"): top-level targetRef kind (Mesh <
+ * MeshSubset < MeshService < MeshServiceSubset), then name in lexicographic order; merged in this
+ * order, so on a tie the later name wins. (Kuma ≥2.9's resource rules compare names the other way
+ * round; meshcap follows the documented order.)
+ */
 export function comparePolicies(a: PolicyResource, b: PolicyResource): number {
   const rank = targetRefRank(topLevelTargetRef(a).kind) - targetRefRank(topLevelTargetRef(b).kind);
   if (rank !== 0) return rank;

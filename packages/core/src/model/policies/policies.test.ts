@@ -318,7 +318,7 @@ type: MeshAccessLog
 name: l
 spec:
   from: [{targetRef: {kind: Mesh}, default: {backends: [{tcp: {address: "198.18.0.1:5000", format: {plain: "%START_TIME%"}}}]}}]
-`) as [MeshFaultInjection, MeshTrafficPermission, MeshRetry, MeshAccessLog];
+`) as unknown as [MeshFaultInjection, MeshTrafficPermission, MeshRetry, MeshAccessLog];
     expect(mfi.spec.from?.[0]?.default.http).toEqual([{ abort: { httpStatus: 503, percentage: 2.5 } }, { delay: { value: '100ms', percentage: 10 } }]);
     expect(mtp.spec.from?.[0]?.default).toEqual({ action: 'AllowWithShadowDeny' });
     expect(retry.spec.to?.[0]?.default.http?.retryOn).toEqual(['5xx', '503', '504', 'GatewayError']);

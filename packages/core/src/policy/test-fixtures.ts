@@ -1,0 +1,35 @@
+import { parseResources, type Resource } from '../model/parse.ts';
+
+/** Test-only builders; not exported from the package. */
+
+export interface DataplaneSketch {
+  name: string;
+  address: string;
+  mesh?: string;
+  inbound?: Array<{ port: number; tags: Record<string, string>; name?: string }>;
+  outbound?: Array<{ port: number; service: string }>;
+  transparent?: boolean;
+  reachableServices?: string[];
+}
+
+/** A validated Dataplane from a short description. */
+export function dataplane(d: DataplaneSketch): Resource {
+  const [dp] = parseResources(
+    JSON.stringify({
+      type: 'Dataplane',
+      name: d.name,
+      mesh: d.mesh ?? 'default',
+      networking: {
+        address: d.address,
+        inbound: d.inbound ?? [],
+        outbound: (d.outbound ?? []).map((o) => ({ port: o.port, tags: { 'kuma.io/service': o.service } })),
+        ...(d.transparent
+          ? { transparentProxying: { redirectPortInbound: 15006, redirectPortOutbound: 15001, ...(d.reachableServices ? { reachableServices: d.reachableServices } : {}) } }
+          : {}),
+      },
+    }),
+  );
+  return dp!;
+}
+
+export const http = (service: string, extra: Record<string, string> = {}) => ({ 'kuma.io/service': service, 'kuma.io/protocol': 'http', ...extra });
