@@ -4,3 +4,4 @@ export * from './model/index.ts';
 export * from './policy/index.ts';
 export * from './flows/index.ts';
 export * from './capture/index.ts';
+export * from './diagram/index.ts';

@@ -1,0 +1,176 @@
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { FlowRecord } from '../flows/flow.ts';
+import { parseResources } from '../model/parse.ts';
+import { PolicyCompiler } from '../policy/state.ts';
+import { dataplanePathDiagram, escapeMermaidText, flowDiagram } from './index.ts';
+
+const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), '__golden__');
+
+function golden(name: string, actual: string): void {
+  const file = join(GOLDEN, name);
+  if (process.env.UPDATE_GOLDEN === '1') {
+    mkdirSync(GOLDEN, { recursive: true });
+    writeFileSync(file, actual);
+  }
+  expect(actual).toBe(readFileSync(file, 'utf8'));
+}
+
+const mesh = `
+type: Dataplane
+mesh: default
+name: web
+networking:
+  address: 198.18.0.10
+  inbound:
+    - port: 8080
+      servicePort: 8081
+      tags: { kuma.io/service: web, kuma.io/protocol: http }
+  transparentProxying:
+    redirectPortInbound: 15006
+    redirectPortOutbound: 15001
+---
+type: Dataplane
+mesh: default
+name: backend
+networking:
+  address: 198.18.0.11
+  inbound:
+    - port: 9000
+      tags: { kuma.io/service: backend, kuma.io/protocol: http }
+  transparentProxying:
+    redirectPortInbound: 15006
+    redirectPortOutbound: 15001
+    inboundMode: tproxy
+---
+type: MeshFaultInjection
+mesh: default
+name: slow-web
+spec:
+  targetRef: { kind: MeshService, name: web }
+  from:
+    - targetRef: { kind: Mesh }
+      default:
+        http:
+          - delay: { value: 5s, percentage: 50 }
+---
+type: MeshRetry
+mesh: default
+name: retry-backend
+spec:
+  targetRef: { kind: Mesh }
+  to:
+    - targetRef: { kind: MeshService, name: backend }
+      default:
+        http: { numRetries: 3 }
+`;
+
+// The seed's "life without transparent proxying" Dataplane.
+const seedDataplane = `type: Dataplane
+mesh: default
+name: demo-app
+networking:
+  address: 10.119.249.39
+  inbound:
+    - port: 15000
+      servicePort: 5000
+      serviceAddress: 127.0.0.1
+      tags:
+        kuma.io/service: app
+        kuma.io/protocol: http
+`;
+
+function compiled(text: string, toggles: Array<[string, string, string]> = []) {
+  const compiler = new PolicyCompiler();
+  compiler.applyAll(parseResources(text));
+  for (const [dp, type, name] of toggles) compiler.setToggle('default', dp, type, name, false);
+  return compiler;
+}
+
+describe('dataplane path diagrams', () => {
+  it('draws the seed-style inbound path with the policies that act on it', () => {
+    golden('web-inbound.mmd', dataplanePathDiagram(compiled(mesh).compile('default', 'web'), 'inbound'));
+  });
+
+  it('draws the outbound path with each service, its policies and the passthrough', () => {
+    golden('web-outbound.mmd', dataplanePathDiagram(compiled(mesh).compile('default', 'web'), 'outbound'));
+  });
+
+  it('shows TPROXY capture and the client address kept', () => {
+    const text = dataplanePathDiagram(compiled(mesh).compile('default', 'backend'), 'inbound');
+    expect(text).toContain('KUMA_MESH_INBOUND_TPROXY');
+    expect(text).toContain('(from the client address)');
+    golden('backend-inbound-tproxy.mmd', text);
+  });
+
+  it('marks a policy toggled off for this dataplane and leaves its conf out', () => {
+    const text = dataplanePathDiagram(compiled(mesh, [['web', 'MeshFaultInjection', 'slow-web']]).compile('default', 'web'), 'inbound');
+    expect(text).toContain('slow-web (off for this dataplane) → not in effect');
+    expect(text).not.toContain('"5s"');
+  });
+
+  it('draws the seed Dataplane without capture: no kernel, explicit listener', () => {
+    const text = dataplanePathDiagram(compiled(seedDataplane).compile('default', 'demo-app'), 'inbound');
+    expect(text).not.toContain('Kernel');
+    golden('seed-demo-app-inbound.mmd', text);
+    expect(dataplanePathDiagram(compiled(seedDataplane).compile('default', 'demo-app'), 'outbound')).toContain('declares no outbound');
+  });
+});
+
+const baseFlow: FlowRecord = {
+  id: 'a1b2c3d4-1',
+  connectionId: 'a1b2c3d4-1',
+  start: Date.UTC(2026, 10, 22, 10, 0, 0),
+  mesh: 'default',
+  dataplane: 'web',
+  direction: 'outbound',
+  listener: 'outbound:passthrough:ipv4',
+  cluster: 'backend',
+  capture: 'redirect',
+  protocol: 'http',
+  client: { address: '198.18.0.10', port: 40123 },
+  destination: { address: '198.18.0.11', port: 9000 },
+  upstream: { address: '198.18.0.11', port: 9000 },
+  bytes: { fromClient: 120, toClient: 2048 },
+  http: { method: 'GET', authority: 'backend:9000', path: '/items?x=1;y=2', status: 200, requestBytes: 0, responseBytes: 1900, requestId: 'req-1', attempts: 2 },
+  timings: { connectMs: 0.42, firstByteMs: 210.5, totalMs: 212.25 },
+  verdict: 'forwarded',
+  policies: [{ type: 'MeshRetry', name: 'retry-backend', action: 'retry 1/3 after 503' }],
+};
+
+describe('flow diagrams', () => {
+  it('draws an HTTP flow with capture, policies and timings', () => {
+    golden('flow-http-retried.mmd', flowDiagram(baseFlow));
+  });
+
+  it('draws a TCP flow refused upstream with its reason', () => {
+    const { http: _http, upstream: _upstream, ...tcp } = baseFlow;
+    const flow: FlowRecord = { ...tcp, protocol: 'tcp', capture: 'tproxy', direction: 'inbound', listener: 'inbound:198.18.0.11:9000', verdict: 'error', reason: 'upstream_connect_refused', timings: { totalMs: 1.5 }, policies: [] };
+    const text = flowDiagram(flow);
+    expect(text).toContain('no upstream connection<br>upstream_connect_refused');
+    golden('flow-tcp-refused.mmd', text);
+  });
+
+  it('draws a request answered by fault injection', () => {
+    const flow: FlowRecord = {
+      ...baseFlow,
+      verdict: 'faulted',
+      upstream: undefined,
+      capture: 'explicit',
+      http: { ...baseFlow.http!, status: 503, attempts: 1 },
+      timings: { totalMs: 0.3 },
+      policies: [{ type: 'MeshFaultInjection', name: 'abort-all', action: 'abort 503' }],
+    };
+    const text = flowDiagram(flow);
+    expect(text).not.toContain('Kernel');
+    expect(text).toContain('503 (faulted)');
+  });
+});
+
+describe('mermaid text', () => {
+  it('escapes what would end a statement or be read as HTML', () => {
+    expect(escapeMermaidText('a;b #c <d>\ne')).toBe('a#59;b #35;c #lt;d#gt; e');
+  });
+});

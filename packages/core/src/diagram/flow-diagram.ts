@@ -1,0 +1,55 @@
+import type { FlowRecord } from '../flows/flow.ts';
+import { escapeText, hostPort, lines } from './mermaid-text.ts';
+
+function ms(value: number | undefined): string | undefined {
+  return value === undefined ? undefined : `${value < 10 ? value.toFixed(2) : value.toFixed(1)} ms`;
+}
+
+function bytes(n: number): string {
+  return n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+const CAPTURE_TEXT: Record<FlowRecord['capture'], string> = {
+  redirect: 'REDIRECT (original destination from SO_ORIGINAL_DST)',
+  tproxy: 'TPROXY (original destination = local address)',
+  explicit: 'explicit listener (no capture)',
+};
+
+/**
+ * Mermaid sequence diagram of one flow: who called whom, how it was captured, what each policy
+ * did, and the timings measured from the flow's start (connect, first byte, total).
+ */
+export function flowDiagram(flow: FlowRecord): string {
+  const out = ['sequenceDiagram', '  autonumber'];
+  const dest = hostPort(flow.destination.address, flow.destination.port);
+  out.push(`  participant Client as ${lines('Client', hostPort(flow.client.address, flow.client.port))}`);
+  if (flow.capture !== 'explicit') out.push(`  participant Kernel as Kernel`);
+  out.push(`  participant Proxy as ${lines(`meshcap dp ${flow.dataplane}`, flow.listener)}`);
+  out.push(`  participant Upstream as ${lines(flow.cluster, flow.upstream ? hostPort(flow.upstream.address, flow.upstream.port) : `${dest} (not reached)`)}`);
+  const what = flow.http ? `${flow.http.method} ${flow.http.path}` : 'TCP connection';
+  if (flow.capture !== 'explicit') {
+    out.push(`  Client->>Kernel: ${lines(`${what} to ${dest}`)}`);
+    out.push(`  Kernel->>Proxy: ${lines(CAPTURE_TEXT[flow.capture], `${flow.direction} capture`)}`);
+  } else {
+    out.push(`  Client->>Proxy: ${lines(`${what} to ${dest}`, CAPTURE_TEXT.explicit)}`);
+  }
+  if (flow.http) out.push(`  Note over Proxy: ${lines(`Host: ${flow.http.authority}`, `x-request-id: ${flow.http.requestId}`)}`);
+  for (const p of flow.policies) out.push(`  Note over Proxy: ${lines(`${p.type} ${p.name}`, p.action)}`);
+
+  const reached = flow.upstream !== undefined;
+  if (reached) {
+    const attempts = flow.http && flow.http.attempts > 1 ? `${flow.http.attempts} attempts` : undefined;
+    out.push(`  Proxy->>Upstream: ${lines(flow.http ? what : 'connect', attempts, ms(flow.timings.connectMs) && `connected after ${ms(flow.timings.connectMs)}`)}`);
+    if (flow.timings.firstByteMs !== undefined) {
+      const head = flow.http?.status !== undefined ? `${flow.http.status}` : 'first byte';
+      out.push(`  Upstream-->>Proxy: ${lines(`${head} after ${ms(flow.timings.firstByteMs)}`)}`);
+    }
+  } else {
+    out.push(`  Note over Proxy,Upstream: ${lines('no upstream connection', flow.reason)}`);
+  }
+  const answer = flow.http?.status !== undefined ? `${flow.http.status}` : flow.verdict === 'forwarded' ? 'stream closed' : flow.verdict;
+  const sent = flow.http ? `${bytes(flow.http.responseBytes)} body` : `${bytes(flow.bytes.toClient)} back, ${bytes(flow.bytes.fromClient)} sent`;
+  out.push(`  Proxy-->>Client: ${lines(`${answer} (${flow.verdict}${flow.reason && reached ? `: ${flow.reason}` : ''})`, sent, `total ${ms(flow.timings.totalMs)}`, flow.close && `close: ${flow.close}`)}`);
+  out.push(`  Note over Client,Upstream: ${escapeText(`flow ${flow.id} · ${new Date(flow.start).toISOString()}`)}`);
+  return `${out.join('\n')}\n`;
+}
