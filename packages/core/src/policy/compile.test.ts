@@ -4,7 +4,7 @@ import { defaultMeshPolicies, type PolicyType } from '../model/policies/index.ts
 import { affectedDataplanes } from './affected.ts';
 import { sourceRuleFor } from './runtime.ts';
 import { PolicyCompiler } from './state.ts';
-import { dataplane, http, type DataplaneSketch } from './test-fixtures.ts';
+import { dataplane, http, policyResources, type DataplaneSketch } from './test-fixtures.ts';
 import type { InboundPolicy, OutboundPolicy, PolicyOrigin } from './types.ts';
 
 /**
@@ -585,13 +585,13 @@ spec:
   });
 
   it('works on plain resources, and finds nothing for a policy that matches nothing', () => {
-    const [policy] = parseResources('type: MeshRetry\nname: r\nspec:\n  to: [{targetRef: {kind: MeshService, name: my-service}, default: {tcp: {maxConnectAttempt: 1}}}]\n');
-    const dps = meshDataplanes.map(dataplane) as Parameters<typeof affectedDataplanes>[1];
-    expect(affectedDataplanes(policy as Parameters<typeof affectedDataplanes>[0], dps).map((a) => [a.dataplane, a.outbounds])).toEqual([
+    const [policy] = policyResources('type: MeshRetry\nname: r\nspec:\n  to: [{targetRef: {kind: MeshService, name: my-service}, default: {tcp: {maxConnectAttempt: 1}}}]\n');
+    const dps = meshDataplanes.map(dataplane);
+    expect(affectedDataplanes(policy!, dps).map((a) => [a.dataplane, a.outbounds])).toEqual([
       ['backend-1', [{ service: 'my-service', entries: [0] }]],
       ['web-1', [{ service: 'my-service', listener: 'outbound:127.0.0.1:10002', entries: [0] }]],
     ]);
-    const [none] = parseResources('type: MeshRetry\nname: n\nspec:\n  to: [{targetRef: {kind: MeshService, name: payments}, default: {tcp: {maxConnectAttempt: 1}}}]\n');
-    expect(affectedDataplanes(none as Parameters<typeof affectedDataplanes>[0], dps)).toEqual([]);
+    const [none] = policyResources('type: MeshRetry\nname: n\nspec:\n  to: [{targetRef: {kind: MeshService, name: payments}, default: {tcp: {maxConnectAttempt: 1}}}]\n');
+    expect(affectedDataplanes(none!, dps)).toEqual([]);
   });
 });

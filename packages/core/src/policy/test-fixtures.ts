@@ -1,4 +1,6 @@
-import { parseResources, type Resource } from '../model/parse.ts';
+import type { Dataplane } from '../model/dataplane.ts';
+import { parseResources } from '../model/parse.ts';
+import type { PolicyResource } from '../model/policies/index.ts';
 
 /** Test-only builders; not exported from the package. */
 
@@ -13,7 +15,7 @@ export interface DataplaneSketch {
 }
 
 /** A validated Dataplane from a short description. */
-export function dataplane(d: DataplaneSketch): Resource {
+export function dataplane(d: DataplaneSketch): Dataplane {
   const [dp] = parseResources(
     JSON.stringify({
       type: 'Dataplane',
@@ -29,7 +31,12 @@ export function dataplane(d: DataplaneSketch): Resource {
       },
     }),
   );
-  return dp!;
+  return dp as Dataplane;
+}
+
+/** Validated policies from YAML. */
+export function policyResources(yaml: string): PolicyResource[] {
+  return parseResources(yaml) as unknown as PolicyResource[];
 }
 
 export const http = (service: string, extra: Record<string, string> = {}) => ({ 'kuma.io/service': service, 'kuma.io/protocol': 'http', ...extra });
