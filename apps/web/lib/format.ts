@@ -39,10 +39,10 @@ export function formatAgo(iso: string | null | undefined, now: number = Date.now
   return new Date(t).toLocaleString();
 }
 
-/** `10:42:07.123` local time of an ISO timestamp. */
-export function formatClock(iso: string): string {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
+/** `10:42:07.123` local time of a timestamp (ms since the epoch, or ISO text). */
+export function formatClock(time: number | string): string {
+  const d = new Date(time);
+  if (Number.isNaN(d.getTime())) return String(time);
   const pad = (n: number, w = 2) => String(n).padStart(w, '0');
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
 }

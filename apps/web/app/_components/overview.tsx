@@ -109,12 +109,12 @@ function RecentErrors({ dataplanes, flows, now }: { dataplanes: DataplaneSummary
           ))}
           {flowErrors.map((f) => (
             <li key={f.id} className="flex items-baseline gap-3 py-1.5">
-              <span className="muted w-20 shrink-0 font-mono text-xs">{formatClock(f.startTime)}</span>
+              <span className="muted w-20 shrink-0 font-mono text-xs">{formatClock(f.start)}</span>
               <Link className="link shrink-0 font-medium" href={dataplaneHref(f.mesh, f.dataplane, 'flows')}>
                 {f.dataplane}
               </Link>
               <span className="min-w-0 truncate">
-                {f.direction} to <span className="font-mono text-xs">{formatHostPort(f.originalDestination.address, f.originalDestination.port)}</span>
+                {f.direction} to <span className="font-mono text-xs">{formatHostPort(f.destination.address, f.destination.port)}</span>
                 {f.http && ` ${f.http.method} ${f.http.path} → ${f.http.status ?? 'no status'}`}
                 {f.reason && <span className="text-rose-700 dark:text-rose-300"> · {f.reason}</span>}
               </span>

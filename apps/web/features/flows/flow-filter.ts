@@ -16,10 +16,11 @@ function haystack(f: Flow): string {
     f.id,
     f.dataplane,
     f.listener,
+    f.cluster,
     `${f.client.address}:${f.client.port}`,
-    `${f.originalDestination.address}:${f.originalDestination.port}`,
+    `${f.destination.address}:${f.destination.port}`,
     f.upstream ? `${f.upstream.address}:${f.upstream.port}` : '',
-    f.http ? `${f.http.method} ${f.http.authority ?? ''}${f.http.path} ${f.http.status ?? ''}` : '',
+    f.http ? `${f.http.method} ${f.http.authority}${f.http.path} ${f.http.status ?? ''}` : '',
     f.reason ?? '',
     ...f.policies.map((p) => `${p.type} ${p.name} ${p.action}`),
   ];

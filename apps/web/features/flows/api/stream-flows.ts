@@ -1,6 +1,7 @@
 import { useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { apiUrl } from '../../../lib/api-client.ts';
+import { followEventStream } from '../../../lib/event-stream.ts';
 import { getFlows } from './get-flows.ts';
 import { flowKeys } from './keys.ts';
 import type { Flow } from './types.ts';
@@ -22,7 +23,7 @@ export interface LiveFlows {
 
 const EMPTY: LiveFlows = { flows: [], trimmed: 0, dropped: 0 };
 
-const newestFirst = (a: Flow, b: Flow) => (a.startTime < b.startTime ? 1 : a.startTime > b.startTime ? -1 : 0);
+const newestFirst = (a: Flow, b: Flow) => b.start - a.start;
 
 /** Adds flows to the live buffer: deduplicated by id (a resumed stream may repeat), newest first, bounded. */
 export function mergeFlows(current: LiveFlows | undefined, incoming: Flow[], limit = LIVE_FLOW_LIMIT): LiveFlows {
@@ -40,7 +41,7 @@ export function mergeFlows(current: LiveFlows | undefined, incoming: Flow[], lim
   const head = base.flows[0];
   const last = fresh[fresh.length - 1];
   // The usual case: everything new is newer than what we have, so it goes on top without a full sort.
-  const merged = !head || (last && last.startTime >= head.startTime) ? fresh.concat(base.flows) : fresh.concat(base.flows).sort(newestFirst);
+  const merged = !head || (last && last.start >= head.start) ? fresh.concat(base.flows) : fresh.concat(base.flows).sort(newestFirst);
   const over = Math.max(0, merged.length - limit);
   return { ...base, flows: over ? merged.slice(0, limit) : merged, trimmed: base.trimmed + over };
 }
@@ -58,11 +59,12 @@ export function useLiveFlows(): LiveFlows {
   return data;
 }
 
-export type StreamStatus = 'connecting' | 'open' | 'reconnecting' | 'unsupported';
+export type StreamStatus = 'connecting' | 'open' | 'reconnecting';
 
 /**
  * Keeps the live buffer filled while mounted: the recent flows from `GET /api/flows` first, then
- * Server-Sent Events from `/api/flows/stream` (EventSource resumes with Last-Event-ID by itself).
+ * the Server-Sent Events of `/api/flows/stream`, resumed with Last-Event-ID after a drop.
+ * Events are parsed as they come and applied to the cache in batches.
  */
 export function useFlowStream(): { status: StreamStatus; seedError: unknown } {
   const qc = useQueryClient();
@@ -70,45 +72,29 @@ export function useFlowStream(): { status: StreamStatus; seedError: unknown } {
   const [seedError, setSeedError] = useState<unknown>(null);
 
   useEffect(() => {
-    const seed = new AbortController();
-    getFlows({ limit: 1000 }, seed.signal).then(
-      (list) => addToCache(qc, list.items, list.dropped),
-      (err: unknown) => !seed.signal.aborted && setSeedError(err),
-    );
-    if (typeof EventSource === 'undefined') {
-      setStatus('unsupported');
-      return () => seed.abort();
-    }
+    const stop = new AbortController();
     let pending: Flow[] = [];
     let dropped: number | undefined;
-    const onData = (e: MessageEvent<string>) => {
-      try {
-        const data = JSON.parse(e.data) as Flow | Flow[] | { dropped: number };
-        if (Array.isArray(data)) pending.push(...data);
-        else if ('id' in data) pending.push(data);
-        else if (typeof data.dropped === 'number') dropped = data.dropped;
-      } catch {
-        // a malformed event is skipped; the next one still counts
-      }
-    };
-    let es: EventSource | null = null;
-    let retry: ReturnType<typeof setTimeout> | undefined;
-    const connect = () => {
-      es = new EventSource(apiUrl('/api/flows/stream'));
-      es.addEventListener('open', () => setStatus('open'));
-      es.addEventListener('message', onData);
-      es.addEventListener('flow', onData as EventListener);
-      es.addEventListener('dropped', onData as EventListener);
-      es.addEventListener('error', () => {
-        setStatus('reconnecting');
-        // EventSource retries by itself unless the server answered with an error status; then we do.
-        if (es?.readyState === EventSource.CLOSED) {
-          es.close();
-          retry = setTimeout(connect, RECONNECT_MS);
+    getFlows({ limit: 1000 }, stop.signal).then(
+      (list) => addToCache(qc, list.items, list.dropped),
+      (err: unknown) => !stop.signal.aborted && setSeedError(err),
+    );
+    void followEventStream(apiUrl('/api/flows/stream'), {
+      signal: stop.signal,
+      retryMs: RECONNECT_MS,
+      onOpen: () => setStatus('open'),
+      onDrop: () => setStatus('reconnecting'),
+      onEvent: (e) => {
+        try {
+          const data = JSON.parse(e.data) as Flow | Flow[] | { dropped: number };
+          if (Array.isArray(data)) pending.push(...data);
+          else if ('id' in data) pending.push(data);
+          else if (typeof data.dropped === 'number') dropped = data.dropped;
+        } catch {
+          // a malformed event is skipped; the next one still counts
         }
-      });
-    };
-    connect();
+      },
+    });
     const timer = setInterval(() => {
       if (pending.length === 0 && dropped === undefined) return;
       addToCache(qc, pending, dropped);
@@ -116,9 +102,7 @@ export function useFlowStream(): { status: StreamStatus; seedError: unknown } {
       dropped = undefined;
     }, FLUSH_MS);
     return () => {
-      seed.abort();
-      es?.close();
-      clearTimeout(retry);
+      stop.abort();
       clearInterval(timer);
     };
   }, [qc]);

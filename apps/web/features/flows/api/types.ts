@@ -1,5 +1,8 @@
-/** Response shapes of the flow routes (realign with apps/api/API.md). */
-import type { Direction, Protocol } from '../../dataplanes/api/types.ts';
+/**
+ * Response shapes of the flow routes: the JSON of core's `FlowRecord` (packages/core/src/flows/flow.ts),
+ * written out here because the dashboard imports no core code (realign with apps/api/API.md).
+ */
+import type { Direction } from '../../dataplanes/api/types.ts';
 
 export interface FlowEndpoint {
   address: string;
@@ -10,51 +13,61 @@ export type FlowVerdict = 'forwarded' | 'denied' | 'faulted' | 'error' | (string
 
 export interface FlowHttp {
   method: string;
-  authority?: string;
+  authority: string;
   path: string;
-  status: number | null;
-  requestBytes?: number;
-  responseBytes?: number;
+  /** Absent when no response head was sent. */
+  status?: number;
+  requestBytes: number;
+  responseBytes: number;
+  requestId: string;
+  upgraded?: boolean;
+  /** More than 1 when a retry policy acted. */
+  attempts: number;
 }
 
-/** What one policy did to this flow ("MeshFaultInjection fault-backend delayed 200ms"). */
+/** "policy X did Y": `{type: 'MeshFaultInjection', name: 'fi-backend', action: 'delay 200ms'}`. */
 export interface FlowPolicyAction {
   type: string;
   name: string;
   action: string;
 }
 
+/** Milliseconds from the flow's start. */
 export interface FlowTimings {
-  connectMs?: number | null;
-  firstByteMs?: number | null;
-  totalMs?: number | null;
+  connectMs?: number;
+  firstByteMs?: number;
+  totalMs: number;
 }
 
 export interface Flow {
   id: string;
+  connectionId: string;
+  /** Milliseconds since the epoch. */
+  start: number;
   mesh: string;
   dataplane: string;
   direction: Direction;
   listener: string;
+  cluster: string;
   capture: 'redirect' | 'tproxy' | 'explicit' | (string & {});
-  startTime: string;
+  protocol: 'tcp' | 'http' | (string & {});
   client: FlowEndpoint;
-  originalDestination: FlowEndpoint;
-  upstream: FlowEndpoint | null;
-  protocol: Protocol;
-  http?: FlowHttp | null;
-  bytesSent?: number;
-  bytesReceived?: number;
+  /** The original destination (transparent) or the listener address (explicit). */
+  destination: FlowEndpoint;
+  upstream?: FlowEndpoint;
+  bytes: { fromClient: number; toClient: number };
+  http?: FlowHttp;
   timings: FlowTimings;
   verdict: FlowVerdict;
-  reason?: string | null;
+  reason?: string;
+  close?: string;
   policies: FlowPolicyAction[];
 }
 
 /** `GET /api/flows`. */
 export interface FlowList {
   items: Flow[];
-  /** Flows the control plane's bounded buffer dropped (never silent). */
+  /** Flows dropped before anyone read them (never silent). */
   dropped?: number;
 }
 
@@ -68,6 +81,6 @@ export interface FlowQuery {
   dataplane?: string;
   direction?: Direction;
   verdict?: string;
-  since?: string;
+  since?: number;
   limit?: number;
 }

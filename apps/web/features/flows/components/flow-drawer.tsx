@@ -22,7 +22,7 @@ export function FlowDrawer({ flow, onClose }: { flow: Flow; onClose: () => void 
   }, [onClose]);
 
   const dpHref = dataplaneHref(flow.mesh, flow.dataplane);
-  const total = flow.timings.totalMs ?? 0;
+  const total = flow.timings.totalMs;
   return (
     <aside
       role="dialog"
@@ -49,7 +49,7 @@ export function FlowDrawer({ flow, onClose }: { flow: Flow; onClose: () => void 
 
         <Section title="Connection">
           <Fields>
-            <Field name="Time">{new Date(flow.startTime).toLocaleString()}</Field>
+            <Field name="Time">{new Date(flow.start).toLocaleString()}</Field>
             <Field name="Dataplane">
               <Link className="link" href={dpHref}>
                 {flow.mesh}/{flow.dataplane}
@@ -64,14 +64,18 @@ export function FlowDrawer({ flow, onClose }: { flow: Flow; onClose: () => void 
               {endpoint(flow.client)}
             </Field>
             <Field name="Original destination" mono>
-              {endpoint(flow.originalDestination)}
+              {endpoint(flow.destination)}
             </Field>
             <Field name="Upstream" mono>
               {endpoint(flow.upstream)}
             </Field>
             <Field name="Protocol">{flow.protocol}</Field>
-            {flow.bytesSent !== undefined && <Field name="Bytes sent">{formatBytes(flow.bytesSent)}</Field>}
-            {flow.bytesReceived !== undefined && <Field name="Bytes received">{formatBytes(flow.bytesReceived)}</Field>}
+            <Field name="Cluster" mono>
+              {flow.cluster}
+            </Field>
+            <Field name="Bytes from client">{formatBytes(flow.bytes.fromClient)}</Field>
+            <Field name="Bytes to client">{formatBytes(flow.bytes.toClient)}</Field>
+            {flow.close && <Field name="Closed by">{flow.close}</Field>}
           </Fields>
         </Section>
 
@@ -79,17 +83,20 @@ export function FlowDrawer({ flow, onClose }: { flow: Flow; onClose: () => void 
           <Section title="HTTP request">
             <Fields>
               <Field name="Method">{flow.http.method}</Field>
-              {flow.http.authority && (
-                <Field name="Authority" mono>
-                  {flow.http.authority}
-                </Field>
-              )}
+              <Field name="Authority" mono>
+                {flow.http.authority}
+              </Field>
               <Field name="Path" mono>
                 {flow.http.path}
               </Field>
               <Field name="Status">{flow.http.status ?? '—'}</Field>
-              {flow.http.requestBytes !== undefined && <Field name="Request bytes">{formatBytes(flow.http.requestBytes)}</Field>}
-              {flow.http.responseBytes !== undefined && <Field name="Response bytes">{formatBytes(flow.http.responseBytes)}</Field>}
+              <Field name="Request body">{formatBytes(flow.http.requestBytes)}</Field>
+              <Field name="Response body">{formatBytes(flow.http.responseBytes)}</Field>
+              <Field name="Request id" mono>
+                {flow.http.requestId}
+              </Field>
+              <Field name="Attempts">{flow.http.attempts}</Field>
+              {flow.http.upgraded && <Field name="Upgraded">yes (protocol switched)</Field>}
             </Fields>
           </Section>
         )}
@@ -114,7 +121,7 @@ export function FlowDrawer({ flow, onClose }: { flow: Flow; onClose: () => void 
           {flow.policies.length === 0 ? (
             <p className="muted">No policy acted on this flow.</p>
           ) : (
-            <ul className="space-y-1">
+            <ul className="space-y-1" aria-label="Policies that acted">
               {flow.policies.map((p, i) => (
                 <li key={i} className="rounded border border-slate-200 px-2 py-1 dark:border-slate-800">
                   <span className="font-medium">{p.type}</span> <span className="font-mono">{p.name}</span>

@@ -75,9 +75,7 @@ function StreamIndicator({ status, paused }: { status: StreamStatus; paused: boo
     ? ['Paused', 'bg-amber-500']
     : status === 'open'
       ? ['Live', 'bg-emerald-500 animate-pulse']
-      : status === 'unsupported'
-        ? ['No live stream in this browser', 'bg-slate-400']
-        : [status === 'reconnecting' ? 'Reconnecting…' : 'Connecting…', 'bg-slate-400'];
+      : [status === 'reconnecting' ? 'Reconnecting…' : 'Connecting…', 'bg-slate-400'];
   return (
     <span role="status" aria-label={`Stream: ${text}`} className="flex items-center gap-1.5 text-xs font-medium">
       <span aria-hidden className={`size-2 rounded-full ${dot}`} />

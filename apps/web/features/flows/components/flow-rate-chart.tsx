@@ -16,7 +16,7 @@ function bucketize(flows: Flow[], now: number): Bucket[] {
   const buckets: Bucket[] = Array.from({ length: WINDOW_S }, () => ({ total: 0, errors: 0 }));
   const start = now - WINDOW_S * 1000;
   for (const f of flows) {
-    const t = Date.parse(f.startTime);
+    const t = f.start;
     if (t < start) break; // newest first: everything after is older
     const i = Math.min(WINDOW_S - 1, Math.floor((t - start) / 1000));
     const b = buckets[i];

@@ -71,7 +71,7 @@ export function FlowTable({
                 }`}
               >
                 <div role="cell" className="font-mono text-xs tabular-nums">
-                  {formatClock(f.startTime)}
+                  {formatClock(f.start)}
                 </div>
                 <div role="cell" className="truncate" title={f.dataplane}>
                   {f.dataplane}
@@ -82,8 +82,8 @@ export function FlowTable({
                 <div role="cell" className="truncate font-mono text-xs" title={formatHostPort(f.client.address, f.client.port)}>
                   {formatHostPort(f.client.address, f.client.port)}
                 </div>
-                <div role="cell" className="truncate font-mono text-xs" title={formatHostPort(f.originalDestination.address, f.originalDestination.port)}>
-                  {formatHostPort(f.originalDestination.address, f.originalDestination.port)}
+                <div role="cell" className="truncate font-mono text-xs" title={formatHostPort(f.destination.address, f.destination.port)}>
+                  {formatHostPort(f.destination.address, f.destination.port)}
                 </div>
                 <div role="cell" className="text-xs uppercase">
                   {f.protocol}
@@ -108,5 +108,5 @@ export function FlowTable({
 
 function requestText(f: Flow): string {
   if (!f.http) return f.listener;
-  return `${f.http.method} ${f.http.path}${f.http.status !== null ? ` → ${f.http.status}` : ''}`;
+  return `${f.http.method} ${f.http.path}${f.http.status !== undefined ? ` → ${f.http.status}` : ''}`;
 }

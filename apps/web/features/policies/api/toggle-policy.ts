@@ -3,9 +3,11 @@ import { apiFetch, seg } from '../../../lib/api-client.ts';
 import { dataplaneKeys } from '../../dataplanes/api/keys.ts';
 import { meshKeys } from '../../meshes/api/keys.ts';
 import { policyKeys } from './keys.ts';
-import type { DataplanePolicies, PolicyRef, PolicyToggleResult } from './types.ts';
+import type { DataplanePolicies, PolicyToggleResult } from './types.ts';
 
-export interface PolicyToggle extends PolicyRef {
+export interface PolicyToggle {
+  type: string;
+  name: string;
   enabled: boolean;
 }
 
@@ -19,14 +21,14 @@ export function togglePolicy(mesh: string, dataplane: string, { type, name, enab
 
 /** The cached policies with one policy's switch flipped (the server recomputes the effective conf). */
 function withToggle(data: DataplanePolicies, t: PolicyToggle): DataplanePolicies {
-  const same = (p: PolicyRef) => p.type === t.type && p.name === t.name;
+  const flip = <P extends { type: string; name: string; enabled: boolean }>(p: P): P => (p.type === t.type && p.name === t.name ? { ...p, enabled: t.enabled } : p);
+  const flipAll = <E extends { origins: DataplanePolicies['inbounds'][number]['policies'][string]['origins'] }>(map: Record<string, E>) =>
+    Object.fromEntries(Object.entries(map).map(([type, e]) => [type, { ...e, origins: e.origins.map(flip) }]));
   return {
     ...data,
-    policies: data.policies.map((p) => (same(p) ? { ...p, enabled: t.enabled } : p)),
-    attachments: data.attachments.map((a) => ({
-      ...a,
-      policies: a.policies.map((e) => ({ ...e, origins: e.origins.map((o) => (same(o) ? { ...o, enabled: t.enabled } : o)) })),
-    })),
+    matchedPolicies: data.matchedPolicies.map(flip),
+    inbounds: data.inbounds.map((ib) => ({ ...ib, policies: flipAll(ib.policies) })),
+    outbounds: data.outbounds.map((ob) => ({ ...ob, policies: flipAll(ob.policies) })),
   };
 }
 
@@ -50,7 +52,7 @@ export function useTogglePolicy(mesh: string, dataplane: string) {
       if (ctx?.previous) qc.setQueryData(key, ctx.previous);
     },
     onSuccess: (result) => {
-      qc.setQueryData<DataplanePolicies>(key, (old) => old && { ...withToggle(old, result), configVersion: result.configVersion });
+      qc.setQueryData<DataplanePolicies>(key, (old) => old && { ...withToggle(old, result), version: result.version });
     },
     onSettled: async () => {
       await Promise.all([

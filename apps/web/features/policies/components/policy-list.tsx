@@ -10,6 +10,7 @@ import { useAffectedDataplanes } from '../api/get-affected-dataplanes.ts';
 import { usePoliciesOfMeshes } from '../api/get-mesh-policies.ts';
 import type { MeshPolicy } from '../api/types.ts';
 import { policyAnchor } from '../policy-anchor.ts';
+import { targetRefText } from '../target-ref-text.ts';
 
 /** Every policy of every mesh, each with the dataplanes it affects and where. */
 export function PolicyList() {
@@ -41,13 +42,7 @@ function PolicyCard({ policy: p }: { policy: MeshPolicy }) {
           {p.type} <span className="font-mono">{p.name}</span>
         </h2>
         <span className="muted text-xs">mesh {p.mesh}</span>
-        {p.targetRef && (
-          <span className="rounded bg-slate-100 px-1.5 font-mono text-xs dark:bg-slate-800">
-            targetRef {p.targetRef.kind}
-            {p.targetRef.name ? ` ${p.targetRef.name}` : ''}
-            {p.targetRef.tags ? ` ${Object.entries(p.targetRef.tags).map(([k, v]) => `${k}=${v}`).join(',')}` : ''}
-          </span>
-        )}
+        <span className="rounded bg-slate-100 px-1.5 font-mono text-xs dark:bg-slate-800">targetRef {targetRefText(p.spec?.targetRef)}</span>
       </div>
       <div className="mt-3">
         <QueryState query={affected} label="affected dataplanes" isEmpty={(d) => d.items.length === 0} empty="Affects no dataplane.">
@@ -69,7 +64,7 @@ function PolicyCard({ policy: p }: { policy: MeshPolicy }) {
                       </Link>
                     </td>
                     <td className={`py-1 text-xs ${a.enabled ? 'text-emerald-700 dark:text-emerald-400' : 'muted'}`}>{a.enabled ? 'on' : 'off for this dataplane'}</td>
-                    <td className="py-1 font-mono text-xs break-all">{a.where.map((w) => `${w.direction} ${w.listener}`).join(', ')}</td>
+                    <td className="py-1 font-mono text-xs break-all">{[...a.inbounds.map((i) => `from → ${i.listener}`), ...a.outbounds.map((o) => `to → ${o.listener ?? o.service}`)].join(', ')}</td>
                   </tr>
                 ))}
               </tbody>

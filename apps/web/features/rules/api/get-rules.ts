@@ -1,10 +1,10 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
 import { apiFetch, seg } from '../../../lib/api-client.ts';
 import { ruleKeys } from './keys.ts';
-import type { RuleSet } from './types.ts';
+import type { Ruleset } from './types.ts';
 
-export function getRules(mesh: string, name: string, signal?: AbortSignal): Promise<RuleSet> {
-  return apiFetch<RuleSet>(`/api/meshes/${seg(mesh)}/dataplanes/${seg(name)}/rules`, { signal });
+export function getRules(mesh: string, name: string, signal?: AbortSignal): Promise<Ruleset> {
+  return apiFetch<Ruleset>(`/api/meshes/${seg(mesh)}/dataplanes/${seg(name)}/rules`, { signal });
 }
 
 export const rulesQueryOptions = (mesh: string, name: string) =>

@@ -1,69 +1,105 @@
 /** Response shapes of the rules and trace routes (realign with apps/api/API.md). */
 
-export interface Rule {
-  /** 1-based position in its chain, as `iptables -L --line-numbers` counts. */
-  index: number;
-  /** The rule as iptables-save prints it (`-A KUMA_MESH_OUTBOUND ... -j REDIRECT --to-ports 15001`) or nft text. */
-  text: string;
-  target: string;
-  comment?: string;
-  /** Carries meshcap's comment prefix. */
-  ours: boolean;
+export interface Counters {
   packets: number;
   bytes: number;
 }
 
-export interface RuleChain {
-  name: string;
-  /** Built-in chain policy (ACCEPT…); null for user chains. */
-  policy: string | null;
+/** A rule as core's ruleset reader gives it (packages/core/src/capture/ruleset/types.ts). */
+export interface Rule {
+  family: string;
+  table: string;
+  chain: string;
+  /** 1-based position in its chain, as `iptables -L --line-numbers` counts. */
+  index: number;
+  /** The rule as written: `-A KUMA_MESH_OUTBOUND_REDIRECT -p tcp -j REDIRECT --to-ports 15001`, or nft text. */
+  text: string;
+  counters?: Counters;
+  comment?: string;
+  /** Carries meshcap's comment prefix. */
   ours: boolean;
-  packets?: number;
-  bytes?: number;
+}
+
+export interface Chain {
+  name: string;
+  /** Built-in iptables chain / nft base chain. */
+  base?: { hook: string; priority: number; type: string };
+  policy?: string;
+  /** Packets/bytes that fell through to the policy. */
+  counters?: Counters;
   rules: Rule[];
 }
 
-export interface RuleTable {
-  family: 'ipv4' | 'ipv6' | (string & {});
+export interface Table {
+  backend: 'iptables' | 'nftables' | (string & {});
+  /** `ip`, `ip6` or `inet`. */
+  family: string;
   name: string;
-  chains: RuleChain[];
+  flavour?: 'nft' | 'legacy';
+  chains: Chain[];
 }
 
 /** `GET /api/meshes/{mesh}/dataplanes/{name}/rules`. */
-export interface RuleSet {
-  backend: 'iptables' | 'nftables' | (string & {});
-  tables: RuleTable[];
+export interface Ruleset {
+  tables: Table[];
+  warnings: string[];
 }
 
-/** Body of `POST .../dataplanes/{name}/trace`. */
+/** Body of `POST .../dataplanes/{name}/trace`: core's `TracePacket` (capture/trace/types.ts). */
 export interface TraceRequest {
   direction: 'inbound' | 'outbound';
   src: string;
   dst: string;
-  port: number;
+  dstPort: number;
+  proto: 'tcp' | 'udp';
   uid?: number;
-  proto?: 'tcp' | 'udp';
 }
 
-export interface TraceStep {
-  family?: string;
+export interface RuleRef {
+  family: string;
   table: string;
   chain: string;
-  /** Rule index in the chain; null for the chain's policy. */
-  index: number | null;
+  index: number;
   text: string;
-  /** `match`, `no-match`, or `unknown` (a match the tracer cannot evaluate — never guessed). */
-  result: 'match' | 'no-match' | 'unknown' | (string & {});
-  /** This rule decided the packet's fate. */
-  decided: boolean;
+  comment?: string;
+  ours: boolean;
 }
 
+export type TraceDecider =
+  | { kind: 'rule'; rule: RuleRef }
+  | { kind: 'policy'; family: string; table: string; chain: string; policy: string };
+
+export interface TraceStep {
+  hook: string;
+  family: string;
+  table: string;
+  chain: string;
+  kind: 'rule' | 'policy' | 'chain-end' | 'skip' | 'event' | (string & {});
+  rule?: RuleRef;
+  result?: 'matched' | 'not-matched' | 'unknown';
+  assumedMatched?: boolean;
+  matches?: Array<{ match: string; result: string; reason: string }>;
+  action?: string;
+  note?: string;
+}
+
+export type TraceVerdict =
+  | { kind: 'captured'; mechanism: string; port: number; portTo?: number; address?: string }
+  | { kind: 'dnat'; address?: string; port?: number }
+  | { kind: 'accepted'; delivery: string; address: string; port: number; iface?: string }
+  | { kind: 'dropped' }
+  | { kind: 'rejected'; with?: string }
+  | { kind: 'queued' }
+  | { kind: 'unknown'; reason: string };
+
+/** Answer of the trace route: core's `TraceResult`. */
 export interface TraceResult {
-  verdict: {
-    /** `captured` (redirected to a port), `returned`, `accepted`, `dropped`. */
-    kind: string;
-    port?: number;
-    description: string;
-  };
+  family: 'ipv4' | 'ipv6';
+  certain: boolean;
+  verdict: TraceVerdict | { kind: 'uncertain'; possible: TraceVerdict[] };
+  decidedBy?: TraceDecider;
+  /** The path assuming every unknown match did not match. */
   steps: TraceStep[];
+  unknowns: Array<{ rule: RuleRef; reasons: string[] }>;
+  assumptions: string[];
 }

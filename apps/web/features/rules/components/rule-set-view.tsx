@@ -1,40 +1,27 @@
 'use client';
 
 import { formatBytes, formatCount } from '../../../lib/format.ts';
-import type { Rule, RuleChain, RuleSet, RuleTable, TraceResult, TraceStep } from '../api/types.ts';
+import type { Chain, Rule, Ruleset, Table, TraceResult } from '../api/types.ts';
+import { marksOf, ruleKey, type RuleMark } from '../trace-marks.ts';
 
-export type RuleMark = 'visited' | 'decided';
-
-/** `ipv4|nat|KUMA_MESH_OUTBOUND|3` for a rule, so trace steps can be found in the tables. */
-function ruleKey(family: string | undefined, table: string, chain: string, index: number | null): string {
-  return `${family ?? '*'}|${table}|${chain}|${index ?? 'policy'}`;
-}
-
-/** Which rules a trace went through, and the one that decided. */
-export function marksOf(trace: TraceResult | undefined): Map<string, RuleMark> {
-  const marks = new Map<string, RuleMark>();
-  for (const s of trace?.steps ?? []) {
-    const mark: RuleMark = s.decided ? 'decided' : 'visited';
-    marks.set(ruleKey(s.family, s.table, s.chain, s.index), mark);
-    if (s.family) marks.set(ruleKey(undefined, s.table, s.chain, s.index), mark);
-  }
-  return marks;
-}
-
-function markOf(marks: Map<string, RuleMark>, t: RuleTable, c: RuleChain, index: number | null): RuleMark | undefined {
-  return marks.get(ruleKey(t.family, t.name, c.name, index)) ?? marks.get(ruleKey(undefined, t.name, c.name, index));
+function markOf(marks: Map<string, RuleMark>, t: Table, c: Chain, index: number | null): RuleMark | undefined {
+  return marks.get(ruleKey(t.family, t.name, c.name, index));
 }
 
 /** The installed rules grouped by table and chain, with counters; ours marked; a trace's path highlighted. */
-export function RuleSetView({ rules, trace }: { rules: RuleSet; trace?: TraceResult }) {
+export function RuleSetView({ rules, trace }: { rules: Ruleset; trace?: TraceResult }) {
   const marks = marksOf(trace);
   return (
     <div className="space-y-6">
       {rules.tables.map((t) => (
         <section key={`${t.family}-${t.name}`} aria-label={`${t.family} ${t.name} table`}>
           <h3 className="mb-2 text-sm font-semibold">
-            <span className="muted font-normal">{t.family} · </span>
             {t.name} table
+            <span className="muted font-normal">
+              {' '}
+              · {familyName(t.family)} · {t.backend}
+              {t.flavour ? ` (${t.flavour})` : ''}
+            </span>
           </h3>
           <div className="space-y-3">
             {t.chains.map((c) => (
@@ -47,22 +34,27 @@ export function RuleSetView({ rules, trace }: { rules: RuleSet; trace?: TraceRes
   );
 }
 
-function ChainCard({ table, chain, marks }: { table: RuleTable; chain: RuleChain; marks: Map<string, RuleMark> }) {
+/** A user chain holding only our rules is ours (KUMA_MESH_*); built-in chains never are. */
+const isOurChain = (c: Chain) => !c.base && c.rules.length > 0 && c.rules.every((r) => r.ours);
+
+function ChainCard({ table, chain, marks }: { table: Table; chain: Chain; marks: Map<string, RuleMark> }) {
   const policyMark = markOf(marks, table, chain, null);
+  const ours = isOurChain(chain);
   return (
-    <div className={`card overflow-hidden ${chain.ours ? 'border-l-4 border-l-sky-500' : ''}`}>
+    <div className={`card overflow-hidden ${ours ? 'border-l-4 border-l-sky-500' : ''}`}>
       <div className="flex flex-wrap items-center gap-2 border-b border-slate-200 px-3 py-1.5 dark:border-slate-800">
         <h4 className="font-mono text-sm font-semibold">{chain.name}</h4>
-        {chain.ours && <OursBadge />}
+        {ours && <OursBadge />}
+        {chain.base && <span className="muted text-xs">hook {chain.base.hook}</span>}
         {chain.policy && (
           <span className={`rounded px-1.5 text-xs ${policyMark ? markTone(policyMark) : 'muted'}`}>
             policy {chain.policy}
             {policyMark === 'decided' && ' · decided'}
           </span>
         )}
-        {chain.packets !== undefined && (
-          <span className="muted ml-auto font-mono text-xs">
-            {formatCount(chain.packets)} pkts · {formatBytes(chain.bytes ?? 0)}
+        {chain.counters && (
+          <span className="muted ml-auto font-mono text-xs" title="packets and bytes that reached the chain policy">
+            {formatCount(chain.counters.packets)} pkts · {formatBytes(chain.counters.bytes)}
           </span>
         )}
       </div>
@@ -97,10 +89,10 @@ function RuleRow({ rule, mark }: { rule: Rule; mark?: RuleMark }) {
       className={`border-b border-slate-100 last:border-0 dark:border-slate-800/70 ${mark ? markTone(mark) : ''}`}
     >
       <td className="muted w-10 px-3 py-1 text-right font-mono tabular-nums">{rule.index}</td>
-      <td className="w-20 px-2 py-1 text-right font-mono tabular-nums" title={`${rule.packets} packets`}>
-        {formatCount(rule.packets)}
+      <td className="w-20 px-2 py-1 text-right font-mono tabular-nums" title={rule.counters ? `${rule.counters.packets} packets` : 'no counters'}>
+        {formatCount(rule.counters?.packets)}
       </td>
-      <td className="w-20 px-2 py-1 text-right font-mono tabular-nums">{formatBytes(rule.bytes)}</td>
+      <td className="w-20 px-2 py-1 text-right font-mono tabular-nums">{formatBytes(rule.counters?.bytes)}</td>
       <td className="px-3 py-1 font-mono break-all">
         {rule.ours && <OursBadge />} {rule.text}
         {mark === 'decided' && <span className="ml-2 rounded bg-amber-500 px-1 font-sans font-semibold text-white">decided</span>}
@@ -110,13 +102,13 @@ function RuleRow({ rule, mark }: { rule: Rule; mark?: RuleMark }) {
 }
 
 function markTone(mark: RuleMark): string {
-  return mark === 'decided' ? 'bg-amber-200/80 dark:bg-amber-700/50 font-semibold' : 'bg-amber-50 dark:bg-amber-950/40';
+  if (mark === 'decided') return 'bg-amber-300/80 font-semibold dark:bg-amber-600/60';
+  if (mark === 'matched') return 'bg-amber-100 dark:bg-amber-900/50';
+  return 'bg-amber-50/60 dark:bg-amber-950/30';
 }
 
 function OursBadge() {
   return <span className="rounded bg-sky-100 px-1 font-sans text-[10px] font-semibold text-sky-800 uppercase dark:bg-sky-950 dark:text-sky-300">meshcap</span>;
 }
 
-export function stepText(s: TraceStep): string {
-  return `${s.family ? `${s.family} ` : ''}${s.table}/${s.chain}${s.index === null ? ' policy' : ` #${s.index}`}`;
-}
+const familyName = (f: string) => (f === 'ip' ? 'IPv4' : f === 'ip6' ? 'IPv6' : f);

@@ -19,8 +19,15 @@ export function RulesTab({ mesh, name }: { mesh: string; name: string }) {
         {(r) => (
           <>
             <p className="muted text-xs">
-              Backend: <span className="font-mono">{r.backend}</span> · counters refresh every 5 s · rules with the <span className="font-semibold">meshcap</span> mark are ours
+              Counters refresh every 5 s · rules marked <span className="font-semibold">meshcap</span> were installed by meshcap
             </p>
+            {r.warnings.length > 0 && (
+              <ul className="text-xs text-amber-800 dark:text-amber-300" aria-label="Rule reader warnings">
+                {r.warnings.map((w, i) => (
+                  <li key={i}>⚠ {w}</li>
+                ))}
+              </ul>
+            )}
             <RuleSetView rules={r} trace={trace.error ? undefined : trace.data} />
           </>
         )}

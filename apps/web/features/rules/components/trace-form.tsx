@@ -3,7 +3,7 @@
 import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import { ErrorBox } from '../../../components/error-box.tsx';
 import type { TraceRequest, TraceResult } from '../api/types.ts';
-import { stepText } from './rule-set-view.tsx';
+import { stepText, verdictText } from '../trace-marks.ts';
 
 /** Describe a packet and ask the API which rules it visits and which one decides. */
 export function TraceForm({
@@ -27,8 +27,9 @@ export function TraceForm({
       direction: form.direction === 'inbound' ? 'inbound' : 'outbound',
       src: form.src.trim(),
       dst: form.dst.trim(),
-      // Sent as typed: the API validates and names the field when it is wrong.
-      port: Number(form.port),
+      // Numbers are sent as typed: the API validates and names the field when one is wrong.
+      dstPort: Number(form.port),
+      proto: 'tcp',
       ...(form.uid.trim() ? { uid: Number(form.uid) } : {}),
     });
   };
@@ -43,7 +44,7 @@ export function TraceForm({
           </select>
         </Field>
         <Field id={ids.src} label="Source address">
-          <input id={ids.src} className="field w-full font-mono" placeholder="198.18.0.2" value={form.src} onChange={set('src')} />
+          <input id={ids.src} className="field w-full font-mono" placeholder="198.18.0.2" required value={form.src} onChange={set('src')} />
         </Field>
         <Field id={ids.dst} label="Destination address">
           <input id={ids.dst} className="field w-full font-mono" placeholder="198.18.0.3" required value={form.dst} onChange={set('dst')} />
@@ -61,19 +62,42 @@ export function TraceForm({
       {error ? <ErrorBox title="Trace failed" error={error} /> : null}
       {result && !error && (
         <div role="status" aria-label="Trace result" className="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm dark:border-amber-800 dark:bg-amber-950/40">
-          <p className="font-medium">
-            Verdict: {result.verdict.kind}
-            {result.verdict.port !== undefined && ` to port ${result.verdict.port}`} — {result.verdict.description}
-          </p>
-          <ol className="mt-2 list-decimal space-y-0.5 pl-6 font-mono text-xs">
+          <p className="font-medium">Verdict: {verdictText(result.verdict)}</p>
+          {result.decidedBy && (
+            <p className="mt-0.5 text-xs">
+              Decided by{' '}
+              {result.decidedBy.kind === 'rule' ? (
+                <code className="font-mono">{result.decidedBy.rule.text}</code>
+              ) : (
+                `the ${result.decidedBy.table}/${result.decidedBy.chain} policy ${result.decidedBy.policy}`
+              )}
+            </p>
+          )}
+          <ol aria-label="Trace steps" className="mt-2 list-decimal space-y-0.5 pl-6 font-mono text-xs">
             {result.steps.map((s, i) => (
-              <li key={i} className={s.decided ? 'font-semibold' : ''}>
-                <span className="muted">{stepText(s)}</span> {s.result === 'unknown' ? '⚠ cannot evaluate: ' : s.result === 'match' ? '✓ ' : '· '}
-                {s.text}
-                {s.decided && ' ← decided'}
+              <li key={i} className={s.result === 'matched' ? 'font-semibold' : s.kind === 'rule' ? '' : 'muted'}>
+                <span className="muted">{stepText(s)}</span>{' '}
+                {s.kind === 'rule' && s.rule ? (
+                  <>
+                    {s.result === 'unknown' ? '⚠ cannot evaluate · ' : s.result === 'matched' ? '✓ ' : '✗ '}
+                    {s.rule.text}
+                    {s.action && ` → ${s.action}`}
+                  </>
+                ) : (
+                  (s.action ?? s.note ?? '')
+                )}
               </li>
             ))}
           </ol>
+          {result.unknowns.length > 0 && (
+            <ul className="mt-2 text-xs text-amber-900 dark:text-amber-200" aria-label="Matches the trace cannot evaluate">
+              {result.unknowns.map((u, i) => (
+                <li key={i}>
+                  ⚠ <code className="font-mono">{u.rule.text}</code>: {u.reasons.join('; ')}
+                </li>
+              ))}
+            </ul>
+          )}
         </div>
       )}
     </div>
