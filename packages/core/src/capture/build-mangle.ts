@@ -15,10 +15,10 @@ export function buildMangleTable(ctx: FamilyContext): TableRules {
   const mark = config.tproxyMark;
   const hex = `0x${mark.toString(16)}`;
   mangle.chain(CHAIN_INBOUND).chain(CHAIN_INBOUND_DIVERT).chain(CHAIN_INBOUND_TPROXY);
-  mangle.append('PREROUTING', `remember the mark ${hex} of the proxy's connections to the app on the connection`, { type: 'save-connmark' },
+  mangle.append('PREROUTING', `save the mark ${hex} of proxy-to-app connections on the connection`, { type: 'save-connmark' },
     match.protocol('tcp'), match.mark(mark));
   mangle.append('PREROUTING', `inbound TCP goes through ${CHAIN_INBOUND}`, target.jump(CHAIN_INBOUND), match.protocol('tcp'));
-  mangle.append('OUTPUT', `the app's replies to the proxy's connections get the mark ${hex} back, so they are routed locally`, { type: 'restore-connmark' },
+  mangle.append('OUTPUT', `replies of the app to the proxy get the mark ${hex} back and are routed locally`, { type: 'restore-connmark' },
     match.protocol('tcp'), { type: 'connmark', mark });
 
   const c = CHAIN_INBOUND;

@@ -77,10 +77,10 @@ function meshOutboundRules(ctx: FamilyContext, nat: TableRules): void {
     nat.append(c, `do not capture outbound traffic to port ${port} (--exclude-outbound-ports)`, target.return,
       match.protocol('tcp'), match.destinationPort('tcp', port));
   }
-  nat.append(c, `the proxy's inbound passthrough (source ${ctx.inboundPassthroughSource}) to the app is not captured again`, target.return,
+  nat.append(c, `the inbound passthrough of the proxy (source ${ctx.inboundPassthroughSource}) to the app is not captured again`, target.return,
     match.source(ctx.inboundPassthroughSource), match.outInterface(LOOPBACK_INTERFACE));
   if (ctx.tproxy) {
-    nat.append(c, `the proxy's TPROXY connections to the app (mark 0x${config.tproxyMark.toString(16)}) are not captured`, target.return,
+    nat.append(c, `TPROXY connections of the proxy to the app (mark 0x${config.tproxyMark.toString(16)}) are not captured`, target.return,
       match.outInterface(LOOPBACK_INTERFACE), match.mark(config.tproxyMark));
   }
   for (const id of dataplaneIdentities(ctx)) {

@@ -32,7 +32,7 @@ export const transparentProxyOptions = [
   { key: 'tproxyRouteTable', flag: 'tproxy-route-table', kind: 'integer', help: 'TPROXY mode: routing table with the local route for marked packets' },
   { key: 'backend', flag: 'backend', kind: 'string', help: 'iptables or nftables' },
   { key: 'iptablesMode', flag: 'iptables-mode', kind: 'string', help: 'auto (the flavour that already holds rules, else nft), nft or legacy' },
-  { key: 'wait', flag: 'wait', kind: 'integer', help: 'seconds iptables-restore waits for the xtables lock (legacy flavour)' },
+  { key: 'wait', flag: 'wait', kind: 'integer', help: 'seconds iptables-restore (legacy flavour) waits for the xtables lock before failing and being retried; 0: as long as it takes' },
   { key: 'waitInterval', flag: 'wait-interval', kind: 'integer', help: 'microseconds between xtables lock attempts (legacy flavour)' },
   { key: 'maxRetries', flag: 'max-retries', kind: 'integer', help: 'retries of a failed apply' },
   { key: 'sleepBetweenRetries', flag: 'sleep-between-retries', kind: 'duration', help: 'pause between retries (e.g. 2s, 500ms)' },
@@ -68,7 +68,7 @@ function parseRange(text: string, max: number): PortRange | undefined {
 /** Parses Kuma's `[protocol:][ports:]uids` (`tcp:22,1000-2000:1000-1010`, `udp:53:1001`, `80:1002`, `1003`). */
 export function parseUidExclusion(text: string): UidExclusion | string {
   const parts = text.trim().split(':');
-  if (parts.length > 3 || parts.some((p) => p.trim() === '' && parts.length === 1)) {
+  if (!text.trim() || parts.length > 3) {
     return 'must be [tcp|udp|*:][ports:]uids';
   }
   const [protoText, portsText, uidsText] =

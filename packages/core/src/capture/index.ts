@@ -39,3 +39,4 @@ export { installTransparentProxy, uninstallTransparentProxy, type InstallOptions
 export type { CaptureContext } from './system-command.ts';
 // Reading rules back (iptables-save / nft JSON, with counters); PortRange comes from there.
 export * from './ruleset/index.ts';
+export * from './trace/index.ts';

@@ -13,7 +13,7 @@ import {
   type RetryOptions,
 } from './iptables-backend.ts';
 import { installNftables, ourNftTables, removeNftables } from './nftables-backend.ts';
-import { installPolicyRouting, removePolicyRouting } from './policy-routing.ts';
+import { installRouting, removeRouting } from './routing.ts';
 import { renderDryRun } from './render-dry-run.ts';
 import { resolveTransparentProxyConfig, type HostFiles } from './resolve.ts';
 import type { CaptureRuleSet, IpFamily } from './rules.ts';
@@ -109,8 +109,8 @@ export async function installTransparentProxy(
   let flavour: IptablesFlavour | undefined;
   if (resolved.backend === 'nftables') await installWithNftables(ctx, resolved, ruleSet);
   else flavour = await installWithIptables(ctx, resolved, ruleSet);
-  for (const family of ruleSet.families) await installPolicyRouting(ctx, family);
-  for (const family of ALL_FAMILIES.filter((f) => !ruleSet.families.some((x) => x.family === f))) await removePolicyRouting(ctx, family, false);
+  for (const family of ruleSet.families) await installRouting(ctx, family);
+  for (const family of ALL_FAMILIES.filter((f) => !ruleSet.families.some((x) => x.family === f))) await removeRouting(ctx, family, false);
   return { ruleSet, text, dryRun: false, ...(flavour ? { flavour } : {}) };
 }
 
@@ -147,7 +147,7 @@ export async function uninstallTransparentProxy(
   const nft = await removeNftables(ctx, dryRun);
   if (nft) sections.push(`### nftables ###\n${nft}`);
   for (const family of ALL_FAMILIES) {
-    const commands = await removePolicyRouting(ctx, family, dryRun);
+    const commands = await removeRouting(ctx, family, dryRun);
     if (commands.length) sections.push(`### ${family === 'ipv4' ? 'IPv4' : 'IPv6'} routing ###\n${commands.map((c) => `# ${c}\n`).join('')}`);
   }
   return { text: sections.join('\n'), dryRun, conflicts };

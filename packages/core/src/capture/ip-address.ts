@@ -89,6 +89,8 @@ export function parseCidr(input: string): Cidr | undefined {
   const slash = text.indexOf('/');
   const addr = slash === -1 ? text : text.slice(0, slash);
   const lenText = slash === -1 ? undefined : text.slice(slash + 1);
+  // A zone (`fe80::1%eth0`) cannot be written in a rule.
+  if (addr.includes('%')) return undefined;
   const family: IpFamily | undefined = isIPv4(addr) ? 'ipv4' : isIPv6(addr) ? 'ipv6' : undefined;
   if (!family) return undefined;
   const max = family === 'ipv4' ? 32 : 128;

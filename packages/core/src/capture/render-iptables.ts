@@ -5,9 +5,9 @@ const hex = (n: number) => `0x${n.toString(16)}`;
 const not = (negated: boolean | undefined) => (negated ? '! ' : '');
 const portText = (r: PortRange, sep: string) => (r.from === r.to ? String(r.from) : `${r.from}${sep}${r.to}`);
 
-/** iptables-save quotes comments and LOG prefixes with double quotes, escaping `"` and `\`. */
+/** iptables-save quotes comments and LOG prefixes with double quotes, escaping quotes and `\`. */
 function quoted(text: string): string {
-  return `"${text.replace(/(["\\])/g, '\\$1')}"`;
+  return `"${text.replace(/(["'\\])/g, '\\$1')}"`;
 }
 
 // iptables-save prints the IP header fields first, in this order, whatever order they were given in.
@@ -132,7 +132,7 @@ export function renderIptablesSave(family: FamilyRules): string {
 export function policyRoutingCommands(family: FamilyRules): string[] {
   const r = family.routing;
   const v = family.family === 'ipv4' ? '-4' : '-6';
-  const cmds = family.loopbackAddresses.map((a) => `ip ${v} addr add ${a} dev lo  (only when missing; left in place by uninstall)`);
+  const cmds = family.loopbackAddresses.map((a) => `ip ${v} addr add ${a} dev lo noprefixroute nodad  (when missing)`);
   if (!r) return cmds;
   return [
     ...cmds,
