@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { MeshcapError } from '../../errors.ts';
 import { parseResourceObject, parseResources } from '../parse.ts';
 import {
   bandwidthToBitsPerSecond,
@@ -13,14 +12,9 @@ import {
   type MeshTrafficPermission,
 } from './index.ts';
 
-function errorOf(fn: () => unknown): MeshcapError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof MeshcapError) return err;
-    throw err;
-  }
-  throw new Error('expected a MeshcapError');
+/** A MeshcapError with this code and an issue at `path` and `line` whose message matches. */
+function issueAt(code: string, issue: { path: string; line: number; message: RegExp; source?: string }) {
+  return expect.objectContaining({ code, issues: expect.arrayContaining([expect.objectContaining({ ...issue, message: expect.stringMatching(issue.message) })]) });
 }
 
 // Manifests copied from Kuma's docs (kumahq/kuma-website app/_src/policies/*.md), as written there.
@@ -456,16 +450,11 @@ const badManifests: Array<{ name: string; text: string; code?: string; path: str
 
 describe('bad policy manifests', () => {
   it.each(badManifests)('$name → $path, line $line', ({ text, code, path, line, message }) => {
-    const err = errorOf(() => parseResources(text, { source: 'policy.yaml' }));
-    expect(err.code).toBe(code ?? 'MESHCAP_ERR_INVALID_RESOURCE');
-    const issue = err.issues.find((i) => i.path === path);
-    expect(issue, `issues: ${JSON.stringify(err.issues)}`).toBeDefined();
-    expect(issue).toMatchObject({ line, source: 'policy.yaml' });
-    expect(issue!.message).toMatch(message);
+    expect(() => parseResources(text, { source: 'policy.yaml' })).toThrow(issueAt(code ?? 'MESHCAP_ERR_INVALID_RESOURCE', { path, line, message, source: 'policy.yaml' }));
   });
 
   it('maps Kubernetes-format paths back to spec', () => {
-    const err = errorOf(() =>
+    expect(() =>
       parseResources(`apiVersion: kuma.io/v1alpha1
 kind: MeshFaultInjection
 metadata:
@@ -477,8 +466,7 @@ spec:
         http:
           - abort: {httpStatus: 500, percentage: -1}
 `),
-    );
-    expect(err.issues[0]).toMatchObject({ path: 'spec.from[0].default.http[0].abort.percentage', line: 10 });
+    ).toThrow(issueAt('MESHCAP_ERR_INVALID_RESOURCE', { path: 'spec.from[0].default.http[0].abort.percentage', line: 10, message: /between 0 and 100/ }));
   });
 });
 
