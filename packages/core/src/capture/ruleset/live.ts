@@ -1,0 +1,98 @@
+import { execFile } from 'node:child_process';
+import { MeshcapError } from '../../errors.ts';
+import { IPTABLES_BUILTIN_CHAINS, parseIptablesSave } from './iptables-save.ts';
+import { parseNftHandles, parseNftJson } from './nft-json.ts';
+import type { Ruleset } from './types.ts';
+
+export interface ToolRunOptions {
+  /** Run inside this named network namespace (`ip netns exec NAME …`); default: the current one. */
+  netns?: string;
+  timeoutMs?: number;
+}
+
+/**
+ * Runs a read-only networking tool and returns its stdout, or undefined when the binary is not
+ * installed. A refusal for lack of privilege is MESHCAP_ERR_PERMISSION; any other failure
+ * MESHCAP_ERR_COMMAND_FAILED with the tool's own message.
+ */
+export function runTool(file: string, args: readonly string[], options: ToolRunOptions = {}): Promise<string | undefined> {
+  const [bin, argv] = options.netns ? ['ip', ['netns', 'exec', options.netns, file, ...args]] : [file, [...args]];
+  const command = [file, ...args].join(' ');
+  return new Promise((resolve, reject) => {
+    execFile(bin, argv, { timeout: options.timeoutMs ?? 15_000, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (!err) return resolve(stdout);
+      const e = err as NodeJS.ErrnoException & { code?: string | number };
+      if (e.code === 'ENOENT') return resolve(undefined);
+      const message = (stderr || e.message).trim().split('\n').slice(0, 3).join(' ');
+      if (/permission denied|operation not permitted|must be root/i.test(message)) {
+        return reject(new MeshcapError('MESHCAP_ERR_PERMISSION', `${command}: ${message}`, [], { cause: err }));
+      }
+      // `ip netns exec` with a missing tool reports the exec failure itself.
+      if (options.netns && /exec of ".*" failed: No such file or directory/.test(message)) return resolve(undefined);
+      reject(new MeshcapError('MESHCAP_ERR_COMMAND_FAILED', `${command}: ${message}`, [], { cause: err }));
+    });
+  });
+}
+
+/** Concatenates rule sets (tables, sources and warnings in order). */
+export function mergeRulesets(...parts: Ruleset[]): Ruleset {
+  return {
+    tables: parts.flatMap((p) => p.tables),
+    sources: parts.flatMap((p) => p.sources),
+    warnings: parts.flatMap((p) => p.warnings),
+  };
+}
+
+export interface ReadLiveRulesetOptions extends ToolRunOptions {
+  /** Which iptables families to read (default both). */
+  families?: ReadonlyArray<'ip' | 'ip6'>;
+  /** Also read nftables tables that are not iptables-nft's own (default true). */
+  nftables?: boolean;
+  commentPrefix?: string;
+}
+
+/**
+ * Reads the rules of the current (or a named) network namespace: `iptables-save -c` and
+ * `ip6tables-save -c` in both flavours (nf_tables and legacy hooks are both live in the kernel when
+ * both hold rules), plus every native nftables table (`nft -j list ruleset`) except the ones
+ * iptables-nft manages, which the save output already shows.
+ */
+export async function readLiveRuleset(options: ReadLiveRulesetOptions = {}): Promise<Ruleset> {
+  const families = options.families ?? ['ip', 'ip6'];
+  const parts: Ruleset[] = [];
+  const iptablesNftTables = new Set<string>();
+  for (const family of families) {
+    const base = family === 'ip' ? 'iptables' : 'ip6tables';
+    let sawFlavour = false;
+    for (const flavour of ['nft', 'legacy'] as const) {
+      const tool = `${base}-${flavour}-save`;
+      const text = await runTool(tool, ['-c'], options);
+      if (text === undefined) continue;
+      sawFlavour = true;
+      const parsed = parseIptablesSave(text, { family, origin: tool, ...(options.commentPrefix !== undefined ? { commentPrefix: options.commentPrefix } : {}) });
+      for (const t of parsed.tables) t.flavour = flavour;
+      if (flavour === 'nft') for (const t of parsed.tables) iptablesNftTables.add(`${family}/${t.name}`);
+      parts.push(parsed);
+    }
+    if (!sawFlavour) {
+      // Only the plain name is installed (no alternatives split): read what it shows.
+      const text = await runTool(`${base}-save`, ['-c'], options);
+      if (text !== undefined) parts.push(parseIptablesSave(text, { family, origin: `${base}-save`, ...(options.commentPrefix !== undefined ? { commentPrefix: options.commentPrefix } : {}) }));
+    }
+  }
+  if (options.nftables !== false) {
+    const json = await runTool('nft', ['-j', 'list', 'ruleset'], options);
+    if (json !== undefined) {
+      const texts = parseNftHandles((await runTool('nft', ['-a', 'list', 'ruleset'], options)) ?? '');
+      parts.push(
+        parseNftJson(json, {
+          origin: 'nft -j list ruleset',
+          texts,
+          ...(options.commentPrefix !== undefined ? { commentPrefix: options.commentPrefix } : {}),
+          includeTable: (family, name) => !(family !== 'inet' && name in IPTABLES_BUILTIN_CHAINS && iptablesNftTables.has(`${family}/${name}`)),
+        }),
+      );
+    }
+  }
+  return mergeRulesets(...parts);
+}
