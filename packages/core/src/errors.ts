@@ -15,6 +15,7 @@ export const errorRegistry = {
   MESHCAP_ERR_PERMISSION: { status: 500, summary: 'the operation needs privileges this process lacks (root, CAP_NET_ADMIN)' },
   MESHCAP_ERR_COMMAND_FAILED: { status: 500, summary: 'a system command (iptables, nft, ip) failed' },
   MESHCAP_ERR_INTERNAL: { status: 500, summary: 'an unexpected internal error' },
+  MESHCAP_ERR_LISTEN: { status: 500, summary: 'the dataplane could not listen on an address (in use, not local, or not permitted)' },
   MESHCAP_ERR_INVALID_REQUEST: { status: 400, summary: 'a request parameter, query or body field is missing or has a bad value' },
   MESHCAP_ERR_PAYLOAD_TOO_LARGE: { status: 413, summary: 'the request body is larger than the limit' },
   MESHCAP_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'the request body has a content type this route does not take' },

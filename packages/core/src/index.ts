@@ -3,5 +3,6 @@ export * from './errors.ts';
 export * from './model/index.ts';
 export * from './policy/index.ts';
 export * from './flows/index.ts';
+export * from './proxy/index.ts';
 export * from './capture/index.ts';
 export * from './diagram/index.ts';

@@ -1,0 +1,105 @@
+import type { FlowAddress, FlowIds, FlowLog, CaptureKind, FlowProtocol, FlowRecord } from '../flows/index.ts';
+import type { ListenerPasses } from './chain.ts';
+import type { UpstreamPool } from './http/pool.ts';
+import type { ClusterConfig, ListenerConfig } from './config.ts';
+import type { TcpRelay } from './relay.ts';
+import type { ClusterCounters, HttpCounters, ListenerCounters, ProxyStats } from './stats.ts';
+import type { UpstreamConnector } from './upstream.ts';
+
+/** A cluster as the data path uses it: its config, its counters, its round-robin position. */
+export interface ClusterRuntime {
+  readonly config: ClusterConfig;
+  readonly counters: ClusterCounters;
+  next: number;
+}
+
+/** A listener as the data path uses it; rebuilt for each config version, counters kept by name. */
+export interface ListenerRuntime {
+  readonly config: ListenerConfig;
+  readonly counters: ListenerCounters;
+  readonly cluster: ClusterRuntime;
+  /** `http.<prefix>.*` counters, for HTTP listeners. */
+  readonly http: HttpCounters | undefined;
+  readonly passes: ListenerPasses;
+}
+
+/** An open downstream connection, as the drain sees it. */
+export interface OpenConnection {
+  /** Finish what is in flight, then close (HTTP: after the current response; TCP: nothing to do). */
+  drain(): void;
+  /** Close now. */
+  abort(): void;
+}
+
+/** What every session needs from the engine. */
+export interface EngineContext {
+  readonly mesh: string;
+  readonly dataplane: string;
+  readonly flows: FlowLog;
+  readonly ids: FlowIds;
+  readonly stats: ProxyStats;
+  readonly upstreams: UpstreamConnector;
+  /** Idle keep-alive upstream connections of the HTTP listeners. */
+  readonly httpPool: UpstreamPool;
+  readonly relay: TcpRelay;
+  readonly random: () => number;
+  readonly connectTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly open: Set<OpenConnection>;
+  draining: boolean;
+}
+
+/** A connection after accept and hand-off: who called, where they were going, which listener serves it. */
+export interface Accepted {
+  readonly connectionId: string;
+  /** Date.now() at accept. */
+  readonly start: number;
+  /** performance.now() at accept. */
+  readonly t0: number;
+  readonly listener: ListenerRuntime;
+  readonly capture: CaptureKind;
+  readonly client: FlowAddress;
+  readonly destination: FlowAddress;
+  readonly family: 4 | 6;
+}
+
+export function newFlow(ctx: EngineContext, a: Accepted, protocol: FlowProtocol, id: string, start: number): FlowRecord {
+  const l = a.listener.config;
+  return {
+    id,
+    connectionId: a.connectionId,
+    start,
+    mesh: ctx.mesh,
+    dataplane: ctx.dataplane,
+    direction: l.direction,
+    listener: l.name,
+    cluster: l.cluster.name,
+    capture: a.capture,
+    protocol,
+    client: a.client,
+    destination: a.destination,
+    upstream: undefined,
+    bytes: { fromClient: 0, toClient: 0 },
+    http: undefined,
+    timings: { totalMs: 0 },
+    verdict: 'forwarded',
+    reason: undefined,
+    policies: [],
+  };
+}
+
+/** Milliseconds with 0.001 resolution (timings are sub-millisecond on a veth). */
+export function ms(from: number, to: number): number {
+  return Math.round((to - from) * 1000) / 1000;
+}
+
+/** Runs passes in order; synchronous unless a pass returns a promise. Stops when `stopped()` says so. */
+export function runPasses<P>(passes: readonly P[], call: (p: P) => void | Promise<void>, stopped: () => boolean, from = 0): void | Promise<void> {
+  for (let i = from; i < passes.length; i++) {
+    if (stopped()) return;
+    const r = call(passes[i]!);
+    if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
+      return (r as Promise<void>).then(() => runPasses(passes, call, stopped, i + 1));
+    }
+  }
+}

@@ -1,0 +1,557 @@
+import { execFile } from 'node:child_process';
+import net, { type AddressInfo, type Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { listenTransparent } from '@meshcap/native';
+import { MeshcapError } from '../errors.ts';
+import { FlowIds, FlowLog, type FlowAddress, type FlowDirection } from '../flows/index.ts';
+import type { Dataplane } from '../model/index.ts';
+import { startAdmin, type AdminServer, type AdminSource, type ClusterStatus, type ConfigDumpProvider, type ListenerStatus } from './admin.ts';
+import { buildListenerPasses, type PolicyPasses, type TcpConnectionContext } from './chain.ts';
+import { canonicalAddress, compileProxyConfig, type ListenerConfig, type ProxyConfig, type ServiceDirectory } from './config.ts';
+import { ms, newFlow, runPasses, type Accepted, type ClusterRuntime, type EngineContext, type ListenerRuntime } from './context.ts';
+import { UpstreamPool } from './http/pool.ts';
+import { HttpSession } from './http/session.ts';
+import { originalDestination, type Destination } from './original-destination.ts';
+import { streamRelay, type TcpRelay } from './relay.ts';
+import { ProxyStats, type StatValue } from './stats.ts';
+import { proxyTcp, type TcpTimeouts } from './tcp-proxy.ts';
+import { ignoreError, INBOUND_SOURCE_V6, UpstreamConnector } from './upstream.ts';
+
+export const DEFAULT_ADMIN_PORT = 9901;
+export const DEFAULT_ADMIN_ADDRESS = '127.0.0.1';
+/** Kuma's defaults (MeshTimeout): 5 s to connect, 1 h idle. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
+export const DEFAULT_DRAIN_MS = 5_000;
+
+export type EngineLog = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+export interface DataplaneOptions {
+  dataplane: Dataplane;
+  /** Config version (the control plane's); '' when running standalone from a file. */
+  version?: string;
+  /** Where mesh services live, for outbound listeners (see `serviceDirectory`). */
+  services?: ServiceDirectory;
+  /** Policy passes for each listener's chains (the policy engine supplies them). */
+  policies?: PolicyPasses;
+  /** Admin endpoint; default 127.0.0.1:9901 (or the Dataplane's `networking.admin.port`). `false`: none. */
+  admin?: { address?: string; port?: number } | false;
+  /** `/config_dump` builder; can also be set later with `setConfigDump`. */
+  configDump?: ConfigDumpProvider;
+  /** SO_MARK on every upstream socket (0: none). Needs CAP_NET_ADMIN. */
+  upstreamMark?: number;
+  connectTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  /** Flows kept in the ring buffer. */
+  flowBufferSize?: number;
+  /** Randomness for percentage-based policies; injectable for tests. */
+  random?: () => number;
+  /** The TCP relay; a native splice relay can be passed here. */
+  relay?: TcpRelay;
+  log?: EngineLog;
+}
+
+export interface DataplaneHandle {
+  readonly mesh: string;
+  readonly name: string;
+  /** The config version in effect. */
+  readonly version: string;
+  readonly flows: FlowLog;
+  /** Where the admin server listens (undefined without one). */
+  readonly admin: AddressInfo | undefined;
+  /** The compiled listeners and clusters in effect. */
+  config(): ProxyConfig;
+  /**
+   * Applies a new config version: listeners are opened/closed as needed, new connections use the
+   * new config, open ones finish on the old. Throws MeshcapError (and keeps the last good config)
+   * when the config is invalid or a listener cannot be opened: the caller NACKs. `policies` and
+   * `services` left undefined keep what was given before.
+   */
+  updateConfig(version: string, dataplane: Dataplane, policies?: PolicyPasses, services?: ServiceDirectory): Promise<void>;
+  stats(): StatValue[];
+  listeners(): ListenerStatus[];
+  clusters(): ClusterStatus[];
+  setConfigDump(provider: ConfigDumpProvider | undefined): void;
+  /**
+   * Drains: stops accepting, lets open connections finish (HTTP keep-alive connections close after
+   * their current response), and after `drainMs` closes what is left. Resolves when all is closed.
+   */
+  stop(options?: { drainMs?: number }): Promise<void>;
+}
+
+/** Which listener serves a captured connection, by its original destination (Envoy's use_original_dst hand-off). */
+class Routes {
+  private readonly exact = new Map<string, ListenerRuntime>();
+  private readonly inboundByPort = new Map<number, ListenerRuntime>();
+
+  constructor(listeners: Iterable<ListenerRuntime>) {
+    for (const l of listeners) {
+      const c = l.config;
+      if (c.bind) continue;
+      this.exact.set(`${c.direction}|${canonicalAddress(c.address)}|${c.port}`, l);
+      if (c.direction === 'inbound' && !this.inboundByPort.has(c.port)) this.inboundByPort.set(c.port, l);
+    }
+  }
+
+  /**
+   * The declared inbound/outbound for `dst`: exact address and port; for inbound, any declared
+   * inbound on that port (the connection was captured on this host, so it is for this workload).
+   */
+  resolve(direction: FlowDirection, dst: FlowAddress): ListenerRuntime | undefined {
+    if (this.exact.size === 0) return undefined;
+    const hit = this.exact.get(`${direction}|${dst.address}|${dst.port}`);
+    if (hit || direction === 'outbound') return hit;
+    return this.inboundByPort.get(dst.port);
+  }
+}
+
+interface Active {
+  readonly config: ProxyConfig;
+  readonly listeners: Map<string, ListenerRuntime>;
+  readonly clusters: Map<string, ClusterRuntime>;
+  readonly routes: Routes;
+}
+
+interface BoundServer {
+  readonly key: string;
+  readonly server: net.Server;
+  /** Name of the listener this socket serves (looked up in the active config at each accept). */
+  listener: string;
+}
+
+function bindKey(l: ListenerConfig): string {
+  return `${l.address}|${l.port}|${l.transparent ? 'transparent' : ''}`;
+}
+
+function hasLoopbackAddress(address: string): boolean {
+  return (networkInterfaces().lo ?? []).some((i) => i.address === address);
+}
+
+/** IPv6 inbound traffic is relayed from ::6, which (unlike 127.0.0.6) is not local until added to lo. */
+function addLoopbackAddress(address: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile('ip', ['-6', 'addr', 'add', `${address}/128`, 'dev', 'lo', 'nodad'], { timeout: 5_000 }, (err, _out, stderr) => {
+      resolve(err ? (stderr.trim() || err.message) : undefined);
+    });
+  });
+}
+
+class Dataplane_ implements DataplaneHandle, AdminSource {
+  readonly flows: FlowLog;
+  readonly ctx: EngineContext;
+  private active!: Active;
+  private readonly servers = new Map<string, BoundServer>();
+  private policies: PolicyPasses | undefined;
+  private services: ServiceDirectory | undefined;
+  private adminServer: AdminServer | undefined;
+  private dump: ConfigDumpProvider | undefined;
+  private serving = false;
+  private stopping: Promise<void> | undefined;
+  private updating: Promise<void> = Promise.resolve();
+  private readonly log: EngineLog;
+
+  constructor(readonly mesh: string, readonly name: string, private readonly options: DataplaneOptions) {
+    this.flows = new FlowLog(options.flowBufferSize ?? 10_000);
+    this.policies = options.policies;
+    this.services = options.services;
+    this.dump = options.configDump;
+    this.log = options.log ?? (() => {});
+    const stats = new ProxyStats();
+    this.ctx = {
+      mesh,
+      dataplane: name,
+      flows: this.flows,
+      ids: new FlowIds(),
+      stats,
+      upstreams: new UpstreamConnector(options.upstreamMark ?? 0),
+      httpPool: new UpstreamPool(),
+      relay: options.relay ?? streamRelay,
+      random: options.random ?? Math.random,
+      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      open: new Set(),
+      draining: false,
+    };
+    stats.define('server.live', () => (this.state() === 'LIVE' ? 1 : 0));
+    stats.define('server.uptime', () => Math.floor((Date.now() - stats.started) / 1000));
+    stats.define('server.total_connections', () => this.ctx.open.size);
+    stats.define('meshcap.flows.published', () => this.flows.stats().published);
+    stats.define('meshcap.flows.evicted', () => this.flows.stats().evicted);
+    stats.define('meshcap.flows.subscriber_errors', () => this.flows.stats().subscriberErrors);
+    stats.define('meshcap.http.upstream_pool_idle', () => this.ctx.httpPool.idleCount);
+  }
+
+  get version(): string {
+    return this.active.config.version;
+  }
+
+  get admin(): AddressInfo | undefined {
+    return this.adminServer?.address;
+  }
+
+  config(): ProxyConfig {
+    return this.active.config;
+  }
+
+  /** Compiles and builds the runtime for a config; counters are kept by name across versions. */
+  private build(config: ProxyConfig): Active {
+    const { stats } = this.ctx;
+    const clusters = new Map<string, ClusterRuntime>();
+    for (const c of config.clusters) clusters.set(c.name, { config: c, counters: stats.cluster(c.statName), next: 0 });
+    const listeners = new Map<string, ListenerRuntime>();
+    for (const l of config.listeners) {
+      listeners.set(l.name, {
+        config: l,
+        counters: stats.listener(l.statName),
+        cluster: clusters.get(l.cluster.name)!,
+        http: l.protocol === 'http' ? stats.httpPrefix(l.httpStatPrefix) : undefined,
+        passes: buildListenerPasses(l, this.policies),
+      });
+    }
+    return { config, listeners, clusters, routes: new Routes(listeners.values()) };
+  }
+
+  async start(dataplane: Dataplane, version: string): Promise<void> {
+    const config = compileProxyConfig(dataplane, { version, services: this.services });
+    this.active = this.build(config);
+    await this.prepareHost(config);
+    await this.syncServers(config);
+    const admin = this.options.admin;
+    if (admin !== false) {
+      const port = admin?.port ?? dataplane.networking.admin?.port ?? DEFAULT_ADMIN_PORT;
+      const address = admin?.address ?? DEFAULT_ADMIN_ADDRESS;
+      try {
+        this.adminServer = await startAdmin(this, address, port);
+      } catch (err) {
+        await this.closeServers([...this.servers.values()]);
+        throw new MeshcapError('MESHCAP_ERR_LISTEN', `admin: cannot listen on ${address}:${port}: ${(err as Error).message}`, [], { cause: err });
+      }
+    }
+    this.serving = true;
+  }
+
+  /** Host prerequisites of transparent mode that only we know we need. */
+  private async prepareHost(config: ProxyConfig): Promise<void> {
+    if (!config.transparent || !config.ipv6 || config.inboundMode === 'tproxy') return;
+    if (hasLoopbackAddress(INBOUND_SOURCE_V6)) return;
+    const problem = await addLoopbackAddress(INBOUND_SOURCE_V6);
+    if (problem) this.log('warn', `IPv6 inbound traffic is relayed from ${INBOUND_SOURCE_V6}, which is not on lo and could not be added (${problem}); IPv6 inbound connections will fail`);
+    else this.log('info', `added ${INBOUND_SOURCE_V6}/128 to lo (source of IPv6 inbound relays, excluded from capture)`);
+  }
+
+  private async listen(l: ListenerConfig, bound: BoundServer): Promise<void> {
+    const server = bound.server;
+    try {
+      if (l.transparent) {
+        await listenTransparent(server, { host: l.address, port: l.port, ipv6Only: net.isIP(l.address) === 6 });
+      } else {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen({ host: l.address, port: l.port, ipv6Only: net.isIP(l.address) === 6, backlog: 511 }, () => {
+            server.off('error', reject);
+            resolve();
+          });
+        });
+      }
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const code = e.code === 'EACCES' || e.code === 'EPERM' ? 'MESHCAP_ERR_PERMISSION' : 'MESHCAP_ERR_LISTEN';
+      throw new MeshcapError(code, `listener ${l.name}: cannot listen on ${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}${l.transparent ? ' (transparent)' : ''}: ${e.code ?? e.message}`, [], { cause: err });
+    }
+    server.on('error', (err) => this.log('error', `listener ${bound.listener}: ${err.message}`));
+  }
+
+  /** Opens sockets for listeners that bind and are not open yet; closes those no longer wanted. */
+  private async syncServers(config: ProxyConfig): Promise<void> {
+    const wanted = new Map<string, ListenerConfig>();
+    for (const l of config.listeners) if (l.bind) wanted.set(bindKey(l), l);
+    const opened: BoundServer[] = [];
+    try {
+      for (const [key, l] of wanted) {
+        const existing = this.servers.get(key);
+        if (existing) {
+          existing.listener = l.name;
+          continue;
+        }
+        const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
+        const bound: BoundServer = { key, server, listener: l.name };
+        server.on('connection', (socket: Socket) => this.onConnection(bound, socket));
+        await this.listen(l, bound);
+        opened.push(bound);
+        this.servers.set(key, bound);
+      }
+    } catch (err) {
+      for (const b of opened) this.servers.delete(b.key);
+      await this.closeServers(opened);
+      throw err;
+    }
+    await this.closeServers([...this.servers.values()].filter((b) => !wanted.has(b.key)));
+  }
+
+  /** Stops accepting on these sockets; connections already accepted carry on. */
+  private async closeServers(list: BoundServer[]): Promise<void> {
+    for (const b of list) {
+      this.servers.delete(b.key);
+      b.server.close();
+    }
+  }
+
+  private onConnection(bound: BoundServer, socket: Socket): void {
+    socket.on('error', ignoreError);
+    const active = this.active;
+    const lr = active.listeners.get(bound.listener);
+    if (!lr || this.ctx.draining) {
+      socket.destroy();
+      return;
+    }
+    const t0 = performance.now();
+    const start = Date.now();
+    countOpen(lr, socket);
+    const client = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+    let target = lr;
+    let destination: Destination;
+    if (lr.config.useOriginalDst) {
+      if (this.ctx.upstreams.isOwn(client.address, client.port)) {
+        // Our own upstream connection came back: capture rules that do not exclude the proxy. Refuse, never loop.
+        lr.counters.downstream_cx_redirect_loop++;
+        this.reject(lr, socket, client, start, t0, 'redirect_loop');
+        return;
+      }
+      try {
+        destination = originalDestination(socket, lr.config.capture);
+      } catch (err) {
+        lr.counters.downstream_cx_no_original_dst++;
+        this.reject(lr, socket, client, start, t0, `no_original_destination: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        return;
+      }
+      const handed = active.routes.resolve(lr.config.direction, destination);
+      if (handed) {
+        target = handed;
+        countOpen(handed, socket);
+        handed.counters.downstream_cx_handed_off++;
+      }
+    } else {
+      destination = { address: socket.localAddress ?? '', port: socket.localPort ?? 0, family: socket.localFamily === 'IPv6' ? 6 : 4 };
+    }
+    const a: Accepted = {
+      connectionId: this.ctx.ids.next(),
+      start,
+      t0,
+      listener: target,
+      capture: lr.config.capture,
+      client,
+      destination: { address: destination.address, port: destination.port },
+      family: destination.family,
+    };
+    this.handle(a, socket);
+  }
+
+  /** A captured connection we cannot serve: RST, counted, and recorded as a flow. */
+  private reject(lr: ListenerRuntime, socket: Socket, client: FlowAddress, start: number, t0: number, reason: string): void {
+    const a: Accepted = {
+      connectionId: this.ctx.ids.next(),
+      start,
+      t0,
+      listener: lr,
+      capture: lr.config.capture,
+      client,
+      destination: { address: socket.localAddress ?? '', port: socket.localPort ?? 0 },
+      family: socket.localFamily === 'IPv6' ? 6 : 4,
+    };
+    const flow = newFlow(this.ctx, a, 'tcp', a.connectionId, start);
+    flow.verdict = 'error';
+    flow.reason = reason;
+    flow.timings.totalMs = ms(t0, performance.now());
+    socket.resetAndDestroy();
+    this.flows.publish(flow);
+  }
+
+  /** Runs the listener's TCP chain, then hands the connection to the HTTP session or the TCP relay. */
+  private handle(a: Accepted, socket: Socket): void {
+    const ctx = this.ctx;
+    const passes = a.listener.passes.tcp;
+    const protocol = a.listener.config.protocol;
+    const timeouts: TcpTimeouts = { connectTimeoutMs: ctx.connectTimeoutMs, idleTimeoutMs: ctx.idleTimeoutMs };
+    if (passes.length === 0) {
+      if (protocol === 'http') new HttpSession(ctx, a, socket, timeouts);
+      else proxyTcp(ctx, a, socket, newFlow(ctx, a, 'tcp', a.connectionId, a.start), timeouts);
+      return;
+    }
+    const flow = newFlow(ctx, a, protocol, a.connectionId, a.start);
+    let denied = false;
+    const tctx: TcpConnectionContext = {
+      flow,
+      listener: a.listener.config,
+      client: a.client,
+      destination: a.destination,
+      connectTimeoutMs: timeouts.connectTimeoutMs,
+      idleTimeoutMs: timeouts.idleTimeoutMs,
+      deny(policy, reason) {
+        denied = true;
+        flow.policies.push({ type: policy.type, name: policy.name, action: 'deny' });
+        flow.verdict = 'denied';
+        flow.reason = reason;
+      },
+      record(policy, action) {
+        flow.policies.push({ type: policy.type, name: policy.name, action });
+      },
+      random: ctx.random,
+    };
+    const proceed = (): void => {
+      if (denied) {
+        a.listener.counters.downstream_cx_denied++;
+        socket.destroy();
+        flow.timings.totalMs = ms(a.t0, performance.now());
+        this.flows.publish(flow);
+        return;
+      }
+      const t = { connectTimeoutMs: tctx.connectTimeoutMs, idleTimeoutMs: tctx.idleTimeoutMs };
+      if (protocol === 'http') new HttpSession(ctx, a, socket, t);
+      else proxyTcp(ctx, a, socket, flow, t);
+    };
+    const failed = (err: unknown): void => {
+      flow.verdict = 'error';
+      flow.reason = `pass_error: ${(err as Error)?.message ?? String(err)}`;
+      socket.resetAndDestroy();
+      flow.timings.totalMs = ms(a.t0, performance.now());
+      this.flows.publish(flow);
+    };
+    try {
+      const r = runPasses(passes, (p) => p.onConnect(tctx), () => denied);
+      if (r) r.then(proceed, failed);
+      else proceed();
+    } catch (err) {
+      failed(err);
+    }
+  }
+
+  updateConfig(version: string, dataplane: Dataplane, policies?: PolicyPasses, services?: ServiceDirectory): Promise<void> {
+    const run = async (): Promise<void> => {
+      if (this.stopping) throw new MeshcapError('MESHCAP_ERR_CONFLICT', `dataplane ${this.name} is stopping; config ${version} not applied`);
+      if (dataplane.name !== this.name || dataplane.mesh !== this.mesh) {
+        throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `config ${version} is for ${dataplane.mesh}/${dataplane.name}, this dataplane is ${this.mesh}/${this.name}`);
+      }
+      const nextPolicies = policies ?? this.policies;
+      const nextServices = services ?? this.services;
+      const config = compileProxyConfig(dataplane, { version, services: nextServices });
+      const previous = { active: this.active, policies: this.policies, services: this.services };
+      this.policies = nextPolicies;
+      this.services = nextServices;
+      try {
+        this.active = this.build(config);
+        await this.prepareHost(config);
+        await this.syncServers(config);
+      } catch (err) {
+        this.active = previous.active;
+        this.policies = previous.policies;
+        this.services = previous.services;
+        throw err;
+      }
+    };
+    const result = this.updating.then(run);
+    this.updating = result.catch(() => {});
+    return result;
+  }
+
+  state(): 'LIVE' | 'PRE_INITIALIZING' | 'DRAINING' {
+    if (this.stopping) return 'DRAINING';
+    return this.serving ? 'LIVE' : 'PRE_INITIALIZING';
+  }
+
+  info(): Record<string, unknown> {
+    return {
+      state: this.state(),
+      version: 'meshcap',
+      config_version: this.version,
+      node: { id: `${this.mesh}.${this.name}`, mesh: this.mesh, name: this.name },
+      uptime_current_epoch: `${Math.floor((Date.now() - this.ctx.stats.started) / 1000)}s`,
+      transparent: this.active.config.transparent,
+      inbound_mode: this.active.config.inboundMode,
+      upstream_mark: this.ctx.upstreams.mark,
+      relay: this.ctx.relay.name,
+      pid: process.pid,
+      uid: process.getuid?.(),
+    };
+  }
+
+  statValues(): StatValue[] {
+    return this.ctx.stats.values();
+  }
+
+  stats(): StatValue[] {
+    return this.statValues();
+  }
+
+  listeners(): ListenerStatus[] {
+    return [...this.active.listeners.values()].map(({ config: l, counters }) => ({
+      name: l.name,
+      address: l.address,
+      port: l.port,
+      bound: l.bind,
+      direction: l.direction,
+      protocol: l.protocol,
+      capture: l.capture,
+      useOriginalDst: l.useOriginalDst,
+      transparent: l.transparent,
+      cluster: l.cluster.name,
+      downstreamCxTotal: counters.downstream_cx_total,
+      downstreamCxActive: counters.downstream_cx_active,
+    }));
+  }
+
+  clusters(): ClusterStatus[] {
+    return [...this.active.clusters.values()].map(({ config: c, counters }) => ({
+      name: c.name,
+      kind: c.kind,
+      endpoints: c.endpoints.map((e) => ({ address: e.address, port: e.port })),
+      stats: { ...counters },
+    }));
+  }
+
+  configDump(): ConfigDumpProvider | undefined {
+    return this.dump;
+  }
+
+  setConfigDump(provider: ConfigDumpProvider | undefined): void {
+    this.dump = provider;
+  }
+
+  stop(options: { drainMs?: number } = {}): Promise<void> {
+    this.stopping ??= (async () => {
+      const drainMs = options.drainMs ?? DEFAULT_DRAIN_MS;
+      this.ctx.draining = true;
+      await this.closeServers([...this.servers.values()]);
+      for (const c of this.ctx.open) c.drain();
+      const deadline = Date.now() + drainMs;
+      while (this.ctx.open.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      if (this.ctx.open.size > 0) this.log('info', `drain deadline (${drainMs} ms) reached; closing ${this.ctx.open.size} connections`);
+      for (const c of [...this.ctx.open]) c.abort();
+      this.ctx.httpPool.closeIdle();
+      await this.adminServer?.close();
+    })();
+    return this.stopping;
+  }
+}
+
+/** Counts an open connection on a listener (total and active). */
+function countOpen(l: ListenerRuntime, socket: Socket): void {
+  const c = l.counters;
+  c.downstream_cx_total++;
+  c.downstream_cx_active++;
+  socket.once('close', () => {
+    c.downstream_cx_active--;
+    c.downstream_cx_destroy++;
+  });
+}
+
+/**
+ * Starts a dataplane: compiles its listeners from the Dataplane resource, opens the capture
+ * listeners (transparent mode) or the explicit ones, and the admin endpoint. Throws
+ * MeshcapError when the resource is inconsistent or a socket cannot be opened.
+ */
+export async function startDataplane(options: DataplaneOptions): Promise<DataplaneHandle> {
+  const dp = options.dataplane;
+  const engine = new Dataplane_(dp.mesh, dp.name, options);
+  await engine.start(dp, options.version ?? '');
+  return engine;
+}

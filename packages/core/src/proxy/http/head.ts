@@ -1,0 +1,420 @@
+/**
+ * HTTP/1.1 message heads: a strict parser that keeps the raw bytes, so a head that passes through
+ * unchanged is forwarded as it came (no re-serialising), and one that gains a header gets it
+ * spliced in before the final CRLF. Anything ambiguous for framing (both Content-Length and
+ * Transfer-Encoding, duplicated or malformed lengths, a final coding other than chunked, bare LF,
+ * obs-fold, whitespace before the colon) is rejected: these are the request-smuggling vectors.
+ */
+
+export class HttpParseError extends Error {
+  override name = 'HttpParseError';
+  constructor(
+    /** What to answer: 400 (or 431, 501, 505) for a request, 502 for a response. */
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Bytes allowed for a head before the final CRLF CRLF (Envoy's default max_request_headers_kb is 60). */
+export const MAX_HEAD_BYTES = 60 * 1024;
+const MAX_HEADERS = 100;
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Control characters other than HTAB are not allowed in a field value. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const BAD_VALUE_CHAR = /[\x00-\x08\x0a-\x1f\x7f]/;
+/** request-target: visible ASCII only. */
+const BAD_TARGET_CHAR = /[^\x21-\x7e]/;
+const DIGITS = /^[0-9]{1,15}$/;
+
+export const CRLF2 = Buffer.from('\r\n\r\n', 'latin1');
+
+/** Facts about a head that decide framing and connection reuse, collected in one pass. */
+interface FieldFacts {
+  contentLength: number;
+  transferCodings: string[] | undefined;
+  connectionClose: boolean;
+  connectionKeepAlive: boolean;
+  connectionUpgrade: boolean;
+  upgrade: string | undefined;
+  host: string | undefined;
+  hostCount: number;
+  expectContinue: boolean;
+  requestId: string | undefined;
+}
+
+abstract class MessageHead {
+  /** Flat list: name, value, name, value… (names as received). */
+  readonly headers: string[];
+  /** Header lines to add, each `name: value\r\n`, spliced in before the final CRLF. */
+  private extra = '';
+  /** True once a header was changed or removed: the head is then re-serialised from `headers`. */
+  private rewritten = false;
+
+  constructor(
+    /** The bytes as received, request/status line through the final CRLF CRLF. */
+    readonly raw: Buffer,
+    headers: string[],
+    /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
+    readonly minor: 0 | 1,
+  ) {
+    this.headers = headers;
+  }
+
+  get modified(): boolean {
+    return this.rewritten || this.extra !== '';
+  }
+
+  /** The first value of a header (case-insensitive name), or undefined. */
+  get(name: string): string | undefined {
+    const lower = name.toLowerCase();
+    for (let i = 0; i < this.headers.length; i += 2) if (this.headers[i]!.toLowerCase() === lower) return this.headers[i + 1];
+    return undefined;
+  }
+
+  /** Adds a header line (what the request-id pass does; cheap: the raw head is kept). */
+  append(name: string, value: string): void {
+    checkField(name, value);
+    this.headers.push(name, value);
+    this.extra += `${name}: ${value}\r\n`;
+  }
+
+  /** Replaces every value of `name` with one value (or adds it). */
+  set(name: string, value: string): void {
+    checkField(name, value);
+    if (this.get(name) === undefined) return this.append(name, value);
+    this.remove(name);
+    this.append(name, value);
+  }
+
+  remove(name: string): void {
+    const lower = name.toLowerCase();
+    for (let i = this.headers.length - 2; i >= 0; i -= 2) {
+      if (this.headers[i]!.toLowerCase() === lower) {
+        this.headers.splice(i, 2);
+        this.rewritten = true;
+      }
+    }
+  }
+
+  protected abstract startLine(): string;
+
+  /** The head to send: the raw bytes when unchanged, raw plus added lines, or a fresh serialisation. */
+  toBuffer(): Buffer {
+    if (this.rewritten) {
+      let text = `${this.startLine()}\r\n`;
+      for (let i = 0; i < this.headers.length; i += 2) text += `${this.headers[i]}: ${this.headers[i + 1]}\r\n`;
+      return Buffer.from(`${text}\r\n`, 'latin1');
+    }
+    if (this.extra === '') return this.raw;
+    const added = Buffer.from(`${this.extra}\r\n`, 'latin1');
+    return Buffer.concat([this.raw.subarray(0, this.raw.length - 2), added], this.raw.length - 2 + added.length);
+  }
+}
+
+function checkField(name: string, value: string): void {
+  if (!TOKEN.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
+  if (BAD_VALUE_CHAR.test(value)) throw new TypeError(`invalid value for header ${name}`);
+}
+
+export class RequestHead extends MessageHead {
+  constructor(
+    raw: Buffer,
+    headers: string[],
+    minor: 0 | 1,
+    readonly method: string,
+    readonly target: string,
+    /** -1 when the request has no Content-Length; with `chunked` false that means no body. */
+    readonly contentLength: number,
+    readonly chunked: boolean,
+    /** The client wants the connection kept open after this exchange. */
+    readonly keepAlive: boolean,
+    /** `Connection: upgrade` with an `Upgrade` header (WebSocket and friends). */
+    readonly upgrade: boolean,
+    readonly expectContinue: boolean,
+    /** The Host header (or the authority of an absolute-form target). */
+    readonly authority: string,
+    readonly requestId: string | undefined,
+  ) {
+    super(raw, headers, minor);
+  }
+
+  /** The path (with query) whatever the target form. */
+  get path(): string {
+    const t = this.target;
+    if (t.charCodeAt(0) === 47 /* / */ || t === '*') return t;
+    const scheme = t.indexOf('://');
+    if (scheme > 0) {
+      const slash = t.indexOf('/', scheme + 3);
+      return slash < 0 ? '/' : t.slice(slash);
+    }
+    return t;
+  }
+
+  get hasBody(): boolean {
+    return this.chunked || this.contentLength > 0;
+  }
+
+  protected startLine(): string {
+    return `${this.method} ${this.target} HTTP/1.${this.minor}`;
+  }
+}
+
+/** How the end of a response body is found. */
+export type ResponseFraming = 'none' | 'length' | 'chunked' | 'close';
+
+export class ResponseHead extends MessageHead {
+  constructor(
+    raw: Buffer,
+    headers: string[],
+    minor: 0 | 1,
+    readonly status: number,
+    readonly reason: string,
+    readonly contentLength: number,
+    readonly chunked: boolean,
+    readonly connectionClose: boolean,
+    readonly connectionKeepAlive: boolean,
+  ) {
+    super(raw, headers, minor);
+  }
+
+  /** Framing of this response's body, given the request it answers (RFC 9112 §6.3). */
+  framing(requestMethod: string): ResponseFraming {
+    const s = this.status;
+    if (requestMethod === 'HEAD' || s < 200 || s === 204 || s === 304) return 'none';
+    if (this.chunked) return 'chunked';
+    if (this.contentLength >= 0) return this.contentLength === 0 ? 'none' : 'length';
+    return 'close';
+  }
+
+  /** The upstream keeps the connection open after this response. */
+  get keepAlive(): boolean {
+    return this.minor === 1 ? !this.connectionClose : this.connectionKeepAlive && !this.connectionClose;
+  }
+
+  protected startLine(): string {
+    return `HTTP/1.${this.minor} ${this.status} ${this.reason}`;
+  }
+}
+
+/**
+ * Splits the head text into lines, rejecting bare CR/LF; parses field lines into `headers` and
+ * returns the facts that matter for framing. `bad` is the status to answer (400 for requests,
+ * 502 for responses).
+ */
+function parseFields(lines: string[], headers: string[], bad: number): FieldFacts {
+  const facts: FieldFacts = {
+    contentLength: -1,
+    transferCodings: undefined,
+    connectionClose: false,
+    connectionKeepAlive: false,
+    connectionUpgrade: false,
+    upgrade: undefined,
+    host: undefined,
+    hostCount: 0,
+    expectContinue: false,
+    requestId: undefined,
+  };
+  if (lines.length - 1 > MAX_HEADERS) throw new HttpParseError(431, `more than ${MAX_HEADERS} header fields`);
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const first = line.charCodeAt(0);
+    if (first === 32 || first === 9) throw new HttpParseError(bad, 'obsolete line folding in header');
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw new HttpParseError(bad, 'header line without a field name and colon');
+    const name = line.slice(0, colon);
+    if (!TOKEN.test(name)) throw new HttpParseError(bad, `invalid header field name ${JSON.stringify(name)}`);
+    let start = colon + 1;
+    let end = line.length;
+    while (start < end && (line.charCodeAt(start) === 32 || line.charCodeAt(start) === 9)) start++;
+    while (end > start && (line.charCodeAt(end - 1) === 32 || line.charCodeAt(end - 1) === 9)) end--;
+    const value = start === 0 && end === line.length ? line : line.slice(start, end);
+    if (BAD_VALUE_CHAR.test(value)) throw new HttpParseError(bad, `invalid character in header ${name}`);
+    headers.push(name, value);
+    // Only a handful of names matter for framing; compare by length first to skip lowercasing most.
+    switch (name.length) {
+      case 4:
+        if (name.toLowerCase() === 'host') {
+          facts.hostCount++;
+          facts.host = value;
+        }
+        break;
+      case 6:
+        if (name.toLowerCase() === 'expect' && value.toLowerCase() === '100-continue') facts.expectContinue = true;
+        break;
+      case 7:
+        if (name.toLowerCase() === 'upgrade') facts.upgrade = value;
+        break;
+      case 10:
+        if (name.toLowerCase() === 'connection') {
+          for (const token of value.split(',')) {
+            const t = token.trim().toLowerCase();
+            if (t === 'close') facts.connectionClose = true;
+            else if (t === 'keep-alive') facts.connectionKeepAlive = true;
+            else if (t === 'upgrade') facts.connectionUpgrade = true;
+          }
+        }
+        break;
+      case 12:
+        if (name.toLowerCase() === 'x-request-id') facts.requestId ??= value;
+        break;
+      case 14:
+        if (name.toLowerCase() === 'content-length') {
+          if (facts.contentLength !== -1) throw new HttpParseError(bad, 'more than one Content-Length');
+          if (!DIGITS.test(value)) throw new HttpParseError(bad, `invalid Content-Length ${JSON.stringify(value)}`);
+          facts.contentLength = Number(value);
+        }
+        break;
+      case 17:
+        if (name.toLowerCase() === 'transfer-encoding') {
+          facts.transferCodings ??= [];
+          for (const token of value.split(',')) {
+            const t = token.trim().toLowerCase();
+            if (t === '') throw new HttpParseError(bad, 'empty transfer coding');
+            facts.transferCodings.push(t);
+          }
+        }
+        break;
+    }
+  }
+  return facts;
+}
+
+/** True when the codings end in exactly one `chunked`; throws when `chunked` is misplaced or repeated. */
+function chunkedFraming(codings: string[], bad: number): boolean {
+  const count = codings.filter((c) => c === 'chunked').length;
+  if (count > 1) throw new HttpParseError(bad, 'chunked applied more than once');
+  if (count === 1 && codings[codings.length - 1] !== 'chunked') throw new HttpParseError(bad, 'chunked is not the final transfer coding');
+  return count === 1;
+}
+
+function splitLines(raw: Buffer, bad: number): string[] {
+  const text = raw.toString('latin1', 0, raw.length - 4);
+  const lines = text.split('\r\n');
+  for (const line of lines) {
+    if (line.indexOf('\n') !== -1 || line.indexOf('\r') !== -1) throw new HttpParseError(bad, 'bare CR or LF in head (lines must end in CRLF)');
+  }
+  return lines;
+}
+
+/** Index just past the CRLF CRLF that ends a head in `buf`, or -1; throws 431 when none within the limit. */
+export function findHeadEnd(buf: Buffer, from = 0, status = 431): number {
+  const i = buf.indexOf(CRLF2, Math.max(0, from - 3));
+  if (i >= 0) {
+    if (i > MAX_HEAD_BYTES) throw new HttpParseError(status, `head larger than ${MAX_HEAD_BYTES} bytes`);
+    return i + 4;
+  }
+  if (buf.length > MAX_HEAD_BYTES) throw new HttpParseError(status, `head larger than ${MAX_HEAD_BYTES} bytes`);
+  return -1;
+}
+
+/** Parses a request head; `raw` runs from the request line through the final CRLF CRLF. */
+export function parseRequestHead(raw: Buffer): RequestHead {
+  const lines = splitLines(raw, 400);
+  const requestLine = lines[0]!;
+  const sp1 = requestLine.indexOf(' ');
+  const sp2 = requestLine.indexOf(' ', sp1 + 1);
+  if (sp1 <= 0 || sp2 < 0 || requestLine.indexOf(' ', sp2 + 1) !== -1) throw new HttpParseError(400, 'malformed request line');
+  const method = requestLine.slice(0, sp1);
+  const target = requestLine.slice(sp1 + 1, sp2);
+  const version = requestLine.slice(sp2 + 1);
+  if (!TOKEN.test(method)) throw new HttpParseError(400, 'invalid method');
+  if (target === '' || BAD_TARGET_CHAR.test(target)) throw new HttpParseError(400, 'invalid request target');
+  let minor: 0 | 1;
+  if (version === 'HTTP/1.1') minor = 1;
+  else if (version === 'HTTP/1.0') minor = 0;
+  else if (/^HTTP\/[0-9]\.[0-9]$/.test(version)) throw new HttpParseError(505, `unsupported version ${version}`);
+  else throw new HttpParseError(400, 'malformed request line');
+  if (method === 'CONNECT') throw new HttpParseError(501, 'CONNECT is not proxied');
+
+  const headers: string[] = [];
+  const f = parseFields(lines, headers, 400);
+  let chunked = false;
+  if (f.transferCodings !== undefined) {
+    if (minor === 0) throw new HttpParseError(400, 'Transfer-Encoding in an HTTP/1.0 request');
+    if (f.contentLength !== -1) throw new HttpParseError(400, 'both Content-Length and Transfer-Encoding');
+    chunked = chunkedFraming(f.transferCodings, 400);
+    if (!chunked) throw new HttpParseError(400, 'request Transfer-Encoding does not end in chunked');
+  }
+  if (f.hostCount > 1) throw new HttpParseError(400, 'more than one Host header');
+  let authority = f.host;
+  const scheme = target.indexOf('://');
+  if (scheme > 0) {
+    const end = target.indexOf('/', scheme + 3);
+    authority = target.slice(scheme + 3, end < 0 ? undefined : end);
+  }
+  if (minor === 1 && f.hostCount === 0) throw new HttpParseError(400, 'HTTP/1.1 request without Host');
+  const keepAlive = minor === 1 ? !f.connectionClose : f.connectionKeepAlive && !f.connectionClose;
+  return new RequestHead(
+    raw,
+    headers,
+    minor,
+    method,
+    target,
+    f.contentLength,
+    chunked,
+    keepAlive,
+    f.connectionUpgrade && f.upgrade !== undefined,
+    f.expectContinue,
+    authority ?? '',
+    f.requestId,
+  );
+}
+
+/** Parses a response head; `raw` runs from the status line through the final CRLF CRLF. */
+export function parseResponseHead(raw: Buffer): ResponseHead {
+  const lines = splitLines(raw, 502);
+  const statusLine = lines[0]!;
+  // HTTP/1.1 200 OK — the reason phrase may be empty, and the space before it may be missing.
+  if (statusLine.length < 12 || !statusLine.startsWith('HTTP/1.') || statusLine.charCodeAt(8) !== 32) {
+    throw new HttpParseError(502, 'malformed status line');
+  }
+  const minorChar = statusLine.charCodeAt(7);
+  if (minorChar !== 48 && minorChar !== 49) throw new HttpParseError(502, 'unsupported response version');
+  const code = statusLine.slice(9, 12);
+  if (!/^[1-9][0-9][0-9]$/.test(code) || (statusLine.length > 12 && statusLine.charCodeAt(12) !== 32)) {
+    throw new HttpParseError(502, 'malformed status code');
+  }
+  const headers: string[] = [];
+  const f = parseFields(lines, headers, 502);
+  let chunked = false;
+  let contentLength = f.contentLength;
+  if (f.transferCodings !== undefined) {
+    if (contentLength !== -1) throw new HttpParseError(502, 'both Content-Length and Transfer-Encoding');
+    chunked = chunkedFraming(f.transferCodings, 502);
+    // A response whose final coding is not chunked is delimited by the connection close.
+    contentLength = -1;
+  }
+  return new ResponseHead(
+    raw,
+    headers,
+    minorChar === 49 ? 1 : 0,
+    Number(code),
+    statusLine.slice(13),
+    contentLength,
+    chunked,
+    f.connectionClose || (f.transferCodings !== undefined && !chunked),
+    f.connectionKeepAlive,
+  );
+}
+
+/** Reason phrases for the statuses the proxy answers itself. */
+export const REASONS: Readonly<Record<number, string>> = {
+  100: 'Continue',
+  101: 'Switching Protocols',
+  200: 'OK',
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  408: 'Request Timeout',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+  505: 'HTTP Version Not Supported',
+};

@@ -1,0 +1,115 @@
+import type { Socket } from 'node:net';
+import type { ClusterRuntime } from '../context.ts';
+
+/** Idle keep-alive upstream connections are closed after this long unused. */
+const POOL_IDLE_MS = 60_000;
+/** Idle connections kept per upstream (endpoint and source address); more are closed. */
+const POOL_MAX_IDLE = 128;
+
+/** The exchange side of an upstream connection: what its socket's events are dispatched to. */
+export interface UpstreamOwner {
+  onUpstreamData(chunk: Buffer): void;
+  onUpstreamEnd(): void;
+  onUpstreamClose(): void;
+  onUpstreamDrain(): void;
+}
+
+/**
+ * A keep-alive upstream connection. Its socket listeners are attached once for its whole life and
+ * dispatch to the exchange that currently owns it (none while idle in the pool), so reusing a
+ * connection costs no listener churn.
+ */
+export class UpstreamConn {
+  owner: UpstreamOwner | null = null;
+  /** False once the connection cannot carry another request (closed, half-closed, stray bytes). */
+  usable = true;
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.owner) this.owner.onUpstreamData(chunk);
+    else this.socket.destroy(); // bytes from an idle connection: it is not a clean HTTP/1.1 peer
+  };
+  private readonly onEnd = (): void => {
+    this.usable = false;
+    if (this.owner) this.owner.onUpstreamEnd();
+    else this.socket.destroy();
+  };
+  private readonly onClose = (): void => {
+    this.usable = false;
+    this.pool.forget(this);
+    const owner = this.owner;
+    this.owner = null;
+    owner?.onUpstreamClose();
+  };
+  private readonly onDrain = (): void => this.owner?.onUpstreamDrain();
+  private readonly onTimeout = (): void => {
+    if (!this.owner) this.socket.destroy();
+  };
+
+  constructor(
+    readonly socket: Socket,
+    readonly key: string,
+    private readonly pool: UpstreamPool,
+    cluster: ClusterRuntime,
+  ) {
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('close', this.onClose);
+    socket.on('drain', this.onDrain);
+    socket.setTimeout(POOL_IDLE_MS, this.onTimeout);
+    socket.once('close', () => cluster.counters.upstream_cx_active--);
+  }
+
+  /** Hands the socket over (to a relay, after an upgrade): our listeners go, the socket stays open. */
+  detach(): Socket {
+    this.socket.off('data', this.onData);
+    this.socket.off('end', this.onEnd);
+    this.socket.off('close', this.onClose);
+    this.socket.off('drain', this.onDrain);
+    this.socket.setTimeout(0);
+    this.owner = null;
+    this.usable = false;
+    return this.socket;
+  }
+}
+
+/** Idle upstream connections by key (`address|port|source`), most recently used first out. */
+export class UpstreamPool {
+  private readonly idle = new Map<string, UpstreamConn[]>();
+
+  acquire(key: string): UpstreamConn | undefined {
+    const list = this.idle.get(key);
+    while (list && list.length) {
+      const conn = list.pop()!;
+      if (conn.usable && !conn.socket.destroyed) return conn;
+    }
+    return undefined;
+  }
+
+  release(conn: UpstreamConn): void {
+    conn.owner = null;
+    let list = this.idle.get(conn.key);
+    if (!list) this.idle.set(conn.key, (list = []));
+    if (list.length >= POOL_MAX_IDLE) {
+      conn.socket.destroy();
+      return;
+    }
+    list.push(conn);
+  }
+
+  forget(conn: UpstreamConn): void {
+    const list = this.idle.get(conn.key);
+    if (!list) return;
+    const i = list.indexOf(conn);
+    if (i >= 0) list.splice(i, 1);
+  }
+
+  get idleCount(): number {
+    let n = 0;
+    for (const list of this.idle.values()) n += list.length;
+    return n;
+  }
+
+  closeIdle(): void {
+    for (const list of this.idle.values()) for (const conn of list.splice(0)) conn.socket.destroy();
+  }
+}

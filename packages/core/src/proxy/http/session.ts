@@ -1,0 +1,727 @@
+import type { Socket } from 'node:net';
+import type { FlowHttp, FlowRecord } from '../../flows/index.ts';
+import { newRequestId, type HttpExchangeContext, type HttpRoute, type LocalReply, type ActingPolicy } from '../chain.ts';
+import type { ListenerConfig } from '../config.ts';
+import { ms, newFlow, runPasses, type Accepted, type EngineContext, type OpenConnection } from '../context.ts';
+import { countStatusClass, countUpstreamStatusClass } from '../stats.ts';
+import { pickEndpoint, type ConnectFailure } from '../upstream.ts';
+import { ChunkedFramer, CloseFramer, LengthFramer, type BodyFramer } from './body.ts';
+import { findHeadEnd, HttpParseError, parseRequestHead, parseResponseHead, REASONS, type RequestHead, type ResponseHead } from './head.ts';
+import { UpstreamConn, type UpstreamOwner } from './pool.ts';
+
+/** Methods a retry policy may repeat unless it names others (safe or idempotent, RFC 9110 §9.2). */
+const DEFAULT_RETRY_METHODS = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'];
+
+export interface HttpTimeouts {
+  connectTimeoutMs: number;
+  idleTimeoutMs: number;
+}
+
+/**
+ * One downstream HTTP/1.1 connection. Request heads are parsed from the raw bytes; bodies are never
+ * buffered: their bytes are forwarded as they arrive while a framer finds where they end. One
+ * request is in flight at a time (pipelined requests wait, unread, in the socket); the client is
+ * read only while a request head or body is expected, so nothing piles up in memory.
+ */
+export class HttpSession implements OpenConnection {
+  pending: Buffer | null = null;
+  private scanFrom = 0;
+  ex: Exchange | null = null;
+  private closed = false;
+  /** We ended our side (or answered a request we could not parse): nothing more is read. */
+  private ending = false;
+  private clientEnded = false;
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.ending) return;
+    const ex = this.ex;
+    if (ex && ex.reqState === 'body') {
+      ex.forwardBody(chunk);
+      return;
+    }
+    this.pending = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    if (ex) {
+      // The next request arrived before this response ended: keep it unread until then.
+      this.client.pause();
+      return;
+    }
+    this.parseNext();
+  };
+  private readonly onEnd = (): void => {
+    this.clientEnded = true;
+    const ex = this.ex;
+    if (!ex) this.close();
+    else if (ex.reqState === 'body' || ex.reqState === 'passes' || ex.reqState === 'connecting') ex.clientGone('downstream_disconnect_mid_request');
+  };
+  private readonly onClose = (): void => {
+    this.closed = true;
+    this.ctx.open.delete(this);
+    this.a.listener.http!.downstream_cx_active--;
+    this.ex?.clientGone('downstream_disconnect');
+  };
+  private readonly onDrain = (): void => this.ex?.onClientDrain();
+  private readonly onTimeout = (): void => {
+    // Keep-alive idle timeout: only a connection with no request in flight is idle.
+    if (!this.ex) this.client.destroy();
+  };
+
+  constructor(
+    readonly ctx: EngineContext,
+    readonly a: Accepted,
+    readonly client: Socket,
+    readonly timeouts: HttpTimeouts,
+  ) {
+    const counters = a.listener.http!;
+    counters.downstream_cx_total++;
+    counters.downstream_cx_active++;
+    ctx.open.add(this);
+    client.on('data', this.onData);
+    client.on('end', this.onEnd);
+    client.on('close', this.onClose);
+    client.on('drain', this.onDrain);
+    if (timeouts.idleTimeoutMs > 0) client.setTimeout(timeouts.idleTimeoutMs, this.onTimeout);
+    client.resume();
+  }
+
+  /** Parses the next request head from `pending`, if a whole one is there, and starts its exchange. */
+  private parseNext(): void {
+    const buf = this.pending;
+    if (!buf || this.ex || this.closed || this.ending) return;
+    let end: number;
+    let head: RequestHead;
+    try {
+      end = findHeadEnd(buf, this.scanFrom);
+      if (end < 0) {
+        this.scanFrom = buf.length;
+        return;
+      }
+      head = parseRequestHead(buf.subarray(0, end));
+    } catch (err) {
+      this.protocolError(err as HttpParseError);
+      return;
+    }
+    this.pending = end < buf.length ? buf.subarray(end) : null;
+    this.scanFrom = 0;
+    this.client.pause();
+    this.ex = new Exchange(this, head);
+    this.ex.start();
+  }
+
+  /** A request we cannot parse: answer 400 (or 431/501/505), record it, close. */
+  private protocolError(err: HttpParseError): void {
+    if (!(err instanceof HttpParseError)) throw err;
+    const counters = this.a.listener.http!;
+    counters.downstream_cx_protocol_error++;
+    counters.downstream_rq_total++;
+    const flow = newFlow(this.ctx, this.a, 'http', this.ctx.ids.next(), Date.now());
+    const t0 = performance.now();
+    const requestId = newRequestId();
+    const reply = localReplyBytes(err.status, `${err.message}\n`, requestId, true, undefined);
+    flow.http = { method: '', authority: '', path: '', status: err.status, requestBytes: 0, responseBytes: 0, requestId, attempts: 0 };
+    flow.bytes = { fromClient: this.pending?.length ?? 0, toClient: reply.length };
+    flow.verdict = 'error';
+    flow.reason = `bad_request: ${err.message}`;
+    flow.timings.totalMs = ms(t0, performance.now());
+    countStatusClass(counters, err.status);
+    counters.downstream_rq_completed++;
+    counters.rq_direct_response++;
+    this.pending = null;
+    this.ending = true;
+    this.client.end(reply);
+    this.ctx.flows.publish(flow);
+  }
+
+  /** Called by the exchange when it is over; `keep`: the connection may carry another request. */
+  exchangeDone(keep: boolean): void {
+    this.ex = null;
+    if (this.closed) return;
+    if (!keep || this.clientEnded || this.ctx.draining) {
+      this.close();
+      return;
+    }
+    this.parseNext();
+    if (!this.ex && !this.closed) this.client.resume();
+  }
+
+  /** Hands the client socket over (after an upgrade): our listeners go, the socket stays open. */
+  detach(): Buffer | undefined {
+    this.client.off('data', this.onData);
+    this.client.off('end', this.onEnd);
+    this.client.off('close', this.onClose);
+    this.client.off('drain', this.onDrain);
+    this.client.setTimeout(0);
+    const rest = this.pending ?? undefined;
+    this.pending = null;
+    return rest;
+  }
+
+  private close(): void {
+    if (this.closed || this.ending) return;
+    this.ending = true;
+    this.client.end();
+  }
+
+  drain(): void {
+    if (!this.ex) this.close();
+  }
+
+  abort(): void {
+    this.client.destroy();
+  }
+}
+
+type ReqState = 'passes' | 'connecting' | 'body' | 'sent';
+type RespState = 'head' | 'passes' | 'body' | 'done';
+
+function localReplyBytes(status: number, body: string, requestId: string, close: boolean, headers: Record<string, string> | undefined): Buffer {
+  let extra = '';
+  if (headers) for (const [k, v] of Object.entries(headers)) extra += `${k}: ${v}\r\n`;
+  const len = Buffer.byteLength(body);
+  return Buffer.from(
+    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Unknown'}\r\ncontent-length: ${len}\r\ncontent-type: text/plain\r\nx-request-id: ${requestId}\r\n${extra}${close ? 'connection: close\r\n' : ''}\r\n${body}`,
+  );
+}
+
+/** One request and its response: runs the HTTP chain, picks and uses an upstream, streams both bodies. */
+class Exchange implements HttpExchangeContext, UpstreamOwner {
+  readonly flow: FlowRecord;
+  readonly http: FlowHttp;
+  readonly route: HttpRoute;
+  readonly listener: ListenerConfig;
+  response: ResponseHead | undefined;
+  reqState: ReqState = 'passes';
+  private respState: RespState = 'head';
+  private conn: UpstreamConn | null = null;
+  private reqFramer: BodyFramer | null = null;
+  private respFramer: BodyFramer | null = null;
+  private respPending: Buffer | null = null;
+  private respScan = 0;
+  private respSeen = false;
+  private local: LocalReply | null = null;
+  private headBuf: Buffer | null = null;
+  private timer: NodeJS.Timeout | undefined;
+  private throttled = false;
+  private staleRetried = false;
+  /** The client cannot take another request on this connection after this exchange. */
+  private closeAfter = false;
+  ended = false;
+  private readonly t0 = performance.now();
+
+  constructor(
+    private readonly session: HttpSession,
+    readonly request: RequestHead,
+  ) {
+    const { ctx, a, timeouts } = session;
+    this.listener = a.listener.config;
+    this.flow = newFlow(ctx, a, 'http', ctx.ids.next(), Date.now());
+    this.http = {
+      method: request.method,
+      authority: request.authority,
+      path: request.path,
+      status: undefined,
+      requestBytes: 0,
+      responseBytes: 0,
+      requestId: request.requestId ?? newRequestId(),
+      attempts: 0,
+    };
+    this.flow.http = this.http;
+    this.route = { connectTimeoutMs: timeouts.connectTimeoutMs, requestTimeoutMs: 0, retry: undefined, responseBytesPerSecond: 0 };
+  }
+
+  random(): number {
+    return this.session.ctx.random();
+  }
+
+  record(policy: ActingPolicy, action: string): void {
+    this.flow.policies.push({ type: policy.type, name: policy.name, action });
+  }
+
+  respond(reply: LocalReply): void {
+    if (this.respState !== 'head' || this.local) throw new Error('respond() is only allowed once, before the upstream answered');
+    this.local = reply;
+  }
+
+  start(): void {
+    const counters = this.session.a.listener.http!;
+    counters.downstream_rq_total++;
+    counters.downstream_rq_active++;
+    let r: void | Promise<void>;
+    try {
+      r = runPasses(this.session.a.listener.passes.http, (p) => p.onRequest?.(this), () => this.local !== null || this.ended);
+    } catch (err) {
+      this.passFailed(err);
+      return;
+    }
+    if (r) r.then(() => this.afterRequestPasses(), (err: unknown) => this.passFailed(err));
+    else this.afterRequestPasses();
+  }
+
+  private passFailed(err: unknown): void {
+    if (this.ended) return;
+    this.replyError(500, 'internal error in the filter chain\n', `pass_error: ${(err as Error)?.message ?? String(err)}`);
+  }
+
+  private afterRequestPasses(): void {
+    if (this.ended) return;
+    if (this.local) {
+      this.replyLocal(this.local);
+      return;
+    }
+    if (this.route.requestTimeoutMs > 0) this.timer = setTimeout(() => this.onRequestTimeout(), this.route.requestTimeoutMs);
+    this.headBuf = this.request.toBuffer();
+    this.flow.bytes.fromClient += this.headBuf.length;
+    this.attempt();
+  }
+
+  private attempt(): void {
+    const { ctx, a } = this.session;
+    const cluster = a.listener.cluster;
+    this.http.attempts++;
+    cluster.counters.upstream_rq_total++;
+    this.respState = 'head';
+    const endpoint = pickEndpoint(cluster, a.destination, a.capture);
+    if (!endpoint) {
+      cluster.counters.upstream_cx_none_healthy++;
+      this.replyError(503, 'no healthy upstream', 'no_healthy_upstream');
+      return;
+    }
+    const source = ctx.upstreams.source(cluster, endpoint, a.client);
+    const key = `${endpoint.address}|${endpoint.port}|${source.localAddress ?? ''}`;
+    this.flow.upstream = { address: endpoint.address, port: endpoint.port };
+    const pooled = ctx.httpPool.acquire(key);
+    if (pooled) {
+      this.flow.timings.connectMs ??= 0;
+      this.use(pooled, true);
+      return;
+    }
+    this.reqState = 'connecting';
+    cluster.counters.upstream_cx_total++;
+    const started = performance.now();
+    ctx.upstreams.connect(endpoint, source, this.route.connectTimeoutMs).then(
+      ({ socket, connectMs }) => {
+        cluster.counters.upstream_cx_active++;
+        const conn = new UpstreamConn(socket, key, ctx.httpPool, cluster);
+        if (this.ended) {
+          ctx.httpPool.release(conn);
+          return;
+        }
+        this.flow.timings.connectMs = ms(0, connectMs);
+        this.use(conn, false);
+      },
+      (failure: ConnectFailure) => {
+        if (failure.reason === 'upstream_connect_timeout') cluster.counters.upstream_cx_connect_timeout++;
+        cluster.counters.upstream_cx_connect_fail++;
+        if (this.ended) return;
+        this.flow.timings.connectMs = ms(started, performance.now());
+        if (this.canRetry('connect-failure')) {
+          this.retry(failure.reason);
+          return;
+        }
+        const why = failure.reason === 'upstream_connect_timeout' ? 'connection timeout' : 'connection failure';
+        this.replyError(503, `upstream connect error or disconnect/reset before headers. reset reason: ${why}`, failure.reason);
+      },
+    );
+  }
+
+  private use(conn: UpstreamConn, reused: boolean): void {
+    this.conn = conn;
+    conn.owner = this;
+    this.respSeen = false;
+    this.staleRetried ||= !reused;
+    const socket = conn.socket;
+    const first = this.reqState !== 'sent';
+    socket.cork();
+    socket.write(this.headBuf!);
+    if (first && this.request.hasBody) {
+      this.reqFramer = this.request.chunked ? new ChunkedFramer(400) : new LengthFramer(this.request.contentLength);
+      this.reqState = 'body';
+      const rest = this.session.pending;
+      this.session.pending = null;
+      if (rest) this.forwardBody(rest);
+    } else {
+      this.reqState = 'sent';
+    }
+    socket.uncork();
+    if (this.reqState === 'body' && !this.ended) this.session.client.resume();
+  }
+
+  /** Request body bytes from the client: forward the part that belongs to this request. */
+  forwardBody(chunk: Buffer): void {
+    const framer = this.reqFramer!;
+    let end: number;
+    try {
+      end = framer.scan(chunk, 0);
+    } catch (err) {
+      // The head already went upstream; the only safe thing left is to end both connections.
+      this.flow.verdict = 'error';
+      this.flow.reason = `bad_request: ${(err as Error).message}`;
+      this.session.a.listener.http!.downstream_cx_protocol_error++;
+      if (this.respState === 'head' && !this.respSeen) {
+        this.replyError(400, `${(err as Error).message}\n`, this.flow.reason);
+      } else {
+        this.dropConn();
+        this.session.client.destroy();
+        this.finish();
+      }
+      return;
+    }
+    this.http.requestBytes += end;
+    this.flow.bytes.fromClient += end;
+    const socket = this.conn!.socket;
+    const ok = end === 0 || socket.write(end === chunk.length ? chunk : chunk.subarray(0, end));
+    if (framer.done) {
+      this.reqState = 'sent';
+      this.session.client.pause();
+      if (end < chunk.length) this.session.pending = chunk.subarray(end);
+      if (this.respState === 'done') this.finish();
+    } else if (!ok) {
+      this.session.client.pause();
+    }
+  }
+
+  onUpstreamDrain(): void {
+    if (this.reqState === 'body') this.session.client.resume();
+  }
+
+  onClientDrain(): void {
+    if (this.respState === 'body' && !this.throttled) this.conn?.socket.resume();
+  }
+
+  onUpstreamData(chunk: Buffer): void {
+    this.respSeen = true;
+    if (this.respState === 'body') {
+      this.forwardResponse(chunk, 0);
+      return;
+    }
+    if (this.respState === 'passes') {
+      this.respPending = this.respPending ? Buffer.concat([this.respPending, chunk]) : chunk;
+      return;
+    }
+    if (this.respState === 'done') {
+      this.conn!.usable = false; // bytes after the response: not a connection to reuse
+      return;
+    }
+    const buf = this.respPending ? Buffer.concat([this.respPending, chunk]) : chunk;
+    let end: number;
+    let head: ResponseHead;
+    try {
+      end = findHeadEnd(buf, this.respScan, 502);
+      if (end < 0) {
+        this.respPending = buf;
+        this.respScan = buf.length;
+        return;
+      }
+      head = parseResponseHead(buf.subarray(0, end));
+    } catch (err) {
+      this.upstreamProtocolError(err as Error);
+      return;
+    }
+    this.respPending = null;
+    this.respScan = 0;
+    this.flow.timings.firstByteMs ??= ms(this.t0, performance.now());
+    const rest = buf.subarray(end);
+    const cluster = this.session.a.listener.cluster;
+    if (head.status === 101) {
+      if (this.request.upgrade) this.upgrade(head, rest);
+      else this.upstreamProtocolError(new Error('101 Switching Protocols without an upgrade request'));
+      return;
+    }
+    if (head.status < 200) {
+      // Interim (100 Continue, 103 Early Hints): pass it on and wait for the final response.
+      this.session.client.write(head.raw);
+      this.flow.bytes.toClient += head.raw.length;
+      if (rest.length) this.onUpstreamData(rest);
+      return;
+    }
+    countUpstreamStatusClass(cluster.counters, head.status);
+    if (head.status >= 500 && this.canRetry('5xx')) {
+      this.retry(`${head.status}`);
+      return;
+    }
+    this.response = head;
+    let r: void | Promise<void>;
+    try {
+      r = runPasses(this.session.a.listener.passes.http, (p) => p.onResponse?.(this), () => this.ended);
+    } catch (err) {
+      this.passFailed(err);
+      return;
+    }
+    if (r) {
+      this.respState = 'passes';
+      this.conn!.socket.pause();
+      r.then(
+        () => {
+          if (this.ended) return;
+          const more = this.respPending;
+          this.respPending = null;
+          this.conn?.socket.resume();
+          this.sendResponseHead(more ? Buffer.concat([rest, more]) : rest);
+        },
+        (err: unknown) => this.passFailed(err),
+      );
+    } else {
+      this.sendResponseHead(rest);
+    }
+  }
+
+  private sendResponseHead(rest: Buffer): void {
+    const head = this.response!;
+    const client = this.session.client;
+    this.http.status = head.status;
+    const framing = head.framing(this.request.method);
+    this.respFramer = framing === 'length' ? new LengthFramer(head.contentLength) : framing === 'chunked' ? new ChunkedFramer(502) : framing === 'close' ? new CloseFramer() : null;
+    if (framing === 'close') this.closeAfter = true;
+    this.respState = 'body';
+    const headBuf = head.toBuffer();
+    this.flow.bytes.toClient += headBuf.length;
+    if (!this.respFramer) {
+      client.write(headBuf);
+      if (rest.length) this.conn!.usable = false;
+      this.responseDone();
+      return;
+    }
+    client.cork();
+    client.write(headBuf);
+    this.forwardResponse(rest, 0);
+    client.uncork();
+  }
+
+  private forwardResponse(buf: Buffer, start: number): void {
+    const framer = this.respFramer!;
+    let end: number;
+    try {
+      end = framer.scan(buf, start);
+    } catch (err) {
+      // The head is already with the client; a broken body can only be signalled by closing.
+      this.flow.verdict = 'error';
+      this.flow.reason = `upstream_protocol_error: ${(err as Error).message}`;
+      this.dropConn();
+      this.session.client.destroy();
+      this.finish();
+      return;
+    }
+    const n = end - start;
+    if (n > 0) {
+      this.http.responseBytes += n;
+      this.flow.bytes.toClient += n;
+      const ok = this.session.client.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
+      if (this.route.responseBytesPerSecond > 0) this.throttle(n);
+      else if (!ok) this.conn?.socket.pause();
+    }
+    if (framer.done) {
+      if (end < buf.length && this.conn) this.conn.usable = false;
+      this.responseDone();
+    }
+  }
+
+  /** Response bandwidth limit: after n bytes, stop reading the upstream for n/rate seconds. */
+  private throttle(n: number): void {
+    const socket = this.conn?.socket;
+    if (!socket) return;
+    this.throttled = true;
+    socket.pause();
+    setTimeout(() => {
+      this.throttled = false;
+      if (!this.session.client.writableNeedDrain) socket.resume();
+    }, (n / this.route.responseBytesPerSecond) * 1000);
+  }
+
+  private responseDone(): void {
+    this.respState = 'done';
+    // A response that ends before its request body (an early 413, say): close after it.
+    if (this.reqState !== 'sent') this.closeAfter = true;
+    this.finish();
+  }
+
+  onUpstreamEnd(): void {
+    if (this.respState === 'body' && this.respFramer instanceof CloseFramer) {
+      this.responseDone();
+      return;
+    }
+    this.upstreamLost();
+  }
+
+  onUpstreamClose(): void {
+    this.conn = null;
+    if (this.respState !== 'done' && !this.ended) this.upstreamLost();
+  }
+
+  private upstreamLost(): void {
+    if (this.ended) return;
+    if (this.respState === 'head' || this.respState === 'passes') {
+      const retriable = !this.request.hasBody && !this.respSeen;
+      this.dropConn();
+      if (retriable && !this.staleRetried) {
+        // A pooled connection the upstream had already closed: one silent retry on a fresh one.
+        this.staleRetried = true;
+        this.http.attempts--;
+        this.attempt();
+        return;
+      }
+      if (this.canRetry('reset')) {
+        this.retry('reset');
+        return;
+      }
+      this.replyError(503, 'upstream connect error or disconnect/reset before headers. reset reason: connection termination', 'upstream_reset_before_response');
+      return;
+    }
+    this.flow.verdict = 'error';
+    this.flow.reason = 'upstream_reset_after_response_started';
+    this.session.a.listener.cluster.counters.upstream_cx_destroy_remote++;
+    this.dropConn();
+    this.session.client.destroy();
+    this.finish();
+  }
+
+  private upstreamProtocolError(err: Error): void {
+    this.dropConn();
+    this.replyError(502, 'upstream sent an invalid response\n', `upstream_protocol_error: ${err.message}`);
+  }
+
+  private onRequestTimeout(): void {
+    if (this.ended) return;
+    this.session.a.listener.cluster.counters.upstream_rq_timeout++;
+    this.dropConn();
+    if (this.respState === 'head' || this.respState === 'passes') {
+      this.replyError(504, 'upstream request timeout', 'upstream_request_timeout');
+      return;
+    }
+    this.flow.verdict = 'error';
+    this.flow.reason = 'upstream_request_timeout';
+    this.session.client.destroy();
+    this.finish();
+  }
+
+  private canRetry(kind: '5xx' | 'reset' | 'connect-failure'): boolean {
+    const p = this.route.retry;
+    return (
+      p !== undefined &&
+      this.http.attempts <= p.numRetries &&
+      p.on.includes(kind) &&
+      !this.request.hasBody &&
+      (p.methods ?? DEFAULT_RETRY_METHODS).includes(this.request.method)
+    );
+  }
+
+  private retry(why: string): void {
+    const p = this.route.retry!;
+    this.session.a.listener.cluster.counters.upstream_rq_retry++;
+    this.record(p.policy, `retry ${this.http.attempts}/${p.numRetries} after ${why}`);
+    this.dropConn();
+    this.respPending = null;
+    this.respScan = 0;
+    setTimeout(() => {
+      if (!this.ended) this.attempt();
+    }, p.backoffMs);
+  }
+
+  /** Drops the upstream connection: not reusable mid-exchange. */
+  private dropConn(): void {
+    const conn = this.conn;
+    if (!conn) return;
+    this.conn = null;
+    conn.owner = null;
+    conn.usable = false;
+    conn.socket.destroy();
+  }
+
+  private upgrade(head: ResponseHead, rest: Buffer): void {
+    const { ctx, a, timeouts } = this.session;
+    const conn = this.conn!;
+    this.conn = null;
+    this.response = head;
+    this.http.status = 101;
+    this.http.upgraded = true;
+    a.listener.http!.downstream_cx_upgrades_total++;
+    countUpstreamStatusClass(a.listener.cluster.counters, 101);
+    const upstream = conn.detach();
+    const clientHead = this.session.detach();
+    const headBuf = head.toBuffer();
+    const client = this.session.client;
+    const fromClientBefore = this.flow.bytes.fromClient;
+    ctx.relay.relay(client, upstream, { idleTimeoutMs: timeouts.idleTimeoutMs, clientHead, upstreamHead: rest.length ? Buffer.concat([headBuf, rest]) : headBuf }, (r) => {
+      this.flow.bytes.fromClient = fromClientBefore + r.fromClient;
+      this.flow.bytes.toClient += r.toClient;
+      this.flow.close = r.close;
+      if (r.close === 'upstream_reset' || r.close === 'idle_timeout') {
+        this.flow.verdict = 'error';
+        this.flow.reason = r.close;
+      }
+      a.listener.http!.downstream_cx_active--;
+      ctx.open.delete(this.session);
+      this.respState = 'done';
+      this.finish();
+    });
+  }
+
+  /** The client went away (or half-closed mid-request): end the exchange where it stands. */
+  clientGone(reason: string): void {
+    if (this.ended) return;
+    if (this.respState !== 'done') {
+      this.flow.verdict = 'error';
+      this.flow.reason = reason;
+    }
+    this.dropConn();
+    if (!this.session.client.destroyed) this.session.client.destroy();
+    this.finish();
+  }
+
+  private replyError(status: number, body: string, reason: string): void {
+    this.replyLocal({ status, body, verdict: 'error', reason });
+  }
+
+  private replyLocal(reply: LocalReply): void {
+    if (this.ended) return;
+    const bodyUnread = this.request.hasBody && this.reqState !== 'sent';
+    const close = bodyUnread || !this.request.keepAlive || this.session.ctx.draining;
+    const bytes = localReplyBytes(reply.status, reply.body ?? '', this.http.requestId, close, reply.headers);
+    this.dropConn();
+    this.http.status = reply.status;
+    this.flow.bytes.toClient += bytes.length;
+    this.flow.verdict = reply.verdict;
+    this.flow.reason = reply.reason;
+    if (reply.policy) this.record(reply.policy, `respond ${reply.status}`);
+    this.session.a.listener.http!.rq_direct_response++;
+    if (close) this.closeAfter = true;
+    this.respState = 'done';
+    this.session.client.write(bytes);
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.timer);
+    const { ctx, a } = this.session;
+    const counters = a.listener.http!;
+    counters.downstream_rq_active--;
+    counters.downstream_rq_completed++;
+    if (this.http.status !== undefined) countStatusClass(counters, this.http.status);
+    const cluster = a.listener.cluster.counters;
+    cluster.upstream_cx_tx_bytes_total += this.flow.bytes.fromClient;
+    cluster.upstream_cx_rx_bytes_total += this.flow.bytes.toClient;
+    this.flow.timings.totalMs = ms(this.t0, performance.now());
+    for (const p of a.listener.passes.http) {
+      if (!p.onComplete) continue;
+      try {
+        p.onComplete(this);
+      } catch {
+        // An access log that fails must not take the request down with it.
+      }
+    }
+    ctx.flows.publish(this.flow);
+    if (this.http.upgraded) return;
+    const conn = this.conn;
+    this.conn = null;
+    const reusable = this.respState === 'done' && this.reqState === 'sent' && !this.closeAfter && this.request.keepAlive && this.response?.keepAlive === true;
+    if (conn) {
+      if (reusable && conn.usable) ctx.httpPool.release(conn);
+      else {
+        conn.owner = null;
+        conn.socket.destroy();
+      }
+    }
+    const keepClient = this.respState === 'done' && this.reqState === 'sent' && !this.closeAfter && this.request.keepAlive && (this.response ? this.response.keepAlive : true);
+    this.session.exchangeDone(keepClient);
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * Envoy-named counters. Each listener, cluster and HTTP connection manager gets one plain object
+ * whose fields are incremented directly on the data path (no map lookup, no string building per
+ * event); names are only assembled when someone reads `/stats`.
+ */
+
+export class ListenerCounters {
+  downstream_cx_total = 0;
+  downstream_cx_active = 0;
+  downstream_cx_destroy = 0;
+  /** Connections handed to this listener by a capture listener (use_original_dst). */
+  downstream_cx_handed_off = 0;
+  /** Connections refused because they came back from the proxy itself (a capture loop). */
+  downstream_cx_redirect_loop = 0;
+  /** Connections whose original destination could not be read. */
+  downstream_cx_no_original_dst = 0;
+  /** Connections a TCP pass (e.g. a traffic permission) closed before any upstream. */
+  downstream_cx_denied = 0;
+}
+
+export class ClusterCounters {
+  upstream_cx_total = 0;
+  upstream_cx_active = 0;
+  upstream_cx_connect_fail = 0;
+  upstream_cx_connect_timeout = 0;
+  upstream_cx_none_healthy = 0;
+  upstream_cx_destroy_local = 0;
+  upstream_cx_destroy_remote = 0;
+  upstream_cx_idle_timeout = 0;
+  upstream_cx_rx_bytes_total = 0;
+  upstream_cx_tx_bytes_total = 0;
+  upstream_rq_total = 0;
+  upstream_rq_1xx = 0;
+  upstream_rq_2xx = 0;
+  upstream_rq_3xx = 0;
+  upstream_rq_4xx = 0;
+  upstream_rq_5xx = 0;
+  upstream_rq_timeout = 0;
+  upstream_rq_retry = 0;
+  upstream_rq_pending_failure_eject = 0;
+}
+
+export class HttpCounters {
+  downstream_cx_total = 0;
+  downstream_cx_active = 0;
+  downstream_cx_upgrades_total = 0;
+  downstream_cx_protocol_error = 0;
+  downstream_rq_total = 0;
+  downstream_rq_active = 0;
+  downstream_rq_1xx = 0;
+  downstream_rq_2xx = 0;
+  downstream_rq_3xx = 0;
+  downstream_rq_4xx = 0;
+  downstream_rq_5xx = 0;
+  downstream_rq_completed = 0;
+  rq_direct_response = 0;
+}
+
+/** Counter names that are gauges (they go down too). */
+const GAUGES = new Set(['downstream_cx_active', 'upstream_cx_active', 'downstream_rq_active', 'live', 'uptime', 'concurrency']);
+
+export type StatValue = { name: string; value: number; gauge: boolean };
+
+/** Adds 1 to the `<prefix>_Nxx` field for a status code. */
+export function countStatusClass(counters: HttpCounters, status: number): void {
+  const cls = Math.floor(status / 100);
+  if (cls === 2) counters.downstream_rq_2xx++;
+  else if (cls === 5) counters.downstream_rq_5xx++;
+  else if (cls === 4) counters.downstream_rq_4xx++;
+  else if (cls === 3) counters.downstream_rq_3xx++;
+  else if (cls === 1) counters.downstream_rq_1xx++;
+}
+
+export function countUpstreamStatusClass(counters: ClusterCounters, status: number): void {
+  const cls = Math.floor(status / 100);
+  if (cls === 2) counters.upstream_rq_2xx++;
+  else if (cls === 5) counters.upstream_rq_5xx++;
+  else if (cls === 4) counters.upstream_rq_4xx++;
+  else if (cls === 3) counters.upstream_rq_3xx++;
+  else if (cls === 1) counters.upstream_rq_1xx++;
+}
+
+/** All counters of one dataplane. Counters live for the process: a config update keeps them (as Envoy does per name). */
+export class ProxyStats {
+  readonly started = Date.now();
+  readonly listeners = new Map<string, ListenerCounters>();
+  readonly clusters = new Map<string, ClusterCounters>();
+  readonly http = new Map<string, HttpCounters>();
+  /** Extra values computed at read time (flow buffer, server state). */
+  private readonly extra = new Map<string, () => number>();
+
+  listener(statName: string): ListenerCounters {
+    let c = this.listeners.get(statName);
+    if (!c) this.listeners.set(statName, (c = new ListenerCounters()));
+    return c;
+  }
+
+  cluster(statName: string): ClusterCounters {
+    let c = this.clusters.get(statName);
+    if (!c) this.clusters.set(statName, (c = new ClusterCounters()));
+    return c;
+  }
+
+  httpPrefix(prefix: string): HttpCounters {
+    let c = this.http.get(prefix);
+    if (!c) this.http.set(prefix, (c = new HttpCounters()));
+    return c;
+  }
+
+  /** Registers a value read when stats are rendered, e.g. `server.live`. */
+  define(name: string, read: () => number): void {
+    this.extra.set(name, read);
+  }
+
+  /** Every stat, sorted by name, as Envoy's `/stats` lists them. */
+  values(): StatValue[] {
+    const out: StatValue[] = [];
+    const add = (scope: string, group: Map<string, object>): void => {
+      for (const [name, counters] of group) {
+        for (const [field, value] of Object.entries(counters)) {
+          if (typeof value === 'number') out.push({ name: `${scope}.${name}.${field}`, value, gauge: GAUGES.has(field) });
+        }
+      }
+    };
+    add('listener', this.listeners);
+    add('cluster', this.clusters);
+    add('http', this.http);
+    for (const [name, read] of this.extra) out.push({ name, value: read(), gauge: GAUGES.has(name.slice(name.lastIndexOf('.') + 1)) });
+    out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return out;
+  }
+}
+
+/** Envoy's text format: `name: value` per line. `filter` is a regex on the name (Envoy's `?filter=`). */
+export function renderStatsText(values: readonly StatValue[], filter?: RegExp): string {
+  let out = '';
+  for (const v of values) if (!filter || filter.test(v.name)) out += `${v.name}: ${v.value}\n`;
+  return out;
+}
+
+export function renderStatsJson(values: readonly StatValue[], filter?: RegExp): { stats: Array<{ name: string; value: number }> } {
+  return { stats: values.filter((v) => !filter || filter.test(v.name)).map(({ name, value }) => ({ name, value })) };
+}
+
+function escapeLabel(value: string): string {
+  return value.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
+}
+
+const CODE_CLASS = /^(downstream_rq|upstream_rq)_([1-5])xx$/;
+
+/**
+ * Prometheus text exposition with Envoy's tag extraction: `listener.X.f` →
+ * `envoy_listener_f{envoy_listener_address="X"}`, `cluster.X.f` → `envoy_cluster_f{envoy_cluster_name="X"}`,
+ * `http.X.f` → `envoy_http_f{envoy_http_conn_manager_prefix="X"}`, and `…_2xx` →
+ * `…_xx{envoy_response_code_class="2",…}`.
+ */
+export function renderStatsPrometheus(values: readonly StatValue[]): string {
+  const families = new Map<string, { gauge: boolean; samples: string[] }>();
+  for (const v of values) {
+    let metric: string;
+    const labels: string[] = [];
+    const first = v.name.indexOf('.');
+    const last = v.name.lastIndexOf('.');
+    const scope = v.name.slice(0, first);
+    let field = v.name.slice(last + 1);
+    const tag = { listener: 'envoy_listener_address', cluster: 'envoy_cluster_name', http: 'envoy_http_conn_manager_prefix' }[scope];
+    if (tag && first !== last) {
+      const m = CODE_CLASS.exec(field);
+      if (m) {
+        field = `${m[1]}_xx`;
+        labels.push(`envoy_response_code_class="${m[2]}"`);
+      }
+      labels.push(`${tag}="${escapeLabel(v.name.slice(first + 1, last))}"`);
+      metric = `envoy_${scope}_${field}`;
+    } else {
+      metric = `envoy_${v.name.replace(/[^a-zA-Z0-9_]/g, '_')}`;
+    }
+    let family = families.get(metric);
+    if (!family) families.set(metric, (family = { gauge: v.gauge, samples: [] }));
+    family.samples.push(`${metric}${labels.length ? `{${labels.join(',')}}` : ''} ${v.value}`);
+  }
+  let out = '';
+  for (const [metric, family] of families) {
+    out += `# TYPE ${metric} ${family.gauge ? 'gauge' : 'counter'}\n${family.samples.join('\n')}\n`;
+  }
+  return out;
+}

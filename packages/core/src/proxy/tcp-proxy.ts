@@ -1,0 +1,89 @@
+import type { Socket } from 'node:net';
+import type { FlowRecord } from '../flows/index.ts';
+import { ms, type Accepted, type EngineContext, type OpenConnection } from './context.ts';
+import type { RelayHandle, RelayResult } from './relay.ts';
+import { pickEndpoint, type ConnectFailure } from './upstream.ts';
+
+export interface TcpTimeouts {
+  connectTimeoutMs: number;
+  idleTimeoutMs: number;
+}
+
+/**
+ * Raw TCP: connect to the cluster's upstream, then hand both sockets to the relay. The client stays
+ * paused (nothing is read, so nothing is buffered) until the upstream is connected. A refused or
+ * timed-out upstream is passed to the client as an RST, like Envoy's tcp_proxy does.
+ */
+export function proxyTcp(ctx: EngineContext, a: Accepted, client: Socket, flow: FlowRecord, timeouts: TcpTimeouts): void {
+  const cluster = a.listener.cluster;
+  const counters = cluster.counters;
+  let relay: RelayHandle | undefined;
+  const open: OpenConnection = {
+    drain() {},
+    abort() {
+      if (relay) relay.abort('drain');
+      else client.destroy();
+    },
+  };
+  const publish = (): void => {
+    flow.timings.totalMs = ms(a.t0, performance.now());
+    ctx.open.delete(open);
+    ctx.flows.publish(flow);
+  };
+  const fail = (reason: string): void => {
+    flow.verdict = 'error';
+    flow.reason = reason;
+    client.resetAndDestroy();
+    publish();
+  };
+
+  const endpoint = pickEndpoint(cluster, a.destination, a.capture);
+  if (!endpoint) {
+    counters.upstream_cx_none_healthy++;
+    fail('no_healthy_upstream');
+    return;
+  }
+  ctx.open.add(open);
+  counters.upstream_cx_total++;
+  const started = performance.now();
+  ctx.upstreams.connect(endpoint, ctx.upstreams.source(cluster, endpoint, a.client), timeouts.connectTimeoutMs).then(
+    ({ socket, connectMs }) => {
+      flow.upstream = { address: endpoint.address, port: endpoint.port };
+      flow.timings.connectMs = ms(0, connectMs);
+      if (client.destroyed) {
+        // The client left while we were connecting.
+        socket.destroy();
+        counters.upstream_cx_destroy_local++;
+        flow.verdict = 'error';
+        flow.reason = 'downstream_disconnect_before_upstream';
+        publish();
+        return;
+      }
+      counters.upstream_cx_active++;
+      relay = ctx.relay.relay(client, socket, { idleTimeoutMs: timeouts.idleTimeoutMs }, (r: RelayResult) => {
+        counters.upstream_cx_active--;
+        counters.upstream_cx_tx_bytes_total += r.fromClient;
+        counters.upstream_cx_rx_bytes_total += r.toClient;
+        if (r.close === 'upstream_reset') counters.upstream_cx_destroy_remote++;
+        else if (r.close !== 'fin') counters.upstream_cx_destroy_local++;
+        if (r.close === 'idle_timeout') counters.upstream_cx_idle_timeout++;
+        flow.bytes.fromClient = r.fromClient;
+        flow.bytes.toClient = r.toClient;
+        flow.close = r.close;
+        if (r.firstUpstreamByteAt !== undefined) flow.timings.firstByteMs = ms(a.t0, r.firstUpstreamByteAt);
+        if (r.close === 'upstream_reset' || r.close === 'idle_timeout') {
+          flow.verdict = 'error';
+          flow.reason = r.close;
+        }
+        publish();
+      });
+    },
+    (failure: ConnectFailure) => {
+      if (failure.reason === 'upstream_connect_timeout') counters.upstream_cx_connect_timeout++;
+      counters.upstream_cx_connect_fail++;
+      flow.upstream = { address: endpoint.address, port: endpoint.port };
+      flow.timings.connectMs = ms(started, performance.now());
+      fail(failure.reason);
+    },
+  );
+}

@@ -1,0 +1,104 @@
+import net, { type Socket } from 'node:net';
+import { connectMarked } from '@meshcap/native';
+import type { CaptureKind, FlowAddress } from '../flows/index.ts';
+import type { UpstreamEndpoint } from './config.ts';
+import type { ClusterRuntime } from './context.ts';
+
+/** Why an upstream connection could not be made; `reason` goes on the flow. */
+export class ConnectFailure extends Error {
+  override name = 'ConnectFailure';
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+/** Every socket gets one of these first, so an 'error' with no other listener never crashes the proxy. */
+export function ignoreError(): void {}
+
+/** The upstream for a connection: the cluster's endpoints round-robin, or where the client was going. */
+export function pickEndpoint(cluster: ClusterRuntime, destination: FlowAddress, capture: CaptureKind): UpstreamEndpoint | undefined {
+  const c = cluster.config;
+  if (c.kind === 'original_dst') return destination;
+  const n = c.endpoints.length;
+  // A service with no known endpoints, reached transparently: the client called its address, use it.
+  if (n === 0) return c.kind === 'service' && capture !== 'explicit' ? destination : undefined;
+  if (n === 1) return c.endpoints[0];
+  return c.endpoints[cluster.next++ % n];
+}
+
+export interface UpstreamSource {
+  /** Source address to bind (127.0.0.6, ::6, or the client's address under TPROXY). */
+  localAddress?: string;
+  /** Bind a non-local source (IP_TRANSPARENT): the client's own address. */
+  transparent: boolean;
+}
+
+export const INBOUND_SOURCE_V4 = '127.0.0.6';
+export const INBOUND_SOURCE_V6 = '::6';
+
+/**
+ * Opens the proxy's upstream connections: with SO_MARK and/or a transparent source through
+ * @meshcap/native when asked, else with plain `net.connect`. It remembers the local address of
+ * every connection it opened, so a capture listener can recognise one of them coming back (a
+ * redirect loop: the proxy's own traffic captured again) and refuse it instead of looping.
+ */
+export class UpstreamConnector {
+  private readonly own = new Set<string>();
+
+  constructor(
+    /** SO_MARK for every upstream socket (0: none). Needs CAP_NET_ADMIN. */
+    readonly mark: number,
+  ) {}
+
+  /** Whether `address:port` is the local end of one of our own upstream connections. */
+  isOwn(address: string | undefined, port: number | undefined): boolean {
+    return this.own.size !== 0 && this.own.has(`${address}|${port}`);
+  }
+
+  /** Source for a connection to `endpoint`: inbound clusters connect from 127.0.0.6/::6, or (TPROXY) as the client. */
+  source(cluster: ClusterRuntime, endpoint: UpstreamEndpoint, client: FlowAddress): UpstreamSource {
+    const c = cluster.config;
+    if (c.transparentSource && net.isIP(client.address) === net.isIP(endpoint.address)) return { localAddress: client.address, transparent: true };
+    if (c.inboundSource) return { localAddress: net.isIP(endpoint.address) === 6 ? INBOUND_SOURCE_V6 : INBOUND_SOURCE_V4, transparent: false };
+    return { transparent: false };
+  }
+
+  /** Connects, or rejects with a ConnectFailure (`upstream_connect_refused`, `upstream_connect_timeout`, …). */
+  connect(endpoint: UpstreamEndpoint, source: UpstreamSource, timeoutMs: number): Promise<{ socket: Socket; connectMs: number }> {
+    return new Promise((resolve, reject) => {
+      const t = performance.now();
+      let socket: Socket;
+      try {
+        socket =
+          this.mark !== 0 || source.transparent
+            ? connectMarked({ host: endpoint.address, port: endpoint.port, mark: this.mark, localAddress: source.localAddress, transparent: source.transparent, allowHalfOpen: true })
+            : net.connect({ host: endpoint.address, port: endpoint.port, localAddress: source.localAddress, allowHalfOpen: true, noDelay: true });
+      } catch (err) {
+        reject(new ConnectFailure(`upstream_connect_error:${(err as NodeJS.ErrnoException).code ?? 'EINVAL'}`));
+        return;
+      }
+      socket.on('error', ignoreError);
+      const timer =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              socket.destroy();
+              reject(new ConnectFailure('upstream_connect_timeout'));
+            }, timeoutMs)
+          : undefined;
+      const onError = (err: NodeJS.ErrnoException): void => {
+        clearTimeout(timer);
+        reject(new ConnectFailure(err.code === 'ECONNREFUSED' ? 'upstream_connect_refused' : `upstream_connect_error:${err.code ?? 'unknown'}`));
+      };
+      socket.once('error', onError);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.off('error', onError);
+        const key = `${socket.localAddress}|${socket.localPort}`;
+        this.own.add(key);
+        socket.once('close', () => this.own.delete(key));
+        if (this.mark !== 0 || source.transparent) socket.setNoDelay(true);
+        resolve({ socket, connectMs: performance.now() - t });
+      });
+    });
+  }
+}
