@@ -1,13 +1,45 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import catalogPlugin from './plugins/app/catalog.ts';
+import dataplaneHubPlugin from './plugins/app/dataplane-hub.ts';
 import errorHandler from './plugins/app/error-handler.ts';
+import flowsPlugin from './plugins/app/flows.ts';
+import securityPlugin from './plugins/app/security.ts';
+import tokensPlugin from './plugins/app/tokens.ts';
 import swagger from './plugins/external/swagger.ts';
+import dataplaneRoutes from './routes/dataplanes.ts';
 import docsRoutes from './routes/docs.ts';
+import flowRoutes from './routes/flows.ts';
 import healthRoutes from './routes/health.ts';
+import meshRoutes from './routes/meshes.ts';
+import metricsRoutes from './routes/metrics.ts';
+import policyRoutes from './routes/policies.ts';
+import resourceRoutes from './routes/resources.ts';
+import tokenRoutes from './routes/tokens.ts';
 import { zodSerializerCompiler, zodValidatorCompiler, type ZodTypeProvider } from './schemas/zod-provider.ts';
+import type { Store } from './store/index.ts';
 
 export interface AppOptions {
+  /** Opened by the caller, who also closes it (after the app). */
+  store: Store;
+  /** The bearer token mutating routes require. */
+  adminToken: string;
   /** Largest request body accepted, in bytes (default 1 MiB); larger bodies get 413. */
   bodyLimit?: number;
+  /** Host names the API answers to besides loopback (where it listens, --allowed-host). */
+  allowedHosts?: readonly string[];
+  /** Flows kept in memory (default 50 000). */
+  flowCapacity?: number;
+  /** Dataplane channel heartbeat (default 10 s). */
+  heartbeatMs?: number;
+  /** Poll the store for other replicas' writes every N ms (0: never; default 2000 for PostgreSQL). */
+  storePollMs?: number;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -17,7 +49,7 @@ export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression,
  * The control plane's HTTP app, as fastify/demo lays one out: external plugins, then the app's
  * services (fastify-plugin, each with a name and its dependencies), then the routes.
  */
-export async function buildApp(options: AppOptions = {}): Promise<App> {
+export async function buildApp(options: AppOptions): Promise<App> {
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
@@ -30,10 +62,24 @@ export async function buildApp(options: AppOptions = {}): Promise<App> {
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(zodSerializerCompiler);
 
+  // External plugins.
   await app.register(swagger);
+  // Services.
   await app.register(errorHandler);
-
+  await app.register(catalogPlugin, { store: options.store, pollMs: options.storePollMs ?? (options.store.kind === 'postgres' ? 2_000 : 0) });
+  await app.register(flowsPlugin, { capacity: options.flowCapacity });
+  await app.register(tokensPlugin, { adminToken: options.adminToken });
+  await app.register(securityPlugin, { allowedHosts: options.allowedHosts });
+  await app.register(dataplaneHubPlugin, { heartbeatMs: options.heartbeatMs });
+  // Routes.
   await app.register(docsRoutes);
   await app.register(healthRoutes);
+  await app.register(metricsRoutes);
+  await app.register(meshRoutes);
+  await app.register(dataplaneRoutes);
+  await app.register(policyRoutes);
+  await app.register(resourceRoutes);
+  await app.register(flowRoutes);
+  await app.register(tokenRoutes);
   return app;
 }

@@ -42,4 +42,17 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
       `INSERT INTO store_revision (id, revision) VALUES (1, 0)`,
     ],
   },
+  {
+    version: 2,
+    name: 'config version counters per dataplane',
+    statements: [
+      `CREATE TABLE config_versions (
+        mesh TEXT NOT NULL,
+        dataplane TEXT NOT NULL,
+        counter INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        PRIMARY KEY (mesh, dataplane)
+      )`,
+    ],
+  },
 ];

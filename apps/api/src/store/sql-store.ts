@@ -2,7 +2,7 @@ import { MeshcapError, type Resource } from '@meshcap/core';
 import { isDeepStrictEqual } from 'node:util';
 import { migrations } from './migrations.ts';
 import type { Row, SqlDriver, SqlExecutor } from './sql-driver.ts';
-import type { ResourceBatch, ResourceChange, ResourceKey, Store, StoredResource, Toggle, TokenRecord } from './store.ts';
+import type { ConfigVersionRecord, ResourceBatch, ResourceChange, ResourceKey, Store, StoredResource, Toggle, TokenRecord } from './store.ts';
 
 function now(): string {
   return new Date().toISOString();
@@ -211,6 +211,24 @@ export class SqlStore implements Store {
       if (!row || row.revoked_at) return false;
       await tx.query('UPDATE tokens SET revoked_at = $2 WHERE id = $1', [id, now()]);
       return true;
+    });
+  }
+
+  async listConfigVersions(): Promise<ConfigVersionRecord[]> {
+    const rows = await this.db.query('SELECT * FROM config_versions ORDER BY mesh, dataplane');
+    return rows.map((r) => ({ mesh: String(r.mesh), dataplane: String(r.dataplane), counter: Number(r.counter), hash: String(r.hash) }));
+  }
+
+  saveConfigVersions(versions: readonly ConfigVersionRecord[], removed: ReadonlyArray<{ mesh: string; dataplane: string }> = []): Promise<void> {
+    return this.db.transaction(async (tx) => {
+      for (const v of versions) {
+        await tx.query(
+          `INSERT INTO config_versions (mesh, dataplane, counter, hash) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (mesh, dataplane) DO UPDATE SET counter = excluded.counter, hash = excluded.hash`,
+          [v.mesh, v.dataplane, v.counter, v.hash],
+        );
+      }
+      for (const r of removed) await tx.query('DELETE FROM config_versions WHERE mesh = $1 AND dataplane = $2', [r.mesh, r.dataplane]);
     });
   }
 

@@ -121,6 +121,15 @@ function storeSuite(name: string, backendFactory: () => Promise<Backend>): void 
       expect((await store.listTokens()).map((t) => t.id)).toEqual(['abc123']);
     });
 
+    it('keeps config version counters per dataplane', async () => {
+      await store.saveConfigVersions([
+        { mesh: 'default', dataplane: 'web', counter: 3, hash: 'a'.repeat(64) },
+        { mesh: 'default', dataplane: 'api', counter: 1, hash: 'b'.repeat(64) },
+      ]);
+      await store.saveConfigVersions([{ mesh: 'default', dataplane: 'web', counter: 4, hash: 'c'.repeat(64) }], [{ mesh: 'default', dataplane: 'api' }]);
+      expect(await store.listConfigVersions()).toEqual([{ mesh: 'default', dataplane: 'web', counter: 4, hash: 'c'.repeat(64) }]);
+    });
+
     it('bumps the revision on every write', async () => {
       const r0 = await store.revision();
       await store.setToggle({ mesh: 'default', dataplane: 'web', policyType: 'MeshFaultInjection', policyName: 'slow', enabled: true });
@@ -135,6 +144,7 @@ function storeSuite(name: string, backendFactory: () => Promise<Backend>): void 
       expect(await store.listResources()).toEqual(resources);
       expect(await store.listToggles()).toEqual(toggles);
       expect(await store.getToken('abc123')).toMatchObject({ name: 'web' });
+      expect(await store.listConfigVersions()).toHaveLength(1);
     });
   });
 }

@@ -26,6 +26,11 @@ export interface Store {
   listTokens(): Promise<TokenRecord[]>;
   revokeToken(id: string): Promise<boolean>;
 
+  /** Config version counters per dataplane, so versions keep growing across restarts. */
+  listConfigVersions(): Promise<ConfigVersionRecord[]>;
+  /** Upserts the given counters and removes those of dataplanes in `removed` (not part of the revision: derived data). */
+  saveConfigVersions(versions: readonly ConfigVersionRecord[], removed?: ReadonlyArray<{ mesh: string; dataplane: string }>): Promise<void>;
+
   /** A counter bumped by every write: replicas sharing a PostgreSQL store poll it to notice each other's changes. */
   revision(): Promise<number>;
   close(): Promise<void>;
@@ -67,6 +72,13 @@ export interface Toggle {
   policyName: string;
   enabled: boolean;
   modifiedAt: string;
+}
+
+export interface ConfigVersionRecord {
+  mesh: string;
+  dataplane: string;
+  counter: number;
+  hash: string;
 }
 
 /** A dataplane token: `mcdp_<id>_<secret>`; only the secret's SHA-256 is stored. */

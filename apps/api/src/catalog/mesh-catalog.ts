@@ -1,0 +1,366 @@
+import {
+  formatIssue,
+  MeshcapError,
+  parseResources,
+  PolicyCompiler,
+  resourceKind,
+  type ChangeResult,
+  type Dataplane,
+  type ErrorIssue,
+  type Resource,
+} from '@meshcap/core';
+import type { ResourceChange, ResourceKey, Store, StoredResource, Toggle } from '../store/index.ts';
+import { resourceSources } from './resource-sources.ts';
+
+/**
+ * Checks a batch against what it would be applied to (e.g. a Dataplane's listeners compile); returns
+ * the problems, each naming the field. `index` is the resource's position in the batch.
+ */
+export type BatchValidator = (batch: readonly Resource[], catalog: MeshCatalog) => Array<ErrorIssue & { index: number }>;
+
+export interface ApplyInput {
+  resource: Resource;
+  source: string;
+  /** Document number in the user's input, for error locations. */
+  document?: number;
+}
+
+export interface ApplyResult {
+  changes: ResourceChange[];
+}
+
+export const DEFAULT_MESH = 'default';
+
+function keyOf(k: ResourceKey): string {
+  return `${k.type}\u0000${k.mesh}\u0000${k.name}`;
+}
+
+function toggleKey(t: Pick<Toggle, 'mesh' | 'dataplane' | 'policyType' | 'policyName'>): string {
+  return `${t.mesh}\u0000${t.dataplane}\u0000${t.policyType}\u0000${t.policyName}`;
+}
+
+/** The store key of a validated resource. */
+export function storeKey(resource: Resource): ResourceKey {
+  const meshScoped = resourceKind(resource.type)?.meshScoped ?? true;
+  return { type: resource.type, mesh: meshScoped ? (resource.mesh ?? DEFAULT_MESH) : '', name: resource.name };
+}
+
+/**
+ * The control plane's resources: stored records (source, version, timestamps) held in memory and
+ * written through to the store, and the policy engine's `PolicyCompiler` fed with the same
+ * resources and toggles — it compiles each dataplane's config and versions it. A batch is
+ * validated whole, then compiled, then written in one store transaction; if the store refuses,
+ * the compiler is put back as it was, so nothing changes anywhere. With `pollMs`, writes other
+ * replicas make to a shared PostgreSQL store are followed.
+ */
+export class MeshCatalog {
+  private stored = new Map<string, StoredResource>();
+  private toggleMap = new Map<string, Toggle>();
+  private readonly validators: BatchValidator[] = [];
+  /** Writes run one at a time so a batch is validated against the state it is written over. */
+  private writeQueue: Promise<unknown> = Promise.resolve();
+  private knownRevision = -1;
+  private poller: NodeJS.Timeout | undefined;
+  /** Stored resources the compiler refused at load (stored by an older version with laxer checks). */
+  readonly loadErrors: string[] = [];
+
+  private constructor(
+    readonly store: Store,
+    readonly compiler: PolicyCompiler,
+    private readonly onError: (message: string) => void,
+  ) {}
+
+  /**
+   * Loads the store into memory and into the compiler (creating the `default` mesh on first start),
+   * persists config version counters as they change and, with `pollMs`, follows other replicas.
+   */
+  static async open(store: Store, opts: { pollMs?: number; onError?: (message: string) => void } = {}): Promise<MeshCatalog> {
+    if (!(await store.getResource({ type: 'Mesh', mesh: '', name: DEFAULT_MESH }))) {
+      await store.writeResources({ put: [{ resource: { type: 'Mesh', name: DEFAULT_MESH }, source: `type: Mesh\nname: ${DEFAULT_MESH}\n` }] });
+    }
+    const compiler = new PolicyCompiler({ defaultMesh: false, versions: await store.listConfigVersions(), onListenerError: (err) => opts.onError?.(`config listener failed: ${String(err)}`) });
+    const catalog = new MeshCatalog(store, compiler, opts.onError ?? (() => {}));
+    await catalog.reload();
+    compiler.onChange((result) => catalog.persistVersions(result));
+    catalog.persistVersions({ changes: compiler.versions().map((v) => ({ mesh: v.mesh, dataplane: v.dataplane, version: { ...v, versionInfo: '', updatedAt: '' } })) });
+    if (opts.pollMs) {
+      catalog.poller = setInterval(() => void catalog.pollStore(), opts.pollMs);
+      catalog.poller.unref();
+    }
+    return catalog;
+  }
+
+  close(): void {
+    clearInterval(this.poller);
+  }
+
+  addValidator(validator: BatchValidator): void {
+    this.validators.push(validator);
+  }
+
+  private persistVersions(result: ChangeResult): void {
+    const saved = result.changes.flatMap((c) => (c.version ? [{ mesh: c.mesh, dataplane: c.dataplane, counter: c.version.counter, hash: c.version.hash }] : []));
+    const removed = result.changes.filter((c) => !c.version).map((c) => ({ mesh: c.mesh, dataplane: c.dataplane }));
+    if (saved.length || removed.length) {
+      this.store.saveConfigVersions(saved, removed).catch((err: unknown) => this.onError(`cannot save config versions: ${(err as Error).message}`));
+    }
+  }
+
+  // ---- reads -------------------------------------------------------------------------------
+
+  list(filter: { type?: string; mesh?: string } = {}): StoredResource[] {
+    const out: StoredResource[] = [];
+    for (const r of this.stored.values()) {
+      if (filter.type !== undefined && r.type !== filter.type) continue;
+      if (filter.mesh !== undefined && r.mesh !== filter.mesh) continue;
+      out.push(r);
+    }
+    return out.sort((a, b) => a.mesh.localeCompare(b.mesh) || a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
+  }
+
+  get(key: ResourceKey): StoredResource | undefined {
+    return this.stored.get(keyOf(key));
+  }
+
+  meshes(): StoredResource[] {
+    return this.list({ type: 'Mesh' });
+  }
+
+  hasMesh(name: string): boolean {
+    return this.stored.has(keyOf({ type: 'Mesh', mesh: '', name }));
+  }
+
+  /** The mesh, or MESHCAP_ERR_NOT_FOUND naming it. */
+  requireMesh(name: string): StoredResource {
+    const mesh = this.get({ type: 'Mesh', mesh: '', name });
+    if (!mesh) throw new MeshcapError('MESHCAP_ERR_NOT_FOUND', `no mesh "${name}"`, [{ path: 'mesh', message: `mesh "${name}" does not exist` }]);
+    return mesh;
+  }
+
+  dataplanes(mesh?: string): Array<StoredResource & { resource: Dataplane }> {
+    return this.list({ type: 'Dataplane', mesh }) as Array<StoredResource & { resource: Dataplane }>;
+  }
+
+  /** The dataplane, or MESHCAP_ERR_NOT_FOUND naming what is missing. */
+  requireDataplane(mesh: string, name: string): StoredResource & { resource: Dataplane } {
+    this.requireMesh(mesh);
+    const dp = this.get({ type: 'Dataplane', mesh, name });
+    if (!dp) throw new MeshcapError('MESHCAP_ERR_NOT_FOUND', `no dataplane "${name}" in mesh "${mesh}"`, [{ path: 'name', message: 'no such dataplane' }]);
+    return dp as StoredResource & { resource: Dataplane };
+  }
+
+  /** The targetRef policies of a mesh, by type then name. */
+  policies(mesh: string): StoredResource[] {
+    return this.list({ mesh }).filter((r) => resourceKind(r.type)?.policy === true);
+  }
+
+  /** The policy, or MESHCAP_ERR_NOT_FOUND. */
+  requirePolicy(mesh: string, type: string, name: string): StoredResource {
+    this.requireMesh(mesh);
+    const policy = resourceKind(type)?.policy === true ? this.get({ type, mesh, name }) : undefined;
+    if (!policy) throw new MeshcapError('MESHCAP_ERR_NOT_FOUND', `no ${type} "${name}" in mesh "${mesh}"`, [{ path: 'policy', message: 'no such policy' }]);
+    return policy;
+  }
+
+  toggles(filter: { mesh?: string; dataplane?: string } = {}): Toggle[] {
+    return [...this.toggleMap.values()].filter((t) => (filter.mesh === undefined || t.mesh === filter.mesh) && (filter.dataplane === undefined || t.dataplane === filter.dataplane));
+  }
+
+  // ---- writes ------------------------------------------------------------------------------
+
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.writeQueue.then(fn, fn);
+    this.writeQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Parses YAML/JSON (one or many documents) and applies it all or nothing. */
+  applyText(text: string, opts: { source?: string } = {}): Promise<ApplyResult> {
+    const resources = parseResources(text, { source: opts.source });
+    const sources = resourceSources(text);
+    return this.apply(resources.map((resource, i) => ({ resource, source: sources[i]?.source ?? '', document: sources[i]?.document })));
+  }
+
+  /** Applies validated resources all or nothing: every check, the compile, then one store transaction. */
+  apply(inputs: readonly ApplyInput[]): Promise<ApplyResult> {
+    return this.serialized(async () => {
+      this.validateBatch(inputs);
+      const resources = inputs.map(({ resource }) => forCompiler({ ...resource, ...keyFields(resource) }));
+      const keys = resources.map(storeKey);
+      this.compiler.applyAll(resources);
+      let changes: ResourceChange[];
+      try {
+        changes = await this.store.writeResources({ put: resources.map((resource, i) => ({ resource, source: inputs[i]!.source })) });
+      } catch (err) {
+        this.restore(keys);
+        throw storeFailure(err);
+      }
+      if (changes.some((c) => c.action !== 'unchanged')) await this.reloadRecords();
+      return { changes };
+    });
+  }
+
+  private validateBatch(inputs: readonly ApplyInput[]): void {
+    const issues: ErrorIssue[] = [];
+    const batchMeshes = new Set(inputs.filter((i) => i.resource.type === 'Mesh').map((i) => i.resource.name));
+    const seen = new Map<string, number>();
+    inputs.forEach(({ resource, document }, index) => {
+      const key = storeKey(resource);
+      const k = keyOf(key);
+      const first = seen.get(k);
+      if (first !== undefined) issues.push({ document, path: 'name', message: `${resource.type} "${resource.name}" appears twice in this input (also resource ${first + 1})` });
+      seen.set(k, index);
+      if (key.mesh && !this.hasMesh(key.mesh) && !batchMeshes.has(key.mesh)) {
+        issues.push({ document, path: 'mesh', message: `mesh "${key.mesh}" does not exist; apply a Mesh named "${key.mesh}" first (or in the same input)` });
+      }
+    });
+    const resources = inputs.map((i) => i.resource);
+    for (const validate of this.validators) {
+      for (const { index, ...issue } of validate(resources, this)) issues.push({ document: inputs[index]?.document, ...issue });
+    }
+    if (issues.length) throw new MeshcapError('MESHCAP_ERR_INVALID_RESOURCE', issues.map(formatIssue).join('; '), issues);
+  }
+
+  /** Deletes one resource (and the toggles naming it). A mesh that still holds resources is refused. */
+  delete(key: ResourceKey): Promise<ResourceChange> {
+    return this.serialized(async () => {
+      if (!this.get(key)) throw new MeshcapError('MESHCAP_ERR_NOT_FOUND', `no ${key.type} "${key.name}"${key.mesh ? ` in mesh "${key.mesh}"` : ''}`);
+      if (key.type === 'Mesh') {
+        const inside = this.list({ mesh: key.name });
+        if (inside.length) {
+          const names = inside.slice(0, 5).map((r) => `${r.type} ${r.name}`).join(', ');
+          throw new MeshcapError('MESHCAP_ERR_CONFLICT', `mesh "${key.name}" still holds ${inside.length} resource(s) (${names}${inside.length > 5 ? ', …' : ''}); delete them first`);
+        }
+      }
+      const dropped = this.toggles({ mesh: key.mesh }).filter((t) => (key.type === 'Dataplane' ? t.dataplane === key.name : t.policyType === key.type && t.policyName === key.name));
+      this.compiler.delete(key.type, key.mesh, key.name);
+      let change: ResourceChange | undefined;
+      try {
+        [change] = await this.store.writeResources({ delete: [key] });
+      } catch (err) {
+        this.restore([key], dropped);
+        throw storeFailure(err);
+      }
+      await this.reloadRecords();
+      return change as ResourceChange;
+    });
+  }
+
+  /** Turns one policy on or off for one dataplane; both must exist. */
+  setToggle(input: { mesh: string; dataplane: string; policyType: string; policyName: string; enabled: boolean }): Promise<Toggle> {
+    return this.serialized(async () => {
+      this.requireDataplane(input.mesh, input.dataplane);
+      this.requirePolicy(input.mesh, input.policyType, input.policyName);
+      const was = this.compiler.isEnabled(input.mesh, input.dataplane, input.policyType, input.policyName);
+      this.compiler.setToggle(input.mesh, input.dataplane, input.policyType, input.policyName, input.enabled);
+      let toggle: Toggle;
+      try {
+        toggle = await this.store.setToggle(input);
+      } catch (err) {
+        this.compiler.setToggle(input.mesh, input.dataplane, input.policyType, input.policyName, was);
+        throw storeFailure(err);
+      }
+      await this.reloadRecords();
+      return toggle;
+    });
+  }
+
+  // ---- state -------------------------------------------------------------------------------
+
+  /** Puts the compiler's view of `keys` (and `toggles`) back to what the records hold. */
+  private restore(keys: readonly ResourceKey[], toggles: readonly Toggle[] = []): void {
+    const present: Resource[] = [];
+    for (const key of keys) {
+      const record = this.get(key);
+      if (record) present.push(forCompiler(record.resource));
+      else if (this.compilerHas(key)) this.compiler.delete(key.type, key.mesh, key.name);
+    }
+    if (present.length) this.compiler.applyAll(present);
+    for (const t of toggles) this.syncToggle(t);
+  }
+
+  private compilerHas(key: ResourceKey): boolean {
+    if (key.type === 'Mesh') return this.compiler.getMesh(key.name) !== undefined;
+    if (key.type === 'Dataplane') return this.compiler.getDataplane(key.mesh, key.name) !== undefined;
+    return this.compiler.getPolicy(key.mesh, key.type, key.name) !== undefined;
+  }
+
+  private syncToggle(t: Toggle): void {
+    try {
+      this.compiler.setToggle(t.mesh, t.dataplane, t.policyType, t.policyName, t.enabled);
+    } catch (err) {
+      this.onError(`toggle ${t.policyType}/${t.policyName} for ${t.mesh}/${t.dataplane} not applied: ${(err as Error).message}`);
+    }
+  }
+
+  /** Reads the stored records (after our own write: the compiler already has the change). */
+  private async reloadRecords(): Promise<{ resources: StoredResource[]; toggles: Toggle[] }> {
+    const revision = await this.store.revision();
+    const [resources, toggles] = await Promise.all([this.store.listResources(), this.store.listToggles()]);
+    this.stored = new Map(resources.map((r) => [keyOf(r), r]));
+    this.toggleMap = new Map(toggles.map((t) => [toggleKey(t), t]));
+    this.knownRevision = revision;
+    return { resources, toggles };
+  }
+
+  /** Loads everything, or what another replica changed, into the records and the compiler. */
+  private async reload(): Promise<void> {
+    const before = this.stored;
+    const beforeToggles = this.toggleMap;
+    const { resources, toggles } = await this.reloadRecords();
+    const changed = resources.filter((r) => before.get(keyOf(r))?.version !== r.version);
+    const removed = [...before.values()].filter((r) => !this.stored.has(keyOf(r)));
+    if (changed.length) this.applyToCompiler(changed.map((r) => forCompiler(r.resource)));
+    // Contents first, then the meshes that are gone.
+    for (const r of removed.sort((a, b) => (a.type === 'Mesh' ? 1 : 0) - (b.type === 'Mesh' ? 1 : 0))) {
+      if (this.compilerHas(r)) this.compiler.delete(r.type, r.mesh, r.name);
+    }
+    for (const t of toggles) if (beforeToggles.get(toggleKey(t))?.enabled !== t.enabled) this.syncToggle(t);
+    for (const [k, t] of beforeToggles) if (!this.toggleMap.has(k) && !t.enabled) this.syncToggle({ ...t, enabled: true });
+  }
+
+  /** All at once; if the compiler refuses the batch (stored under laxer rules), one by one, keeping what loads. */
+  private applyToCompiler(resources: Resource[]): void {
+    try {
+      this.compiler.applyAll(resources);
+    } catch {
+      const ordered = [...resources].sort((a, b) => (a.type === 'Mesh' ? 0 : 1) - (b.type === 'Mesh' ? 0 : 1));
+      for (const r of ordered) {
+        try {
+          this.compiler.apply(r);
+        } catch (err) {
+          const message = `stored ${r.type} "${r.name}"${r.mesh ? ` in mesh "${r.mesh}"` : ''} is not valid any more and is ignored: ${(err as Error).message}`;
+          this.loadErrors.push(message);
+          this.onError(message);
+        }
+      }
+    }
+  }
+
+  private async pollStore(): Promise<void> {
+    try {
+      const revision = await this.store.revision();
+      if (revision !== this.knownRevision) await this.serialized(() => this.reload());
+    } catch (err) {
+      // The store is away (PostgreSQL restart): keep serving what we have, try again next tick.
+      this.onError(`cannot read the store: ${(err as Error).message}`);
+    }
+  }
+}
+
+function storeFailure(err: unknown): MeshcapError {
+  if (err instanceof MeshcapError) return err;
+  return new MeshcapError('MESHCAP_ERR_STORE', `the store refused the change, nothing was changed: ${(err as Error).message}`, [], { cause: err });
+}
+
+/** The store's timestamps are not config: left out so they never change a config version. */
+function forCompiler(resource: Resource): Resource {
+  const { creationTime: _c, modificationTime: _m, ...rest } = resource;
+  return rest as Resource;
+}
+
+/** Stored resources carry their mesh explicitly (policies and Dataplanes default to `default`). */
+function keyFields(resource: Resource): Partial<Resource> {
+  const key = storeKey(resource);
+  return key.mesh ? { mesh: key.mesh } : {};
+}

@@ -1,0 +1,114 @@
+import { flowDiagram, MeshcapError, type FlowRecord } from '@meshcap/core';
+import type { FastifyInstance } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import { errorResponses, textResponse } from '../schemas/common.ts';
+import { flowDiagramResult, flowList, flowListQuery, flowParams, flowRecord, flowStreamQuery } from '../schemas/flows.ts';
+import type { ZodTypeProvider } from '../schemas/zod-provider.ts';
+import { matchesFlow, type FlowFilter, type FlowHub } from '../flows/flow-hub.ts';
+
+/** A stream client further behind than this (bytes queued) skips flows, and is told how many. */
+const SSE_MAX_QUEUED_BYTES = 1024 * 1024;
+const SSE_HEARTBEAT_MS = 15_000;
+const SSE_DROPS_EVERY_MS = 2_000;
+
+function requireFlow(flows: FlowHub, id: string): FlowRecord {
+  const flow = flows.find(id);
+  if (!flow) throw new MeshcapError('MESHCAP_ERR_NOT_FOUND', `no flow "${id}" (the control plane keeps the most recent ${flows.stats().capacity})`);
+  return flow;
+}
+
+/** Writes one Server-Sent Event; false when the client is too far behind and the event was skipped. */
+function writeEvent(res: ServerResponse, event: string, data: unknown, id?: number): boolean {
+  if (res.writableLength > SSE_MAX_QUEUED_BYTES) return false;
+  res.write(`${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  return true;
+}
+
+export default async function flowRoutes(app: FastifyInstance) {
+  const fastify = app.withTypeProvider<ZodTypeProvider>();
+  /** Open streams, ended when the server closes so close() does not wait for them. */
+  const streams = new Set<() => void>();
+  fastify.addHook('preClose', async () => {
+    for (const end of [...streams]) end();
+  });
+
+  fastify.get(
+    '/api/flows',
+    { schema: { summary: 'Recent flows, newest first, filtered', tags: ['flows'], querystring: flowListQuery, response: { 200: flowList, ...errorResponses(400) } } },
+    async (request) => {
+      const { limit, ...filter } = request.query;
+      const items = fastify.flows.list(filter, limit);
+      const drops = fastify.flows.drops();
+      return { total: items.length, items, dropped: drops.total, drops };
+    },
+  );
+
+  fastify.get(
+    '/api/flows/stream',
+    {
+      schema: {
+        summary: 'Live flows as Server-Sent Events (same filters; resumes after Last-Event-ID)',
+        description:
+          'Events: `flow` (data: one flow record, id: its position in the log), `dropped` (data: {dropped, drops, skipped, missed}: flows lost so far; skipped: events this client was too slow for; missed: flows gone before a resume could replay them).',
+        tags: ['flows'],
+        querystring: flowStreamQuery,
+        response: { 200: textResponse('text/event-stream of flow and dropped events', 'text/event-stream'), ...errorResponses(400) },
+      },
+    },
+    async (request, reply) => {
+      const { lastEventId: queryLastId, ...filter } = request.query as typeof request.query & FlowFilter;
+      const headerLastId = Number(request.headers['last-event-id']);
+      const lastId = Number.isInteger(headerLastId) ? headerLastId : queryLastId;
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no', connection: 'keep-alive' });
+      res.write('retry: 3000\n\n');
+      let skipped = 0;
+      let missed = 0;
+      let lastReported = '';
+      const reportDrops = () => {
+        const drops = fastify.flows.drops();
+        const payload = { dropped: drops.total + skipped + missed, drops, skipped, missed };
+        const text = JSON.stringify(payload);
+        if (text !== lastReported && writeEvent(res, 'dropped', payload)) lastReported = text;
+      };
+      if (lastId !== undefined) {
+        const replay = fastify.flows.replay(lastId, filter);
+        missed = replay.missed;
+        for (const { flow, seq } of replay.flows) if (!writeEvent(res, 'flow', flow, seq)) skipped++;
+      }
+      reportDrops();
+      const unsubscribe = fastify.flows.subscribe((flow, seq) => {
+        if (!matchesFlow(flow, filter)) return;
+        if (!writeEvent(res, 'flow', flow, seq)) skipped++;
+      });
+      const heartbeat = setInterval(() => res.write(': ping\n\n'), SSE_HEARTBEAT_MS);
+      const drops = setInterval(reportDrops, SSE_DROPS_EVERY_MS);
+      const stop = () => {
+        unsubscribe();
+        clearInterval(heartbeat);
+        clearInterval(drops);
+        streams.delete(end);
+      };
+      const end = () => {
+        stop();
+        res.end();
+      };
+      streams.add(end);
+      request.raw.on('close', stop);
+      res.on('close', stop);
+    },
+  );
+
+  fastify.get(
+    '/api/flows/:id',
+    { schema: { summary: 'One flow', tags: ['flows'], params: flowParams, response: { 200: flowRecord, ...errorResponses(404) } } },
+    async (request) => requireFlow(fastify.flows, request.params.id),
+  );
+
+  fastify.get(
+    '/api/flows/:id/diagram',
+    { schema: { summary: 'Mermaid sequence diagram of one flow, with its timings', tags: ['flows'], params: flowParams, response: { 200: flowDiagramResult, ...errorResponses(404) } } },
+    async (request) => ({ id: request.params.id, mermaid: flowDiagram(requireFlow(fastify.flows, request.params.id)) }),
+  );
+}

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+export const dataplaneError = z.object({ time: z.string(), message: z.string(), version: z.string().optional() });
+
+/** One row of `GET /api/meshes/{mesh}/dataplanes`: kumactl inspect dataplanes' columns. */
+export const dataplaneSummary = z.object({
+  mesh: z.string(),
+  name: z.string(),
+  address: z.string(),
+  /** The inbounds' tags merged (several values of one key joined with ","). */
+  tags: z.record(z.string(), z.string()),
+  connected: z.boolean(),
+  status: z.enum(['online', 'offline']),
+  lastSeen: z.string().nullable(),
+  connectedAt: z.string().nullable(),
+  /** The version the dataplane ACKed: what it runs. */
+  configVersion: z.string().nullable(),
+  /** The version the control plane compiled for it now. */
+  expectedVersion: z.string().nullable(),
+  /** Sent, not yet ACKed or NACKed. */
+  pendingVersion: z.string().nullable(),
+  upToDate: z.boolean(),
+  captureMode: z.enum(['redirect', 'tproxy', 'explicit']),
+  totalUpdates: z.number().int(),
+  totalErrors: z.number().int(),
+  errors: z.array(dataplaneError),
+});
+
+export const dataplaneList = z.object({ total: z.number().int(), items: z.array(dataplaneSummary) });
+
+const counters = z.record(z.string(), z.number());
+
+export const dataplanePort = z.object({
+  listener: z.string(),
+  address: z.string(),
+  port: z.number().int(),
+  protocol: z.string(),
+  service: z.string().optional(),
+  tags: z.record(z.string(), z.string()),
+  serviceAddress: z.string().optional(),
+  servicePort: z.number().int().optional(),
+  /** Envoy-named counters of this listener (`downstream_cx_total`…); empty while the dataplane is offline. */
+  stats: counters,
+});
+
+export const dataplaneDetail = dataplaneSummary.extend({
+  inbounds: z.array(dataplanePort),
+  outbounds: z.array(dataplanePort),
+  /** Whether `stats` came from the running dataplane. */
+  statsAvailable: z.boolean(),
+  resource: z.record(z.string(), z.unknown()),
+  /** The Dataplane as it was applied or registered (YAML or JSON text). */
+  source: z.string(),
+});
+
+export const pathDiagram = z.object({ direction: z.enum(['inbound', 'outbound']), mermaid: z.string() });
+export const directionQuery = z.object({ direction: z.enum(['inbound', 'outbound']).default('inbound') });
