@@ -110,14 +110,15 @@ function identityIndex(dataplanes: readonly Dataplane[]): Map<string, { dataplan
   return index;
 }
 
-/** Compiles every dataplane of a mesh. */
-export function compileMesh(view: MeshView): Map<string, DataplanePoliciesContent> {
+/** Compiles every dataplane of a mesh, or only those named in `only` (a toggle touches one). */
+export function compileMesh(view: MeshView, only?: ReadonlySet<string>): Map<string, DataplanePoliciesContent> {
   const services = meshServices(view.dataplanes);
   const endpoints = endpointsByService(view.dataplanes);
   const identities = identityIndex(view.dataplanes);
   const sorted = new Map<PolicyType, PolicyResource[]>(POLICY_TYPES.map((t) => [t, view.policies.filter((p) => p.type === t).sort(comparePolicies)]));
   const out = new Map<string, DataplanePoliciesContent>();
   for (const dp of view.dataplanes) {
+    if (only && !only.has(dp.name)) continue;
     out.set(dp.name, compileDataplane(dp, { ...view, services, endpoints, identities, sorted }));
   }
   return out;

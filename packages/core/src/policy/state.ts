@@ -74,11 +74,17 @@ function byName<T extends { name: string }>(a: T, b: T): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
-/** JSON with object keys sorted, so equal content hashes equally. */
+/** JSON with object keys sorted, so equal content hashes equally (tags keep the order they were written in). */
 function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const parts: string[] = [];
+  for (const key of Object.keys(record).sort()) {
+    const v = record[key];
+    if (v !== undefined) parts.push(`${JSON.stringify(key)}:${canonicalJson(v)}`);
+  }
+  return `{${parts.join(',')}}`;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -193,7 +199,8 @@ export class PolicyCompiler {
     else set.add(key);
     if (set.size > 0) entry.disabled.set(dataplane, set);
     else entry.disabled.delete(dataplane);
-    return this.recompile(new Set([mesh]));
+    // Toggles are per dataplane: no other config can change.
+    return this.recompile(new Set([mesh]), dataplane);
   }
 
   isEnabled(mesh: string, dataplane: string, policyType: string, policyName: string): boolean {
@@ -280,7 +287,7 @@ export class PolicyCompiler {
     return { mesh, dataplanes: new Map(), policies: new Map(), disabled: new Map() };
   }
 
-  private recompile(meshes: ReadonlySet<string>): ChangeResult {
+  private recompile(meshes: ReadonlySet<string>, onlyDataplane?: string): ChangeResult {
     const changes: ConfigChange[] = [];
     for (const meshName of [...meshes].sort()) {
       const entry = this.meshEntries.get(meshName);
@@ -291,10 +298,10 @@ export class PolicyCompiler {
             dataplanes: [...entry.dataplanes.values()],
             policies: [...entry.policies.values()],
             disabled: (dp) => entry.disabled.get(dp) ?? EMPTY,
-          })
+          }, onlyDataplane === undefined ? undefined : new Set([onlyDataplane]))
         : new Map<string, DataplanePoliciesContent>();
       for (const [key, previous] of this.compiled) {
-        if (previous.mesh === meshName && !contents.has(previous.dataplane)) {
+        if (onlyDataplane === undefined && previous.mesh === meshName && !contents.has(previous.dataplane)) {
           this.compiled.delete(key);
           changes.push({ mesh: meshName, dataplane: previous.dataplane, previous: previous.version });
         }
