@@ -1,7 +1,4 @@
 import type { CliCommand } from '../command.ts';
-import { installTransparentProxyCommand } from './install-transparent-proxy.ts';
-import { uninstallTransparentProxyCommand } from './uninstall-transparent-proxy.ts';
-import { demoCommand } from './demo.ts';
 
 /** Every `meshcap` verb, in the order `meshcap --help` lists them. */
-export const commands: CliCommand[] = [installTransparentProxyCommand, uninstallTransparentProxyCommand, demoCommand];
+export const commands: CliCommand[] = [];
