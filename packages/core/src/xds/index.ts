@@ -1,0 +1,12 @@
+// Envoy v3 admin config_dump of a dataplane's effective config: build, query (Envoy's admin
+// parameters), history and diffs, and a strict check of Envoy JSON against Envoy's own protos.
+export { buildConfigDump, configDumpVersion, findConfig, DEFAULT_ADMIN as DEFAULT_CONFIG_DUMP_ADMIN } from './config-dump.ts';
+export type { ConfigDumpInput, XdsCluster, XdsEndpoint, XdsListener, XdsProxyConfig } from './input.ts';
+export { ENVOY_FILTERS, ENVOY_TYPES, formatEnvoyJson, typeUrl, type EnvoyAny, type EnvoyConfigDump, type EnvoyMessage } from './envoy-json.ts';
+export { DEFAULT_RETRY_METHODS, DEFAULT_RETRY_ON } from './policy-filters.ts';
+export { queryConfigDump, parseConfigDumpQuery, endpointsConfigDump, type ConfigDumpParams, type ConfigDumpQuery } from './query.ts';
+export { ConfigDumpHistory, DEFAULT_CONFIG_DUMP_HISTORY, type ConfigDumpHistoryOptions, type ConfigDumpRecord } from './history.ts';
+export { diffConfigDumps, type ConfigDumpChange, type ConfigDumpDiff, type DiffOptions, type PathSegment } from './diff.ts';
+export { unifiedDiff, type UnifiedDiffOptions } from './line-diff.ts';
+export { assertEnvoyJson, checkEnvoyJson, checkEnvoyJsonWith, type EnvoyProtoCheckOptions, type EnvoyProtoIssue } from './envoy-proto-check.ts';
+export { ENVOY_PROTO_FILES, loadEnvoyProtos, type EnvoyProtos } from './envoy-protos.ts';

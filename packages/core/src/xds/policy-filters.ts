@@ -1,0 +1,385 @@
+import {
+  ACCESS_LOG_DEFAULT_HTTP_FORMAT,
+  ACCESS_LOG_DEFAULT_TCP_FORMAT,
+  bandwidthToBitsPerSecond,
+  RATE_LIMIT_DEFAULT_STATUS,
+  type AccessLogFormat,
+  type HeaderMatch,
+  type HeaderModifier,
+  type MeshAccessLogConf,
+  type MeshCircuitBreakerConf,
+  type MeshHealthCheckConf,
+  type MeshRateLimitConf,
+  type MeshRetryConf,
+  type MeshTimeoutConf,
+} from '../model/index.ts';
+import {
+  compact,
+  duration,
+  ENVOY_FILTERS,
+  ENVOY_TYPES,
+  fractionalPercent,
+  hostCidr,
+  httpStatus,
+  typedExtension,
+  type EnvoyMessage,
+} from './envoy-json.ts';
+import type { ClientSet, FaultRule, PermissionRule } from './policy-input.ts';
+
+/**
+ * Policy confs (Kuma's `default` shapes) rendered as the Envoy config Kuma generates for them:
+ * HTTP/network filters, route retry and timeout settings, cluster limits and checks.
+ */
+
+const opt = <T, R>(v: T | undefined, f: (v: T) => R): R | undefined => (v === undefined ? undefined : f(v));
+
+// ---- MeshFaultInjection → envoy.filters.http.fault ----
+
+/** Envoy's node header, which its fault filter matches `downstream_nodes` against. */
+const DOWNSTREAM_NODE_HEADER = 'x-envoy-downstream-service-node';
+
+/**
+ * One fault filter per entry of `http[]`, in order. A rule for some clients names their dataplanes
+ * in `downstream_nodes`; a rule for everyone but some excludes theirs with an inverted header match.
+ */
+export function faultFilters(rules: readonly FaultRule[]): EnvoyMessage[] {
+  const out: EnvoyMessage[] = [];
+  for (const rule of rules) {
+    const only = rule.clients.mode === 'only';
+    if (only && rule.nodes.length === 0) continue; // clients without a node id cannot be named
+    const excluded = !only && rule.nodes.length > 0;
+    for (const f of rule.conf.http ?? []) {
+      out.push(
+        typedExtension(
+          ENVOY_FILTERS.fault,
+          ENVOY_TYPES.httpFault,
+          compact({
+            delay: opt(f.delay, (d) => ({ fixed_delay: duration(d.value), percentage: fractionalPercent(d.percentage) })),
+            abort: opt(f.abort, (a) => ({ http_status: a.httpStatus, percentage: fractionalPercent(a.percentage) })),
+            headers: excluded
+              ? [{ name: DOWNSTREAM_NODE_HEADER, invert_match: true, string_match: { safe_regex: { regex: rule.nodes.map(escapeRegex).join('|') } } }]
+              : undefined,
+            downstream_nodes: only ? [...rule.nodes] : undefined,
+            response_rate_limit: opt(f.responseBandwidth, (b) => ({
+              // uint64 prints as a string; Envoy needs at least 1 kbps.
+              fixed_limit: { limit_kbps: String(Math.max(1, Math.ceil(bandwidthToBitsPerSecond(b.limit) / 1000))) },
+              percentage: fractionalPercent(b.percentage),
+            })),
+          }),
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+// ---- MeshTrafficPermission → RBAC ----
+
+function addressesPrincipal(addresses: readonly string[]): EnvoyMessage {
+  const ids = addresses.map((a) => ({ direct_remote_ip: hostCidr(a) }));
+  if (ids.length === 0) return { not_id: { any: true } }; // nobody
+  return ids.length === 1 ? ids[0]! : { or_ids: { ids } };
+}
+
+function principalOf(clients: ClientSet): EnvoyMessage {
+  if (clients.mode === 'only') return addressesPrincipal(clients.addresses);
+  return clients.addresses.length === 0 ? { any: true } : { not_id: addressesPrincipal(clients.addresses) };
+}
+
+/** An ALLOW RBAC for the clients of the rules `allows` picks; with none, nobody (RBAC ALLOW without policies denies all). */
+function rbacRules(rules: readonly PermissionRule[], allows: (action: PermissionRule['action']) => boolean): EnvoyMessage {
+  const principals = rules.filter((r) => allows(r.action)).map((r) => principalOf(r.clients));
+  // action ALLOW is the enum's zero value, so it is left out.
+  return principals.length === 0 ? {} : { policies: { MeshTrafficPermission: { permissions: [{ any: true }], principals } } };
+}
+
+/** Enforced: Allow and AllowWithShadowDeny pass. Shadow (only when some rule shadows): what Deny-on-shadow would pass. */
+function rbacConfig(rules: readonly PermissionRule[]): { rules: EnvoyMessage; shadow?: EnvoyMessage } {
+  const shadowed = rules.some((r) => r.action === 'AllowWithShadowDeny');
+  return { rules: rbacRules(rules, (a) => a !== 'Deny'), shadow: shadowed ? rbacRules(rules, (a) => a === 'Allow') : undefined };
+}
+
+export function httpRbacFilter(rules: readonly PermissionRule[]): EnvoyMessage {
+  const { rules: enforced, shadow } = rbacConfig(rules);
+  return typedExtension(ENVOY_FILTERS.rbac, ENVOY_TYPES.httpRbac, compact({ rules: enforced, shadow_rules: shadow, shadow_rules_stat_prefix: shadow && 'shadow_' }));
+}
+
+export function networkRbacFilter(rules: readonly PermissionRule[], statPrefix: string): EnvoyMessage {
+  const { rules: enforced, shadow } = rbacConfig(rules);
+  return typedExtension(ENVOY_FILTERS.networkRbac, ENVOY_TYPES.networkRbac, compact({ rules: enforced, shadow_rules: shadow, stat_prefix: statPrefix }));
+}
+
+// ---- MeshRateLimit → local_ratelimit ----
+
+function tokenBucket(rate: { num: number; interval: string }): EnvoyMessage {
+  return { max_tokens: rate.num, tokens_per_fill: rate.num, fill_interval: duration(rate.interval) };
+}
+
+function responseHeaders(h: HeaderModifier | undefined): EnvoyMessage[] | undefined {
+  const out = [
+    ...(h?.set ?? []).map((x) => ({ header: { key: x.name, value: x.value }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' })),
+    // APPEND_IF_EXISTS_OR_ADD is the zero value.
+    ...(h?.add ?? []).map((x) => ({ header: { key: x.name, value: x.value } })),
+  ];
+  return out.length > 0 ? out : undefined;
+}
+
+/** HTTP requests per interval; undefined when the policy sets no HTTP rate or disables it. */
+export function httpLocalRateLimitFilter(conf: MeshRateLimitConf): EnvoyMessage | undefined {
+  const http = conf.local?.http;
+  if (!http?.requestRate || http.disabled) return undefined;
+  const status = http.onRateLimit?.status ?? RATE_LIMIT_DEFAULT_STATUS;
+  const always = { default_value: fractionalPercent(100), runtime_key: 'local_rate_limit_enabled' };
+  return typedExtension(
+    ENVOY_FILTERS.localRateLimit,
+    ENVOY_TYPES.httpLocalRateLimit,
+    compact({
+      stat_prefix: 'rate_limit',
+      status: status === RATE_LIMIT_DEFAULT_STATUS ? undefined : httpStatus(status), // Envoy answers 429 by default
+      token_bucket: tokenBucket(http.requestRate),
+      // Without these two the filter is off: Envoy defaults them to 0% for safety.
+      filter_enabled: always,
+      filter_enforced: { ...always, runtime_key: 'local_rate_limit_enforced' },
+      response_headers_to_add: responseHeaders(http.onRateLimit?.headers),
+    }),
+  );
+}
+
+/** TCP connections per interval (a network filter before tcp_proxy). */
+export function networkLocalRateLimitFilter(conf: MeshRateLimitConf): EnvoyMessage | undefined {
+  const tcp = conf.local?.tcp;
+  if (!tcp?.connectionRate || tcp.disabled) return undefined;
+  return typedExtension(ENVOY_FILTERS.networkLocalRateLimit, ENVOY_TYPES.networkLocalRateLimit, {
+    stat_prefix: 'tcp_rate_limit',
+    token_bucket: tokenBucket(tcp.connectionRate),
+  });
+}
+
+// ---- MeshRetry → route retry_policy, tcp_proxy max_connect_attempts ----
+
+const RETRY_ON: Record<string, string> = {
+  '5xx': '5xx',
+  GatewayError: 'gateway-error',
+  Reset: 'reset',
+  Retriable4xx: 'retriable-4xx',
+  ConnectFailure: 'connect-failure',
+  EnvoyRatelimited: 'envoy-ratelimited',
+  RefusedStream: 'refused-stream',
+  Http3PostConnectFailure: 'http3-post-connect-failure',
+};
+
+/** When `retryOn` is not set: retry on 5xx, reset and connect failure, for safe and idempotent methods only. */
+export const DEFAULT_RETRY_ON = ['5xx', 'Reset', 'ConnectFailure'] as const;
+export const DEFAULT_RETRY_METHODS = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'] as const;
+
+function headerMatcher(m: HeaderMatch): EnvoyMessage {
+  switch (m.type ?? 'Exact') {
+    case 'Present':
+      return { name: m.name, present_match: true };
+    case 'Absent':
+      return { name: m.name, present_match: true, invert_match: true };
+    case 'Prefix':
+      return { name: m.name, string_match: { prefix: m.value ?? '' } };
+    case 'RegularExpression':
+      return { name: m.name, string_match: { safe_regex: { regex: m.value ?? '' } } };
+    default:
+      return { name: m.name, string_match: { exact: m.value ?? '' } };
+  }
+}
+
+export function retryPolicy(conf: MeshRetryConf): EnvoyMessage | undefined {
+  const http = conf.http;
+  if (!http) return undefined;
+  const retryOn: string[] = [...(http.retryOn ?? DEFAULT_RETRY_ON)];
+  const conditions = new Set<string>();
+  const codes: number[] = [];
+  const methods: string[] = [];
+  for (const r of retryOn) {
+    if (/^\d{3}$/.test(r)) {
+      conditions.add('retriable-status-codes');
+      codes.push(Number(r));
+    } else if (r.startsWith('HttpMethod')) {
+      methods.push(r.slice('HttpMethod'.length).toUpperCase());
+    } else if (RETRY_ON[r]) {
+      conditions.add(RETRY_ON[r]);
+    }
+  }
+  const requestMethods = http.retryOn === undefined ? [...DEFAULT_RETRY_METHODS] : methods;
+  const requestHeaders = [
+    ...requestMethods.map((m) => ({ name: ':method', string_match: { exact: m } })),
+    ...(http.retriableRequestHeaders ?? []).map(headerMatcher),
+  ];
+  const backOff = http.backOff;
+  const limited = http.rateLimitedBackOff;
+  return compact({
+    retry_on: conditions.size > 0 ? [...conditions].join(',') : undefined,
+    num_retries: http.numRetries,
+    per_try_timeout: opt(http.perTryTimeout, duration),
+    retriable_status_codes: codes.length > 0 ? codes : undefined,
+    retry_back_off:
+      backOff?.baseInterval || backOff?.maxInterval
+        ? compact({ base_interval: duration(backOff.baseInterval ?? '25ms'), max_interval: opt(backOff.maxInterval, duration) })
+        : undefined,
+    retriable_headers: http.retriableResponseHeaders?.length ? http.retriableResponseHeaders.map(headerMatcher) : undefined,
+    retriable_request_headers: requestHeaders.length > 0 ? requestHeaders : undefined,
+    rate_limited_retry_back_off: limited?.resetHeaders?.length
+      ? compact({
+          // SECONDS is the zero value.
+          reset_headers: limited.resetHeaders.map((h) => compact({ name: h.name, format: h.format === 'UnixTimestamp' ? 'UNIX_TIMESTAMP' : undefined })),
+          max_interval: opt(limited.maxInterval, duration),
+        })
+      : undefined,
+  });
+}
+
+// ---- MeshTimeout ----
+
+/** HttpProtocolOptions (core): connection-level HTTP timeouts. */
+export function commonHttpProtocolOptions(conf: MeshTimeoutConf | undefined): EnvoyMessage | undefined {
+  if (!conf) return undefined;
+  const o = compact({
+    idle_timeout: opt(conf.idleTimeout, duration),
+    max_connection_duration: opt(conf.http?.maxConnectionDuration, duration),
+    max_stream_duration: opt(conf.http?.maxStreamDuration, duration),
+  });
+  return Object.keys(o).length > 0 ? o : undefined;
+}
+
+// ---- MeshAccessLog ----
+
+export interface AccessLogContext {
+  mesh: string;
+  direction: 'inbound' | 'outbound';
+  /** The dataplane's own service (first inbound). */
+  localService?: string;
+  /** The service on the other side (outbound), or the inbound's own. */
+  destinationService?: string;
+  protocol: 'tcp' | 'http';
+}
+
+/** Kuma fills its own placeholders in when it generates Envoy config; Envoy would refuse them. */
+function substituteKumaOperators(text: string, ctx: AccessLogContext): string {
+  const values: Record<string, string> = {
+    KUMA_MESH: ctx.mesh,
+    KUMA_SOURCE_ADDRESS: '%DOWNSTREAM_REMOTE_ADDRESS%',
+    KUMA_SOURCE_ADDRESS_WITHOUT_PORT: '%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%',
+    KUMA_SOURCE_SERVICE: ctx.direction === 'outbound' ? (ctx.localService ?? 'unknown') : 'unknown',
+    KUMA_DESTINATION_SERVICE: ctx.destinationService ?? 'unknown',
+    KUMA_TRAFFIC_DIRECTION: ctx.direction === 'inbound' ? 'INBOUND' : 'OUTBOUND',
+  };
+  return text.replace(/%(KUMA_[A-Z_]+)%/g, (whole, name: string) => values[name] ?? whole);
+}
+
+function logFormat(format: AccessLogFormat | undefined, ctx: AccessLogContext): EnvoyMessage {
+  if (format?.type === 'Json') {
+    const json: Record<string, string> = {};
+    for (const { key, value } of format.json) json[key] = substituteKumaOperators(value, ctx);
+    return compact({ json_format: json, omit_empty_values: format.omitEmptyValues || undefined });
+  }
+  const plain = format?.plain ?? (ctx.protocol === 'http' ? ACCESS_LOG_DEFAULT_HTTP_FORMAT : ACCESS_LOG_DEFAULT_TCP_FORMAT);
+  return compact({
+    omit_empty_values: format?.omitEmptyValues || undefined,
+    text_format_source: { inline_string: `${substituteKumaOperators(plain, ctx)}\n` },
+  });
+}
+
+/** File backends (including /dev/stdout). TCP and OpenTelemetry backends have no Envoy config here and are left out. */
+export function accessLogs(conf: MeshAccessLogConf | undefined, ctx: AccessLogContext): EnvoyMessage[] | undefined {
+  const out: EnvoyMessage[] = [];
+  for (const b of conf?.backends ?? []) {
+    if (b.type !== 'File') continue;
+    out.push(typedExtension(ENVOY_FILTERS.fileAccessLog, ENVOY_TYPES.fileAccessLog, { path: b.file.path, log_format: logFormat(b.file.format, ctx) }));
+  }
+  return out.length > 0 ? out : undefined;
+}
+
+// ---- MeshCircuitBreaker, MeshHealthCheck → cluster fields ----
+
+export function circuitBreakers(conf: MeshCircuitBreakerConf | undefined): EnvoyMessage | undefined {
+  const l = conf?.connectionLimits;
+  if (!l) return undefined;
+  const t = compact({
+    max_connections: l.maxConnections,
+    max_pending_requests: l.maxPendingRequests,
+    max_requests: l.maxRequests,
+    max_retries: l.maxRetries,
+    max_connection_pools: l.maxConnectionPools,
+  });
+  return Object.keys(t).length > 0 ? { thresholds: [t] } : undefined;
+}
+
+/** Detectors the policy configures are enforced at 100%; the others are switched off (Envoy enables some by default). */
+export function outlierDetection(conf: MeshCircuitBreakerConf | undefined): EnvoyMessage | undefined {
+  const o = conf?.outlierDetection;
+  if (!o || o.disabled) return undefined;
+  const d = o.detectors ?? {};
+  const on = (set: unknown): number => (set ? 100 : 0);
+  return compact({
+    consecutive_5xx: d.totalFailures?.consecutive,
+    interval: opt(o.interval, duration),
+    base_ejection_time: opt(o.baseEjectionTime, duration),
+    max_ejection_percent: o.maxEjectionPercent,
+    enforcing_consecutive_5xx: on(d.totalFailures),
+    enforcing_success_rate: on(d.successRate),
+    success_rate_minimum_hosts: d.successRate?.minimumHosts,
+    success_rate_request_volume: d.successRate?.requestVolume,
+    success_rate_stdev_factor: opt(d.successRate?.standardDeviationFactor, (f) => Math.round(f * 1000)),
+    consecutive_gateway_failure: d.gatewayFailures?.consecutive,
+    enforcing_consecutive_gateway_failure: on(d.gatewayFailures),
+    split_external_local_origin_errors: o.splitExternalAndLocalErrors || undefined,
+    consecutive_local_origin_failure: d.localOriginFailures?.consecutive,
+    enforcing_consecutive_local_origin_failure: on(d.localOriginFailures),
+    enforcing_local_origin_success_rate: 0,
+    failure_percentage_threshold: d.failurePercentage?.threshold,
+    enforcing_failure_percentage: on(d.failurePercentage),
+    failure_percentage_minimum_hosts: d.failurePercentage?.minimumHosts,
+    failure_percentage_request_volume: d.failurePercentage?.requestVolume,
+  });
+}
+
+/** Kuma's defaults for the four values Envoy requires. */
+const HEALTH_CHECK_DEFAULTS = { interval: '1m', timeout: '15s', unhealthyThreshold: 5, healthyThreshold: 1 };
+
+export function healthChecks(conf: MeshHealthCheckConf | undefined, protocol: 'tcp' | 'http'): EnvoyMessage[] | undefined {
+  if (!conf) return undefined;
+  let check: EnvoyMessage | undefined;
+  if (protocol === 'http' && !conf.http?.disabled) {
+    const statuses = conf.http?.expectedStatuses;
+    check = {
+      http_health_check: compact({
+        path: conf.http?.path ?? '/',
+        request_headers_to_add: responseHeaders(conf.http?.requestHeadersToAdd),
+        // Int64Range is [start, end); int64 prints as a string.
+        expected_statuses: statuses?.length ? statuses.map((s) => ({ start: String(s), end: String(s + 1) })) : undefined,
+      }),
+    };
+  } else if (!conf.tcp?.disabled) {
+    check = {
+      tcp_health_check: compact({
+        send: opt(conf.tcp?.send, (b) => ({ binary: b })),
+        receive: conf.tcp?.receive?.length ? conf.tcp.receive.map((b) => ({ binary: b })) : undefined,
+      }),
+    };
+  }
+  if (!check) return undefined;
+  return [
+    compact({
+      timeout: duration(conf.timeout ?? HEALTH_CHECK_DEFAULTS.timeout),
+      interval: duration(conf.interval ?? HEALTH_CHECK_DEFAULTS.interval),
+      interval_jitter: opt(conf.intervalJitter, duration),
+      unhealthy_threshold: conf.unhealthyThreshold ?? HEALTH_CHECK_DEFAULTS.unhealthyThreshold,
+      healthy_threshold: conf.healthyThreshold ?? HEALTH_CHECK_DEFAULTS.healthyThreshold,
+      reuse_connection: conf.reuseConnection,
+      ...check,
+      no_traffic_interval: opt(conf.noTrafficInterval, duration),
+      unhealthy_interval: opt(conf.unhealthyInterval, duration),
+      interval_jitter_percent: conf.intervalJitterPercent || undefined,
+      always_log_health_check_failures: conf.alwaysLogHealthCheckFailures || undefined,
+      initial_jitter: opt(conf.initialJitter, duration),
+    }),
+  ];
+}

@@ -1,0 +1,206 @@
+import { isIP } from 'node:net';
+import {
+  compact,
+  duration,
+  ENVOY_FILTERS,
+  ENVOY_TYPES,
+  packAny,
+  socketAddress,
+  socketAddressOf,
+  typedExtension,
+  type EnvoyMessage,
+} from './envoy-json.ts';
+import type { XdsCluster, XdsListener } from './input.ts';
+import {
+  accessLogs,
+  circuitBreakers,
+  commonHttpProtocolOptions,
+  faultFilters,
+  healthChecks,
+  httpLocalRateLimitFilter,
+  httpRbacFilter,
+  networkLocalRateLimitFilter,
+  networkRbacFilter,
+  outlierDetection,
+  retryPolicy,
+  type AccessLogContext,
+} from './policy-filters.ts';
+import type { ListenerPolicies } from './policy-input.ts';
+
+/** Listeners, clusters and route configurations of one dataplane, as Kuma generates them for Envoy. */
+
+export interface ResourceContext {
+  mesh: string;
+  /** The dataplane's own service (its first inbound's), for access-log placeholders. */
+  localService?: string;
+  routes: 'inline' | 'rds';
+  /** Transparent proxying: a service with no known endpoints is reached at the original destination. */
+  transparent: boolean;
+  tproxyMark?: number;
+  defaultConnectTimeout: string;
+}
+
+export interface BuiltListener {
+  listener: EnvoyMessage;
+  /** The listener's HTTP route configuration (inline in the listener, or served separately under `rds`). */
+  routeConfig?: EnvoyMessage;
+}
+
+/** Kuma's `io.kuma.tags` listener metadata. */
+function tagsMetadata(tags: Readonly<Record<string, string>>): EnvoyMessage | undefined {
+  return Object.keys(tags).length > 0 ? { filter_metadata: { 'io.kuma.tags': { ...tags } } } : undefined;
+}
+
+function routeConfiguration(l: XdsListener, p: ListenerPolicies): EnvoyMessage {
+  const timeout = p.MeshTimeout?.http;
+  const action = compact({
+    cluster: l.cluster.name,
+    timeout: timeout?.requestTimeout === undefined ? undefined : duration(timeout.requestTimeout),
+    retry_policy: l.direction === 'outbound' && p.MeshRetry ? retryPolicy(p.MeshRetry) : undefined,
+    idle_timeout: timeout?.streamIdleTimeout === undefined ? undefined : duration(timeout.streamIdleTimeout),
+  });
+  return {
+    name: l.name,
+    virtual_hosts: [{ name: l.service ?? l.name, domains: ['*'], routes: [{ match: { prefix: '/' }, route: action }] }],
+    // Kuma turns this off: clusters may arrive after the routes that name them.
+    validate_clusters: false,
+  };
+}
+
+function httpConnectionManager(l: XdsListener, p: ListenerPolicies, ctx: ResourceContext, log: AccessLogContext): { filter: EnvoyMessage; route: EnvoyMessage } {
+  const routeConfig = routeConfiguration(l, p);
+  // Fixed order, as the proxy runs them: permission, rate limit, faults, then the router.
+  const httpFilters = [
+    p.MeshTrafficPermission?.length ? httpRbacFilter(p.MeshTrafficPermission) : undefined,
+    p.MeshRateLimit ? httpLocalRateLimitFilter(p.MeshRateLimit) : undefined,
+    ...(p.MeshFaultInjection ? faultFilters(p.MeshFaultInjection) : []),
+    typedExtension(ENVOY_FILTERS.router, ENVOY_TYPES.router),
+  ].filter((f): f is EnvoyMessage => f !== undefined);
+  const t = p.MeshTimeout?.http;
+  const hcm = compact({
+    stat_prefix: l.httpStatPrefix,
+    rds: ctx.routes === 'rds' ? { config_source: { ads: {}, resource_api_version: 'V3' }, route_config_name: l.name } : undefined,
+    route_config: ctx.routes === 'inline' ? routeConfig : undefined,
+    http_filters: httpFilters,
+    access_log: accessLogs(p.MeshAccessLog, log),
+    stream_idle_timeout: t?.streamIdleTimeout === undefined ? undefined : duration(t.streamIdleTimeout),
+    common_http_protocol_options: commonHttpProtocolOptions(p.MeshTimeout),
+    request_headers_timeout: t?.requestHeadersTimeout === undefined ? undefined : duration(t.requestHeadersTimeout),
+  });
+  return { filter: typedExtension(ENVOY_FILTERS.httpConnectionManager, ENVOY_TYPES.httpConnectionManager, hcm), route: routeConfig };
+}
+
+function tcpProxy(l: XdsListener, p: ListenerPolicies, log: AccessLogContext): EnvoyMessage {
+  const idle = p.MeshTimeout?.idleTimeout;
+  return typedExtension(
+    ENVOY_FILTERS.tcpProxy,
+    ENVOY_TYPES.tcpProxy,
+    compact({
+      stat_prefix: l.cluster.statName,
+      cluster: l.cluster.name,
+      access_log: accessLogs(p.MeshAccessLog, log),
+      max_connect_attempts: l.direction === 'outbound' ? p.MeshRetry?.tcp?.maxConnectAttempt : undefined,
+      idle_timeout: idle === undefined ? undefined : duration(idle),
+    }),
+  );
+}
+
+export function buildListener(l: XdsListener, p: ListenerPolicies, ctx: ResourceContext): BuiltListener {
+  const log: AccessLogContext = {
+    mesh: ctx.mesh,
+    direction: l.direction,
+    localService: ctx.localService,
+    destinationService: l.direction === 'inbound' ? (l.service ?? ctx.localService) : l.service,
+    protocol: l.protocol,
+  };
+  let filters: EnvoyMessage[];
+  let routeConfig: EnvoyMessage | undefined;
+  if (l.protocol === 'http' && !l.useOriginalDst) {
+    const { filter, route } = httpConnectionManager(l, p, ctx, log);
+    filters = [filter];
+    routeConfig = route;
+  } else {
+    filters = [
+      p.MeshTrafficPermission?.length ? networkRbacFilter(p.MeshTrafficPermission, l.cluster.statName) : undefined,
+      p.MeshRateLimit ? networkLocalRateLimitFilter(p.MeshRateLimit) : undefined,
+      tcpProxy(l, p, log),
+    ].filter((f): f is EnvoyMessage => f !== undefined);
+  }
+  const listenerFilters: EnvoyMessage[] = [];
+  if (l.useOriginalDst) {
+    listenerFilters.push(typedExtension(ENVOY_FILTERS.originalDst, ENVOY_TYPES.originalDst));
+    // TPROXY inbound: the upstream connection leaves from the client's address (Istio does the same).
+    if (l.direction === 'inbound' && l.cluster.transparentSource) {
+      listenerFilters.push(typedExtension(ENVOY_FILTERS.originalSrc, ENVOY_TYPES.originalSrc, compact({ mark: ctx.tproxyMark || undefined })));
+    }
+  }
+  const listener = packAny(
+    ENVOY_TYPES.listener,
+    compact({
+      name: l.name,
+      address: socketAddress(l.address, l.port),
+      filter_chains: [{ filters }],
+      use_original_dst: l.useOriginalDst || undefined,
+      metadata: tagsMetadata(l.tags),
+      listener_filters: listenerFilters.length > 0 ? listenerFilters : undefined,
+      transparent: l.transparent || undefined,
+      traffic_direction: l.direction === 'inbound' ? 'INBOUND' : 'OUTBOUND',
+      bind_to_port: l.bind ? undefined : false,
+    }),
+  );
+  return { listener, routeConfig: routeConfig && packAny(ENVOY_TYPES.routeConfiguration, routeConfig) };
+}
+
+/** Kuma's inbound source address: connections to the application come from here, and capture rules let them pass. */
+function inboundSourceAddress(c: XdsCluster): string {
+  const v6 = c.name.endsWith(':ipv6') || c.endpoints.some((e) => isIP(e.address) === 6);
+  return v6 ? '::6' : '127.0.0.6';
+}
+
+function loadAssignment(c: XdsCluster): EnvoyMessage {
+  return compact({
+    cluster_name: c.name,
+    endpoints:
+      c.endpoints.length > 0 ? [{ lb_endpoints: c.endpoints.map((e) => ({ endpoint: { address: socketAddress(e.address, e.port) } })) }] : undefined,
+  });
+}
+
+/**
+ * `policies`: the policies of the listener the cluster serves (inbound clusters take the inbound's
+ * MeshTimeout/MeshCircuitBreaker `from` conf, service clusters the outbound's `to` conf).
+ */
+export function buildCluster(c: XdsCluster, p: ListenerPolicies, protocol: 'tcp' | 'http', ctx: ResourceContext): EnvoyMessage {
+  // Transparent mode: a service without known endpoints is reached at the original destination (what the client called).
+  const originalDst = c.kind === 'original_dst' || (c.kind === 'service' && c.endpoints.length === 0 && ctx.transparent);
+  const type = originalDst ? 'ORIGINAL_DST' : 'STATIC';
+  const connectTimeout = p.MeshTimeout?.connectionTimeout ?? ctx.defaultConnectTimeout;
+  const httpOptions = protocol === 'http' ? commonHttpProtocolOptions(p.MeshTimeout) : undefined;
+  return packAny(
+    ENVOY_TYPES.cluster,
+    compact({
+      name: c.name,
+      type,
+      connect_timeout: duration(connectTimeout),
+      lb_policy: type === 'ORIGINAL_DST' ? 'CLUSTER_PROVIDED' : undefined,
+      // Health checks and outlier detection need a known set of hosts; an ORIGINAL_DST cluster has none.
+      health_checks: c.kind === 'service' && !originalDst ? healthChecks(p.MeshHealthCheck, protocol) : undefined,
+      circuit_breakers: circuitBreakers(p.MeshCircuitBreaker),
+      outlier_detection: c.kind === 'service' && !originalDst ? outlierDetection(p.MeshCircuitBreaker) : undefined,
+      upstream_bind_config: c.inboundSource && !c.transparentSource ? { source_address: socketAddressOf(inboundSourceAddress(c), 0) } : undefined,
+      common_lb_config:
+        c.kind === 'service' && !originalDst && p.MeshCircuitBreaker?.outlierDetection?.healthyPanicThreshold !== undefined
+          ? { healthy_panic_threshold: { value: p.MeshCircuitBreaker.outlierDetection.healthyPanicThreshold } }
+          : undefined,
+      alt_stat_name: c.statName !== c.name ? c.statName : undefined,
+      load_assignment: type === 'STATIC' ? loadAssignment(c) : undefined,
+      typed_extension_protocol_options: httpOptions
+        ? {
+            [ENVOY_FILTERS.httpProtocolOptions]: packAny(ENVOY_TYPES.httpProtocolOptions, {
+              common_http_protocol_options: httpOptions,
+              explicit_http_config: { http_protocol_options: {} },
+            }),
+          }
+        : undefined,
+    }),
+  );
+}
