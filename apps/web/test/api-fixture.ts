@@ -55,7 +55,13 @@ export async function startApiFixture(): Promise<ApiFixture> {
     on: (method, path, handler) => void routes.set(`${method} ${path}`, handler),
     close: async () => {
       for (const res of open) res.destroy();
+      // Requests the page fired last (refetches after a change) get a moment to arrive and be
+      // answered, then idle keep-alive sockets go, then whatever is left.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      server.closeIdleConnections();
+      const force = setTimeout(() => server.closeAllConnections(), 1_000);
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      clearTimeout(force);
     },
   };
 }

@@ -35,18 +35,14 @@ export function Overview() {
           <QueryState query={meshes} label="meshes" isEmpty={(d) => d.items.length === 0}>
             {(d) => (
               <ul className="space-y-2" aria-label="Meshes">
-                {d.items.map((m) => {
-                  const own = dataplanes.filter((dp) => dp.mesh === m.name);
-                  const online = own.filter((dp) => dp.connected).length;
-                  return (
-                    <li key={m.name} className="flex items-center justify-between gap-2">
-                      <span className="font-medium">{m.name}</span>
-                      <span className="muted text-xs tabular-nums">
-                        {online}/{own.length} dataplanes online
-                      </span>
-                    </li>
-                  );
-                })}
+                {d.items.map((m) => (
+                  <li key={m.name} className="flex items-center justify-between gap-2">
+                    <span className="font-medium">{m.name}</span>
+                    <span className="muted text-xs tabular-nums">
+                      {m.dataplanes.online}/{m.dataplanes.total} dataplanes online · {m.policies} {m.policies === 1 ? 'policy' : 'policies'}
+                    </span>
+                  </li>
+                ))}
               </ul>
             )}
           </QueryState>

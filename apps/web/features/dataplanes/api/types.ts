@@ -1,7 +1,7 @@
-/** Response shapes of the dataplane routes (realign with apps/api/API.md). */
+/** Response shapes of the dataplane routes, as apps/api/src/schemas/dataplanes.ts declares them. */
 
 /** How the dataplane's traffic is captured: kernel REDIRECT, TPROXY, or explicit listeners (no capture). */
-export type CaptureMode = 'redirect' | 'tproxy' | 'explicit' | (string & {});
+export type CaptureMode = 'redirect' | 'tproxy' | 'explicit';
 
 export interface DataplaneError {
   time: string;
@@ -15,11 +15,22 @@ export interface DataplaneSummary {
   mesh: string;
   name: string;
   address: string;
+  /** The inbounds' tags merged (several values of one key joined with ","). */
   tags: Record<string, string>;
   connected: boolean;
+  status: 'online' | 'offline';
   lastSeen: string | null;
+  connectedAt: string | null;
+  /** The version the dataplane ACKed: what it runs. */
   configVersion: string | null;
+  /** The version the control plane compiled for it now. */
+  expectedVersion: string | null;
+  /** Sent, not yet ACKed or NACKed. */
+  pendingVersion: string | null;
+  upToDate: boolean;
   captureMode: CaptureMode;
+  totalUpdates: number;
+  totalErrors: number;
   errors: DataplaneError[];
 }
 
@@ -29,7 +40,7 @@ export interface DataplaneList {
 }
 
 export type Direction = 'inbound' | 'outbound';
-export type Protocol = 'tcp' | 'http' | 'http2' | 'grpc' | 'kafka' | (string & {});
+export type Protocol = string;
 
 /** An inbound or outbound of the dataplane, with the counters of its listener. */
 export interface DataplanePort {
@@ -51,8 +62,12 @@ export interface DataplanePort {
 export interface DataplaneDetail extends DataplaneSummary {
   inbounds: DataplanePort[];
   outbounds: DataplanePort[];
-  /** The stored Kuma `Dataplane` resource as applied. */
+  /** Whether `stats` came from the running dataplane. */
+  statsAvailable: boolean;
+  /** The stored Kuma `Dataplane` resource. */
   resource: Record<string, unknown>;
+  /** The Dataplane as it was applied or registered (YAML or JSON text). */
+  source: string;
 }
 
 /** `GET .../dataplanes/{name}/listeners`. */

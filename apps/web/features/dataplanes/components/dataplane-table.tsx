@@ -37,15 +37,25 @@ export function DataplaneTable({ dataplanes, now }: { dataplanes: DataplaneSumma
             <td className="px-3 py-2">
               <CaptureBadge mode={dp.captureMode} />
             </td>
-            <td className="truncate px-3 py-2 font-mono text-xs" title={dp.configVersion ?? undefined}>
-              {dp.configVersion ?? '—'}
+            <td className="px-3 py-2 font-mono text-xs">
+              <ConfigVersion dp={dp} />
             </td>
             <td className="px-3 py-2 text-xs">{formatAgo(dp.lastSeen, now)}</td>
-            <td className={`px-3 py-2 text-right tabular-nums ${dp.errors.length ? 'font-semibold text-rose-600 dark:text-rose-400' : 'muted'}`}>{dp.errors.length}</td>
+            <td className={`px-3 py-2 text-right tabular-nums ${dp.totalErrors ? 'font-semibold text-rose-600 dark:text-rose-400' : 'muted'}`}>{dp.totalErrors}</td>
           </tr>
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** What the dataplane runs, and what it should run when that differs (sent and not ACKed yet, or NACKed). */
+export function ConfigVersion({ dp }: { dp: DataplaneSummary }) {
+  return (
+    <span className="block truncate" title={dp.upToDate ? 'up to date' : `expected ${dp.expectedVersion ?? '—'}${dp.pendingVersion ? `, ${dp.pendingVersion} sent` : ''}`}>
+      {dp.configVersion ?? '—'}
+      {!dp.upToDate && dp.expectedVersion && <span className="block text-amber-700 dark:text-amber-400">→ {dp.expectedVersion}</span>}
+    </span>
   );
 }
 

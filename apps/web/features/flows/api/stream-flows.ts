@@ -4,20 +4,21 @@ import { apiUrl } from '../../../lib/api-client.ts';
 import { followEventStream } from '../../../lib/event-stream.ts';
 import { getFlows } from './get-flows.ts';
 import { flowKeys } from './keys.ts';
-import type { Flow } from './types.ts';
+import type { Flow, FlowStreamDrops } from './types.ts';
 
 /** The browser keeps at most this many flows; older ones fall off the end and are counted. */
 export const LIVE_FLOW_LIMIT = 10_000;
 /** Events are applied to the cache in batches, so a burst re-renders once, not per flow. */
 const FLUSH_MS = 250;
 const RECONNECT_MS = 3_000;
+const SEED_LIMIT = 1_000;
 
 export interface LiveFlows {
   /** Newest first. */
   flows: Flow[];
   /** Flows this browser let go of to stay within LIVE_FLOW_LIMIT. */
   trimmed: number;
-  /** Flows the control plane reported as dropped from its own buffer. */
+  /** Flows the control plane reported lost (its ring, dataplane buffers, this stream falling behind). */
   dropped: number;
 }
 
@@ -62,8 +63,8 @@ export function useLiveFlows(): LiveFlows {
 export type StreamStatus = 'connecting' | 'open' | 'reconnecting';
 
 /**
- * Keeps the live buffer filled while mounted: the recent flows from `GET /api/flows` first, then
- * the Server-Sent Events of `/api/flows/stream`, resumed with Last-Event-ID after a drop.
+ * Keeps the live buffer filled while mounted: the Server-Sent Events of `/api/flows/stream`
+ * (resumed with Last-Event-ID after a drop) plus, once, the recent flows of `GET /api/flows`.
  * Events are parsed as they come and applied to the cache in batches.
  */
 export function useFlowStream(): { status: StreamStatus; seedError: unknown } {
@@ -75,21 +76,32 @@ export function useFlowStream(): { status: StreamStatus; seedError: unknown } {
     const stop = new AbortController();
     let pending: Flow[] = [];
     let dropped: number | undefined;
-    getFlows({ limit: 1000 }, stop.signal).then(
-      (list) => addToCache(qc, list.items, list.dropped),
-      (err: unknown) => !stop.signal.aborted && setSeedError(err),
-    );
+    let seeded = false;
+    // The recent flows are fetched once the stream is open, so nothing falls between the two
+    // (what both carry is deduplicated by id).
+    const seed = () => {
+      if (seeded) return;
+      seeded = true;
+      getFlows({ limit: SEED_LIMIT }, stop.signal).then(
+        (list) => addToCache(qc, list.items, list.dropped),
+        (err: unknown) => !stop.signal.aborted && setSeedError(err),
+      );
+    };
     void followEventStream(apiUrl('/api/flows/stream'), {
       signal: stop.signal,
       retryMs: RECONNECT_MS,
-      onOpen: () => setStatus('open'),
-      onDrop: () => setStatus('reconnecting'),
+      onOpen: () => {
+        setStatus('open');
+        seed();
+      },
+      onDrop: () => {
+        setStatus('reconnecting');
+        seed(); // shows why, when the control plane cannot be reached at all
+      },
       onEvent: (e) => {
         try {
-          const data = JSON.parse(e.data) as Flow | Flow[] | { dropped: number };
-          if (Array.isArray(data)) pending.push(...data);
-          else if ('id' in data) pending.push(data);
-          else if (typeof data.dropped === 'number') dropped = data.dropped;
+          if (e.event === 'dropped') dropped = (JSON.parse(e.data) as FlowStreamDrops).dropped;
+          else if (e.event === 'flow' || e.event === 'message') pending.push(JSON.parse(e.data) as Flow);
         } catch {
           // a malformed event is skipped; the next one still counts
         }

@@ -1,6 +1,6 @@
 /**
- * Response shapes of the flow routes: the JSON of core's `FlowRecord` (packages/core/src/flows/flow.ts),
- * written out here because the dashboard imports no core code (realign with apps/api/API.md).
+ * Response shapes of the flow routes (apps/api/src/schemas/flows.ts): a flow is core's `FlowRecord`
+ * (packages/core/src/flows/flow.ts) as JSON, written out here because the dashboard imports no core code.
  */
 import type { Direction } from '../../dataplanes/api/types.ts';
 
@@ -64,15 +64,36 @@ export interface Flow {
   policies: FlowPolicyAction[];
 }
 
-/** `GET /api/flows`. */
+export interface FlowDrops {
+  /** Evicted from the control plane's ring. */
+  controlPlane: number;
+  /** Reported dropped by dataplanes (their buffers overflowed while the control plane was away). */
+  dataplanes: number;
+  total: number;
+}
+
+/** `GET /api/flows`: newest first. */
 export interface FlowList {
+  total: number;
   items: Flow[];
-  /** Flows dropped before anyone read them (never silent). */
-  dropped?: number;
+  /** Same as `drops.total`. */
+  dropped: number;
+  drops: FlowDrops;
+}
+
+/** Data of the stream's `dropped` event: flows lost so far, for this client included. */
+export interface FlowStreamDrops {
+  dropped: number;
+  drops: FlowDrops;
+  /** Events this client was too slow for. */
+  skipped: number;
+  /** Flows gone before a resume could replay them. */
+  missed: number;
 }
 
 /** `GET /api/flows/{id}/diagram`. */
 export interface FlowDiagram {
+  id: string;
   mermaid: string;
 }
 

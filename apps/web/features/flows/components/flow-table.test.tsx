@@ -4,7 +4,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startApiFixture, sendJson, type ApiFixture } from '../../../test/api-fixture.ts';
 import { makeFlow, makeFlows } from '../../../test/flow-fixtures.ts';
 import { installLayoutPolyfill, VIEWPORT_HEIGHT } from '../../../test/layout-polyfill.ts';
-import { renderApp } from '../../../test/render-app.tsx';
+import { cleanupApp, renderApp } from '../../../test/render-app.tsx';
 import type { Flow } from '../api/types.ts';
 import { FlowExplorer } from './flow-explorer.tsx';
 import { FlowTable } from './flow-table.tsx';
@@ -12,6 +12,7 @@ import { FlowTable } from './flow-table.tsx';
 beforeAll(installLayoutPolyfill);
 afterEach(cleanup);
 
+const flowList = (items: Flow[]) => ({ total: items.length, items, dropped: 0, drops: { controlPlane: 0, dataplanes: 0, total: 0 } });
 const bodyRows = (table: HTMLElement) => within(table).getAllByRole('row').filter((r) => r.getAttribute('aria-rowindex') !== '1');
 
 describe('FlowTable virtualization', () => {
@@ -53,20 +54,24 @@ describe('FlowTable virtualization', () => {
 describe('FlowExplorer (live flows over SSE)', () => {
   let api: ApiFixture;
   let stream: ServerResponse | null;
-  const send = (flows: Flow[]) => stream?.write(`id: ${flows.at(-1)?.id}\nevent: flow\ndata: ${JSON.stringify(flows)}\n\n`);
+  let seq = 100;
+  const send = (flows: Flow[]) => {
+    for (const f of flows) stream?.write(`id: ${seq++}\nevent: flow\ndata: ${JSON.stringify(f)}\n\n`);
+  };
 
   beforeEach(async () => {
     stream = null;
     api = await startApiFixture();
-    api.on('GET', '/api/flows', (_req, res) => sendJson(res, 200, { items: makeFlows(20).reverse(), dropped: 0 }));
+    api.on('GET', '/api/flows', (_req, res) => sendJson(res, 200, flowList(makeFlows(20).reverse())));
     api.on('GET', '/api/flows/stream', (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
-      res.write(': hello\n\n');
+      res.write('retry: 3000\n\n');
+      res.write(`event: dropped\ndata: ${JSON.stringify({ dropped: 0, drops: { controlPlane: 0, dataplanes: 0, total: 0 }, skipped: 0, missed: 0 })}\n\n`);
       stream = res;
     });
   });
   afterEach(async () => {
-    cleanup();
+    await cleanupApp();
     await api.close();
   });
 
@@ -129,8 +134,8 @@ describe('FlowExplorer (live flows over SSE)', () => {
       policies: [{ type: 'MeshFaultInjection', name: 'fi-backend', action: 'delay 200ms' }],
       timings: { connectMs: 0.5, firstByteMs: 203, totalMs: 204 },
     });
-    api.on('GET', '/api/flows', (_req, res) => sendJson(res, 200, { items: [faulted] }));
-    api.on('GET', '/api/flows/f-40/diagram', (_req, res) => sendJson(res, 200, { mermaid: 'sequenceDiagram\n  participant C as Client\n  participant P as meshcap dp\n  C->>P: GET /items/40 (0 ms)\n  P-->>C: 200 (204 ms)' }));
+    api.on('GET', '/api/flows', (_req, res) => sendJson(res, 200, flowList([faulted])));
+    api.on('GET', '/api/flows/f-40/diagram', (_req, res) => sendJson(res, 200, { id: 'f-40', mermaid: 'sequenceDiagram\n  participant C as Client\n  participant P as meshcap dp\n  C->>P: GET /items/40 (0 ms)\n  P-->>C: 200 (204 ms)' }));
     renderApp(<FlowExplorer />);
     const table = await screen.findByRole('table', { name: 'Flows' });
     await waitFor(() => expect(bodyRows(table)).toHaveLength(1));

@@ -1,9 +1,14 @@
-/** Response shapes of the mesh routes (realign with apps/api/API.md). */
+/** Response shapes of the mesh routes, as apps/api/src/schemas/meshes.ts declares them. */
 export interface Mesh {
+  type: 'Mesh';
   name: string;
-  type?: 'Mesh';
-  creationTime?: string;
-  modificationTime?: string;
+  creationTime: string;
+  modificationTime: string;
+  dataplanes: { total: number; online: number };
+  /** How many policies the mesh holds. */
+  policies: number;
+  /** The Mesh resource as stored. */
+  resource: Record<string, unknown>;
 }
 
 export interface MeshList {

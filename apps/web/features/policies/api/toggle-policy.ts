@@ -22,13 +22,10 @@ export function togglePolicy(mesh: string, dataplane: string, { type, name, enab
 /** The cached policies with one policy's switch flipped (the server recomputes the effective conf). */
 function withToggle(data: DataplanePolicies, t: PolicyToggle): DataplanePolicies {
   const flip = <P extends { type: string; name: string; enabled: boolean }>(p: P): P => (p.type === t.type && p.name === t.name ? { ...p, enabled: t.enabled } : p);
-  const flipAll = <E extends { origins: DataplanePolicies['inbounds'][number]['policies'][string]['origins'] }>(map: Record<string, E>) =>
-    Object.fromEntries(Object.entries(map).map(([type, e]) => [type, { ...e, origins: e.origins.map(flip) }]));
   return {
     ...data,
-    matchedPolicies: data.matchedPolicies.map(flip),
-    inbounds: data.inbounds.map((ib) => ({ ...ib, policies: flipAll(ib.policies) })),
-    outbounds: data.outbounds.map((ob) => ({ ...ob, policies: flipAll(ob.policies) })),
+    policies: data.policies.map(flip),
+    attachments: data.attachments.map((a) => ({ ...a, policies: a.policies.map((e) => ({ ...e, origins: e.origins.map(flip) })) })),
   };
 }
 
@@ -52,7 +49,7 @@ export function useTogglePolicy(mesh: string, dataplane: string) {
       if (ctx?.previous) qc.setQueryData(key, ctx.previous);
     },
     onSuccess: (result) => {
-      qc.setQueryData<DataplanePolicies>(key, (old) => old && { ...withToggle(old, result), version: result.version });
+      qc.setQueryData<DataplanePolicies>(key, (old) => old && { ...withToggle(old, result), configVersion: result.configVersion });
     },
     onSettled: async () => {
       await Promise.all([

@@ -1,24 +1,18 @@
-/**
- * Response shapes of the policy routes: the JSON of core's policy types
- * (packages/core/src/policy/types.ts), written out here because the dashboard imports no core code
- * (realign with apps/api/API.md).
- */
+/** Response shapes of the policy routes, as apps/api/src/schemas/policies.ts declares them. */
 
 export interface TargetRef {
   kind: string;
   name?: string;
   tags?: Record<string, string>;
+  proxyTypes?: string[];
   sectionName?: string;
 }
 
-export interface PolicyRef {
-  type: string;
-  mesh: string;
-  name: string;
-}
-
 /** One `from[]`/`to[]` entry of one policy that matched, in merge order. */
-export interface PolicyOrigin extends PolicyRef {
+export interface PolicyOrigin {
+  type: string;
+  name: string;
+  mesh: string;
   targetRefKind: string;
   section: 'from' | 'to';
   entry: number;
@@ -33,97 +27,79 @@ export interface SubsetTag {
   not: boolean;
 }
 
-/** A conf for the clients in `subset` (empty subset: any client). */
-export interface SourceRule {
-  subset: SubsetTag[];
-  conf: unknown;
+/**
+ * One policy type's effective conf on one inbound/outbound. Inbound: one conf per client subset,
+ * first match wins (`subset: []` = any client). Outbound: one rule. No rule: every entry is off.
+ */
+export interface EffectivePolicy {
+  type: string;
+  rules: Array<{ subset: SubsetTag[]; conf: unknown; origins: PolicyOrigin[] }>;
+  /** Every entry that matched, enabled or not. */
   origins: PolicyOrigin[];
 }
 
-export interface InboundPolicy {
-  rules: SourceRule[];
-  origins: PolicyOrigin[];
-  sourceDependent: boolean;
-}
-
-export interface OutboundPolicy {
-  /** Absent when every matching entry is toggled off. */
-  conf?: unknown;
-  origins: PolicyOrigin[];
-}
-
-export interface InboundPolicies {
-  listener: string;
-  address: string;
-  port: number;
-  servicePort: number;
-  service: string;
-  protocol: string;
-  tags: Record<string, string>;
-  policies: Record<string, InboundPolicy>;
-}
-
-export interface OutboundPolicies {
-  service: string;
+export interface PolicyAttachment {
+  direction: 'inbound' | 'outbound';
+  /** Inbound listener, or the declared outbound listener (absent for services reached transparently). */
   listener?: string;
-  address?: string;
+  service: string;
   port?: number;
   protocol: string;
-  policies: Record<string, OutboundPolicy>;
+  policies: EffectivePolicy[];
 }
 
-/** A policy that affects this dataplane, and where; `enabled` is its per-dataplane switch. */
-export interface MatchedPolicy extends PolicyRef {
+/** A policy that matches this dataplane; `enabled` is its per-dataplane switch. */
+export interface MatchedPolicy {
+  type: string;
+  name: string;
+  mesh: string;
   targetRef: TargetRef;
   enabled: boolean;
-  /** Listeners of the inbounds its `from` entries apply to. */
   inbounds: string[];
-  /** Services of the outbounds its `to` entries apply to. */
   outbounds: string[];
+  /** Listener names and services together. */
+  where: string[];
 }
 
 export interface PolicyWarning {
   code: string;
   message: string;
-  policy?: PolicyRef;
+  policy?: { type: string; name: string; mesh: string };
   inbound?: string;
   outbound?: string;
-}
-
-export interface ConfigVersion {
-  counter: number;
-  hash: string;
-  /** `<counter>-<hash prefix>`: the xDS `version_info`. */
-  versionInfo: string;
-  updatedAt: string;
 }
 
 /** `GET /api/meshes/{mesh}/dataplanes/{name}/policies`. */
 export interface DataplanePolicies {
   mesh: string;
   dataplane: string;
-  inbounds: InboundPolicies[];
-  outbounds: OutboundPolicies[];
-  matchedPolicies: MatchedPolicy[];
+  configVersion: string;
+  policies: MatchedPolicy[];
+  attachments: PolicyAttachment[];
   warnings: PolicyWarning[];
-  version: ConfigVersion;
 }
 
 /** Answer of `PUT .../dataplanes/{name}/policies/{type}/{policy}` with `{"enabled": bool}`. */
 export interface PolicyToggleResult {
+  mesh: string;
+  dataplane: string;
   type: string;
   name: string;
   enabled: boolean;
   /** The dataplane's config version after the change. */
-  version: ConfigVersion;
+  configVersion: string;
 }
 
 /** One row of `GET /api/meshes/{mesh}/policies`. */
 export interface MeshPolicy {
   type: string;
-  mesh: string;
   name: string;
-  spec?: { targetRef?: TargetRef; [field: string]: unknown };
+  mesh: string;
+  targetRef: TargetRef;
+  spec: unknown;
+  creationTime: string;
+  modificationTime: string;
+  dataplanes: { total: number; disabled: number };
 }
 
 export interface MeshPolicyList {
@@ -138,8 +114,10 @@ export interface AffectedDataplane {
   enabled: boolean;
   inbounds: Array<{ listener: string; entries: number[] }>;
   outbounds: Array<{ service: string; listener?: string; entries: number[] }>;
+  where: Array<{ direction: 'inbound' | 'outbound'; listener: string }>;
 }
 
 export interface AffectedDataplaneList {
+  total: number;
   items: AffectedDataplane[];
 }

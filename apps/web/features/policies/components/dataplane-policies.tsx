@@ -1,11 +1,10 @@
 'use client';
 
 import Link from 'next/link';
-import type { ReactNode } from 'react';
 import { Panel } from '../../../components/page-title.tsx';
 import { Empty, QueryState } from '../../../components/query-state.tsx';
 import { useDataplanePolicies } from '../api/get-dataplane-policies.ts';
-import type { InboundPolicies, OutboundPolicies, PolicyOrigin } from '../api/types.ts';
+import type { EffectivePolicy, PolicyAttachment } from '../api/types.ts';
 import { policyAnchor } from '../policy-anchor.ts';
 import { subsetText, targetRefText } from '../target-ref-text.ts';
 import { PolicyConf } from './policy-conf.tsx';
@@ -24,16 +23,16 @@ export function DataplanePolicies({ mesh, name }: { mesh: string; name: string }
               <span className="muted text-xs">
                 config version{' '}
                 <span className="font-mono text-slate-700 dark:text-slate-300" aria-label="Policies config version">
-                  {d.version.versionInfo}
+                  {d.configVersion}
                 </span>
               </span>
             }
           >
-            {d.matchedPolicies.length === 0 ? (
+            {d.policies.length === 0 ? (
               <Empty>No policy matches this dataplane.</Empty>
             ) : (
               <ul className="divide-y divide-slate-100 dark:divide-slate-800" aria-label="Matched policies">
-                {d.matchedPolicies.map((p) => (
+                {d.policies.map((p) => (
                   <li key={`${p.type}/${p.name}`} className="flex items-start justify-between gap-4 py-2">
                     <div className="min-w-0">
                       <p className="text-sm">
@@ -43,9 +42,7 @@ export function DataplanePolicies({ mesh, name }: { mesh: string; name: string }
                         </Link>
                         <span className="muted text-xs"> · targetRef {targetRefText(p.targetRef)}</span>
                       </p>
-                      <p className="muted truncate font-mono text-xs">
-                        {[...p.inbounds.map((l) => `from → ${l}`), ...p.outbounds.map((s) => `to → ${s}`)].join(', ') || 'no inbound/outbound'}
-                      </p>
+                      <p className="muted truncate font-mono text-xs">{p.where.join(', ') || 'no inbound/outbound'}</p>
                     </div>
                     <PolicyToggle mesh={mesh} dataplane={name} policy={p} />
                   </li>
@@ -62,11 +59,8 @@ export function DataplanePolicies({ mesh, name }: { mesh: string; name: string }
               </ul>
             )}
           </Panel>
-          {d.inbounds.map((ib) => (
-            <InboundPanel key={ib.listener} inbound={ib} />
-          ))}
-          {d.outbounds.map((ob) => (
-            <OutboundPanel key={ob.listener ?? ob.service} outbound={ob} />
+          {d.attachments.map((a) => (
+            <AttachmentPanel key={`${a.direction}-${a.listener ?? a.service}`} attachment={a} />
           ))}
         </div>
       )}
@@ -74,38 +68,26 @@ export function DataplanePolicies({ mesh, name }: { mesh: string; name: string }
   );
 }
 
-function InboundPanel({ inbound: ib }: { inbound: InboundPolicies }) {
-  const types = Object.entries(ib.policies);
+function AttachmentPanel({ attachment: a }: { attachment: PolicyAttachment }) {
+  const where = a.listener ?? a.service;
   return (
     <Panel
       title={
         <>
-          <span className="muted font-normal">Inbound (from) · </span>
-          <span className="font-mono">{ib.listener}</span>
+          <span className="muted font-normal">{a.direction === 'inbound' ? 'Inbound (from) · ' : 'Outbound (to) · '}</span>
+          <span className="font-mono">{where}</span>
           <span className="muted font-normal">
-            {' '}
-            · {ib.service} · {ib.protocol}
+            {a.listener ? ` · ${a.service}` : a.direction === 'outbound' ? ' · reached transparently' : ''} · {a.protocol}
           </span>
         </>
       }
     >
-      {types.length === 0 ? (
-        <p className="muted text-sm">No policy applies to this inbound.</p>
+      {a.policies.length === 0 ? (
+        <p className="muted text-sm">No policy applies here.</p>
       ) : (
         <div className="space-y-5">
-          {types.map(([type, p]) => (
-            <PolicyType key={type} type={type} origins={p.origins}>
-              {p.rules.length === 0 ? (
-                <p className="muted text-xs">{type === 'MeshTrafficPermission' ? 'No rule matches any client: Deny.' : 'Every matching entry is off for this dataplane.'}</p>
-              ) : (
-                p.rules.map((r, i) => (
-                  <div key={i} className="space-y-1">
-                    {(p.sourceDependent || p.rules.length > 1) && <p className="text-xs font-medium">For {subsetText(r.subset)}:</p>}
-                    <PolicyConf conf={r.conf} label={`${ib.listener} ${type}${p.rules.length > 1 ? ` rule ${i + 1}` : ''}`} />
-                  </div>
-                ))
-              )}
-            </PolicyType>
+          {a.policies.map((e) => (
+            <EffectivePolicyView key={e.type} policy={e} where={where} />
           ))}
         </div>
       )}
@@ -113,47 +95,15 @@ function InboundPanel({ inbound: ib }: { inbound: InboundPolicies }) {
   );
 }
 
-function OutboundPanel({ outbound: ob }: { outbound: OutboundPolicies }) {
-  const types = Object.entries(ob.policies);
-  return (
-    <Panel
-      title={
-        <>
-          <span className="muted font-normal">Outbound (to) · </span>
-          <span className="font-mono">{ob.service}</span>
-          <span className="muted font-normal">
-            {ob.listener ? ` · ${ob.listener}` : ' · transparent'} · {ob.protocol}
-          </span>
-        </>
-      }
-    >
-      {types.length === 0 ? (
-        <p className="muted text-sm">No policy applies to this outbound.</p>
-      ) : (
-        <div className="space-y-5">
-          {types.map(([type, p]) => (
-            <PolicyType key={type} type={type} origins={p.origins}>
-              {p.conf === undefined ? (
-                <p className="muted text-xs">Every matching entry is off for this dataplane.</p>
-              ) : (
-                <PolicyConf conf={p.conf} label={`${ob.service} ${type}`} />
-              )}
-            </PolicyType>
-          ))}
-        </div>
-      )}
-    </Panel>
-  );
-}
-
-function PolicyType({ type, origins, children }: { type: string; origins: PolicyOrigin[]; children: ReactNode }) {
+function EffectivePolicyView({ policy: e, where }: { policy: EffectivePolicy; where: string }) {
+  const bySubset = e.rules.length > 1 || e.rules.some((r) => r.subset.length > 0);
   return (
     <div>
       <div className="mb-1.5 flex flex-wrap items-center gap-2 text-sm">
-        <span className="font-semibold">{type}</span>
+        <span className="font-semibold">{e.type}</span>
         <span className="muted text-xs">merged from</span>
-        <ol className="flex flex-wrap gap-1 text-xs" aria-label={`${type} origins in merge order`}>
-          {origins.map((o, i) => (
+        <ol className="flex flex-wrap gap-1 text-xs" aria-label={`${e.type} origins in merge order`}>
+          {e.origins.map((o, i) => (
             <li
               key={`${o.name}-${o.section}-${o.entry}`}
               className={`rounded border px-1.5 font-mono ${o.enabled ? 'border-slate-300 dark:border-slate-700' : 'border-dashed border-slate-300 text-slate-400 line-through dark:border-slate-700'}`}
@@ -166,7 +116,18 @@ function PolicyType({ type, origins, children }: { type: string; origins: Policy
           ))}
         </ol>
       </div>
-      {children}
+      {e.rules.length === 0 ? (
+        <p className="muted text-xs">{e.type === 'MeshTrafficPermission' ? 'No entry is on: every client is denied.' : 'Every matching entry is off for this dataplane.'}</p>
+      ) : (
+        <div className="space-y-3">
+          {e.rules.map((r, i) => (
+            <div key={i} className="space-y-1">
+              {bySubset && <p className="text-xs font-medium">For {subsetText(r.subset)}:</p>}
+              <PolicyConf conf={r.conf} label={`${where} ${e.type}${e.rules.length > 1 ? ` rule ${i + 1}` : ''}`} />
+            </div>
+          ))}
+        </div>
+      )}
     </div>
   );
 }

@@ -41,8 +41,11 @@ function PolicyCard({ policy: p }: { policy: MeshPolicy }) {
         <h2 className="font-semibold">
           {p.type} <span className="font-mono">{p.name}</span>
         </h2>
-        <span className="muted text-xs">mesh {p.mesh}</span>
-        <span className="rounded bg-slate-100 px-1.5 font-mono text-xs dark:bg-slate-800">targetRef {targetRefText(p.spec?.targetRef)}</span>
+        <span className="muted text-xs">
+          mesh {p.mesh} · affects {p.dataplanes.total} {p.dataplanes.total === 1 ? 'dataplane' : 'dataplanes'}
+          {p.dataplanes.disabled > 0 && `, off for ${p.dataplanes.disabled}`}
+        </span>
+        <span className="rounded bg-slate-100 px-1.5 font-mono text-xs dark:bg-slate-800">targetRef {targetRefText(p.targetRef)}</span>
       </div>
       <div className="mt-3">
         <QueryState query={affected} label="affected dataplanes" isEmpty={(d) => d.items.length === 0} empty="Affects no dataplane.">
@@ -64,7 +67,7 @@ function PolicyCard({ policy: p }: { policy: MeshPolicy }) {
                       </Link>
                     </td>
                     <td className={`py-1 text-xs ${a.enabled ? 'text-emerald-700 dark:text-emerald-400' : 'muted'}`}>{a.enabled ? 'on' : 'off for this dataplane'}</td>
-                    <td className="py-1 font-mono text-xs break-all">{[...a.inbounds.map((i) => `from → ${i.listener}`), ...a.outbounds.map((o) => `to → ${o.listener ?? o.service}`)].join(', ')}</td>
+                    <td className="py-1 font-mono text-xs break-all">{a.where.map((w) => `${w.direction} ${w.listener}`).join(', ')}</td>
                   </tr>
                 ))}
               </tbody>

@@ -26,7 +26,7 @@ export function PolicyToggle({ mesh, dataplane, policy }: { mesh: string; datapl
     toggle.mutate(
       { type: policy.type, name: policy.name, enabled },
       {
-        onSuccess: (r) => setMessage({ kind: 'ok', text: `${label} is ${r.enabled ? 'on' : 'off'} for ${dataplane} — config version ${r.version.versionInfo}.` }),
+        onSuccess: (r) => setMessage({ kind: 'ok', text: `${label} is ${r.enabled ? 'on' : 'off'} for ${dataplane} — config version ${r.configVersion}.` }),
         onError: (err) => {
           const refused = isApiError(err) && err.status === 401;
           if (refused) forget();

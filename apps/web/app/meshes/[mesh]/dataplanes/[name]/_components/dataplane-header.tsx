@@ -25,8 +25,16 @@ export function DataplaneHeader({ mesh, name }: { mesh: string; name: string }) 
           <>
             <StatusBadge connected={dp.data.connected} />
             <CaptureBadge mode={dp.data.captureMode} />
-            <span className="muted text-sm">
-              config <span className="font-mono text-slate-700 dark:text-slate-300" aria-label="Config version">{dp.data.configVersion ?? '—'}</span>
+            <span className="muted flex items-baseline gap-1 text-sm">
+              config{' '}
+              <span className="font-mono text-slate-700 dark:text-slate-300" aria-label="Config version">
+                {dp.data.configVersion ?? '—'}
+              </span>
+              {!dp.data.upToDate && dp.data.expectedVersion && (
+                <span className="font-mono text-xs text-amber-700 dark:text-amber-400" title="compiled by the control plane, not yet ACKed by the dataplane">
+                  → {dp.data.expectedVersion}
+                </span>
+              )}
             </span>
             <span className="muted text-sm">last seen {formatAgo(dp.data.lastSeen, now)}</span>
           </>
