@@ -50,6 +50,8 @@ export interface TcpPass {
   readonly name: string;
   /** Runs when a connection arrives, before the upstream connect; may return a promise (e.g. a delay). */
   onConnect(ctx: TcpConnectionContext): void | Promise<void>;
+  /** When the connection is over (relayed, denied or failed), before its flow is published (the access log's hook); must not throw. */
+  onClose?(ctx: TcpConnectionContext): void;
 }
 
 /** What the router does for a request; passes change it in `onRequest`. */
@@ -67,8 +69,8 @@ export interface HttpRetryPolicy {
   policy: ActingPolicy;
   /** Extra attempts after the first. */
   numRetries: number;
-  /** Retry when the upstream answered 5xx, reset before answering, or could not be connected. */
-  on: ReadonlyArray<'5xx' | 'reset' | 'connect-failure'>;
+  /** Retry when the upstream answered 5xx, reset before answering, could not be connected, or answered one of the listed statuses. */
+  on: ReadonlyArray<'5xx' | 'reset' | 'connect-failure' | number>;
   /** Delay before each retry. */
   backoffMs: number;
   /** Methods that may be retried; default: the safe/idempotent ones (GET, HEAD, OPTIONS, PUT, DELETE, TRACE). */

@@ -397,23 +397,34 @@ class Dataplane_ implements DataplaneHandle, AdminSource {
       },
       random: ctx.random,
     };
+    const closed = (): void => {
+      for (const p of passes) {
+        try {
+          p.onClose?.(tctx);
+        } catch {
+          // An access log that fails must not take the connection down with it.
+        }
+      }
+    };
     const proceed = (): void => {
       if (denied) {
         a.listener.counters.downstream_cx_denied++;
         socket.destroy();
         flow.timings.totalMs = ms(a.t0, performance.now());
+        closed();
         this.flows.publish(flow);
         return;
       }
       const t = { connectTimeoutMs: tctx.connectTimeoutMs, idleTimeoutMs: tctx.idleTimeoutMs };
       if (protocol === 'http') new HttpSession(ctx, a, socket, t);
-      else proxyTcp(ctx, a, socket, flow, t);
+      else proxyTcp(ctx, a, socket, flow, t, closed);
     };
     const failed = (err: unknown): void => {
       flow.verdict = 'error';
       flow.reason = `pass_error: ${(err as Error)?.message ?? String(err)}`;
       socket.resetAndDestroy();
       flow.timings.totalMs = ms(a.t0, performance.now());
+      closed();
       this.flows.publish(flow);
     };
     try {

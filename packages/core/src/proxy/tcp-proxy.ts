@@ -14,7 +14,7 @@ export interface TcpTimeouts {
  * paused (nothing is read, so nothing is buffered) until the upstream is connected. A refused or
  * timed-out upstream is passed to the client as an RST, like Envoy's tcp_proxy does.
  */
-export function proxyTcp(ctx: EngineContext, a: Accepted, client: Socket, flow: FlowRecord, timeouts: TcpTimeouts): void {
+export function proxyTcp(ctx: EngineContext, a: Accepted, client: Socket, flow: FlowRecord, timeouts: TcpTimeouts, onClose?: () => void): void {
   const cluster = a.listener.cluster;
   const counters = cluster.counters;
   let relay: RelayHandle | undefined;
@@ -28,6 +28,7 @@ export function proxyTcp(ctx: EngineContext, a: Accepted, client: Socket, flow: 
   const publish = (): void => {
     flow.timings.totalMs = ms(a.t0, performance.now());
     ctx.open.delete(open);
+    onClose?.();
     ctx.flows.publish(flow);
   };
   const fail = (reason: string): void => {

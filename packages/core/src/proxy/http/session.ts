@@ -434,7 +434,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
       return;
     }
     countUpstreamStatusClass(cluster.counters, head.status);
-    if (head.status >= 500 && this.canRetry('5xx')) {
+    if ((head.status >= 500 && this.canRetry('5xx')) || this.canRetry(head.status)) {
       this.retry(`${head.status}`);
       return;
     }
@@ -592,7 +592,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     this.finish();
   }
 
-  private canRetry(kind: '5xx' | 'reset' | 'connect-failure'): boolean {
+  private canRetry(kind: '5xx' | 'reset' | 'connect-failure' | number): boolean {
     const p = this.route.retry;
     return (
       p !== undefined &&
