@@ -3,6 +3,7 @@
 //   rst: write and expect a reset;  bulk: write --bytes bytes with backpressure, FIN, read the answer
 //   idle: write once, then wait until the connection is closed by someone;  connect: only connect
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 
