@@ -60,7 +60,7 @@ export function commandError(result: CommandResult): MeshcapError {
   const permission = /permission denied|operation not permitted|must be root|you must be root/i.test(detail);
   return new MeshcapError(
     permission ? 'MESHCAP_ERR_PERMISSION' : 'MESHCAP_ERR_COMMAND_FAILED',
-    `${result.command} failed (exit ${result.code ?? 'killed'})${detail ? `: ${detail}` : ''}`,
+    `${result.command} failed (exit ${result.code ?? 'killed'})${detail ? `: ${detail}` : ''}${permission ? ' (reading and changing kernel rules needs root or CAP_NET_ADMIN)' : ''}`,
   );
 }
 

@@ -1,4 +1,6 @@
 import type { CliCommand } from '../command.ts';
+import { installTransparentProxyCommand } from './install-transparent-proxy.ts';
+import { uninstallTransparentProxyCommand } from './uninstall-transparent-proxy.ts';
 
 /** Every `meshcap` verb, in the order `meshcap --help` lists them. */
-export const commands: CliCommand[] = [];
+export const commands: CliCommand[] = [installTransparentProxyCommand, uninstallTransparentProxyCommand];
