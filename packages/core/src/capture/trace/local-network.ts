@@ -1,5 +1,5 @@
 import { MeshcapError } from '../../errors.ts';
-import { isLoopbackIp, parseIpValue, type IpValue } from '../ruleset/address.ts';
+import { cidrContainsIp, isLoopbackIp, parseIpValue, type IpValue } from '../ruleset/address.ts';
 import { parseCidr, type Cidr } from '../ip-address.ts';
 import { runTool, type ToolRunOptions } from '../ruleset/live.ts';
 
@@ -97,4 +97,20 @@ export function isLocalAddress(ip: IpValue, local: LocalNetwork | undefined): bo
 export function firstAddressOf(local: LocalNetwork | undefined, iface: string | undefined, family: Cidr['family']): string | undefined {
   if (!local || !iface) return undefined;
   return local.interfaces.find((i) => i.name === iface)?.addresses.find((a) => a.family === family)?.address;
+}
+
+/**
+ * The interface whose own network holds `ip` (the kernel's connected route for that address), the
+ * longest prefix winning; undefined when no local network holds it.
+ */
+export function connectedInterface(local: LocalNetwork | undefined, ip: IpValue): { name: string; network: Cidr } | undefined {
+  let best: { name: string; network: Cidr } | undefined;
+  for (const i of local?.interfaces ?? []) {
+    for (const a of i.addresses) {
+      const network = parseCidr(`${a.address}/${a.prefixLength}`);
+      if (!network || !cidrContainsIp(network, ip)) continue;
+      if (!best || network.prefixLength > best.network.prefixLength) best = { name: i.name, network };
+    }
+  }
+  return best;
 }

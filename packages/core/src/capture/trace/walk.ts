@@ -2,7 +2,7 @@ import type { Cidr } from '../ip-address.ts';
 import { parseIpValue } from '../ruleset/address.ts';
 import type { Action, Chain, Hook, Rule, Ruleset, Table } from '../ruleset/types.ts';
 import { describeAction } from './describe.ts';
-import { firstAddressOf, isLocalAddress, type LocalNetwork } from './local-network.ts';
+import { connectedInterface, firstAddressOf, isLocalAddress, type LocalNetwork } from './local-network.ts';
 import { evaluateRule, type EvalContext, type FlowState } from './match-eval.ts';
 import type { RuleRef, TraceDecider, TraceOutcome, TracePacket, TraceStep, TraceVerdict } from './types.ts';
 
@@ -173,9 +173,17 @@ class Walk {
   private outbound(): { verdict: TraceVerdict; decidedBy?: TraceDecider } | undefined {
     const s = this.s;
     s.hasSocket = true;
-    if (s.outIface === undefined && this.isLocal(s.dst) === true) {
-      s.outIface = 'lo';
-      this.event('OUTPUT', `routing: ${s.dst} is a local address, out lo`);
+    if (s.outIface === undefined) {
+      const dst = s.dst === undefined ? undefined : parseIpValue(s.dst);
+      const connected = dst && connectedInterface(this.ctx.local, dst);
+      if (this.isLocal(s.dst) === true) {
+        s.outIface = 'lo';
+        this.event('OUTPUT', `routing: ${s.dst} is a local address, out lo`);
+      } else if (connected) {
+        s.outIface = connected.name;
+        this.event('OUTPUT', `routing: ${s.dst} is in ${connected.network.text} of ${connected.name}, out ${connected.name}`);
+        this.notes.push(`out interface ${connected.name} from its connected network ${connected.network.text} (policy routing not read)`);
+      }
     }
     const before = s.dst;
     const t1 = this.hook('OUTPUT');
