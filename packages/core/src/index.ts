@@ -6,3 +6,4 @@ export * from './flows/index.ts';
 export * from './proxy/index.ts';
 export * from './capture/index.ts';
 export * from './diagram/index.ts';
+export * from './xds/index.ts';

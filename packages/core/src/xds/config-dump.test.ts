@@ -549,8 +549,8 @@ describe('buildConfigDump: versions', () => {
     const after = dumpFor(pc, 'demo-app', { previous: before });
     await expectEnvoyValid(after);
     expect(configDumpVersion(after)).not.toBe(configDumpVersion(before));
-    const stamps = (d: typeof before, name: string) =>
-      ((configOf(d, 'ListenersConfigDump')['dynamic_listeners'] as Array<Record<string, Record<string, unknown>>>).find((l) => l['name'] === name)!['active_state'] as Record<string, unknown>);
+    const stamps = (d: typeof before, name: string): Record<string, unknown> =>
+      (configOf(d, 'ListenersConfigDump')['dynamic_listeners'] as Array<Record<string, unknown>>).find((l) => l['name'] === name)!['active_state'] as Record<string, unknown>;
     // The listener that changed has the new version; the others, like Envoy's, keep what they had.
     expect(stamps(after, 'inbound:198.18.0.6:5000')['version_info']).toBe(configDumpVersion(after));
     expect(stamps(after, 'inbound:passthrough:ipv4')['version_info']).toBe(configDumpVersion(before));

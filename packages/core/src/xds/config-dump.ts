@@ -49,8 +49,8 @@ function previousStamps(previous: EnvoyConfigDump | undefined): {
     const c = d['cluster'] as EnvoyMessage | undefined;
     if (c) clusters.set(String(c['name']), { json: JSON.stringify(c), version_info: d['version_info'] as string, last_updated: d['last_updated'] as string });
   }
-  const routesDump = findConfig(previous, ENVOY_TYPES.routesDump);
-  for (const d of [...asList(routesDump?.['static_route_configs']), ...asList(routesDump?.['dynamic_route_configs'])]) {
+  // Only separately served (RDS) route configurations have stamps of their own.
+  for (const d of asList(findConfig(previous, ENVOY_TYPES.routesDump)?.['dynamic_route_configs'])) {
     const r = d['route_config'] as EnvoyMessage | undefined;
     if (r) routes.set(String(r['name']), { json: JSON.stringify(r), version_info: d['version_info'] as string, last_updated: d['last_updated'] as string });
   }
@@ -107,16 +107,21 @@ export function buildConfigDump(input: ConfigDumpInput): EnvoyConfigDump {
   const now = isoTime(input.updatedAt ?? input.policies?.version.updatedAt ?? new Date());
   const old = previousStamps(input.previous);
 
-  const dynamicListeners = built.map((b) => ({ name: b.name, active_state: withListener(stamp(old.listeners.get(b.name), b.listener, version, now), b.listener) }));
+  const listenerStamps = built.map((b) => stamp(old.listeners.get(b.name), b.listener, version, now));
+  const dynamicListeners = built.map((b, i) => ({ name: b.name, active_state: { version_info: listenerStamps[i]!.version_info, listener: b.listener, last_updated: listenerStamps[i]!.last_updated } }));
   const dynamicClusters = clusters.map((c) => {
     const s = stamp(old.clusters.get(String(c['name'])), c, version, now);
     return { version_info: s.version_info, cluster: c, last_updated: s.last_updated };
   });
-  const routeConfigs = built.flatMap((b) => (b.routeConfig ? [b.routeConfig] : []));
-  const routeEntries = routeConfigs.map((r) => {
+  const routeEntries = built.flatMap((b, i) => {
+    const r = b.routeConfig;
+    if (!r) return [];
+    if (ctx.routes === 'inline') {
+      // An inline route configuration is made with its listener: it is as old as the listener's last update.
+      return [{ route_config: r, last_updated: listenerStamps[i]!.last_updated }];
+    }
     const s = stamp(old.routes.get(String(r['name'])), r, version, now);
-    // Inline route configurations are listed as static ones, with no version of their own.
-    return ctx.routes === 'rds' ? { version_info: s.version_info, route_config: r, last_updated: s.last_updated } : { route_config: r, last_updated: s.last_updated };
+    return [{ version_info: s.version_info, route_config: r, last_updated: s.last_updated }];
   });
   const bootstrapUpdated = old.bootstrap && old.bootstrap.json === JSON.stringify(bootstrap) && old.bootstrap.last_updated ? old.bootstrap.last_updated : now;
 
@@ -134,10 +139,6 @@ export function buildConfigDump(input: ConfigDumpInput): EnvoyConfigDump {
       packAny(ENVOY_TYPES.secretsDump, {}),
     ],
   };
-}
-
-function withListener(s: { version_info: string; last_updated: string }, listener: EnvoyMessage): EnvoyMessage {
-  return { version_info: s.version_info, listener, last_updated: s.last_updated };
 }
 
 /** The `version_info` of a dump (its ListenersConfigDump's), or undefined. */

@@ -54,7 +54,9 @@ function checkBacktracking(pattern: string): string | undefined {
       if (stack.length > 1) {
         closed = stack.pop()!;
         const parent = stack[stack.length - 1]!;
+        // Conservative: a repetition or alternation anywhere inside counts for the enclosing groups too.
         parent.repeats ||= closed.repeats;
+        parent.alternates ||= closed.alternates;
       }
     } else if (ch === '|') {
       top.alternates = true;
