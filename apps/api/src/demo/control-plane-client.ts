@@ -29,6 +29,13 @@ export class ControlPlaneClient {
     if (status < 200 || status >= 300) throw new Error(`applying ${source} failed: ${status} ${text.slice(0, 1000)}`);
   }
 
+  /** A dataplane token (`POST /api/tokens/dataplane`, what `kumactl generate dataplane-token` does). */
+  async issueDataplaneToken(mesh: string, name: string): Promise<string> {
+    const { status, text } = await this.call('POST', '/api/tokens/dataplane', { text: JSON.stringify({ mesh, name }), type: 'application/json' });
+    if (status !== 200) throw new Error(`issuing a dataplane token for ${mesh}/${name} failed: ${status} ${text.slice(0, 500)}`);
+    return (JSON.parse(text) as { token: string }).token;
+  }
+
   /** Polls `GET /healthz` until it answers 200 (bounded). */
   async waitHealthy(timeoutMs: number, alive: () => boolean): Promise<void> {
     const deadline = Date.now() + timeoutMs;

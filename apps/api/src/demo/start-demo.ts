@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { PROXY_GID, PROXY_UID } from '@meshcap/core';
+import { chownSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,7 +117,7 @@ class DemoRun {
   readonly stateDir = demoStateDir(this.id);
   readonly procs: DemoProcess[] = [];
   readonly token = randomBytes(24).toString('hex');
-  apiUrl = '';
+  client!: ControlPlaneClient;
   topology?: Topology;
   private stopping?: Promise<DemoResidue>;
   private readonly onExit = () => this.removeSync();
@@ -224,8 +225,8 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoHandle> {
     writeFileSync(tokenFile, `${run.token}\n`, { mode: 0o600 });
     const socket = join(run.stateDir, 'cp.sock');
     const api = `http://127.0.0.1:${port}`;
-    run.apiUrl = api;
     const client = new ControlPlaneClient(api, run.token);
+    run.client = client;
 
     // 1. The control plane, in the root namespace: API and dashboard on loopback, dataplanes on its Unix socket.
     log(`starting the control plane on ${api}`);
@@ -273,10 +274,6 @@ interface BuiltWorkloads {
   frontendUrl: string;
   backendUrl: string;
   backend: { address: string; port: number };
-}
-
-function issueTokenArgs(name: WorkloadName, api: string, out: string): string[] {
-  return ['generate', 'dataplane-token', '--name', name, '--mesh', MESH, '--cp', api, '--output', out];
 }
 
 /** Namespaces, capture rules, apps, dataplanes and the client, as Kuma's counter demo on Universal with transparent proxying. */
@@ -340,7 +337,9 @@ function directArgs(opts: DemoOptions, url: string): string[] {
 async function startDataplanes(run: DemoRun, socket: string, dataplanes: DemoDataplane[], extraArgs: (d: DemoDataplane) => string[]): Promise<void> {
   for (const d of dataplanes) {
     const tokenFile = join(run.stateDir, `${d.name}.token`);
-    await run.meshcapOnce(`token ${d.name}`, issueTokenArgs(d.name, run.apiUrl, tokenFile), undefined, { MESHCAP_TOKEN: run.token });
+    writeFileSync(tokenFile, `${await run.client.issueDataplaneToken(d.mesh, d.name)}\n`, { mode: 0o600 });
+    // A root `meshcap dp` with transparent proxying runs as the proxy user (UID 5678), which must read its token.
+    if (d.netns && isRoot()) chownSync(tokenFile, PROXY_UID, PROXY_GID);
     run.meshcap(`dp ${d.name}`, ['dp', '--dataplane-file', d.dataplaneFile, '--cp', `unix:${socket}`, '--dataplane-token-file', tokenFile, ...extraArgs(d)], d.netns);
     run.log(`started meshcap dp for ${d.name}${d.netns ? ` in ${d.netns}` : ''}`);
   }

@@ -3,7 +3,9 @@
  * URLs in turn at `--rate` requests per second (at most 50), never more than `--max-in-flight` at
  * once (a tick that finds them all busy is counted as skipped, not queued), and every
  * `--direct-every`-th request goes to `--direct` instead (the backend called directly, which the
- * demo's MeshTrafficPermission denies). Every `--report-ms` it prints one JSON line of counts.
+ * demo's MeshTrafficPermission denies). Each request opens its own connection (as separate users
+ * would), so capture rule counters move with the traffic; `--keep-alive` reuses connections.
+ * Every `--report-ms` it prints one JSON line of counts.
  *
  * Exits 0 on SIGTERM/SIGINT after printing the final counts.
  */
@@ -19,6 +21,7 @@ const { values } = parseArgs({
     'max-in-flight': { type: 'string', default: '8' },
     'timeout-ms': { type: 'string', default: '15000' },
     'report-ms': { type: 'string', default: '10000' },
+    'keep-alive': { type: 'boolean', default: false },
   },
 });
 
@@ -33,7 +36,7 @@ const rate = Math.min(50, Math.max(0.1, Number(values.rate) || 4));
 const maxInFlight = Math.min(64, Math.max(1, Math.floor(Number(values['max-in-flight']) || 8)));
 const timeoutMs = Math.max(100, Number(values['timeout-ms']) || 15_000);
 const reportMs = Math.max(500, Number(values['report-ms']) || 10_000);
-const agent = new Agent({ keepAlive: true, maxSockets: maxInFlight });
+const agent = new Agent({ keepAlive: values['keep-alive'], maxSockets: maxInFlight });
 
 const counts = { sent: 0, skipped: 0, errors: 0, byStatus: {} as Record<string, number>, byError: {} as Record<string, number> };
 let inFlight = 0;

@@ -8,7 +8,8 @@
  *   GET /health  → ok
  *
  * Flags: --port (default 5000), --host (default "::"), --backend (URL, required),
- * --backend-timeout-ms (default 10000). Prints `{"event":"listening",…}`; exits 0 on SIGTERM/SIGINT.
+ * --backend-timeout-ms (default 10000), --keep-alive (reuse backend connections; by default each
+ * call opens its own, so every hop's capture rules count it). Prints `{"event":"listening",…}`; exits 0 on SIGTERM/SIGINT.
  */
 import { Agent, createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -19,6 +20,7 @@ const { values } = parseArgs({
     host: { type: 'string', default: '::' },
     backend: { type: 'string' },
     'backend-timeout-ms': { type: 'string', default: '10000' },
+    'keep-alive': { type: 'boolean', default: false },
   },
 });
 if (!values.backend) {
@@ -27,7 +29,7 @@ if (!values.backend) {
 }
 const backend = new URL('/increment', values.backend);
 const backendTimeoutMs = Number(values['backend-timeout-ms']);
-const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+const agent = new Agent({ keepAlive: values['keep-alive'], maxSockets: 16 });
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);

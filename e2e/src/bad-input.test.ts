@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { api, dataplanePath, describeDemo, gui, openDashboard, screenshot, type Session } from './harness.ts';
+
+interface Summary {
+  configVersion: string | null;
+}
+interface Policies {
+  policies: Array<{ type: string; name: string; enabled: boolean }>;
+}
+
+describeDemo('bad input: a clear error, and nothing changes', (demo) => {
+  let s: Session;
+  beforeAll(async () => {
+    s = await openDashboard(demo());
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it('a trace with a malformed address is refused with a message naming the field', async () => {
+    const { page } = s;
+    const before = await api<Summary>(demo(), '/api/meshes/default/dataplanes/frontend');
+    await page.goto(gui(demo(), dataplanePath('frontend', 'rules')));
+    await page.getByRole('table', { name: 'ip nat KUMA_MESH_OUTBOUND_REDIRECT rules' }).waitFor({ timeout: 30_000 });
+    const form = page.getByRole('form', { name: 'Trace a packet' });
+    await form.getByLabel('Source address').fill('198.18.10.2');
+    await form.getByLabel('Destination address').fill('198.18.10.300');
+    await form.getByLabel('Destination port').fill('8080');
+    await form.getByRole('button', { name: 'Trace' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'Trace failed' });
+    await alert.waitFor();
+    const text = (await alert.textContent()) ?? '';
+    expect(text).toMatch(/dst/i);
+    expect(text).toContain('MESHCAP_ERR_');
+    // Nothing was traced, nothing highlighted, nothing changed.
+    expect(await page.getByRole('status', { name: 'Trace result' }).count()).toBe(0);
+    expect(await page.locator('tr[data-mark]').count()).toBe(0);
+    expect((await api<Summary>(demo(), '/api/meshes/default/dataplanes/frontend')).configVersion).toBe(before.configVersion);
+    await screenshot(page, 'bad-input-trace');
+  });
+
+  it('a policy switch with a refused token flips back and says why; the policy stays on', async () => {
+    const { page } = s;
+    const before = await api<Summary>(demo(), '/api/meshes/default/dataplanes/backend');
+    await page.goto(gui(demo(), dataplanePath('backend', 'policies')));
+    // Replace the good token with a wrong one, as a user mistyping it would.
+    await page.evaluate(() => window.sessionStorage.setItem('meshcap.token', 'not-the-token-0123456789'));
+    const toggle = page.getByRole('switch', { name: 'MeshFaultInjection demo-delay' });
+    await toggle.waitFor();
+    expect(await toggle.getAttribute('aria-checked')).toBe('true');
+    await toggle.click();
+    const alert = page.getByRole('alert').filter({ hasText: 'Could not turn MeshFaultInjection demo-delay off' });
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/token was refused/);
+    await expect.poll(() => toggle.getAttribute('aria-checked')).toBe('true');
+    const policies = await api<Policies>(demo(), '/api/meshes/default/dataplanes/backend/policies');
+    expect(policies.policies.find((p) => p.type === 'MeshFaultInjection' && p.name === 'demo-delay')?.enabled).toBe(true);
+    expect((await api<Summary>(demo(), '/api/meshes/default/dataplanes/backend')).configVersion).toBe(before.configVersion);
+    await screenshot(page, 'bad-input-token');
+  });
+});

@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { dataplane, dataplanePath, describeDemo, gui, openDashboard, screenshot, type Session } from './harness.ts';
+
+describeDemo('browse: overview and a dataplane page', (demo) => {
+  let s: Session;
+  beforeAll(async () => {
+    s = await openDashboard(demo());
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it('the overview lists every demo dataplane as connected, each linking to its page', async () => {
+    const { page } = s;
+    const table = page.getByRole('table', { name: 'Dataplanes' });
+    for (const dp of demo().dataplanes) {
+      const row = table.getByRole('row').filter({ has: page.getByRole('link', { name: dp.name, exact: true }) });
+      await expect.poll(() => row.getByRole('status', { name: 'connected' }).count(), { timeout: 20_000 }).toBe(1);
+      await expect.poll(() => row.textContent()).toContain(dp.address);
+      await expect.poll(() => row.textContent()).toContain('redirect');
+    }
+    await screenshot(page, 'overview');
+  });
+
+  it('a dataplane page shows its 15006/15001 passthrough listeners and its inbound:<addr>:<port> listener', async () => {
+    const { page } = s;
+    const frontend = dataplane(demo(), 'frontend');
+    await page.getByRole('table', { name: 'Dataplanes' }).getByRole('link', { name: 'frontend', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'frontend' }).waitFor();
+    // The overview tab: the inbound as a card named after its listener.
+    await page.getByRole('article', { name: frontend.inboundListener! }).waitFor();
+    await screenshot(page, 'dataplane-overview');
+
+    await page.getByRole('tab', { name: 'Listeners' }).click();
+    const listeners = page.getByRole('table', { name: 'Listeners' });
+    await listeners.waitFor();
+    const rowOf = (name: string) => listeners.getByRole('row').filter({ has: page.getByRole('rowheader', { name: new RegExp(`^${name.replace(/[.:]/g, '\\$&')}\\b`) }) });
+    for (const [name, port] of [
+      ['inbound:passthrough:ipv4', '15006'],
+      ['inbound:passthrough:ipv6', '15006'],
+      ['outbound:passthrough:ipv4', '15001'],
+      ['outbound:passthrough:ipv6', '15001'],
+    ] as const) {
+      const row = rowOf(name);
+      await expect.poll(() => row.count(), { message: `listener ${name}` }).toBe(1);
+      const cells = await row.getByRole('cell').allTextContents();
+      expect(cells[0], `${name} address`).toMatch(new RegExp(`:${port}$`));
+      expect(cells[1], `${name} original-dst`).toBe('yes');
+    }
+    const inbound = rowOf(frontend.inboundListener!);
+    await expect.poll(() => inbound.count()).toBe(1);
+    expect((await inbound.getByRole('cell').allTextContents())[0]).toBe(`${frontend.address}:5000`);
+    await screenshot(page, 'dataplane-listeners');
+    expect(page.url()).toBe(gui(demo(), dataplanePath('frontend', 'listeners')));
+  });
+
+  it('the policies page lists the demo policies with the dataplanes they affect', async () => {
+    const { page } = s;
+    await page.goto(gui(demo(), '/policies'));
+    for (const name of ['demo-delay', 'demo-timeouts', 'frontend-rate-limit', 'backend-callers']) {
+      await page.getByText(name, { exact: true }).first().waitFor();
+    }
+    await screenshot(page, 'policies');
+  });
+});

@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkEnvoyJson } from '@meshcap/core';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { OUTPUT_DIR } from './browser.ts';
+import { api, dataplanePath, describeDemo, eventually, gui, openDashboard, screenshot, type DemoInfo, type Session } from './harness.ts';
+
+const FAULT_FILTER = 'envoy.filters.http.fault';
+const TOGGLE = '/api/meshes/default/dataplanes/backend/policies/MeshFaultInjection/demo-delay';
+
+/** Clicks "Export JSON" on the backend's Config dump tab and returns the downloaded file's parsed JSON. */
+async function exportConfigDump(page: Page, demo: DemoInfo, saveAs: string): Promise<unknown> {
+  await page.goto(gui(demo, dataplanePath('backend', 'config-dump')));
+  const link = page.getByRole('link', { name: 'Export JSON' });
+  await link.waitFor();
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  expect(download.suggestedFilename()).toBe('backend-config_dump.json');
+  const path = join(OUTPUT_DIR, saveAs);
+  await download.saveAs(path);
+  return JSON.parse(readFileSync(path, 'utf8'));
+}
+
+/** Sets the toggle through the API and waits until the backend runs the version it produced. */
+async function setFault(demo: DemoInfo, enabled: boolean): Promise<void> {
+  const { configVersion } = await api<{ configVersion: string }>(demo, TOGGLE, { method: 'PUT', body: { enabled } });
+  await eventually(`backend runs ${configVersion}`, async () => {
+    const dp = await api<{ configVersion: string | null }>(demo, '/api/meshes/default/dataplanes/backend');
+    return dp.configVersion === configVersion ? true : undefined;
+  });
+}
+
+describeDemo('export: "Export JSON" downloads a config_dump Envoy can read', (demo) => {
+  let s: Session;
+  beforeAll(async () => {
+    s = await openDashboard(demo());
+  });
+  afterAll(async () => {
+    await api(demo(), TOGGLE, { method: 'PUT', body: { enabled: true } }).catch(() => {});
+    await s?.close();
+  });
+
+  it('decodes strictly with Envoy\'s protos and has the fault filter while the policy is on', async () => {
+    const dump = await exportConfigDump(s.page, demo(), 'backend-config_dump.json');
+    expect(await checkEnvoyJson(dump)).toEqual([]);
+    expect(JSON.stringify(dump)).toContain(FAULT_FILTER);
+    await screenshot(s.page, 'config-dump');
+  });
+
+  it('has no fault filter while the policy is off for the backend, and has it again once it is on', async () => {
+    await setFault(demo(), false);
+    const off = await exportConfigDump(s.page, demo(), 'backend-config_dump-fault-off.json');
+    expect(await checkEnvoyJson(off)).toEqual([]);
+    expect(JSON.stringify(off)).not.toContain(FAULT_FILTER);
+
+    await setFault(demo(), true);
+    const on = await exportConfigDump(s.page, demo(), 'backend-config_dump-fault-on.json');
+    expect(await checkEnvoyJson(on)).toEqual([]);
+    expect(JSON.stringify(on)).toContain(FAULT_FILTER);
+  });
+});

@@ -1,0 +1,71 @@
+import type { Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { dataplane, dataplanePath, describeDemo, gui, openDashboard, screenshot, type Session } from './harness.ts';
+
+/** `1234`, `12.3K`, `1.2M` (the dashboard's compact counts) → a number. */
+function parseCount(text: string): number {
+  const m = /^\s*([\d.]+)\s*([KMB]?)\s*$/i.exec(text);
+  if (!m) throw new Error(`not a count: "${text}"`);
+  return Number(m[1]) * ({ '': 1, K: 1e3, M: 1e6, B: 1e9 }[m[2]!.toUpperCase()] ?? 1);
+}
+
+/** The packet counter of the first rule in `table` whose text contains `ruleText`. */
+async function packets(table: Locator, ruleText: string): Promise<number> {
+  const row = table.getByRole('row').filter({ hasText: ruleText }).first();
+  return parseCount((await row.getByRole('cell').nth(1).textContent()) ?? '');
+}
+
+async function openRules(page: Page, url: string): Promise<Locator> {
+  await page.goto(url);
+  const table = page.getByRole('table', { name: 'ip nat KUMA_MESH_OUTBOUND_REDIRECT rules' });
+  await table.waitFor({ timeout: 30_000 });
+  return table;
+}
+
+describeDemo('rules: our chains with growing counters, and a traced packet', (demo) => {
+  let s: Session;
+  beforeAll(async () => {
+    s = await openDashboard(demo());
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it("shows meshcap's KUMA_MESH_* chains in the client's nat table, with counters that grow with the traffic", async () => {
+    const { page } = s;
+    // The client opens a connection per request, each one captured by its outbound REDIRECT.
+    const url = gui(demo(), dataplanePath('client', 'rules'));
+    const table = await openRules(page, url);
+    for (const chain of ['KUMA_MESH_INBOUND', 'KUMA_MESH_INBOUND_REDIRECT', 'KUMA_MESH_OUTBOUND', 'KUMA_MESH_OUTBOUND_REDIRECT']) {
+      await page.getByRole('heading', { level: 4, name: chain, exact: true }).first().waitFor();
+    }
+    const first = await packets(table, 'REDIRECT --to-ports 15001');
+    expect(first).toBeGreaterThan(0);
+    await expect
+      .poll(async () => packets(await openRules(page, url), 'REDIRECT --to-ports 15001'), { timeout: 30_000, interval: 2_000, message: 'the REDIRECT counter grows' })
+      .toBeGreaterThan(first);
+    await screenshot(page, 'rules');
+  });
+
+  it("tracing a packet from the frontend to the backend's address highlights the REDIRECT to 15001", async () => {
+    const { page } = s;
+    const frontend = dataplane(demo(), 'frontend');
+    const backend = demo().backend;
+    await openRules(page, gui(demo(), dataplanePath('frontend', 'rules')));
+    const form = page.getByRole('form', { name: 'Trace a packet' });
+    await form.getByLabel('Direction').selectOption('outbound');
+    await form.getByLabel('Source address').fill(frontend.address);
+    await form.getByLabel('Destination address').fill(backend.address);
+    await form.getByLabel('Destination port').fill(String(backend.port));
+    await form.getByRole('button', { name: 'Trace' }).click();
+    const result = page.getByRole('status', { name: 'Trace result' });
+    await result.waitFor();
+    expect(await result.textContent()).toMatch(/REDIRECT --to-ports 15001/);
+    // The deciding rule is highlighted in the rule tables.
+    const decided = page.locator('tr[aria-current="step"]');
+    await expect.poll(() => decided.count()).toBeGreaterThan(0);
+    expect(await decided.first().textContent()).toMatch(/REDIRECT --to-ports 15001/);
+    expect(await decided.first().getAttribute('data-mark')).toBe('decided');
+    await screenshot(page, 'rules-trace');
+  });
+});
