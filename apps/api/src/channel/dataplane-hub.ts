@@ -62,7 +62,6 @@ class Session {
   nextRequestId = 1;
   sentVersion: string | null = null;
   instance = '';
-  lastFlowSeq = -1;
   heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
@@ -94,6 +93,8 @@ function describeError(err: unknown): string {
 export class DataplaneHub {
   private readonly sessions = new Map<string, Session>();
   private readonly statuses = new Map<string, DataplaneStatus>();
+  /** Per dataplane: its process instance and the last flow batch stored, kept across reconnects to drop resent batches. */
+  private readonly flowSeqs = new Map<string, { instance: string; lastSeq: number }>();
   private readonly unsubscribe: () => void;
   private closed = false;
   readonly counters = { configsSent: 0, acks: 0, nacks: 0, flowBatches: 0, flowsRejected: 0, duplicateBatches: 0, connections: 0, rejectedConnections: 0 };
@@ -232,6 +233,7 @@ export class DataplaneHub {
     if (channel.isClosed) return undefined;
     const session = new Session(identity, channel);
     session.instance = hello.instance;
+    if (this.flowSeqs.get(key)?.instance !== hello.instance) this.flowSeqs.set(key, { instance: hello.instance, lastSeq: -1 });
     const previous = this.sessions.get(key);
     if (previous) previous.channel.close('replaced by a new connection of the same dataplane');
     this.sessions.set(key, session);
@@ -320,13 +322,14 @@ export class DataplaneHub {
   }
 
   private onFlows(session: Session, msg: Extract<DpMessage, { type: 'flows' }>): void {
-    if (msg.seq <= session.lastFlowSeq) {
+    const seqs = this.flowSeqs.get(session.key);
+    if (seqs && msg.seq <= seqs.lastSeq) {
       // A batch sent again after a reconnect that we had already stored.
       this.counters.duplicateBatches++;
       session.channel.send({ type: 'flows-ack', seq: msg.seq });
       return;
     }
-    session.lastFlowSeq = msg.seq;
+    if (seqs) seqs.lastSeq = msg.seq;
     const { mesh, name } = session.identity;
     const flows: FlowRecord[] = [];
     for (const raw of msg.flows) {

@@ -6,13 +6,13 @@ import {
   affectedDataplaneList,
   dataplanePolicies,
   meshPolicyList,
-  policyAttachment,
   policyParams,
   toggleBody,
   toggleParams,
   toggleResult,
 } from '../schemas/policies.ts';
 import type { ZodTypeProvider } from '../schemas/zod-provider.ts';
+import type { policyAttachment } from '../schemas/policies.ts';
 
 type Attachment = z.input<typeof policyAttachment>;
 

@@ -26,6 +26,14 @@ export function hostName(host: string): string {
   return (colon > 0 && isIP(host) !== 6 ? host.slice(0, colon) : host).toLowerCase();
 }
 
+function sameOrigin(origin: string, host: string): boolean {
+  try {
+    return new URL(origin).host.toLowerCase() === host.toLowerCase();
+  } catch {
+    return false; // `null` (sandboxed frames, file:) and garbage
+  }
+}
+
 function isUnixSocket(request: FastifyRequest): boolean {
   return request.raw.socket.remoteAddress === undefined;
 }
@@ -54,13 +62,7 @@ export default fp(
         }
         const origin = request.headers.origin;
         if (origin !== undefined) {
-          let sameOrigin = false;
-          try {
-            sameOrigin = new URL(origin).host.toLowerCase() === host.toLowerCase();
-          } catch {
-            sameOrigin = false;
-          }
-          if (!sameOrigin) throw new MeshcapError('MESHCAP_ERR_CROSS_ORIGIN', `requests from origin "${origin}" are refused; the API serves its own origin only`);
+          if (!sameOrigin(origin, host)) throw new MeshcapError('MESHCAP_ERR_CROSS_ORIGIN', `requests from origin "${origin}" are refused; the API serves its own origin only`);
         }
         const site = request.headers['sec-fetch-site'];
         if (site !== undefined && site !== 'same-origin' && site !== 'none') {

@@ -1,0 +1,5 @@
+// The dataplane channel: protocol, the control plane's hub, and the dataplane's client.
+export { CHANNEL_PATH, CHANNEL_PROTOCOL, REQUEST_KINDS, type RequestKind } from './protocol.ts';
+export { DataplaneHub, type DataplaneConfigSource, type DataplaneStatus, type DataplaneError } from './dataplane-hub.ts';
+export { connectControlPlane, parseControlPlaneUrl, type ChannelEngine, type ChannelStats, type ConnectOptions, type ControlPlaneConnection } from './client.ts';
+export { engineFromHandle, readRulesForTrace, servicesOf, type EngineAdapterOptions } from './engine-adapter.ts';

@@ -1,0 +1,113 @@
+import { chmodSync, existsSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
+import http from 'node:http';
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
+import { buildApp, type App, type AppOptions } from '../app.ts';
+import guiRoutes from '../gui/gui-routes.ts';
+import { DEFAULT_WEB_DIR, isWebBuilt, startNextServer, type NextServer } from '../gui/next-server.ts';
+import { openStore, type Store } from '../store/index.ts';
+import { parseListenAddress } from './listen-address.ts';
+
+export interface ControlPlaneOptions extends Omit<AppOptions, 'store' | 'allowedHosts'> {
+  dataDir: string;
+  /** postgres://… or sqlite:PATH; default SQLite in `dataDir`. */
+  storeUrl?: string;
+  /** HOST:PORT for the API (default 127.0.0.1:5681). */
+  listen?: string;
+  /** Unix socket for dataplanes in other network namespaces (and local tools); false: none. */
+  socket?: string | false;
+  allowedHosts?: readonly string[];
+  /** Serve the dashboard under /gui (default true); `webDir` is apps/web. */
+  gui?: boolean;
+  webDir?: string;
+}
+
+export interface RunningControlPlane {
+  app: App;
+  store: Store;
+  /** `http://127.0.0.1:5681`. */
+  url: string;
+  address: AddressInfo;
+  socketPath?: string;
+  /** What /gui serves: the dashboard, or the page that says how to build it. */
+  gui: 'served' | 'not-built' | 'off';
+  close(): Promise<void>;
+}
+
+/** A socket file left by a control plane that is gone answers nothing: remove it; one that answers is in use. */
+async function clearStaleSocket(path: string): Promise<void> {
+  if (!existsSync(path)) return;
+  if (!statSync(path).isSocket()) throw new Error(`--socket: ${path} exists and is not a socket`);
+  const alive = await new Promise<boolean>((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+  if (alive) throw new Error(`--socket: another control plane is listening on ${path}`);
+  unlinkSync(path);
+}
+
+/**
+ * Opens the store, builds the app, and listens on TCP and on the Unix socket (the same routes and
+ * the dataplane channel on both). The dashboard's `next start` runs as a child when apps/web is built.
+ */
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<RunningControlPlane> {
+  const { host, port } = parseListenAddress(opts.listen ?? '127.0.0.1:5681');
+  const store = await openStore({ url: opts.storeUrl, dataDir: opts.dataDir });
+  let next: NextServer | undefined;
+  let socketServer: http.Server | undefined;
+  let app: App | undefined;
+  try {
+    const webDir = opts.webDir ?? DEFAULT_WEB_DIR;
+    const guiMode = opts.gui === false ? 'off' : isWebBuilt(webDir) ? 'served' : 'not-built';
+    app = await buildApp({ ...opts, store, allowedHosts: [host, ...(opts.allowedHosts ?? [])] });
+    if (guiMode === 'served') next = await startNextServer(webDir, (m) => app?.log.warn(m));
+    if (guiMode !== 'off') await app.register(guiRoutes, { upstream: next?.origin, webDir });
+    await app.listen({ host, port });
+    const address = app.server.address() as AddressInfo;
+    let socketPath: string | undefined;
+    if (opts.socket) {
+      socketPath = opts.socket;
+      mkdirSync(dirname(socketPath), { recursive: true, mode: 0o755 });
+      await clearStaleSocket(socketPath);
+      const a = app;
+      socketServer = http.createServer((req, res) => a.routing(req, res));
+      app.acceptDataplaneChannel(socketServer);
+      await new Promise<void>((resolve, reject) => {
+        socketServer!.once('error', reject);
+        socketServer!.listen(socketPath, () => resolve());
+      });
+      // Any local user may connect, as to 127.0.0.1: the channel needs a dataplane token, changes the admin token.
+      chmodSync(socketPath, 0o666);
+    }
+    const hostText = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const running: RunningControlPlane = {
+      app,
+      store,
+      url: `http://${hostText}:${address.port}`,
+      address,
+      socketPath,
+      gui: guiMode,
+      async close() {
+        socketServer?.closeAllConnections();
+        const socketClosed = socketServer ? new Promise<void>((r) => socketServer!.close(() => r())) : Promise.resolve();
+        await app!.close();
+        await socketClosed;
+        if (socketPath && existsSync(socketPath)) unlinkSync(socketPath);
+        await next?.stop();
+        await store.close();
+      },
+    };
+    return running;
+  } catch (err) {
+    socketServer?.close();
+    await app?.close().catch(() => undefined);
+    await next?.stop();
+    await store.close();
+    throw err;
+  }
+}
