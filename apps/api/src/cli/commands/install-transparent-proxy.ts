@@ -69,7 +69,7 @@ function defaultText(value: TransparentProxyConfig[keyof TransparentProxyConfig]
 
 function helpText(): string {
   const defaults = defaultTransparentProxyConfig();
-  const rows = transparentProxyOptions.map((o) => {
+  const rows: Array<readonly [string, string]> = transparentProxyOptions.map((o) => {
     const arg = o.kind === 'boolean' ? '' : o.kind === 'list' || o.kind === 'entries' ? ' <list>' : ' <value>';
     return [`--${o.flag}${arg}`, `${o.help}${defaultText(defaults[o.key])}`] as const;
   });
