@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildConfigDump, configDumpVersion } from './config-dump.ts';
 import { formatEnvoyJson } from './envoy-json.ts';
+import { configDumpOf } from './provider.ts';
 import {
   clusterOf,
   configOf,
@@ -410,7 +411,10 @@ spec:
 `;
 
   it('renders every policy type as the Envoy config Kuma generates (golden)', async () => {
-    const dump = dumpFor(meshWith(MESH), 'backend');
+    const pc = meshWith(MESH);
+    const dump = dumpFor(pc, 'backend');
+    // The control plane, from the compiled config alone, shows the same dump.
+    expect(configDumpOf(pc.compile('default', 'backend'))).toEqual(dump);
     await expectEnvoyValid(dump);
     expectGolden('policies.json', formatEnvoyJson(dump));
 

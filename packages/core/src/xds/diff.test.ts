@@ -5,6 +5,7 @@ import { diffConfigDumps } from './diff.ts';
 import type { EnvoyConfigDump } from './envoy-json.ts';
 import { ConfigDumpHistory } from './history.ts';
 import { diffSequences, unifiedDiff } from './line-diff.ts';
+import { configDumpOf, configDumpProvider } from './provider.ts';
 import { dumpFor, expectEnvoyValid, expectGolden, inputFor, meshWith } from './test-fixtures.ts';
 
 const MESH = `
@@ -239,5 +240,28 @@ describe('ConfigDumpHistory', () => {
   it('refuses a limit that is not a whole number of at least 1', () => {
     expect(() => new ConfigDumpHistory({ limit: 0 })).toThrow(/at least 1, got 0/);
     expect(() => new ConfigDumpHistory({ limit: 2.5 })).toThrow(/at least 1/);
+  });
+});
+
+describe('configDumpProvider and configDumpOf', () => {
+  it('the control plane’s dump (from compiled policies) equals the dataplane’s (from the proxy config it runs)', async () => {
+    const pc = meshWith(MESH);
+    const policies = pc.compile('default', 'demo-app');
+    expect(configDumpOf(policies)).toEqual(dumpFor(pc, 'demo-app'));
+  });
+
+  it('serves each new version once, keeps history, and applies the query', async () => {
+    const pc = meshWith(MESH);
+    const history = new ConfigDumpHistory({ limit: 5 });
+    const serve = configDumpProvider(() => inputFor(pc, 'demo-app'), history);
+    const first = await serve();
+    expect(await serve()).toEqual(first);
+    expect(history.versions('default/demo-app')).toHaveLength(1);
+    pc.setToggle('default', 'demo-app', 'MeshFaultInjection', 'slow-demo', false);
+    const listeners = await serve(new URLSearchParams('resource=dynamic_listeners&name_regex=inbound:198.*'));
+    await expectEnvoyValid(listeners);
+    expect(listeners.configs!.map((c) => c['name'])).toEqual(['inbound:198.18.0.6:5000']);
+    expect(history.versions('default/demo-app')).toHaveLength(2);
+    await expect(serve(new URLSearchParams('resource=nope'))).rejects.toMatchObject({ status: 404, message: 'nope not found in config dump' });
   });
 });

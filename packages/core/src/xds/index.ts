@@ -10,3 +10,4 @@ export { diffConfigDumps, type ConfigDumpChange, type ConfigDumpDiff, type DiffO
 export { unifiedDiff, type UnifiedDiffOptions } from './line-diff.ts';
 export { assertEnvoyJson, checkEnvoyJson, checkEnvoyJsonWith, type EnvoyProtoCheckOptions, type EnvoyProtoIssue } from './envoy-proto-check.ts';
 export { ENVOY_PROTO_FILES, loadEnvoyProtos, type EnvoyProtos } from './envoy-protos.ts';
+export { configDumpOf, configDumpProvider, proxyConfigOf } from './provider.ts';

@@ -1,0 +1,49 @@
+import type { DataplanePolicies } from '../policy/index.ts';
+import { compileProxyConfig, type ServiceInfo } from '../proxy/config.ts';
+import { buildConfigDump } from './config-dump.ts';
+import type { EnvoyConfigDump } from './envoy-json.ts';
+import { ConfigDumpHistory } from './history.ts';
+import type { ConfigDumpInput, XdsProxyConfig } from './input.ts';
+import { queryConfigDump, type ConfigDumpParams } from './query.ts';
+
+/**
+ * Wiring for the two places that serve `/config_dump`: the dataplane admin (which knows the proxy
+ * config it runs) and the control plane (which has the compiled policies and builds the same proxy
+ * config from them).
+ */
+
+/**
+ * The proxy config a dataplane runs for a compiled config: its Dataplane resource, with the
+ * endpoints of the services it reaches as the compiled config lists them.
+ */
+export function proxyConfigOf(policies: DataplanePolicies): XdsProxyConfig {
+  const services = new Map<string, ServiceInfo>(
+    policies.outbounds.map((ob) => [
+      ob.service,
+      { endpoints: ob.endpoints.map((e) => ({ address: e.address, port: e.port })), protocol: ob.protocol === 'http' ? 'http' : 'tcp' },
+    ]),
+  );
+  return compileProxyConfig(policies.resource, { version: policies.version.versionInfo, services });
+}
+
+/** The dump of a compiled config, as the control plane shows it for a dataplane. */
+export function configDumpOf(policies: DataplanePolicies, options: Omit<ConfigDumpInput, 'config' | 'policies'> = {}): EnvoyConfigDump {
+  return buildConfigDump({ ...options, config: proxyConfigOf(policies), policies });
+}
+
+/**
+ * A `/config_dump` handler: builds the dump of what `current()` returns against the newest one in
+ * `history` (so resources that did not change keep their stamps, and each new version is kept),
+ * then applies Envoy's query parameters. Rejects with MeshcapError (`status` 400 or 404) on bad
+ * parameters.
+ */
+export function configDumpProvider(
+  current: () => Omit<ConfigDumpInput, 'previous'>,
+  history: ConfigDumpHistory = new ConfigDumpHistory(),
+): (query?: ConfigDumpParams) => Promise<EnvoyConfigDump> {
+  return async (query) => {
+    const input = current();
+    const record = history.buildAndRecord(`${input.config.mesh}/${input.config.dataplane}`, input);
+    return queryConfigDump(record.dump, query);
+  };
+}
