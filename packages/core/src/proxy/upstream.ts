@@ -90,12 +90,22 @@ export class UpstreamConnector {
         reject(new ConnectFailure(err.code === 'ECONNREFUSED' ? 'upstream_connect_refused' : `upstream_connect_error:${err.code ?? 'unknown'}`));
       };
       socket.once('error', onError);
+      // Node issues the connect() syscall in a nextTick queued by net.connect; ours runs right after
+      // it, when the kernel has assigned the local port but before any I/O callback (such as a
+      // capture listener accepting this very connection) can run. So a loop is always recognised.
+      let key: string | undefined;
+      process.nextTick(() => {
+        const local = socket.address() as { address?: string; port?: number };
+        if (local.port === undefined || socket.destroyed) return;
+        key = `${local.address}|${local.port}`;
+        this.own.add(key);
+      });
+      socket.once('close', () => {
+        if (key !== undefined) this.own.delete(key);
+      });
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.off('error', onError);
-        const key = `${socket.localAddress}|${socket.localPort}`;
-        this.own.add(key);
-        socket.once('close', () => this.own.delete(key));
         if (this.mark !== 0 || source.transparent) socket.setNoDelay(true);
         resolve({ socket, connectMs: performance.now() - t });
       });
