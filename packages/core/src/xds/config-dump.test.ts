@@ -3,6 +3,7 @@ import { buildConfigDump, configDumpVersion } from './config-dump.ts';
 import { formatEnvoyJson } from './envoy-json.ts';
 import { configDumpOf } from './provider.ts';
 import {
+  SEED,
   clusterOf,
   configOf,
   dumpFor,
@@ -14,39 +15,6 @@ import {
   meshWith,
   networkFilter,
 } from './test-fixtures.ts';
-
-// The seed's demo-app (Kong Mesh "Transparent Proxying": inbound:10.244.0.6:5000, http), moved to
-// the benchmarking range our tests use: 198.18.0.6. It calls redis, another dataplane.
-const SEED = `
-type: Dataplane
-mesh: default
-name: demo-app
-networking:
-  address: 198.18.0.6
-  inbound:
-    - port: 5000
-      tags:
-        kuma.io/service: demo-app
-        kuma.io/protocol: http
-  outbound:
-    - port: 6379
-      address: 198.18.0.20
-      tags:
-        kuma.io/service: redis
-  transparentProxying:
-    redirectPortInbound: 15006
-    redirectPortOutbound: 15001
----
-type: Dataplane
-mesh: default
-name: redis
-networking:
-  address: 198.18.0.20
-  inbound:
-    - port: 6379
-      tags:
-        kuma.io/service: redis
-`;
 
 // The seed's fault: fixed_delay 5s, percentage {numerator: 50, denominator: TEN_THOUSAND} — 0.5 %.
 const FAULT = `

@@ -6,22 +6,10 @@ import type { EnvoyConfigDump } from './envoy-json.ts';
 import { ConfigDumpHistory } from './history.ts';
 import { diffSequences, unifiedDiff } from './line-diff.ts';
 import { configDumpOf, configDumpProvider } from './provider.ts';
-import { dumpFor, expectEnvoyValid, expectGolden, inputFor, meshWith } from './test-fixtures.ts';
+import { dumpFor, expectEnvoyValid, expectGolden, inputFor, meshWith, SEED } from './test-fixtures.ts';
 
-const MESH = `
-type: Dataplane
-mesh: default
-name: demo-app
-networking:
-  address: 198.18.0.6
-  inbound:
-    - port: 5000
-      tags:
-        kuma.io/service: demo-app
-        kuma.io/protocol: http
-  transparentProxying:
-    redirectPortInbound: 15006
-    redirectPortOutbound: 15001
+// The seed's demo-app, and another instance of its service that the same fault policy selects.
+const MESH = `${SEED}
 ---
 type: Dataplane
 mesh: default

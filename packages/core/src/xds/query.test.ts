@@ -3,42 +3,12 @@ import { isMeshcapError, type MeshcapError } from '../errors.ts';
 import type { EnvoyConfigDump } from './envoy-json.ts';
 import { compileNameRegex } from './name-regex.ts';
 import { queryConfigDump, type ConfigDumpParams } from './query.ts';
-import { configOf, dumpFor, expectEnvoyValid, meshWith } from './test-fixtures.ts';
+import { configOf, dumpFor, expectEnvoyValid, meshWith, SEED } from './test-fixtures.ts';
 
-const MESH = `
-type: Dataplane
-mesh: default
-name: demo-app
-networking:
-  address: 198.18.0.6
-  inbound:
-    - port: 5000
-      tags:
-        kuma.io/service: demo-app
-        kuma.io/protocol: http
-  outbound:
-    - port: 6379
-      address: 198.18.0.20
-      tags:
-        kuma.io/service: redis
-  transparentProxying:
-    redirectPortInbound: 15006
-    redirectPortOutbound: 15001
----
-type: Dataplane
-mesh: default
-name: redis
-networking:
-  address: 198.18.0.20
-  inbound:
-    - port: 6379
-      tags:
-        kuma.io/service: redis
-`;
 
 let dump: EnvoyConfigDump;
 beforeAll(() => {
-  dump = dumpFor(meshWith(MESH), 'demo-app');
+  dump = dumpFor(meshWith(SEED), 'demo-app');
 });
 
 type Obj = Record<string, unknown>;

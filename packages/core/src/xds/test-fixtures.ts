@@ -13,6 +13,40 @@ import type { ConfigDumpInput } from './input.ts';
 
 export const T0 = new Date('2026-11-22T10:00:00.000Z');
 
+// The seed's demo-app (Kong Mesh "Transparent Proxying": inbound:10.244.0.6:5000, http), moved to
+// the benchmarking range our tests use: 198.18.0.6. It calls redis, another dataplane.
+export const SEED = `
+type: Dataplane
+mesh: default
+name: demo-app
+networking:
+  address: 198.18.0.6
+  inbound:
+    - port: 5000
+      tags:
+        kuma.io/service: demo-app
+        kuma.io/protocol: http
+  outbound:
+    - port: 6379
+      address: 198.18.0.20
+      tags:
+        kuma.io/service: redis
+  transparentProxying:
+    redirectPortInbound: 15006
+    redirectPortOutbound: 15001
+---
+type: Dataplane
+mesh: default
+name: redis
+networking:
+  address: 198.18.0.20
+  inbound:
+    - port: 6379
+      tags:
+        kuma.io/service: redis
+`;
+
+
 /** A PolicyCompiler whose clock moves one minute per reading, from T0. */
 export function meshWith(yaml: string): PolicyCompiler {
   let tick = 0;
