@@ -196,6 +196,15 @@ export function parseRuleArgs(line: string, tokens: readonly Token[], chains: Re
         break;
       }
       default: {
+        // iptables-restore input may give `--dport` without `-m tcp`: the -p protocol's module is implied.
+        if (!negated && ruleProtocol && ['tcp', 'udp', 'sctp', 'dccp', 'udplite'].includes(ruleProtocol) && opt.startsWith('--')) {
+          const { options, end } = collectOptions(tokens, first);
+          if (options.length) {
+            parseModule(ruleProtocol, options, first, end, ruleProtocol, out, unknown);
+            i = end;
+            break;
+          }
+        }
         // Not an option we know: keep it (and its values) verbatim.
         let end = i + 1;
         while (end < tokens.length && !isOptionToken(tokens[end]) && !isNegation(tokens[end])) end++;

@@ -433,8 +433,10 @@ class Walk {
           ...(ports && ports.from !== ports.to ? { portTo: ports.to } : {}),
           ...(address !== undefined ? { address } : {}),
         };
-        this.captured = { verdict, rule: ref };
-        done.push(`REDIRECT to ${address ?? `the address of ${s.inIface ?? 'the input interface'}`}:${port ?? `${ports?.from}-${ports?.to}`}`);
+        const tproxied = this.captured?.verdict.kind === 'captured' && this.captured.verdict.mechanism === 'TPROXY';
+        // A socket TPROXY assigned keeps the connection whatever NAT does to the header afterwards.
+        if (!tproxied) this.captured = { verdict, rule: ref };
+        done.push(`REDIRECT to ${address ?? `the address of ${s.inIface ?? 'the input interface'}`}:${port ?? `${ports?.from}-${ports?.to}`}${tproxied ? ' (TPROXY already assigned the socket: delivery stays there)' : ''}`);
         return { kind: 'verdict', verdict: { kind: 'accept', decider } };
       }
       case 'dnat': {
@@ -467,7 +469,7 @@ class Walk {
       case 'mark':
         s.mark = ((s.mark & ~action.change.mask) ^ action.change.value) >>> 0;
         done.push(`${describeAction(action)} → mark 0x${s.mark.toString(16)}`);
-        if (hook === 'OUTPUT' && s.outIface !== 'lo' && this.packet.outIface === undefined) s.outIface = undefined;
+        if (hook === 'OUTPUT') this.notes.push('the mark changed in OUTPUT and the kernel routes again; the out interface is taken as unchanged (policy routing by mark is not read)');
         return { kind: 'next' };
       case 'connmark': {
         if (s.ct !== 'new') {
