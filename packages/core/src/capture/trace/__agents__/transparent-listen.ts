@@ -5,7 +5,7 @@ import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { listenTransparent } from '@meshcap/native';
 
-const { values } = parseArgs({ options: { port: { type: 'string' }, name: { type: 'string' } } });
+const { values } = parseArgs({ options: { port: { type: 'string' }, name: { type: 'string', default: 'transparent' } } });
 const out = (o: object): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
 const serve = (): net.Server =>
   net.createServer((socket) => {
