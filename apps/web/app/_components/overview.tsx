@@ -11,6 +11,7 @@ import { DataplaneTable } from '~/features/dataplanes/components/dataplane-table
 import { dataplaneHref } from '~/features/dataplanes/dataplane-href.ts';
 import { useFlowStream, useLiveFlows } from '~/features/flows/api/stream-flows.ts';
 import { FlowRateChart } from '~/features/flows/components/flow-rate-chart.tsx';
+import { StreamIndicator } from '~/features/flows/components/stream-indicator.tsx';
 import { isErrorFlow } from '~/features/flows/flow-verdict.ts';
 import { useMeshes } from '~/features/meshes/api/get-meshes.ts';
 import { formatAgo, formatClock, formatHostPort } from '~/lib/format.ts';
@@ -24,7 +25,7 @@ export function Overview() {
   const dpError = dpQueries.find((q) => q.isError)?.error;
   const dpLoading = meshes.isPending || dpQueries.some((q) => q.isPending);
   const now = useNow();
-  useFlowStream();
+  const stream = useFlowStream();
   const live = useLiveFlows();
 
   return (
@@ -51,9 +52,12 @@ export function Overview() {
           title="Live traffic"
           className="lg:col-span-2"
           actions={
-            <Link className="link text-xs" href="/flows">
-              All flows →
-            </Link>
+            <span className="flex items-center gap-4">
+              <StreamIndicator status={stream.status} />
+              <Link className="link text-xs" href="/flows">
+                All flows →
+              </Link>
+            </span>
           }
         >
           <FlowRateChart flows={live.flows} />

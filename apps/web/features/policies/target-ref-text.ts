@@ -7,8 +7,8 @@ export function targetRefText(ref: TargetRef | undefined): string {
   return [ref.kind, ref.name, ...tags, ref.sectionName ? `section ${ref.sectionName}` : undefined].filter(Boolean).join(' ');
 }
 
-/** `clients with kuma.io/service=web, not version=v1`, or `any client`. */
+/** `clients with kuma.io/service=web, version≠v1`, or `any client`. */
 export function subsetText(subset: SubsetTag[]): string {
   if (subset.length === 0) return 'any client';
-  return `clients with ${subset.map((t) => `${t.not ? 'not ' : ''}${t.key}=${t.value}`).join(', ')}`;
+  return `clients with ${subset.map((t) => `${t.key}${t.not ? '≠' : '='}${t.value}`).join(', ')}`;
 }

@@ -5,18 +5,19 @@ import type { ConfigDump } from './types.ts';
 
 const path = (mesh: string, name: string) => `/api/meshes/${seg(mesh)}/dataplanes/${seg(name)}/config_dump`;
 
-export function getConfigDump(mesh: string, name: string, signal?: AbortSignal): Promise<ConfigDump> {
-  return apiFetch<ConfigDump>(path(mesh, name), { signal });
+/** The dump of `version`, or of what the dataplane runs (else the newest) when none is given. */
+export function getConfigDump(mesh: string, name: string, version?: string, signal?: AbortSignal): Promise<ConfigDump> {
+  return apiFetch<ConfigDump>(path(mesh, name), { query: { version }, signal });
 }
 
 /** The API sends the dump as a `<name>-config_dump.json` attachment with `?download=1`. */
-export function configDumpDownloadUrl(mesh: string, name: string): string {
-  return apiUrl(path(mesh, name), { download: 1 });
+export function configDumpDownloadUrl(mesh: string, name: string, version?: string): string {
+  return apiUrl(path(mesh, name), { version, download: 1 });
 }
 
-export const configDumpQueryOptions = (mesh: string, name: string) =>
-  queryOptions({ queryKey: configDumpKeys.current(mesh, name), queryFn: ({ signal }) => getConfigDump(mesh, name, signal) });
+export const configDumpQueryOptions = (mesh: string, name: string, version?: string) =>
+  queryOptions({ queryKey: configDumpKeys.dump(mesh, name, version), queryFn: ({ signal }) => getConfigDump(mesh, name, version, signal) });
 
-export function useConfigDump(mesh: string, name: string) {
-  return useQuery(configDumpQueryOptions(mesh, name));
+export function useConfigDump(mesh: string, name: string, version?: string) {
+  return useQuery(configDumpQueryOptions(mesh, name, version));
 }

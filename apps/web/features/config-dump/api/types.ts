@@ -1,4 +1,4 @@
-/** Response shapes of the config_dump routes (realign with apps/api/API.md). */
+/** Response shapes of the config_dump routes, as apps/api/src/schemas/inspect.ts declares them. */
 
 /** Envoy v3 admin config dump: `{"configs": [{"@type": "...ListenersConfigDump", ...}, ...]}`. */
 export interface ConfigDump {
@@ -7,28 +7,31 @@ export interface ConfigDump {
 
 export interface ConfigDumpVersion {
   version: string;
-  time: string;
-  /** What produced it (a policy toggle, a resource change…), when known. */
-  reason?: string;
+  recordedAt: string;
+  /** The version the dataplane runs (ACKed last). */
+  running: boolean;
 }
 
-/** `GET .../config_dump/versions`, newest first. */
+/** `GET .../config_dump/versions`, oldest first. */
 export interface ConfigDumpVersionList {
-  items: ConfigDumpVersion[];
+  running: string | null;
+  latest: string | null;
+  versions: ConfigDumpVersion[];
 }
 
 export interface ConfigDumpChange {
-  op: 'added' | 'removed' | 'changed';
-  /** JSON path of the change, e.g. `configs[2].dynamic_listeners[1].active_state.listener.filter_chains[0]`. */
+  kind: 'added' | 'removed' | 'changed';
+  /** JSON path of the change, e.g. `configs[2].dynamic_listeners[1].active_state.listener`. */
   path: string;
-  before?: unknown;
-  after?: unknown;
+  segments: unknown[];
+  old?: unknown;
+  new?: unknown;
 }
 
 /** `GET .../config_dump/diff?from=&to=`: structured changes and the unified text. */
 export interface ConfigDumpDiff {
-  from: string;
-  to: string;
+  fromVersion?: string;
+  toVersion?: string;
   changes: ConfigDumpChange[];
   unified: string;
 }

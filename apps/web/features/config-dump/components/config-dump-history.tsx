@@ -7,37 +7,40 @@ import { useConfigDumpDiff } from '../api/get-config-dump-diff.ts';
 import { useConfigDumpVersions } from '../api/get-config-dump-versions.ts';
 import type { ConfigDumpChange, ConfigDumpDiff } from '../api/types.ts';
 
-/** The kept config versions of a dataplane, and the diff between two of them. */
-export function ConfigDumpHistory({ mesh, name }: { mesh: string; name: string }) {
+/** The kept config versions of a dataplane (newest first), which one is shown, and the diff between two. */
+export function ConfigDumpHistory({ mesh, name, shown, onShow }: { mesh: string; name: string; shown: string | undefined; onShow: (version: string | undefined) => void }) {
   const versions = useConfigDumpVersions(mesh, name);
   const ids = { from: useId(), to: useId() };
   const [picked, setPicked] = useState<{ from: string; to: string } | null>(null);
-  const items = versions.data?.items ?? [];
+  const newestFirst = [...(versions.data?.versions ?? [])].reverse();
   // Until the user picks, compare the two newest versions.
-  const from = picked?.from ?? items[1]?.version ?? '';
-  const to = picked?.to ?? items[0]?.version ?? '';
+  const from = picked?.from ?? newestFirst[1]?.version ?? '';
+  const to = picked?.to ?? newestFirst[0]?.version ?? '';
   const diff = useConfigDumpDiff(mesh, name, from, to);
 
   return (
     <Panel title="Versions and diff">
-      <QueryState query={versions} label="config versions" isEmpty={(d) => d.items.length === 0} empty="No config version yet.">
-        {(d) => (
-          <div className="grid grid-cols-1 gap-4 xl:grid-cols-[18rem_minmax(0,1fr)]">
+      <QueryState query={versions} label="config versions" isEmpty={(d) => d.versions.length === 0} empty="No config version kept yet.">
+        {() => (
+          <div className="grid grid-cols-1 gap-4 xl:grid-cols-[20rem_minmax(0,1fr)]">
             <ol aria-label="Config versions" className="max-h-96 space-y-1 overflow-y-auto text-xs">
-              {d.items.map((v, i) => (
-                <li key={v.version} className={`rounded border px-2 py-1 ${v.version === to || v.version === from ? 'border-sky-400 dark:border-sky-600' : 'border-slate-200 dark:border-slate-800'}`}>
-                  <div className="flex justify-between gap-2">
-                    <span className="truncate font-mono font-medium" title={v.version}>
-                      {v.version}
-                    </span>
-                    {i === 0 && <span className="rounded bg-emerald-100 px-1 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300">current</span>}
-                  </div>
-                  <div className="muted">
-                    {new Date(v.time).toLocaleString()}
-                    {v.reason && ` · ${v.reason}`}
-                  </div>
-                </li>
-              ))}
+              {newestFirst.map((v) => {
+                const viewing = shown === v.version || (shown === undefined && v.running);
+                return (
+                  <li key={v.version} className={`flex items-center justify-between gap-2 rounded border px-2 py-1 ${viewing ? 'border-sky-400 dark:border-sky-600' : 'border-slate-200 dark:border-slate-800'}`}>
+                    <div className="min-w-0">
+                      <div className="flex items-center gap-1.5">
+                        <span className="truncate font-mono font-medium">{v.version}</span>
+                        {v.running && <span className="rounded bg-emerald-100 px-1 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300">running</span>}
+                      </div>
+                      <div className="muted">{new Date(v.recordedAt).toLocaleString()}</div>
+                    </div>
+                    <button type="button" className="btn-secondary px-2 py-0.5 text-xs" aria-pressed={viewing} aria-label={`View version ${v.version}`} onClick={() => onShow(v.running ? undefined : v.version)}>
+                      {viewing ? 'Viewing' : 'View'}
+                    </button>
+                  </li>
+                );
+              })}
             </ol>
             <div className="min-w-0 space-y-3">
               <div className="flex flex-wrap items-end gap-3">
@@ -46,14 +49,9 @@ export function ConfigDumpHistory({ mesh, name }: { mesh: string; name: string }
                     <label htmlFor={ids[side]} className="muted text-xs font-medium">
                       {side === 'from' ? 'From version' : 'To version'}
                     </label>
-                    <select
-                      id={ids[side]}
-                      className="field max-w-64 font-mono"
-                      value={side === 'from' ? from : to}
-                      onChange={(e) => setPicked({ from, to, [side]: e.target.value })}
-                    >
+                    <select id={ids[side]} className="field max-w-64 font-mono" value={side === 'from' ? from : to} onChange={(e) => setPicked({ from, to, [side]: e.target.value })}>
                       <option value="">—</option>
-                      {d.items.map((v) => (
+                      {newestFirst.map((v) => (
                         <option key={v.version} value={v.version}>
                           {v.version}
                         </option>
@@ -63,7 +61,7 @@ export function ConfigDumpHistory({ mesh, name }: { mesh: string; name: string }
                 ))}
               </div>
               {!from || !to ? (
-                <Empty>Pick two versions to compare.</Empty>
+                <Empty>Two versions are needed for a diff.</Empty>
               ) : from === to ? (
                 <Empty>Both sides are the same version.</Empty>
               ) : (
@@ -79,7 +77,7 @@ export function ConfigDumpHistory({ mesh, name }: { mesh: string; name: string }
   );
 }
 
-const opTone: Record<ConfigDumpChange['op'], string> = {
+const kindTone: Record<ConfigDumpChange['kind'], string> = {
   added: 'text-emerald-700 dark:text-emerald-400',
   removed: 'text-rose-700 dark:text-rose-400',
   changed: 'text-amber-700 dark:text-amber-300',
@@ -87,13 +85,13 @@ const opTone: Record<ConfigDumpChange['op'], string> = {
 
 const short = (v: unknown) => {
   const s = JSON.stringify(v);
-  return s === undefined ? '' : s.length > 120 ? `${s.slice(0, 117)}…` : s;
+  return s === undefined ? '' : s.length > 160 ? `${s.slice(0, 157)}…` : s;
 };
 
 export function DiffView({ diff }: { diff: ConfigDumpDiff }) {
   const [view, setView] = useState<'changes' | 'unified'>('changes');
   return (
-    <section aria-label={`Diff from ${diff.from} to ${diff.to}`} className="space-y-2">
+    <section aria-label={`Diff from ${diff.fromVersion ?? '?'} to ${diff.toVersion ?? '?'}`} className="space-y-2">
       <div role="group" aria-label="Diff view" className="flex gap-1">
         {(['changes', 'unified'] as const).map((v) => (
           <button key={v} type="button" aria-pressed={view === v} className={view === v ? 'btn-primary' : 'btn-secondary'} onClick={() => setView(v)}>
@@ -105,12 +103,12 @@ export function DiffView({ diff }: { diff: ConfigDumpDiff }) {
         diff.changes.length === 0 ? (
           <Empty>No difference.</Empty>
         ) : (
-          <ul className="space-y-1 font-mono text-xs">
+          <ul className="max-h-[60vh] space-y-1 overflow-auto font-mono text-xs">
             {diff.changes.map((c, i) => (
               <li key={i} className="rounded border border-slate-200 px-2 py-1 break-all dark:border-slate-800">
-                <span className={`font-sans font-semibold ${opTone[c.op]}`}>{c.op}</span> {c.path}
-                {c.op !== 'added' && c.before !== undefined && <div className="text-rose-700 dark:text-rose-400">− {short(c.before)}</div>}
-                {c.op !== 'removed' && c.after !== undefined && <div className="text-emerald-700 dark:text-emerald-400">+ {short(c.after)}</div>}
+                <span className={`font-sans font-semibold ${kindTone[c.kind]}`}>{c.kind}</span> {c.path}
+                {c.kind !== 'added' && c.old !== undefined && <div className="text-rose-700 dark:text-rose-400">− {short(c.old)}</div>}
+                {c.kind !== 'removed' && c.new !== undefined && <div className="text-emerald-700 dark:text-emerald-400">+ {short(c.new)}</div>}
               </li>
             ))}
           </ul>

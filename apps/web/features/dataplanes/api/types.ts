@@ -70,21 +70,29 @@ export interface DataplaneDetail extends DataplaneSummary {
   source: string;
 }
 
-/** `GET .../dataplanes/{name}/listeners`. */
+/** One listener of `GET .../dataplanes/{name}/listeners` (apps/api/src/schemas/inspect.ts). */
 export interface Listener {
   name: string;
   direction: Direction;
   address: string;
   port: number;
+  /** False for listeners reached by hand-off from a capture listener (Envoy `bind_to_port: false`). */
+  bind: boolean;
   useOriginalDst: boolean;
-  transparent?: boolean;
-  protocol: Protocol;
-  /** Network/HTTP filter names in chain order. */
+  transparent: boolean;
+  capture: CaptureMode;
+  protocol: 'tcp' | 'http';
+  cluster: string;
+  service?: string;
+  /** Network and HTTP filter names in chain order. */
   filters: string[];
+  /** Envoy-named counters; empty while the dataplane is offline. */
   stats: Record<string, number>;
 }
 
 export interface ListenerList {
+  configVersion: string;
+  statsAvailable: boolean;
   items: Listener[];
 }
 

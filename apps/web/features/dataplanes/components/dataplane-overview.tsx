@@ -39,10 +39,8 @@ export function DataplaneOverview({ mesh, name }: { mesh: string; name: string }
             <PortCards title="Inbounds" ports={d.inbounds} empty="No inbound declared." />
             <PortCards title="Outbounds" ports={d.outbounds} empty="No outbound declared (transparent capture still sends other traffic through the outbound passthrough)." />
           </div>
-          <div className="grid grid-cols-1 gap-4 xl:grid-cols-2">
-            <PathDiagram mesh={mesh} name={name} direction="inbound" />
-            <PathDiagram mesh={mesh} name={name} direction="outbound" />
-          </div>
+          <PathDiagram mesh={mesh} name={name} direction="inbound" />
+          <PathDiagram mesh={mesh} name={name} direction="outbound" />
         </div>
       )}
     </QueryState>
@@ -94,7 +92,15 @@ function PathDiagram({ mesh, name, direction }: { mesh: string; name: string; di
   return (
     <Panel title={title}>
       <QueryState query={q} label={`${direction} diagram`}>
-        {(d) => <MermaidDiagram text={d.mermaid} label={`${direction === 'inbound' ? 'Inbound' : 'Outbound'} sequence diagram`} />}
+        {(d) => (
+          <>
+            <MermaidDiagram text={d.mermaid} label={`${direction === 'inbound' ? 'Inbound' : 'Outbound'} sequence diagram`} />
+            <details className="mt-2">
+              <summary className="cursor-pointer text-xs font-medium">Mermaid source</summary>
+              <pre className="mt-1 max-h-64 overflow-auto rounded bg-slate-50 p-2 font-mono text-xs dark:bg-slate-950">{d.mermaid}</pre>
+            </details>
+          </>
+        )}
       </QueryState>
     </Panel>
   );

@@ -8,47 +8,60 @@ import { StatTable } from './stat-table.tsx';
 export function ListenerTable({ mesh, name }: { mesh: string; name: string }) {
   const q = useListeners(mesh, name);
   return (
-    <QueryState query={q} label="listeners" isEmpty={(d) => d.items.length === 0} empty="This dataplane has no listeners open.">
+    <QueryState query={q} label="listeners" isEmpty={(d) => d.items.length === 0} empty="This dataplane has no listeners.">
       {(d) => (
-        <div className="card overflow-hidden">
-          <table className="w-full table-fixed text-sm" aria-label="Listeners">
-            <thead className="border-b border-slate-200 bg-slate-50 text-left text-xs font-medium tracking-wide text-slate-500 uppercase dark:border-slate-800 dark:bg-slate-900/80 dark:text-slate-400">
-              <tr>
-                <th className="w-[24%] px-3 py-2">Name</th>
-                <th className="w-[15%] px-3 py-2">Address</th>
-                <th className="w-[9%] px-3 py-2">Original dst</th>
-                <th className="w-[22%] px-3 py-2">Filters</th>
-                <th className="w-[30%] px-3 py-2">Counters</th>
-              </tr>
-            </thead>
-            <tbody>
-              {d.items.map((l) => (
-                <tr key={l.name} className="border-b border-slate-100 align-top last:border-0 dark:border-slate-800/70">
-                  <th scope="row" className="px-3 py-2 text-left font-mono text-xs font-medium break-all">
-                    {l.name}
-                    <span className="muted mt-0.5 block font-sans font-normal">
-                      {l.direction} · {l.protocol}
-                      {l.transparent ? ' · transparent' : ''}
-                    </span>
-                  </th>
-                  <td className="px-3 py-2 font-mono text-xs break-all">{formatHostPort(l.address, l.port)}</td>
-                  <td className="px-3 py-2 text-xs">{l.useOriginalDst ? 'yes' : 'no'}</td>
-                  <td className="px-3 py-2">
-                    <ol className="space-y-0.5 font-mono text-xs">
-                      {l.filters.map((f, i) => (
-                        <li key={i} className="break-all">
-                          {f}
-                        </li>
-                      ))}
-                    </ol>
-                  </td>
-                  <td className="px-3 py-2">
-                    <StatTable stats={l.stats} />
-                  </td>
+        <div className="space-y-2">
+          <p className="muted text-xs">
+            Config version <span className="font-mono">{d.configVersion}</span> ·{' '}
+            {d.statsAvailable ? 'counters from the running dataplane, refreshed every 3 s' : 'no counters: the dataplane is not connected'}
+          </p>
+          <div className="card overflow-hidden">
+            <table className="w-full table-fixed text-sm" aria-label="Listeners">
+              <thead className="border-b border-slate-200 bg-slate-50 text-left text-xs font-medium tracking-wide text-slate-500 uppercase dark:border-slate-800 dark:bg-slate-900/80 dark:text-slate-400">
+                <tr>
+                  <th className="w-[22%] px-3 py-2">Name</th>
+                  <th className="w-[14%] px-3 py-2">Address</th>
+                  <th className="w-[10%] px-3 py-2">Original dst</th>
+                  <th className="w-[24%] px-3 py-2">Filters · cluster</th>
+                  <th className="w-[30%] px-3 py-2">Counters</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {d.items.map((l) => (
+                  <tr key={l.name} className="border-b border-slate-100 align-top last:border-0 dark:border-slate-800/70">
+                    <th scope="row" className="px-3 py-2 text-left font-mono text-xs font-medium break-all">
+                      {l.name}
+                      <span className="muted mt-0.5 block font-sans font-normal">
+                        {l.direction} · {l.protocol} · {l.capture}
+                        {l.service ? ` · ${l.service}` : ''}
+                      </span>
+                    </th>
+                    <td className="px-3 py-2 font-mono text-xs break-all">
+                      {formatHostPort(l.address, l.port)}
+                      {!l.bind && <span className="muted block font-sans">hand-off, not bound</span>}
+                    </td>
+                    <td className="px-3 py-2 text-xs">
+                      {l.useOriginalDst ? 'yes' : 'no'}
+                      {l.transparent && <span className="muted block">transparent</span>}
+                    </td>
+                    <td className="px-3 py-2">
+                      <ol className="space-y-0.5 font-mono text-xs" aria-label={`Filters of ${l.name}`}>
+                        {l.filters.map((f, i) => (
+                          <li key={i} className="break-all">
+                            {f}
+                          </li>
+                        ))}
+                      </ol>
+                      <p className="muted mt-1 font-mono text-xs break-all">→ {l.cluster}</p>
+                    </td>
+                    <td className="px-3 py-2">
+                      <StatTable stats={l.stats} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </div>
       )}
     </QueryState>

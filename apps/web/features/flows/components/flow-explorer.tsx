@@ -4,12 +4,13 @@ import { useCallback, useMemo, useState } from 'react';
 import { ErrorBox } from '../../../components/error-box.tsx';
 import { Empty } from '../../../components/query-state.tsx';
 import { formatCount } from '../../../lib/format.ts';
-import { useFlowStream, useLiveFlows, type StreamStatus } from '../api/stream-flows.ts';
+import { useFlowStream, useLiveFlows } from '../api/stream-flows.ts';
 import type { Flow } from '../api/types.ts';
 import { filterFlows, NO_FILTERS, type FlowFilters } from '../flow-filter.ts';
 import { FlowDrawer } from './flow-drawer.tsx';
 import { FlowFilterBar } from './flow-filter-bar.tsx';
 import { FlowTable } from './flow-table.tsx';
+import { StreamIndicator } from './stream-indicator.tsx';
 
 const distinct = (values: string[]) => [...new Set(values)].sort();
 
@@ -68,18 +69,4 @@ function newerThan(flows: Flow[], mark: Flow | undefined): number {
   if (!mark) return flows.length;
   const i = flows.findIndex((f) => f.id === mark.id);
   return i === -1 ? flows.length : i;
-}
-
-function StreamIndicator({ status, paused }: { status: StreamStatus; paused: boolean }) {
-  const [text, dot] = paused
-    ? ['Paused', 'bg-amber-500']
-    : status === 'open'
-      ? ['Live', 'bg-emerald-500 animate-pulse']
-      : [status === 'reconnecting' ? 'Reconnecting…' : 'Connecting…', 'bg-slate-400'];
-  return (
-    <span role="status" aria-label={`Stream: ${text}`} className="flex items-center gap-1.5 text-xs font-medium">
-      <span aria-hidden className={`size-2 rounded-full ${dot}`} />
-      {text}
-    </span>
-  );
 }

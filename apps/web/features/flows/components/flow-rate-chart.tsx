@@ -68,6 +68,7 @@ export function FlowRateChart({ flows }: { flows: Flow[] }) {
         preserveAspectRatio="none"
         className="h-14 min-w-0 flex-1"
       >
+        <line x1={0} y1={h - 0.5} x2={WINDOW_S * w} y2={h - 0.5} className="stroke-slate-300 dark:stroke-slate-700" strokeWidth={1} />
         {buckets.map((b, i) => {
           const th = (b.total / max) * (h - 2);
           const eh = (b.errors / max) * (h - 2);

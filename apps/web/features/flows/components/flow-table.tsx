@@ -8,7 +8,7 @@ import { toneOf } from '../flow-verdict.ts';
 
 const ROW_HEIGHT = 36;
 // One template for header and rows; fractions shrink so the table never scrolls sideways.
-const COLUMNS = 'grid grid-cols-[6.5rem_minmax(0,1fr)_4.5rem_minmax(0,1.1fr)_minmax(0,1.1fr)_3.5rem_minmax(0,1.6fr)_5.5rem_4.5rem] gap-x-2 px-3';
+const COLUMNS = 'grid grid-cols-[6.5rem_minmax(0,0.8fr)_3.5rem_minmax(0,1.1fr)_minmax(0,1.1fr)_3rem_minmax(0,1.5fr)_minmax(0,1fr)_5.5rem_4.5rem] gap-x-2 px-3';
 
 /**
  * Flows as a virtualized table: only the rows in view (plus a few) are in the DOM, so thousands of
@@ -38,14 +38,14 @@ export function FlowTable({
     <div role="table" aria-label={label} aria-rowcount={flows.length + 1} className="card overflow-hidden text-sm">
       <div role="rowgroup" className="border-b border-slate-200 bg-slate-50 dark:border-slate-800 dark:bg-slate-900/80">
         <div role="row" aria-rowindex={1} className={`${COLUMNS} py-2 text-xs font-medium tracking-wide text-slate-500 uppercase dark:text-slate-400`}>
-          {['Time', 'Dataplane', 'Dir', 'Client', 'Original destination', 'Proto', 'Request', 'Verdict', 'Duration'].map((h) => (
+          {['Time', 'Dataplane', 'Dir', 'Client', 'Original destination', 'Proto', 'Request', 'Policies', 'Verdict', 'Duration'].map((h) => (
             <div key={h} role="columnheader" className="truncate">
               {h}
             </div>
           ))}
         </div>
       </div>
-      <div ref={scroller} role="rowgroup" data-testid="flow-scroller" className="h-[max(20rem,calc(100vh-22rem))] overflow-y-auto">
+      <div ref={scroller} role="rowgroup" data-testid="flow-scroller" className="h-[max(20rem,calc(100vh-18rem))] overflow-y-auto">
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
           {virtualizer.getVirtualItems().map((item) => {
             const f = flows[item.index];
@@ -91,6 +91,9 @@ export function FlowTable({
                 <div role="cell" className="truncate font-mono text-xs" title={requestText(f)}>
                   {requestText(f)}
                 </div>
+                <div role="cell" className="truncate text-xs text-violet-700 dark:text-violet-300" title={policiesText(f)}>
+                  {policiesText(f)}
+                </div>
                 <div role="cell">
                   <span className={`rounded px-1.5 py-0.5 text-xs font-medium ${toneOf(f.verdict)}`}>{f.verdict}</span>
                 </div>
@@ -104,6 +107,10 @@ export function FlowTable({
       </div>
     </div>
   );
+}
+
+function policiesText(f: Flow): string {
+  return f.policies.map((p) => `${p.name}: ${p.action}`).join(', ');
 }
 
 function requestText(f: Flow): string {

@@ -110,7 +110,10 @@ function EffectivePolicyView({ policy: e, where }: { policy: EffectivePolicy; wh
               title={`${o.section}[${o.entry}] → ${targetRefText(o.entryTargetRef)}${o.enabled ? '' : ' (off for this dataplane)'}`}
             >
               {i + 1}. {o.name}
-              <span className="muted"> ({o.targetRefKind})</span>
+              <span className="muted">
+                {' '}
+                {o.section}[{o.entry}] · {o.targetRefKind}
+              </span>
               {!o.enabled && <span className="sr-only"> (off)</span>}
             </li>
           ))}

@@ -47,6 +47,10 @@ function PolicyCard({ policy: p }: { policy: MeshPolicy }) {
         </span>
         <span className="rounded bg-slate-100 px-1.5 font-mono text-xs dark:bg-slate-800">targetRef {targetRefText(p.targetRef)}</span>
       </div>
+      <details className="mt-2">
+        <summary className="cursor-pointer text-xs font-medium">Spec</summary>
+        <pre className="mt-1 max-h-64 overflow-auto rounded bg-slate-50 p-2 font-mono text-xs dark:bg-slate-950">{JSON.stringify(p.spec, null, 2)}</pre>
+      </details>
       <div className="mt-3">
         <QueryState query={affected} label="affected dataplanes" isEmpty={(d) => d.items.length === 0} empty="Affects no dataplane.">
           {(d) => (
@@ -67,7 +71,7 @@ function PolicyCard({ policy: p }: { policy: MeshPolicy }) {
                       </Link>
                     </td>
                     <td className={`py-1 text-xs ${a.enabled ? 'text-emerald-700 dark:text-emerald-400' : 'muted'}`}>{a.enabled ? 'on' : 'off for this dataplane'}</td>
-                    <td className="py-1 font-mono text-xs break-all">{a.where.map((w) => `${w.direction} ${w.listener}`).join(', ')}</td>
+                    <td className="py-1 font-mono text-xs break-all">{a.where.map((w) => (w.direction === 'inbound' ? w.listener : `to ${w.listener}`)).join(', ')}</td>
                   </tr>
                 ))}
               </tbody>

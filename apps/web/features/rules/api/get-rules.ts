@@ -1,10 +1,10 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
 import { apiFetch, seg } from '../../../lib/api-client.ts';
 import { ruleKeys } from './keys.ts';
-import type { Ruleset } from './types.ts';
+import type { RulesResult } from './types.ts';
 
-export function getRules(mesh: string, name: string, signal?: AbortSignal): Promise<Ruleset> {
-  return apiFetch<Ruleset>(`/api/meshes/${seg(mesh)}/dataplanes/${seg(name)}/rules`, { signal });
+export function getRules(mesh: string, name: string, signal?: AbortSignal): Promise<RulesResult> {
+  return apiFetch<RulesResult>(`/api/meshes/${seg(mesh)}/dataplanes/${seg(name)}/rules`, { signal });
 }
 
 export const rulesQueryOptions = (mesh: string, name: string) =>

@@ -39,10 +39,16 @@ export interface Table {
   chains: Chain[];
 }
 
-/** `GET /api/meshes/{mesh}/dataplanes/{name}/rules`. */
 export interface Ruleset {
   tables: Table[];
   warnings: string[];
+}
+
+/** `GET /api/meshes/{mesh}/dataplanes/{name}/rules`: read by the dataplane in its own namespace. */
+export interface RulesResult {
+  ruleset: Ruleset;
+  /** The namespace's addresses (the trace uses them); shown as is. */
+  local: unknown;
 }
 
 /** Body of `POST .../dataplanes/{name}/trace`: core's `TracePacket` (capture/trace/types.ts). */

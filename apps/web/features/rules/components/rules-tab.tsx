@@ -15,8 +15,8 @@ export function RulesTab({ mesh, name }: { mesh: string; name: string }) {
       <Panel title="Trace a packet">
         <TraceForm onTrace={(req) => trace.mutate(req)} pending={trace.isPending} error={trace.error} result={trace.data} />
       </Panel>
-      <QueryState query={rules} label="rules" isEmpty={(r) => r.tables.length === 0} empty="No capture rules are installed for this dataplane.">
-        {(r) => (
+      <QueryState query={rules} label="rules" isEmpty={(r) => r.ruleset.tables.length === 0} empty="No capture rules are installed for this dataplane.">
+        {({ ruleset: r }) => (
           <>
             <p className="muted text-xs">
               Counters refresh every 5 s · rules marked <span className="font-semibold">meshcap</span> were installed by meshcap
