@@ -12,7 +12,7 @@ import {
   type PreparedIptables,
   type RetryOptions,
 } from './iptables-backend.ts';
-import { installNftables, ourNftTables, removeNftables } from './nftables-backend.ts';
+import { installNftables, removeNftables } from './nftables-backend.ts';
 import { installRouting, removeRouting } from './routing.ts';
 import { renderDryRun } from './render-dry-run.ts';
 import { resolveTransparentProxyConfig, type HostFiles } from './resolve.ts';
@@ -66,8 +66,8 @@ async function installWithIptables(ctx: CaptureContext, config: ResolvedTranspar
     ctx.log?.(`rules for ${p.tools.restore}:\n${p.text}`);
     await iptablesRestore(ctx, p.tools, p.text, config, 'test');
   }
-  for (const table of await ourNftTables(ctx)) ctx.log?.(`removing the nftables install (${table})`);
-  await removeNftables(ctx, false);
+  const nftRemoved = await removeNftables(ctx, false);
+  if (nftRemoved) ctx.log?.(`replaced the nftables install:\n${nftRemoved}`);
   await removeIptablesElsewhere(ctx, config, families, flavour);
   await removeIptablesElsewhere(ctx, config, ALL_FAMILIES.filter((f) => !families.includes(f)));
   const applied: PreparedIptables[] = [];

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MeshcapError } from '../errors.ts';
+import { isMeshcapError, MeshcapError } from '../errors.ts';
 import type { TransparentProxyConfig } from './config.ts';
 import { COMMENT_PREFIX, MESHCAP_CHAINS } from './constants.ts';
 import { renderIptablesRestore, type RemovalLines } from './render-iptables.ts';
@@ -46,7 +46,14 @@ export async function detectIptablesFlavour(ctx: CaptureContext, mode: Transpare
     const tools = await Promise.all(families.map((f) => iptablesTools(ctx, f, flavour)));
     if (tools.some((t) => t === undefined)) continue;
     let n = 0;
-    for (const t of tools) n += countRules(await readIptablesSave(ctx, t!));
+    try {
+      for (const t of tools) n += countRules(await readIptablesSave(ctx, t!));
+    } catch (err) {
+      // A flavour this kernel cannot run (no legacy modules, say) is not a candidate; no privilege is fatal.
+      if (isMeshcapError(err) && err.code === 'MESHCAP_ERR_PERMISSION') throw err;
+      ctx.log?.(`iptables-${flavour} is not usable here: ${(err as Error).message}`);
+      continue;
+    }
     counts.set(flavour, n);
   }
   if (!counts.size) {
@@ -181,9 +188,20 @@ export async function prepareIptablesInstall(ctx: CaptureContext, tools: Iptable
   return { tools, text: renderIptablesRestore(family, removal.lines) };
 }
 
-/** Removes every meshcap rule and chain in one flavour and family; returns what it found and what it left. */
+/**
+ * Removes every meshcap rule and chain in one flavour and family; returns what it removed and what
+ * it left. A flavour whose rules cannot be read (not usable on this kernel) holds nothing of ours.
+ */
 export async function removeIptables(ctx: CaptureContext, tools: IptablesTools, retry: RetryOptions, dryRun: boolean): Promise<{ text: string; conflicts: string[] }> {
-  const removal = removalFromSave(await readIptablesSave(ctx, tools));
+  let save: string;
+  try {
+    save = await readIptablesSave(ctx, tools);
+  } catch (err) {
+    if (isMeshcapError(err) && err.code === 'MESHCAP_ERR_PERMISSION') throw err;
+    ctx.log?.(`skipping ${tools.save}: ${(err as Error).message}`);
+    return { text: '', conflicts: [] };
+  }
+  const removal = removalFromSave(save);
   const text = renderRemoval(removal.lines);
   if (text && !dryRun) {
     await iptablesRestore(ctx, tools, text, retry, 'test');
