@@ -45,6 +45,8 @@ export function runCommand(file: string, args: readonly string[], opts: RunOptio
       if (code === 0 || opts.allowFail) resolve(result);
       else reject(new CommandError(commandText, result));
     });
+    // A command that exits before reading its stdin makes the write fail with EPIPE; that is not an error of the command.
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
   });
 }
