@@ -1,6 +1,7 @@
 import type { CliCommand } from '../command.ts';
 import { installTransparentProxyCommand } from './install-transparent-proxy.ts';
 import { uninstallTransparentProxyCommand } from './uninstall-transparent-proxy.ts';
+import { traceCommand } from './trace.ts';
 
 /** Every `meshcap` verb, in the order `meshcap --help` lists them. */
-export const commands: CliCommand[] = [installTransparentProxyCommand, uninstallTransparentProxyCommand];
+export const commands: CliCommand[] = [installTransparentProxyCommand, uninstallTransparentProxyCommand, traceCommand];
