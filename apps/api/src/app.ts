@@ -7,13 +7,16 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import catalogPlugin from './plugins/app/catalog.ts';
+import configDumpsPlugin from './plugins/app/config-dumps.ts';
 import dataplaneHubPlugin from './plugins/app/dataplane-hub.ts';
 import errorHandler from './plugins/app/error-handler.ts';
 import flowsPlugin from './plugins/app/flows.ts';
 import securityPlugin from './plugins/app/security.ts';
 import tokensPlugin from './plugins/app/tokens.ts';
 import swagger from './plugins/external/swagger.ts';
+import configDumpRoutes from './routes/config-dump.ts';
 import dataplaneRoutes from './routes/dataplanes.ts';
+import inspectRoutes from './routes/inspect.ts';
 import docsRoutes from './routes/docs.ts';
 import flowRoutes from './routes/flows.ts';
 import healthRoutes from './routes/health.ts';
@@ -34,6 +37,8 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Host names the API answers to besides loopback (where it listens, --allowed-host). */
   allowedHosts?: readonly string[];
+  /** Config dump versions kept per dataplane (default 20). */
+  configHistory?: number;
   /** Flows kept in memory (default 50 000). */
   flowCapacity?: number;
   /** Dataplane channel heartbeat (default 10 s). */
@@ -67,6 +72,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   // Services.
   await app.register(errorHandler);
   await app.register(catalogPlugin, { store: options.store, pollMs: options.storePollMs ?? (options.store.kind === 'postgres' ? 2_000 : 0) });
+  await app.register(configDumpsPlugin, { limit: options.configHistory });
   await app.register(flowsPlugin, { capacity: options.flowCapacity });
   await app.register(tokensPlugin, { adminToken: options.adminToken });
   await app.register(securityPlugin, { allowedHosts: options.allowedHosts });
@@ -77,6 +83,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(metricsRoutes);
   await app.register(meshRoutes);
   await app.register(dataplaneRoutes);
+  await app.register(inspectRoutes);
+  await app.register(configDumpRoutes);
   await app.register(policyRoutes);
   await app.register(resourceRoutes);
   await app.register(flowRoutes);

@@ -6,7 +6,7 @@ import { SqliteDriver } from './sqlite-driver.ts';
 import type { Store } from './store.ts';
 
 export interface StoreLocation {
-  /** `postgres://…` / `postgresql://…`, `sqlite:PATH`, or undefined for SQLite in the data directory. */
+  /** `postgres://…` / `postgresql://…`, `sqlite:PATH` or a file path, or undefined for SQLite in the data directory. */
   url?: string;
   /** Where the SQLite file lives when no URL is given. */
   dataDir: string;
@@ -23,7 +23,9 @@ export async function openStore(location: StoreLocation): Promise<Store> {
   if (url === undefined || url === '') return SqlStore.open(new SqliteDriver(sqliteFile(location.dataDir)));
   if (/^postgres(ql)?:\/\//.test(url)) return SqlStore.open(new PostgresDriver(url));
   if (url.startsWith('sqlite:')) return SqlStore.open(new SqliteDriver(url.slice('sqlite:'.length) || sqliteFile(location.dataDir)));
-  throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `--store: "${url}" is not a store URL (use postgres://user:password@host:5432/db or sqlite:/path/to/meshcap.db)`, [
+  // A plain path is a SQLite file.
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return SqlStore.open(new SqliteDriver(url));
+  throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `--store: "${url}" is not a store URL (use postgres://user:password@host:5432/db, or a SQLite file: sqlite:/path/to/meshcap.db or /path/to/meshcap.db)`, [
     { path: 'store', message: 'expected postgres:// or sqlite:' },
   ]);
 }

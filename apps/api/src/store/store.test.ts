@@ -184,6 +184,17 @@ if (pgServer.ok) {
 }
 
 describe('openStore', () => {
+  it('takes a plain path as a SQLite file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshcap-store-path-'));
+    try {
+      const store = await openStore({ url: join(dir, 'elsewhere.db'), dataDir: '/nonexistent' });
+      expect(store.kind).toBe('sqlite');
+      expect(store.location).toBe(join(dir, 'elsewhere.db'));
+      await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
   it('rejects a URL it does not know', async () => {
     await expect(openStore({ url: 'mysql://x', dataDir: '/tmp' })).rejects.toMatchObject({ code: 'MESHCAP_ERR_INVALID_ARGUMENT' });
   });

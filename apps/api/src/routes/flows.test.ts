@@ -1,0 +1,146 @@
+import type { FlowRecord } from '@meshcap/core';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestControlPlane } from '../test-support.ts';
+
+let seq = 0;
+function flow(over: Partial<FlowRecord> = {}): FlowRecord {
+  seq++;
+  return {
+    id: `f00d-${seq}`,
+    connectionId: `f00d-${seq}`,
+    start: Date.UTC(2026, 10, 22, 10, 0, seq),
+    mesh: 'default',
+    dataplane: 'web',
+    direction: 'inbound',
+    listener: 'inbound:198.18.0.10:8080',
+    cluster: 'localhost:8080',
+    capture: 'redirect',
+    protocol: 'tcp',
+    client: { address: '198.18.0.1', port: 40000 + seq },
+    destination: { address: '198.18.0.10', port: 8080 },
+    upstream: { address: '127.0.0.1', port: 8080 },
+    bytes: { fromClient: 10, toClient: 20 },
+    timings: { connectMs: 0.5, firstByteMs: 1, totalMs: 2 },
+    verdict: 'forwarded',
+    policies: [],
+    ...over,
+  };
+}
+
+interface SseEvent {
+  id?: string;
+  event: string;
+  data: unknown;
+}
+
+/** Opens the stream and collects events until `count` flow events arrived (bounded). */
+function readStream(base: string, path: string, count: number, headers: Record<string, string> = {}): Promise<{ events: SseEvent[]; contentType: string | undefined; close: () => void }> {
+  return new Promise((resolve, reject) => {
+    const events: SseEvent[] = [];
+    const req = http.get(`${base}${path}`, { headers }, (res) => {
+      let buffer = '';
+      const timer = setTimeout(() => {
+        req.destroy();
+        reject(new Error(`only ${events.filter((e) => e.event === 'flow').length} of ${count} flow events arrived`));
+      }, 5_000);
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffer += chunk;
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) !== -1) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const e: SseEvent = { event: 'message', data: undefined };
+          for (const line of block.split('\n')) {
+            if (line.startsWith('id: ')) e.id = line.slice(4);
+            else if (line.startsWith('event: ')) e.event = line.slice(7);
+            else if (line.startsWith('data: ')) e.data = JSON.parse(line.slice(6));
+          }
+          if (block.startsWith(':') || block.startsWith('retry:')) continue;
+          events.push(e);
+          if (events.filter((x) => x.event === 'flow').length >= count) {
+            clearTimeout(timer);
+            resolve({ events, contentType: res.headers['content-type'], close: () => req.destroy() });
+          }
+        }
+      });
+    });
+    req.on('error', (err) => (err.message === 'socket hang up' ? undefined : reject(err)));
+  });
+}
+
+describe('flow routes', () => {
+  let cp: TestControlPlane;
+  let base: string;
+  beforeAll(async () => {
+    cp = await startTestApp({ flowCapacity: 50 });
+    await cp.app.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(cp.app.server.address() as AddressInfo).port}`;
+    cp.app.flows.ingest({ mesh: 'default', dataplane: 'web' }, [flow(), flow({ verdict: 'error', reason: 'upstream_connect_refused', upstream: undefined }), flow({ direction: 'outbound', protocol: 'http' })]);
+    cp.app.flows.ingest({ mesh: 'default', dataplane: 'api' }, [flow({ dataplane: 'api' })], 3);
+  });
+  afterAll(() => cp.close());
+
+  it('lists flows newest first, with filters and drop counters', async () => {
+    const all = (await cp.app.inject('/api/flows')).json();
+    expect(all.items.map((f: FlowRecord) => f.id)).toEqual(['f00d-4', 'f00d-3', 'f00d-2', 'f00d-1']);
+    expect(all.drops).toEqual({ controlPlane: 0, dataplanes: 3, total: 3 });
+    expect(all.dropped).toBe(3);
+    const q = async (query: string) => (await cp.app.inject(`/api/flows?${query}`)).json().items.map((f: FlowRecord) => f.id);
+    expect(await q('dataplane=web&verdict=error')).toEqual(['f00d-2']);
+    expect(await q('direction=outbound')).toEqual(['f00d-3']);
+    expect(await q('mesh=default&limit=2')).toEqual(['f00d-4', 'f00d-3']);
+    expect(await q(`since=${Date.UTC(2026, 10, 22, 10, 0, 3)}`)).toEqual(['f00d-4', 'f00d-3']);
+    expect(await q('since=2026-11-22T10:00:04Z')).toEqual(['f00d-4']);
+    expect(await q('protocol=http')).toEqual(['f00d-3']);
+    for (const bad of ['limit=0', 'limit=x', 'verdict=maybe', 'since=yesterday', 'direction=up']) {
+      const res = await cp.app.inject(`/api/flows?${bad}`);
+      expect(res.statusCode, bad).toBe(400);
+      expect(res.json().issues[0].path).toMatch(/^query\./);
+    }
+  });
+
+  it('returns one flow and its diagram', async () => {
+    expect((await cp.app.inject('/api/flows/f00d-2')).json()).toMatchObject({ id: 'f00d-2', verdict: 'error' });
+    const diagram = (await cp.app.inject('/api/flows/f00d-2/diagram')).json();
+    expect(diagram.mermaid).toContain('upstream_connect_refused');
+    expect((await cp.app.inject('/api/flows/nope')).statusCode).toBe(404);
+    expect((await cp.app.inject('/api/flows/nope/diagram')).statusCode).toBe(404);
+  });
+
+  it('streams new flows as Server-Sent Events, filtered', async () => {
+    const stream = readStream(base, '/api/flows/stream?dataplane=web&verdict=forwarded', 2);
+    await new Promise((r) => setTimeout(r, 200));
+    cp.app.flows.ingest({ mesh: 'default', dataplane: 'api' }, [flow({ dataplane: 'api' })]);
+    cp.app.flows.ingest({ mesh: 'default', dataplane: 'web' }, [flow({ verdict: 'denied' }), flow(), flow()]);
+    const { events, contentType, close } = await stream;
+    close();
+    expect(contentType).toContain('text/event-stream');
+    expect(events[0]).toMatchObject({ event: 'dropped', data: { dropped: 3 } });
+    const flows = events.filter((e) => e.event === 'flow');
+    expect(flows.map((e) => (e.data as FlowRecord).id)).toEqual(['f00d-7', 'f00d-8']);
+    expect(flows.map((e) => Number(e.id))).toEqual([6, 7]);
+  });
+
+  it('resumes after Last-Event-ID with what was missed, then goes on live', async () => {
+    const { events, close } = await readStream(base, '/api/flows/stream?dataplane=web', 3, { 'last-event-id': '4' });
+    close();
+    expect(events.filter((e) => e.event === 'flow').map((e) => e.id)).toEqual(['5', '6', '7']);
+    const viaQuery = await readStream(base, '/api/flows/stream?lastEventId=6', 1);
+    viaQuery.close();
+    expect(viaQuery.events.find((e) => e.event === 'flow')?.id).toBe('7');
+  });
+
+  it('says how many flows a resume could not replay (evicted from the bounded ring)', async () => {
+    cp.app.flows.ingest({ mesh: 'default', dataplane: 'web' }, Array.from({ length: 60 }, () => flow()));
+    const { events, close } = await readStream(base, '/api/flows/stream?lastEventId=0', 50);
+    close();
+    const dropped = events.find((e) => e.event === 'dropped')?.data as { missed: number; drops: { controlPlane: number } };
+    // 68 flows in a ring of 50: ids 18..67 are kept; after id 0, ids 1..17 are gone.
+    expect(dropped.missed).toBe(17);
+    expect(dropped.drops.controlPlane).toBe(18);
+    expect(events.filter((e) => e.event === 'flow')[0]?.id).toBe('18');
+  });
+});

@@ -1,0 +1,102 @@
+import { compileProxyConfig, tracePacket, tracePacketSchema, type EnvoyConfigDump, type LocalNetwork, type Ruleset } from '@meshcap/core';
+import type { FastifyInstance } from 'fastify';
+import { dataplaneParams, errorResponses } from '../schemas/common.ts';
+import { listenerList, rulesResult, statsResult, traceResult } from '../schemas/inspect.ts';
+import type { ZodTypeProvider } from '../schemas/zod-provider.ts';
+import { servicesOf } from '../channel/engine-adapter.ts';
+import { listenerCounters } from '../inspect/dataplane-view.ts';
+import { listenerFilters } from '../inspect/listener-filters.ts';
+import { liveStats } from '../inspect/live.ts';
+
+/** Rules come from the dataplane: only it can read its network namespace's netfilter tables. */
+const RULES_TIMEOUT_MS = 10_000;
+
+export default async function inspectRoutes(app: FastifyInstance) {
+  const fastify = app.withTypeProvider<ZodTypeProvider>();
+
+  const readRules = async (mesh: string, name: string) => {
+    fastify.catalog.requireDataplane(mesh, name);
+    return (await fastify.dataplanes.request(mesh, name, 'rules', {}, RULES_TIMEOUT_MS)) as { ruleset: Ruleset; local: LocalNetwork };
+  };
+
+  fastify.get(
+    '/api/meshes/:mesh/dataplanes/:name/listeners',
+    {
+      schema: {
+        summary: 'Listeners of the dataplane (capture, per-inbound/outbound, passthrough) with their filters and live counters',
+        tags: ['dataplanes'],
+        params: dataplaneParams,
+        response: { 200: listenerList, ...errorResponses(400, 404) },
+      },
+    },
+    async (request) => {
+      const { mesh, name } = request.params;
+      fastify.catalog.requireDataplane(mesh, name);
+      const compiled = fastify.catalog.compiler.compile(mesh, name);
+      const config = compileProxyConfig(compiled.resource, { version: compiled.version.versionInfo, services: servicesOf(compiled) });
+      const stats = await liveStats(fastify.dataplanes, mesh, name);
+      const dump = fastify.configDumps.latest(`${mesh}/${name}`)?.dump as EnvoyConfigDump | undefined;
+      return {
+        configVersion: compiled.version.versionInfo,
+        statsAvailable: stats !== undefined,
+        items: config.listeners.map((l) => ({
+          name: l.name,
+          direction: l.direction,
+          address: l.address,
+          port: l.port,
+          bind: l.bind,
+          useOriginalDst: l.useOriginalDst,
+          transparent: l.transparent,
+          capture: l.capture,
+          protocol: l.protocol,
+          cluster: l.cluster.name,
+          ...(l.service !== undefined ? { service: l.service } : {}),
+          filters: dump ? listenerFilters(dump, l.name) : [],
+          stats: listenerCounters(stats ?? {}, l.name),
+        })),
+      };
+    },
+  );
+
+  fastify.get(
+    '/api/meshes/:mesh/dataplanes/:name/stats',
+    { schema: { summary: "The running dataplane's counters, named as Envoy names them", tags: ['dataplanes'], params: dataplaneParams, response: { 200: statsResult, ...errorResponses(400, 404, 503, 504) } } },
+    async (request) => {
+      const { mesh, name } = request.params;
+      fastify.catalog.requireDataplane(mesh, name);
+      return { stats: (await fastify.dataplanes.request(mesh, name, 'stats')) as Record<string, number> };
+    },
+  );
+
+  fastify.get(
+    '/api/meshes/:mesh/dataplanes/:name/rules',
+    {
+      schema: {
+        summary: "The capture rules installed in the dataplane's network namespace, with packet/byte counters (read by the dataplane)",
+        tags: ['rules'],
+        params: dataplaneParams,
+        response: { 200: rulesResult, ...errorResponses(400, 404, 500, 503, 504) },
+      },
+    },
+    async (request) => readRules(request.params.mesh, request.params.name),
+  );
+
+  fastify.post(
+    '/api/meshes/:mesh/dataplanes/:name/trace',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: "Trace a packet through the dataplane's installed rules: every rule visited, the one that decided, the verdict",
+        description: 'Reads the rules from the dataplane and walks them; changes nothing (so it needs no token).',
+        tags: ['rules'],
+        params: dataplaneParams,
+        body: tracePacketSchema,
+        response: { 200: traceResult, ...errorResponses(400, 404, 500, 503, 504) },
+      },
+    },
+    async (request) => {
+      const { ruleset, local } = await readRules(request.params.mesh, request.params.name);
+      return tracePacket(ruleset, request.body, { local });
+    },
+  );
+}
