@@ -40,7 +40,7 @@ const config = (input: TransparentProxyConfigInput) =>
   resolveTransparentProxyConfig(parseTransparentProxyConfig({ resolvConfPath: fixture('resolv.conf'), ...input }));
 
 /** Everything the install may change in a namespace, as text. */
-async function snapshot(host: Host, flavour: 'nft' | 'legacy'): Promise<Record<string, string>> {
+async function snapshot(host: Host, flavour: 'nft' | 'legacy') {
   const run = async (file: string, args: string[] = []) => (await host.run(file, args)).stdout;
   return {
     ipv4: [...tables(await run(`iptables-${flavour}-save`))].map(([t, b]) => `*${t}\n${b}`).join('\n'),
