@@ -1,4 +1,4 @@
-import { parseCidr, type Cidr } from '../ip-address.ts';
+import { parseCidr } from '../ip-address.ts';
 import type { Token } from './tokenize.ts';
 import type { Action, ConntrackState, Counters, IdCondition, MarkChange, Match, PortRange } from './types.ts';
 
@@ -72,14 +72,15 @@ export function parsePortRange(text: string): PortRange | undefined {
   return { from, to };
 }
 
-function parsePortList(text: string): PortRange[] | undefined {
-  const ranges: PortRange[] = [];
+/** `a,b,c` where every item must parse; undefined as soon as one does not. */
+function parseList<T>(text: string, parse: (item: string) => T | undefined): T[] | undefined {
+  const out: T[] = [];
   for (const part of text.split(',')) {
-    const r = parsePortRange(part);
-    if (!r) return undefined;
-    ranges.push(r);
+    const item = parse(part);
+    if (item === undefined) return undefined;
+    out.push(item);
   }
-  return ranges;
+  return out;
 }
 
 function parseIdCondition(text: string, negated: boolean): IdCondition | undefined {
@@ -89,16 +90,6 @@ function parseIdCondition(text: string, negated: boolean): IdCondition | undefin
   const to = m[2] === undefined ? from : Number(m[2]);
   if (from > to) return undefined;
   return { negated, ranges: [{ from, to }] };
-}
-
-function parseCidrList(text: string): Cidr[] | undefined {
-  const out: Cidr[] = [];
-  for (const part of text.split(',')) {
-    const c = parseCidr(part);
-    if (!c) return undefined;
-    out.push(c);
-  }
-  return out;
 }
 
 function parseInterface(name: string): { name: string; wildcard: boolean } {
@@ -144,7 +135,7 @@ export function parseRuleArgs(line: string, tokens: readonly Token[], chains: Re
       case '-d':
       case '--destination':
       case '--dst': {
-        const cidrs = arg === undefined ? undefined : parseCidrList(arg);
+        const cidrs = arg === undefined ? undefined : parseList(arg, parseCidr);
         if (cidrs) out.matches.push({ kind: 'address', field: opt.startsWith('-s') || opt.startsWith('--s') ? 'source' : 'destination', negated, cidrs });
         else unknown(first, Math.min(i + 2, tokens.length));
         i += 2;
@@ -281,7 +272,7 @@ function parseModule(
         const field = ({ '--sports': 'source', '--source-ports': 'source', '--dports': 'destination', '--destination-ports': 'destination', '--ports': 'either' } as const)[
           o.name as '--sports'
         ];
-        const ranges = field && o.values.length === 1 ? parsePortList(o.values[0] ?? '') : undefined;
+        const ranges = field && o.values.length === 1 ? parseList(o.values[0] ?? '', parsePortRange) : undefined;
         push(ranges && field && { kind: 'port', field, negated: o.negated, ranges, ...(ruleProtocol ? { protocol: ruleProtocol } : {}) }, o);
       }
       break;

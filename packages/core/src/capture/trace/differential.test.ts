@@ -166,6 +166,8 @@ describeNetns('trace differential: tracePacket predicts what the kernel does', (
   let local: LocalNetwork;
   let dir: string;
   let inbound15006: HostProcess | undefined;
+  /** Every listener, to find which one logged a connection from a given source port. */
+  const listeners: HostProcess[] = [];
   let srcPort = 31000;
 
   const listen = async (host: Host, proto: 'tcp' | 'udp', port: number, address?: string, uid = 0): Promise<HostProcess> => {
@@ -173,7 +175,21 @@ describeNetns('trace differential: tracePacket predicts what the kernel does', (
     const argv = [process.execPath, PROBE, 'listen', '--proto', proto, '--port', String(port), '--name', `${host.label}:${proto}/${port}`, ...bind];
     const p = host.spawn('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', ...argv]);
     await p.waitForLine(/"listening"/);
+    listeners.push(p);
     return p;
+  };
+
+  /** The connection event (from any listener) whose client used source port `port`. */
+  const connectionFrom = async (port: number): Promise<{ localAddress: string; localPort: number }> => {
+    const find = () =>
+      listeners
+        .flatMap((l) => l.jsonLines<{ event: string; remotePort: number; localAddress: string; localPort: number }>())
+        .find((e) => e.event === 'connection' && e.remotePort === port);
+    // The listener logs as it accepts; the client has its answer by then, so this is short.
+    for (let i = 0; i < 50 && !find(); i++) await new Promise((r) => setTimeout(r, 20));
+    const event = find();
+    if (!event) throw new Error(`no listener logged a connection from source port ${port}`);
+    return event;
   };
 
   beforeAll(async () => {
@@ -210,6 +226,7 @@ describeNetns('trace differential: tracePacket predicts what the kernel does', (
           await inbound15006.stop();
           inbound15006 = app.spawnNode(TRANSPARENT, ['--port', '15006', '--name', 'app:tproxy/15006']);
           await inbound15006.waitForLine(/"listening"/, 20_000);
+          listeners.push(inbound15006);
         }
       }, 60_000);
 
@@ -247,6 +264,14 @@ describeNetns('trace differential: tracePacket predicts what the kernel does', (
           expect(predictedListener(result, c), explain).toBe(observed);
           expect(result.certain, explain).toBe(true);
           expect(reply.localAddress?.replace(/^::ffff:/, ''), 'the source address the trace assumed').toBe(c.src);
+
+          // The listener saw the destination the trace says the packet ends with (after REDIRECT: the
+          // address the kernel picked; under TPROXY: the original destination, there is no NAT).
+          const seen = await connectionFrom(port);
+          const v = result.verdict;
+          const expectedLocal =
+            v.kind === 'captured' && v.mechanism === 'REDIRECT' ? { address: v.address, port: v.port } : v.kind === 'accepted' ? { address: v.address, port: v.port } : { address: c.dst, port: c.port };
+          expect({ address: seen.localAddress.replace(/^::ffff:/, ''), port: seen.localPort }, explain).toEqual(expectedLocal);
 
           // nat sees exactly the first packet: its moved counters are exactly the nat rules the trace matched, once each.
           const matched = result.outcomes[0]!.matchedRules;

@@ -1,4 +1,4 @@
-import type { Hook, RuleBackend, TableFamily } from '../ruleset/types.ts';
+import type { Hook, Rule, RuleBackend, TableFamily } from '../ruleset/types.ts';
 
 /** The packet to trace: the first packet of a new connection (TCP SYN, or the first UDP datagram). */
 export interface TracePacket {
@@ -20,19 +20,8 @@ export interface TracePacket {
   outIface?: string;
 }
 
-/** Identifies one rule of a rule set, with the text a person recognises. */
-export interface RuleRef {
-  backend: RuleBackend;
-  family: TableFamily;
-  table: string;
-  chain: string;
-  /** 1-based position in the chain. */
-  index: number;
-  handle?: number;
-  text: string;
-  comment?: string;
-  ours: boolean;
-}
+/** Identifies one rule of a rule set (table, chain, 1-based index), with the text a person recognises. */
+export type RuleRef = Pick<Rule, 'backend' | 'family' | 'table' | 'chain' | 'index' | 'handle' | 'text' | 'comment' | 'ours'>;
 
 /** What decided: a rule, or a built-in chain's policy. */
 export type TraceDecider =
