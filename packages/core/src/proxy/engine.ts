@@ -23,6 +23,8 @@ export const DEFAULT_ADMIN_ADDRESS = '127.0.0.1';
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
 export const DEFAULT_DRAIN_MS = 5_000;
+/** Istio's and `install transparent-proxy --inbound-mode tproxy`'s default mark (1337). */
+export const DEFAULT_TPROXY_MARK = 0x539;
 
 export type EngineLog = (level: 'info' | 'warn' | 'error', message: string) => void;
 
@@ -40,6 +42,8 @@ export interface DataplaneOptions {
   configDump?: ConfigDumpProvider;
   /** SO_MARK on every upstream socket (0: none). Needs CAP_NET_ADMIN. */
   upstreamMark?: number;
+  /** TPROXY inbound: mark of the proxy's connections to the app (the capture rules' --tproxy-mark; default 0x539). */
+  tproxyMark?: number;
   connectTimeoutMs?: number;
   idleTimeoutMs?: number;
   /** Flows kept in the ring buffer. */
@@ -163,7 +167,7 @@ class Dataplane_ implements DataplaneHandle, AdminSource {
       flows: this.flows,
       ids: new FlowIds(),
       stats,
-      upstreams: new UpstreamConnector(options.upstreamMark ?? 0),
+      upstreams: new UpstreamConnector(options.upstreamMark ?? 0, options.tproxyMark ?? DEFAULT_TPROXY_MARK),
       httpPool: new UpstreamPool(),
       relay: options.relay ?? streamRelay,
       random: options.random ?? Math.random,
@@ -479,6 +483,7 @@ class Dataplane_ implements DataplaneHandle, AdminSource {
       transparent: this.active.config.transparent,
       inbound_mode: this.active.config.inboundMode,
       upstream_mark: this.ctx.upstreams.mark,
+      tproxy_mark: this.active.config.inboundMode === 'tproxy' ? this.ctx.upstreams.tproxyMark : undefined,
       relay: this.ctx.relay.name,
       pid: process.pid,
       uid: process.getuid?.(),

@@ -5,6 +5,7 @@ export {
   DEFAULT_ADMIN_PORT,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_DRAIN_MS,
+  DEFAULT_TPROXY_MARK,
   DEFAULT_IDLE_TIMEOUT_MS,
   type DataplaneHandle,
   type DataplaneOptions,

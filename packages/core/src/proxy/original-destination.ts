@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { originalDestination as soOriginalDst } from '@meshcap/native';
+import { isNotRedirected, originalDestination as soOriginalDst } from '@meshcap/native';
 import type { CaptureKind, FlowAddress } from '../flows/index.ts';
 
 export interface Destination extends FlowAddress {
@@ -14,6 +14,15 @@ export interface Destination extends FlowAddress {
  */
 export function originalDestination(socket: Socket, capture: CaptureKind): Destination {
   if (capture === 'redirect') return soOriginalDst(socket);
+  // The TPROXY listener also receives what the nat rules REDIRECT to its port (the proxy calling
+  // its own workload's address); those were rewritten, so ask conntrack first.
+  if (capture === 'tproxy') {
+    try {
+      return soOriginalDst(socket);
+    } catch (err) {
+      if (!isNotRedirected(err)) throw err;
+    }
+  }
   const address = socket.localAddress;
   const port = socket.localPort;
   if (address === undefined || port === undefined) throw Object.assign(new Error('socket has no local address'), { code: 'ERR_SOCKET_CLOSED' });

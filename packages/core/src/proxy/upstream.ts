@@ -15,11 +15,18 @@ export class ConnectFailure extends Error {
 /** Every socket gets one of these first, so an 'error' with no other listener never crashes the proxy. */
 export function ignoreError(): void {}
 
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.');
+}
+
 /** The upstream for a connection: the cluster's endpoints round-robin, or where the client was going. */
 export function pickEndpoint(cluster: ClusterRuntime, destination: FlowAddress, capture: CaptureKind): UpstreamEndpoint | undefined {
   const c = cluster.config;
   if (c.kind === 'original_dst') return destination;
   const n = c.endpoints.length;
+  // TPROXY: the proxy connects as the client, which cannot reach a loopback address; the app is
+  // reached on the address the client called (it must listen there or on 0.0.0.0/::).
+  if (c.transparentSource && n === 1 && isLoopback(c.endpoints[0]!.address)) return { address: destination.address, port: c.endpoints[0]!.port };
   // A service with no known endpoints, reached transparently: the client called its address, use it.
   if (n === 0) return c.kind === 'service' && capture !== 'explicit' ? destination : undefined;
   if (n === 1) return c.endpoints[0];
@@ -31,6 +38,8 @@ export interface UpstreamSource {
   localAddress?: string;
   /** Bind a non-local source (IP_TRANSPARENT): the client's own address. */
   transparent: boolean;
+  /** SO_MARK for the socket (0: none). */
+  mark: number;
 }
 
 export const INBOUND_SOURCE_V4 = '127.0.0.6';
@@ -48,6 +57,11 @@ export class UpstreamConnector {
   constructor(
     /** SO_MARK for every upstream socket (0: none). Needs CAP_NET_ADMIN. */
     readonly mark: number,
+    /**
+     * TPROXY mode: the mark on the proxy's connections to the app (from the client's address), so
+     * the capture rules save it on the connection and route the app's replies back to the proxy.
+     */
+    readonly tproxyMark: number,
   ) {}
 
   /** Whether `address:port` is the local end of one of our own upstream connections. */
@@ -58,9 +72,9 @@ export class UpstreamConnector {
   /** Source for a connection to `endpoint`: inbound clusters connect from 127.0.0.6/::6, or (TPROXY) as the client. */
   source(cluster: ClusterRuntime, endpoint: UpstreamEndpoint, client: FlowAddress): UpstreamSource {
     const c = cluster.config;
-    if (c.transparentSource && net.isIP(client.address) === net.isIP(endpoint.address)) return { localAddress: client.address, transparent: true };
-    if (c.inboundSource) return { localAddress: net.isIP(endpoint.address) === 6 ? INBOUND_SOURCE_V6 : INBOUND_SOURCE_V4, transparent: false };
-    return { transparent: false };
+    if (c.transparentSource && net.isIP(client.address) === net.isIP(endpoint.address)) return { localAddress: client.address, transparent: true, mark: this.tproxyMark };
+    if (c.inboundSource) return { localAddress: net.isIP(endpoint.address) === 6 ? INBOUND_SOURCE_V6 : INBOUND_SOURCE_V4, transparent: false, mark: this.mark };
+    return { transparent: false, mark: this.mark };
   }
 
   /** Connects, or rejects with a ConnectFailure (`upstream_connect_refused`, `upstream_connect_timeout`, …). */
@@ -70,8 +84,8 @@ export class UpstreamConnector {
       let socket: Socket;
       try {
         socket =
-          this.mark !== 0 || source.transparent
-            ? connectMarked({ host: endpoint.address, port: endpoint.port, mark: this.mark, localAddress: source.localAddress, transparent: source.transparent, allowHalfOpen: true })
+          source.mark !== 0 || source.transparent
+            ? connectMarked({ host: endpoint.address, port: endpoint.port, mark: source.mark, localAddress: source.localAddress, transparent: source.transparent, allowHalfOpen: true })
             : net.connect({ host: endpoint.address, port: endpoint.port, localAddress: source.localAddress, allowHalfOpen: true, noDelay: true });
       } catch (err) {
         reject(new ConnectFailure(`upstream_connect_error:${(err as NodeJS.ErrnoException).code ?? 'EINVAL'}`));
@@ -106,7 +120,7 @@ export class UpstreamConnector {
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.off('error', onError);
-        if (this.mark !== 0 || source.transparent) socket.setNoDelay(true);
+        if (source.mark !== 0 || source.transparent) socket.setNoDelay(true);
         resolve({ socket, connectMs: performance.now() - t });
       });
     });

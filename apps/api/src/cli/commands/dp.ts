@@ -1,0 +1,220 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import {
+  compileProxyConfig,
+  DEFAULT_ADMIN_PORT,
+  durationToMs,
+  loadDataplaneFile,
+  MeshcapError,
+  needsProxyUser,
+  PROXY_GID,
+  PROXY_UID,
+  proxyUserCommand,
+  runDataplaneProcess,
+  type DataplaneHandle,
+} from '@meshcap/core';
+import { CliUsageError, type CliCommand, type CliIO } from '../command.ts';
+
+const HELP = `Usage: meshcap dp --dataplane-file FILE [flags]
+
+Runs a dataplane (kuma-dp and Envoy in one process) for the Dataplane resource in FILE, inside the
+workload's network namespace.
+
+With \`networking.transparentProxying\` it is a transparent proxy: it listens on the capture ports
+(15006 inbound, 15001 outbound; IPv4 and IPv6), reads each connection's original destination and
+hands it to the matching inbound/outbound listener or the passthrough. Run it next to
+\`meshcap install transparent-proxy\`. Started as root, it runs itself as the proxy user (UID 5678,
+Kuma's kuma-dp user, whose traffic the capture rules leave alone) with CAP_NET_ADMIN, CAP_NET_RAW and
+CAP_NET_BIND_SERVICE only, so its own upstream connections are never captured again.
+
+Without transparentProxying it listens on each inbound \`port\` and forwards to
+serviceAddress:servicePort, and on each outbound's local port; no root needed.
+
+FILE may hold several Dataplanes: --name picks the one to run, the others tell where the services
+its outbounds call live (what a control plane would otherwise send).
+
+Flags:
+  --dataplane-file FILE   the Dataplane resource (YAML or JSON), Kuma's format
+  --name NAME             which Dataplane of FILE to run (needed when it holds several)
+  --admin-port N          admin endpoint port on --admin-address (default: networking.admin.port or ${DEFAULT_ADMIN_PORT}; 0 picks one)
+  --admin-address ADDR    admin endpoint address (default 127.0.0.1)
+  --proxy-uid UID         the proxy user to run as when started as root (default ${PROXY_UID})
+  --proxy-gid GID         its group (default ${PROXY_GID})
+  --no-proxy-user         stay root: only with capture rules that exclude the proxy otherwise (e.g. --upstream-mark)
+  --upstream-mark N       set SO_MARK N on every upstream socket (needs CAP_NET_ADMIN); pair it with
+                          \`install transparent-proxy --exclude-outbound-mark N\` to exclude the proxy by mark
+  --tproxy-mark N         TPROXY inbound: mark of the proxy's connections to the app (default 0x539,
+                          as \`install transparent-proxy --tproxy-mark\`)
+  --connect-timeout DUR   upstream connect timeout (default 5s)
+  --idle-timeout DUR      idle timeout over both directions of a connection (default 1h; 0 disables)
+  --drain-time DUR        on SIGTERM, how long open connections may finish (default 5s)
+  --flow-buffer N         flows kept for /flows (default 10000)
+
+Admin endpoints (127.0.0.1:9901): /ready /stats /stats/prometheus /listeners /clusters /flows /config_dump
+
+Examples:
+  meshcap dp --dataplane-file dp.yaml
+  ip netns exec web meshcap dp --dataplane-file mesh.yaml --name web --admin-port 9901
+`;
+
+/** Set in the environment of the proxy-user child: the file as the parent read it (it may be unreadable to UID 5678). */
+const FILE_TEXT_ENV = 'MESHCAP_DP_FILE_TEXT';
+
+interface DpFlags {
+  file: string;
+  name?: string;
+  adminPort?: number;
+  adminAddress: string;
+  proxyUid: number;
+  proxyGid: number;
+  proxyUser: boolean;
+  upstreamMark: number;
+  tproxyMark?: number;
+  connectTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  drainMs?: number;
+  flowBuffer?: number;
+}
+
+function intFlag(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new CliUsageError(`--${name}: "${value}" is not a whole number from ${min} to ${max}`);
+  return n;
+}
+
+function durationFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return durationToMs(value);
+  } catch {
+    throw new CliUsageError(`--${name}: "${value}" is not a duration (such as 500ms, 5s, 1m, 1h)`);
+  }
+}
+
+function parseFlags(args: string[]): DpFlags {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: {
+        'dataplane-file': { type: 'string' },
+        name: { type: 'string' },
+        'admin-port': { type: 'string' },
+        'admin-address': { type: 'string' },
+        'proxy-uid': { type: 'string' },
+        'proxy-gid': { type: 'string' },
+        'no-proxy-user': { type: 'boolean' },
+        'upstream-mark': { type: 'string' },
+        'tproxy-mark': { type: 'string' },
+        'connect-timeout': { type: 'string' },
+        'idle-timeout': { type: 'string' },
+        'drain-time': { type: 'string' },
+        'flow-buffer': { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (err) {
+    throw new CliUsageError((err as Error).message);
+  }
+  const v = parsed.values;
+  if (v['dataplane-file'] === undefined) throw new CliUsageError('--dataplane-file is required (the Dataplane resource to run)');
+  return {
+    file: v['dataplane-file'],
+    name: v.name,
+    adminPort: intFlag('admin-port', v['admin-port'], 0, 65535),
+    adminAddress: v['admin-address'] ?? '127.0.0.1',
+    proxyUid: intFlag('proxy-uid', v['proxy-uid'], 1, 0x7fffffff) ?? PROXY_UID,
+    proxyGid: intFlag('proxy-gid', v['proxy-gid'], 1, 0x7fffffff) ?? PROXY_GID,
+    proxyUser: !v['no-proxy-user'],
+    upstreamMark: intFlag('upstream-mark', v['upstream-mark'], 0, 0xffffffff) ?? 0,
+    tproxyMark: intFlag('tproxy-mark', v['tproxy-mark'], 1, 0xffffffff),
+    connectTimeoutMs: durationFlag('connect-timeout', v['connect-timeout']),
+    idleTimeoutMs: durationFlag('idle-timeout', v['idle-timeout']),
+    drainMs: durationFlag('drain-time', v['drain-time']),
+    flowBuffer: intFlag('flow-buffer', v['flow-buffer'], 1, 10_000_000),
+  };
+}
+
+function readDataplaneFile(path: string): string {
+  const passed = process.env[FILE_TEXT_ENV];
+  if (passed !== undefined) return passed;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `--dataplane-file: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/**
+ * Runs this same command again as the proxy user (setpriv, ambient capabilities), forwarding
+ * signals, and returns its exit code. The parent only waits.
+ */
+function runAsProxyUser(flags: DpFlags, text: string, io: CliIO): Promise<number> {
+  const [file, ...prefix] = proxyUserCommand(flags.proxyUid, flags.proxyGid);
+  const env = { ...process.env, ...(Buffer.byteLength(text) < 100_000 ? { [FILE_TEXT_ENV]: text } : {}) };
+  io.stdout(`meshcap dp: started as root; running as the proxy user ${flags.proxyUid}:${flags.proxyGid} with CAP_NET_ADMIN, CAP_NET_RAW, CAP_NET_BIND_SERVICE`);
+  const child = spawn(file, [...prefix, process.execPath, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env });
+  const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
+  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+  for (const s of signals) process.on(s, forward);
+  return new Promise((resolve) => {
+    child.on('error', (err) => {
+      io.stderr(`error: cannot start ${file}: ${err.message}`);
+      resolve(1);
+    });
+    child.on('exit', (code, signal) => {
+      for (const s of signals) process.off(s, forward);
+      resolve(code ?? (signal === 'SIGTERM' || signal === 'SIGINT' ? 0 : 1));
+    });
+  });
+}
+
+function describe(handle: DataplaneHandle): string[] {
+  const config = handle.config();
+  const mode = config.transparent ? `transparent (inbound ${config.inboundMode}, outbound redirect)` : 'explicit (no transparent proxying)';
+  const uid = process.getuid?.();
+  const lines = [`meshcap dp: dataplane ${handle.mesh}/${handle.name}, ${mode}, UID ${uid}`];
+  const width = Math.max(...handle.listeners().map((l) => l.name.length));
+  for (const l of handle.listeners()) {
+    const where = l.bound ? `${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}` : '(hand-off)';
+    lines.push(`  ${l.name.padEnd(width)}  ${where.padEnd(22)} ${l.protocol.padEnd(4)} → ${l.cluster}`);
+  }
+  if (handle.admin) lines.push(`  admin: http://${handle.admin.address}:${handle.admin.port}`);
+  lines.push('meshcap dp: ready');
+  return lines;
+}
+
+export const dpCommand: CliCommand = {
+  path: ['dp'],
+  summary: 'run a dataplane (transparent or explicit proxy) for a Dataplane resource',
+  help: HELP,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const flags = parseFlags(args);
+    const text = readDataplaneFile(flags.file);
+    const { dataplane, services } = loadDataplaneFile(text, flags.file, flags.name);
+    // Validate before anything else, so a bad file fails the same way as root or not.
+    compileProxyConfig(dataplane, { services });
+    const transparent = dataplane.networking.transparentProxying !== undefined;
+    if (flags.proxyUser && needsProxyUser(transparent)) return runAsProxyUser(flags, text, io);
+
+    const { handle, exited } = await runDataplaneProcess({
+      dataplane,
+      services,
+      admin: { address: flags.adminAddress, port: flags.adminPort },
+      upstreamMark: flags.upstreamMark,
+      tproxyMark: flags.tproxyMark,
+      connectTimeoutMs: flags.connectTimeoutMs,
+      idleTimeoutMs: flags.idleTimeoutMs,
+      flowBufferSize: flags.flowBuffer,
+      drainMs: flags.drainMs,
+      log: (level, message) => (level === 'info' ? io.stdout(`meshcap dp: ${message}`) : io.stderr(`meshcap dp: ${level}: ${message}`)),
+    });
+    for (const line of describe(handle)) io.stdout(line);
+    const code = await exited;
+    io.stdout(`meshcap dp: stopped`);
+    return code;
+  },
+};
