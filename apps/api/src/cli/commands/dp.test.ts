@@ -1,0 +1,133 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installTransparentProxy, parseTransparentProxyConfig } from '@meshcap/core';
+import { describeNetns, Lab, type Host, type HostProcess } from '@meshcap/testkit';
+import { main } from '../main.ts';
+
+const bin = fileURLToPath(new URL('../../../bin/meshcap.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'meshcap-dp-cli-'));
+chmodSync(dir, 0o755);
+
+function file(name: string, text: string, mode = 0o644): string {
+  const path = join(dir, name);
+  writeFileSync(path, text, { mode });
+  return path;
+}
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(args, { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+/** Runs a command in the host with stdin closed; resolves with its output. */
+function inHost(host: Host, argv: string[]): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('ip', ['netns', 'exec', host.netns, ...argv], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout });
+    });
+  });
+}
+
+describe('meshcap dp: flags and files', () => {
+  it('requires --dataplane-file and names bad flag values', async () => {
+    expect(await cli(['dp'])).toMatchObject({ code: 2, err: 'error: --dataplane-file is required (the Dataplane resource to run)' });
+    const f = file('ok.yaml', 'type: Dataplane\nname: a\nnetworking:\n  address: 127.0.0.1\n');
+    expect((await cli(['dp', '--dataplane-file', f, '--admin-port', '70000'])).err).toBe('error: --admin-port: "70000" is not a whole number from 0 to 65535');
+    expect((await cli(['dp', '--dataplane-file', f, '--idle-timeout', 'soon'])).err).toBe('error: --idle-timeout: "soon" is not a duration (such as 500ms, 5s, 1m, 1h)');
+    expect((await cli(['dp', '--dataplane-file', f, '--bogus'])).code).toBe(2);
+  });
+
+  it('reports a bad Dataplane with its field path and line, and a missing file', async () => {
+    const bad = file('bad.yaml', 'type: Dataplane\nname: a\nnetworking:\n  address: 127.0.0.1\n  inbound:\n    - port: 99999\n      tags: { kuma.io/service: a }\n');
+    const r = await cli(['dp', '--dataplane-file', bad]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/bad\.yaml:6:\d+: networking\.inbound\[0\]\.port: must be 1\.\.65535/);
+    const missing = await cli(['dp', '--dataplane-file', join(dir, 'nope.yaml')]);
+    expect(missing).toMatchObject({ code: 1 });
+    expect(missing.err).toContain('--dataplane-file: cannot read');
+    expect(missing.err).toContain('ENOENT');
+    const two = file('two.yaml', 'type: Dataplane\nname: a\nnetworking: { address: 127.0.0.1 }\n---\ntype: Dataplane\nname: b\nnetworking: { address: 127.0.0.1 }\n');
+    expect((await cli(['dp', '--dataplane-file', two])).err).toContain('2 Dataplanes (a, b); say which one to run with --name');
+  });
+});
+
+const SERVER = '198.18.5.10';
+const CLIENT = '198.18.5.1';
+
+describeNetns('meshcap dp started as root next to the default install transparent-proxy', () => {
+  let lab: Lab;
+  let client: Host;
+  let server: Host;
+  let serverDp: HostProcess;
+  let clientDp: HostProcess;
+
+  const backend = `type: Dataplane
+mesh: default
+name: backend
+networking:
+  address: ${SERVER}
+  inbound:
+    - port: 5000
+      tags: { kuma.io/service: backend, kuma.io/protocol: http }
+  transparentProxying: {}
+`;
+
+  beforeAll(async () => {
+    lab = Lab.create('dp-cli');
+    client = await lab.host('client');
+    server = await lab.host('server');
+    await lab.link(client, server, { a: [`${CLIENT}/24`], b: [`${SERVER}/24`] });
+    for (const h of [client, server]) await installTransparentProxy(parseTransparentProxyConfig({}), { netns: h.netns });
+    // A small HTTP app on the server: answers with the address it saw.
+    const app = server.spawn(process.execPath, [
+      '-e',
+      `require('http').createServer((q,s)=>s.end(JSON.stringify({from:q.socket.remoteAddress}))).listen(5000,()=>console.log('listening'))`,
+    ]);
+    await app.waitForLine(/listening/);
+    // The backend's file is readable by root only: the proxy user gets its text from the parent.
+    serverDp = server.spawn(process.execPath, [bin, 'dp', '--dataplane-file', file('backend.yaml', backend, 0o600)]);
+    clientDp = client.spawn(process.execPath, [bin, 'dp', '--dataplane-file', file('web.yaml', `type: Dataplane\nname: web\nnetworking:\n  address: ${CLIENT}\n  transparentProxying: {}\n`)]);
+    await Promise.all([serverDp.waitForLine(/^meshcap dp: ready$/, 30_000), clientDp.waitForLine(/^meshcap dp: ready$/, 30_000)]);
+  }, 90_000);
+
+  afterAll(async () => {
+    await lab?.destroy();
+  });
+
+  it('runs itself as the proxy user with only the network capabilities', async () => {
+    expect(serverDp.lines).toContain('meshcap dp: started as root; running as the proxy user 5678:5678 with CAP_NET_ADMIN, CAP_NET_RAW, CAP_NET_BIND_SERVICE');
+    expect(serverDp.lines.some((l) => /^meshcap dp: dataplane default\/backend, transparent \(inbound redirect, outbound redirect\), UID 5678$/.test(l))).toBe(true);
+    const info = JSON.parse((await inHost(server, ['curl', '-sS', 'http://127.0.0.1:9901/server_info'])).stdout);
+    expect(info).toMatchObject({ uid: 5678, state: 'LIVE', node: { id: 'default.backend' } });
+  });
+
+  it('just works: a captured request goes out through 15001 and in through 15006 with no loop', async () => {
+    const r = await inHost(client, ['curl', '-sS', '--max-time', '10', `http://${SERVER}:5000/`]);
+    expect(JSON.parse(r.stdout)).toEqual({ from: '::ffff:127.0.0.6' });
+    const stats = (await inHost(client, ['curl', '-sS', 'http://127.0.0.1:9901/stats?filter=outbound_passthrough_ipv4'])).stdout;
+    expect(stats).toContain('listener.outbound_passthrough_ipv4.downstream_cx_total: 1\n');
+    expect(stats).toContain('listener.outbound_passthrough_ipv4.downstream_cx_redirect_loop: 0\n');
+    const inbound = (await inHost(server, ['curl', '-sS', 'http://127.0.0.1:9901/stats?filter=http.localhost_5000.downstream_rq_2xx'])).stdout;
+    expect(inbound).toBe('http.localhost_5000.downstream_rq_2xx: 1\n');
+  });
+
+  it('drains and exits 0 on SIGTERM (the signal reaches the proxy-user process)', async () => {
+    serverDp.child.kill('SIGTERM');
+    expect(await serverDp.exited).toMatchObject({ code: 0 });
+    expect(serverDp.lines).toContain('meshcap dp: stopped');
+    // With the proxy down, captured connections are refused (fail closed), not sent around it.
+    const r = await inHost(client, ['curl', '-sS', '--max-time', '5', '-o', '/dev/null', '-w', '%{http_code}', `http://${SERVER}:5000/`]);
+    expect(r.stdout).toBe('000');
+  });
+});
