@@ -4,6 +4,7 @@ export * from './model/index.ts';
 export * from './policy/index.ts';
 export * from './flows/index.ts';
 export * from './proxy/index.ts';
+export * from './proxy/policies/index.ts';
 export * from './capture/index.ts';
 export * from './diagram/index.ts';
 export * from './xds/index.ts';
