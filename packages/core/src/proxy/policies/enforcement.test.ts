@@ -7,7 +7,7 @@ import { describeNetns, Lab, type Host, type HostProcess } from '@meshcap/testki
 import type { FlowRecord } from '../../flows/index.ts';
 import { parseResources } from '../../model/index.ts';
 import { PolicyCompiler } from '../../policy/index.ts';
-import { curl, eventually, fixtures, startTcpApp, tcpProbe } from '../testing/lab.ts';
+import { curl, eventually, startTcpApp, tcpProbe } from '../testing/lab.ts';
 
 // Mesh policies enforced by real dataplanes on real traffic. Explicit mode (no capture rules; the
 // capture path is the proxy tests' subject): the server namespace runs two dataplanes of service
