@@ -1,8 +1,12 @@
 import type { CliCommand } from '../command.ts';
+import { applyCommand } from './apply.ts';
+import { cpCommand } from './cp.ts';
+import { generateDataplaneTokenCommand } from './generate.ts';
+import { inspectDataplaneCommand, inspectDataplanesCommand } from './inspect.ts';
 import { installTransparentProxyCommand } from './install-transparent-proxy.ts';
 import { uninstallTransparentProxyCommand } from './uninstall-transparent-proxy.ts';
 import { traceCommand } from './trace.ts';
 import { dpCommand } from './dp.ts';
 
 /** Every `meshcap` verb, in the order `meshcap --help` lists them. */
-export const commands: CliCommand[] = [installTransparentProxyCommand, uninstallTransparentProxyCommand, traceCommand, dpCommand];
+export const commands: CliCommand[] = [cpCommand, applyCommand, inspectDataplanesCommand, inspectDataplaneCommand, generateDataplaneTokenCommand, installTransparentProxyCommand, uninstallTransparentProxyCommand, traceCommand, dpCommand];

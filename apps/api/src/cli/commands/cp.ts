@@ -1,0 +1,122 @@
+import { isMeshcapError, MeshcapError } from '@meshcap/core';
+import { loadAdminToken } from '../../auth/index.ts';
+import { DEFAULT_LISTEN, parseListenAddress, startControlPlane } from '../../control-plane/index.ts';
+import { redactUrl, sqliteFile, storeTarget } from '../../store/index.ts';
+import { defaultDataDir, defaultSocketPath } from '../api-client.ts';
+import { CliUsageError, type CliCommand, type CliIO } from '../command.ts';
+import { parseCommandFlags } from '../flags.ts';
+
+const HELP = `Usage: meshcap cp [flags]
+
+Runs the control plane: the inspect API (Kuma's port 5681), the dashboard under /gui, and the
+dataplane channel. It stores resources and toggles (SQLite in the data directory, or PostgreSQL),
+compiles each dataplane's config, pushes it to connected dataplanes and collects their flows.
+
+Flags:
+  --store URL          postgres://user:password@host:5432/db (several replicas share it), or a SQLite
+                       file (sqlite:/path/meshcap.db or a plain path; default: meshcap.db in --data-dir)
+  --listen ADDR        API and dashboard address (default ${DEFAULT_LISTEN}; 127.0.0.1 only unless you say so)
+  --socket PATH        Unix socket for dataplanes in other network namespaces on this host (default
+                       /run/meshcap/cp.sock as root, <data-dir>/cp.sock otherwise; "none" to disable)
+  --data-dir DIR       where the SQLite store and the admin token live (default MESHCAP_DATA_DIR,
+                       /var/lib/meshcap as root, ~/.meshcap otherwise)
+  --token-file FILE    the admin token changes need (default: MESHCAP_TOKEN, else <data-dir>/admin-token,
+                       created and printed once at first start)
+  --allowed-host NAME  another Host name the API answers to (repeatable; loopback names always work)
+  --no-gui             do not serve the dashboard
+  --log-level LEVEL    fatal, error, warn (default), info, debug
+
+Examples:
+  meshcap cp
+  meshcap cp --store postgres://meshcap:secret@127.0.0.1:5432/meshcap --listen 0.0.0.0:5681 --allowed-host cp.internal
+`;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+
+export const cpCommand: CliCommand = {
+  path: ['cp'],
+  summary: 'run the control plane (API on 127.0.0.1:5681, dashboard under /gui, dataplane channel)',
+  help: HELP,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const { values } = parseCommandFlags(
+      args,
+      {
+        store: { type: 'string' },
+        listen: { type: 'string' },
+        socket: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'token-file': { type: 'string' },
+        'allowed-host': { type: 'string', multiple: true },
+        'no-gui': { type: 'boolean' },
+        'log-level': { type: 'string' },
+      },
+      'cp',
+    );
+    const logLevel = (values['log-level'] as string | undefined) ?? 'warn';
+    if (!LOG_LEVELS.includes(logLevel)) throw new CliUsageError(`--log-level: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
+    const dataDir = (values['data-dir'] as string | undefined) ?? defaultDataDir();
+    // Every flag is checked before anything is created on disk (the token file, the store).
+    try {
+      parseListenAddress((values.listen as string | undefined) ?? DEFAULT_LISTEN);
+      storeTarget({ url: values.store as string | undefined, dataDir });
+    } catch (err) {
+      if (isMeshcapError(err)) throw new CliUsageError(err.message);
+      throw err;
+    }
+    const socketFlag = values.socket as string | undefined;
+    const socket = socketFlag === 'none' ? false : (socketFlag ?? defaultSocketPath(dataDir));
+    let admin;
+    try {
+      admin = loadAdminToken({ env: process.env.MESHCAP_TOKEN, file: values['token-file'] as string | undefined, dataDir });
+    } catch (err) {
+      if (isMeshcapError(err)) throw new CliUsageError(err.message);
+      throw err;
+    }
+    let cp;
+    try {
+      cp = await startControlPlane({
+        dataDir,
+        storeUrl: values.store as string | undefined,
+        listen: values.listen as string | undefined,
+        socket,
+        adminToken: admin.token,
+        allowedHosts: values['allowed-host'] as string[] | undefined,
+        gui: !values['no-gui'],
+        logger: { level: logLevel },
+      });
+    } catch (err) {
+      if (isMeshcapError(err) && err.code === 'MESHCAP_ERR_INVALID_ARGUMENT') throw new CliUsageError(err.message);
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'EADDRINUSE') throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `--listen: ${values.listen ?? DEFAULT_LISTEN} is in use (another meshcap cp?)`);
+      if (e.code === 'EACCES' || e.code === 'EPERM') throw new MeshcapError('MESHCAP_ERR_PERMISSION', `${e.message} (choose --socket, --data-dir or --listen this user may use)`);
+      if (!isMeshcapError(err) && /--socket/.test((err as Error).message)) throw new CliUsageError((err as Error).message);
+      throw err;
+    }
+    const store = cp.store.kind === 'postgres' ? `PostgreSQL ${redactUrl(values.store as string)}` : `SQLite ${cp.store.location || sqliteFile(dataDir)}`;
+    io.stdout(`meshcap cp: API        ${cp.url}  (reference: ${cp.url}/docs, OpenAPI: ${cp.url}/openapi.json)`);
+    io.stdout(`meshcap cp: dashboard  ${cp.gui === 'served' ? `${cp.url}/gui/` : cp.gui === 'off' ? 'off (--no-gui)' : `not built: run \`npm run build --workspace @meshcap/web\`, then restart`}`);
+    if (cp.socketPath) io.stdout(`meshcap cp: dataplanes  --cp unix:${cp.socketPath} or --cp ${cp.url}`);
+    io.stdout(`meshcap cp: store      ${store}`);
+    if (admin.created) {
+      io.stdout(`meshcap cp: admin token (shown once; kept in ${admin.path}, mode 0600):`);
+      io.stdout(`  ${admin.token}`);
+      if (cp.gui === 'served') io.stdout(`meshcap cp: open ${cp.url}/gui/#token=${admin.token} to use it in the dashboard`);
+    } else {
+      io.stdout(`meshcap cp: admin token from ${admin.origin === 'env' ? 'MESHCAP_TOKEN' : admin.path}`);
+    }
+    io.stdout('meshcap cp: ready');
+    await new Promise<void>((resolve) => {
+      const stop = (signal: NodeJS.Signals) => {
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+        io.stdout(`meshcap cp: ${signal}, stopping`);
+        resolve();
+      };
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+    });
+    await cp.close();
+    io.stdout('meshcap cp: stopped');
+    return 0;
+  },
+};
