@@ -1,4 +1,5 @@
-import { formatIssue, isMeshcapError, MeshcapError, parseResources } from '@meshcap/core';
+import type { MeshcapError} from '@meshcap/core';
+import { formatIssue, isMeshcapError, parseResources } from '@meshcap/core';
 import { readFileSync } from 'node:fs';
 import { ControlPlaneApi, controlPlaneFlags, controlPlaneFlagsHelp } from '../api-client.ts';
 import { CliUsageError, type CliCommand, type CliIO } from '../command.ts';
