@@ -1,4 +1,4 @@
-import type { MeshcapError} from '@meshcap/core';
+import type { MeshcapError } from '@meshcap/core';
 import { formatIssue, isMeshcapError, parseResources } from '@meshcap/core';
 import { readFileSync } from 'node:fs';
 import { ControlPlaneApi, controlPlaneFlags, controlPlaneFlagsHelp } from '../api-client.ts';
