@@ -123,10 +123,12 @@ export function inboundSource<C>(policy: InboundPolicy<C> | undefined, identitie
     const acting = actingPolicy(r.origins);
     return acting ? { conf: r.conf, policy: acting } : undefined;
   });
+  // A rule for any client leaves no one to the fallback.
+  const coversAll = policy.rules.some((r) => r.subset.length === 0);
   return new RuleSource(
     policy.rules.map((r) => r.subset),
     values,
-    fallback?.(policy),
+    coversAll ? undefined : fallback?.(policy),
     policy.sourceDependent ? identities : undefined,
   );
 }

@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest';
+import { MeshcapError } from '../../errors.ts';
+import type { FlowRecord } from '../../flows/index.ts';
+import { PolicyCompiler, type DataplanePolicies } from '../../policy/index.ts';
+import { dataplane, http, policyResources } from '../../policy/test-fixtures.ts';
+import { buildListenerPasses, type ActingPolicy, type TcpConnectionContext } from '../chain.ts';
+import { compileProxyConfig, type ListenerConfig } from '../config.ts';
+import { AccessLogSinks } from './access-log-sink.ts';
+import { TokenBucket } from './rate-limit.ts';
+import { backoffMs } from './retry.ts';
+import { policyPasses, serviceDirectoryOf } from './policy-passes.ts';
+
+// Which passes land on which listener, and how a passthrough picks its service per connection.
+// Enforcement on real traffic is enforcement.test.ts; this is the mapping, without a kernel.
+
+const POLICIES = `
+type: MeshTrafficPermission
+name: allow-all
+mesh: default
+spec:
+  targetRef: { kind: MeshService, name: web }
+  from: [{ targetRef: { kind: Mesh }, default: { action: Allow } }]
+---
+type: MeshFaultInjection
+name: fi-web
+mesh: default
+spec:
+  targetRef: { kind: MeshService, name: web }
+  from: [{ targetRef: { kind: Mesh }, default: { http: [{ delay: { value: 1s, percentage: 5 } }] } }]
+---
+type: MeshTimeout
+name: timeout-backend
+mesh: default
+spec:
+  targetRef: { kind: Mesh }
+  to: [{ targetRef: { kind: MeshService, name: backend }, default: { connectionTimeout: 1s, http: { requestTimeout: 2s } } }]
+---
+type: MeshRetry
+name: retry-backend
+mesh: default
+spec:
+  targetRef: { kind: Mesh }
+  to: [{ targetRef: { kind: MeshService, name: backend }, default: { http: { numRetries: 2 } } }]
+---
+type: MeshAccessLog
+name: log-out
+mesh: default
+spec:
+  targetRef: { kind: Mesh }
+  to:
+    - targetRef: { kind: Mesh }
+      default: { backends: [{ file: { path: /dev/stdout } }, { tcp: { address: "198.18.4.99:5000" } }] }
+`;
+
+function compiled(extra = ''): { compiler: PolicyCompiler; web: DataplanePolicies } {
+  const compiler = new PolicyCompiler();
+  compiler.applyAll([
+    dataplane({ name: 'web', address: '198.18.4.1', inbound: [{ port: 8080, tags: http('web') }], transparent: true }),
+    dataplane({ name: 'backend-1', address: '198.18.4.10', inbound: [{ port: 8080, tags: http('backend') }] }),
+    dataplane({ name: 'db-1', address: '198.18.4.20', inbound: [{ port: 5432, tags: { 'kuma.io/service': 'db' } }] }),
+    ...policyResources(POLICIES + extra),
+  ]);
+  return { compiler, web: compiler.compile('default', 'web') };
+}
+
+function listenersOf(p: DataplanePolicies): Map<string, ListenerConfig> {
+  return new Map(compileProxyConfig(p.resource, { services: serviceDirectoryOf(p) }).listeners.map((l) => [l.name, l]));
+}
+
+function chainNames(p: DataplanePolicies, listener: ListenerConfig): { tcp: string[]; http: string[] } {
+  const passes = buildListenerPasses(listener, policyPasses(p, { accessLogs: new AccessLogSinks(() => {}) }));
+  return { tcp: passes.tcp.map((x) => x.name), http: passes.http.map((x) => x.name) };
+}
+
+/** A connection as the TCP chain sees it, for running onConnect by hand. */
+function connection(listener: ListenerConfig, destination: { address: string; port: number }): TcpConnectionContext & { actions: string[] } {
+  const actions: string[] = [];
+  return {
+    flow: { policies: [] } as unknown as FlowRecord,
+    listener,
+    client: { address: '198.18.4.1', port: 40000 },
+    destination,
+    connectTimeoutMs: 5000,
+    idleTimeoutMs: 3_600_000,
+    deny: (p: ActingPolicy, reason: string) => void actions.push(`${p.name} deny ${reason}`),
+    record: (p: ActingPolicy, action: string) => void actions.push(`${p.name} ${action}`),
+    random: () => 0.5,
+    actions,
+  };
+}
+
+describe('policyPasses', () => {
+  const { web } = compiled();
+  const listeners = listenersOf(web);
+
+  it("puts an inbound's from-policies on its listener, in the chain's fixed order", () => {
+    expect(chainNames(web, listeners.get('inbound:198.18.4.1:8080')!)).toEqual({
+      tcp: [],
+      http: ['x-request-id', 'MeshTrafficPermission/allow-all', 'MeshFaultInjection/fi-web'],
+    });
+  });
+
+  it('gives the inbound passthrough nothing', () => {
+    expect(chainNames(web, listeners.get('inbound:passthrough:ipv4')!)).toEqual({ tcp: [], http: [] });
+  });
+
+  it('puts the to-policies of the destination service on the outbound passthrough, chosen per connection', () => {
+    const out = listeners.get('outbound:passthrough:ipv4')!;
+    expect(chainNames(web, out)).toEqual({ tcp: ['MeshTimeout/timeout-backend', 'MeshAccessLog/log-out'], http: [] });
+    const [timeout] = buildListenerPasses(out, policyPasses(web)).tcp;
+    const toBackend = connection(out, { address: '198.18.4.10', port: 8080 });
+    void timeout!.onConnect(toBackend);
+    expect(toBackend.connectTimeoutMs).toBe(1000);
+    for (const other of [
+      { address: '198.18.4.20', port: 5432 }, // db: no timeout policy
+      { address: '198.18.4.10', port: 9999 }, // not an endpoint of backend
+      { address: '198.18.9.9', port: 80 }, // outside the mesh
+    ]) {
+      const c = connection(out, other);
+      void timeout!.onConnect(c);
+      expect(c.connectTimeoutMs).toBe(5000);
+    }
+  });
+
+  it('says what it does not enforce', () => {
+    expect(policyPasses(web).warnings).toEqual(['MeshAccessLog log-out: Tcp backends are not supported; only File backends (and /dev/stdout) are written']);
+  });
+
+  it('leaves out a policy toggled off for the dataplane', () => {
+    const { compiler } = compiled();
+    compiler.setToggle('default', 'web', 'MeshFaultInjection', 'fi-web', false);
+    const off = compiler.compile('default', 'web');
+    expect(chainNames(off, listenersOf(off).get('inbound:198.18.4.1:8080')!).http).toEqual(['x-request-id', 'MeshTrafficPermission/allow-all']);
+  });
+
+  it('refuses an access log format with an unknown operator, naming the policy', () => {
+    const { web: bad } = compiled(`
+---
+type: MeshAccessLog
+name: log-bad
+mesh: default
+spec:
+  targetRef: { kind: MeshService, name: web }
+  from: [{ targetRef: { kind: Mesh }, default: { backends: [{ file: { path: /dev/stdout, format: { plain: "%NOPE%" } } }] } }]
+`);
+    const provider = policyPasses(bad);
+    const err = (() => {
+      try {
+        provider.forListener(listenersOf(bad).get('inbound:198.18.4.1:8080')!);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(MeshcapError);
+    expect((err as MeshcapError).code).toBe('MESHCAP_ERR_INVALID_RESOURCE');
+    expect((err as MeshcapError).message).toBe('MeshAccessLog log-bad: default.backends[0].file.format: unknown command operator %NOPE%');
+  });
+});
+
+describe('TokenBucket', () => {
+  it('gives `capacity` tokens per interval, refilled whole', () => {
+    let now = 1000;
+    const bucket = new TokenBucket(3, 1000, () => now);
+    expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([true, true, true, false]);
+    now = 1999;
+    expect(bucket.take()).toBe(false);
+    now = 2000;
+    expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([true, true, true, false]);
+    now = 10_500; // many intervals later: full, not more than full
+    expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([true, true, true, false]);
+  });
+
+  it('with capacity 0 refuses everything', () => {
+    expect(new TokenBucket(0, 1000, () => 0).take()).toBe(false);
+  });
+});
+
+describe('retry backoff (Envoy jittered exponential)', () => {
+  it('draws in [0, (2^n - 1) × base), capped at the max', () => {
+    expect(backoffMs(1, 25, 250, () => 0)).toBe(0);
+    expect(backoffMs(1, 25, 250, () => 0.99)).toBe(24);
+    expect(backoffMs(2, 25, 250, () => 0.99)).toBe(74);
+    expect(backoffMs(5, 25, 250, () => 0.99)).toBe(250);
+  });
+});
