@@ -11,8 +11,9 @@ export function makeQueryClient(): QueryClient {
       queries: {
         staleTime: 2_000,
         refetchOnWindowFocus: false,
-        // 4xx answers will not change by asking again; network hiccups and 5xx may.
-        retry: (count, err) => count < 2 && !(isApiError(err) && err.status >= 400 && err.status < 500),
+        // Asking again helps only when nothing answered (network, a proxy's 502); an answer from
+        // the API (4xx, or 503/504: the dataplane is away) says what is wrong at once.
+        retry: (count, err) => count < 2 && isApiError(err) && (err.status === 0 || err.status === 502),
       },
     },
   });

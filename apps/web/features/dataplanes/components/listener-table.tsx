@@ -30,20 +30,14 @@ export function ListenerTable({ mesh, name }: { mesh: string; name: string }) {
                 {d.items.map((l) => (
                   <tr key={l.name} className="border-b border-slate-100 align-top last:border-0 dark:border-slate-800/70">
                     <th scope="row" className="px-3 py-2 text-left font-mono text-xs font-medium break-all">
-                      {l.name}
+                      {/* the name first, then a space: "inbound:passthrough:ipv4 inbound · tcp · …" */}
+                      {l.name}{' '}
                       <span className="muted mt-0.5 block font-sans font-normal">
-                        {l.direction} · {l.protocol} · {l.capture}
-                        {l.service ? ` · ${l.service}` : ''}
+                        {[l.direction, l.protocol, l.capture, l.service, l.transparent ? 'transparent' : undefined, l.bind ? undefined : 'handed off, not bound'].filter(Boolean).join(' · ')}
                       </span>
                     </th>
-                    <td className="px-3 py-2 font-mono text-xs break-all">
-                      {formatHostPort(l.address, l.port)}
-                      {!l.bind && <span className="muted block font-sans">hand-off, not bound</span>}
-                    </td>
-                    <td className="px-3 py-2 text-xs">
-                      {l.useOriginalDst ? 'yes' : 'no'}
-                      {l.transparent && <span className="muted block">transparent</span>}
-                    </td>
+                    <td className="px-3 py-2 font-mono text-xs break-all">{formatHostPort(l.address, l.port)}</td>
+                    <td className="px-3 py-2 text-xs">{l.useOriginalDst ? 'yes' : 'no'}</td>
                     <td className="px-3 py-2">
                       <ol className="space-y-0.5 font-mono text-xs" aria-label={`Filters of ${l.name}`}>
                         {l.filters.map((f, i) => (

@@ -7,8 +7,9 @@ import type { Flow } from '../api/types.ts';
 import { toneOf } from '../flow-verdict.ts';
 
 const ROW_HEIGHT = 36;
-// One template for header and rows; fractions shrink so the table never scrolls sideways.
-const COLUMNS = 'grid grid-cols-[6.5rem_minmax(0,0.8fr)_3.5rem_minmax(0,1.1fr)_minmax(0,1.1fr)_3rem_minmax(0,1.5fr)_minmax(0,1fr)_5.5rem_4.5rem] gap-x-2 px-3';
+// One template for header and rows; fractions shrink so the table never scrolls sideways. The
+// column order is a contract: the e2e suite reads cells by position (time … verdict, duration).
+const COLUMNS = 'grid grid-cols-[6.5rem_minmax(0,0.8fr)_3.5rem_minmax(0,1.1fr)_minmax(0,1.1fr)_3rem_minmax(0,1.5fr)_5.5rem_4.5rem_minmax(0,1fr)] gap-x-2 px-3';
 
 /**
  * Flows as a virtualized table: only the rows in view (plus a few) are in the DOM, so thousands of
@@ -38,7 +39,7 @@ export function FlowTable({
     <div role="table" aria-label={label} aria-rowcount={flows.length + 1} className="card overflow-hidden text-sm">
       <div role="rowgroup" className="border-b border-slate-200 bg-slate-50 dark:border-slate-800 dark:bg-slate-900/80">
         <div role="row" aria-rowindex={1} className={`${COLUMNS} py-2 text-xs font-medium tracking-wide text-slate-500 uppercase dark:text-slate-400`}>
-          {['Time', 'Dataplane', 'Dir', 'Client', 'Original destination', 'Proto', 'Request', 'Policies', 'Verdict', 'Duration'].map((h) => (
+          {['Time', 'Dataplane', 'Dir', 'Client', 'Original destination', 'Proto', 'Request', 'Verdict', 'Duration', 'Policies'].map((h) => (
             <div key={h} role="columnheader" className="truncate">
               {h}
             </div>
@@ -91,14 +92,14 @@ export function FlowTable({
                 <div role="cell" className="truncate font-mono text-xs" title={requestText(f)}>
                   {requestText(f)}
                 </div>
-                <div role="cell" className="truncate text-xs text-violet-700 dark:text-violet-300" title={policiesText(f)}>
-                  {policiesText(f)}
-                </div>
                 <div role="cell">
                   <span className={`rounded px-1.5 py-0.5 text-xs font-medium ${toneOf(f.verdict)}`}>{f.verdict}</span>
                 </div>
                 <div role="cell" className="text-right font-mono text-xs tabular-nums">
                   {formatMs(f.timings.totalMs)}
+                </div>
+                <div role="cell" className="truncate text-xs text-violet-700 dark:text-violet-300" title={policiesText(f)}>
+                  {policiesText(f)}
                 </div>
               </div>
             );

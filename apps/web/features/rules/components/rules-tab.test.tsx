@@ -1,0 +1,133 @@
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sendJson, startApiFixture, type ApiFixture } from '../../../test/api-fixture.ts';
+import { cleanupApp, renderApp } from '../../../test/render-app.tsx';
+import type { RuleRef, RulesResult, TraceResult } from '../api/types.ts';
+import { RulesTab } from './rules-tab.tsx';
+
+const BASE = '/api/meshes/default/dataplanes/frontend';
+
+const rule = (chain: string, index: number, text: string, ours: boolean, packets: number) => ({
+  family: 'ip',
+  table: 'nat',
+  chain,
+  index,
+  text,
+  ours,
+  counters: { packets, bytes: packets * 60 },
+  ...(ours ? { comment: 'meshcap/outbound' } : {}),
+});
+
+const RULES: RulesResult = {
+  ruleset: {
+    tables: [
+      {
+        backend: 'iptables',
+        family: 'ip',
+        name: 'nat',
+        flavour: 'nft',
+        chains: [
+          { name: 'OUTPUT', base: { hook: 'OUTPUT', priority: -100, type: 'nat' }, policy: 'ACCEPT', counters: { packets: 3, bytes: 180 }, rules: [rule('OUTPUT', 1, '-A OUTPUT -p tcp -j KUMA_MESH_OUTBOUND', true, 42)] },
+          {
+            name: 'KUMA_MESH_OUTBOUND',
+            rules: [
+              rule('KUMA_MESH_OUTBOUND', 1, '-A KUMA_MESH_OUTBOUND -o lo -d 127.0.0.1/32 -j RETURN', true, 5),
+              rule('KUMA_MESH_OUTBOUND', 2, '-A KUMA_MESH_OUTBOUND -j KUMA_MESH_OUTBOUND_REDIRECT', true, 37),
+            ],
+          },
+          { name: 'KUMA_MESH_OUTBOUND_REDIRECT', rules: [rule('KUMA_MESH_OUTBOUND_REDIRECT', 1, '-A KUMA_MESH_OUTBOUND_REDIRECT -p tcp -j REDIRECT --to-ports 15001', true, 37)] },
+          { name: 'DOCKER', rules: [rule('DOCKER', 1, '-A DOCKER -i docker0 -j RETURN', false, 0)] },
+        ],
+      },
+    ],
+    warnings: [],
+  },
+  local: {},
+};
+
+const ref = (chain: string, index: number): RuleRef => {
+  const r = RULES.ruleset.tables[0]!.chains.find((c) => c.name === chain)!.rules[index - 1]!;
+  return { family: r.family, table: r.table, chain: r.chain, index: r.index, text: r.text, ours: r.ours };
+};
+
+const TRACE: TraceResult = {
+  family: 'ipv4',
+  certain: true,
+  verdict: { kind: 'captured', mechanism: 'REDIRECT', port: 15001 },
+  decidedBy: { kind: 'rule', rule: ref('KUMA_MESH_OUTBOUND_REDIRECT', 1) },
+  steps: [
+    { hook: 'OUTPUT', family: 'ip', table: 'nat', chain: 'OUTPUT', kind: 'rule', rule: ref('OUTPUT', 1), result: 'matched', action: 'jump KUMA_MESH_OUTBOUND' },
+    { hook: 'OUTPUT', family: 'ip', table: 'nat', chain: 'KUMA_MESH_OUTBOUND', kind: 'rule', rule: ref('KUMA_MESH_OUTBOUND', 1), result: 'not-matched' },
+    { hook: 'OUTPUT', family: 'ip', table: 'nat', chain: 'KUMA_MESH_OUTBOUND', kind: 'rule', rule: ref('KUMA_MESH_OUTBOUND', 2), result: 'matched', action: 'jump KUMA_MESH_OUTBOUND_REDIRECT' },
+    { hook: 'OUTPUT', family: 'ip', table: 'nat', chain: 'KUMA_MESH_OUTBOUND_REDIRECT', kind: 'rule', rule: ref('KUMA_MESH_OUTBOUND_REDIRECT', 1), result: 'matched', action: 'REDIRECT to 127.0.0.1:15001' },
+  ],
+  unknowns: [],
+  assumptions: [],
+};
+
+describe('RulesTab', () => {
+  let api: ApiFixture;
+  beforeEach(async () => {
+    api = await startApiFixture();
+    api.on('GET', `${BASE}/rules`, (_req, res) => sendJson(res, 200, RULES));
+  });
+  afterEach(async () => {
+    await cleanupApp();
+    await api.close();
+  });
+
+  const rowOf = (text: string) => screen.getByText(text, { exact: false, selector: 'td' }).closest('tr')!;
+
+  it('groups the rules by table and chain with their counters, ours marked', async () => {
+    renderApp(<RulesTab mesh="default" name="frontend" />);
+    const nat = await screen.findByRole('region', { name: 'ip nat table' });
+    expect(within(nat).getAllByRole('heading', { level: 4 }).map((h) => h.textContent)).toEqual(['OUTPUT', 'KUMA_MESH_OUTBOUND', 'KUMA_MESH_OUTBOUND_REDIRECT', 'DOCKER']);
+    const redirect = rowOf('REDIRECT --to-ports 15001');
+    expect(redirect.textContent).toContain('37');
+    expect(redirect.textContent).toContain('meshcap');
+    expect(rowOf('-A DOCKER').textContent).not.toContain('meshcap');
+    expect(screen.getByText('3 pkts · 180 B')).toBeTruthy();
+  });
+
+  it('traces a packet and highlights the path and the deciding rule', async () => {
+    api.on('POST', `${BASE}/trace`, (_req, res) => sendJson(res, 200, TRACE));
+    renderApp(<RulesTab mesh="default" name="frontend" />);
+    await screen.findByText('-A KUMA_MESH_OUTBOUND_REDIRECT -p tcp -j REDIRECT --to-ports 15001', { exact: false });
+
+    fireEvent.change(screen.getByLabelText('Direction'), { target: { value: 'outbound' } });
+    fireEvent.change(screen.getByLabelText('Source address'), { target: { value: '198.18.10.2' } });
+    fireEvent.change(screen.getByLabelText('Destination address'), { target: { value: '198.18.10.3' } });
+    fireEvent.change(screen.getByLabelText('Destination port'), { target: { value: '8080' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Trace' }));
+
+    const result = await screen.findByRole('status', { name: 'Trace result' });
+    expect(result.textContent).toContain('Verdict: captured by REDIRECT to port 15001');
+    const sent = JSON.parse(api.requests.find((r) => r.method === 'POST')!.body) as unknown;
+    expect(sent).toEqual({ direction: 'outbound', src: '198.18.10.2', dst: '198.18.10.3', dstPort: 8080, proto: 'tcp' });
+
+    const decided = rowOf('REDIRECT --to-ports 15001');
+    expect(decided.getAttribute('aria-current')).toBe('step');
+    expect(decided.dataset.mark).toBe('decided');
+    expect(rowOf('-o lo -d 127.0.0.1/32').dataset.mark).toBe('visited');
+    expect(rowOf('-j KUMA_MESH_OUTBOUND_REDIRECT').dataset.mark).toBe('matched');
+    expect(rowOf('-A DOCKER').dataset.mark).toBeUndefined();
+  });
+
+  it('shows the API error for bad input and highlights nothing', async () => {
+    api.on('POST', `${BASE}/trace`, (_req, res) =>
+      sendJson(res, 400, { code: 'MESHCAP_ERR_INVALID_REQUEST', message: 'body.dst: not an IPv4 or IPv6 address', issues: [{ path: 'body.dst', message: 'not an IPv4 or IPv6 address' }] }),
+    );
+    renderApp(<RulesTab mesh="default" name="frontend" />);
+    await screen.findByText('-A DOCKER -i docker0 -j RETURN', { exact: false });
+    fireEvent.change(screen.getByLabelText('Source address'), { target: { value: '198.18.10.2' } });
+    fireEvent.change(screen.getByLabelText('Destination address'), { target: { value: 'backend' } });
+    fireEvent.change(screen.getByLabelText('Destination port'), { target: { value: '8080' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Trace' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('Trace failed');
+    expect(alert.textContent).toContain('body.dst');
+    expect(alert.textContent).toContain('not an IPv4 or IPv6 address');
+    await waitFor(() => expect(screen.queryByRole('status', { name: 'Trace result' })).toBeNull());
+    expect(document.querySelectorAll('tr[data-mark]')).toHaveLength(0);
+  });
+});
