@@ -1,24 +1,23 @@
 import {
+  configDumpProvider,
+  ConfigDumpHistory,
   MeshcapError,
   parseResourceObject,
+  policyPasses,
   readLiveRuleset,
   readLocalNetwork,
+  serviceDirectoryOf,
+  type ConfigDumpParams,
   type Dataplane,
   type DataplaneHandle,
   type DataplanePolicies,
   type PolicyPasses,
-  type ServiceInfo,
 } from '@meshcap/core';
 import type { ChannelEngine } from './client.ts';
 
 export interface EngineAdapterOptions {
-  /**
-   * The passes that enforce a compiled config's policies in the proxy (the policy engine builds
-   * them). Without it the dataplane runs the listeners of each version but enforces no policy.
-   */
+  /** The passes that enforce a compiled config's policies in the proxy; default: the policy engine's `policyPasses`. */
   policyPasses?: (config: DataplanePolicies) => PolicyPasses;
-  /** Envoy-style config dump of the running config, for `config_dump` requests. */
-  configDump?: (params: Record<string, unknown>) => unknown;
   /** The installed capture rules; default: read from this network namespace with the local addresses. */
   rules?: () => Promise<unknown>;
 }
@@ -27,13 +26,6 @@ export interface EngineAdapterOptions {
 export async function readRulesForTrace(): Promise<{ ruleset: unknown; local: unknown }> {
   const [ruleset, local] = await Promise.all([readLiveRuleset(), readLocalNetwork()]);
   return { ruleset, local };
-}
-
-/** Where each service the dataplane may call lives, from the compiled config's outbounds. */
-export function servicesOf(config: DataplanePolicies): Map<string, ServiceInfo> {
-  return new Map(
-    config.outbounds.map((ob) => [ob.service, { endpoints: ob.endpoints.map((e) => ({ address: e.address, port: e.port })), protocol: ob.protocol === 'http' ? 'http' : 'tcp' } as ServiceInfo]),
-  );
 }
 
 function asCompiled(config: unknown): DataplanePolicies {
@@ -46,12 +38,20 @@ function asCompiled(config: unknown): DataplanePolicies {
   return { ...(c as DataplanePolicies), resource };
 }
 
-/** The channel's view of a running dataplane engine (`startDataplane`'s handle). */
+/**
+ * The channel's view of a running dataplane engine (`startDataplane`'s handle). Each config version
+ * from the control plane becomes the engine's listeners, services and policy passes; the admin
+ * `/config_dump` then shows that version (Envoy's format, with its history for stamps).
+ */
 export function engineFromHandle(handle: DataplaneHandle, options: EngineAdapterOptions = {}): ChannelEngine {
+  let dump: ReturnType<typeof configDumpProvider> | undefined;
+  const history = new ConfigDumpHistory();
   return {
     async applyConfig(version, config) {
       const compiled = asCompiled(config);
-      await handle.updateConfig(version, compiled.resource, options.policyPasses?.(compiled), servicesOf(compiled));
+      await handle.updateConfig(version, compiled.resource, (options.policyPasses ?? policyPasses)(compiled), serviceDirectoryOf(compiled));
+      dump = configDumpProvider(() => ({ config: handle.config(), policies: compiled }), history);
+      handle.setConfigDump(dump);
     },
     runningVersion: () => handle.version,
     subscribeFlows: (listener) => handle.flows.subscribe(listener),
@@ -64,8 +64,8 @@ export function engineFromHandle(handle: DataplaneHandle, options: EngineAdapter
         case 'rules':
           return (options.rules ?? readRulesForTrace)();
         case 'config_dump':
-          if (!options.configDump) throw new MeshcapError('MESHCAP_ERR_NOT_FOUND', 'this dataplane builds no config dump');
-          return options.configDump(params);
+          if (!dump) throw new MeshcapError('MESHCAP_ERR_NOT_FOUND', 'this dataplane has no config from the control plane yet');
+          return dump(params as ConfigDumpParams);
       }
     },
   };

@@ -1,9 +1,8 @@
-import { compileProxyConfig, tracePacket, tracePacketSchema, type EnvoyConfigDump, type LocalNetwork, type Ruleset } from '@meshcap/core';
+import { compileProxyConfig, serviceDirectoryOf, tracePacket, tracePacketSchema, type EnvoyConfigDump, type LocalNetwork, type Ruleset } from '@meshcap/core';
 import type { FastifyInstance } from 'fastify';
 import { dataplaneParams, errorResponses } from '../schemas/common.ts';
 import { listenerList, rulesResult, statsResult, traceResult } from '../schemas/inspect.ts';
 import type { ZodTypeProvider } from '../schemas/zod-provider.ts';
-import { servicesOf } from '../channel/engine-adapter.ts';
 import { listenerCounters } from '../inspect/dataplane-view.ts';
 import { listenerFilters } from '../inspect/listener-filters.ts';
 import { liveStats } from '../inspect/live.ts';
@@ -33,7 +32,7 @@ export default async function inspectRoutes(app: FastifyInstance) {
       const { mesh, name } = request.params;
       fastify.catalog.requireDataplane(mesh, name);
       const compiled = fastify.catalog.compiler.compile(mesh, name);
-      const config = compileProxyConfig(compiled.resource, { version: compiled.version.versionInfo, services: servicesOf(compiled) });
+      const config = compileProxyConfig(compiled.resource, { version: compiled.version.versionInfo, services: serviceDirectoryOf(compiled) });
       const stats = await liveStats(fastify.dataplanes, mesh, name);
       const dump = fastify.configDumps.latest(`${mesh}/${name}`)?.dump as EnvoyConfigDump | undefined;
       return {

@@ -14,6 +14,7 @@ import {
   runDataplaneProcess,
   type DataplaneHandle,
 } from '@meshcap/core';
+import { attachToControlPlane, dataplaneChannelFlags, dataplaneChannelHelp, DATAPLANE_TOKEN_ENV, readDataplaneToken } from '../../channel/index.ts';
 import { CliUsageError, type CliCommand, type CliIO } from '../command.ts';
 
 const HELP = `Usage: meshcap dp --dataplane-file FILE [flags]
@@ -50,6 +51,7 @@ Flags:
   --idle-timeout DUR      idle timeout over both directions of a connection (default 1h; 0 disables)
   --drain-time DUR        on SIGTERM, how long open connections may finish (default 5s)
   --flow-buffer N         flows kept for /flows (default 10000)
+${dataplaneChannelHelp}
 
 Admin endpoints (127.0.0.1:9901): /ready /stats /stats/prometheus /listeners /clusters /flows /config_dump
 
@@ -75,6 +77,9 @@ interface DpFlags {
   idleTimeoutMs?: number;
   drainMs?: number;
   flowBuffer?: number;
+  /** Control plane to connect to (`--cp`); standalone without it. */
+  cp?: string;
+  tokenFile?: string;
 }
 
 function intFlag(name: string, value: string | undefined, min: number, max: number): number | undefined {
@@ -112,6 +117,7 @@ function parseFlags(args: string[]): DpFlags {
         'idle-timeout': { type: 'string' },
         'drain-time': { type: 'string' },
         'flow-buffer': { type: 'string' },
+        ...dataplaneChannelFlags,
       },
       strict: true,
       allowPositionals: false,
@@ -135,6 +141,8 @@ function parseFlags(args: string[]): DpFlags {
     idleTimeoutMs: durationFlag('idle-timeout', v['idle-timeout']),
     drainMs: durationFlag('drain-time', v['drain-time']),
     flowBuffer: intFlag('flow-buffer', v['flow-buffer'], 1, 10_000_000),
+    cp: v.cp,
+    tokenFile: v['dataplane-token-file'],
   };
 }
 
@@ -198,6 +206,9 @@ export const dpCommand: CliCommand = {
     // Validate before anything else, so a bad file fails the same way as root or not.
     compileProxyConfig(dataplane, { services });
     const transparent = dataplane.networking.transparentProxying !== undefined;
+    // Read as started (root), before dropping to the proxy user; the child gets it in its environment.
+    const token = flags.cp ? readDataplaneToken(flags.tokenFile) : undefined;
+    if (token) process.env[DATAPLANE_TOKEN_ENV] = token;
     if (flags.proxyUser && needsProxyUser(transparent)) return runAsProxyUser(flags, text, io);
 
     const { handle, exited } = await runDataplaneProcess({
@@ -213,7 +224,10 @@ export const dpCommand: CliCommand = {
       log: (level, message) => (level === 'info' ? io.stdout(`meshcap dp: ${message}`) : io.stderr(`meshcap dp: ${level}: ${message}`)),
     });
     for (const line of describe(handle)) io.stdout(line);
+    const log = (level: 'info' | 'warn' | 'error', message: string) => (level === 'info' ? io.stdout(`meshcap dp: ${message}`) : io.stderr(`meshcap dp: ${level}: ${message}`));
+    const cp = flags.cp && token ? attachToControlPlane(handle, { url: flags.cp, token, dataplane, bufferSize: flags.flowBuffer, log }) : undefined;
     const code = await exited;
+    await cp?.close();
     io.stdout(`meshcap dp: stopped`);
     return code;
   },
