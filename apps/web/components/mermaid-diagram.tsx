@@ -3,6 +3,7 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { renderMermaid } from '../lib/mermaid-render.ts';
 import { currentTheme, subscribeTheme } from '../lib/theme.ts';
+import { SourceDetails } from './source-details.tsx';
 
 type State = { status: 'rendering' } | { status: 'done'; svg: string } | { status: 'error'; message: string };
 
@@ -28,10 +29,7 @@ export function MermaidDiagram({ text, label }: { text: string; label: string })
       <div role="alert" aria-label={`${label}: diagram error`} className="rounded-md border border-rose-300 bg-rose-50 p-3 text-sm text-rose-900 dark:border-rose-800 dark:bg-rose-950 dark:text-rose-100">
         <p className="font-medium">This diagram could not be drawn.</p>
         <pre className="mt-1 text-xs whitespace-pre-wrap">{state.message}</pre>
-        <details className="mt-2">
-          <summary className="cursor-pointer text-xs">Diagram source</summary>
-          <pre className="mt-1 max-h-60 overflow-auto text-xs">{text}</pre>
-        </details>
+        <SourceDetails summary="Diagram source" text={text} className="mt-2" />
       </div>
     );
   }

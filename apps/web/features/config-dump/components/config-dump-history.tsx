@@ -1,6 +1,7 @@
 'use client';
 
-import { useId, useState } from 'react';
+import { useState } from 'react';
+import { LabeledField } from '../../../components/labeled-field.tsx';
 import { Panel } from '../../../components/page-title.tsx';
 import { Empty, QueryState } from '../../../components/query-state.tsx';
 import { useConfigDumpDiff } from '../api/get-config-dump-diff.ts';
@@ -10,7 +11,6 @@ import type { ConfigDumpChange, ConfigDumpDiff } from '../api/types.ts';
 /** The kept config versions of a dataplane (newest first), which one is shown, and the diff between two. */
 export function ConfigDumpHistory({ mesh, name, shown, onShow }: { mesh: string; name: string; shown: string | undefined; onShow: (version: string | undefined) => void }) {
   const versions = useConfigDumpVersions(mesh, name);
-  const ids = { from: useId(), to: useId() };
   const [picked, setPicked] = useState<{ from: string; to: string } | null>(null);
   const newestFirst = [...(versions.data?.versions ?? [])].reverse();
   // Until the user picks, compare the two newest versions.
@@ -45,19 +45,18 @@ export function ConfigDumpHistory({ mesh, name, shown, onShow }: { mesh: string;
             <div className="min-w-0 space-y-3">
               <div className="flex flex-wrap items-end gap-3">
                 {(['from', 'to'] as const).map((side) => (
-                  <div key={side} className="flex min-w-0 flex-col gap-1">
-                    <label htmlFor={ids[side]} className="muted text-xs font-medium">
-                      {side === 'from' ? 'From version' : 'To version'}
-                    </label>
-                    <select id={ids[side]} className="field max-w-64 font-mono" value={side === 'from' ? from : to} onChange={(e) => setPicked({ from, to, [side]: e.target.value })}>
-                      <option value="">—</option>
-                      {newestFirst.map((v) => (
-                        <option key={v.version} value={v.version}>
-                          {v.version}
-                        </option>
-                      ))}
-                    </select>
-                  </div>
+                  <LabeledField key={side} label={side === 'from' ? 'From version' : 'To version'}>
+                    {(id) => (
+                      <select id={id} className="field max-w-64 font-mono" value={side === 'from' ? from : to} onChange={(e) => setPicked({ from, to, [side]: e.target.value })}>
+                        <option value="">—</option>
+                        {newestFirst.map((v) => (
+                          <option key={v.version} value={v.version}>
+                            {v.version}
+                          </option>
+                        ))}
+                      </select>
+                    )}
+                  </LabeledField>
                 ))}
               </div>
               {!from || !to ? (

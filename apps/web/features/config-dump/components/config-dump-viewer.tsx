@@ -1,6 +1,7 @@
 'use client';
 
-import { useDeferredValue, useId, useMemo, useState } from 'react';
+import { useDeferredValue, useMemo, useState } from 'react';
+import { LabeledField } from '../../../components/labeled-field.tsx';
 import type { ConfigDump } from '../api/types.ts';
 import { filterConfigDump, resourcesIn } from '../config-dump-filter.ts';
 import { JsonTree, searchJson, type ExpandMode } from './json-tree.tsx';
@@ -19,7 +20,6 @@ async function copyText(text: string): Promise<void> {
 
 /** The config dump as a searchable, collapsible tree, filtered by resource and name, with copy and export. */
 export function ConfigDumpViewer({ dump, fileName, exportHref }: { dump: ConfigDump; fileName: string; exportHref: string }) {
-  const ids = { resource: useId(), name: useId(), search: useId() };
   const [resource, setResource] = useState('');
   const [name, setName] = useState('');
   const [search, setSearch] = useState('');
@@ -41,31 +41,24 @@ export function ConfigDumpViewer({ dump, fileName, exportHref }: { dump: ConfigD
   return (
     <div className="card">
       <div className="flex flex-wrap items-end gap-3 border-b border-slate-200 p-3 dark:border-slate-800">
-        <div className="flex flex-col gap-1">
-          <label htmlFor={ids.resource} className="muted text-xs font-medium">
-            Resource
-          </label>
-          <select id={ids.resource} className="field" value={resource} onChange={(e) => setResource(e.target.value)}>
-            <option value="">All resources</option>
-            {resources.map((r) => (
-              <option key={r} value={r}>
-                {r}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="flex flex-col gap-1">
-          <label htmlFor={ids.name} className="muted text-xs font-medium">
-            Name filter
-          </label>
-          <input id={ids.name} className="field w-48 font-mono" placeholder="inbound:" value={name} onChange={(e) => setName(e.target.value)} />
-        </div>
-        <div className="flex min-w-48 flex-1 flex-col gap-1">
-          <label htmlFor={ids.search} className="muted text-xs font-medium">
-            Search config
-          </label>
-          <input id={ids.search} type="search" className="field font-mono" placeholder="use_original_dst, 15006, fault…" value={search} onChange={(e) => setSearch(e.target.value)} />
-        </div>
+        <LabeledField label="Resource">
+          {(id) => (
+            <select id={id} className="field" value={resource} onChange={(e) => setResource(e.target.value)}>
+              <option value="">All resources</option>
+              {resources.map((r) => (
+                <option key={r} value={r}>
+                  {r}
+                </option>
+              ))}
+            </select>
+          )}
+        </LabeledField>
+        <LabeledField label="Name filter">
+          {(id) => <input id={id} className="field w-48 font-mono" placeholder="inbound:" value={name} onChange={(e) => setName(e.target.value)} />}
+        </LabeledField>
+        <LabeledField label="Search config" className="min-w-48 flex-1">
+          {(id) => <input id={id} type="search" className="field font-mono" placeholder="use_original_dst, 15006, fault…" value={search} onChange={(e) => setSearch(e.target.value)} />}
+        </LabeledField>
         <p className="muted pb-2 text-xs" role="status" aria-label="Search matches">
           {query.trim() ? `${matches} ${matches === 1 ? 'match' : 'matches'}` : ''}
         </p>

@@ -4,6 +4,7 @@ import type { ReactNode } from 'react';
 import { MermaidDiagram } from '../../../components/mermaid-diagram.tsx';
 import { Panel } from '../../../components/page-title.tsx';
 import { Empty, QueryState } from '../../../components/query-state.tsx';
+import { SourceDetails } from '../../../components/source-details.tsx';
 import { formatHostPort } from '../../../lib/format.ts';
 import { useDataplane } from '../api/get-dataplane.ts';
 import { useDiagram } from '../api/get-diagram.ts';
@@ -95,10 +96,7 @@ function PathDiagram({ mesh, name, direction }: { mesh: string; name: string; di
         {(d) => (
           <>
             <MermaidDiagram text={d.mermaid} label={`${direction === 'inbound' ? 'Inbound' : 'Outbound'} sequence diagram`} />
-            <details className="mt-2">
-              <summary className="cursor-pointer text-xs font-medium">Mermaid source</summary>
-              <pre className="mt-1 max-h-64 overflow-auto rounded bg-slate-50 p-2 font-mono text-xs dark:bg-slate-950">{d.mermaid}</pre>
-            </details>
+            <SourceDetails summary="Mermaid source" text={d.mermaid} className="mt-2" />
           </>
         )}
       </QueryState>

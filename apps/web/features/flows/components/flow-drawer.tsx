@@ -4,6 +4,7 @@ import Link from 'next/link';
 import { useEffect, useId, type ReactNode } from 'react';
 import { MermaidDiagram } from '../../../components/mermaid-diagram.tsx';
 import { QueryState } from '../../../components/query-state.tsx';
+import { SourceDetails } from '../../../components/source-details.tsx';
 import { formatBytes, formatHostPort, formatMs } from '../../../lib/format.ts';
 import { dataplaneHref } from '../../dataplanes/dataplane-href.ts';
 import { useFlowDiagram } from '../api/get-flow-diagram.ts';
@@ -136,10 +137,7 @@ export function FlowDrawer({ flow, onClose }: { flow: Flow; onClose: () => void 
           <FlowDiagram id={flow.id} />
         </Section>
 
-        <details>
-          <summary className="cursor-pointer text-xs font-medium">Raw JSON</summary>
-          <pre className="mt-2 max-h-80 overflow-auto rounded bg-slate-50 p-2 font-mono text-xs dark:bg-slate-900">{JSON.stringify(flow, null, 2)}</pre>
-        </details>
+        <SourceDetails summary="Raw JSON" text={JSON.stringify(flow, null, 2)} />
       </div>
     </aside>
   );

@@ -1,24 +1,22 @@
 'use client';
 
-import { useId } from 'react';
+import { LabeledField } from '../../../components/labeled-field.tsx';
 import type { FlowFilters } from '../flow-filter.ts';
 
 function Select({ label, value, options, onChange }: { label: string; value: string; options: string[]; onChange: (v: string) => void }) {
-  const id = useId();
   return (
-    <div className="flex flex-col gap-1">
-      <label htmlFor={id} className="muted text-xs font-medium">
-        {label}
-      </label>
-      <select id={id} className="field min-w-28" value={value} onChange={(e) => onChange(e.target.value)}>
-        <option value="">All</option>
-        {options.map((o) => (
-          <option key={o} value={o}>
-            {o}
-          </option>
-        ))}
-      </select>
-    </div>
+    <LabeledField label={label}>
+      {(id) => (
+        <select id={id} className="field min-w-28" value={value} onChange={(e) => onChange(e.target.value)}>
+          <option value="">All</option>
+          {options.map((o) => (
+            <option key={o} value={o}>
+              {o}
+            </option>
+          ))}
+        </select>
+      )}
+    </LabeledField>
   );
 }
 
@@ -35,7 +33,6 @@ export function FlowFilterBar({
   protocols: string[];
   showDataplane?: boolean;
 }) {
-  const textId = useId();
   const set = (patch: Partial<FlowFilters>) => onChange({ ...filters, ...patch });
   return (
     <div role="search" aria-label="Flow filters" className="flex flex-wrap items-end gap-3">
@@ -43,19 +40,9 @@ export function FlowFilterBar({
       <Select label="Direction" value={filters.direction} options={['inbound', 'outbound']} onChange={(direction) => set({ direction })} />
       <Select label="Verdict" value={filters.verdict} options={['forwarded', 'denied', 'faulted', 'error']} onChange={(verdict) => set({ verdict })} />
       <Select label="Protocol" value={filters.protocol} options={protocols} onChange={(protocol) => set({ protocol })} />
-      <div className="flex min-w-48 flex-1 flex-col gap-1">
-        <label htmlFor={textId} className="muted text-xs font-medium">
-          Search flows
-        </label>
-        <input
-          id={textId}
-          type="search"
-          className="field"
-          placeholder="address, path, policy, id…"
-          value={filters.text}
-          onChange={(e) => set({ text: e.target.value })}
-        />
-      </div>
+      <LabeledField label="Search flows" className="min-w-48 flex-1">
+        {(id) => <input id={id} type="search" className="field" placeholder="address, path, policy, id…" value={filters.text} onChange={(e) => set({ text: e.target.value })} />}
+      </LabeledField>
     </div>
   );
 }

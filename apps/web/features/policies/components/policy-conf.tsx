@@ -1,3 +1,5 @@
+import { SourceDetails } from '../../../components/source-details.tsx';
+
 /** A policy conf as readable `path: value` lines (the raw JSON sits next to it). */
 export function flattenConf(value: unknown, path = ''): [string, string][] {
   if (value === null || typeof value !== 'object') return [[path || '(value)', JSON.stringify(value) ?? 'undefined']];
@@ -18,10 +20,7 @@ export function PolicyConf({ conf, label }: { conf: unknown; label: string }) {
           </div>
         ))}
       </dl>
-      <details className="min-w-0">
-        <summary className="cursor-pointer text-xs font-medium">Raw JSON</summary>
-        <pre className="mt-1 max-h-64 overflow-auto rounded bg-slate-50 p-2 font-mono text-xs dark:bg-slate-950">{JSON.stringify(conf, null, 2)}</pre>
-      </details>
+      <SourceDetails summary="Raw JSON" text={JSON.stringify(conf, null, 2)} />
     </div>
   );
 }

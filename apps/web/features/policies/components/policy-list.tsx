@@ -4,6 +4,7 @@ import Link from 'next/link';
 import { useMemo } from 'react';
 import { ErrorBox } from '../../../components/error-box.tsx';
 import { Empty, Loading, QueryState } from '../../../components/query-state.tsx';
+import { SourceDetails } from '../../../components/source-details.tsx';
 import { dataplaneHref } from '../../dataplanes/dataplane-href.ts';
 import { useMeshes } from '../../meshes/api/get-meshes.ts';
 import { useAffectedDataplanes } from '../api/get-affected-dataplanes.ts';
@@ -47,10 +48,7 @@ function PolicyCard({ policy: p }: { policy: MeshPolicy }) {
         </span>
         <span className="rounded bg-slate-100 px-1.5 font-mono text-xs dark:bg-slate-800">targetRef {targetRefText(p.targetRef)}</span>
       </div>
-      <details className="mt-2">
-        <summary className="cursor-pointer text-xs font-medium">Spec</summary>
-        <pre className="mt-1 max-h-64 overflow-auto rounded bg-slate-50 p-2 font-mono text-xs dark:bg-slate-950">{JSON.stringify(p.spec, null, 2)}</pre>
-      </details>
+      <SourceDetails summary="Spec" text={JSON.stringify(p.spec, null, 2)} className="mt-2" />
       <div className="mt-3">
         <QueryState query={affected} label="affected dataplanes" isEmpty={(d) => d.items.length === 0} empty="Affects no dataplane.">
           {(d) => (

@@ -1,6 +1,7 @@
 'use client';
 
-import { useId, useState, type FormEvent, type ReactNode } from 'react';
+import { useState, type FormEvent } from 'react';
+import { LabeledField } from '../../../components/labeled-field.tsx';
 import { ErrorBox } from '../../../components/error-box.tsx';
 import type { TraceRequest, TraceResult } from '../api/types.ts';
 import { stepText, verdictText } from '../trace-marks.ts';
@@ -17,7 +18,6 @@ export function TraceForm({
   error: unknown;
   result: TraceResult | undefined;
 }) {
-  const ids = { direction: useId(), src: useId(), dst: useId(), port: useId(), uid: useId() };
   const [form, setForm] = useState({ direction: 'outbound', src: '', dst: '', port: '', uid: '' });
   const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
 
@@ -37,24 +37,22 @@ export function TraceForm({
   return (
     <div className="space-y-3">
       <form aria-label="Trace a packet" onSubmit={submit} className="grid grid-cols-2 gap-3 md:grid-cols-[8rem_1fr_1fr_6rem_6rem_auto] md:items-end">
-        <Field id={ids.direction} label="Direction">
-          <select id={ids.direction} className="field w-full" value={form.direction} onChange={set('direction')}>
-            <option value="outbound">outbound</option>
-            <option value="inbound">inbound</option>
-          </select>
-        </Field>
-        <Field id={ids.src} label="Source address">
-          <input id={ids.src} className="field w-full font-mono" placeholder="198.18.0.2" required value={form.src} onChange={set('src')} />
-        </Field>
-        <Field id={ids.dst} label="Destination address">
-          <input id={ids.dst} className="field w-full font-mono" placeholder="198.18.0.3" required value={form.dst} onChange={set('dst')} />
-        </Field>
-        <Field id={ids.port} label="Destination port">
-          <input id={ids.port} className="field w-full font-mono" inputMode="numeric" placeholder="5000" required value={form.port} onChange={set('port')} />
-        </Field>
-        <Field id={ids.uid} label="UID">
-          <input id={ids.uid} className="field w-full font-mono" inputMode="numeric" placeholder="1000" value={form.uid} onChange={set('uid')} />
-        </Field>
+        <LabeledField label="Direction">
+          {(id) => (
+            <select id={id} className="field w-full" value={form.direction} onChange={set('direction')}>
+              <option value="outbound">outbound</option>
+              <option value="inbound">inbound</option>
+            </select>
+          )}
+        </LabeledField>
+        <LabeledField label="Source address">{(id) => <input id={id} className="field w-full font-mono" placeholder="198.18.0.2" required value={form.src} onChange={set('src')} />}</LabeledField>
+        <LabeledField label="Destination address">
+          {(id) => <input id={id} className="field w-full font-mono" placeholder="198.18.0.3" required value={form.dst} onChange={set('dst')} />}
+        </LabeledField>
+        <LabeledField label="Destination port">
+          {(id) => <input id={id} className="field w-full font-mono" inputMode="numeric" placeholder="5000" required value={form.port} onChange={set('port')} />}
+        </LabeledField>
+        <LabeledField label="UID">{(id) => <input id={id} className="field w-full font-mono" inputMode="numeric" placeholder="1000" value={form.uid} onChange={set('uid')} />}</LabeledField>
         <button type="submit" className="btn-primary justify-center" disabled={pending}>
           {pending ? 'Tracing…' : 'Trace'}
         </button>
@@ -100,17 +98,6 @@ export function TraceForm({
           )}
         </div>
       )}
-    </div>
-  );
-}
-
-function Field({ id, label, children }: { id: string; label: string; children: ReactNode }) {
-  return (
-    <div className="flex min-w-0 flex-col gap-1">
-      <label htmlFor={id} className="muted text-xs font-medium">
-        {label}
-      </label>
-      {children}
     </div>
   );
 }
