@@ -5,8 +5,9 @@ import { generateDataplaneTokenCommand } from './generate.ts';
 import { inspectDataplaneCommand, inspectDataplanesCommand } from './inspect.ts';
 import { installTransparentProxyCommand } from './install-transparent-proxy.ts';
 import { uninstallTransparentProxyCommand } from './uninstall-transparent-proxy.ts';
+import { demoCommand } from './demo.ts';
 import { traceCommand } from './trace.ts';
 import { dpCommand } from './dp.ts';
 
 /** Every `meshcap` verb, in the order `meshcap --help` lists them. */
-export const commands: CliCommand[] = [cpCommand, applyCommand, inspectDataplanesCommand, inspectDataplaneCommand, generateDataplaneTokenCommand, installTransparentProxyCommand, uninstallTransparentProxyCommand, traceCommand, dpCommand];
+export const commands: CliCommand[] = [cpCommand, applyCommand, inspectDataplanesCommand, inspectDataplaneCommand, generateDataplaneTokenCommand, installTransparentProxyCommand, uninstallTransparentProxyCommand, traceCommand, demoCommand, dpCommand];
