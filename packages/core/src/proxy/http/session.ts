@@ -11,6 +11,8 @@ import { UpstreamConn, type UpstreamOwner } from './pool.ts';
 
 /** Methods a retry policy may repeat unless it names others (safe or idempotent, RFC 9110 §9.2). */
 const DEFAULT_RETRY_METHODS = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'];
+/** Bytes read ahead of need (pipelined requests, early body) before the client is paused. */
+const PENDING_LIMIT = 64 * 1024;
 
 export interface HttpTimeouts {
   connectTimeoutMs: number;
@@ -28,6 +30,7 @@ export class HttpSession implements OpenConnection {
   private scanFrom = 0;
   ex: Exchange | null = null;
   private closed = false;
+  private paused = false;
   /** We ended our side (or answered a request we could not parse): nothing more is read. */
   private ending = false;
   private clientEnded = false;
@@ -41,8 +44,9 @@ export class HttpSession implements OpenConnection {
     }
     this.pending = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
     if (ex) {
-      // The next request arrived before this response ended: keep it unread until then.
-      this.client.pause();
+      // Bytes that are not yet wanted (a pipelined request, a body before the upstream is ready):
+      // held, and beyond a bound the client is not read any more until they are.
+      if (this.pending.length > PENDING_LIMIT) this.pauseClient();
       return;
     }
     this.parseNext();
@@ -102,7 +106,6 @@ export class HttpSession implements OpenConnection {
     }
     this.pending = end < buf.length ? buf.subarray(end) : null;
     this.scanFrom = 0;
-    this.client.pause();
     this.ex = new Exchange(this, head);
     this.ex.start();
   }
@@ -140,7 +143,20 @@ export class HttpSession implements OpenConnection {
       return;
     }
     this.parseNext();
-    if (!this.ex && !this.closed) this.client.resume();
+    if (!this.ex && !this.closed) this.resumeClient();
+  }
+
+  /** Stops reading the client (backpressure); pause/resume cost syscalls, so only when needed. */
+  pauseClient(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.client.pause();
+  }
+
+  resumeClient(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.client.resume();
   }
 
   /** Hands the client socket over (after an upgrade): our listeners go, the socket stays open. */
@@ -342,7 +358,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
       this.reqState = 'sent';
     }
     socket.uncork();
-    if (this.reqState === 'body' && !this.ended) this.session.client.resume();
+    if (this.reqState === 'body' && !this.ended) this.session.resumeClient();
   }
 
   /** Request body bytes from the client: forward the part that belongs to this request. */
@@ -371,16 +387,15 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     const ok = end === 0 || socket.write(end === chunk.length ? chunk : chunk.subarray(0, end));
     if (framer.done) {
       this.reqState = 'sent';
-      this.session.client.pause();
       if (end < chunk.length) this.session.pending = chunk.subarray(end);
       if (this.respState === 'done') this.finish();
     } else if (!ok) {
-      this.session.client.pause();
+      this.session.pauseClient();
     }
   }
 
   onUpstreamDrain(): void {
-    if (this.reqState === 'body') this.session.client.resume();
+    if (this.reqState === 'body') this.session.resumeClient();
   }
 
   onClientDrain(): void {
