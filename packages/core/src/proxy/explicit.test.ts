@@ -40,6 +40,9 @@ networking:
     - port: 16005
       servicePort: 6005
       tags: { kuma.io/service: counter }
+    - port: 16009
+      servicePort: 6009
+      tags: { kuma.io/service: blackhole }
 `;
 
 const webYaml = `
@@ -78,7 +81,7 @@ describeNetns('dataplane, explicit mode (no capture rules, no privileges)', () =
       startTcpApp(server, 6005, 'count', '127.0.0.1'),
     ]);
     [backend, web] = await Promise.all([
-      startDp(server, backendYaml, { as: 'nobody', args: ['--idle-timeout', '1500'] }),
+      startDp(server, backendYaml, { as: 'nobody', args: ['--idle-timeout', '1500', '--connect-timeout', '1000'] }),
       startDp(client, webYaml, { as: 'nobody', name: 'web' }),
     ]);
   }, 60_000);
@@ -207,6 +210,18 @@ describeNetns('dataplane, explicit mode (no capture rules, no privileges)', () =
       expect(result.error).toBe('ECONNRESET');
       const flow = await eventually(async () => (await backend.flows()).find((f) => f.listener === `inbound:${SERVER}:16003`), 'refused flow');
       expect(flow).toMatchObject({ verdict: 'error', reason: 'upstream_connect_refused' });
+    });
+
+    it('gives up on an upstream that never answers after the connect timeout, with an RST', async () => {
+      // SYNs to the app's port vanish: the connect can only time out.
+      expect((await hostRun(server, 'iptables', ['-A', 'INPUT', '-i', 'lo', '-p', 'tcp', '--dport', '6009', '-j', 'DROP'])).code).toBe(0);
+      const result = await tcpProbe(client, SERVER, 16009, 'send', ['--send', 'x']);
+      expect(result.error).toBe('ECONNRESET');
+      expect(result.elapsedMs).toBeGreaterThanOrEqual(1000);
+      const flow = await eventually(async () => (await backend.flows()).find((f) => f.listener === `inbound:${SERVER}:16009`), 'timeout flow');
+      expect(flow).toMatchObject({ verdict: 'error', reason: 'upstream_connect_timeout' });
+      expect(flow.timings.connectMs).toBeGreaterThanOrEqual(1000);
+      expect((await backend.stats())['cluster.localhost_6009.upstream_cx_connect_timeout']).toBe(1);
     });
 
     it('closes an idle connection after the idle timeout', async () => {
