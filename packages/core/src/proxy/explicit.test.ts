@@ -280,13 +280,16 @@ describeNetns('dataplane, explicit mode (no capture rules, no privileges)', () =
 
   describe('SIGTERM', () => {
     it('drains: stops accepting, lets the request in flight finish, exits 0', async () => {
-      const inflight = curl(client, ['-w', '\n%{http_code}', `http://${SERVER}:15000/slow?ms=1200`]);
+      const inflight = curl(client, ['-i', '-w', '\n%{http_code}', `http://${SERVER}:15000/slow?ms=1200`]);
       await eventually(async () => (await backend.stats())['http.localhost_5000.downstream_rq_active'] === 1, 'the request in flight');
       backend.proc.child.kill('SIGTERM');
       await eventually(async () => (await hostRun(server, 'curl', ['-s', '--max-time', '1', 'http://127.0.0.1:9901/ready'])).stdout !== 'LIVE\n', 'draining');
       const refused = await tcpProbe(client, SERVER, 16000, 'connect');
       expect(refused.error).toBe('ECONNREFUSED');
-      expect((await inflight).endsWith('\n200')).toBe(true);
+      const answer = await inflight;
+      expect(answer.endsWith('\n200')).toBe(true);
+      // The response that finished during the drain told the client the connection ends.
+      expect(answer).toMatch(/\r\nconnection: close\r\n/i);
       expect(await backend.proc.exited).toMatchObject({ code: 0 });
     });
   });

@@ -486,6 +486,11 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     const framing = head.framing(this.request.method);
     this.respFramer = framing === 'length' ? new LengthFramer(head.contentLength) : framing === 'chunked' ? new ChunkedFramer(502) : framing === 'close' ? new CloseFramer() : null;
     if (framing === 'close') this.closeAfter = true;
+    if (this.session.ctx.draining && head.keepAlive && framing !== 'close') {
+      // Draining: tell the client this connection ends with this response (as Envoy does).
+      head.set('connection', 'close');
+      this.closeAfter = true;
+    }
     this.respState = 'body';
     const headBuf = head.toBuffer();
     this.flow.bytes.toClient += headBuf.length;
