@@ -48,6 +48,25 @@ export function FlowDrawer({ flow, onClose }: { flow: Flow; onClose: () => void 
           {flow.reason && <span className="text-rose-700 dark:text-rose-300">{flow.reason}</span>}
         </div>
 
+        <Section title="Policies that acted">
+          {flow.policies.length === 0 ? (
+            <p className="muted">No policy acted on this flow.</p>
+          ) : (
+            <ul className="space-y-1" aria-label="Policies that acted">
+              {flow.policies.map((p, i) => (
+                <li key={i} className="rounded border border-slate-200 px-2 py-1 dark:border-slate-800">
+                  <span className="font-medium">{p.type}</span> <span className="font-mono">{p.name}</span>
+                  <span className="muted"> — {p.action}</span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </Section>
+
+        <Section title="Sequence diagram">
+          <FlowDiagram id={flow.id} />
+        </Section>
+
         <Section title="Connection">
           <Fields>
             <Field name="Time">{new Date(flow.start).toLocaleString()}</Field>
@@ -116,25 +135,6 @@ export function FlowDrawer({ flow, onClose }: { flow: Flow; onClose: () => void 
               </div>
             </div>
           )}
-        </Section>
-
-        <Section title="Policies that acted">
-          {flow.policies.length === 0 ? (
-            <p className="muted">No policy acted on this flow.</p>
-          ) : (
-            <ul className="space-y-1" aria-label="Policies that acted">
-              {flow.policies.map((p, i) => (
-                <li key={i} className="rounded border border-slate-200 px-2 py-1 dark:border-slate-800">
-                  <span className="font-medium">{p.type}</span> <span className="font-mono">{p.name}</span>
-                  <span className="muted"> — {p.action}</span>
-                </li>
-              ))}
-            </ul>
-          )}
-        </Section>
-
-        <Section title="Sequence diagram">
-          <FlowDiagram id={flow.id} />
         </Section>
 
         <SourceDetails summary="Raw JSON" text={JSON.stringify(flow, null, 2)} />
