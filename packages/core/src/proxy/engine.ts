@@ -433,7 +433,7 @@ class Dataplane_ implements DataplaneHandle, AdminSource {
     };
     try {
       const r = runPasses(passes, (p) => p.onConnect(tctx), () => denied);
-      if (r) r.then(proceed, failed);
+      if (r) r.then(proceed, failed).catch(failed);
       else proceed();
     } catch (err) {
       failed(err);

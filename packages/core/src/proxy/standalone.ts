@@ -41,6 +41,10 @@ export interface RunningDataplane {
  */
 export async function runDataplaneProcess(options: DataplaneOptions & { drainMs?: number }): Promise<RunningDataplane> {
   const handle = await startDataplane(options);
+  // Last resort: a bug must not take every connection of the workload down with the process.
+  const log = options.log ?? ((_level, message) => console.error(message));
+  process.on('uncaughtException', (err) => log('error', `internal error (the dataplane keeps running): ${err.stack ?? err.message}`));
+  process.on('unhandledRejection', (err) => log('error', `internal error (the dataplane keeps running): ${(err as Error)?.stack ?? String(err)}`));
   const exited = new Promise<number>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
       process.off('SIGTERM', onSignal);

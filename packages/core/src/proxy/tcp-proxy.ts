@@ -86,5 +86,12 @@ export function proxyTcp(ctx: EngineContext, a: Accepted, client: Socket, flow: 
       flow.timings.connectMs = ms(started, performance.now());
       fail(failure.reason);
     },
-  );
+  ).catch((err: unknown) => {
+    // A bug here must cost this connection, never the process.
+    counters.upstream_cx_destroy_local++;
+    if (!client.destroyed) client.resetAndDestroy();
+    flow.verdict = 'error';
+    flow.reason = `internal_error: ${(err as Error)?.message ?? String(err)}`;
+    publish();
+  });
 }

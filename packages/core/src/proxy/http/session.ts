@@ -268,8 +268,18 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
       this.passFailed(err);
       return;
     }
-    if (r) r.then(() => this.afterRequestPasses(), (err: unknown) => this.passFailed(err));
+    if (r) r.then(() => this.afterRequestPasses(), (err: unknown) => this.passFailed(err)).catch((err: unknown) => this.internalError(err));
     else this.afterRequestPasses();
+  }
+
+  /** A bug in an asynchronous step: it costs this exchange (and its connection), never the process. */
+  private internalError(err: unknown): void {
+    if (this.ended) return;
+    this.flow.verdict = 'error';
+    this.flow.reason = `internal_error: ${(err as Error)?.message ?? String(err)}`;
+    this.dropConn();
+    this.session.client.destroy();
+    this.finish();
   }
 
   private passFailed(err: unknown): void {
@@ -336,7 +346,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
         const why = failure.reason === 'upstream_connect_timeout' ? 'connection timeout' : 'connection failure';
         this.replyError(503, `upstream connect error or disconnect/reset before headers. reset reason: ${why}`, failure.reason);
       },
-    );
+    ).catch((err: unknown) => this.internalError(err));
   }
 
   private use(conn: UpstreamConn, reused: boolean): void {
@@ -473,7 +483,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
           this.sendResponseHead(more ? Buffer.concat([rest, more]) : rest);
         },
         (err: unknown) => this.passFailed(err),
-      );
+      ).catch((err: unknown) => this.internalError(err));
     } else {
       this.sendResponseHead(rest);
     }
