@@ -140,7 +140,7 @@ function addLoopbackAddress(address: string): Promise<string | undefined> {
   });
 }
 
-class Dataplane_ implements DataplaneHandle, AdminSource {
+class DataplaneEngine implements DataplaneHandle, AdminSource {
   readonly flows: FlowLog;
   readonly ctx: EngineContext;
   private active!: Active;
@@ -567,7 +567,7 @@ function countOpen(l: ListenerRuntime, socket: Socket): void {
  */
 export async function startDataplane(options: DataplaneOptions): Promise<DataplaneHandle> {
   const dp = options.dataplane;
-  const engine = new Dataplane_(dp.mesh, dp.name, options);
+  const engine = new DataplaneEngine(dp.mesh, dp.name, options);
   await engine.start(dp, options.version ?? '');
   return engine;
 }
