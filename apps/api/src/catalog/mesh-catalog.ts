@@ -2,14 +2,15 @@ import {
   formatIssue,
   MeshcapError,
   parseResources,
-  PolicyCompiler,
   resourceKind,
   type ChangeResult,
+  type PolicyCompiler,
   type Dataplane,
   type ErrorIssue,
   type Resource,
 } from '@meshcap/core';
 import type { ResourceChange, ResourceKey, Store, StoredResource, Toggle } from '../store/index.ts';
+import { applyResources, applyToggle, compilerFromStore } from './compiler-load.ts';
 import { resourceSources } from './resource-sources.ts';
 
 /**
@@ -78,9 +79,25 @@ export class MeshCatalog {
     if (!(await store.getResource({ type: 'Mesh', mesh: '', name: DEFAULT_MESH }))) {
       await store.writeResources({ put: [{ resource: { type: 'Mesh', name: DEFAULT_MESH }, source: `type: Mesh\nname: ${DEFAULT_MESH}\n` }] });
     }
-    const compiler = new PolicyCompiler({ defaultMesh: false, versions: await store.listConfigVersions(), onListenerError: (err) => opts.onError?.(`config listener failed: ${String(err)}`) });
-    const catalog = new MeshCatalog(store, compiler, opts.onError ?? (() => {}));
-    await catalog.reload();
+    const onError = opts.onError ?? (() => {});
+    const revision = await store.revision();
+    const [resources, toggles, versions] = await Promise.all([store.listResources(), store.listToggles(), store.listConfigVersions()]);
+    const loadErrors: string[] = [];
+    const compiler = compilerFromStore(
+      resources.map((r) => forCompiler(r.resource)),
+      toggles,
+      versions,
+      { onListenerError: (err) => onError(`config listener failed: ${String(err)}`) },
+      (message) => {
+        loadErrors.push(message);
+        onError(message);
+      },
+    );
+    const catalog = new MeshCatalog(store, compiler, onError);
+    catalog.stored = new Map(resources.map((r) => [keyOf(r), r]));
+    catalog.toggleMap = new Map(toggles.map((t) => [toggleKey(t), t]));
+    catalog.knownRevision = revision;
+    catalog.loadErrors.push(...loadErrors);
     compiler.onChange((result) => catalog.persistVersions(result));
     catalog.persistVersions({ changes: compiler.versions().map((v) => ({ mesh: v.mesh, dataplane: v.dataplane, version: { ...v, versionInfo: '', updatedAt: '' } })) });
     if (opts.pollMs) {
@@ -286,11 +303,7 @@ export class MeshCatalog {
   }
 
   private syncToggle(t: Toggle): void {
-    try {
-      this.compiler.setToggle(t.mesh, t.dataplane, t.policyType, t.policyName, t.enabled);
-    } catch (err) {
-      this.onError(`toggle ${t.policyType}/${t.policyName} for ${t.mesh}/${t.dataplane} not applied: ${(err as Error).message}`);
-    }
+    applyToggle(this.compiler, t, this.onError);
   }
 
   /** Reads the stored records (after our own write: the compiler already has the change). */
@@ -303,38 +316,20 @@ export class MeshCatalog {
     return { resources, toggles };
   }
 
-  /** Loads everything, or what another replica changed, into the records and the compiler. */
+  /** Loads what another replica changed into the records and the compiler. */
   private async reload(): Promise<void> {
     const before = this.stored;
     const beforeToggles = this.toggleMap;
     const { resources, toggles } = await this.reloadRecords();
     const changed = resources.filter((r) => before.get(keyOf(r))?.version !== r.version);
     const removed = [...before.values()].filter((r) => !this.stored.has(keyOf(r)));
-    if (changed.length) this.applyToCompiler(changed.map((r) => forCompiler(r.resource)));
+    if (changed.length) applyResources(this.compiler, changed.map((r) => forCompiler(r.resource)), (m) => this.onError(m));
     // Contents first, then the meshes that are gone.
     for (const r of removed.sort((a, b) => (a.type === 'Mesh' ? 1 : 0) - (b.type === 'Mesh' ? 1 : 0))) {
       if (this.compilerHas(r)) this.compiler.delete(r.type, r.mesh, r.name);
     }
     for (const t of toggles) if (beforeToggles.get(toggleKey(t))?.enabled !== t.enabled) this.syncToggle(t);
     for (const [k, t] of beforeToggles) if (!this.toggleMap.has(k) && !t.enabled) this.syncToggle({ ...t, enabled: true });
-  }
-
-  /** All at once; if the compiler refuses the batch (stored under laxer rules), one by one, keeping what loads. */
-  private applyToCompiler(resources: Resource[]): void {
-    try {
-      this.compiler.applyAll(resources);
-    } catch {
-      const ordered = [...resources].sort((a, b) => (a.type === 'Mesh' ? 0 : 1) - (b.type === 'Mesh' ? 0 : 1));
-      for (const r of ordered) {
-        try {
-          this.compiler.apply(r);
-        } catch (err) {
-          const message = `stored ${r.type} "${r.name}"${r.mesh ? ` in mesh "${r.mesh}"` : ''} is not valid any more and is ignored: ${(err as Error).message}`;
-          this.loadErrors.push(message);
-          this.onError(message);
-        }
-      }
-    }
   }
 
   private async pollStore(): Promise<void> {

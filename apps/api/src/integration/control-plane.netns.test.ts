@@ -1,0 +1,243 @@
+import { installTransparentProxy, parseTransparentProxyConfig, type FlowRecord } from '@meshcap/core';
+import { describeNetns, Lab, type Host, type HostProcess } from '@meshcap/testkit';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+/**
+ * The whole control plane with real processes: `meshcap cp` in the root namespace, and two
+ * `meshcap dp` (started as root next to the default `install transparent-proxy`) in their own
+ * network namespaces, connected to it over its Unix socket.
+ */
+
+const BIN = fileURLToPath(new URL('../../bin/meshcap.js', import.meta.url));
+const TOKEN = 'integration-admin-token-0123456789';
+const WEB = '198.18.6.1';
+const BACKEND = '198.18.6.2';
+
+// Dataplanes run as the proxy user: the socket's directory and their files must be readable to it.
+const dir = mkdtempSync(join(tmpdir(), 'meshcap-cp-netns-'));
+chmodSync(dir, 0o755);
+const socket = join(dir, 'cp.sock');
+const dataDir = join(dir, 'data');
+
+interface Cp {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<number | null>;
+}
+
+async function startCp(): Promise<Cp> {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const child = spawn(process.execPath, [BIN, 'cp', '--listen', '127.0.0.1:0', '--socket', socket, '--data-dir', dataDir, '--no-gui'], {
+    env: { ...process.env, MESHCAP_TOKEN: TOKEN },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`meshcap cp did not start:\n${out}\n${err}`)), 30_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('meshcap cp: ready')) {
+        clearTimeout(timer);
+        resolve(/API\s+(http:\/\/\S+)/.exec(out)![1]!);
+      }
+    });
+    void exited.then((code) => reject(new Error(`meshcap cp exited (${code}):\n${out}\n${err}`)));
+  });
+  return { child, url, exited };
+}
+
+async function api<T>(cp: Cp, path: string, init: { method?: string; body?: string; type?: string } = {}): Promise<T> {
+  const res = await fetch(`${cp.url}${path}`, {
+    method: init.method ?? 'GET',
+    headers: { authorization: `Bearer ${TOKEN}`, ...(init.body ? { 'content-type': init.type ?? 'application/json' } : {}) },
+    body: init.body,
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (${String(last)})` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** curl inside a host (stdin closed); the HTTP status. */
+function curl(host: Host, url: string): Promise<string> {
+  return new Promise((resolve) => {
+    const child = spawn('ip', ['netns', 'exec', host.netns, 'curl', '-sS', '--max-time', '10', '-o', '/dev/null', '-w', '%{http_code}', url], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.on('close', () => resolve(out));
+  });
+}
+
+interface DpView {
+  name: string;
+  connected: boolean;
+  configVersion: string | null;
+  expectedVersion: string | null;
+  upToDate: boolean;
+  totalUpdates: number;
+}
+
+const counter = (d: DpView) => Number(d.configVersion?.split('-')[0]);
+
+const dataplaneYaml = (name: string, address: string, inbound: string) => `type: Dataplane
+mesh: default
+name: ${name}
+networking:
+  address: ${address}
+${inbound}  transparentProxying: {}
+`;
+
+describeNetns('control plane with two dataplanes in network namespaces', () => {
+  let lab: Lab;
+  let web: Host;
+  let backend: Host;
+  let cp: Cp;
+  const dps: HostProcess[] = [];
+
+  const dataplanes = async () => Object.fromEntries((await api<{ items: DpView[] }>(cp, '/api/meshes/default/dataplanes')).items.map((d) => [d.name, d])) as Record<string, DpView>;
+  const bothUpToDate = async () => {
+    const d = await dataplanes();
+    return d.web?.upToDate && d.backend?.upToDate ? d : undefined;
+  };
+
+  beforeAll(async () => {
+    cp = await startCp();
+    lab = Lab.create('cp-int');
+    web = await lab.host('web');
+    backend = await lab.host('backend');
+    await lab.link(web, backend, { a: [`${WEB}/24`], b: [`${BACKEND}/24`] });
+    for (const h of [web, backend]) await installTransparentProxy(parseTransparentProxyConfig({}), { netns: h.netns });
+    const app = backend.spawn(process.execPath, ['-e', `require('http').createServer((q,s)=>s.end('ok')).listen(5000,()=>console.log('listening'))`]);
+    await app.waitForLine(/listening/);
+    const files = {
+      web: dataplaneYaml('web', WEB, ''),
+      backend: dataplaneYaml('backend', BACKEND, '  inbound:\n    - port: 5000\n      tags: { kuma.io/service: backend, kuma.io/protocol: http }\n'),
+    };
+    for (const [name, host] of [['web', web], ['backend', backend]] as const) {
+      const { token } = await api<{ token: string }>(cp, '/api/tokens/dataplane', { method: 'POST', body: JSON.stringify({ name }) });
+      const tokenFile = join(dir, `${name}.token`);
+      writeFileSync(tokenFile, token, { mode: 0o600 });
+      const file = join(dir, `${name}.yaml`);
+      writeFileSync(file, files[name], { mode: 0o644 });
+      dps.push(host.spawn(process.execPath, [BIN, 'dp', '--dataplane-file', file, '--cp', `unix:${socket}`, '--dataplane-token-file', tokenFile]));
+    }
+    await Promise.all(dps.map((d) => d.waitForLine(/connected to the control plane as default\//, 30_000)));
+  }, 120_000);
+
+  afterAll(async () => {
+    await lab?.destroy();
+    if (cp && cp.child.exitCode === null) {
+      cp.child.kill('SIGTERM');
+      await cp.exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('registers both dataplanes; each gets its config version and ACKs it', async () => {
+    const d = await eventually(bothUpToDate, 'both first ACKs');
+    // (web's config names backend's endpoints, so it may have had a second version when backend registered.)
+    expect(d.web).toMatchObject({ connected: true, configVersion: expect.stringMatching(/^[12]-/) });
+    expect(d.backend).toMatchObject({ connected: true, configVersion: expect.stringMatching(/^1-/) });
+  });
+
+  it('applying a policy gives both a new version, and both ACK it', async () => {
+    const before = await dataplanes();
+    const policy = `type: MeshTimeout\nmesh: default\nname: timeouts\nspec:\n  targetRef: { kind: Mesh }\n  from:\n    - targetRef: { kind: Mesh }\n      default: { idleTimeout: 30s }\n  to:\n    - targetRef: { kind: Mesh }\n      default: { idleTimeout: 30s }\n`;
+    await api(cp, '/api/resources', { method: 'POST', body: policy, type: 'application/yaml' });
+    const after = await eventually(async () => {
+      const d = await bothUpToDate();
+      return d && d.web!.configVersion !== before.web!.configVersion && d.backend!.configVersion !== before.backend!.configVersion ? d : undefined;
+    }, 'both ACKs of the new version');
+    expect(counter(after.web!)).toBe(counter(before.web!) + 1);
+    expect(counter(after.backend!)).toBe(counter(before.backend!) + 1);
+  });
+
+  it('toggling the policy off for one dataplane changes only that one', async () => {
+    const before = await dataplanes();
+    await api(cp, '/api/meshes/default/dataplanes/web/policies/MeshTimeout/timeouts', { method: 'PUT', body: JSON.stringify({ enabled: false }) });
+    const after = await eventually(async () => {
+      const d = await bothUpToDate();
+      return d && d.web!.configVersion !== before.web!.configVersion ? d : undefined;
+    }, "web's ACK of its toggled version");
+    expect(counter(after.web!)).toBe(counter(before.web!) + 1);
+    expect(after.backend!.configVersion).toBe(before.backend!.configVersion);
+  });
+
+  it('streams the flows of both dataplanes on /api/flows/stream', async () => {
+    const seen = new Map<string, FlowRecord>();
+    const req = http.get(`${cp.url}/api/flows/stream?mesh=default`);
+    const streamed = new Promise<void>((resolve, reject) => {
+      req.on('response', (res) => {
+        let buffer = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffer += chunk;
+          let end: number;
+          while ((end = buffer.indexOf('\n\n')) !== -1) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            if (!block.includes('event: flow')) continue;
+            const flow = JSON.parse(block.split('\n').find((l) => l.startsWith('data: '))!.slice(6)) as FlowRecord;
+            seen.set(flow.dataplane, flow);
+            if (seen.has('web') && seen.has('backend')) resolve();
+          }
+        });
+      });
+      req.on('error', reject);
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await curl(web, `http://${BACKEND}:5000/`)).toBe('200');
+    await Promise.race([streamed, new Promise((_, reject) => setTimeout(() => reject(new Error(`flows seen only from: ${[...seen.keys()].join(', ') || 'none'}`)), 20_000))]);
+    req.destroy();
+    expect(seen.get('web')).toMatchObject({ direction: 'outbound', capture: 'redirect', destination: { address: BACKEND, port: 5000 } });
+    expect(seen.get('backend')).toMatchObject({ direction: 'inbound', capture: 'redirect', listener: `inbound:${BACKEND}:5000` });
+  });
+
+  it('with the control plane gone, traffic still flows; the flows are buffered and delivered after it restarts', async () => {
+    const running = await dataplanes();
+    cp.child.kill('SIGKILL');
+    await cp.exited;
+    const down = Date.now();
+    const N = 5;
+    for (let i = 0; i < N; i++) expect(await curl(web, `http://${BACKEND}:5000/`)).toBe('200');
+    cp = await startCp();
+    // A fresh control plane process: it holds only flows delivered after its start.
+    const flows = await eventually(async () => {
+      const list = await api<{ items: FlowRecord[]; dropped: number }>(cp, `/api/flows?since=${down}&limit=1000`);
+      const count = (name: string) => list.items.filter((f) => f.dataplane === name).length;
+      return count('web') >= N && count('backend') >= N ? list : undefined;
+    }, 'the buffered flows of both dataplanes');
+    expect(flows.items.filter((f) => f.dataplane === 'web')).toHaveLength(N);
+    expect(flows.items.filter((f) => f.dataplane === 'backend')).toHaveLength(N);
+    expect(flows.dropped).toBe(0);
+    const d = await eventually(bothUpToDate, 'reconnection');
+    // They kept running their last config; the restarted control plane compiles the same content
+    // under the same versions (toggle included), so nothing new is pushed.
+    expect(d.web!.configVersion).toBe(running.web!.configVersion);
+    expect(d.backend!.configVersion).toBe(running.backend!.configVersion);
+    expect(d.web).toMatchObject({ totalUpdates: 0 });
+  });
+});
