@@ -59,15 +59,19 @@ describeNetns('meshcap demo in network namespaces (transparent proxy)', () => {
     }
   });
 
-  it('sends the client\'s traffic through capture on every hop, with original destinations', async () => {
+  it('sends the client\'s traffic through capture on every hop, with original destinations', { timeout: 120_000 }, async () => {
     const frontend = demo.dataplanes.find((d) => d.name === 'frontend')!;
     const backend = demo.dataplanes.find((d) => d.name === 'backend')!;
     // The client dialled the frontend's own address; its dataplane caught it on 15001.
-    const clientOut = await flowsUntil(demo, 'dataplane=client&direction=outbound', (f) => f.some((x) => x.destination.address === frontend.address && x.destination.port === 5000));
-    expect(clientOut.find((x) => x.destination.address === frontend.address)).toMatchObject({ capture: 'redirect', mesh: 'default' });
+    const toFrontend = (x: FlowRecord) => x.destination.address === frontend.address && x.destination.port === 5000 && x.http?.status === 200;
+    const clientOut = await flowsUntil(demo, 'dataplane=client&direction=outbound', (f) => f.some(toFrontend));
+    expect(clientOut.find(toFrontend)).toMatchObject({ capture: 'redirect', mesh: 'default', listener: `outbound:${frontend.address}:5000` });
     // The frontend's inbound (15006) and its call to the backend (15001).
-    const frontendIn = await flowsUntil(demo, 'dataplane=frontend&direction=inbound', (f) => f.some((x) => x.http?.status === 200));
-    expect(frontendIn.find((x) => x.http?.status === 200)).toMatchObject({ capture: 'redirect', listener: frontend.inboundListener, destination: { address: frontend.address, port: 5000 } });
+    const servedV4 = (x: FlowRecord) => x.http?.status === 200 && x.destination.address === frontend.address;
+    const frontendIn = await flowsUntil(demo, 'dataplane=frontend&direction=inbound', (f) => f.some(servedV4));
+    expect(frontendIn.find(servedV4)).toMatchObject({ capture: 'redirect', listener: frontend.inboundListener, destination: { address: frontend.address, port: 5000 } });
+    // The client also calls the frontend at its IPv6 address; ip6tables captures those on 15001 too.
+    await flowsUntil(demo, 'dataplane=client&direction=outbound', (f) => f.some((x) => x.http?.status === 200 && x.destination.address === frontend.ipv6 && x.capture === 'redirect'));
     await flowsUntil(demo, 'dataplane=frontend&direction=outbound', (f) => f.some((x) => x.destination.address === backend.address && x.destination.port === 8080 && x.http?.status === 200));
     // The backend: delayed requests from the frontend, and the client's direct calls denied.
     const backendIn = await flowsUntil(
@@ -100,7 +104,7 @@ describe('meshcap demo without transparent proxying (explicit listeners on loopb
     await demo?.stop();
   });
 
-  it('proxies the client through explicit inbound and outbound listeners', async () => {
+  it('proxies the client through explicit inbound and outbound listeners', { timeout: 90_000 }, async () => {
     expect(demo.mode).toBe('explicit');
     const frontend = demo.dataplanes.find((d) => d.name === 'frontend')!;
     const flows = await flowsUntil(demo, 'dataplane=frontend&direction=inbound', (f) => f.some((x) => x.http?.status === 200));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ControlPlaneClient } from './control-plane-client.ts';
 import { demoIdFor, demoResidue, demoStateDir, removeDemoSync, sweepDeadDemos, type DemoResidue } from './leftovers.ts';
-import { BACKEND_PORT, explicitDataplane, FRONTEND_PORT, MESH, toYaml, transparentDataplane, type ExplicitPorts } from './manifests.ts';
+import { BACKEND_PORT, CLIENT_PORT, EXPLICIT_ADDRESS, explicitDataplane, FRONTEND_PORT, MESH, toYaml, transparentDataplane, type ExplicitPorts } from './manifests.ts';
 import { DemoProcess } from './processes.ts';
 import { isRoot, runCommand, sleep } from './system.ts';
 import { createTopology, destroyTopologySync, planTopology, WORKLOADS, type Topology, type WorkloadName } from './topology.ts';
@@ -37,8 +37,8 @@ export interface DemoDataplane {
   netns?: string;
   address: string;
   ipv6?: string;
-  /** `inbound:<address>:<port>` of the app it fronts (none for the client). */
-  inboundListener?: string;
+  /** `inbound:<address>:<port>` of the app it fronts. */
+  inboundListener: string;
   /** Port of its admin endpoints on 127.0.0.1 (inside `netns` in transparent mode). */
   adminPort: number;
   dataplaneFile: string;
@@ -230,7 +230,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoHandle> {
 
     // 1. The control plane, in the root namespace: API and dashboard on loopback, dataplanes on its Unix socket.
     log(`starting the control plane on ${api}`);
-    const cp = run.meshcap('cp', ['cp', '--listen', `127.0.0.1:${port}`, '--socket', socket, '--store', join(run.stateDir, 'store.db'), '--token-file', tokenFile]);
+    const cp = run.meshcap('cp', ['cp', '--listen', `127.0.0.1:${port}`, '--socket', socket, '--data-dir', join(run.stateDir, 'cp'), '--token-file', tokenFile]);
     await cp.aliveWhile(client.waitHealthy(remaining(), () => cp.running));
 
     // 2. The example policies, before any dataplane connects: their first config already has them.
@@ -244,9 +244,11 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoHandle> {
     // 3. The workloads.
     const built = mode === 'transparent' ? await startTransparent(run, socket, opts) : await startExplicit(run, socket, opts);
 
-    // 4. Wait until every dataplane is connected.
+    // 4. Wait until every dataplane is connected and runs its first config, then start the traffic.
     await waitConnected(client, run, built.dataplanes.map((d) => d.name), remaining());
-    log('every dataplane is connected');
+    log('every dataplane is connected and runs its config');
+    await built.startClient().waitForLine(/"started"/, 30_000);
+    log(`the client sends ${opts.rate ?? 4} requests/s to ${built.frontendUrl}`);
 
     const dashboard = `${api}/gui/`;
     return {
@@ -274,6 +276,8 @@ interface BuiltWorkloads {
   frontendUrl: string;
   backendUrl: string;
   backend: { address: string; port: number };
+  /** Starts the client; called once every dataplane runs its first config. */
+  startClient: () => DemoProcess;
 }
 
 /** Namespaces, capture rules, apps, dataplanes and the client, as Kuma's counter demo on Universal with transparent proxying. */
@@ -288,17 +292,16 @@ async function startTransparent(run: DemoRun, socket: string, opts: DemoOptions)
   const dataplanes: DemoDataplane[] = [];
   for (const name of WORKLOADS) {
     const w = topology.workloads[name];
-    const doc = transparentDataplane(name, w.ipv4);
     const dataplaneFile = join(run.stateDir, `${name}.dataplane.yaml`);
-    writeFileSync(dataplaneFile, toYaml(doc));
-    const port = name === 'frontend' ? FRONTEND_PORT : name === 'backend' ? BACKEND_PORT : undefined;
+    writeFileSync(dataplaneFile, toYaml(transparentDataplane(name, topology)));
+    const port = name === 'frontend' ? FRONTEND_PORT : name === 'backend' ? BACKEND_PORT : CLIENT_PORT;
     dataplanes.push({
       name,
       mesh: MESH,
       netns: w.netns,
       address: w.ipv4,
       ipv6: w.ipv6,
-      inboundListener: port === undefined ? undefined : `inbound:${w.ipv4}:${port}`,
+      inboundListener: `inbound:${w.ipv4}:${port}`,
       adminPort: 9901,
       dataplaneFile,
     });
@@ -319,13 +322,13 @@ async function startTransparent(run: DemoRun, socket: string, opts: DemoOptions)
 
   await startDataplanes(run, socket, dataplanes, (d) => ['--admin-port', String(d.adminPort)]);
 
-  run.app(
-    'client',
-    ['--rate', String(opts.rate ?? 4), '--target', frontendUrl, '--target', `http://[${frontend.ipv6}]:${FRONTEND_PORT}/`, ...directArgs(opts, `${backendUrl}/counter`)],
-    client.netns,
-  );
-  log(`client sending ${opts.rate ?? 4} requests/s to ${frontendUrl}`);
-  return { dataplanes, frontendUrl, backendUrl, backend: { address: backend.ipv4, port: BACKEND_PORT } };
+  const startClient = () =>
+    run.app(
+      'client',
+      ['--port', String(CLIENT_PORT), '--rate', String(opts.rate ?? 4), '--target', frontendUrl, '--target', `http://[${frontend.ipv6}]:${FRONTEND_PORT}/`, ...directArgs(opts, `${backendUrl}/counter`)],
+      client.netns,
+    );
+  return { dataplanes, frontendUrl, backendUrl, backend: { address: backend.ipv4, port: BACKEND_PORT }, startClient };
 }
 
 function directArgs(opts: DemoOptions, url: string): string[] {
@@ -348,6 +351,8 @@ async function startDataplanes(run: DemoRun, socket: string, dataplanes: DemoDat
 /** Everything on loopback: the seed's "life without transparent proxying". */
 async function startExplicit(run: DemoRun, socket: string, opts: DemoOptions): Promise<BuiltWorkloads> {
   const ports: ExplicitPorts = {
+    clientApp: await freePort(),
+    clientInbound: await freePort(),
     frontendApp: await freePort(),
     frontendInbound: await freePort(),
     backendApp: await freePort(),
@@ -360,12 +365,12 @@ async function startExplicit(run: DemoRun, socket: string, opts: DemoOptions): P
   const dataplanes: DemoDataplane[] = WORKLOADS.map((name) => {
     const dataplaneFile = join(run.stateDir, `${name}.dataplane.yaml`);
     writeFileSync(dataplaneFile, toYaml(explicitDataplane(name, ports)));
-    const inboundPort = name === 'frontend' ? ports.frontendInbound : name === 'backend' ? ports.backendInbound : undefined;
+    const inboundPort = name === 'frontend' ? ports.frontendInbound : name === 'backend' ? ports.backendInbound : ports.clientInbound;
     return {
       name,
       mesh: MESH,
-      address: '127.0.0.1',
-      inboundListener: inboundPort === undefined ? undefined : `inbound:127.0.0.1:${inboundPort}`,
+      address: EXPLICIT_ADDRESS[name],
+      inboundListener: `inbound:${EXPLICIT_ADDRESS[name]}:${inboundPort}`,
       adminPort: ports.admin[name],
       dataplaneFile,
     };
@@ -378,14 +383,16 @@ async function startExplicit(run: DemoRun, socket: string, opts: DemoOptions): P
   await Promise.all(apps.map((a) => a.waitForLine(/"listening"/, 30_000)));
   await startDataplanes(run, socket, dataplanes, (d) => ['--admin-port', String(d.adminPort)]);
   const frontendUrl = `http://127.0.0.1:${ports.clientToFrontend}/`;
-  run.app('client', ['--rate', String(opts.rate ?? 4), '--target', frontendUrl, ...directArgs(opts, `http://127.0.0.1:${ports.clientToBackend}/counter`)]);
-  run.log(`client sending ${opts.rate ?? 4} requests/s to ${frontendUrl}`);
-  return { dataplanes, frontendUrl, backendUrl, backend: { address: '127.0.0.1', port: ports.backendInbound } };
+  const startClient = () =>
+    run.app('client', ['--host', '127.0.0.1', '--port', String(ports.clientApp), '--rate', String(opts.rate ?? 4), '--target', frontendUrl, ...directArgs(opts, `http://127.0.0.1:${ports.clientToBackend}/counter`)]);
+  return { dataplanes, frontendUrl, backendUrl, backend: { address: EXPLICIT_ADDRESS.backend, port: ports.backendInbound }, startClient };
 }
 
 interface DataplaneRow {
   name?: string;
   connected?: boolean;
+  /** The version the dataplane ACKed; null before its first config runs. */
+  configVersion?: string | null;
 }
 
 /** Polls the control plane until every named dataplane reports connected (bounded); names the missing ones. */
@@ -398,7 +405,7 @@ async function waitConnected(client: ControlPlaneClient, run: DemoRun, names: st
     try {
       const body = await client.getJson<unknown>(`/api/meshes/${MESH}/dataplanes`);
       const rows: DataplaneRow[] = Array.isArray(body) ? body : ((body as { items?: DataplaneRow[] }).items ?? []);
-      missing = names.filter((n) => !rows.some((r) => r.name === n && r.connected === true));
+      missing = names.filter((n) => !rows.some((r) => r.name === n && r.connected === true && Boolean(r.configVersion)));
       if (missing.length === 0) return;
     } catch {
       // not answering yet

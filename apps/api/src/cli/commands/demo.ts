@@ -44,7 +44,7 @@ function banner(demo: DemoHandle): string {
     '',
     '  dataplanes:',
     ...demo.dataplanes.map(
-      (d) => `    ${d.name.padEnd(9)} ${d.address.padEnd(12)} ${(d.inboundListener ?? '(client only)').padEnd(26)} ${d.netns ? `netns ${d.netns}` : `admin 127.0.0.1:${d.adminPort}`}`,
+      (d) => `    ${d.name.padEnd(9)} ${d.address.padEnd(12)} ${d.inboundListener.padEnd(26)} ${d.netns ? `netns ${d.netns}` : `admin 127.0.0.1:${d.adminPort}`}`,
     ),
     '',
     `  client → ${demo.urls.frontend} → backend ${demo.urls.backend}`,

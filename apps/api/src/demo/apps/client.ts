@@ -5,11 +5,12 @@
  * `--direct-every`-th request goes to `--direct` instead (the backend called directly, which the
  * demo's MeshTrafficPermission denies). Each request opens its own connection (as separate users
  * would), so capture rule counters move with the traffic; `--keep-alive` reuses connections.
- * Every `--report-ms` it prints one JSON line of counts.
+ * Every `--report-ms` it prints one JSON line of counts, and `GET /` on `--port` (default 3000)
+ * answers with them: the client is a mesh service too, which gives it an identity policies can name.
  *
  * Exits 0 on SIGTERM/SIGINT after printing the final counts.
  */
-import { Agent, request } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
@@ -22,6 +23,8 @@ const { values } = parseArgs({
     'timeout-ms': { type: 'string', default: '15000' },
     'report-ms': { type: 'string', default: '10000' },
     'keep-alive': { type: 'boolean', default: false },
+    port: { type: 'string', default: '3000' },
+    host: { type: 'string', default: '::' },
   },
 });
 
@@ -85,12 +88,24 @@ function report(final = false): void {
   process.stdout.write(`${JSON.stringify({ event: final ? 'final' : 'stats', inFlight, ...counts })}\n`);
 }
 const reporter = setInterval(report, reportMs);
-process.stdout.write(`${JSON.stringify({ event: 'started', rate, targets: targets.map((t) => t.href), direct: direct?.href })}\n`);
+
+const server = createServer((req, res) => {
+  req.resume();
+  const body = JSON.stringify({ inFlight, ...counts });
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+});
+server.listen({ port: Number(values.port), host: values.host }, () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : Number(values.port);
+  process.stdout.write(`${JSON.stringify({ event: 'started', port, rate, targets: targets.map((t) => t.href), direct: direct?.href })}\n`);
+});
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
     clearInterval(tick);
     clearInterval(reporter);
+    server.close();
     report(true);
     agent.destroy();
     process.exit(0);
