@@ -17,10 +17,11 @@ export interface TestControlPlane {
 }
 
 /** A real app over a real SQLite store in a temporary directory. */
-export async function startTestApp(options: Partial<AppOptions> & { dataDir?: string } = {}): Promise<TestControlPlane> {
+export async function startTestApp(options: Partial<AppOptions> & { dataDir?: string } = {}, extend?: (app: App) => Promise<unknown>): Promise<TestControlPlane> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'meshcap-api-'));
   const store = options.store ?? (await openStore({ dataDir }));
   const app = await buildApp({ adminToken: TEST_TOKEN, ...options, store });
+  if (extend) await extend(app);
   await app.ready();
   return {
     app,

@@ -46,9 +46,9 @@ function proxy(upstream: string, request: FastifyRequest, reply: FastifyReply): 
   request.raw.pipe(out);
 }
 
-/** `/` → `/gui/`; `/gui/*` → the dashboard's `next start` (same origin as the API, so no CORS). */
+/** `/` → `/gui`; `/gui/*` → the dashboard's `next start` (same origin as the API, so no CORS). */
 export default async function guiRoutes(fastify: FastifyInstance, opts: GuiOptions) {
-  fastify.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/gui/', 302));
+  fastify.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/gui', 302));
   await fastify.register(async (scoped) => {
     // Bodies go to the dashboard server untouched.
     scoped.removeAllContentTypeParsers();

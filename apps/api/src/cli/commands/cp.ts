@@ -94,13 +94,13 @@ export const cpCommand: CliCommand = {
     }
     const store = cp.store.kind === 'postgres' ? `PostgreSQL ${redactUrl(values.store as string)}` : `SQLite ${cp.store.location || sqliteFile(dataDir)}`;
     io.stdout(`meshcap cp: API        ${cp.url}  (reference: ${cp.url}/docs, OpenAPI: ${cp.url}/openapi.json)`);
-    io.stdout(`meshcap cp: dashboard  ${cp.gui === 'served' ? `${cp.url}/gui/` : cp.gui === 'off' ? 'off (--no-gui)' : `not built: run \`npm run build --workspace @meshcap/web\`, then restart`}`);
+    io.stdout(`meshcap cp: dashboard  ${cp.gui === 'served' ? `${cp.url}/gui` : cp.gui === 'off' ? 'off (--no-gui)' : `not built: run \`npm run build --workspace @meshcap/web\`, then restart`}`);
     if (cp.socketPath) io.stdout(`meshcap cp: dataplanes  --cp unix:${cp.socketPath} or --cp ${cp.url}`);
     io.stdout(`meshcap cp: store      ${store}`);
     if (admin.created) {
       io.stdout(`meshcap cp: admin token (shown once; kept in ${admin.path}, mode 0600):`);
       io.stdout(`  ${admin.token}`);
-      if (cp.gui === 'served') io.stdout(`meshcap cp: open ${cp.url}/gui/#token=${admin.token} to use it in the dashboard`);
+      if (cp.gui === 'served') io.stdout(`meshcap cp: open ${cp.url}/gui#token=${admin.token} to use it in the dashboard`);
     } else {
       io.stdout(`meshcap cp: admin token from ${admin.origin === 'env' ? 'MESHCAP_TOKEN' : admin.path}`);
     }
