@@ -38,7 +38,11 @@ export function DataplaneOverview({ mesh, name }: { mesh: string; name: string }
           </Panel>
           <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
             <PortCards title="Inbounds" ports={d.inbounds} empty="No inbound declared." />
-            <PortCards title="Outbounds" ports={d.outbounds} empty="No outbound declared (transparent capture still sends other traffic through the outbound passthrough)." />
+            <PortCards
+              title="Outbounds"
+              ports={d.outbounds}
+              empty={d.captureMode === 'explicit' ? 'No outbound declared: this dataplane proxies no outgoing traffic.' : 'No outbound declared: outgoing traffic is captured and goes through the outbound passthrough (15001).'}
+            />
           </div>
           <PathDiagram mesh={mesh} name={name} direction="inbound" />
           <PathDiagram mesh={mesh} name={name} direction="outbound" />

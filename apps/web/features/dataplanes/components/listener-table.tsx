@@ -49,7 +49,7 @@ export function ListenerTable({ mesh, name }: { mesh: string; name: string }) {
                       <p className="muted mt-1 font-mono text-xs break-all">→ {l.cluster}</p>
                     </td>
                     <td className="px-3 py-2">
-                      <StatTable stats={l.stats} />
+                      <StatTable stats={l.stats} columns={1} />
                     </td>
                   </tr>
                 ))}
