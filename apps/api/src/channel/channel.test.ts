@@ -192,4 +192,30 @@ describe('dataplane channel with a real engine (explicit mode, loopback)', () =>
     expect(dp.connected).toBe(true);
     expect(dp.configVersion).toBe(handle.version);
   });
+
+  it('bounds what it buffers while the control plane is away, and reports what it had to drop', async () => {
+    const apiPort = await freePort();
+    const apiDataplane = parseResources(dataplaneYaml('api', apiPort, appPort))[0] as unknown as Dataplane;
+    const apiHandle = await startDataplane({ dataplane: apiDataplane, admin: false });
+    const issued = (await (await fetch(`${cp.url}/api/tokens/dataplane`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'api' }) })).json()) as { token: string };
+    const small = connectControlPlane({ url: `unix:${join(dir, 'cp.sock')}`, token: issued.token, dataplane: apiDataplane as unknown as Record<string, unknown>, engine: engineFromHandle(apiHandle), bufferSize: 3, batchIntervalMs: 50 });
+    try {
+      await small.waitConnected(10_000);
+      await cp.close();
+      await eventually(() => (!small.stats().connected ? true : undefined), 'the disconnect');
+      for (let i = 0; i < 5; i++) expect(await echo(apiPort, `x${i}`)).toBe(`x${i}`);
+      expect(small.stats()).toMatchObject({ flowsBuffered: 3, flowsDropped: 2 });
+      cp = await startCp();
+      const list = await eventually(async () => {
+        const l = (await api('/api/flows?dataplane=api')) as { items: unknown[]; drops: { dataplanes: number } };
+        return l.items.length === 3 && l.drops.dataplanes === 2 ? l : undefined;
+      }, 'the 3 kept flows and the 2 dropped, counted');
+      expect(list.items).toHaveLength(3);
+      const metrics = await (await fetch(`${cp.url}/metrics`)).text();
+      expect(metrics).toContain('meshcap_cp_flows_dropped_total{where="dataplane",mesh="default",dataplane="api"} 2');
+    } finally {
+      await small.close({ flushMs: 0 });
+      await apiHandle.stop({ drainMs: 0 });
+    }
+  });
 });

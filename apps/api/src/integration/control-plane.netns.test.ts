@@ -2,11 +2,11 @@ import { installTransparentProxy, parseTransparentProxyConfig, type FlowRecord }
 import { describeNetns, Lab, type Host, type HostProcess } from '@meshcap/testkit';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { collectSse, type SseEvent } from '../test-support.ts';
 
 /**
  * The whole control plane with real processes: `meshcap cp` in the root namespace, and two
@@ -187,31 +187,13 @@ describeNetns('control plane with two dataplanes in network namespaces', () => {
   });
 
   it('streams the flows of both dataplanes on /api/flows/stream', async () => {
-    const seen = new Map<string, FlowRecord>();
-    const req = http.get(`${cp.url}/api/flows/stream?mesh=default`);
-    const streamed = new Promise<void>((resolve, reject) => {
-      req.on('response', (res) => {
-        let buffer = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buffer += chunk;
-          let end: number;
-          while ((end = buffer.indexOf('\n\n')) !== -1) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            if (!block.includes('event: flow')) continue;
-            const flow = JSON.parse(block.split('\n').find((l) => l.startsWith('data: '))!.slice(6)) as FlowRecord;
-            seen.set(flow.dataplane, flow);
-            if (seen.has('web') && seen.has('backend')) resolve();
-          }
-        });
-      });
-      req.on('error', reject);
-    });
+    const flowsOf = (events: SseEvent[]) => new Map(events.filter((e) => e.event === 'flow').map((e) => [(e.data as FlowRecord).dataplane, e.data as FlowRecord]));
+    const stream = collectSse(`${cp.url}/api/flows/stream?mesh=default`, (events) => flowsOf(events).size >= 2, { timeoutMs: 20_000 });
     await new Promise((r) => setTimeout(r, 300));
     expect(await curl(web, `http://${BACKEND}:5000/`)).toBe('200');
-    await Promise.race([streamed, new Promise((_, reject) => setTimeout(() => reject(new Error(`flows seen only from: ${[...seen.keys()].join(', ') || 'none'}`)), 20_000))]);
-    req.destroy();
+    const { events, close } = await stream;
+    close();
+    const seen = flowsOf(events);
     expect(seen.get('web')).toMatchObject({ direction: 'outbound', capture: 'redirect', destination: { address: BACKEND, port: 5000 } });
     expect(seen.get('backend')).toMatchObject({ direction: 'inbound', capture: 'redirect', listener: `inbound:${BACKEND}:5000` });
   });

@@ -1,8 +1,7 @@
 import type { FlowRecord } from '@meshcap/core';
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestControlPlane } from '../test-support.ts';
+import { collectSse, startTestApp, type TestControlPlane } from '../test-support.ts';
 
 let seq = 0;
 function flow(over: Partial<FlowRecord> = {}): FlowRecord {
@@ -29,46 +28,9 @@ function flow(over: Partial<FlowRecord> = {}): FlowRecord {
   };
 }
 
-interface SseEvent {
-  id?: string;
-  event: string;
-  data: unknown;
-}
-
 /** Opens the stream and collects events until `count` flow events arrived (bounded). */
-function readStream(base: string, path: string, count: number, headers: Record<string, string> = {}): Promise<{ events: SseEvent[]; contentType: string | undefined; close: () => void }> {
-  return new Promise((resolve, reject) => {
-    const events: SseEvent[] = [];
-    const req = http.get(`${base}${path}`, { headers }, (res) => {
-      let buffer = '';
-      const timer = setTimeout(() => {
-        req.destroy();
-        reject(new Error(`only ${events.filter((e) => e.event === 'flow').length} of ${count} flow events arrived`));
-      }, 5_000);
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) !== -1) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const e: SseEvent = { event: 'message', data: undefined };
-          for (const line of block.split('\n')) {
-            if (line.startsWith('id: ')) e.id = line.slice(4);
-            else if (line.startsWith('event: ')) e.event = line.slice(7);
-            else if (line.startsWith('data: ')) e.data = JSON.parse(line.slice(6));
-          }
-          if (block.startsWith(':') || block.startsWith('retry:')) continue;
-          events.push(e);
-          if (events.filter((x) => x.event === 'flow').length >= count) {
-            clearTimeout(timer);
-            resolve({ events, contentType: res.headers['content-type'], close: () => req.destroy() });
-          }
-        }
-      });
-    });
-    req.on('error', (err) => (err.message === 'socket hang up' ? undefined : reject(err)));
-  });
+function readStream(base: string, path: string, count: number, headers: Record<string, string> = {}) {
+  return collectSse(`${base}${path}`, (events) => events.filter((e) => e.event === 'flow').length >= count, { headers, timeoutMs: 5_000 });
 }
 
 describe('flow routes', () => {
