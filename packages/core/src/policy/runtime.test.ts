@@ -11,6 +11,8 @@ describe('permissionFor', () => {
     dataplane({ name: 'payments-1', address: '198.18.2.1', inbound: [{ port: 8080, tags: http('payments', { app: 'payments' }) }] }),
     dataplane({ name: 'orders-1', address: '198.18.2.2', inbound: [{ port: 8080, tags: http('orders') }] }),
     dataplane({ name: 'shop-1', address: '2001:2::3', inbound: [{ port: 8080, tags: http('shop') }] }),
+    // An IPv6 address written as the kernel never prints it: its connections come from 2001:2::a.
+    dataplane({ name: 'orders-6', address: '2001:2:0:0::A', inbound: [{ port: 8080, tags: http('orders') }] }),
     // Kuma docs, meshtrafficpermission.md "Service 'payments' allows requests from 'orders'".
     ...parseResources(`type: MeshTrafficPermission
 name: allow-orders
@@ -36,6 +38,7 @@ spec:
     ['orders (its dataplane address)', '198.18.2.2', 'Allow'],
     ['orders through a dual-stack socket', '::ffff:198.18.2.2', 'Allow'],
     ['another mesh service', '2001:2::3', 'Deny'],
+    ['orders from an IPv6 address its Dataplane writes in another form', '2001:2::a', 'Allow'],
     ['an address no dataplane owns', '198.18.2.99', 'Deny'],
   ])('%s → %s', (_name, address, action) => {
     expect(permissionFor(inbound, payments.identities, address)?.action).toBe(action);
