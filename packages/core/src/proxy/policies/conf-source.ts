@@ -1,5 +1,5 @@
 import type { FlowAddress } from '../../flows/index.ts';
-import { identityOf, subsetMatches, type IdentityTags, type InboundPolicy, type PolicyOrigin, type SourceIdentity, type SubsetTag } from '../../policy/index.ts';
+import { normalizeAddress, subsetMatches, type IdentityTags, type InboundPolicy, type PolicyOrigin, type SourceIdentity, type SubsetTag } from '../../policy/index.ts';
 import type { ActingPolicy } from '../chain.ts';
 import { canonicalAddress } from '../config.ts';
 
@@ -63,12 +63,13 @@ class RuleSource<T> implements ConfSource<T> {
     private readonly values: ReadonlyArray<T | undefined>,
     /** What applies to a client no rule contains (MeshTrafficPermission: Deny). */
     private readonly fallback: T | undefined,
-    private readonly identities: readonly SourceIdentity[] | undefined,
+    /** Tags by source address; undefined when no rule depends on the client. */
+    private readonly tagsByAddress: ReadonlyMap<string, IdentityTags> | undefined,
   ) {
     this.empty = fallback === undefined && values.every((v) => v === undefined);
   }
   pick(client: FlowAddress): T | undefined {
-    const tags = this.identities ? (identityOf(this.identities, client.address)?.tags ?? NO_TAGS) : NO_TAGS;
+    const tags = this.tagsByAddress ? (this.tagsByAddress.get(normalizeAddress(client.address)) ?? NO_TAGS) : NO_TAGS;
     for (let i = 0; i < this.subsets.length; i++) if (subsetMatches(this.subsets[i]!, tags)) return this.values[i];
     return this.fallback;
   }
@@ -77,7 +78,7 @@ class RuleSource<T> implements ConfSource<T> {
   }
   map<U>(f: (t: T) => U | undefined): ConfSource<U> {
     const g = (v: T | undefined): U | undefined => (v === undefined ? undefined : f(v));
-    return new RuleSource(this.subsets, this.values.map(g), g(this.fallback), this.identities);
+    return new RuleSource(this.subsets, this.values.map(g), g(this.fallback), this.tagsByAddress);
   }
 }
 
@@ -103,10 +104,14 @@ class DestinationSource<T> implements ConfSource<T> {
   }
 }
 
-/** `198.18.0.10|8080`; IPv6 compressed as the kernel prints it, IPv4-mapped addresses as IPv4. */
+/** An address as the kernel prints it: IPv6 compressed and lower case, IPv4-mapped addresses as IPv4. */
+export function addressKey(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : canonicalAddress(address);
+}
+
+/** `198.18.0.10|8080`, with the address as {@link addressKey} writes it. */
 export function destinationKey(address: string, port: number): string {
-  const a = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : canonicalAddress(address);
-  return `${a}|${port}`;
+  return `${addressKey(address)}|${port}`;
 }
 
 export function fixedSource<T>(value: T | undefined): ConfSource<T> {
@@ -129,8 +134,15 @@ export function inboundSource<C>(policy: InboundPolicy<C> | undefined, identitie
     policy.rules.map((r) => r.subset),
     values,
     coversAll ? undefined : fallback?.(policy),
-    policy.sourceDependent ? identities : undefined,
+    policy.sourceDependent ? tagsByAddress(identities) : undefined,
   );
+}
+
+/** The identities as a map, built once per listener and version so each pick is one lookup (first entry wins, as in identityOf). */
+function tagsByAddress(identities: readonly SourceIdentity[]): ReadonlyMap<string, IdentityTags> {
+  const map = new Map<string, IdentityTags>();
+  for (const i of identities) if (!map.has(i.address)) map.set(i.address, i.tags);
+  return map;
 }
 
 export function destinationSource<T>(byDestination: ReadonlyMap<string, T>): ConfSource<T> {

@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MeshcapError } from '../../errors.ts';
 import type { FlowRecord } from '../../flows/index.ts';
@@ -154,6 +157,44 @@ spec:
     expect(err).toBeInstanceOf(MeshcapError);
     expect((err as MeshcapError).code).toBe('MESHCAP_ERR_INVALID_RESOURCE');
     expect((err as MeshcapError).message).toBe('MeshAccessLog log-bad: default.backends[0].file.format: unknown command operator %NOPE%');
+  });
+});
+
+describe('access log subjects', () => {
+  it('names the source service of an IPv6 client whose Dataplane writes its address in another form', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshcap-access-'));
+    const path = join(dir, 'access.log');
+    try {
+      const compiler = new PolicyCompiler();
+      compiler.applyAll([
+        dataplane({ name: 'api-1', address: '2001:2::1', inbound: [{ port: 9000, tags: { 'kuma.io/service': 'api' } }], transparent: true }),
+        // The kernel reports this dataplane's connections as coming from 2001:2::b.
+        dataplane({ name: 'caller-1', address: '2001:2:0:0::B', inbound: [{ port: 9000, tags: { 'kuma.io/service': 'caller' } }] }),
+        ...policyResources(`
+type: MeshAccessLog
+name: log-api
+mesh: default
+spec:
+  targetRef: { kind: MeshService, name: api }
+  from: [{ targetRef: { kind: Mesh }, default: { backends: [{ file: { path: ${path}, format: { plain: "%KUMA_SOURCE_SERVICE% %KUMA_SOURCE_ADDRESS_WITHOUT_PORT%" } } }] } }]
+`),
+      ]);
+      const api = compiler.compile('default', 'api-1');
+      const listener = listenersOf(api).get('inbound:2001:2::1:9000')!;
+      const [log] = buildListenerPasses(listener, policyPasses(api, { accessLogs: new AccessLogSinks(() => {}) })).tcp;
+      const ctx = connection(listener, { address: '2001:2::1', port: 9000 });
+      Object.assign(ctx, { client: { address: '2001:2::b', port: 40000 }, flow: { direction: 'inbound', client: { address: '2001:2::b', port: 40000 }, policies: [] } });
+      void log!.onClose!(ctx);
+      expect(ctx.actions).toEqual([`log-api log ${path}`]);
+      let text = '';
+      for (let i = 0; i < 100 && !text.includes('\n'); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+      }
+      expect(text).toBe('caller 2001:2::b\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -5,7 +5,7 @@ import type { HttpPass, ListenerPasses, PolicyPasses, TcpPass } from '../chain.t
 import type { ListenerConfig, ServiceDirectory, ServiceInfo } from '../config.ts';
 import { accessLogHttpPass, accessLogTcpPass, type LogSubject } from './access-log.ts';
 import { processAccessLogSinks, type AccessLogSinks } from './access-log-sink.ts';
-import { actingPolicy, destinationKey, destinationSource, fixedSource, inboundSource, type Applied, type ConfSource } from './conf-source.ts';
+import { actingPolicy, addressKey, destinationKey, destinationSource, fixedSource, inboundSource, type Applied, type ConfSource } from './conf-source.ts';
 import { faultInjectionPass } from './fault-injection.ts';
 import { rateLimitHttpPass, rateLimitTcpPass } from './rate-limit.ts';
 import { retryPass } from './retry.ts';
@@ -106,7 +106,7 @@ export function policyPasses(policies: DataplanePolicies, options: PolicyPassOpt
     for (const e of ob.endpoints) {
       const key = destinationKey(e.address, e.port);
       if (!outboundByDestination.has(key)) outboundByDestination.set(key, ob);
-      const address = normalizeAddress(e.address);
+      const address = addressKey(e.address);
       if (!serviceByAddress.has(address)) serviceByAddress.set(address, ob.service);
     }
   }
