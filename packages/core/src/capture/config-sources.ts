@@ -45,6 +45,10 @@ function listItems(value: unknown, separator: RegExp): unknown[] {
   return parts.flatMap((p) => (typeof p === 'string' ? p.split(separator).map((s) => s.trim()).filter(Boolean) : [p]));
 }
 
+function numberAsText(item: unknown): unknown {
+  return typeof item === 'number' ? String(item) : item;
+}
+
 /** Turns one raw value (a string from a flag or env var, or a YAML value) into the type the schema expects. */
 function coerce(option: TransparentProxyOption, value: unknown, name: string): unknown {
   switch (option.kind) {
@@ -63,12 +67,13 @@ function coerce(option: TransparentProxyOption, value: unknown, name: string): u
     }
     case 'list': {
       const items = listItems(value, /,/);
-      if (!NUMERIC_LIST_KEYS.has(option.key)) return items.map(String);
+      // Anything but text and numbers (a map where an address belongs) stays as written, so the error shows it.
+      if (!NUMERIC_LIST_KEYS.has(option.key)) return items.map(numberAsText);
       // Non-numeric items stay strings so validation reports them with the value.
       return items.map((i) => (typeof i === 'string' && integerFrom(i) !== undefined ? integerFrom(i) : i));
     }
     case 'entries':
-      return listItems(value, /;/).map(String);
+      return listItems(value, /;/).map(numberAsText);
     case 'duration': {
       if (typeof value === 'number') return value;
       const s = typeof value === 'string' ? secondsFrom(value) : undefined;

@@ -143,6 +143,11 @@ describe('transparent-proxy config: bad input names the flag and the value', () 
     expect(err.message).toContain(`${file}: unknown option(s) "bogus"`);
     expect(errorOf(() => loadTransparentProxyConfig({ configFile: '/nonexistent/tp.yaml' })).message).toMatch(/^--config-file: cannot read "\/nonexistent\/tp.yaml"/);
     expect(errorOf(() => loadTransparentProxyConfig({ configFile: tempFile('x.yaml', 'a: [') })).code).toBe('MESHCAP_ERR_YAML_SYNTAX');
+    // A map where a list of addresses or entries belongs is shown as the user wrote it.
+    const nested = tempFile('nested.yaml', 'excludeOutboundIps: { a: 1 }\nexcludeOutboundPortsForUids: [{ tcp: 22 }]\n');
+    const nestedErr = errorOf(() => loadTransparentProxyConfig({ configFile: nested }));
+    expect(nestedErr.message).toContain(`${nested}: excludeOutboundIps: {"a":1} is not an IPv4/IPv6 address or CIDR`);
+    expect(nestedErr.message).toContain(`${nested}: excludeOutboundPortsForUids: {"tcp":22} must be [tcp|udp|*:][ports:]uids`);
   });
 
   it('reports an unknown --kuma-dp-user when resolving', () => {

@@ -44,7 +44,7 @@ export type TransparentProxyOptionKey = TransparentProxyOption['key'];
 
 const port = z.number({ error: 'must be a port number' }).int('must be a whole number').min(1, 'must be a port (1-65535)').max(65535, 'must be a port (1-65535)');
 
-const cidr = z.string().refine((s) => parseCidr(s) !== undefined, { error: 'is not an IPv4/IPv6 address or CIDR' }).transform((s) => parseCidr(s)!.text);
+const cidr = z.string({ error: 'is not an IPv4/IPv6 address or CIDR' }).refine((s) => parseCidr(s) !== undefined, { error: 'is not an IPv4/IPv6 address or CIDR' }).transform((s) => parseCidr(s)!.text);
 
 const mark = z.number({ error: 'must be a mark (1-0xffffffff)' }).int().min(1, 'must be a mark (1-0xffffffff)').max(0xffffffff, 'must be a mark (1-0xffffffff)');
 
@@ -96,7 +96,7 @@ export function parseUidExclusion(text: string): UidExclusion | string {
   return { protocols: [...new Set(protocols)], ports, uids };
 }
 
-const uidExclusion = z.string().superRefine((s, ctx) => {
+const uidExclusion = z.string({ error: 'must be [tcp|udp|*:][ports:]uids' }).superRefine((s, ctx) => {
   const parsed = parseUidExclusion(s);
   if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
 });

@@ -146,6 +146,19 @@ describeNetns('capture: install and uninstall with iptables', () => {
     });
   }
 
+  it('auto mode picks the iptables flavour that already holds rules, and validates with --test before applying', async () => {
+    const host = await lab.host('auto');
+    await host.sh('iptables-legacy -t filter -A INPUT -s 198.18.99.1 -j RETURN');
+    const log: string[] = [];
+    const result = await installTransparentProxy(config({ ipFamilyMode: 'ipv4' }), { netns: host.netns, log: (l) => log.push(l) });
+    expect(result.flavour).toBe('legacy');
+    expect((await host.run('iptables-legacy-save', ['-t', 'nat'])).stdout).toContain('meshcap/');
+    expect((await host.run('iptables-nft-save', ['-t', 'nat'])).stdout).not.toContain('meshcap/');
+    const restores = log.filter((l) => /iptables-legacy-restore --noflush/.test(l));
+    expect(restores.map((l) => l.includes(' --test'))).toEqual([true, false]);
+    await uninstallTransparentProxy(undefined, { netns: host.netns });
+  });
+
   it('retries while another process holds the xtables lock (legacy)', async () => {
     const host = await lab.host('lock');
     const lockFile = join(mkdtempSync(join(tmpdir(), 'meshcap-lock-')), 'xtables.lock');

@@ -1,4 +1,4 @@
-import { MeshcapError } from '../errors.ts';
+import { isMeshcapError, MeshcapError } from '../errors.ts';
 import { buildRules } from './build.ts';
 import type { ResolvedTransparentProxyConfig, TransparentProxyConfig } from './config.ts';
 import { defaultTransparentProxyConfig } from './config.ts';
@@ -77,9 +77,19 @@ async function installWithIptables(ctx: CaptureContext, config: ResolvedTranspar
       applied.push(p);
     }
   } catch (err) {
-    // Leave nothing half-installed: take out what went in before the failure.
-    for (const p of applied) await removeIptables(ctx, p.tools, config, false).catch(() => undefined);
-    throw err;
+    // Leave nothing half-installed: take out what went in before the failure, and say so if that fails too.
+    const leftovers: string[] = [];
+    for (const p of applied) {
+      await removeIptables(ctx, p.tools, config, false).catch((e: unknown) => leftovers.push(`${p.tools.restore}: ${(e as Error).message}`));
+    }
+    if (!leftovers.length) throw err;
+    const code = isMeshcapError(err) ? err.code : 'MESHCAP_ERR_COMMAND_FAILED';
+    throw new MeshcapError(
+      code,
+      `${(err as Error).message}; undoing the part already applied failed too, so some meshcap rules may remain (meshcap uninstall transparent-proxy removes them): ${leftovers.join('; ')}`,
+      isMeshcapError(err) ? err.issues : [],
+      { cause: err },
+    );
   }
   return flavour;
 }
