@@ -40,6 +40,10 @@ describeDemo('live flows: new flows stream in without a reload', (demo) => {
     const { page } = s;
     const backend = demo().backend;
     const table = page.getByRole('table', { name: 'Flows' });
+    // Pause the live table first, as a user would to pick a row that keeps still.
+    const pause = page.getByRole('button', { name: 'Pause' });
+    await pause.click();
+    expect(await page.getByRole('button', { name: 'Resume' }).getAttribute('aria-pressed')).toBe('true');
     // An outbound flow of the frontend to the backend.
     const row = table.getByRole('row').filter({ hasText: `${backend.address}:${backend.port}` }).filter({ hasText: 'out →' }).first();
     await row.click();
@@ -54,5 +58,6 @@ describeDemo('live flows: new flows stream in without a reload', (demo) => {
     await screenshot(page, 'flow-detail');
     await drawer.getByRole('button', { name: 'Close' }).click();
     await drawer.waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Resume' }).click();
   });
 });

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseResources, type FlowRecord } from '@meshcap/core';
 import { describeNetns } from '@meshcap/testkit';
@@ -151,7 +152,12 @@ describeNetns('meshcap demo leftovers', () => {
 describeNetns('meshcap demo (the CLI verb)', () => {
   it('prints the dashboard URL and the token, and Ctrl-C removes everything', async () => {
     const bin = fileURLToPath(new URL('../../bin/meshcap.js', import.meta.url));
-    const port = 15681 + (process.pid % 1000);
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as AddressInfo;
+        probe.close(() => resolve(free));
+      });
+    });
     const child = spawn(process.execPath, [bin, 'demo', '--port', String(port), '--rate', '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';

@@ -75,7 +75,8 @@ const MESHCAP_BIN = fileURLToPath(new URL('../../bin/meshcap.js', import.meta.ur
 const APPS_DIR = fileURLToPath(new URL('./apps/', import.meta.url));
 const POLICIES_DIR = fileURLToPath(new URL('./policies/', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const TSX_LOADER = import.meta.resolve('tsx');
+/** Resolved from REPO_ROOT, the cwd of every process the demo starts (a bare specifier: some module runners lack import.meta.resolve). */
+const TSX_LOADER = 'tsx';
 
 /** The example policy files, in the order they are applied. */
 export function demoPolicyFiles(): string[] {
@@ -204,6 +205,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoHandle> {
     else {
       mode = 'explicit';
       fallbackReason = support.reason;
+      log(`${support.reason}; running without transparent proxying instead (explicit listeners on loopback, the same dashboard)`);
     }
   }
 

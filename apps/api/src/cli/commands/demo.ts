@@ -113,7 +113,6 @@ export const demoCommand: CliCommand = {
         io.stderr(`error: the demo did not start: ${(err as Error).message}`);
         return 1;
       }
-      if (demo.fallbackReason) io.stderr(`meshcap demo: ${demo.fallbackReason}; running without transparent proxying (explicit listeners on loopback)`);
       if (!stopRequested) {
         io.stdout(banner(demo));
         await stopped;
