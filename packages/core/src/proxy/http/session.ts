@@ -510,13 +510,19 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
       this.responseDone();
       return;
     }
+    if (headBuf === head.raw && rest.length > 0 && rest.buffer === headBuf.buffer && headBuf.byteOffset + headBuf.length === rest.byteOffset) {
+      // The head passes unchanged and its body follows it in the same read: one write, no copy.
+      this.forwardResponse(Buffer.from(rest.buffer, headBuf.byteOffset, headBuf.length + rest.length), headBuf.length, headBuf.length);
+      return;
+    }
     client.cork();
     client.write(headBuf);
     this.forwardResponse(rest, 0);
     client.uncork();
   }
 
-  private forwardResponse(buf: Buffer, start: number): void {
+  /** Forwards the body bytes of `buf` from `start`; `headBytes` already-counted head bytes just before `start` go in the same write. */
+  private forwardResponse(buf: Buffer, start: number, headBytes = 0): void {
     const framer = this.respFramer!;
     let end: number;
     try {
@@ -531,10 +537,11 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
       return;
     }
     const n = end - start;
-    if (n > 0) {
+    if (n > 0 || headBytes > 0) {
       this.http.responseBytes += n;
       this.flow.bytes.toClient += n;
-      const ok = this.session.client.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
+      const from = start - headBytes;
+      const ok = this.session.client.write(from === 0 && end === buf.length ? buf : buf.subarray(from, end));
       if (this.route.responseBytesPerSecond > 0) this.throttle(n);
       else if (!ok) this.conn?.socket.pause();
     }
