@@ -20,6 +20,7 @@ const WEB = '198.18.3.1';
 const STRANGER = '198.18.3.2'; // on the client host, owned by no dataplane
 const B1 = '198.18.3.10';
 const B2 = '198.18.3.11';
+const B3 = '198.18.3.12'; // on the server host, with no dataplane: web's requests reach the app there directly
 const NOWHERE = '198.18.3.99'; // on-link, nobody answers: connects hang
 
 const here = (name: string): string => fileURLToPath(new URL(`./testing/${name}`, import.meta.url));
@@ -78,6 +79,24 @@ networking:
 ${inbound(18080, 'web', 8080)}
   outbound:
     - { port: 10002, tags: { kuma.io/service: flaky } }
+    - { port: 10003, tags: { kuma.io/service: resetter } }
+    - { port: 10004, tags: { kuma.io/service: ghost } }
+---
+type: Dataplane
+mesh: default
+name: resetter-1
+networking:
+  address: ${B3}
+  inbound:
+    - { port: 7000, tags: ${http('resetter')} }
+---
+type: Dataplane
+mesh: default
+name: ghost-1
+networking:
+  address: ${B3}
+  inbound:
+    - { port: 7001, tags: ${http('ghost')} }
 ---
 type: MeshFaultInjection
 name: fi-toggle
@@ -168,6 +187,17 @@ spec:
   to:
     - targetRef: { kind: MeshService, name: flaky }
       default: { http: { numRetries: 3, retryOn: ["503"], backOff: { baseInterval: 10ms, maxInterval: 50ms } } }
+---
+type: MeshRetry
+name: retry-lost
+mesh: default
+spec:
+  targetRef: { kind: Mesh }
+  to:
+    - targetRef: { kind: MeshService, name: resetter }
+      default: { http: { numRetries: 2, retryOn: [Reset], backOff: { baseInterval: 10ms } } }
+    - targetRef: { kind: MeshService, name: ghost }
+      default: { http: { numRetries: 2, retryOn: [ConnectFailure], backOff: { baseInterval: 10ms } } }
 ---
 type: MeshRateLimit
 name: rl-http
@@ -321,9 +351,15 @@ describeNetns('mesh policies enforced by the dataplane', () => {
     lab = Lab.create('dp-policies');
     client = await lab.host('client');
     server = await lab.host('server');
-    await lab.link(client, server, { a: [`${WEB}/24`, `${STRANGER}/24`], b: [`${B1}/24`, `${B2}/24`] });
+    await lab.link(client, server, { a: [`${WEB}/24`, `${STRANGER}/24`], b: [`${B1}/24`, `${B2}/24`, `${B3}/24`] });
     app = server.spawnNode(here('http-app.mjs'), ['--host', '127.0.0.1', '--port', '5000', '--port', '5001']);
-    await Promise.all([eventually(async () => app.lines.filter((l) => l.includes('"listening"')).length === 2, 'the HTTP app', 20_000), startTcpApp(server, 6000, 'echo', '127.0.0.1')]);
+    // resetter-1's app, reached without a dataplane; nothing listens on ghost-1's port 7001.
+    const resetter = server.spawnNode(here('http-app.mjs'), ['--host', B3, '--port', '7000']);
+    await Promise.all([
+      eventually(async () => app.lines.filter((l) => l.includes('"listening"')).length === 2, 'the HTTP app', 20_000),
+      resetter.waitForLine(/"listening"/, 20_000),
+      startTcpApp(server, 6000, 'echo', '127.0.0.1'),
+    ]);
     await Promise.all([startPolicyDp(server, 'backend-1', 9901, '0.3'), startPolicyDp(server, 'backend-2', 9902), startPolicyDp(client, 'web', 9901)]);
   }, 90_000);
 
@@ -454,6 +490,26 @@ describeNetns('mesh policies enforced by the dataplane', () => {
       const flow = await flowWhere(dps.get('web')!, 'the exhausted flow', (f) => f.http?.path === '/flaky?key=get-2&fail=10');
       expect(flow.http).toMatchObject({ status: 503, attempts: 4 });
       expect(flow.policies.map((p) => p.action)).toEqual(['retry 1/3 after 503', 'retry 2/3 after 503', 'retry 3/3 after 503']);
+    });
+
+    it('retries a request whose connection was reset before any answer (retryOn Reset)', async () => {
+      const r = await request(client, 'http://127.0.0.1:10003/reset?key=reset-1&fail=1');
+      expect(r.status).toBe(200);
+      expect(JSON.parse(r.body)).toEqual({ key: 'reset-1', n: 2 });
+      const flow = await flowWhere(dps.get('web')!, 'the reset-retried flow', (f) => f.http?.path === '/reset?key=reset-1&fail=1');
+      expect(flow).toMatchObject({ listener: 'outbound:127.0.0.1:10003', verdict: 'forwarded', http: { status: 200, attempts: 2 } });
+      expect(flow.policies).toEqual([{ type: 'MeshRetry', name: 'retry-lost', action: 'retry 1/2 after reset' }]);
+    });
+
+    it('retries a connection failure (retryOn ConnectFailure), then gives up with 503', async () => {
+      const r = await request(client, 'http://127.0.0.1:10004/refused');
+      expect(r.status).toBe(503);
+      const flow = await flowWhere(dps.get('web')!, 'the refused flow', (f) => f.http?.path === '/refused');
+      expect(flow).toMatchObject({ listener: 'outbound:127.0.0.1:10004', verdict: 'error', http: { status: 503, attempts: 3 }, upstream: { address: B3, port: 7001 } });
+      expect(flow.policies).toEqual([
+        { type: 'MeshRetry', name: 'retry-lost', action: 'retry 1/2 after upstream_connect_refused' },
+        { type: 'MeshRetry', name: 'retry-lost', action: 'retry 2/2 after upstream_connect_refused' },
+      ]);
     });
 
     it('does not repeat a request that is not idempotent (POST)', async () => {

@@ -1,5 +1,6 @@
 // Test HTTP application for the policy tests. On every port given with --port:
 //   /flaky?key=K&fail=N  503 for the first N requests with key K, then 200
+//   /reset?key=K&fail=N  resets the connection (RST, no answer) for the first N requests with key K, then 200
 //   /slow?ms=N           answers after N ms
 //   /bytes?n=N           N bytes of body
 //   anything else        200 with what it saw (method, path, headers, remote address)
@@ -19,12 +20,14 @@ const handler = (req, res) => {
   const info = () => JSON.stringify({ method: req.method, path: req.url, port: req.socket.localPort, remoteAddress: req.socket.remoteAddress, headers: req.headers });
   req.resume();
   req.on('end', () => {
-    if (url.pathname === '/flaky') {
+    if (url.pathname === '/flaky' || url.pathname === '/reset') {
       const key = url.searchParams.get('key') ?? '';
       const n = (seen.get(key) ?? 0) + 1;
       seen.set(key, n);
-      out({ event: 'flaky', key, n });
-      return send(n <= Number(url.searchParams.get('fail') ?? '0') ? 503 : 200, JSON.stringify({ key, n }));
+      out({ event: url.pathname.slice(1), key, n });
+      const failing = n <= Number(url.searchParams.get('fail') ?? '0');
+      if (failing && url.pathname === '/reset') return void req.socket.resetAndDestroy();
+      return send(failing ? 503 : 200, JSON.stringify({ key, n }));
     }
     if (url.pathname === '/slow') return void setTimeout(() => send(200, info()), Number(url.searchParams.get('ms') ?? '1000'));
     if (url.pathname === '/bytes') return send(200, 'b'.repeat(Number(url.searchParams.get('n') ?? '0')));
