@@ -12,7 +12,7 @@ run on 127.0.0.1. Example policies are applied from apps/api/src/demo/policies/:
 half of the requests (MeshFaultInjection), timeouts, a rate limit and a traffic permission that
 denies the client's direct calls to the backend.
 
-Ctrl-C (SIGINT) or SIGTERM stops everything and removes every namespace, veth, rule and process
+Ctrl-C (SIGINT), SIGTERM or SIGHUP stops everything and removes every namespace, veth, rule and process
 the demo made; a new demo also removes what a killed one left behind.
 
 Without root, the demo says so and runs in the non-transparent mode on loopback: dataplanes with
@@ -106,6 +106,7 @@ export const demoCommand: CliCommand = {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    process.on('SIGHUP', onSignal); // the terminal closed
     try {
       try {
         demo = await startDemo(options);
@@ -128,6 +129,7 @@ export const demoCommand: CliCommand = {
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      process.off('SIGHUP', onSignal);
     }
   },
 };

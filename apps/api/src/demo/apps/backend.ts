@@ -11,6 +11,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
+import { reply } from './reply.ts';
 
 const { values } = parseArgs({
   options: {
@@ -21,15 +22,6 @@ const { values } = parseArgs({
 });
 
 let counter = 0;
-
-function reply(res: ServerResponse, status: number, body: unknown): void {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': typeof body === 'string' ? 'text/plain' : 'application/json',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
-}
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
   // Requests carry no body we need; drain whatever comes so keep-alive connections stay usable.

@@ -12,6 +12,7 @@
  */
 import { Agent, createServer, request } from 'node:http';
 import { parseArgs } from 'node:util';
+import { reply } from './reply.ts';
 
 const { values } = parseArgs({
   options: {
@@ -91,9 +92,7 @@ const reporter = setInterval(report, reportMs);
 
 const server = createServer((req, res) => {
   req.resume();
-  const body = JSON.stringify({ inFlight, ...counts });
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+  reply(res, 200, { inFlight, ...counts });
 });
 server.listen({ port: Number(values.port), host: values.host }, () => {
   const address = server.address();

@@ -13,6 +13,7 @@
  */
 import { Agent, createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
+import { reply } from './reply.ts';
 
 const { values } = parseArgs({
   options: {
@@ -30,15 +31,6 @@ if (!values.backend) {
 const backend = new URL('/increment', values.backend);
 const backendTimeoutMs = Number(values['backend-timeout-ms']);
 const agent = new Agent({ keepAlive: values['keep-alive'], maxSockets: 16 });
-
-function reply(res: ServerResponse, status: number, body: unknown): void {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': typeof body === 'string' ? 'text/plain' : 'application/json',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
-}
 
 /** POST /increment on the backend; resolves with its status and parsed body (bounded to 64 KiB). */
 function increment(requestId: string | undefined): Promise<{ status: number; body: unknown }> {
