@@ -195,7 +195,7 @@ spec:
   targetRef: { kind: Mesh }
   to:
     - targetRef: { kind: MeshService, name: resetter }
-      default: { http: { numRetries: 2, retryOn: [Reset], backOff: { baseInterval: 10ms } } }
+      default: { http: { numRetries: 2, retryOn: [Reset, HttpMethodGet, HttpMethodPost], backOff: { baseInterval: 10ms } } }
     - targetRef: { kind: MeshService, name: ghost }
       default: { http: { numRetries: 2, retryOn: [ConnectFailure], backOff: { baseInterval: 10ms } } }
 ---
@@ -499,6 +499,14 @@ describeNetns('mesh policies enforced by the dataplane', () => {
       const flow = await flowWhere(dps.get('web')!, 'the reset-retried flow', (f) => f.http?.path === '/reset?key=reset-1&fail=1');
       expect(flow).toMatchObject({ listener: 'outbound:127.0.0.1:10003', verdict: 'forwarded', http: { status: 200, attempts: 2 } });
       expect(flow.policies).toEqual([{ type: 'MeshRetry', name: 'retry-lost', action: 'retry 1/2 after reset' }]);
+    });
+
+    it('repeats a POST when the policy names its method (HttpMethodPost)', async () => {
+      const r = await request(client, 'http://127.0.0.1:10003/reset?key=post-2&fail=1', ['-X', 'POST']);
+      expect(r.status).toBe(200);
+      expect(JSON.parse(r.body)).toEqual({ key: 'post-2', n: 2 });
+      const flow = await flowWhere(dps.get('web')!, 'the retried POST', (f) => f.http?.path === '/reset?key=post-2&fail=1');
+      expect(flow).toMatchObject({ http: { method: 'POST', status: 200, attempts: 2 }, policies: [{ type: 'MeshRetry', name: 'retry-lost', action: 'retry 1/2 after reset' }] });
     });
 
     it('retries a connection failure (retryOn ConnectFailure), then gives up with 503', async () => {

@@ -1,6 +1,7 @@
 // Test HTTP application for the policy tests. On every port given with --port:
 //   /flaky?key=K&fail=N  503 for the first N requests with key K, then 200
 //   /reset?key=K&fail=N  resets the connection (RST, no answer) for the first N requests with key K, then 200
+//                        with `connection: close`, so every request here comes on a fresh connection
 //   /slow?ms=N           answers after N ms
 //   /bytes?n=N           N bytes of body
 //   anything else        200 with what it saw (method, path, headers, remote address)
@@ -26,7 +27,10 @@ const handler = (req, res) => {
       seen.set(key, n);
       out({ event: url.pathname.slice(1), key, n });
       const failing = n <= Number(url.searchParams.get('fail') ?? '0');
-      if (failing && url.pathname === '/reset') return void req.socket.resetAndDestroy();
+      if (url.pathname === '/reset') {
+        if (failing) return void req.socket.resetAndDestroy();
+        res.setHeader('connection', 'close');
+      }
       return send(failing ? 503 : 200, JSON.stringify({ key, n }));
     }
     if (url.pathname === '/slow') return void setTimeout(() => send(200, info()), Number(url.searchParams.get('ms') ?? '1000'));
