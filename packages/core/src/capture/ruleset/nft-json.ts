@@ -290,6 +290,11 @@ export function parseNftJson(input: string | Json, options: ParseNftJsonOptions 
   const include = options.includeTable ?? (() => true);
   const tables = new Map<string, Table>();
   const tableOf = (family: Json, name: Json): Table | undefined => tables.get(`${String(family)}/${String(name)}`);
+  // Tables left out on purpose (other families, not included); anything else a chain or rule names is missing.
+  const skipped = new Set<string>();
+  const missing = (what: string, o: Obj, container: string): void => {
+    if (!skipped.has(`${String(o.family)}/${String(o.table)}`)) ruleset.warnings.push(`nft ${what} ${JSON.stringify(o.family)} ${JSON.stringify(o.table)} ${JSON.stringify(what === 'rule' ? o.chain : o.name)}: its ${container} is not declared before it; ignored`);
+  };
 
   for (const item of doc.nftables as Json[]) {
     const entry = only(item);
@@ -299,14 +304,23 @@ export function parseNftJson(input: string | Json, options: ParseNftJsonOptions 
       if (typeof o.version === 'string') source.generatedBy = `nft ${o.version}`;
     } else if (kind === 'table') {
       const family = o.family;
-      if (family !== 'ip' && family !== 'ip6' && family !== 'inet') continue;
-      if (typeof o.name !== 'string' || !include(family, o.name)) continue;
+      if (family !== 'ip' && family !== 'ip6' && family !== 'inet') {
+        skipped.add(`${String(family)}/${String(o.name)}`);
+        continue;
+      }
+      if (typeof o.name !== 'string' || !include(family, o.name)) {
+        skipped.add(`${family}/${String(o.name)}`);
+        continue;
+      }
       const table: Table = { backend: 'nftables', family, name: o.name, chains: [] };
       tables.set(`${family}/${o.name}`, table);
       ruleset.tables.push(table);
     } else if (kind === 'chain') {
       const table = tableOf(o.family, o.table);
-      if (!table || typeof o.name !== 'string') continue;
+      if (!table || typeof o.name !== 'string') {
+        missing('chain', o, 'table');
+        continue;
+      }
       const chain: Chain = { name: o.name, rules: [] };
       if (typeof o.hook === 'string') {
         const hook = HOOKS[o.hook];
@@ -320,7 +334,10 @@ export function parseNftJson(input: string | Json, options: ParseNftJsonOptions 
     } else if (kind === 'rule') {
       const table = tableOf(o.family, o.table);
       const chain = table?.chains.find((c) => c.name === o.chain);
-      if (!table || !chain) continue;
+      if (!table || !chain) {
+        missing('rule', o, table ? 'chain' : 'table');
+        continue;
+      }
       chain.rules.push(ruleFromJson(o, table, chain, prefix, options.texts));
     }
   }
@@ -331,7 +348,8 @@ function ruleFromJson(o: Obj, table: Table, chain: Chain, prefix: string, texts:
   const matches: Match[] = [];
   const actions: Action[] = [];
   let counters: Rule['counters'];
-  const exprs = Array.isArray(o.expr) ? (o.expr as Json[]) : [];
+  // A rule without an expression list is not something nft prints: keep it as one unknown match, never as "matches all".
+  const exprs = Array.isArray(o.expr) ? (o.expr as Json[]) : [o.expr ?? null];
   let sideEffectSeen = false;
   for (const expr of exprs) {
     const e = only(expr);

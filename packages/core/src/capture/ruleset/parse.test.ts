@@ -245,6 +245,25 @@ describe('parseNftJson on real nft -j output', () => {
     expect(parseNftJson(fixture('nft-meshcap-table.json')).tables[0]!.chains[0]!.rules[0]!.text).toMatch(/^\[\{"match"/);
   });
 
+  it('warns about chains and rules whose table or chain is not declared, and never reads a rule without expressions as match-all', () => {
+    const rs = parseNftJson({
+      nftables: [
+        { table: { family: 'bridge', name: 'br' } },
+        { chain: { family: 'bridge', table: 'br', name: 'c' } },
+        { table: { family: 'ip', name: 't' } },
+        { chain: { family: 'ip', table: 'nowhere', name: 'c', hook: 'output', prio: 0, type: 'nat' } },
+        { chain: { family: 'ip', table: 't', name: 'out', hook: 'output', prio: -100, type: 'nat' } },
+        { rule: { family: 'ip', table: 't', chain: 'gone', expr: [{ accept: null }] } },
+        { rule: { family: 'ip', table: 't', chain: 'out', expr: 'oops' } },
+      ],
+    });
+    expect(rs.warnings).toEqual([
+      'nft chain "ip" "nowhere" "c": its table is not declared before it; ignored',
+      'nft rule "ip" "t" "gone": its chain is not declared before it; ignored',
+    ]);
+    expect(rs.tables[0]!.chains[0]!.rules[0]!.matches).toEqual([{ kind: 'unknown', text: '"oops"' }]);
+  });
+
   it('rejects what is not nft JSON', () => {
     expect(() => parseNftJson('{"x": 1}', { origin: 'o.json' })).toThrow(/o\.json: expected \{"nftables": \[\.\.\.\]\}/);
     expect(() => parseNftJson('nope')).toThrow(/not JSON/);
