@@ -22,8 +22,8 @@ export interface HttpTimeouts {
 /**
  * One downstream HTTP/1.1 connection. Request heads are parsed from the raw bytes; bodies are never
  * buffered: their bytes are forwarded as they arrive while a framer finds where they end. One
- * request is in flight at a time (pipelined requests wait, unread, in the socket); the client is
- * read only while a request head or body is expected, so nothing piles up in memory.
+ * request is in flight at a time; bytes read ahead of need (pipelined requests) are held up to
+ * PENDING_LIMIT, beyond which the client is not read until they are wanted, so nothing piles up.
  */
 export class HttpSession implements OpenConnection {
   pending: Buffer | null = null;
