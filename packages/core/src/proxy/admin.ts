@@ -1,5 +1,6 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { MeshcapError } from '../errors.ts';
 import type { FlowLog } from '../flows/index.ts';
 import { renderStatsJson, renderStatsPrometheus, renderStatsText, type StatValue } from './stats.ts';
 
@@ -168,7 +169,13 @@ async function handle(source: AdminSource, req: IncomingMessage, res: ServerResp
     case '/config_dump': {
       const provider = source.configDump();
       if (!provider) return send(res, 503, 'config_dump is not available: no config dump provider is registered\n');
-      sendJson(res, 200, await provider(q));
+      // Envoy prints its admin JSON with one-space indentation; bad query parameters are the caller's error.
+      try {
+        send(res, 200, `${JSON.stringify(await provider(q), null, 1)}\n`, 'application/json');
+      } catch (err) {
+        if (!(err instanceof MeshcapError)) throw err;
+        send(res, err.status, `${err.message}\n`);
+      }
       return;
     }
     default:

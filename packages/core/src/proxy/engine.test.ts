@@ -1,6 +1,7 @@
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MeshcapError } from '../errors.ts';
 import type { FlowRecord } from '../flows/index.ts';
 import { dataplaneSchema, type Dataplane } from '../model/index.ts';
 import type { HttpPass, PolicyPasses, TcpPass } from './chain.ts';
@@ -263,5 +264,13 @@ describe('engine in process (explicit mode on loopback)', () => {
     dp.setConfigDump((q) => ({ configs: [], asked: q.get('resource') }));
     const dump = await (await fetch(`http://127.0.0.1:${dp.admin!.port}/config_dump?resource=dynamic_listeners`)).json();
     expect(dump).toEqual({ configs: [], asked: 'dynamic_listeners' });
+
+    // A bad query is the caller's error: the provider's coded status, not a 500.
+    dp.setConfigDump(() => {
+      throw new MeshcapError('MESHCAP_ERR_NOT_FOUND', 'resource nope not found in config dump');
+    });
+    const bad = await fetch(`http://127.0.0.1:${dp.admin!.port}/config_dump?resource=nope`);
+    expect(bad.status).toBe(404);
+    expect(await bad.text()).toContain('resource nope not found');
   });
 });

@@ -1,5 +1,4 @@
 // Helpers for the dataplane's real-kernel tests: dataplanes, apps and probes inside lab hosts.
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,27 +18,9 @@ export const fixtures = {
   wsProbe: here('ws-probe.mjs'),
 };
 
-/**
- * Runs a command in the host with stdin closed. (testkit's `host.run` always pipes stdin and writes
- * to it, which raises an unhandled EPIPE when the command exits first — seen with curl under load.)
- */
+/** Runs a command in the host; resolves with its exit code and output whatever the code. */
 export function hostRun(host: Host, file: string, args: readonly string[], timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', host.netns, file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return host.run(file, args, { allowFail: true, timeoutMs });
 }
 
 /** The default `meshcap install transparent-proxy` in the host (the capture area's installer). */
