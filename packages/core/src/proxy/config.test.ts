@@ -48,6 +48,26 @@ describe('listeners and clusters from a Dataplane', () => {
     expect(services.get('app')).toEqual({ endpoints: [{ address: '10.119.249.39', port: 15000 }], protocol: 'http' });
   });
 
+  it('gives inbounds on one application port but different addresses clusters of their own', () => {
+    const config = compileProxyConfig(
+      dp(`
+type: Dataplane
+name: two
+networking:
+  address: 198.18.0.1
+  inbound:
+    - { port: 8080, servicePort: 5000, tags: { kuma.io/service: a } }
+    - { port: 8081, servicePort: 5000, serviceAddress: 198.18.0.9, tags: { kuma.io/service: b } }
+    - { port: 8082, servicePort: 5000, serviceAddress: '2001:2::9', tags: { kuma.io/service: c } }
+`),
+    );
+    expect(config.listeners.map((l) => [l.cluster.name, l.cluster.endpoints])).toEqual([
+      ['localhost:5000', [{ address: '127.0.0.1', port: 5000 }]],
+      ['198.18.0.9:5000', [{ address: '198.18.0.9', port: 5000 }]],
+      ['[2001:2::9]:5000', [{ address: '2001:2::9', port: 5000 }]],
+    ]);
+  });
+
   it('builds the transparent listener set Kuma builds (golden)', () => {
     const web = dp(`
 type: Dataplane

@@ -200,8 +200,12 @@ export function compileProxyConfig(dp: Dataplane, opts: CompileOptions = {}): Pr
     if (ib.state === 'Ignored') return;
     const servicePort = ib.servicePort ?? ib.port;
     const serviceAddress = ib.serviceAddress ?? '127.0.0.1';
-    // Kuma names inbound clusters after the application's port.
-    const c = addCluster(cluster(`localhost:${servicePort}`, 'static', [{ address: serviceAddress, port: servicePort }], transparent, transparent && inboundMode === 'tproxy'));
+    // Kuma names inbound clusters after the application's port (`localhost:5000`); an application on
+    // a non-loopback address gets that address in the name, so two inbounds sharing a port never
+    // share an endpoint.
+    const loopback = serviceAddress === '127.0.0.1' || serviceAddress === '::1';
+    const host = loopback ? 'localhost' : serviceAddress.includes(':') ? `[${serviceAddress}]` : serviceAddress;
+    const c = addCluster(cluster(`${host}:${servicePort}`, 'static', [{ address: serviceAddress, port: servicePort }], transparent, transparent && inboundMode === 'tproxy'));
     const name = inboundListenerName(dp, ib);
     if (transparent && (ib.port === inPort || ib.port === inPort6 || ib.port === outPort)) {
       issues.push({ path: `networking.inbound[${index}].port`, message: `port ${ib.port} is a capture port` });
