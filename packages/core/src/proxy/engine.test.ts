@@ -274,3 +274,50 @@ describe('engine in process (explicit mode on loopback)', () => {
     expect(await bad.text()).toContain('resource nope not found');
   });
 });
+
+describe('a pooled upstream connection reset before the response', () => {
+  let dp: DataplaneHandle;
+  let upstream: net.Server;
+  let proxyPort: number;
+  const seen: string[] = [];
+
+  beforeAll(async () => {
+    // Answers the first request of each connection (keep-alive) and resets on the second, as an
+    // upstream does that closed an idle connection the proxy still had in its pool.
+    upstream = net.createServer((socket) => {
+      let served = 0;
+      socket.on('data', (d) => {
+        seen.push(d.toString('latin1').split(' ')[0]!);
+        if (served++ === 0) socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+        else socket.resetAndDestroy();
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    proxyPort = await freePort();
+    const appPort = (upstream.address() as AddressInfo).port;
+    dp = await startDataplane({ dataplane: dataplane([{ port: proxyPort, servicePort: appPort, protocol: 'http', service: 'reset' }]), admin: false });
+  });
+
+  afterAll(async () => {
+    await dp?.stop({ drainMs: 100 });
+    await new Promise((r) => upstream?.close(r));
+  });
+
+  const twice = (second: string) =>
+    raw(proxyPort, `GET /a HTTP/1.1\r\nhost: x\r\n\r\n${second} /b HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+
+  it('silently repeats an idempotent request on a fresh connection', async () => {
+    seen.length = 0;
+    const reply = await twice('GET');
+    expect(reply.match(/HTTP\/1\.1 200/g)).toHaveLength(2);
+    expect(seen).toEqual(['GET', 'GET', 'GET']);
+  });
+
+  it('never repeats a POST the upstream may have received: 503, sent once', async () => {
+    seen.length = 0;
+    const reply = await twice('POST');
+    expect(reply).toMatch(/^HTTP\/1\.1 200[\s\S]*HTTP\/1\.1 503/);
+    expect(seen).toEqual(['GET', 'POST']);
+  });
+});

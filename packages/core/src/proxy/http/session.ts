@@ -9,7 +9,7 @@ import { ChunkedFramer, CloseFramer, LengthFramer, type BodyFramer } from './bod
 import { findHeadEnd, HttpParseError, parseRequestHead, parseResponseHead, REASONS, type RequestHead, type ResponseHead } from './head.ts';
 import { UpstreamConn, type UpstreamOwner } from './pool.ts';
 
-/** Methods a retry policy may repeat unless it names others (safe or idempotent, RFC 9110 §9.2). */
+/** Safe or idempotent methods (RFC 9110 §9.2): what a retry policy repeats unless it names others, and the only ones re-sent after a stale pooled connection. */
 const DEFAULT_RETRY_METHODS = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'];
 /** Bytes read ahead of need (pipelined requests, early body) before the client is paused. */
 const PENDING_LIMIT = 64 * 1024;
@@ -586,7 +586,9 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
   private upstreamLost(): void {
     if (this.ended) return;
     if (this.respState === 'head' || this.respState === 'passes') {
-      const retriable = !this.request.hasBody && !this.respSeen;
+      // Only an idempotent request may be repeated unasked (RFC 9110 §9.2.2): the upstream may have
+      // acted on a POST before it reset.
+      const retriable = !this.request.hasBody && !this.respSeen && DEFAULT_RETRY_METHODS.includes(this.request.method);
       this.dropConn();
       if (retriable && !this.staleRetried) {
         // A pooled connection the upstream had already closed: one silent retry on a fresh one.
