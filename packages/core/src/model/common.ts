@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Kuma resource names: DNS-label-like, with dots allowed (`demo-app`, `backend.kuma-demo`). */
@@ -30,3 +31,12 @@ export const resourceMeta = {
   creationTime: z.string().optional(),
   modificationTime: z.string().optional(),
 };
+
+/**
+ * An address as the kernel prints it: IPv6 compressed and lower-case (`2001:2:0:0::A` → `2001:2::a`),
+ * IPv4 unchanged. Addresses from resources are compared with socket addresses in this form.
+ */
+export function canonicalAddress(address: string): string {
+  if (isIP(address) !== 6) return address;
+  return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+}

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { canonicalAddress } from '../model/common.ts';
 import { inboundAddress, inboundListenerName, protocolOf, type Dataplane } from '../model/dataplane.ts';
 import type { Mesh } from '../model/mesh.ts';
 import {
@@ -95,22 +95,12 @@ function describeRef(ref: TargetRef): string {
   return `tags ${tags.join(', ')}`;
 }
 
-/**
- * An address as the kernel prints a connection's source (inet_ntop: IPv6 compressed, lower case).
- * The proxy looks identities up by the address of the socket, so a Dataplane written with
- * `2001:2:0:0::A` must be found under `2001:2::a`. (proxy/config.ts `canonicalAddress` does the same
- * for listeners; one shared helper belongs in model.)
- */
-function kernelAddress(address: string): string {
-  return isIP(address) === 6 ? new URL(`http://[${address}]/`).hostname.slice(1, -1) : address;
-}
-
 /** Address → who owns it, over the whole mesh (all tag keys; projected per dataplane later). */
 function identityIndex(dataplanes: readonly Dataplane[]): Map<string, { dataplanes: Set<string>; tags: Map<string, Set<string>> }> {
   const index = new Map<string, { dataplanes: Set<string>; tags: Map<string, Set<string>> }>();
   for (const dp of dataplanes) {
     const inbounds = activeInbounds(dp);
-    const addresses = new Set([dp.networking.address, ...inbounds.map((ib) => inboundAddress(dp, ib))].map(kernelAddress));
+    const addresses = new Set([dp.networking.address, ...inbounds.map((ib) => inboundAddress(dp, ib))].map(canonicalAddress));
     for (const address of addresses) {
       const entry = index.get(address) ?? { dataplanes: new Set<string>(), tags: new Map<string, Set<string>>() };
       entry.dataplanes.add(dp.name);

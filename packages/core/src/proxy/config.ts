@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import { MeshcapError, type ErrorIssue } from '../errors.ts';
 import type { CaptureKind, FlowDirection } from '../flows/index.ts';
 import {
@@ -94,11 +93,6 @@ export interface CompileOptions {
 }
 
 /** An address as the kernel prints it (inet_ntop): IPv6 compressed and lower-case, so lookups match. */
-export function canonicalAddress(address: string): string {
-  if (isIP(address) !== 6) return address;
-  return new URL(`http://[${address}]/`).hostname.slice(1, -1);
-}
-
 /** Envoy writes `:` as `_` in stat names. */
 export function statName(name: string): string {
   return name.replaceAll(':', '_');

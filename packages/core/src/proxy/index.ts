@@ -15,7 +15,6 @@ export {
   compileProxyConfig,
   serviceDirectory,
   statName,
-  canonicalAddress,
   type ClusterConfig,
   type CompileOptions,
   type UpstreamEndpoint,

@@ -1,7 +1,7 @@
 import type { FlowAddress } from '../../flows/index.ts';
 import { normalizeAddress, subsetMatches, type IdentityTags, type InboundPolicy, type PolicyOrigin, type SourceIdentity, type SubsetTag } from '../../policy/index.ts';
 import type { ActingPolicy } from '../chain.ts';
-import { canonicalAddress } from '../config.ts';
+import { canonicalAddress } from '../../model/index.ts';
 
 /** What one policy type says for a connection or request, and the policy named on the flow for it. */
 export interface Applied<C> {
