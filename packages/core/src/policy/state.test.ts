@@ -85,6 +85,14 @@ describe('PolicyCompiler versions', () => {
     expect(changed(replay)).toEqual(['web-2@4']);
     expect(second.version('default', 'web-1')).toMatchObject({ counter: 2, hash: first.version('default', 'web-1')!.hash });
     expect(second.version('default', 'api-1')!.counter).toBe(1);
+
+    // Given the stored toggles too, every dataplane, the toggled one included, keeps its version.
+    const third = new PolicyCompiler({ versions: stored.versions, toggles: stored.toggles });
+    third.applyAll(JSON.parse(JSON.stringify(stored.resources)));
+    expect(third.versions()).toEqual(expect.arrayContaining(stored.versions));
+    expect(third.versions()).toHaveLength(stored.versions.length);
+    expect(third.toggles()).toEqual(stored.toggles);
+    expect(third.isEnabled('default', 'web-2', 'MeshFaultInjection', 'web-fault')).toBe(false);
   });
 });
 

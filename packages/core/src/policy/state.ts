@@ -54,6 +54,11 @@ export interface PolicyCompilerOptions {
   defaultMesh?: boolean;
   /** Versions from a previous run (see the class comment). */
   versions?: readonly StoredVersion[];
+  /**
+   * Toggles from a previous run, in force from the first compile: a dataplane whose resources and
+   * toggles are what they were compiles once, to the content (and version) it had.
+   */
+  toggles?: readonly PolicyToggle[];
   now?: () => Date;
   /** Called when a change listener throws; the change itself stands. Default: console.error. */
   onListenerError?: (err: unknown) => void;
@@ -103,6 +108,8 @@ export class PolicyCompiler {
   private readonly meshEntries = new Map<string, MeshEntry>();
   private readonly compiled = new Map<string, DataplanePolicies>();
   private readonly seeds = new Map<string, StoredVersion>();
+  /** Mesh → dataplane → toggled-off `Type/name` keys, waiting for their mesh to be applied. */
+  private readonly restoredToggles = new Map<string, Map<string, Set<string>>>();
   private readonly listeners = new Set<(result: ChangeResult) => void>();
   private readonly now: () => Date;
   private readonly onListenerError: (err: unknown) => void;
@@ -111,6 +118,12 @@ export class PolicyCompiler {
     this.now = options.now ?? (() => new Date());
     this.onListenerError = options.onListenerError ?? ((err) => console.error('meshcap: a policy change listener failed:', err));
     for (const v of options.versions ?? []) this.seeds.set(`${v.mesh}/${v.dataplane}`, v);
+    for (const t of options.toggles ?? []) {
+      if (t.enabled) continue;
+      const byDataplane = this.restoredToggles.get(t.mesh) ?? new Map<string, Set<string>>();
+      byDataplane.set(t.dataplane, (byDataplane.get(t.dataplane) ?? new Set()).add(toggleKey(t.policyType, t.policyName)));
+      this.restoredToggles.set(t.mesh, byDataplane);
+    }
     if (options.defaultMesh !== false) this.meshEntries.set('default', this.newMesh({ type: 'Mesh', name: 'default' }));
   }
 
@@ -284,7 +297,9 @@ export class PolicyCompiler {
   }
 
   private newMesh(mesh: Mesh): MeshEntry {
-    return { mesh, dataplanes: new Map(), policies: new Map(), disabled: new Map() };
+    const disabled = this.restoredToggles.get(mesh.name) ?? new Map<string, Set<string>>();
+    this.restoredToggles.delete(mesh.name);
+    return { mesh, dataplanes: new Map(), policies: new Map(), disabled };
   }
 
   private recompile(meshes: ReadonlySet<string>, onlyDataplane?: string): ChangeResult {
