@@ -3,6 +3,7 @@ import { MeshcapError } from '../errors.ts';
 import type { FlowAddress, FlowHttp, FlowRecord, FlowVerdict } from '../flows/index.ts';
 import type { ListenerConfig } from './config.ts';
 import type { RequestHead, ResponseHead } from './http/head.ts';
+import type { StatValue } from './stats.ts';
 
 /**
  * The filter chains. Each listener runs a fixed, ordered list of small named passes: a TCP chain
@@ -124,6 +125,8 @@ export interface ListenerPasses {
  */
 export interface PolicyPasses {
   forListener(listener: ListenerConfig): Partial<ListenerPasses>;
+  /** Counters the policies keep outside any listener (access log lines written and dropped), for `/stats`. */
+  stats?(): StatValue[];
 }
 
 /** Adds `x-request-id` when the client sent none (Envoy does the same). */

@@ -491,7 +491,8 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
   }
 
   statValues(): StatValue[] {
-    return this.ctx.stats.values();
+    const fromPolicies = this.policies?.stats?.() ?? [];
+    return fromPolicies.length ? [...this.ctx.stats.values(), ...fromPolicies] : this.ctx.stats.values();
   }
 
   stats(): StatValue[] {

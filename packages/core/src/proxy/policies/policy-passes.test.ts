@@ -224,3 +224,24 @@ describe('retry backoff (Envoy jittered exponential)', () => {
     expect(backoffMs(5, 25, 250, () => 0.99)).toBe(250);
   });
 });
+
+describe('policy counters in /stats', () => {
+  it('reports each access log sink: lines written, dropped, errors', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshcap-stats-'));
+    try {
+      const sinks = new AccessLogSinks(() => {});
+      const sink = sinks.get(join(dir, 'access.log'));
+      sink.write('one\n');
+      sink.write('two\n');
+      const stats = policyPasses(compiled().web, { accessLogs: sinks }).stats();
+      const scope = `access_log.${join(dir, 'access.log').replace(/[^A-Za-z0-9]+/g, '_').replace(/^_+/, '')}`;
+      expect(stats).toEqual([
+        { name: `${scope}.lines_written`, value: 2, gauge: false },
+        { name: `${scope}.lines_dropped`, value: 0, gauge: false },
+        { name: `${scope}.errors`, value: 0, gauge: false },
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

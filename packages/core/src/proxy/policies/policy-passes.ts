@@ -3,6 +3,7 @@ import type { OutboundPolicyType, PolicyConfs } from '../../model/policies/index
 import { normalizeAddress, type DataplanePolicies, type InboundPolicies, type OutboundPolicies, type OutboundPolicy } from '../../policy/index.ts';
 import type { HttpPass, ListenerPasses, PolicyPasses, TcpPass } from '../chain.ts';
 import type { ListenerConfig, ServiceDirectory, ServiceInfo } from '../config.ts';
+import type { StatValue } from '../stats.ts';
 import { accessLogHttpPass, accessLogTcpPass, type LogSubject } from './access-log.ts';
 import { processAccessLogSinks, type AccessLogSinks } from './access-log-sink.ts';
 import { actingPolicy, addressKey, destinationKey, destinationSource, fixedSource, inboundSource, type Applied, type ConfSource } from './conf-source.ts';
@@ -38,6 +39,7 @@ export interface DataplanePolicyPasses extends PolicyPasses {
   readonly policies: DataplanePolicies;
   /** What the policies ask for that this proxy does not do, one sentence each. */
   readonly warnings: readonly string[];
+  stats(): StatValue[];
 }
 
 function outboundApplied<T extends OutboundPolicyType>(ob: OutboundPolicies, type: T): Applied<PolicyConfs[T]> | undefined {
@@ -160,6 +162,16 @@ export function policyPasses(policies: DataplanePolicies, options: PolicyPassOpt
   return {
     policies,
     warnings: unsupported(policies),
+    stats: () =>
+      sinks.stats().flatMap((s) => {
+        // `/var/log/a.log` → `access_log.var_log_a_log.*`: one name segment, safe for Prometheus too.
+        const scope = `access_log.${s.path.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_+|_+$/g, '')}`;
+        return [
+          { name: `${scope}.lines_written`, value: s.written, gauge: false },
+          { name: `${scope}.lines_dropped`, value: s.dropped, gauge: false },
+          { name: `${scope}.errors`, value: s.errors, gauge: false },
+        ];
+      }),
     forListener(l: ListenerConfig): Partial<ListenerPasses> {
       if (l.direction === 'inbound') {
         if (l.useOriginalDst) return {};
