@@ -57,10 +57,13 @@ describeDemo('rules: our chains with growing counters, and a traced packet', (de
     await form.getByLabel('Source address').fill(frontend.address);
     await form.getByLabel('Destination address').fill(backend.address);
     await form.getByLabel('Destination port').fill(String(backend.port));
+    // The demo's apps run as root in their namespaces; with the UID the owner matches are decidable.
+    await form.getByLabel('UID').fill('0');
     await form.getByRole('button', { name: 'Trace' }).click();
     const result = page.getByRole('status', { name: 'Trace result' });
     await result.waitFor();
-    expect(await result.textContent()).toMatch(/REDIRECT --to-ports 15001/);
+    expect(await result.textContent()).toContain('Verdict: captured by REDIRECT to port 15001');
+    expect(await result.textContent()).toMatch(/Decided by\s*-A KUMA_MESH_OUTBOUND_REDIRECT .*REDIRECT --to-ports 15001/);
     // The deciding rule is highlighted in the rule tables.
     const decided = page.locator('tr[aria-current="step"]');
     await expect.poll(() => decided.count()).toBeGreaterThan(0);
