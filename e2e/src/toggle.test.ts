@@ -5,6 +5,12 @@ import { api, clockOf, dataplanePath, describeDemo, gui, openDashboard, screensh
 /** The demo's MeshFaultInjection: a 300 ms delay on half of the requests at every inbound. */
 const POLICY = 'MeshFaultInjection demo-delay';
 const DELAY_MS = 300;
+/**
+ * Flows counted after a change start this long after the dataplane ACKed it: a keep-alive
+ * connection opened under the old config may carry one more request while it is drained (as
+ * Envoy drains listeners on an update), and none later.
+ */
+const SETTLE_MS = 1_500;
 
 interface DataplaneSummary {
   name: string;
@@ -82,7 +88,7 @@ describeDemo('toggle: MeshFaultInjection off for one dataplane, then on again', 
     await screenshot(page, 'toggle-off');
     const ackedAt = await waitRunning(page, demo(), 'backend', version);
 
-    const after = await inboundFlowsSince(page, demo(), 'backend', ackedAt + 200, 12, /^POST \/increment/);
+    const after = await inboundFlowsSince(page, demo(), 'backend', ackedAt + SETTLE_MS, 12, /^POST \/increment/);
     expect(after.every((f) => f.durationMs < DELAY_MS), `durations after off: ${after.map((f) => f.durationMs).join(', ')}`).toBe(true);
     await screenshot(page, 'toggle-off-backend-flows');
 
@@ -90,7 +96,7 @@ describeDemo('toggle: MeshFaultInjection off for one dataplane, then on again', 
     expect((await versionOf(demo(), 'frontend')).configVersion).toBe(frontendBefore);
     await page.goto(gui(demo(), dataplanePath('frontend', 'policies')));
     expect(await page.getByRole('switch', { name: POLICY }).getAttribute('aria-checked')).toBe('true');
-    const frontendFlows = await inboundFlowsSince(page, demo(), 'frontend', ackedAt + 200, 16, /^GET \/ /);
+    const frontendFlows = await inboundFlowsSince(page, demo(), 'frontend', ackedAt + SETTLE_MS, 16, /^GET \/ /);
     expect(frontendFlows.some((f) => f.durationMs >= DELAY_MS), `frontend durations: ${frontendFlows.map((f) => f.durationMs).join(', ')}`).toBe(true);
   });
 
@@ -100,7 +106,7 @@ describeDemo('toggle: MeshFaultInjection off for one dataplane, then on again', 
     const version = await flip(page, demo(), 'backend', true);
     expect(version).not.toBe(before);
     const ackedAt = await waitRunning(page, demo(), 'backend', version);
-    const flows = await inboundFlowsSince(page, demo(), 'backend', ackedAt + 200, 16, /^POST \/increment/);
+    const flows = await inboundFlowsSince(page, demo(), 'backend', ackedAt + SETTLE_MS, 16, /^POST \/increment/);
     expect(flows.some((f) => f.durationMs >= DELAY_MS), `durations after on: ${flows.map((f) => f.durationMs).join(', ')}`).toBe(true);
     await screenshot(page, 'toggle-on');
   });
