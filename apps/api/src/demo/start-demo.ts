@@ -113,6 +113,9 @@ function freePort(host = '127.0.0.1', port = 0): Promise<number> {
   });
 }
 
+/** Everything a demo makes is named after this process, so one process runs one demo at a time. */
+let activeRun: DemoRun | undefined;
+
 class DemoRun {
   readonly id = demoIdFor(process.pid);
   readonly stateDir = demoStateDir(this.id);
@@ -128,20 +131,20 @@ class DemoRun {
     process.on('exit', this.onExit);
   }
 
-  spawn(name: string, file: string, args: readonly string[], netns?: string, env?: NodeJS.ProcessEnv): DemoProcess {
+  spawn(name: string, file: string, args: readonly string[], netns?: string): DemoProcess {
     const logFile = join(this.stateDir, 'logs', `${name.replace(/[^a-z0-9-]/gi, '-')}.log`);
-    const proc = new DemoProcess({ name, file, args, netns, env, demoId: this.id, cwd: REPO_ROOT, logFile });
+    const proc = new DemoProcess({ name, file, args, netns, demoId: this.id, cwd: REPO_ROOT, logFile });
     this.procs.push(proc);
     return proc;
   }
 
-  meshcap(name: string, args: readonly string[], netns?: string, env?: NodeJS.ProcessEnv): DemoProcess {
-    return this.spawn(name, process.execPath, [MESHCAP_BIN, ...args], netns, env);
+  meshcap(name: string, args: readonly string[], netns?: string): DemoProcess {
+    return this.spawn(name, process.execPath, [MESHCAP_BIN, ...args], netns);
   }
 
   /** Runs a `meshcap` verb to completion; rejects with its output when it fails. */
-  async meshcapOnce(name: string, args: readonly string[], netns?: string, env?: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<string> {
-    const proc = this.meshcap(name, args, netns, env);
+  async meshcapOnce(name: string, args: readonly string[], netns?: string, timeoutMs = 60_000): Promise<string> {
+    const proc = this.meshcap(name, args, netns);
     const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
     const { code, signal } = await proc.exited;
     clearTimeout(timer);
@@ -172,6 +175,7 @@ class DemoRun {
       await sleep(100);
     }
     process.off('exit', this.onExit);
+    activeRun = undefined;
     return demoResidue(this.id);
   }
 
@@ -192,6 +196,7 @@ class DemoRun {
  */
 export async function startDemo(opts: DemoOptions = {}): Promise<DemoHandle> {
   const log = opts.log ?? (() => {});
+  if (activeRun) throw new Error(`a demo (${activeRun.id}) is already running in this process; stop it first`);
   const swept = sweepDeadDemos();
   if (swept.length) log(`removed what earlier demos left behind: ${swept.join(', ')}`);
 
@@ -218,6 +223,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoHandle> {
   }
 
   const run = new DemoRun(log);
+  activeRun = run;
   const deadline = Date.now() + (opts.startTimeoutMs ?? 120_000);
   const remaining = () => Math.max(1_000, deadline - Date.now());
   try {
