@@ -21,8 +21,8 @@ describeDemo('bad input: a clear error, and nothing changes', (demo) => {
     const { page } = s;
     const before = await api<Summary>(demo(), '/api/meshes/default/dataplanes/frontend');
     await page.goto(gui(demo(), dataplanePath('frontend', 'rules')));
-    await page.getByRole('table', { name: 'ip nat KUMA_MESH_OUTBOUND_REDIRECT rules' }).waitFor({ timeout: 30_000 });
     const form = page.getByRole('form', { name: 'Trace a packet' });
+    await form.waitFor();
     await form.getByLabel('Source address').fill('198.18.10.2');
     await form.getByLabel('Destination address').fill('198.18.10.300');
     await form.getByLabel('Destination port').fill('8080');
