@@ -55,7 +55,14 @@ const passes: PolicyPasses = {
   forListener(l: ListenerConfig) {
     const actions = (h: string | undefined): string[] => (h ?? '').split(',');
     const http: HttpPass[] = [
-      { slot: 'access-log', name: 'log', onComplete: (ctx) => void completed.push(ctx.http.status) },
+      {
+        slot: 'access-log',
+        name: 'log',
+        onComplete: (ctx) => {
+          completed.push(ctx.http.status);
+          if (actions(ctx.request.get('x-test')).includes('log-fails')) throw new Error('log sink broke');
+        },
+      },
       {
         slot: 'retry',
         name: 'retry',
@@ -178,6 +185,14 @@ describe('engine in process (explicit mode on loopback)', () => {
     expect(flow((x) => x.http?.path === '/d')).toMatchObject({ verdict: 'forwarded', policies: [{ action: 'delay 200ms' }] });
   });
 
+  it('counts a completion hook that throws, and still answers and publishes the flow', async () => {
+    const r = await get('/log-fails', 'log-fails');
+    expect(r.status).toBe(200);
+    expect(flow((x) => x.http?.path === '/log-fails')).toMatchObject({ verdict: 'forwarded' });
+    const stats = Object.fromEntries(dp.stats().map((s) => [s.name, s.value]));
+    expect(stats[`listener.inbound_127.0.0.1_${httpPort}.pass_completion_errors`]).toBe(1);
+  });
+
   it('answers locally for a fault abort with verdict faulted', async () => {
     const r = await get('/a', 'abort');
     expect(r.status).toBe(418);
@@ -226,6 +241,47 @@ describe('engine in process (explicit mode on loopback)', () => {
     const out = await raw(httpPort, text);
     const paths = [...out.matchAll(/"path":"(\/p\d)"/g)].map((m) => m[1]);
     expect(paths).toEqual(['/p1', '/p2', '/p3']);
+  });
+
+  it('keeps the client connection after a local reply, which says connection: close only when it closes', async () => {
+    const out = await raw(httpPort, 'GET /l1 HTTP/1.1\r\nHost: a\r\nx-test: deny\r\n\r\nGET /l2 HTTP/1.1\r\nHost: a\r\n\r\nPOST /l3 HTTP/1.1\r\nHost: a\r\nx-test: deny\r\ncontent-length: 5\r\n\r\n', 3_000);
+    const replies = out.split(/(?=HTTP\/1\.1 )/);
+    expect(replies.map((r) => r.split(' ')[1])).toEqual(['403', '200', '403']);
+    expect(replies[0]).not.toMatch(/connection: close/i);
+    expect(replies[1]).toContain('"path":"/l2"');
+    // A body that was never read cannot be skipped safely: this reply ends the connection, and says so.
+    expect(replies[2]).toMatch(/connection: close/i);
+  });
+
+  it('answers thousands of pipelined local replies on one connection without growing the stack', async () => {
+    const n = 5_000;
+    const denied = 'GET /flood HTTP/1.1\r\nHost: a\r\nx-test: deny\r\n\r\n';
+    const out = await raw(httpPort, `${denied.repeat(n)}GET /flood HTTP/1.1\r\nHost: a\r\nx-test: deny\r\nconnection: close\r\n\r\n`, 20_000);
+    expect(out.match(/HTTP\/1\.1 403 /g)).toHaveLength(n + 1);
+  });
+
+  it('stops reading pipelined requests while the client does not read the local replies', async () => {
+    const published = () => dp.flows.stats().published;
+    const before = published();
+    const n = 100_000;
+    const s = net.connect(httpPort, '127.0.0.1');
+    s.pause(); // never read: the replies pile up in the kernel, then in the proxy, which must stop there
+    s.on('error', () => {});
+    s.write('GET /bp HTTP/1.1\r\nHost: a\r\nx-test: deny\r\n\r\n'.repeat(n));
+    let last = -1;
+    for (let i = 0; i < 100 && published() !== last; i++) {
+      last = published();
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    // The kernel buffers a few MB of ~150-byte replies; without backpressure all n would be answered.
+    const answered = published() - before;
+    expect(answered).toBeGreaterThan(0);
+    expect(answered).toBeLessThan(n * 0.75);
+    // Reading again lets the proxy go on.
+    s.resume();
+    for (let i = 0; i < 100 && published() - before <= answered; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(published() - before).toBeGreaterThan(answered);
+    s.destroy();
   });
 
   it('closes the client connection after an upstream Connection: close, and after HTTP/1.0', async () => {

@@ -406,7 +406,8 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
         try {
           p.onClose?.(tctx);
         } catch {
-          // An access log that fails must not take the connection down with it.
+          // An access log that fails must not take the connection down with it; it is counted.
+          a.listener.counters.pass_completion_errors++;
         }
       }
     };

@@ -16,6 +16,8 @@ export class ListenerCounters {
   downstream_cx_no_original_dst = 0;
   /** Connections a TCP pass (e.g. a traffic permission) closed before any upstream. */
   downstream_cx_denied = 0;
+  /** Completion hooks (`onClose`/`onComplete`, e.g. an access log) that threw; the flow was still published. */
+  pass_completion_errors = 0;
 }
 
 export class ClusterCounters {

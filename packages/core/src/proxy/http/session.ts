@@ -34,6 +34,8 @@ export class HttpSession implements OpenConnection {
   /** We ended our side (or answered a request we could not parse): nothing more is read. */
   private ending = false;
   private clientEnded = false;
+  /** `next()` is running: an exchange that ends synchronously inside it must not start another (no recursion). */
+  private parsing = false;
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.ending) return;
@@ -49,7 +51,7 @@ export class HttpSession implements OpenConnection {
       if (this.pending.length > PENDING_LIMIT) this.pauseClient();
       return;
     }
-    this.parseNext();
+    this.next();
   };
   private readonly onEnd = (): void => {
     this.clientEnded = true;
@@ -63,7 +65,10 @@ export class HttpSession implements OpenConnection {
     this.a.listener.http!.downstream_cx_active--;
     this.ex?.clientGone('downstream_disconnect');
   };
-  private readonly onDrain = (): void => this.ex?.onClientDrain();
+  private readonly onDrain = (): void => {
+    if (this.ex) this.ex.onClientDrain();
+    else this.next();
+  };
   private readonly onTimeout = (): void => {
     // Keep-alive idle timeout: only a connection with no request in flight is idle.
     if (!this.ex) this.client.destroy();
@@ -87,27 +92,50 @@ export class HttpSession implements OpenConnection {
     client.resume();
   }
 
-  /** Parses the next request head from `pending`, if a whole one is there, and starts its exchange. */
-  private parseNext(): void {
-    const buf = this.pending;
-    if (!buf || this.ex || this.closed || this.ending) return;
+  /**
+   * Starts the next request(s) while no exchange is in flight: a loop, not recursion, so pipelined
+   * requests answered synchronously (a local 403 or 429) cannot grow the stack. While the client does
+   * not take our answers (its write buffer is full) nothing more is parsed and it is not read: 'drain'
+   * calls this again.
+   */
+  private next(): void {
+    if (this.parsing) return;
+    this.parsing = true;
+    try {
+      while (!this.ex && !this.closed && !this.ending && this.pending) {
+        if (this.client.writableNeedDrain) {
+          this.pauseClient();
+          return;
+        }
+        if (!this.parseNext()) break;
+      }
+    } finally {
+      this.parsing = false;
+    }
+    if (!this.ex && !this.closed && !this.ending) this.resumeClient();
+  }
+
+  /** Parses the next request head from `pending` and starts its exchange; false when no whole head is there yet. */
+  private parseNext(): boolean {
+    const buf = this.pending!;
     let end: number;
     let head: RequestHead;
     try {
       end = findHeadEnd(buf, this.scanFrom);
       if (end < 0) {
         this.scanFrom = buf.length;
-        return;
+        return false;
       }
       head = parseRequestHead(buf.subarray(0, end));
     } catch (err) {
       this.protocolError(err as HttpParseError);
-      return;
+      return false;
     }
     this.pending = end < buf.length ? buf.subarray(end) : null;
     this.scanFrom = 0;
     this.ex = new Exchange(this, head);
     this.ex.start();
+    return true;
   }
 
   /** A request we cannot parse: answer 400 (or 431/501/505), record it, close. */
@@ -142,8 +170,7 @@ export class HttpSession implements OpenConnection {
       this.close();
       return;
     }
-    this.parseNext();
-    if (!this.ex && !this.closed) this.resumeClient();
+    this.next();
   }
 
   /** Stops reading the client (backpressure); pause/resume cost syscalls, so only when needed. */
@@ -220,6 +247,8 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
   private staleRetried = false;
   /** The client cannot take another request on this connection after this exchange. */
   private closeAfter = false;
+  /** The proxy answered (policy, error): the upstream's response head, if one came, is not what the client got. */
+  private answeredLocally = false;
   ended = false;
   private readonly t0 = performance.now();
 
@@ -715,6 +744,10 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     const close = bodyUnread || !this.request.keepAlive || this.session.ctx.draining;
     const bytes = localReplyBytes(reply.status, reply.body ?? '', this.http.requestId, close, reply.headers);
     this.dropConn();
+    // The whole request was read (it had no body, or all of it came), so the client may send the
+    // next one on this connection, as the reply says (no `connection: close`).
+    if (!bodyUnread) this.reqState = 'sent';
+    this.answeredLocally = true;
     this.http.status = reply.status;
     this.flow.bytes.toClient += bytes.length;
     this.flow.verdict = reply.verdict;
@@ -745,7 +778,8 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
       try {
         p.onComplete(this);
       } catch {
-        // An access log that fails must not take the request down with it.
+        // An access log that fails must not take the request down with it; it is counted.
+        a.listener.counters.pass_completion_errors++;
       }
     }
     ctx.flows.publish(this.flow);
@@ -760,7 +794,8 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
         conn.socket.destroy();
       }
     }
-    const keepClient = this.respState === 'done' && this.reqState === 'sent' && !this.closeAfter && this.request.keepAlive && (this.response ? this.response.keepAlive : true);
+    const keepClient =
+      this.respState === 'done' && this.reqState === 'sent' && !this.closeAfter && this.request.keepAlive && (this.answeredLocally || !this.response || this.response.keepAlive);
     this.session.exchangeDone(keepClient);
   }
 }
