@@ -117,6 +117,27 @@ describe('dataplane path diagrams', () => {
     golden('seed-demo-app-inbound.mmd', text);
     expect(dataplanePathDiagram(compiled(seedDataplane).compile('default', 'demo-app'), 'outbound')).toContain('declares no outbound');
   });
+
+  it('names the application and cluster of each inbound as the proxy does, also for two inbounds on one port', () => {
+    const twoAddresses = `type: Dataplane
+mesh: default
+name: multi
+networking:
+  address: 198.18.0.20
+  inbound:
+    - port: 7000
+      tags: { kuma.io/service: a }
+    - port: 7000
+      address: 198.18.0.21
+      serviceAddress: 198.18.0.21
+      tags: { kuma.io/service: b }
+`;
+    const text = dataplanePathDiagram(compiled(twoAddresses).compile('default', 'multi'), 'inbound');
+    expect(text).toContain('participant App_a_7000 as 127.0.0.1:7000<br>(a)');
+    expect(text).toContain('participant App_b_7000 as 198.18.0.21:7000<br>(b)');
+    expect(text).toContain('cluster localhost:7000');
+    expect(text).toContain('cluster 198.18.0.21:7000');
+  });
 });
 
 const baseFlow: FlowRecord = {

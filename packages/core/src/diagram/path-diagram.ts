@@ -1,5 +1,6 @@
 import { CHAIN_INBOUND_REDIRECT, CHAIN_INBOUND_TPROXY, CHAIN_OUTBOUND_REDIRECT } from '../capture/index.ts';
-import { DEFAULT_REDIRECT_PORT_INBOUND, DEFAULT_REDIRECT_PORT_OUTBOUND, isTransparent } from '../model/dataplane.ts';
+import { DEFAULT_REDIRECT_PORT_INBOUND, DEFAULT_REDIRECT_PORT_OUTBOUND, inboundListenerName, isTransparent } from '../model/dataplane.ts';
+import { inboundClusterName } from '../proxy/config.ts';
 import type { DataplanePolicies, InboundPolicies, OutboundPolicies, PolicyOrigin } from '../policy/types.ts';
 import { escapeText, hostPort, lines, participantId, summarizeConf } from './mermaid-text.ts';
 
@@ -55,20 +56,23 @@ function inboundDiagram(c: DataplanePolicies): string {
   out.push(`  participant Client as ${lines('Client', '(any source)')}`);
   if (transparent) out.push(`  participant Kernel as ${lines('Kernel', `(netns of ${dp.name})`)}`);
   out.push(`  participant Proxy as ${lines(`meshcap dp ${dp.name}`, transparent ? `(${capturePort}, inbound:passthrough)` : '(explicit inbound listeners)')}`);
-  const apps = c.inbounds.map((ib) => ({ ib, id: participantId(`App_${ib.service}_${ib.servicePort}`) }));
+  const apps = c.inbounds.map((ib) => {
+    // The declared inbound behind this listener (two inbounds may share a port on different addresses).
+    const serviceAddress = dp.networking.inbound.find((x) => inboundListenerName(dp, x) === ib.listener)?.serviceAddress ?? '127.0.0.1';
+    return { ib, serviceAddress, id: participantId(`App_${ib.service}_${ib.servicePort}`) };
+  });
   const declared = new Set<string>();
-  for (const { ib, id } of apps) {
+  for (const { ib, serviceAddress, id } of apps) {
     if (declared.has(id)) continue;
     declared.add(id);
-    const app = dp.networking.inbound.find((x) => x.port === ib.port);
-    out.push(`  participant ${id} as ${lines(hostPort(app?.serviceAddress ?? '127.0.0.1', ib.servicePort), `(${ib.service})`)}`);
+    out.push(`  participant ${id} as ${lines(hostPort(serviceAddress, ib.servicePort), `(${ib.service})`)}`);
   }
   if (apps.length === 0) {
     out.push(`  Note over Client,Proxy: ${escapeText(`${dp.name} declares no inbound: nothing is served`)}`);
     return `${out.join('\n')}\n`;
   }
   const last = apps[apps.length - 1]!.id;
-  for (const { ib, id } of apps) {
+  for (const { ib, serviceAddress, id } of apps) {
     const target = hostPort(ib.address, ib.port);
     out.push(`  Client->>+${transparent ? 'Kernel' : 'Proxy'}: ${lines(`${ib.protocol === 'tcp' ? 'TCP' : ib.protocol.toUpperCase()} to ${target}`)}`);
     out.push(`  ${HOST_RECT}`);
@@ -82,7 +86,7 @@ function inboundDiagram(c: DataplanePolicies): string {
     const policyLines = inboundPolicyLines(ib);
     out.push(`  Note over Proxy: ${lines(`listener ${ib.listener} (${ib.protocol})`, ...(policyLines.length ? policyLines : ['no inbound policies']))}`);
     const source = transparent ? (tproxy ? 'from the client address' : 'from 127.0.0.6') : undefined;
-    out.push(`  Proxy->>+${id}: ${lines('Forward to the application', source && `(${source})`, `cluster localhost:${ib.servicePort}`)}`);
+    out.push(`  Proxy->>+${id}: ${lines('Forward to the application', source && `(${source})`, `cluster ${inboundClusterName(serviceAddress, ib.servicePort)}`)}`);
     out.push('  end');
     out.push(`  ${id}-->>-Client: ${lines('Response through the sidecar')}`);
   }

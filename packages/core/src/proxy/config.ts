@@ -92,7 +92,6 @@ export interface CompileOptions {
   services?: ServiceDirectory;
 }
 
-/** An address as the kernel prints it (inet_ntop): IPv6 compressed and lower-case, so lookups match. */
 /** Envoy writes `:` as `_` in stat names. */
 export function statName(name: string): string {
   return name.replaceAll(':', '_');
@@ -100,6 +99,17 @@ export function statName(name: string): string {
 
 function isLoopback(address: string): boolean {
   return address === '::1' || address.startsWith('127.');
+}
+
+/**
+ * Kuma names inbound clusters after the application's port (`localhost:5000`); an application on a
+ * non-loopback address gets that address in the name, so two inbounds sharing a port never share
+ * an endpoint.
+ */
+export function inboundClusterName(serviceAddress: string, servicePort: number): string {
+  const loopback = serviceAddress === '127.0.0.1' || serviceAddress === '::1';
+  const host = loopback ? 'localhost' : serviceAddress.includes(':') ? `[${serviceAddress}]` : serviceAddress;
+  return `${host}:${servicePort}`;
 }
 
 function httpOr(tags: Record<string, string> | undefined): ListenerProtocol | undefined {
@@ -194,12 +204,7 @@ export function compileProxyConfig(dp: Dataplane, opts: CompileOptions = {}): Pr
     if (ib.state === 'Ignored') return;
     const servicePort = ib.servicePort ?? ib.port;
     const serviceAddress = ib.serviceAddress ?? '127.0.0.1';
-    // Kuma names inbound clusters after the application's port (`localhost:5000`); an application on
-    // a non-loopback address gets that address in the name, so two inbounds sharing a port never
-    // share an endpoint.
-    const loopback = serviceAddress === '127.0.0.1' || serviceAddress === '::1';
-    const host = loopback ? 'localhost' : serviceAddress.includes(':') ? `[${serviceAddress}]` : serviceAddress;
-    const c = addCluster(cluster(`${host}:${servicePort}`, 'static', [{ address: serviceAddress, port: servicePort }], transparent, transparent && inboundMode === 'tproxy'));
+    const c = addCluster(cluster(inboundClusterName(serviceAddress, servicePort), 'static', [{ address: serviceAddress, port: servicePort }], transparent, transparent && inboundMode === 'tproxy'));
     const name = inboundListenerName(dp, ib);
     if (transparent && (ib.port === inPort || ib.port === inPort6 || ib.port === outPort)) {
       issues.push({ path: `networking.inbound[${index}].port`, message: `port ${ib.port} is a capture port` });
