@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { api, dataplanePath, describeDemo, gui, openDashboard, screenshot, type Session } from './harness.ts';
+import { expect, it } from 'vitest';
+import { api, dataplanePath, describeDemo, gui, dashboardSession, screenshot } from './harness.ts';
 
 interface Summary {
   configVersion: string | null;
@@ -9,16 +9,10 @@ interface Policies {
 }
 
 describeDemo('bad input: a clear error, and nothing changes', (demo) => {
-  let s: Session;
-  beforeAll(async () => {
-    s = await openDashboard(demo());
-  });
-  afterAll(async () => {
-    await s?.close();
-  });
+  const session = dashboardSession(demo);
 
   it('a trace with a malformed address is refused with a message naming the field', async () => {
-    const { page } = s;
+    const { page } = session();
     const before = await api<Summary>(demo(), '/api/meshes/default/dataplanes/frontend');
     await page.goto(gui(demo(), dataplanePath('frontend', 'rules')));
     const form = page.getByRole('form', { name: 'Trace a packet' });
@@ -40,7 +34,7 @@ describeDemo('bad input: a clear error, and nothing changes', (demo) => {
   });
 
   it('a policy switch with a refused token flips back and says why; the policy stays on', async () => {
-    const { page } = s;
+    const { page } = session();
     const before = await api<Summary>(demo(), '/api/meshes/default/dataplanes/backend');
     await page.goto(gui(demo(), dataplanePath('backend', 'policies')));
     // Replace the good token with a wrong one, as a user mistyping it would.

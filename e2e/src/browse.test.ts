@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { dataplane, dataplanePath, describeDemo, gui, openDashboard, screenshot, type Session } from './harness.ts';
+import { expect, it } from 'vitest';
+import { dataplane, dataplanePath, describeDemo, gui, dashboardSession, screenshot } from './harness.ts';
 
 describeDemo('browse: overview and a dataplane page', (demo) => {
-  let s: Session;
-  beforeAll(async () => {
-    s = await openDashboard(demo());
-  });
-  afterAll(async () => {
-    await s?.close();
-  });
+  const session = dashboardSession(demo);
 
   it('the overview lists every demo dataplane as connected, each linking to its page', async () => {
-    const { page } = s;
+    const { page } = session();
     const table = page.getByRole('table', { name: 'Dataplanes' });
     for (const dp of demo().dataplanes) {
       const row = table.getByRole('row').filter({ has: page.getByRole('link', { name: dp.name, exact: true }) });
@@ -23,7 +17,7 @@ describeDemo('browse: overview and a dataplane page', (demo) => {
   });
 
   it('a dataplane page shows its 15006/15001 passthrough listeners and its inbound:<addr>:<port> listener', async () => {
-    const { page } = s;
+    const { page } = session();
     const frontend = dataplane(demo(), 'frontend');
     await page.getByRole('table', { name: 'Dataplanes' }).getByRole('link', { name: 'frontend', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'frontend' }).waitFor();
@@ -55,7 +49,7 @@ describeDemo('browse: overview and a dataplane page', (demo) => {
   });
 
   it('the policies page lists the demo policies with the dataplanes they affect', async () => {
-    const { page } = s;
+    const { page } = session();
     await page.goto(gui(demo(), '/policies'));
     for (const name of ['demo-delay', 'demo-timeouts', 'frontend-rate-limit', 'backend-callers']) {
       await page.getByText(name, { exact: true }).first().waitFor();

@@ -1,18 +1,12 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { dataplanePath, describeDemo, gui, openDashboard, screenshot, type Session } from './harness.ts';
+import { expect, it } from 'vitest';
+import { dataplanePath, describeDemo, gui, dashboardSession, screenshot } from './harness.ts';
 
 describeDemo('diagrams: the inbound and outbound sequence diagrams render as SVG', (demo) => {
-  let s: Session;
-  beforeAll(async () => {
-    s = await openDashboard(demo());
-  });
-  afterAll(async () => {
-    await s?.close();
-  });
+  const session = dashboardSession(demo);
 
   for (const name of ['frontend', 'backend']) {
     it(`${name}: both path diagrams are SVG drawn from the real config`, async () => {
-      const { page } = s;
+      const { page } = session();
       await page.goto(gui(demo(), dataplanePath(name)));
       for (const direction of ['Inbound', 'Outbound']) {
         const figure = page.getByRole('figure', { name: `${direction} sequence diagram` });

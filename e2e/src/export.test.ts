@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkEnvoyJson } from '@meshcap/core';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { OUTPUT_DIR } from './browser.ts';
-import { api, dataplanePath, describeDemo, eventually, gui, openDashboard, screenshot, type DemoInfo, type Session } from './harness.ts';
+import { api, dataplanePath, describeDemo, eventually, gui, dashboardSession, screenshot, type DemoInfo } from './harness.ts';
 
 const FAULT_FILTER = 'envoy.filters.http.fault';
 const TOGGLE = '/api/meshes/default/dataplanes/backend/policies/MeshFaultInjection/demo-delay';
@@ -31,30 +31,26 @@ async function setFault(demo: DemoInfo, enabled: boolean): Promise<void> {
 }
 
 describeDemo('export: "Export JSON" downloads a config_dump Envoy can read', (demo) => {
-  let s: Session;
-  beforeAll(async () => {
-    s = await openDashboard(demo());
-  });
+  const session = dashboardSession(demo);
   afterAll(async () => {
     await api(demo(), TOGGLE, { method: 'PUT', body: { enabled: true } }).catch(() => {});
-    await s?.close();
   });
 
   it('decodes strictly with Envoy\'s protos and has the fault filter while the policy is on', async () => {
-    const dump = await exportConfigDump(s.page, demo(), 'backend-config_dump.json');
+    const dump = await exportConfigDump(session().page, demo(), 'backend-config_dump.json');
     expect(await checkEnvoyJson(dump)).toEqual([]);
     expect(JSON.stringify(dump)).toContain(FAULT_FILTER);
-    await screenshot(s.page, 'config-dump');
+    await screenshot(session().page, 'config-dump');
   });
 
   it('has no fault filter while the policy is off for the backend, and has it again once it is on', async () => {
     await setFault(demo(), false);
-    const off = await exportConfigDump(s.page, demo(), 'backend-config_dump-fault-off.json');
+    const off = await exportConfigDump(session().page, demo(), 'backend-config_dump-fault-off.json');
     expect(await checkEnvoyJson(off)).toEqual([]);
     expect(JSON.stringify(off)).not.toContain(FAULT_FILTER);
 
     await setFault(demo(), true);
-    const on = await exportConfigDump(s.page, demo(), 'backend-config_dump-fault-on.json');
+    const on = await exportConfigDump(session().page, demo(), 'backend-config_dump-fault-on.json');
     expect(await checkEnvoyJson(on)).toEqual([]);
     expect(JSON.stringify(on)).toContain(FAULT_FILTER);
   });

@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { dataplane, describeDemo, gui, openDashboard, screenshot, type Session } from './harness.ts';
+import { expect, it } from 'vitest';
+import { dataplane, describeDemo, gui, dashboardSession, screenshot } from './harness.ts';
 
 describeDemo('live flows: new flows stream in without a reload', (demo) => {
-  let s: Session;
-  beforeAll(async () => {
-    s = await openDashboard(demo());
-  });
-  afterAll(async () => {
-    await s?.close();
-  });
+  const session = dashboardSession(demo);
 
   it('rows arrive over the stream, with original destinations, and the page never reloads', async () => {
-    const { page } = s;
+    const { page } = session();
     await page.goto(gui(demo(), '/flows'));
     await page.getByRole('status', { name: 'Stream: Live' }).waitFor({ timeout: 30_000 });
     // A marker on window survives only if the page is never reloaded.
@@ -37,7 +31,7 @@ describeDemo('live flows: new flows stream in without a reload', (demo) => {
   });
 
   it("a flow's detail drawer shows its fields and its own sequence diagram", async () => {
-    const { page } = s;
+    const { page } = session();
     const backend = demo().backend;
     const table = page.getByRole('table', { name: 'Flows' });
     // Pause the live table first, as a user would to pick a row that keeps still.

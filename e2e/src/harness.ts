@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { describe, inject } from 'vitest';
+import { afterAll, beforeAll, describe, inject } from 'vitest';
 import { launchBrowser, OUTPUT_DIR } from './browser.ts';
 
 /** What the global setup tells the specs about the running demo. */
@@ -72,6 +72,21 @@ export async function openDashboard(demo: DemoInfo, opts: { withToken?: boolean 
       await context.close().catch(() => {});
       await browser.close();
     },
+  };
+}
+
+/** A dashboard tab for one suite: opened before its tests, closed after them. Call inside the describe. */
+export function dashboardSession(demo: () => DemoInfo): () => Session {
+  let session: Session | undefined;
+  beforeAll(async () => {
+    session = await openDashboard(demo());
+  });
+  afterAll(async () => {
+    await session?.close();
+  });
+  return () => {
+    if (!session) throw new Error('the dashboard tab is not open');
+    return session;
   };
 }
 

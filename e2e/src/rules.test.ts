@@ -1,6 +1,6 @@
 import type { Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { dataplane, dataplanePath, describeDemo, gui, openDashboard, screenshot, type Session } from './harness.ts';
+import { expect, it } from 'vitest';
+import { dataplane, dataplanePath, describeDemo, gui, dashboardSession, screenshot } from './harness.ts';
 
 /** `1234`, `12.3K`, `1.2M` (the dashboard's compact counts) → a number. */
 function parseCount(text: string): number {
@@ -23,16 +23,10 @@ async function openRules(page: Page, url: string): Promise<Locator> {
 }
 
 describeDemo('rules: our chains with growing counters, and a traced packet', (demo) => {
-  let s: Session;
-  beforeAll(async () => {
-    s = await openDashboard(demo());
-  });
-  afterAll(async () => {
-    await s?.close();
-  });
+  const session = dashboardSession(demo);
 
   it("shows meshcap's KUMA_MESH_* chains in the client's nat table, with counters that grow with the traffic", async () => {
-    const { page } = s;
+    const { page } = session();
     // The client opens a connection per request, each one captured by its outbound REDIRECT.
     const url = gui(demo(), dataplanePath('client', 'rules'));
     const table = await openRules(page, url);
@@ -48,7 +42,7 @@ describeDemo('rules: our chains with growing counters, and a traced packet', (de
   });
 
   it("tracing a packet from the frontend to the backend's address highlights the REDIRECT to 15001", async () => {
-    const { page } = s;
+    const { page } = session();
     const frontend = dataplane(demo(), 'frontend');
     const backend = demo().backend;
     await openRules(page, gui(demo(), dataplanePath('frontend', 'rules')));

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { api, clockOf, dataplanePath, describeDemo, gui, openDashboard, screenshot, shownFlows, type DemoInfo, type Session, type ShownFlow } from './harness.ts';
+import { afterAll, expect, it } from 'vitest';
+import { api, clockOf, dataplanePath, describeDemo, gui, dashboardSession, screenshot, shownFlows, type DemoInfo, type ShownFlow } from './harness.ts';
 
 /** The demo's MeshFaultInjection: a 300 ms delay on half of the requests at every inbound. */
 const POLICY = 'MeshFaultInjection demo-delay';
@@ -64,23 +64,19 @@ async function waitRunning(page: Page, demo: DemoInfo, name: string, version: st
 }
 
 describeDemo('toggle: MeshFaultInjection off for one dataplane, then on again', (demo) => {
-  let s: Session;
-  beforeAll(async () => {
-    s = await openDashboard(demo());
-  });
+  const session = dashboardSession(demo);
   afterAll(async () => {
     // Leave the policy on for the specs that follow, whatever happened here.
     await api(demo(), `/api/meshes/default/dataplanes/backend/policies/MeshFaultInjection/demo-delay`, { method: 'PUT', body: { enabled: true } }).catch(() => {});
-    await s?.close();
   });
 
   it('while on, some of the backend inbound requests wait the 300 ms delay (flow timings)', async () => {
-    const flows = await inboundFlowsSince(s.page, demo(), 'backend', Date.now() - 60_000, 12, /^POST \/increment/);
+    const flows = await inboundFlowsSince(session().page, demo(), 'backend', Date.now() - 60_000, 12, /^POST \/increment/);
     expect(flows.some((f) => f.durationMs >= DELAY_MS), `durations ${flows.map((f) => f.durationMs).join(', ')}`).toBe(true);
   });
 
   it('off for the backend: a new config version, its next flows undelayed, the frontend keeps the delay', async () => {
-    const { page } = s;
+    const { page } = session();
     const before = (await versionOf(demo(), 'backend')).configVersion;
     const frontendBefore = (await versionOf(demo(), 'frontend')).configVersion;
     const version = await flip(page, demo(), 'backend', false);
@@ -101,7 +97,7 @@ describeDemo('toggle: MeshFaultInjection off for one dataplane, then on again', 
   });
 
   it('on again for the backend: another version, and its requests are delayed again', async () => {
-    const { page } = s;
+    const { page } = session();
     const before = (await versionOf(demo(), 'backend')).configVersion;
     const version = await flip(page, demo(), 'backend', true);
     expect(version).not.toBe(before);
