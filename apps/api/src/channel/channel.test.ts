@@ -171,6 +171,25 @@ describe('dataplane channel with a real engine (explicit mode, loopback)', () =>
     expect(((await api('/api/meshes/default/dataplanes/web')) as { connected: boolean }).connected).toBe(true);
   });
 
+  it('cuts a connected dataplane off when its token is revoked, and refuses it after that', async () => {
+    const revPort = await freePort();
+    const revDataplane = parseResources(dataplaneYaml('rev', revPort, appPort))[0] as unknown as Dataplane;
+    const revHandle = await startDataplane({ dataplane: revDataplane, admin: false });
+    const issued = (await (await fetch(`${cp.url}/api/tokens/dataplane`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'rev' }) })).json()) as { token: string; id: string };
+    const rev = connectControlPlane({ url: cp.url, token: issued.token, dataplane: revDataplane as unknown as Record<string, unknown>, engine: engineFromHandle(revHandle), backoff: { initialMs: 50, maxMs: 100 } });
+    try {
+      await rev.waitConnected(10_000);
+      const res = await fetch(`${cp.url}/api/tokens/${issued.id}`, { method: 'DELETE', headers: AUTH });
+      expect(res.status).toBe(200);
+      await eventually(() => (rev.stats().lastError?.includes('MESHCAP_ERR_UNAUTHORIZED') ? true : undefined), 'the revoked token refused');
+      expect(((await api('/api/meshes/default/dataplanes/rev')) as { connected: boolean }).connected).toBe(false);
+      expect(((await api('/api/meshes/default/dataplanes/web')) as { connected: boolean }).connected).toBe(true);
+    } finally {
+      await rev.close({ flushMs: 0 });
+      await revHandle.stop({ drainMs: 0 });
+    }
+  });
+
   it('keeps serving while the control plane is away, buffers flows, and delivers them after it is back', async () => {
     const before = ((await api('/api/flows?dataplane=web&limit=10000')) as { items: unknown[] }).items.length;
     await cp.close();

@@ -404,6 +404,18 @@ export class DataplaneHub {
     });
   }
 
+  /** Closes the channels opened with a token that was just revoked: it stops working now, not at the next reconnect. */
+  disconnectToken(tokenId: string): number {
+    let closed = 0;
+    for (const session of [...this.sessions.values()]) {
+      if (session.identity.tokenId !== tokenId) continue;
+      session.channel.send({ type: 'error', code: 'MESHCAP_ERR_UNAUTHORIZED', message: 'the dataplane token was revoked' });
+      session.channel.close('token revoked');
+      closed++;
+    }
+    return closed;
+  }
+
   /** Closes every channel (dataplanes reconnect to the next control plane). */
   close(): void {
     this.closed = true;

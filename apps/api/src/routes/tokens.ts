@@ -37,7 +37,7 @@ export default async function tokenRoutes(app: FastifyInstance) {
 
   fastify.get(
     '/api/tokens',
-    { config: { access: 'admin' }, schema: { summary: 'Dataplane tokens issued (never the tokens themselves)', tags: ['tokens'], response: { 200: z.object({ items: z.array(tokenInfo) }) } } },
+    { config: { access: 'admin' }, schema: { summary: 'Dataplane tokens issued (never the tokens themselves)', tags: ['tokens'], response: { 200: z.object({ items: z.array(tokenInfo) }), ...errorResponses(401) } } },
     async () => ({ items: (await fastify.store.listTokens()).map(({ secretHash: _hash, ...info }) => info) }),
   );
 
@@ -46,6 +46,7 @@ export default async function tokenRoutes(app: FastifyInstance) {
     { schema: { summary: 'Revoke a dataplane token', tags: ['tokens'], params: z.object({ id: z.string() }), response: { 200: z.object({ id: z.string(), revoked: z.literal(true) }), ...errorResponses(401, 404) } } },
     async (request) => {
       if (!(await fastify.dataplaneTokens.revoke(request.params.id))) throw new MeshcapError('MESHCAP_ERR_NOT_FOUND', `no active token "${request.params.id}"`);
+      fastify.dataplanes.disconnectToken(request.params.id);
       return { id: request.params.id, revoked: true as const };
     },
   );
