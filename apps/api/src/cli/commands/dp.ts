@@ -211,6 +211,7 @@ export const dpCommand: CliCommand = {
     if (token) process.env[DATAPLANE_TOKEN_ENV] = token;
     if (flags.proxyUser && needsProxyUser(transparent)) return runAsProxyUser(flags, text, io);
 
+    const log = (level: 'info' | 'warn' | 'error', message: string) => (level === 'info' ? io.stdout(`meshcap dp: ${message}`) : io.stderr(`meshcap dp: ${level}: ${message}`));
     const { handle, exited } = await runDataplaneProcess({
       dataplane,
       services,
@@ -221,10 +222,9 @@ export const dpCommand: CliCommand = {
       idleTimeoutMs: flags.idleTimeoutMs,
       flowBufferSize: flags.flowBuffer,
       drainMs: flags.drainMs,
-      log: (level, message) => (level === 'info' ? io.stdout(`meshcap dp: ${message}`) : io.stderr(`meshcap dp: ${level}: ${message}`)),
+      log,
     });
     for (const line of describe(handle)) io.stdout(line);
-    const log = (level: 'info' | 'warn' | 'error', message: string) => (level === 'info' ? io.stdout(`meshcap dp: ${message}`) : io.stderr(`meshcap dp: ${level}: ${message}`));
     const cp = flags.cp && token ? attachToControlPlane(handle, { url: flags.cp, token, dataplane, bufferSize: flags.flowBuffer, log }) : undefined;
     const code = await exited;
     await cp?.close();
