@@ -178,7 +178,9 @@ networking:
 ${backendDp}`;
 
 async function startMeshcap(host: Host, path: string, name: string): Promise<HostProcess> {
-  const proc = host.spawn(process.execPath, [meshcapBin, 'dp', '--dataplane-file', path, '--name', name]);
+  // A short drain, well inside stop()'s 5 s grace: a SIGKILL of the root parent would leave the
+  // proxy-user child (which holds the output pipe) behind, and stop() would wait for it.
+  const proc = host.spawn(process.execPath, [meshcapBin, 'dp', '--dataplane-file', path, '--name', name, '--drain-time', '1s']);
   await proc.waitForLine(/^meshcap dp: ready$/, 60_000);
   return proc;
 }
