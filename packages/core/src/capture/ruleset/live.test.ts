@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeNetns, Lab, type Host } from '@meshcap/testkit';
+import { proxyUserCommand } from '../../proxy/proxy-user.ts';
 import { readLocalNetwork, routeOutputInterface } from '../trace/index.ts';
 import { readLiveRuleset } from './index.ts';
 
@@ -24,6 +26,16 @@ describeNetns('readLiveRuleset: both iptables flavours and native nftables table
 
   afterAll(async () => {
     await lab?.destroy();
+  });
+
+  it('as the proxy user (CAP_NET_ADMIN, not root) reads the nft flavour and says the legacy tables are unreadable', async () => {
+    const [setpriv, ...args] = proxyUserCommand();
+    const agent = fileURLToPath(new URL('../__agents__/read-ruleset.ts', import.meta.url));
+    const proc = host.spawn(setpriv, [...args, process.execPath, '--import', 'tsx', agent]);
+    const seen = JSON.parse(await proc.waitForLine(/^\{/, 20_000)) as { tables: string[]; warnings: string[] };
+    expect(seen.tables).toContain('ip/nat/nft');
+    expect(seen.tables.some((t) => t.endsWith('/legacy'))).toBe(false);
+    expect(seen.warnings.join('\n')).toMatch(/ip6tables-legacy-save is not readable by this process .*legacy ip6tables tables, if any, are not shown/);
   });
 
   it('reads every table once, with its flavour, and counters that moved', async () => {

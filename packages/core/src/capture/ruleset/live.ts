@@ -60,13 +60,23 @@ export interface ReadLiveRulesetOptions extends ToolRunOptions {
 export async function readLiveRuleset(options: ReadLiveRulesetOptions = {}): Promise<Ruleset> {
   const families = options.families ?? ['ip', 'ip6'];
   const parts: Ruleset[] = [];
+  const warnings: string[] = [];
   const iptablesNftTables = new Set<string>();
   for (const family of families) {
     const base = family === 'ip' ? 'iptables' : 'ip6tables';
     let sawFlavour = false;
     for (const flavour of ['nft', 'legacy'] as const) {
       const tool = `${base}-${flavour}-save`;
-      const text = await runTool(tool, ['-c'], options);
+      let text: string | undefined;
+      try {
+        text = await runTool(tool, ['-c'], options);
+      } catch (err) {
+        // The legacy tables are listed through /proc/net/*_tables_names, which only root may read;
+        // a dataplane running as the proxy user (CAP_NET_ADMIN, not root) still reads the nft ones.
+        if (!(flavour === 'legacy' && sawFlavour && err instanceof MeshcapError && err.code === 'MESHCAP_ERR_PERMISSION')) throw err;
+        warnings.push(`${tool} is not readable by this process (${err.message}); rules in the legacy ${base} tables, if any, are not shown`);
+        continue;
+      }
       if (text === undefined) continue;
       sawFlavour = true;
       const parsed = parseIptablesSave(text, { family, origin: tool, ...(options.commentPrefix !== undefined ? { commentPrefix: options.commentPrefix } : {}) });
@@ -94,5 +104,7 @@ export async function readLiveRuleset(options: ReadLiveRulesetOptions = {}): Pro
       );
     }
   }
-  return mergeRulesets(...parts);
+  const merged = mergeRulesets(...parts);
+  merged.warnings.push(...warnings);
+  return merged;
 }
