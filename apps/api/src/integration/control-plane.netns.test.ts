@@ -198,6 +198,26 @@ describeNetns('control plane with two dataplanes in network namespaces', () => {
     expect(seen.get('backend')).toMatchObject({ direction: 'inbound', capture: 'redirect', listener: `inbound:${BACKEND}:5000` });
   });
 
+  it("reads the capture rules of a dataplane's namespace with their counters, and traces a packet through them", async () => {
+    expect(await curl(web, `http://${BACKEND}:5000/`)).toBe('200');
+    type Rule = { text: string; ours: boolean; counters?: { packets: number } };
+    const { ruleset } = await api<{ ruleset: { tables: Array<{ name: string; chains: Array<{ name: string; rules: Rule[] }> }> } }>(cp, '/api/meshes/default/dataplanes/web/rules');
+    const redirects = ruleset.tables
+      .filter((t) => t.name === 'nat')
+      .flatMap((t) => t.chains.filter((c) => c.name === 'KUMA_MESH_OUTBOUND_REDIRECT').flatMap((c) => c.rules));
+    expect(redirects.length).toBeGreaterThan(0);
+    expect(redirects.every((r) => r.ours)).toBe(true);
+    // The request above (and the earlier ones) went through web's outbound REDIRECT rule.
+    expect(Math.max(...redirects.map((r) => r.counters?.packets ?? 0))).toBeGreaterThan(0);
+
+    const trace = (body: object) => api<{ verdict: { kind: string; port?: number } }>(cp, '/api/meshes/default/dataplanes/web/trace', { method: 'POST', body: JSON.stringify(body) });
+    const app = await trace({ direction: 'outbound', src: WEB, dst: BACKEND, dstPort: 5000, proto: 'tcp', uid: 0 });
+    expect(app.verdict).toMatchObject({ kind: 'captured', port: 15001 });
+    const proxy = await trace({ direction: 'outbound', src: WEB, dst: BACKEND, dstPort: 5000, proto: 'tcp', uid: 5678 });
+    // The proxy user's own connection is left alone (the loop guard of the default rules).
+    expect(proxy.verdict).toMatchObject({ kind: 'accepted', address: BACKEND, port: 5000 });
+  });
+
   it('with the control plane gone, traffic still flows; the flows are buffered and delivered after it restarts', async () => {
     const running = await dataplanes();
     cp.child.kill('SIGKILL');
