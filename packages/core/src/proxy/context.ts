@@ -1,5 +1,5 @@
 import type { FlowAddress, FlowIds, FlowLog, CaptureKind, FlowProtocol, FlowRecord } from '../flows/index.ts';
-import type { ListenerPasses } from './chain.ts';
+import type { HttpPass, ListenerPasses } from './chain.ts';
 import type { UpstreamPool } from './http/pool.ts';
 import type { ClusterConfig, ListenerConfig } from './config.ts';
 import type { TcpRelay } from './relay.ts';
@@ -47,6 +47,11 @@ export interface EngineContext {
   readonly idleTimeoutMs: number;
   readonly open: Set<OpenConnection>;
   draining: boolean;
+  /**
+   * The HTTP chain in force now for a listener: a new config version (a policy toggled, say) applies
+   * from the next request on, keep-alive connections accepted under the old one included.
+   */
+  httpPasses(listener: ListenerRuntime): readonly HttpPass[];
 }
 
 /** A connection after accept and hand-off: who called, where they were going, which listener serves it. */

@@ -377,3 +377,55 @@ describe('a pooled upstream connection reset before the response', () => {
     expect(seen).toEqual(['GET', 'POST']);
   });
 });
+
+describe('a config update on an open keep-alive connection', () => {
+  let dp: DataplaneHandle;
+  let app: http.Server;
+  let proxyPort: number;
+  let config: Dataplane;
+
+  const teapot: PolicyPasses = {
+    forListener: () => ({
+      http: [{ slot: 'fault-injection', name: 'teapot', onRequest: (ctx) => ctx.respond({ status: 418, body: 'short and stout', verdict: 'faulted', reason: 'test' }) }],
+    }),
+  };
+  const none: PolicyPasses = { forListener: () => ({}) };
+
+  beforeAll(async () => {
+    app = http.createServer((_req, res) => res.end('from the app'));
+    await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+    proxyPort = await freePort();
+    config = dataplane([{ port: proxyPort, servicePort: (app.address() as AddressInfo).port, protocol: 'http', service: 'ka' }]);
+    dp = await startDataplane({ dataplane: config, admin: false, policies: teapot });
+  });
+
+  afterAll(async () => {
+    await dp?.stop({ drainMs: 100 });
+    await new Promise((r) => app?.close(r));
+  });
+
+  it('applies the new chain from the next request on that same connection', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (): Promise<{ status: number | undefined; body: string; localPort: number | undefined }> =>
+      new Promise((resolve, reject) => {
+        http
+          .get({ host: '127.0.0.1', port: proxyPort, path: '/', agent }, (res) => {
+            let body = '';
+            const localPort = res.socket.localPort;
+            res.setEncoding('utf8').on('data', (d: string) => (body += d));
+            res.on('end', () => resolve({ status: res.statusCode, body, localPort }));
+          })
+          .on('error', reject);
+      });
+    try {
+      const before = await get();
+      expect(before).toMatchObject({ status: 418, body: 'short and stout' });
+      await dp.updateConfig('v2', config, none);
+      const after = await get();
+      expect(after).toMatchObject({ status: 200, body: 'from the app' });
+      expect(after.localPort).toBe(before.localPort);
+    } finally {
+      agent.destroy();
+    }
+  });
+});

@@ -175,6 +175,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
       idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
       open: new Set(),
       draining: false,
+      httpPasses: (l) => this.active.listeners.get(l.config.name)?.passes.http ?? l.passes.http,
     };
     stats.define('server.live', () => (this.state() === 'LIVE' ? 1 : 0));
     stats.define('server.uptime', () => Math.floor((Date.now() - stats.started) / 1000));

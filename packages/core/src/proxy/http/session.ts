@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { FlowHttp, FlowRecord } from '../../flows/index.ts';
-import { newRequestId, type HttpExchangeContext, type HttpRoute, type LocalReply, type ActingPolicy } from '../chain.ts';
+import { newRequestId, type ActingPolicy, type HttpExchangeContext, type HttpPass, type HttpRoute, type LocalReply } from '../chain.ts';
 import type { ListenerConfig } from '../config.ts';
 import { ms, newFlow, runPasses, type Accepted, type EngineContext, type OpenConnection } from '../context.ts';
 import { countStatusClass, countUpstreamStatusClass } from '../stats.ts';
@@ -231,6 +231,8 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
   readonly http: FlowHttp;
   readonly route: HttpRoute;
   readonly listener: ListenerConfig;
+  /** The chain in force when the request arrived; it serves the whole exchange. */
+  private readonly passes: readonly HttpPass[];
   response: ResponseHead | undefined;
   reqState: ReqState = 'passes';
   private respState: RespState = 'head';
@@ -258,6 +260,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
   ) {
     const { ctx, a, timeouts } = session;
     this.listener = a.listener.config;
+    this.passes = ctx.httpPasses(a.listener);
     this.flow = newFlow(ctx, a, 'http', ctx.ids.next(), Date.now());
     this.http = {
       method: request.method,
@@ -292,7 +295,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     counters.downstream_rq_active++;
     let r: void | Promise<void>;
     try {
-      r = runPasses(this.session.a.listener.passes.http, (p) => p.onRequest?.(this), () => this.local !== null || this.ended);
+      r = runPasses(this.passes, (p) => p.onRequest?.(this), () => this.local !== null || this.ended);
     } catch (err) {
       this.passFailed(err);
       return;
@@ -495,7 +498,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     this.response = head;
     let r: void | Promise<void>;
     try {
-      r = runPasses(this.session.a.listener.passes.http, (p) => p.onResponse?.(this), () => this.ended);
+      r = runPasses(this.passes, (p) => p.onResponse?.(this), () => this.ended);
     } catch (err) {
       this.passFailed(err);
       return;
@@ -773,7 +776,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     cluster.upstream_cx_tx_bytes_total += this.flow.bytes.fromClient;
     cluster.upstream_cx_rx_bytes_total += this.flow.bytes.toClient;
     this.flow.timings.totalMs = ms(this.t0, performance.now());
-    for (const p of a.listener.passes.http) {
+    for (const p of this.passes) {
       if (!p.onComplete) continue;
       try {
         p.onComplete(this);
