@@ -1,7 +1,9 @@
 import type { FlowRecord } from '@meshcap/core';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectSse, startTestApp, type TestControlPlane } from '../test-support.ts';
+import { SSE_MAX_STREAMS } from './flows.ts';
 
 let seq = 0;
 function flow(over: Partial<FlowRecord> = {}): FlowRecord {
@@ -104,5 +106,29 @@ describe('flow routes', () => {
     expect(dropped.missed).toBe(17);
     expect(dropped.drops.controlPlane).toBe(18);
     expect(events.filter((e) => e.event === 'flow')[0]?.id).toBe('18');
+  });
+
+  it(`serves at most ${SSE_MAX_STREAMS} live streams at once: one more gets 503 with a coded error`, async () => {
+    const open = (): Promise<http.IncomingMessage> =>
+      new Promise((resolve, reject) => http.get(`${base}/api/flows/stream`, resolve).on('error', reject));
+    const held = await Promise.all(Array.from({ length: SSE_MAX_STREAMS }, open));
+    try {
+      expect(held.every((r) => r.statusCode === 200)).toBe(true);
+      const refused = await fetch(`${base}/api/flows/stream`);
+      expect(refused.status).toBe(503);
+      expect(await refused.json()).toMatchObject({ code: 'MESHCAP_ERR_TOO_MANY_STREAMS' });
+      held.pop()!.destroy();
+      // The closed stream's place is free again once the server has seen the close.
+      let again: http.IncomingMessage | undefined;
+      for (let i = 0; i < 50 && again?.statusCode !== 200; i++) {
+        again?.destroy();
+        await new Promise((r) => setTimeout(r, 20));
+        again = await open();
+      }
+      expect(again?.statusCode).toBe(200);
+      again?.destroy();
+    } finally {
+      for (const r of held) r.destroy();
+    }
   });
 });

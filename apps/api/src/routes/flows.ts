@@ -10,6 +10,8 @@ import { matchesFlow, type FlowFilter, type FlowHub } from '../flows/flow-hub.ts
 const SSE_MAX_QUEUED_BYTES = 1024 * 1024;
 const SSE_HEARTBEAT_MS = 15_000;
 const SSE_DROPS_EVERY_MS = 2_000;
+/** Live streams served at once: each holds a subscription and up to SSE_MAX_QUEUED_BYTES. */
+export const SSE_MAX_STREAMS = 64;
 
 function requireFlow(flows: FlowHub, id: string): FlowRecord {
   const flow = flows.find(id);
@@ -52,13 +54,16 @@ export default async function flowRoutes(app: FastifyInstance) {
           'Events: `flow` (data: one flow record, id: its position in the log), `dropped` (data: {dropped, drops, skipped, missed}: flows lost so far; skipped: events this client was too slow for; missed: flows gone before a resume could replay them).',
         tags: ['flows'],
         querystring: flowStreamQuery,
-        response: { 200: textResponse('text/event-stream of flow and dropped events', 'text/event-stream'), ...errorResponses(400) },
+        response: { 200: textResponse('text/event-stream of flow and dropped events', 'text/event-stream'), ...errorResponses(400, 503) },
       },
     },
     async (request, reply) => {
       const { lastEventId: queryLastId, ...filter } = request.query as typeof request.query & FlowFilter;
       const headerLastId = Number(request.headers['last-event-id']);
       const lastId = Number.isInteger(headerLastId) ? headerLastId : queryLastId;
+      if (streams.size >= SSE_MAX_STREAMS) {
+        throw new MeshcapError('MESHCAP_ERR_TOO_MANY_STREAMS', `${SSE_MAX_STREAMS} flow streams are open, the most this control plane serves; close one (another tab?) or retry later`);
+      }
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no', connection: 'keep-alive' });
