@@ -10,7 +10,8 @@
         "csrc/sockopt.c",
         "csrc/original_dst.c",
         "csrc/listen.c",
-        "csrc/outgoing.c"
+        "csrc/outgoing.c",
+        "csrc/process.c"
       ],
       "cflags": ["-Wall", "-Wextra", "-O2", "-std=gnu11"],
       "defines": ["NAPI_VERSION=8"]

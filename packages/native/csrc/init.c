@@ -9,6 +9,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"createOutgoingSocket", NULL, mc_create_outgoing_socket, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getSocketMark", NULL, mc_get_socket_mark, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setSocketMark", NULL, mc_set_socket_mark, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setParentDeathSignal", NULL, mc_set_parent_death_signal, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions) != napi_ok) {
     return NULL;

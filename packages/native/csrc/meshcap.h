@@ -58,5 +58,6 @@ napi_value mc_create_transparent_listen_socket(napi_env env, napi_callback_info 
 napi_value mc_create_outgoing_socket(napi_env env, napi_callback_info info);   // outgoing.c
 napi_value mc_get_socket_mark(napi_env env, napi_callback_info info);          // sockopt.c
 napi_value mc_set_socket_mark(napi_env env, napi_callback_info info);          // sockopt.c
+napi_value mc_set_parent_death_signal(napi_env env, napi_callback_info info);  // process.c
 
 #endif

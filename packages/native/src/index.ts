@@ -7,6 +7,7 @@
  * - {@link connectMarked}: an upstream connection whose packets carry SO_MARK from the first SYN, so
  *   capture rules can exclude the proxy's own traffic; optionally from a chosen or foreign source.
  * - {@link getSocketMark} / {@link setSocketMark}: SO_MARK on an open socket.
+ * - {@link exitWithParent}: a child process that does not outlive its parent (PR_SET_PDEATHSIG).
  *
  * Errors from the kernel are Node-style: `code` is the errno name (`'ENOENT'`, `'EPERM'`…), `errno`
  * the negated errno number (as Node reports it), `syscall` the failing call. Bad arguments throw a
@@ -15,6 +16,7 @@
 import { closeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
+import { constants as osConstants } from 'node:os';
 
 /** The raw addon. Takes file descriptors and pre-checked values; use the wrappers below instead. */
 interface Addon {
@@ -23,6 +25,8 @@ interface Addon {
   createOutgoingSocket(family: 4 | 6, mark: number, transparent: boolean, localAddress: string | null, localPort: number): number;
   getSocketMark(fd: number): number;
   setSocketMark(fd: number, mark: number): void;
+  /** Arms PR_SET_PDEATHSIG; returns getppid() after arming. */
+  setParentDeathSignal(signal: number): number;
 }
 
 const ADDON_PATH = '../build/Release/meshcap_native.node';
@@ -220,6 +224,21 @@ export function getSocketMark(socket: net.Socket): number {
  */
 export function setSocketMark(socket: net.Socket, mark: number): void {
   addon.setSocketMark(socketFd(socket, 'socket'), checkInteger(mark, 'mark', 0, 0xffffffff));
+}
+
+/**
+ * Makes the kernel send `signal` to this process when the process that started it exits, so a
+ * child never outlives its parent (`prctl(PR_SET_PDEATHSIG)`). Call it after the last credential
+ * change (setuid, capabilities), which would clear it. When the parent is already gone (it is no
+ * longer `parentPid`), the signal is sent at once.
+ *
+ * @throws TypeError (`ERR_INVALID_ARG_VALUE`) for a signal name Node does not know.
+ */
+export function exitWithParent(signal: NodeJS.Signals = 'SIGKILL', parentPid: number = process.ppid): void {
+  const number = (osConstants.signals as Record<string, number | undefined>)[signal];
+  if (typeof signal !== 'string' || number === undefined) throw invalidValue('signal', signal, 'must be a signal name such as "SIGKILL"');
+  checkInteger(parentPid, 'parentPid', 1, 0x7fffffff);
+  if (addon.setParentDeathSignal(number) !== parentPid) process.kill(process.pid, signal);
 }
 
 // ---- argument checks: every message names the argument and what it got ----

@@ -44,5 +44,5 @@ export type { AdminServer, ClusterStatus, ConfigDumpProvider, ListenerStatus } f
 export { streamRelay, type RelayHandle, type RelayOptions, type RelayResult, type TcpRelay } from './relay.ts';
 export type { StatValue } from './stats.ts';
 export type { RequestHead, ResponseHead } from './http/head.ts';
-export { PROXY_UID, PROXY_GID, proxyUserCommand, needsProxyUser } from './proxy-user.ts';
+export { PROXY_UID, PROXY_GID, proxyUserCommand, proxyUserChildEnv, exitWithProxyUserParent, needsProxyUser } from './proxy-user.ts';
 export { loadDataplaneFile, runDataplaneProcess, type DataplaneFile, type RunningDataplane } from './standalone.ts';

@@ -1,4 +1,5 @@
 import { accessSync, constants } from 'node:fs';
+import { exitWithParent } from '@meshcap/native';
 import { MeshcapError } from '../errors.ts';
 
 /**
@@ -38,4 +39,21 @@ function findSetpriv(): string {
 /** The argv prefix that runs a command as the proxy user with the proxy's capabilities. */
 export function proxyUserCommand(uid = PROXY_UID, gid = PROXY_GID): [string, ...string[]] {
   return [findSetpriv(), '--reuid', String(uid), '--regid', String(gid), '--clear-groups', '--inh-caps', CAPABILITIES, '--ambient-caps', CAPABILITIES];
+}
+
+/** Set in the proxy-user child's environment: the pid of the root process it must not outlive. */
+const PARENT_ENV = 'MESHCAP_PROXY_USER_PARENT';
+
+/** Environment for the proxy-user child (see {@link exitWithProxyUserParent}). */
+export function proxyUserChildEnv(): Record<string, string> {
+  return { [PARENT_ENV]: String(process.pid) };
+}
+
+/**
+ * In the proxy-user child: the kernel kills it (SIGKILL) when the root process that started it
+ * exits, so a dataplane never runs on orphaned when its parent was killed. A no-op elsewhere.
+ */
+export function exitWithProxyUserParent(): void {
+  const parent = Number(process.env[PARENT_ENV]);
+  if (Number.isInteger(parent) && parent > 0) exitWithParent('SIGKILL', parent);
 }

@@ -122,6 +122,17 @@ networking:
     expect(inbound).toBe('http.localhost_5000.downstream_rq_2xx: 1\n');
   });
 
+  it('leaves no proxy-user process behind when the root process is killed outright', async () => {
+    // The client's dataplane runs as UID 5678 in that namespace (pid and command line per line).
+    const proxyUserPids = async () =>
+      (await client.run('sh', ['-c', `for p in $(ip netns pids ${client.netns}); do [ "$(stat -c %u /proc/$p)" = 5678 ] && echo "$p $(tr "\\0" " " < /proc/$p/cmdline | head -c 150)"; done; true`])).stdout.split('\n').filter(Boolean);
+    expect((await proxyUserPids()).some((p) => p.includes(' dp --dataplane-file '))).toBe(true);
+    clientDp.child.kill('SIGKILL');
+    await clientDp.exited;
+    for (let i = 0; i < 100 && (await proxyUserPids()).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await proxyUserPids()).toEqual([]);
+  });
+
   it('drains and exits 0 on SIGTERM (the signal reaches the proxy-user process)', async () => {
     serverDp.child.kill('SIGTERM');
     expect(await serverDp.exited).toMatchObject({ code: 0 });

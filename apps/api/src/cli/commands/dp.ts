@@ -5,11 +5,13 @@ import {
   compileProxyConfig,
   DEFAULT_ADMIN_PORT,
   durationToMs,
+  exitWithProxyUserParent,
   loadDataplaneFile,
   MeshcapError,
   needsProxyUser,
   PROXY_GID,
   PROXY_UID,
+  proxyUserChildEnv,
   proxyUserCommand,
   runDataplaneProcess,
   type DataplaneHandle,
@@ -162,7 +164,7 @@ function readDataplaneFile(path: string): string {
  */
 function runAsProxyUser(flags: DpFlags, text: string, io: CliIO): Promise<number> {
   const [file, ...prefix] = proxyUserCommand(flags.proxyUid, flags.proxyGid);
-  const env = { ...process.env, ...(Buffer.byteLength(text) < 100_000 ? { [FILE_TEXT_ENV]: text } : {}) };
+  const env = { ...process.env, ...proxyUserChildEnv(), ...(Buffer.byteLength(text) < 100_000 ? { [FILE_TEXT_ENV]: text } : {}) };
   io.stdout(`meshcap dp: started as root; running as the proxy user ${flags.proxyUid}:${flags.proxyGid} with CAP_NET_ADMIN, CAP_NET_RAW, CAP_NET_BIND_SERVICE`);
   const child = spawn(file, [...prefix, process.execPath, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env });
   const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
@@ -210,6 +212,8 @@ export const dpCommand: CliCommand = {
     const token = flags.cp ? readDataplaneToken(flags.tokenFile) : undefined;
     if (token) process.env[DATAPLANE_TOKEN_ENV] = token;
     if (flags.proxyUser && needsProxyUser(transparent)) return runAsProxyUser(flags, text, io);
+    // The proxy-user child of a root `meshcap dp` must not run on if that parent is killed.
+    exitWithProxyUserParent();
 
     const log = (level: 'info' | 'warn' | 'error', message: string) => (level === 'info' ? io.stdout(`meshcap dp: ${message}`) : io.stderr(`meshcap dp: ${level}: ${message}`));
     const { handle, exited } = await runDataplaneProcess({
