@@ -50,9 +50,8 @@ function proxy(upstream: string, request: FastifyRequest, reply: FastifyReply): 
 export default async function guiRoutes(fastify: FastifyInstance, opts: GuiOptions) {
   fastify.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/gui', 302));
   await fastify.register(async (scoped) => {
-    // Bodies go to the dashboard server untouched.
-    scoped.removeAllContentTypeParsers();
-    scoped.addContentTypeParser('*', (_request, _payload, done) => done(null));
+    // Only reads reach the dashboard server (GET, and the HEAD Fastify adds): the dashboard has no
+    // server actions, and every change goes through the API's token-checked routes.
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
       if (!opts.upstream) return reply.code(503).type('text/html; charset=utf-8').send(notBuiltPage(opts.webDir));
       proxy(opts.upstream, request, reply);
@@ -60,7 +59,7 @@ export default async function guiRoutes(fastify: FastifyInstance, opts: GuiOptio
     };
     const config = { access: 'read' as const };
     const schema = { hide: true, response: { 503: textResponse('the dashboard is not built', 'text/html') } };
-    scoped.route({ method: ['GET', 'POST'], url: '/gui', config, schema, handler });
-    scoped.route({ method: ['GET', 'POST'], url: '/gui/*', config, schema, handler });
+    scoped.route({ method: 'GET', url: '/gui', config, schema, handler });
+    scoped.route({ method: 'GET', url: '/gui/*', config, schema, handler });
   });
 }

@@ -50,17 +50,17 @@ describe('/gui proxies to the dashboard server, streaming both ways', () => {
     await new Promise((r) => upstream.close(r));
   });
 
-  it('passes paths, query, headers and bodies; drops hop-by-hop headers', async () => {
+  it('passes paths, query and headers; drops hop-by-hop headers; sends no POST on', async () => {
     const get = await fetch(`${base}/gui/dataplanes/web?tab=flows`, { headers: { rsc: '1' } });
     expect(get.status).toBe(201);
     expect(get.headers.get('x-from')).toBe('upstream');
     expect(await get.text()).toBe('<p>GET /gui/dataplanes/web?tab=flows</p>');
     expect(seen[0]!.headers.rsc).toBe('1');
     expect(seen[0]!.headers['x-forwarded-host']).toBe(new URL(base).host);
+    // No token is asked for under /gui, so nothing that could change state is passed to the dashboard server.
     const post = await fetch(`${base}/gui/action`, { method: 'POST', headers: { 'content-type': 'text/plain', 'next-action': 'abc' }, body: 'payload' });
-    expect(await post.text()).toBe('<p>POST /gui/action</p>');
-    expect(seen[1]).toMatchObject({ method: 'POST', body: 'payload' });
-    expect(seen[1]!.headers.authorization).toBeUndefined();
+    expect(post.status).toBe(404);
+    expect(seen).toHaveLength(1);
     await new Promise<void>((resolve, reject) => {
       const req = http.get(`${base}/gui/hop`, { headers: { 'proxy-authorization': 'Basic secret', 'keep-alive': 'timeout=5', te: 'trailers', 'x-kept': 'yes' } }, (res) => {
         res.resume();
@@ -68,7 +68,7 @@ describe('/gui proxies to the dashboard server, streaming both ways', () => {
       });
       req.on('error', reject);
     });
-    const hop = seen[2]!.headers;
+    const hop = seen[1]!.headers;
     expect(hop['x-kept']).toBe('yes');
     expect(hop['proxy-authorization']).toBeUndefined();
     expect(hop['keep-alive']).toBeUndefined();
