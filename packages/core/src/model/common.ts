@@ -34,9 +34,11 @@ export const resourceMeta = {
 
 /**
  * An address as the kernel prints it: IPv6 compressed and lower-case (`2001:2:0:0::A` → `2001:2::a`),
- * IPv4 unchanged. Addresses from resources are compared with socket addresses in this form.
+ * an IPv4-mapped one as its IPv4 address (`::ffff:198.18.0.1` → `198.18.0.1`), IPv4 unchanged.
+ * Addresses from resources are compared with socket addresses in this form.
  */
 export function canonicalAddress(address: string): string {
+  if (address.startsWith('::ffff:') && address.includes('.')) return address.slice(7);
   if (isIP(address) !== 6) return address;
   return new URL(`http://[${address}]/`).hostname.slice(1, -1);
 }

@@ -9,7 +9,11 @@ import type { InboundPolicies, InboundPolicy, SourceIdentity, SourceRule } from 
 
 const NO_TAGS: IdentityTags = Object.freeze({});
 
-/** `::ffff:198.18.0.1` (an IPv4 client on a dual-stack socket) is `198.18.0.1`. */
+/**
+ * `::ffff:198.18.0.1` (an IPv4 client on a dual-stack socket) is `198.18.0.1`. For socket addresses,
+ * which the kernel already prints canonically, this is all of {@link canonicalAddress} that applies,
+ * without its IPv6 re-parse on every request.
+ */
 export function normalizeAddress(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }

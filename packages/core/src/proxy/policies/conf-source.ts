@@ -104,14 +104,9 @@ class DestinationSource<T> implements ConfSource<T> {
   }
 }
 
-/** An address as the kernel prints it: IPv6 compressed and lower case, IPv4-mapped addresses as IPv4. */
-export function addressKey(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : canonicalAddress(address);
-}
-
-/** `198.18.0.10|8080`, with the address as {@link addressKey} writes it. */
+/** `198.18.0.10|8080`, with the address as {@link canonicalAddress} writes it. */
 export function destinationKey(address: string, port: number): string {
-  return `${addressKey(address)}|${port}`;
+  return `${canonicalAddress(address)}|${port}`;
 }
 
 export function fixedSource<T>(value: T | undefined): ConfSource<T> {

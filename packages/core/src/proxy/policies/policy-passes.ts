@@ -1,4 +1,5 @@
 import type { FlowRecord } from '../../flows/index.ts';
+import { canonicalAddress } from '../../model/index.ts';
 import type { OutboundPolicyType, PolicyConfs } from '../../model/policies/index.ts';
 import { normalizeAddress, type DataplanePolicies, type InboundPolicies, type OutboundPolicies, type OutboundPolicy } from '../../policy/index.ts';
 import type { HttpPass, ListenerPasses, PolicyPasses, TcpPass } from '../chain.ts';
@@ -6,7 +7,7 @@ import type { ListenerConfig, ServiceDirectory, ServiceInfo } from '../config.ts
 import type { StatValue } from '../stats.ts';
 import { accessLogHttpPass, accessLogTcpPass, type LogSubject } from './access-log.ts';
 import { processAccessLogSinks, type AccessLogSinks } from './access-log-sink.ts';
-import { actingPolicy, addressKey, destinationKey, destinationSource, fixedSource, inboundSource, type Applied, type ConfSource } from './conf-source.ts';
+import { actingPolicy, destinationKey, destinationSource, fixedSource, inboundSource, type Applied, type ConfSource } from './conf-source.ts';
 import { faultInjectionPass } from './fault-injection.ts';
 import { rateLimitHttpPass, rateLimitTcpPass } from './rate-limit.ts';
 import { retryPass } from './retry.ts';
@@ -108,7 +109,7 @@ export function policyPasses(policies: DataplanePolicies, options: PolicyPassOpt
     for (const e of ob.endpoints) {
       const key = destinationKey(e.address, e.port);
       if (!outboundByDestination.has(key)) outboundByDestination.set(key, ob);
-      const address = addressKey(e.address);
+      const address = canonicalAddress(e.address);
       if (!serviceByAddress.has(address)) serviceByAddress.set(address, ob.service);
     }
   }
