@@ -4,6 +4,7 @@ import { formatEnvoyJson } from './envoy-json.ts';
 import { configDumpOf } from './provider.ts';
 import {
   SEED,
+  chainFor,
   clusterOf,
   configOf,
   dumpFor,
@@ -388,13 +389,33 @@ spec:
 
     const http = listenerOf(dump, 'inbound:198.18.0.10:8080');
     expect(httpFilterNames(http)).toEqual(['envoy.filters.http.rbac', 'envoy.filters.http.local_ratelimit', 'envoy.filters.http.router']);
-    const hcm = networkFilter(http, 'envoy.filters.network.http_connection_manager');
-    const rbac = (hcm['http_filters'] as Array<Record<string, unknown>>)[0]!['typed_config'];
-    // Without mTLS the client is the dataplane owning the source address: only frontend's.
-    expect(rbac).toEqual({
+    // Without mTLS the client is the dataplane owning the source address: frontend's gets a chain of its own that allows it.
+    const chains = http['filter_chains'] as Array<Record<string, unknown>>;
+    expect(chains.map((c) => [c['name'], c['filter_chain_match']])).toEqual([
+      ['inbound:198.18.0.10:8080:clients-1', { source_prefix_ranges: [{ address_prefix: '198.18.0.11', prefix_len: 32 }] }],
+      ['inbound:198.18.0.10:8080', undefined],
+    ]);
+    const rbacOf = (client?: string): unknown =>
+      (networkFilter(http, 'envoy.filters.network.http_connection_manager', client)['http_filters'] as Array<Record<string, unknown>>)[0]!['typed_config'];
+    expect(rbacOf('198.18.0.11')).toEqual({
       '@type': 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC',
-      rules: { policies: { MeshTrafficPermission: { permissions: [{ any: true }], principals: [{ direct_remote_ip: { address_prefix: '198.18.0.11', prefix_len: 32 } }] } } },
+      rules: { policies: { MeshTrafficPermission: { permissions: [{ any: true }], principals: [{ any: true }] } } },
     });
+    // Everyone else: the Mesh-wide Deny (an RBAC ALLOW without policies denies all).
+    expect(rbacOf()).toEqual({ '@type': 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC', rules: {} });
+    expect(chainFor(http, '198.18.0.11')['metadata']).toEqual({
+      filter_metadata: {
+        'io.meshcap.policies': {
+          policies: [
+            { type: 'MeshTrafficPermission', name: 'only-frontend' },
+            { type: 'MeshRateLimit', name: 'backend-rate' },
+            { type: 'MeshTimeout', name: 'timeouts' },
+            { type: 'MeshAccessLog', name: 'log' },
+          ],
+        },
+      },
+    });
+    const hcm = networkFilter(http, 'envoy.filters.network.http_connection_manager');
     expect(hcm['stream_idle_timeout']).toBe('3600s');
     expect(hcm['common_http_protocol_options']).toEqual({ idle_timeout: '7200s' });
     expect((hcm['access_log'] as Array<Record<string, Record<string, Record<string, Record<string, string>>>>>)[0]!['typed_config']!['log_format']).toEqual({
@@ -459,13 +480,17 @@ spec:
     );
     const dump = dumpFor(meshWith(yaml), 'backend');
     await expectEnvoyValid(dump);
-    const rbac = (networkFilter(listenerOf(dump, 'inbound:198.18.0.10:8080'), 'envoy.filters.network.http_connection_manager')['http_filters'] as Array<Record<string, unknown>>)[0]![
-      'typed_config'
-    ];
-    expect(rbac).toMatchObject({ rules: { policies: { MeshTrafficPermission: { principals: [{ not_id: { direct_remote_ip: { address_prefix: '198.18.0.11', prefix_len: 32 } } }] } } } });
+    const http = listenerOf(dump, 'inbound:198.18.0.10:8080');
+    const rbacOf = (client?: string): unknown =>
+      (networkFilter(http, 'envoy.filters.network.http_connection_manager', client)['http_filters'] as Array<Record<string, unknown>>)[0]!['typed_config'];
+    // frontend's address gets the Deny chain; unknown clients and the other dataplanes the Allow.
+    expect(rbacOf('198.18.0.11')).toMatchObject({ rules: {} });
+    expect(rbacOf('198.18.0.11')).not.toHaveProperty('rules.policies');
+    expect(rbacOf()).toMatchObject({ rules: { policies: { MeshTrafficPermission: { principals: [{ any: true }] } } } });
+    expect(rbacOf('198.18.0.30')).toEqual(rbacOf());
   });
 
-  it('a fault for some clients names their dataplanes in downstream_nodes', async () => {
+  it('a fault for some clients goes into the filter chain matched on their addresses', async () => {
     const yaml = `${MESH}
 ---
 type: MeshFaultInjection
@@ -487,9 +512,14 @@ spec:
 `;
     const dump = dumpFor(meshWith(yaml), 'backend');
     await expectEnvoyValid(dump);
-    const filters = networkFilter(listenerOf(dump, 'inbound:198.18.0.10:8080'), 'envoy.filters.network.http_connection_manager')['http_filters'] as Array<Record<string, unknown>>;
+    const http = listenerOf(dump, 'inbound:198.18.0.10:8080');
+    const filters = networkFilter(http, 'envoy.filters.network.http_connection_manager', '198.18.0.11')['http_filters'] as Array<Record<string, unknown>>;
     expect(filters.map((f) => f['name'])).toEqual(['envoy.filters.http.rbac', 'envoy.filters.http.local_ratelimit', 'envoy.filters.http.fault', 'envoy.filters.http.router']);
-    expect(filters[2]!['typed_config']).toMatchObject({ abort: { http_status: 500, percentage: { numerator: 100 } }, downstream_nodes: ['default.frontend'] });
+    expect(filters[2]!['typed_config']).toEqual({
+      '@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault',
+      abort: { http_status: 500, percentage: { numerator: 100 } },
+    });
+    expect(httpFilterNames(http)).toEqual(['envoy.filters.http.rbac', 'envoy.filters.http.local_ratelimit', 'envoy.filters.http.router']);
   });
 
   it('routes: rds puts route configurations in RoutesConfigDump.dynamic_route_configs', async () => {
@@ -500,7 +530,11 @@ spec:
     expect(hcm['rds']).toEqual({ config_source: { ads: {}, resource_api_version: 'V3' }, route_config_name: 'inbound:198.18.0.10:8080' });
     const routes = configOf(dump, 'RoutesConfigDump');
     expect(routes).not.toHaveProperty('static_route_configs');
-    expect((routes['dynamic_route_configs'] as Array<Record<string, unknown>>).map((r) => r['version_info'])).toEqual([configDumpVersion(dump), configDumpVersion(dump)]);
+    expect((routes['dynamic_route_configs'] as Array<Record<string, unknown>>).map((r) => [(r['route_config'] as Record<string, unknown>)['name'], r['version_info']])).toEqual([
+      ['inbound:198.18.0.10:8080:clients-1', configDumpVersion(dump)],
+      ['inbound:198.18.0.10:8080', configDumpVersion(dump)],
+      ['outbound:198.18.0.30:7070', configDumpVersion(dump)],
+    ]);
   });
 });
 

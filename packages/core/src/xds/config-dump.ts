@@ -113,16 +113,16 @@ export function buildConfigDump(input: ConfigDumpInput): EnvoyConfigDump {
     const s = stamp(old.clusters.get(String(c['name'])), c, version, now);
     return { version_info: s.version_info, cluster: c, last_updated: s.last_updated };
   });
-  const routeEntries = built.flatMap((b, i) => {
-    const r = b.routeConfig;
-    if (!r) return [];
+  const routeEntries = built.flatMap((b, i) =>
+    b.routeConfigs.map((r) => {
     if (ctx.routes === 'inline') {
       // An inline route configuration is made with its listener: it is as old as the listener's last update.
-      return [{ route_config: r, last_updated: listenerStamps[i]!.last_updated }];
+      return { route_config: r, last_updated: listenerStamps[i]!.last_updated };
     }
     const s = stamp(old.routes.get(String(r['name'])), r, version, now);
-    return [{ version_info: s.version_info, route_config: r, last_updated: s.last_updated }];
-  });
+    return { version_info: s.version_info, route_config: r, last_updated: s.last_updated };
+  }),
+  );
   const bootstrapUpdated = old.bootstrap && old.bootstrap.json === JSON.stringify(bootstrap) && old.bootstrap.last_updated ? old.bootstrap.last_updated : now;
 
   const nonEmpty = <T>(list: T[]): T[] | undefined => (list.length > 0 ? list : undefined);

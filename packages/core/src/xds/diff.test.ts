@@ -42,8 +42,10 @@ spec:
               percentage: 100
 `;
 
-const FAULT_PATH =
-  'configs[@type="type.googleapis.com/envoy.admin.v3.ListenersConfigDump"].dynamic_listeners[name="inbound:198.18.0.6:5000"].active_state.listener.filter_chains[0].filters[name="envoy.filters.network.http_connection_manager"].typed_config.http_filters[name="envoy.filters.http.fault"]';
+const CHAIN_PATH = 'configs[@type="type.googleapis.com/envoy.admin.v3.ListenersConfigDump"].dynamic_listeners[name="inbound:198.18.0.6:5000"].active_state.listener.filter_chains[0]';
+const FAULT_PATH = `${CHAIN_PATH}.filters[name="envoy.filters.network.http_connection_manager"].typed_config.http_filters[name="envoy.filters.http.fault"]`;
+/** The chain's record of which policies made it: the fault was the only one. */
+const METADATA_PATH = `${CHAIN_PATH}.metadata`;
 
 describe('toggling a policy for one dataplane', () => {
   it('gives a new version_info whose diff shows exactly the fault filter', async () => {
@@ -74,6 +76,12 @@ describe('toggling a policy for one dataplane', () => {
           },
         },
       },
+      {
+        kind: 'removed',
+        path: METADATA_PATH,
+        segments: expect.any(Array),
+        old: { filter_metadata: { 'io.meshcap.policies': { policies: [{ type: 'MeshFaultInjection', name: 'slow-demo' }] } } },
+      },
     ]);
 
     // With the stamps: the top-level versions and the one listener that changed; no cluster moved.
@@ -83,16 +91,18 @@ describe('toggling a policy for one dataplane', () => {
       'ListenersConfigDump"].version_info',
       'ListenersConfigDump"].dynamic_listeners[name="inbound:198.18.0.6:5000"].active_state.version_info',
       FAULT_PATH.replace(/^configs\[@type="type\.googleapis\.com\/envoy\.admin\.v3\./, ''),
+      METADATA_PATH.replace(/^configs\[@type="type\.googleapis\.com\/envoy\.admin\.v3\./, ''),
       'ListenersConfigDump"].dynamic_listeners[name="inbound:198.18.0.6:5000"].active_state.last_updated',
       // Its inline route configuration is rebuilt with it, as in Envoy.
       'RoutesConfigDump"].static_route_configs[route_config.name="inbound:198.18.0.6:5000"].last_updated',
     ]);
 
-    // The unified diff removes the filter's lines and nothing else but stamps.
+    // The unified diff removes the filter's lines (and the chain's note crediting it) and nothing else but stamps.
     const removed = diff.unified.split('\n').filter((l) => l.startsWith('-') && !l.startsWith('---'));
     expect(removed.some((l) => l.includes('"name": "envoy.filters.http.fault"'))).toBe(true);
-    expect(removed.filter((l) => !/version_info|last_updated/.test(l)).every((l) => /fault|delay|fixed_delay|percentage|numerator|typed_config|@type|^-\s*[{}],?$/.test(l))).toBe(true);
-    expect(diff.unified.split('\n').filter((l) => l.startsWith('+') && !l.startsWith('+++')).every((l) => /version_info|last_updated/.test(l))).toBe(true);
+    expect(removed.filter((l) => !/version_info|last_updated/.test(l)).every((l) => /fault|delay|fixed_delay|percentage|numerator|typed_config|@type|metadata|io\.meshcap\.policies|"policies"|MeshFaultInjection|slow-demo|^-\s*[{}[\]],?$/.test(l))).toBe(true);
+    // Added: stamps, and a closing bracket that lost its comma when the metadata after it went.
+    expect(diff.unified.split('\n').filter((l) => l.startsWith('+') && !l.startsWith('+++')).every((l) => /version_info|last_updated|^\+\s*[\]}]$/.test(l))).toBe(true);
     expectGolden('toggle-fault.diff', diff.unified);
 
     // The other dataplane matched by the same policy keeps its fault and its version.
@@ -101,7 +111,10 @@ describe('toggling a policy for one dataplane', () => {
     // Back on: the filter comes back, under a newer version.
     pc.setToggle('default', 'demo-app', 'MeshFaultInjection', 'slow-demo', true);
     const v3 = history.buildAndRecord('default/demo-app', inputFor(pc, 'demo-app'));
-    expect(history.diff('default/demo-app', v2.version, v3.version, { ignoreStamps: true }).changes.map((c) => [c.kind, c.path])).toEqual([['added', FAULT_PATH]]);
+    expect(history.diff('default/demo-app', v2.version, v3.version, { ignoreStamps: true }).changes.map((c) => [c.kind, c.path])).toEqual([
+      ['added', FAULT_PATH],
+      ['added', METADATA_PATH],
+    ]);
     expect(history.versions('default/demo-app').map((r) => r.version)).toEqual([v1.version, v2.version, v3.version]);
   });
 });

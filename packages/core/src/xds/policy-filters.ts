@@ -8,10 +8,12 @@ import {
   type HeaderModifier,
   type MeshAccessLogConf,
   type MeshCircuitBreakerConf,
+  type MeshFaultInjectionConf,
   type MeshHealthCheckConf,
   type MeshRateLimitConf,
   type MeshRetryConf,
   type MeshTimeoutConf,
+  type PermissionAction,
 } from '../model/index.ts';
 import {
   compact,
@@ -19,12 +21,10 @@ import {
   ENVOY_FILTERS,
   ENVOY_TYPES,
   fractionalPercent,
-  hostCidr,
   httpStatus,
   typedExtension,
   type EnvoyMessage,
 } from './envoy-json.ts';
-import type { ClientSet, FaultRule, PermissionRule } from './policy-input.ts';
 
 /**
  * Policy confs (Kuma's `default` shapes) rendered as the Envoy config Kuma generates for them:
@@ -35,81 +35,51 @@ const opt = <T, R>(v: T | undefined, f: (v: T) => R): R | undefined => (v === un
 
 // ---- MeshFaultInjection → envoy.filters.http.fault ----
 
-/** Envoy's node header, which its fault filter matches `downstream_nodes` against. */
-const DOWNSTREAM_NODE_HEADER = 'x-envoy-downstream-service-node';
-
 /**
- * One fault filter per entry of `http[]`, in order. A rule for some clients names their dataplanes
- * in `downstream_nodes`; a rule for everyone but some excludes theirs with an inverted header match.
+ * One fault filter per entry of `http[]`, in order. Which clients get which faults is decided by
+ * the filter chain (matched on the client's source address), so the filters apply to everyone.
  */
-export function faultFilters(rules: readonly FaultRule[]): EnvoyMessage[] {
-  const out: EnvoyMessage[] = [];
-  for (const rule of rules) {
-    const only = rule.clients.mode === 'only';
-    if (only && rule.nodes.length === 0) continue; // clients without a node id cannot be named
-    const excluded = !only && rule.nodes.length > 0;
-    for (const f of rule.conf.http ?? []) {
-      out.push(
-        typedExtension(
-          ENVOY_FILTERS.fault,
-          ENVOY_TYPES.httpFault,
-          compact({
-            delay: opt(f.delay, (d) => ({ fixed_delay: duration(d.value), percentage: fractionalPercent(d.percentage) })),
-            abort: opt(f.abort, (a) => ({ http_status: a.httpStatus, percentage: fractionalPercent(a.percentage) })),
-            headers: excluded
-              ? [{ name: DOWNSTREAM_NODE_HEADER, invert_match: true, string_match: { safe_regex: { regex: rule.nodes.map(escapeRegex).join('|') } } }]
-              : undefined,
-            downstream_nodes: only ? [...rule.nodes] : undefined,
-            response_rate_limit: opt(f.responseBandwidth, (b) => ({
-              // uint64 prints as a string; Envoy needs at least 1 kbps.
-              fixed_limit: { limit_kbps: String(Math.max(1, Math.ceil(bandwidthToBitsPerSecond(b.limit) / 1000))) },
-              percentage: fractionalPercent(b.percentage),
-            })),
-          }),
-        ),
-      );
-    }
-  }
-  return out;
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+export function faultFilters(conf: MeshFaultInjectionConf): EnvoyMessage[] {
+  return (conf.http ?? []).map((f) =>
+    typedExtension(
+      ENVOY_FILTERS.fault,
+      ENVOY_TYPES.httpFault,
+      compact({
+        delay: opt(f.delay, (d) => ({ fixed_delay: duration(d.value), percentage: fractionalPercent(d.percentage) })),
+        abort: opt(f.abort, (a) => ({ http_status: a.httpStatus, percentage: fractionalPercent(a.percentage) })),
+        response_rate_limit: opt(f.responseBandwidth, (b) => ({
+          // uint64 prints as a string; Envoy needs at least 1 kbps.
+          fixed_limit: { limit_kbps: String(Math.max(1, Math.ceil(bandwidthToBitsPerSecond(b.limit) / 1000))) },
+          percentage: fractionalPercent(b.percentage),
+        })),
+      }),
+    ),
+  );
 }
 
 // ---- MeshTrafficPermission → RBAC ----
 
-function addressesPrincipal(addresses: readonly string[]): EnvoyMessage {
-  const ids = addresses.map((a) => ({ direct_remote_ip: hostCidr(a) }));
-  if (ids.length === 0) return { not_id: { any: true } }; // nobody
-  return ids.length === 1 ? ids[0]! : { or_ids: { ids } };
-}
-
-function principalOf(clients: ClientSet): EnvoyMessage {
-  if (clients.mode === 'only') return addressesPrincipal(clients.addresses);
-  return clients.addresses.length === 0 ? { any: true } : { not_id: addressesPrincipal(clients.addresses) };
-}
-
-/** An ALLOW RBAC for the clients of the rules `allows` picks; with none, nobody (RBAC ALLOW without policies denies all). */
-function rbacRules(rules: readonly PermissionRule[], allows: (action: PermissionRule['action']) => boolean): EnvoyMessage {
-  const principals = rules.filter((r) => allows(r.action)).map((r) => principalOf(r.clients));
+/**
+ * The filter chain already selected the client, so the action is the chain's: an ALLOW RBAC with
+ * one policy for any principal, or (Deny) without policies, which denies all.
+ */
+function rbacRules(allow: boolean): EnvoyMessage {
   // action ALLOW is the enum's zero value, so it is left out.
-  return principals.length === 0 ? {} : { policies: { MeshTrafficPermission: { permissions: [{ any: true }], principals } } };
+  return allow ? { policies: { MeshTrafficPermission: { permissions: [{ any: true }], principals: [{ any: true }] } } } : {};
 }
 
-/** Enforced: Allow and AllowWithShadowDeny pass. Shadow (only when some rule shadows): what Deny-on-shadow would pass. */
-function rbacConfig(rules: readonly PermissionRule[]): { rules: EnvoyMessage; shadow?: EnvoyMessage } {
-  const shadowed = rules.some((r) => r.action === 'AllowWithShadowDeny');
-  return { rules: rbacRules(rules, (a) => a !== 'Deny'), shadow: shadowed ? rbacRules(rules, (a) => a === 'Allow') : undefined };
+/** Enforced: Allow and AllowWithShadowDeny pass. Shadow (AllowWithShadowDeny): denied. */
+function rbacConfig(action: PermissionAction): { rules: EnvoyMessage; shadow?: EnvoyMessage } {
+  return { rules: rbacRules(action !== 'Deny'), shadow: action === 'AllowWithShadowDeny' ? rbacRules(false) : undefined };
 }
 
-export function httpRbacFilter(rules: readonly PermissionRule[]): EnvoyMessage {
-  const { rules: enforced, shadow } = rbacConfig(rules);
+export function httpRbacFilter(action: PermissionAction): EnvoyMessage {
+  const { rules: enforced, shadow } = rbacConfig(action);
   return typedExtension(ENVOY_FILTERS.rbac, ENVOY_TYPES.httpRbac, compact({ rules: enforced, shadow_rules: shadow, shadow_rules_stat_prefix: shadow && 'shadow_' }));
 }
 
-export function networkRbacFilter(rules: readonly PermissionRule[], statPrefix: string): EnvoyMessage {
-  const { rules: enforced, shadow } = rbacConfig(rules);
+export function networkRbacFilter(action: PermissionAction, statPrefix: string): EnvoyMessage {
+  const { rules: enforced, shadow } = rbacConfig(action);
   return typedExtension(ENVOY_FILTERS.networkRbac, ENVOY_TYPES.networkRbac, compact({ rules: enforced, shadow_rules: shadow, stat_prefix: statPrefix }));
 }
 
@@ -172,7 +142,10 @@ const RETRY_ON: Record<string, string> = {
   Http3PostConnectFailure: 'http3-post-connect-failure',
 };
 
-/** When `retryOn` is not set: retry on 5xx, reset and connect failure, for safe and idempotent methods only. */
+/**
+ * When `retryOn` is not set: retry on 5xx, reset and connect failure. Without an `HttpMethod*`
+ * entry only safe and idempotent methods are retried (as the proxy's retry pass does).
+ */
 export const DEFAULT_RETRY_ON = ['5xx', 'Reset', 'ConnectFailure'] as const;
 export const DEFAULT_RETRY_METHODS = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'] as const;
 
@@ -208,7 +181,7 @@ export function retryPolicy(conf: MeshRetryConf): EnvoyMessage | undefined {
       conditions.add(RETRY_ON[r]);
     }
   }
-  const requestMethods = http.retryOn === undefined ? [...DEFAULT_RETRY_METHODS] : methods;
+  const requestMethods = methods.length > 0 ? methods : [...DEFAULT_RETRY_METHODS];
   const requestHeaders = [
     ...requestMethods.map((m) => ({ name: ':method', string_match: { exact: m } })),
     ...(http.retriableRequestHeaders ?? []).map(headerMatcher),

@@ -8,130 +8,148 @@ import type {
   MeshTimeoutConf,
   PermissionAction,
 } from '../model/index.ts';
-import { subsetMatches, type DataplanePolicies, type InboundPolicy, type SourceIdentity, type SubsetTag } from '../policy/index.ts';
+import { subsetMatches, type DataplanePolicies, type IdentityTags, type InboundPolicies, type InboundPolicy, type SourceIdentity } from '../policy/index.ts';
 
 /**
  * The policy engine's compiled config (`DataplanePolicies`) read per listener, in the form the Envoy
- * builders need. Client-dependent rules (permissions, faults) become concrete sets of client
- * addresses: meshcap has no mTLS, a client is the dataplane owning its source address
- * (`identities`), and an address no dataplane owns has no tags.
+ * builders need. On an inbound the proxy picks each type's rule per client (first rule whose subset
+ * contains the client's identity tags); here that pick is made for every known client address
+ * (`identities`: meshcap has no mTLS, a client is the dataplane owning its source address) and for
+ * an unknown one (no tags). Clients whose picks differ from the unknown client's form groups, each
+ * rendered as its own filter chain matched by source address.
  */
 
-/** A set of clients: exactly `addresses`, or everyone except them (unknown addresses included). */
-export interface ClientSet {
-  mode: 'only' | 'except';
-  addresses: readonly string[];
+/** A policy's name as the dump credits it (filter chain metadata `io.meshcap.policies`). */
+export interface ActingRef {
+  type: string;
+  name: string;
 }
 
-export const EVERYONE: ClientSet = { mode: 'except', addresses: [] };
-
-export interface PermissionRule {
-  clients: ClientSet;
-  action: PermissionAction;
-}
-
-export interface FaultRule {
-  clients: ClientSet;
-  /** Node ids (`mesh.name`) of the dataplanes in `clients` (or, for `except`, of those left out). */
-  nodes: readonly string[];
-  conf: MeshFaultInjectionConf;
-}
-
-/** The enabled policies acting on one listener. */
+/** The enabled policies acting on one listener (for one group of clients, on an inbound). */
 export interface ListenerPolicies {
-  /** Disjoint client sets, each with its action; a client in none is denied. Absent: no permission applies (all pass). */
-  MeshTrafficPermission?: readonly PermissionRule[];
-  /** Disjoint client sets, each with its faults. */
-  MeshFaultInjection?: readonly FaultRule[];
+  /** What the clients get; absent: no permission applies (all pass). */
+  MeshTrafficPermission?: PermissionAction;
+  MeshFaultInjection?: MeshFaultInjectionConf;
   MeshTimeout?: MeshTimeoutConf;
   MeshRetry?: MeshRetryConf;
   MeshRateLimit?: MeshRateLimitConf;
   MeshAccessLog?: MeshAccessLogConf;
   MeshCircuitBreaker?: MeshCircuitBreakerConf;
   MeshHealthCheck?: MeshHealthCheckConf;
+  /** The policies behind the settings above, one per type, in type order. */
+  acting?: readonly ActingRef[];
+  /**
+   * Inbound: clients (by source address) whose rules differ from those of an unknown client, one
+   * group per distinct combination of rules; each becomes a filter chain matched on
+   * `source_prefix_ranges`. The fields above are what every other client gets (the default chain).
+   */
+  clientGroups?: readonly ClientGroup[];
+}
+
+export interface ClientGroup {
+  /** Source addresses (`identities`), in identity order. */
+  addresses: readonly string[];
+  policies: ListenerPolicies;
 }
 
 export const NO_POLICIES: ListenerPolicies = Object.freeze({});
 
-// ---- client-set algebra (finite sets and their complements) ----
+/** Who the dump credits with a Deny no rule made, as the proxy's traffic-permission pass does. */
+export const DEFAULT_DENY_NAME = '(default deny)';
 
-function union(a: ClientSet, b: ClientSet): ClientSet {
-  const A = new Set(a.addresses);
-  const B = new Set(b.addresses);
-  if (a.mode === 'only' && b.mode === 'only') return { mode: 'only', addresses: [...new Set([...A, ...B])] };
-  if (a.mode === 'except' && b.mode === 'except') return { mode: 'except', addresses: [...A].filter((x) => B.has(x)) };
-  const [only, except] = a.mode === 'only' ? [A, B] : [B, A];
-  return { mode: 'except', addresses: [...except].filter((x) => !only.has(x)) };
+const NO_TAGS: IdentityTags = Object.freeze({});
+
+/** The types whose inbound conf the proxy picks per client, in the proxy's pass order. */
+const SOURCE_TYPES = ['MeshTrafficPermission', 'MeshRateLimit', 'MeshFaultInjection', 'MeshTimeout', 'MeshAccessLog'] as const;
+
+/** Rule index the proxy's RuleSource picks for these tags: -1 none matches, -2 the type has no rules. */
+function ruleIndex(policy: InboundPolicy<unknown> | undefined, tags: IdentityTags): number {
+  if (!policy || policy.rules.length === 0) return -2;
+  const t = policy.sourceDependent ? tags : NO_TAGS;
+  return policy.rules.findIndex((r) => subsetMatches(r.subset, t));
 }
 
-function minus(a: ClientSet, b: ClientSet): ClientSet {
-  const A = new Set(a.addresses);
-  const B = new Set(b.addresses);
-  if (a.mode === 'only') return { mode: 'only', addresses: [...A].filter((x) => (b.mode === 'only' ? !B.has(x) : B.has(x))) };
-  if (b.mode === 'only') return { mode: 'except', addresses: [...new Set([...A, ...B])] };
-  return { mode: 'only', addresses: [...B].filter((x) => !A.has(x)) };
+/** The confs a client with these rule indices gets, as the proxy's passes pick them. */
+function pickedPolicies(ib: InboundPolicies, indices: readonly number[]): ListenerPolicies {
+  const out: Record<string, unknown> = {};
+  const acting: ActingRef[] = [];
+  SOURCE_TYPES.forEach((type, k) => {
+    const policy = ib.policies[type] as InboundPolicy<unknown> | undefined;
+    const i = indices[k]!;
+    if (!policy || i === -2) return;
+    if (i === -1) {
+      // No rule for the client: MeshTrafficPermission denies (Kuma's RBAC default), the others do not apply.
+      if (type === 'MeshTrafficPermission') {
+        out[type] = 'Deny';
+        acting.push({ type, name: DEFAULT_DENY_NAME });
+      }
+      return;
+    }
+    const rule = policy.rules[i]!;
+    const by = actingOf(rule.origins);
+    if (!by) return; // every entry of the rule toggled off: the proxy applies nothing
+    out[type] = type === 'MeshTrafficPermission' ? (rule.conf as { action: PermissionAction }).action : rule.conf;
+    acting.push({ type, name: by });
+  });
+  if (acting.length > 0) out['acting'] = acting;
+  return out as ListenerPolicies;
 }
 
-export function isEmptySet(s: ClientSet): boolean {
-  return s.mode === 'only' && s.addresses.length === 0;
+/** The last enabled entry in merge order (the proxy's `actingPolicy`). */
+function actingOf(origins: ReadonlyArray<{ enabled: boolean; name: string }>): string | undefined {
+  for (let i = origins.length - 1; i >= 0; i--) if (origins[i]!.enabled) return origins[i]!.name;
+  return undefined;
 }
 
-/** The clients a rule's subset names: with a positive tag only known dataplanes qualify; with none, unknown addresses do too. */
-function clientsOf(subset: readonly SubsetTag[], identities: readonly SourceIdentity[]): ClientSet {
-  if (subset.length === 0) return EVERYONE;
-  const matching = identities.filter((i) => subsetMatches(subset, i.tags)).map((i) => i.address);
-  if (subset.some((t) => !t.not)) return { mode: 'only', addresses: matching };
-  const inSet = new Set(matching);
-  return { mode: 'except', addresses: identities.map((i) => i.address).filter((a) => !inSet.has(a)) };
-}
-
-/** Rules apply first-match: each one's clients less those of the rules before it, so the sets come out disjoint. */
-function firstMatchSets<C>(policy: InboundPolicy<C>, identities: readonly SourceIdentity[]): Array<{ clients: ClientSet; conf: C }> {
-  let claimed: ClientSet = { mode: 'only', addresses: [] };
-  const out: Array<{ clients: ClientSet; conf: C }> = [];
-  for (const rule of policy.rules) {
-    const own = clientsOf(rule.subset, identities);
-    const clients = minus(own, claimed);
-    claimed = union(claimed, own);
-    if (!isEmptySet(clients)) out.push({ clients, conf: rule.conf });
+/**
+ * The inbound's policies for an unknown client, plus one group per distinct combination of rules
+ * the known clients get (those getting the unknown client's combination stay on the default chain).
+ * Groups are ordered by their first address in `identities`.
+ */
+function inboundPolicies(ib: InboundPolicies, identities: readonly SourceIdentity[]): ListenerPolicies {
+  const indicesFor = (tags: IdentityTags): number[] => SOURCE_TYPES.map((t) => ruleIndex(ib.policies[t] as InboundPolicy<unknown> | undefined, tags));
+  const fallback = indicesFor(NO_TAGS);
+  const groups = new Map<string, { indices: number[]; addresses: string[] }>();
+  const seen = new Set<string>();
+  for (const id of identities) {
+    if (seen.has(id.address)) continue; // first entry wins, as in the proxy's lookup
+    seen.add(id.address);
+    const indices = indicesFor(id.tags);
+    const key = indices.join(',');
+    if (key === fallback.join(',')) continue;
+    const g = groups.get(key);
+    if (g) g.addresses.push(id.address);
+    else groups.set(key, { indices, addresses: [id.address] });
   }
-  return out;
-}
-
-/** The conf of a type that does not depend on the client (its `from` allows only `Mesh`): the catch-all rule's. */
-function meshWide<C>(policy: InboundPolicy<C> | undefined): C | undefined {
-  return policy?.rules.find((r) => r.subset.length === 0)?.conf;
+  // The cluster's settings (not per client in Envoy; the proxy does not enforce MeshCircuitBreaker): an unknown client's rule.
+  const mcb = ib.policies.MeshCircuitBreaker;
+  const mcbRule = mcb ? mcb.rules[ruleIndex(mcb, NO_TAGS)] : undefined;
+  const base = { ...pickedPolicies(ib, fallback), MeshCircuitBreaker: mcbRule && actingOf(mcbRule.origins) ? mcbRule.conf : undefined };
+  if (groups.size === 0) return base;
+  return { ...base, clientGroups: [...groups.values()].map((g) => ({ addresses: g.addresses, policies: pickedPolicies(ib, g.indices) })) };
 }
 
 /** Policies per listener name, for inbounds and declared outbounds. */
 export function listenerPolicies(dp: DataplanePolicies | undefined): Map<string, ListenerPolicies> {
   const out = new Map<string, ListenerPolicies>();
   if (!dp) return out;
-  const nodesAt = new Map(dp.identities.map((i) => [i.address, i.dataplanes.map((name) => `${dp.mesh}.${name}`)]));
-  const nodesOf = (addresses: readonly string[]): string[] => [...new Set(addresses.flatMap((a) => nodesAt.get(a) ?? []))];
-  for (const ib of dp.inbounds) {
-    const p = ib.policies;
-    const mtp = p.MeshTrafficPermission;
-    const mfi = p.MeshFaultInjection;
-    out.set(ib.listener, {
-      // A MeshTrafficPermission whose entries are all toggled off leaves no rules: then none applies.
-      MeshTrafficPermission: mtp && mtp.rules.length > 0 ? firstMatchSets(mtp, dp.identities).map((r) => ({ clients: r.clients, action: r.conf.action })) : undefined,
-      MeshFaultInjection: mfi ? firstMatchSets(mfi, dp.identities).map((r) => ({ clients: r.clients, nodes: nodesOf(r.clients.addresses), conf: r.conf })) : undefined,
-      MeshTimeout: meshWide(p.MeshTimeout),
-      MeshRateLimit: meshWide(p.MeshRateLimit),
-      MeshAccessLog: meshWide(p.MeshAccessLog),
-      MeshCircuitBreaker: meshWide(p.MeshCircuitBreaker),
-    });
-  }
+  for (const ib of dp.inbounds) out.set(ib.listener, inboundPolicies(ib, dp.identities));
   for (const ob of dp.outbounds) {
     if (ob.listener === undefined) continue;
     const p = ob.policies;
+    const acting: ActingRef[] = [];
+    const conf = <C>(type: string, o: { conf?: C; origins: ReadonlyArray<{ enabled: boolean; name: string }> } | undefined): C | undefined => {
+      const by = o?.conf === undefined ? undefined : actingOf(o.origins);
+      if (by) acting.push({ type, name: by });
+      return o?.conf;
+    };
     out.set(ob.listener, {
-      MeshTimeout: p.MeshTimeout?.conf,
-      MeshRetry: p.MeshRetry?.conf,
-      MeshAccessLog: p.MeshAccessLog?.conf,
-      MeshCircuitBreaker: p.MeshCircuitBreaker?.conf,
-      MeshHealthCheck: p.MeshHealthCheck?.conf,
+      MeshTimeout: conf('MeshTimeout', p.MeshTimeout),
+      MeshRetry: conf('MeshRetry', p.MeshRetry),
+      MeshAccessLog: conf('MeshAccessLog', p.MeshAccessLog),
+      MeshCircuitBreaker: conf('MeshCircuitBreaker', p.MeshCircuitBreaker),
+      MeshHealthCheck: conf('MeshHealthCheck', p.MeshHealthCheck),
+      acting: acting.length > 0 ? acting : undefined,
     });
   }
   return out;

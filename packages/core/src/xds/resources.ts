@@ -3,6 +3,7 @@ import {
   compact,
   duration,
   ENVOY_FILTERS,
+  hostCidr,
   ENVOY_TYPES,
   packAny,
   socketAddress,
@@ -42,8 +43,8 @@ export interface ResourceContext {
 
 export interface BuiltListener {
   listener: EnvoyMessage;
-  /** The listener's HTTP route configuration (inline in the listener, or served separately under `rds`). */
-  routeConfig?: EnvoyMessage;
+  /** The listener's HTTP route configurations, one per filter chain (inline in the listener, or served separately under `rds`). */
+  routeConfigs: EnvoyMessage[];
 }
 
 /** Kuma's `io.kuma.tags` listener metadata. */
@@ -51,7 +52,7 @@ function tagsMetadata(tags: Readonly<Record<string, string>>): EnvoyMessage | un
   return Object.keys(tags).length > 0 ? { filter_metadata: { 'io.kuma.tags': { ...tags } } } : undefined;
 }
 
-function routeConfiguration(l: XdsListener, p: ListenerPolicies): EnvoyMessage {
+function routeConfiguration(l: XdsListener, p: ListenerPolicies, name: string): EnvoyMessage {
   const timeout = p.MeshTimeout?.http;
   const action = compact({
     cluster: l.cluster.name,
@@ -60,18 +61,18 @@ function routeConfiguration(l: XdsListener, p: ListenerPolicies): EnvoyMessage {
     idle_timeout: timeout?.streamIdleTimeout === undefined ? undefined : duration(timeout.streamIdleTimeout),
   });
   return {
-    name: l.name,
+    name,
     virtual_hosts: [{ name: l.service ?? l.name, domains: ['*'], routes: [{ match: { prefix: '/' }, route: action }] }],
     // Kuma turns this off: clusters may arrive after the routes that name them.
     validate_clusters: false,
   };
 }
 
-function httpConnectionManager(l: XdsListener, p: ListenerPolicies, ctx: ResourceContext, log: AccessLogContext): { filter: EnvoyMessage; route: EnvoyMessage } {
-  const routeConfig = routeConfiguration(l, p);
+function httpConnectionManager(l: XdsListener, p: ListenerPolicies, ctx: ResourceContext, log: AccessLogContext, routeName: string): { filter: EnvoyMessage; route: EnvoyMessage } {
+  const routeConfig = routeConfiguration(l, p, routeName);
   // Fixed order, as the proxy runs them: permission, rate limit, faults, then the router.
   const httpFilters = [
-    p.MeshTrafficPermission?.length ? httpRbacFilter(p.MeshTrafficPermission) : undefined,
+    p.MeshTrafficPermission ? httpRbacFilter(p.MeshTrafficPermission) : undefined,
     p.MeshRateLimit ? httpLocalRateLimitFilter(p.MeshRateLimit) : undefined,
     ...(p.MeshFaultInjection ? faultFilters(p.MeshFaultInjection) : []),
     typedExtension(ENVOY_FILTERS.router, ENVOY_TYPES.router),
@@ -79,7 +80,7 @@ function httpConnectionManager(l: XdsListener, p: ListenerPolicies, ctx: Resourc
   const t = p.MeshTimeout?.http;
   const hcm = compact({
     stat_prefix: l.httpStatPrefix,
-    rds: ctx.routes === 'rds' ? { config_source: { ads: {}, resource_api_version: 'V3' }, route_config_name: l.name } : undefined,
+    rds: ctx.routes === 'rds' ? { config_source: { ads: {}, resource_api_version: 'V3' }, route_config_name: routeName } : undefined,
     route_config: ctx.routes === 'inline' ? routeConfig : undefined,
     http_filters: httpFilters,
     access_log: accessLogs(p.MeshAccessLog, log),
@@ -105,6 +106,32 @@ function tcpProxy(l: XdsListener, p: ListenerPolicies, log: AccessLogContext): E
   );
 }
 
+/** Which policies produced a filter chain's settings, for whoever reads the dump (`io.meshcap.policies`). */
+function policiesMetadata(p: ListenerPolicies): EnvoyMessage | undefined {
+  return p.acting?.length ? { filter_metadata: { [POLICIES_METADATA]: { policies: p.acting.map((a) => ({ type: a.type, name: a.name })) } } } : undefined;
+}
+
+export const POLICIES_METADATA = 'io.meshcap.policies';
+
+function chainFilters(l: XdsListener, p: ListenerPolicies, ctx: ResourceContext, log: AccessLogContext, routeName: string): { filters: EnvoyMessage[]; route?: EnvoyMessage } {
+  if (l.protocol === 'http' && !l.useOriginalDst) {
+    const { filter, route } = httpConnectionManager(l, p, ctx, log, routeName);
+    return { filters: [filter], route };
+  }
+  const filters = [
+    p.MeshTrafficPermission ? networkRbacFilter(p.MeshTrafficPermission, l.cluster.statName) : undefined,
+    p.MeshRateLimit ? networkLocalRateLimitFilter(p.MeshRateLimit) : undefined,
+    tcpProxy(l, p, log),
+  ].filter((f): f is EnvoyMessage => f !== undefined);
+  return { filters };
+}
+
+/**
+ * The listener's filter chains: one per client group (matched on the clients' source addresses,
+ * as the proxy picks rules by source address), then the default chain for every other client.
+ * With client groups every chain is named (`<listener>:clients-<n>`, the default one `<listener>`),
+ * and so is its route configuration.
+ */
 export function buildListener(l: XdsListener, p: ListenerPolicies, ctx: ResourceContext): BuiltListener {
   const log: AccessLogContext = {
     mesh: ctx.mesh,
@@ -113,19 +140,18 @@ export function buildListener(l: XdsListener, p: ListenerPolicies, ctx: Resource
     destinationService: l.direction === 'inbound' ? (l.service ?? ctx.localService) : l.service,
     protocol: l.protocol,
   };
-  let filters: EnvoyMessage[];
-  let routeConfig: EnvoyMessage | undefined;
-  if (l.protocol === 'http' && !l.useOriginalDst) {
-    const { filter, route } = httpConnectionManager(l, p, ctx, log);
-    filters = [filter];
-    routeConfig = route;
-  } else {
-    filters = [
-      p.MeshTrafficPermission?.length ? networkRbacFilter(p.MeshTrafficPermission, l.cluster.statName) : undefined,
-      p.MeshRateLimit ? networkLocalRateLimitFilter(p.MeshRateLimit) : undefined,
-      tcpProxy(l, p, log),
-    ].filter((f): f is EnvoyMessage => f !== undefined);
-  }
+  const groups = p.clientGroups ?? [];
+  const chains: EnvoyMessage[] = [];
+  const routeConfigs: EnvoyMessage[] = [];
+  groups.forEach((g, i) => {
+    const name = `${l.name}:clients-${i + 1}`;
+    const { filters, route } = chainFilters(l, g.policies, ctx, log, name);
+    chains.push(compact({ filter_chain_match: { source_prefix_ranges: g.addresses.map(hostCidr) }, filters, metadata: policiesMetadata(g.policies), name }));
+    if (route) routeConfigs.push(route);
+  });
+  const { filters, route } = chainFilters(l, p, ctx, log, l.name);
+  chains.push(compact({ filters, metadata: policiesMetadata(p), name: groups.length > 0 ? l.name : undefined }));
+  if (route) routeConfigs.push(route);
   const listenerFilters: EnvoyMessage[] = [];
   if (l.useOriginalDst) {
     listenerFilters.push(typedExtension(ENVOY_FILTERS.originalDst, ENVOY_TYPES.originalDst));
@@ -139,7 +165,7 @@ export function buildListener(l: XdsListener, p: ListenerPolicies, ctx: Resource
     compact({
       name: l.name,
       address: socketAddress(l.address, l.port),
-      filter_chains: [{ filters }],
+      filter_chains: chains,
       use_original_dst: l.useOriginalDst || undefined,
       metadata: tagsMetadata(l.tags),
       listener_filters: listenerFilters.length > 0 ? listenerFilters : undefined,
@@ -148,7 +174,7 @@ export function buildListener(l: XdsListener, p: ListenerPolicies, ctx: Resource
       bind_to_port: l.bind ? undefined : false,
     }),
   );
-  return { listener, routeConfig: routeConfig && packAny(ENVOY_TYPES.routeConfiguration, routeConfig) };
+  return { listener, routeConfigs: routeConfigs.map((r) => packAny(ENVOY_TYPES.routeConfiguration, r)) };
 }
 
 /** Kuma's inbound source address: connections to the application come from here, and capture rules let them pass. */

@@ -109,15 +109,28 @@ export function clusterOf(dump: EnvoyConfigDump, name: string): Obj {
   return c;
 }
 
-/** The typed_config of the listener's first filter chain's filter `name`. */
-export function networkFilter(listener: Obj, name: string): Obj {
+/**
+ * The filter chain Envoy picks for a connection from `client` (no client: an address no chain
+ * names): the chain whose `source_prefix_ranges` contain it (our ranges are /32 and /128), else
+ * the chain without a source match.
+ */
+export function chainFor(listener: Obj, client?: string): Obj {
   const chains = listener['filter_chains'] as Obj[];
-  const f = (chains[0]!['filters'] as Obj[]).find((x) => x['name'] === name);
+  const ranges = (c: Obj): Obj[] => ((c['filter_chain_match'] as Obj | undefined)?.['source_prefix_ranges'] as Obj[] | undefined) ?? [];
+  const bySource = client === undefined ? undefined : chains.find((c) => ranges(c).some((r) => r['address_prefix'] === client));
+  const chain = bySource ?? chains.find((c) => ranges(c).length === 0);
+  if (!chain) throw new Error(`no filter chain of ${String(listener['name'])} for ${client ?? 'an unknown client'}`);
+  return chain;
+}
+
+/** The typed_config of filter `name` in the chain Envoy picks for `client` (default: the catch-all chain). */
+export function networkFilter(listener: Obj, name: string, client?: string): Obj {
+  const f = (chainFor(listener, client)['filters'] as Obj[]).find((x) => x['name'] === name);
   if (!f) throw new Error(`no filter ${name}`);
   return f['typed_config'] as Obj;
 }
 
-export function httpFilterNames(listener: Obj): string[] {
-  const hcm = networkFilter(listener, 'envoy.filters.network.http_connection_manager');
+export function httpFilterNames(listener: Obj, client?: string): string[] {
+  const hcm = networkFilter(listener, 'envoy.filters.network.http_connection_manager', client);
   return (hcm['http_filters'] as Obj[]).map((f) => f['name'] as string);
 }
