@@ -10,7 +10,7 @@ import { findHeadEnd, HttpParseError, parseRequestHead, parseResponseHead, REASO
 import { UpstreamConn, type UpstreamOwner } from './pool.ts';
 
 /** Safe or idempotent methods (RFC 9110 §9.2): what a retry policy repeats unless it names others, and the only ones re-sent after a stale pooled connection. */
-const DEFAULT_RETRY_METHODS = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'];
+export const DEFAULT_RETRY_METHODS = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'];
 /** Bytes read ahead of need (pipelined requests, early body) before the client is paused. */
 const PENDING_LIMIT = 64 * 1024;
 
