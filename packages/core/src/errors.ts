@@ -25,6 +25,7 @@ export const errorRegistry = {
   MESHCAP_ERR_STORE: { status: 500, summary: 'the store (SQLite or PostgreSQL) failed' },
   MESHCAP_ERR_CONTROL_PLANE_UNREACHABLE: { status: 503, summary: 'the control plane did not answer (not running, or another address)' },
   MESHCAP_ERR_TOO_MANY_STREAMS: { status: 503, summary: 'as many live streams are open as the control plane serves; close one or retry later' },
+  MESHCAP_ERR_NO_ROUTE: { status: 400, summary: 'the kernel has no route to the destination, so there is no source address to default to (pass --src)' },
   MESHCAP_ERR_RULESET_SYNTAX: { status: 400, summary: 'a rule set text (iptables-save output, nft JSON) could not be read' },
 } as const satisfies Record<`MESHCAP_ERR_${string}`, { status: number; summary: string }>;
 

@@ -37,6 +37,8 @@ describe('meshcap trace: flags', () => {
     [[...outbound, '--dst', '198.18.0.2:80', '--bogus'], 'error: unknown flag --bogus (see meshcap trace --help)'],
     [[...outbound, '--dst', '198.18.0.2:80', '--rules', '/nonexistent/rules.txt'], 'error: --rules: cannot read "/nonexistent/rules.txt": ENOENT'],
     [[...outbound, '--dst', '198.18.0.2:80', '--rules', '/dev/null', '--local-address', 'eth0=198.18.0.1'], 'error: --local-address: "eth0=198.18.0.1" is not IFACE=ADDR/LEN (e.g. eth0=198.18.0.1/24)'],
+    [['trace', '--direction', 'inbound', '--dst', '198.18.0.1:80'], "error: --src is required for an inbound trace (the remote client's address) (see meshcap trace --help)"],
+    [['trace', '--direction', 'outbound', '--dst', '198.18.0.2:80', '--rules', '/dev/null'], "error: --src is required with --rules (the saved rules are not this host's routes) (see meshcap trace --help)"],
     [[...outbound, '--dst', '198.18.0.2:80', '--local-address', 'eth0=198.18.0.1/24'], 'error: --local-address goes with --rules (live tracing reads the addresses itself)'],
   ];
   for (const [args, message] of cases) {
@@ -128,6 +130,24 @@ describeNetns('meshcap trace: the live rules of the current namespace', () => {
     expect(result.verdict).toEqual({ kind: 'accepted', delivery: 'sent', address: '198.18.0.2', port: 5432, iface: 'eth0' });
     expect(result.decidedBy).toMatchObject({ kind: 'rule', rule: { table: 'nat', chain: 'KUMA_MESH_OUTBOUND', ours: true, text: expect.stringContaining('--dport 5432') } });
     expect(result.notes).toEqual(['--out-iface eth0: from `ip route get 198.18.0.2`']);
+  });
+
+  it('outbound without --src takes the source the kernel picks (`ip route get` → src), as the README example does', async () => {
+    const r = await meshcapIn(app, ['trace', '--direction', 'outbound', '--dst', '198.18.0.2:8080', '--uid', '1000', '-o', 'json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout) as TraceResult & { notes: string[]; packet?: { src?: string } };
+    expect(result.verdict).toMatchObject({ kind: 'captured', port: 15001 });
+    expect(result.notes).toEqual(['--src 198.18.0.1: from `ip route get 198.18.0.2`', '--out-iface eth0: from `ip route get 198.18.0.2`']);
+    const v6 = await cli(['trace', '--netns', app.netns, '--direction', 'outbound', '--dst', '[2001:2::2]:8080', '--uid', '1000']);
+    expect(v6.err).toBe('');
+    expect(v6.out).toMatch(/^note: --src 2001:2::1: from `ip route get 2001:2::2`$/m);
+  });
+
+  it('outbound without --src and without a route is a coded error that says to pass --src', async () => {
+    const r = await cli(['trace', '--netns', app.netns, '--direction', 'outbound', '--dst', '198.19.0.1:80']);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`error: no route to 198.19.0.1 in namespace ${app.netns} (\`ip route get 198.19.0.1\` gives no source address): pass --src (MESHCAP_ERR_NO_ROUTE)`);
   });
 
   it('--netns reads another namespace, and inbound IPv6 is captured to 15006', async () => {

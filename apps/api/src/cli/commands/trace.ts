@@ -3,12 +3,13 @@ import { isIP } from 'node:net';
 import {
   formatTraceText,
   isMeshcapError,
+  MeshcapError,
   mergeRulesets,
   parseIptablesSave,
   parseNftJson,
   readLiveRuleset,
   readLocalNetwork,
-  routeOutputInterface,
+  routeGet,
   tracePacket,
   uidFromPasswd,
   type LocalNetwork,
@@ -20,10 +21,12 @@ import { parseFlags } from './install-transparent-proxy.ts';
 
 const HELP = `meshcap trace: follow a connection's first packet through the rules, in kernel order
 
-Usage: meshcap trace --direction inbound|outbound --src IP --dst IP:PORT [flags]
+Usage: meshcap trace --direction inbound|outbound [--src IP] --dst IP:PORT [flags]
 
   --direction inbound|outbound   inbound: arrives for this host; outbound: sent by a local process
-  --src IP                       source address
+  --src IP                       source address. outbound: defaults to the one the kernel picks
+                                 (\`ip route get <dst>\` → src, in --netns when given); with --rules
+                                 it is required. inbound: the remote client's address, required
   --dst IP:PORT                  destination; IPv6 as [addr]:port
   --proto tcp|udp                transport (default tcp)
   --src-port N                   source port (rules matching --sport are unknown without it)
@@ -43,7 +46,8 @@ A match the tracer cannot evaluate (-m socket, an owner match without --uid, …
 unknown; when its answer would change the outcome the verdict says UNCERTAIN and lists each one.
 
 Examples:
-  meshcap trace --direction outbound --src 198.18.0.1 --dst 198.18.0.2:80 --uid 1000
+  meshcap trace --direction outbound --dst 198.18.0.2:80 --uid 1000
+  meshcap trace --direction outbound --src 198.18.0.1 --dst 198.18.0.2:80 --uid 1000 --rules saved.txt
   meshcap trace --direction inbound --src 2001:2::2 --dst [2001:2::1]:8080 --in-iface eth0 -o json
   meshcap trace --direction outbound --src 198.18.0.1 --dst 198.18.0.2:53 --proto udp --uid 5678 --rules saved.txt`;
 
@@ -137,10 +141,15 @@ export const traceCommand: CliCommand = {
     };
     const direction = required(flags.direction, '--direction');
     if (direction !== 'inbound' && direction !== 'outbound') throw new CliUsageError(`--direction: "${direction}" is not inbound or outbound`);
-    const src = required(flags.src, '--src');
-    if (isIP(src) === 0) throw new CliUsageError(`--src: "${src}" is not an IPv4 or IPv6 address`);
     const dst = parseHostPort(required(flags.dst, '--dst'), '--dst');
-    if (isIP(src) !== isIP(dst.address)) throw new CliUsageError(`--dst: "${flags.dst}" is not of the same IP family as --src ${src}`);
+    // Inbound: --src is the remote client, which nothing on this host can guess. Outbound from
+    // live rules: the kernel's choice for this destination. Outbound from a saved file: the file
+    // is another host's, so this host's routes say nothing about it.
+    if (flags.src === undefined && (direction === 'inbound' || flags.rules)) {
+      throw new CliUsageError(`--src is required ${direction === 'inbound' ? 'for an inbound trace (the remote client\'s address)' : 'with --rules (the saved rules are not this host\'s routes)'} (see meshcap trace --help)`);
+    }
+    if (flags.src !== undefined && isIP(flags.src) === 0) throw new CliUsageError(`--src: "${flags.src}" is not an IPv4 or IPv6 address`);
+    if (flags.src !== undefined && isIP(flags.src) !== isIP(dst.address)) throw new CliUsageError(`--dst: "${flags.dst}" is not of the same IP family as --src ${flags.src}`);
     const proto = flags.proto ?? 'tcp';
     if (proto !== 'tcp' && proto !== 'udp') throw new CliUsageError(`--proto: "${proto}" is not tcp or udp`);
     const output = flags.output ?? 'text';
@@ -160,7 +169,7 @@ export const traceCommand: CliCommand = {
     const packet: TracePacket = {
       direction,
       proto,
-      src,
+      src: flags.src ?? '',
       dst: dst.address,
       dstPort: dst.port,
       ...(flags['src-port'] !== undefined ? { srcPort: port(flags['src-port'], '--src-port') } : {}),
@@ -182,11 +191,18 @@ export const traceCommand: CliCommand = {
       try {
         ruleset = await readLiveRuleset(at);
         local = await readLocalNetwork(at);
-        if (direction === 'outbound' && !packet.outIface) {
-          const dev = await routeOutputInterface(dst.address, { ...(mark !== undefined ? { mark } : {}), ...(packet.uid !== undefined ? { uid: packet.uid } : {}) }, at);
-          if (dev) {
-            packet.outIface = dev;
-            notes.push(`--out-iface ${dev}: from \`ip route get ${dst.address}\``);
+        if (direction === 'outbound' && (!packet.outIface || flags.src === undefined)) {
+          const route = await routeGet(dst.address, { ...(mark !== undefined ? { mark } : {}), ...(packet.uid !== undefined ? { uid: packet.uid } : {}) }, at);
+          if (flags.src === undefined) {
+            if (!route?.src) {
+              throw new MeshcapError('MESHCAP_ERR_NO_ROUTE', `no route to ${dst.address}${flags.netns ? ` in namespace ${flags.netns}` : ''} (\`ip route get ${dst.address}\` gives no source address): pass --src`);
+            }
+            packet.src = route.src;
+            notes.push(`--src ${route.src}: from \`ip route get ${dst.address}\``);
+          }
+          if (!packet.outIface && route?.dev) {
+            packet.outIface = route.dev;
+            notes.push(`--out-iface ${route.dev}: from \`ip route get ${dst.address}\``);
           }
         }
       } catch (err) {

@@ -50,15 +50,22 @@ export function parseIpAddrJson(text: string): LocalNetwork {
   return { interfaces };
 }
 
+/** What `ip route get` answers for a destination: the output interface and the source address the kernel picks. */
+export interface RouteAnswer {
+  dev?: string;
+  /** The preferred source address (`src` in `ip route get`'s text, `prefsrc` in its JSON). */
+  src?: string;
+}
+
 /**
- * The interface the kernel routes `dst` out of, as `ip route get` answers for the socket's mark and
- * uid (the policy-routing keys a local sender has). Undefined when there is no route.
+ * The route the kernel picks for `dst`, as `ip route get` answers for the socket's mark and uid
+ * (the policy-routing keys a local sender has). Undefined when there is no route.
  */
-export async function routeOutputInterface(
+export async function routeGet(
   dst: string,
   keys: { mark?: number; uid?: number } = {},
   options: ToolRunOptions = {},
-): Promise<string | undefined> {
+): Promise<RouteAnswer | undefined> {
   const args = ['-j', 'route', 'get', dst];
   if (keys.mark !== undefined) args.push('mark', String(keys.mark));
   if (keys.uid !== undefined) args.push('uid', String(keys.uid));
@@ -70,9 +77,27 @@ export async function routeOutputInterface(
     if (err instanceof MeshcapError && err.code === 'MESHCAP_ERR_COMMAND_FAILED' && /unreachable|no route/i.test(err.message)) return undefined;
     throw err;
   }
-  const routes = JSON.parse(text ?? '[]') as Array<{ dev?: unknown }>;
-  const dev = routes[0]?.dev;
-  return typeof dev === 'string' ? dev : undefined;
+  const routes = JSON.parse(text ?? '[]') as Array<{ dev?: unknown; prefsrc?: unknown; type?: unknown }>;
+  const route = routes[0];
+  if (!route) return undefined;
+  // unreachable/prohibit/blackhole routes answer without raising an error on some kernels
+  if (typeof route.type === 'string' && ['unreachable', 'prohibit', 'blackhole', 'throw'].includes(route.type)) return undefined;
+  return {
+    ...(typeof route.dev === 'string' ? { dev: route.dev } : {}),
+    ...(typeof route.prefsrc === 'string' ? { src: route.prefsrc } : {}),
+  };
+}
+
+/**
+ * The interface the kernel routes `dst` out of, as `ip route get` answers for the socket's mark and
+ * uid (the policy-routing keys a local sender has). Undefined when there is no route.
+ */
+export async function routeOutputInterface(
+  dst: string,
+  keys: { mark?: number; uid?: number } = {},
+  options: ToolRunOptions = {},
+): Promise<string | undefined> {
+  return (await routeGet(dst, keys, options))?.dev;
 }
 
 /** The networks of the local addresses (for the directed-broadcast address type). */
