@@ -18,6 +18,7 @@ import {
 } from '@meshcap/core';
 import { attachToControlPlane, dataplaneChannelFlags, dataplaneChannelHelp, DATAPLANE_TOKEN_ENV, readDataplaneToken } from '../../channel/index.ts';
 import { CliUsageError, type CliCommand, type CliIO } from '../command.ts';
+import { DEFAULT_RUNTIME_ROOT, installDpRuntime, RUNTIME_DIR_ENV, type DpRuntime } from '../dp-runtime.ts';
 
 const HELP = `Usage: meshcap dp --dataplane-file FILE [flags]
 
@@ -44,6 +45,9 @@ Flags:
   --admin-address ADDR    admin endpoint address (default 127.0.0.1)
   --proxy-uid UID         the proxy user to run as when started as root (default ${PROXY_UID})
   --proxy-gid GID         its group (default ${PROXY_GID})
+  --runtime-dir DIR       where root installs the proxy user's copy of the dataplane (one bundled file
+                          and the native addon, root-owned, world-readable, per content hash; default
+                          ${RUNTIME_DIR_ENV} or ${DEFAULT_RUNTIME_ROOT})
   --no-proxy-user         stay root: only with capture rules that exclude the proxy otherwise (e.g. --upstream-mark)
   --upstream-mark N       set SO_MARK N on every upstream socket (needs CAP_NET_ADMIN); pair it with
                           \`install transparent-proxy --exclude-outbound-mark N\` to exclude the proxy by mark
@@ -73,6 +77,7 @@ interface DpFlags {
   proxyUid: number;
   proxyGid: number;
   proxyUser: boolean;
+  runtimeDir?: string;
   upstreamMark: number;
   tproxyMark?: number;
   connectTimeoutMs?: number;
@@ -113,6 +118,7 @@ function parseFlags(args: string[]): DpFlags {
         'proxy-uid': { type: 'string' },
         'proxy-gid': { type: 'string' },
         'no-proxy-user': { type: 'boolean' },
+        'runtime-dir': { type: 'string' },
         'upstream-mark': { type: 'string' },
         'tproxy-mark': { type: 'string' },
         'connect-timeout': { type: 'string' },
@@ -137,6 +143,7 @@ function parseFlags(args: string[]): DpFlags {
     proxyUid: intFlag('proxy-uid', v['proxy-uid'], 1, 0x7fffffff) ?? PROXY_UID,
     proxyGid: intFlag('proxy-gid', v['proxy-gid'], 1, 0x7fffffff) ?? PROXY_GID,
     proxyUser: !v['no-proxy-user'],
+    runtimeDir: v['runtime-dir'],
     upstreamMark: intFlag('upstream-mark', v['upstream-mark'], 0, 0xffffffff) ?? 0,
     tproxyMark: intFlag('tproxy-mark', v['tproxy-mark'], 1, 0xffffffff),
     connectTimeoutMs: durationFlag('connect-timeout', v['connect-timeout']),
@@ -159,14 +166,16 @@ function readDataplaneFile(path: string): string {
 }
 
 /**
- * Runs this same command again as the proxy user (setpriv, ambient capabilities), forwarding
- * signals, and returns its exit code. The parent only waits.
+ * Runs this same command again as the proxy user (setpriv, ambient capabilities) from the installed
+ * runtime (see dp-runtime.ts: the checkout may be unreadable to that user), forwarding signals, and
+ * returns its exit code. The parent only waits.
  */
-function runAsProxyUser(flags: DpFlags, text: string, io: CliIO): Promise<number> {
+function runAsProxyUser(flags: DpFlags, args: string[], runtime: DpRuntime, text: string, io: CliIO): Promise<number> {
   const [file, ...prefix] = proxyUserCommand(flags.proxyUid, flags.proxyGid);
   const env = { ...process.env, ...proxyUserChildEnv(), ...(Buffer.byteLength(text) < 100_000 ? { [FILE_TEXT_ENV]: text } : {}) };
   io.stdout(`meshcap dp: started as root; running as the proxy user ${flags.proxyUid}:${flags.proxyGid} with CAP_NET_ADMIN, CAP_NET_RAW, CAP_NET_BIND_SERVICE`);
-  const child = spawn(file, [...prefix, process.execPath, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env });
+  io.stdout(`meshcap dp: proxy-user runtime ${runtime.dir}${runtime.reused ? '' : ' (installed)'}`);
+  const child = spawn(file, [...prefix, process.execPath, runtime.entry, 'dp', ...args], { stdio: 'inherit', env });
   const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
   const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
   for (const s of signals) process.on(s, forward);
@@ -211,7 +220,12 @@ export const dpCommand: CliCommand = {
     // Read as started (root), before dropping to the proxy user; the child gets it in its environment.
     const token = flags.cp ? readDataplaneToken(flags.tokenFile) : undefined;
     if (token) process.env[DATAPLANE_TOKEN_ENV] = token;
-    if (flags.proxyUser && needsProxyUser(transparent)) return runAsProxyUser(flags, text, io);
+    if (flags.proxyUser && needsProxyUser(transparent)) {
+      // Everything that can fail does so here, before anything starts.
+      proxyUserCommand(flags.proxyUid, flags.proxyGid);
+      const runtime = await installDpRuntime(flags.runtimeDir);
+      return runAsProxyUser(flags, args, runtime, text, io);
+    }
     // The proxy-user child of a root `meshcap dp` must not run on if that parent is killed.
     exitWithProxyUserParent();
 

@@ -1,0 +1,133 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MeshcapError } from '@meshcap/core';
+
+/**
+ * The proxy-user child of a root `meshcap dp` must not depend on where the checkout lives: UID 5678
+ * cannot read a checkout under /root (0700), nor run tsx from it. So, as root and before dropping
+ * privileges, the dataplane entry point (dp-main.ts, `meshcap dp` only) is bundled with esbuild into
+ * one ESM file and installed with the native addon into a root-owned, world-readable directory keyed
+ * by the content hash:
+ *
+ *   <runtime root>/<sha256-12>/dist/dp.mjs
+ *   <runtime root>/<sha256-12>/build/Release/meshcap_native.node
+ *
+ * (the addon's loader requires `../build/Release/meshcap_native.node` relative to the bundle, as it
+ * does relative to packages/native/src). Written to a temp dir and renamed into place, so a present
+ * directory is complete and is reused. The child runs `node <dir>/dist/dp.mjs`: no tsx, no checkout.
+ */
+export const DEFAULT_RUNTIME_ROOT = '/var/lib/meshcap/runtime';
+/** Overrides the runtime root (as `--runtime-dir` does). */
+export const RUNTIME_DIR_ENV = 'MESHCAP_RUNTIME_DIR';
+
+export interface DpRuntime {
+  dir: string;
+  /** The bundled entry point the child runs. */
+  entry: string;
+  /** True when the directory was already there. */
+  reused: boolean;
+}
+
+const ENTRY = fileURLToPath(new URL('./dp-main.ts', import.meta.url));
+
+function addonPath(): string {
+  // @meshcap/native's entry is packages/native/src/index.ts; the addon is ../build/Release beside it.
+  const entry = fileURLToPath(import.meta.resolve('@meshcap/native'));
+  return path.join(path.dirname(entry), '..', 'build', 'Release', 'meshcap_native.node');
+}
+
+/** Bundles dp-main.ts (platform node, target node20, ESM). Nothing is external but Node's builtins. */
+export async function bundleDataplane(): Promise<Uint8Array> {
+  const esbuild = await import('esbuild');
+  const result = await esbuild.build({
+    entryPoints: [ENTRY],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    write: false,
+    outfile: 'dp.mjs',
+    logLevel: 'silent',
+    legalComments: 'none',
+    // CommonJS dependencies (protobufjs, long) call require() for Node's builtins.
+    banner: { js: "import { createRequire as __meshcapCreateRequire } from 'node:module';\nconst require = __meshcapCreateRequire(import.meta.url);" },
+  });
+  const out = result.outputFiles.find((f) => f.path.endsWith('.mjs'));
+  if (!out) throw new MeshcapError('MESHCAP_ERR_INTERNAL', 'esbuild produced no dataplane bundle');
+  return out.contents;
+}
+
+/** `dir` and every ancestor must be searchable by others (o+x), or the proxy user cannot reach what is inside. */
+function checkReachable(target: string, what: string, hint: string, from = path.dirname(target)): void {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const mode = statSync(dir).mode;
+    if ((mode & 0o001) === 0) {
+      throw new MeshcapError('MESHCAP_ERR_PERMISSION', `the proxy user cannot reach ${what} ${target}: ${dir} is mode ${(mode & 0o777).toString(8)} (not searchable by others); ${hint}`);
+    }
+    if (dir === path.dirname(dir)) return;
+  }
+}
+
+function mkdirReadable(dir: string): void {
+  if (existsSync(dir)) return;
+  mkdirReadable(path.dirname(dir));
+  mkdirSync(dir, { mode: 0o755 });
+  chmodSync(dir, 0o755);
+}
+
+/**
+ * Installs (or finds) the dataplane runtime under `root`. Fails with MESHCAP_ERR_PERMISSION, before
+ * anything starts, when it cannot be created or the proxy user could not read it or run `node`.
+ */
+export async function installDpRuntime(root = process.env[RUNTIME_DIR_ENV] || DEFAULT_RUNTIME_ROOT, node = process.execPath): Promise<DpRuntime> {
+  root = path.resolve(root);
+  const hint = `pass --runtime-dir (or ${RUNTIME_DIR_ENV}) a directory root can create whose parents are mode 0755`;
+  checkReachable(node, 'node', 'install Node.js system-wide (e.g. /usr/bin/node) and run meshcap dp with it');
+  let addon: Buffer;
+  try {
+    addon = readFileSync(addonPath());
+  } catch (err) {
+    throw new MeshcapError('MESHCAP_ERR_INTERNAL', `@meshcap/native: the addon is not built (${addonPath()}: ${(err as NodeJS.ErrnoException).code}); run \`npm run install -w @meshcap/native\``);
+  }
+  const bundle = await bundleDataplane();
+  const hash = createHash('sha256').update(bundle).update(addon).digest('hex').slice(0, 12);
+  const dir = path.join(root, hash);
+  const entry = path.join(dir, 'dist', 'dp.mjs');
+  try {
+    mkdirReadable(root);
+  } catch (err) {
+    throw new MeshcapError('MESHCAP_ERR_PERMISSION', `cannot create the dataplane runtime directory ${root}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; ${hint}`);
+  }
+  checkReachable(entry, 'the dataplane runtime', hint, root);
+  if (existsSync(entry)) return { dir, entry, reused: true };
+  const tmp = path.join(root, `.tmp-${hash}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    for (const d of [tmp, path.join(tmp, 'dist'), path.join(tmp, 'build'), path.join(tmp, 'build', 'Release')]) {
+      mkdirSync(d, { mode: 0o755 });
+      chmodSync(d, 0o755);
+    }
+    for (const [file, bytes] of [
+      [path.join(tmp, 'dist', 'dp.mjs'), bundle],
+      [path.join(tmp, 'build', 'Release', 'meshcap_native.node'), addon],
+    ] as const) {
+      writeFileSync(file, bytes, { mode: 0o644 });
+      chmodSync(file, 0o644);
+    }
+    try {
+      renameSync(tmp, dir);
+    } catch (err) {
+      // Another meshcap dp installed the same content first: use it.
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || !existsSync(entry)) throw err;
+      rmSync(tmp, { recursive: true, force: true });
+      return { dir, entry, reused: true };
+    }
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (err instanceof MeshcapError) throw err;
+    throw new MeshcapError('MESHCAP_ERR_PERMISSION', `cannot install the dataplane runtime into ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; ${hint}`);
+  }
+  return { dir, entry, reused: false };
+}
