@@ -17,7 +17,7 @@ export const errorSchema = z
       }),
     ),
   })
-  .meta({ description: 'error: code from the registry, message, and where (field path, line, column)' });
+  .meta({ id: 'ApiError', description: 'error: code from the registry, message, and where (field path, line, column)' });
 
 /** The error responses a route can give, for its schema. */
 export function errorResponses(...statuses: number[]): Record<number, typeof errorSchema> {

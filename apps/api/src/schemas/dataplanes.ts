@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-export const dataplaneError = z.object({ time: z.string(), message: z.string(), version: z.string().optional() });
+export const dataplaneError = z.object({ time: z.string(), message: z.string(), version: z.string().optional() }).meta({ id: 'DataplaneError' });
 
 /** One row of `GET /api/meshes/{mesh}/dataplanes`: kumactl inspect dataplanes' columns. */
 export const dataplaneSummary = z.object({
@@ -24,9 +24,9 @@ export const dataplaneSummary = z.object({
   totalUpdates: z.number().int(),
   totalErrors: z.number().int(),
   errors: z.array(dataplaneError),
-});
+}).meta({ id: 'DataplaneSummary' });
 
-export const dataplaneList = z.object({ total: z.number().int(), items: z.array(dataplaneSummary) });
+export const dataplaneList = z.object({ total: z.number().int(), items: z.array(dataplaneSummary) }).meta({ id: 'DataplaneList' });
 
 const counters = z.record(z.string(), z.number());
 
@@ -41,7 +41,7 @@ export const dataplanePort = z.object({
   servicePort: z.number().int().optional(),
   /** Envoy-named counters of this listener (`downstream_cx_total`…); empty while the dataplane is offline. */
   stats: counters,
-});
+}).meta({ id: 'DataplanePort' });
 
 export const dataplaneDetail = dataplaneSummary.extend({
   inbounds: z.array(dataplanePort),
@@ -51,7 +51,7 @@ export const dataplaneDetail = dataplaneSummary.extend({
   resource: z.record(z.string(), z.unknown()),
   /** The Dataplane as it was applied or registered (YAML or JSON text). */
   source: z.string(),
-});
+}).meta({ id: 'DataplaneDetail' });
 
-export const pathDiagram = z.object({ direction: z.enum(['inbound', 'outbound']), mermaid: z.string() });
+export const pathDiagram = z.object({ direction: z.enum(['inbound', 'outbound']), mermaid: z.string() }).meta({ id: 'PathDiagram' });
 export const directionQuery = z.object({ direction: z.enum(['inbound', 'outbound']).default('inbound') });

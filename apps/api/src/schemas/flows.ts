@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { flowRecordSchema } from '../channel/protocol.ts';
 
-export const flowRecord = flowRecordSchema;
+/** The channel's flow schema, named for the OpenAPI document (`.meta` makes a copy; the channel's stays unnamed). */
+export const flowRecord = flowRecordSchema.meta({ id: 'FlowRecord' });
 
 const sinceValue = z
   .string()
@@ -30,7 +31,7 @@ export const flowDrops = z.object({
   /** Flows dataplanes reported dropping (their buffers overflowed while the control plane was away). */
   dataplanes: z.number().int(),
   total: z.number().int(),
-});
+}).meta({ id: 'FlowDrops' });
 
 export const flowList = z.object({
   total: z.number().int(),
@@ -38,7 +39,7 @@ export const flowList = z.object({
   /** Same as `drops.total`. */
   dropped: z.number().int(),
   drops: flowDrops,
-});
+}).meta({ id: 'FlowList' });
 
 export const flowParams = z.object({ id: z.string().min(1).max(200) });
-export const flowDiagramResult = z.object({ id: z.string(), mermaid: z.string() });
+export const flowDiagramResult = z.object({ id: z.string(), mermaid: z.string() }).meta({ id: 'FlowDiagram' });

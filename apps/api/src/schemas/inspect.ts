@@ -19,17 +19,17 @@ export const listenerItem = z.object({
   filters: z.array(z.string()),
   /** Envoy-named counters (`downstream_cx_total`…); empty while the dataplane is offline. */
   stats: counters,
-});
-export const listenerList = z.object({ configVersion: z.string(), statsAvailable: z.boolean(), items: z.array(listenerItem) });
+}).meta({ id: 'Listener' });
+export const listenerList = z.object({ configVersion: z.string(), statsAvailable: z.boolean(), items: z.array(listenerItem) }).meta({ id: 'ListenerList' });
 
-export const statsResult = z.object({ stats: counters });
+export const statsResult = z.object({ stats: counters }).meta({ id: 'StatsResult' });
 
 /** The capture rule set read from the dataplane's network namespace (capture/ruleset types). */
 export const rulesResult = z.object({
   ruleset: z.object({ tables: z.array(z.unknown()), sources: z.array(z.unknown()), warnings: z.array(z.string()) }),
   /** The namespace's addresses, which the trace uses to tell local destinations. */
   local: z.unknown(),
-});
+}).meta({ id: 'RulesResult' });
 
 /** capture/trace's TraceResult: verdict, deciding rule, steps, outcomes. */
 export const traceResult = z.object({
@@ -44,7 +44,7 @@ export const traceResult = z.object({
   unknowns: z.array(z.unknown()),
   assumptions: z.array(z.string()),
   explorationLimited: z.boolean(),
-});
+}).meta({ id: 'TraceResult' });
 
 export const configDumpQuery = z.object({
   resource: z.string().optional(),
@@ -58,18 +58,38 @@ export const configDumpQuery = z.object({
   download: z.enum(['', '1', '0', 'true', 'false']).optional(),
 });
 
+export const configDumpVersion = z
+  .object({
+    version: z.string(),
+    recordedAt: z.string(),
+    /** The version the dataplane runs (ACKed last). */
+    running: z.boolean(),
+  })
+  .meta({ id: 'ConfigDumpVersion' });
+
 export const configDumpVersions = z.object({
   /** What the dataplane ACKed last (null while it never connected). */
   running: z.string().nullable(),
   latest: z.string().nullable(),
-  versions: z.array(z.object({ version: z.string(), recordedAt: z.string(), running: z.boolean() })),
-});
+  versions: z.array(configDumpVersion),
+}).meta({ id: 'ConfigDumpVersionList' });
 
 export const configDumpDiffQuery = z.object({ from: z.string().optional(), to: z.string().optional(), ignoreStamps: z.enum(['1', '0', 'true', 'false']).optional() });
+
+export const configDumpChange = z
+  .object({
+    kind: z.enum(['added', 'removed', 'changed']),
+    /** JSON path of the change, e.g. `configs[2].dynamic_listeners[1].active_state.listener`. */
+    path: z.string(),
+    segments: z.array(z.unknown()),
+    old: z.unknown().optional(),
+    new: z.unknown().optional(),
+  })
+  .meta({ id: 'ConfigDumpChange' });
 
 export const configDumpDiff = z.object({
   fromVersion: z.string().optional(),
   toVersion: z.string().optional(),
-  changes: z.array(z.object({ kind: z.enum(['added', 'removed', 'changed']), path: z.string(), segments: z.array(z.unknown()), old: z.unknown().optional(), new: z.unknown().optional() })),
+  changes: z.array(configDumpChange),
   unified: z.string(),
-});
+}).meta({ id: 'ConfigDumpDiff' });

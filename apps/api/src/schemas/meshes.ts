@@ -9,6 +9,6 @@ export const meshItem = z.object({
   policies: z.number().int(),
   /** The Mesh resource as stored (mtls, networking…). */
   resource: z.record(z.string(), z.unknown()),
-});
+}).meta({ id: 'Mesh' });
 
-export const meshList = z.object({ total: z.number().int(), items: z.array(meshItem) });
+export const meshList = z.object({ total: z.number().int(), items: z.array(meshItem) }).meta({ id: 'MeshList' });

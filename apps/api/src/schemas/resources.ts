@@ -6,9 +6,9 @@ export const resourceChange = z.object({
   name: z.string(),
   action: z.enum(['created', 'updated', 'unchanged', 'deleted', 'absent']),
   version: z.number().int(),
-});
+}).meta({ id: 'ResourceChange' });
 
-export const applyResult = z.object({ changes: z.array(resourceChange) });
+export const applyResult = z.object({ changes: z.array(resourceChange) }).meta({ id: 'ApplyResult' });
 
 export const storedResource = z.object({
   type: z.string(),
@@ -20,6 +20,6 @@ export const storedResource = z.object({
   resource: z.record(z.string(), z.unknown()),
   /** The text it was applied from. */
   source: z.string(),
-});
+}).meta({ id: 'StoredResource' });
 
 export const resourceParams = z.object({ mesh: z.string(), type: z.string(), name: z.string() });

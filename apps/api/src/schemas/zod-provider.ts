@@ -62,14 +62,51 @@ export function toJsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<
 }
 
 const REQUEST_PARTS = ['params', 'querystring', 'body', 'headers'] as const;
+const COMPONENTS = '#/components/schemas/';
+
+/** `#/$defs/X` → `#/components/schemas/X`, everywhere in `json` (a copy). */
+function refsToComponents(json: unknown): unknown {
+  if (Array.isArray(json)) return json.map(refsToComponents);
+  if (!json || typeof json !== 'object') return json;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(json)) {
+    out[key] = key === '$ref' && typeof value === 'string' && value.startsWith('#/$defs/') ? COMPONENTS + value.slice('#/$defs/'.length) : refsToComponents(value);
+  }
+  return out;
+}
+
+/**
+ * Schemas named with `.meta({ id })` become `components.schemas[id]` (zod puts them in `$defs`), so
+ * clients generated from the document get named types; the route keeps a `$ref` to them. One id
+ * must convert to one JSON Schema (a named schema used as input and output alike must read the same).
+ */
+function hoistDefs(json: Record<string, unknown>, components: Record<string, unknown>, where: string): Record<string, unknown> {
+  const { $defs, ...rest } = json;
+  for (const [id, def] of Object.entries(($defs ?? {}) as Record<string, unknown>)) {
+    const converted = refsToComponents(def);
+    if (id in components && JSON.stringify(components[id]) !== JSON.stringify(converted)) {
+      throw new Error(`OpenAPI component ${id} (${where}) differs from its other uses`);
+    }
+    components[id] = converted;
+  }
+  const schema = refsToComponents(rest) as Record<string, unknown>;
+  // A route answering with a named schema: its description stays the response's description.
+  const named = typeof schema.$ref === 'string' ? (components[schema.$ref.slice(COMPONENTS.length)] as Record<string, unknown> | undefined) : undefined;
+  if (named && typeof named.description === 'string' && schema.description === undefined) schema.description = named.description;
+  return schema;
+}
 
 /** @fastify/swagger transform: zod route schemas → JSON Schema (OpenAPI 3.1 uses JSON Schema 2020-12). */
-export function openApiTransform({ schema, url }: { schema: FastifySchema; url: string }): { schema: FastifySchema; url: string } {
+export function openApiTransform({ schema, url, openapiObject }: { schema: FastifySchema; url: string; openapiObject?: { components?: { schemas?: Record<string, unknown> } } }): {
+  schema: FastifySchema;
+  url: string;
+} {
   if (!schema) return { schema, url };
+  const components = openapiObject?.components?.schemas ?? {};
   const out: Record<string, unknown> = { ...schema };
   for (const part of REQUEST_PARTS) {
     const zs = asZod(schema[part]);
-    if (zs) out[part] = toJsonSchema(zs, 'input');
+    if (zs) out[part] = hoistDefs(toJsonSchema(zs, 'input'), components, `${part} of ${url}`);
   }
   if (schema.response && typeof schema.response === 'object') {
     const responses: Record<string, unknown> = {};
@@ -79,7 +116,7 @@ export function openApiTransform({ schema, url }: { schema: FastifySchema; url: 
         responses[code] = value;
         continue;
       }
-      const json = toJsonSchema(zs, 'output');
+      const json = hoistDefs(toJsonSchema(zs, 'output'), components, `${code} response of ${url}`);
       const mediaType = mediaTypeOf(zs);
       const description = typeof json.description === 'string' ? json.description : 'response';
       responses[code] = mediaType ? { description, content: { [mediaType]: { schema: json } } } : json;

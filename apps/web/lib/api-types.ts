@@ -1,0 +1,2163 @@
+/**
+ * GENERATED from the control plane's OpenAPI document (apps/api's zod route schemas) by
+ * openapi-typescript; do not edit. Regenerate after changing an API schema:
+ *
+ *   npm run generate:api-types -w @meshcap/web
+ *
+ * lib/api-types.test.ts fails while this file differs from the schemas.
+ */
+
+export interface paths {
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness: the control plane answers and reaches its store */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            status: "ok";
+                            uptimeSeconds: number;
+                            store: {
+                                /** @enum {string} */
+                                kind: "sqlite" | "postgres";
+                                location: string;
+                            };
+                            dataplanes: {
+                                connected: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Control plane metrics (Prometheus text format) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Prometheus text exposition 0.0.4 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meshes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Meshes */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MeshList"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meshes/{mesh}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One mesh */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    mesh: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Mesh"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meshes/{mesh}/dataplanes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Dataplanes of a mesh (kumactl inspect dataplanes) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    mesh: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DataplaneList"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meshes/{mesh}/dataplanes/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One dataplane: status, inbounds and outbounds with live counters, its resource */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    mesh: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DataplaneDetail"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meshes/{mesh}/dataplanes/{name}/diagram": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Mermaid sequence diagram of the dataplane's path (kernel rule → capture port → listener → policies → destination) */
+        get: {
+            parameters: {
+                query?: {
+                    direction?: "inbound" | "outbound";
+                };
+                header?: never;
+                path: {
+                    mesh: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PathDiagram"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meshes/{mesh}/dataplanes/{name}/listeners": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Listeners of the dataplane (capture, per-inbound/outbound, passthrough) with their filters and live counters */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    mesh: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ListenerList"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meshes/{mesh}/dataplanes/{name}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The running dataplane's counters, named as Envoy names them */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    mesh: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StatsResult"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meshes/{mesh}/dataplanes/{name}/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The capture rules installed in the dataplane's network namespace, with packet/byte counters (read by the dataplane) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    mesh: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RulesResult"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meshes/{mesh}/dataplanes/{name}/trace": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trace a packet through the dataplane's installed rules: every rule visited, the one that decided, the verdict
+         * @description Reads the rules from the dataplane and walks them; changes nothing (so it needs no token).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    mesh: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        direction: "inbound" | "outbound";
+                        src: string;
+                        dst: string;
+                        dstPort: number;
+                        srcPort?: number;
+                        /** @enum {string} */
+                        proto: "tcp" | "udp";
+                        uid?: number;
+                        gid?: number;
+                        mark?: number;
+                        inIface?: string;
+                        outIface?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TraceResult"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meshes/{mesh}/dataplanes/{name}/config_dump": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Envoy v3 admin config dump of the dataplane's config (Envoy's resource, mask, name_regex, include_eds)
+         * @description Default: the version the dataplane runs, else the newest. `?download=1` sends it as `<name>-config_dump.json`. `?source=dataplane` asks the running dataplane instead.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    resource?: string;
+                    mask?: string;
+                    name_regex?: string;
+                    include_eds?: "0" | "1" | "" | "true" | "false";
+                    version?: string;
+                    source?: "control-plane" | "dataplane";
+                    download?: "0" | "1" | "" | "true" | "false";
+                };
+                header?: never;
+                path: {
+                    mesh: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description envoy.admin.v3.ConfigDump as JSON */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meshes/{mesh}/dataplanes/{name}/config_dump/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Config dump versions kept for the dataplane (oldest first) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    mesh: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ConfigDumpVersionList"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meshes/{mesh}/dataplanes/{name}/config_dump/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Diff of two config dump versions: changed paths and a unified diff (default: the previous version against the newest) */
+        get: {
+            parameters: {
+                query?: {
+                    from?: string;
+                    to?: string;
+                    ignoreStamps?: "0" | "1" | "true" | "false";
+                };
+                header?: never;
+                path: {
+                    mesh: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ConfigDumpDiff"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meshes/{mesh}/dataplanes/{name}/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Matched policies of a dataplane: origins in merge order, effective conf, per-dataplane toggle, warnings */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    mesh: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DataplanePolicies"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meshes/{mesh}/dataplanes/{name}/policies/{type}/{policy}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Turn one policy on or off for this dataplane only */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    mesh: string;
+                    name: string;
+                    type: string;
+                    policy: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        enabled: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PolicyToggleResult"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meshes/{mesh}/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Policies of a mesh, with how many dataplanes each affects */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    mesh: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MeshPolicyList"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meshes/{mesh}/policies/{type}/{name}/dataplanes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The dataplanes a policy affects, and where (inbound listeners, outbound services) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    mesh: string;
+                    type: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AffectedDataplaneList"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/resources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply resources (kumactl apply): YAML or JSON, one or many documents, all or nothing
+         * @description Body: YAML (`---`-separated documents) or JSON (an object or an array). Errors name the document, line, column and field path; on any error nothing is stored.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": string;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApplyResult"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meshes/{mesh}/resources/{type}/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One stored resource, with the text it was applied from */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    mesh: string;
+                    type: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StoredResource"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a resource (a mesh must be empty first) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    mesh: string;
+                    type: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ResourceChange"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Recent flows, newest first, filtered */
+        get: {
+            parameters: {
+                query?: {
+                    mesh?: string;
+                    dataplane?: string;
+                    direction?: "inbound" | "outbound";
+                    verdict?: "forwarded" | "denied" | "faulted" | "error";
+                    protocol?: "tcp" | "http";
+                    since?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FlowList"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live flows as Server-Sent Events (same filters; resumes after Last-Event-ID)
+         * @description Events: `flow` (data: one flow record, id: its position in the log), `dropped` (data: {dropped, drops, skipped, missed}: flows lost so far; skipped: events this client was too slow for; missed: flows gone before a resume could replay them).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    mesh?: string;
+                    dataplane?: string;
+                    direction?: "inbound" | "outbound";
+                    verdict?: "forwarded" | "denied" | "faulted" | "error";
+                    protocol?: "tcp" | "http";
+                    since?: string;
+                    lastEventId?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description text/event-stream of flow and dropped events */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": string;
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One flow */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FlowRecord"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{id}/diagram": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Mermaid sequence diagram of one flow, with its timings */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FlowDiagram"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tokens/dataplane": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Issue a dataplane token (kumactl generate dataplane-token): lets one dataplane connect as itself */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @default default */
+                        mesh?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            token: string;
+                            id: string;
+                            mesh: string;
+                            name: string;
+                        };
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Dataplane tokens issued (never the tokens themselves) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                kind: string;
+                                mesh: string;
+                                name: string;
+                                createdAt: string;
+                                revokedAt: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tokens/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a dataplane token */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {boolean} */
+                            revoked: true;
+                        };
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        MeshList: {
+            total: number;
+            items: components["schemas"]["Mesh"][];
+        };
+        Mesh: {
+            /** @constant */
+            type: "Mesh";
+            name: string;
+            creationTime: string;
+            modificationTime: string;
+            dataplanes: {
+                total: number;
+                online: number;
+            };
+            policies: number;
+            resource: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description error: code from the registry, message, and where (field path, line, column) */
+        ApiError: {
+            code: string;
+            message: string;
+            issues: {
+                path?: string;
+                line?: number;
+                column?: number;
+                source?: string;
+                document?: number;
+                message: string;
+            }[];
+        };
+        DataplaneList: {
+            total: number;
+            items: components["schemas"]["DataplaneSummary"][];
+        };
+        DataplaneSummary: {
+            mesh: string;
+            name: string;
+            address: string;
+            tags: {
+                [key: string]: string;
+            };
+            connected: boolean;
+            /** @enum {string} */
+            status: "online" | "offline";
+            lastSeen: string | null;
+            connectedAt: string | null;
+            configVersion: string | null;
+            expectedVersion: string | null;
+            pendingVersion: string | null;
+            upToDate: boolean;
+            /** @enum {string} */
+            captureMode: "redirect" | "tproxy" | "explicit";
+            totalUpdates: number;
+            totalErrors: number;
+            errors: components["schemas"]["DataplaneError"][];
+        };
+        DataplaneError: {
+            time: string;
+            message: string;
+            version?: string;
+        };
+        DataplaneDetail: {
+            mesh: string;
+            name: string;
+            address: string;
+            tags: {
+                [key: string]: string;
+            };
+            connected: boolean;
+            /** @enum {string} */
+            status: "online" | "offline";
+            lastSeen: string | null;
+            connectedAt: string | null;
+            configVersion: string | null;
+            expectedVersion: string | null;
+            pendingVersion: string | null;
+            upToDate: boolean;
+            /** @enum {string} */
+            captureMode: "redirect" | "tproxy" | "explicit";
+            totalUpdates: number;
+            totalErrors: number;
+            errors: components["schemas"]["DataplaneError"][];
+            inbounds: components["schemas"]["DataplanePort"][];
+            outbounds: components["schemas"]["DataplanePort"][];
+            statsAvailable: boolean;
+            resource: {
+                [key: string]: unknown;
+            };
+            source: string;
+        };
+        DataplanePort: {
+            listener: string;
+            address: string;
+            port: number;
+            protocol: string;
+            service?: string;
+            tags: {
+                [key: string]: string;
+            };
+            serviceAddress?: string;
+            servicePort?: number;
+            stats: {
+                [key: string]: number;
+            };
+        };
+        PathDiagram: {
+            /** @enum {string} */
+            direction: "inbound" | "outbound";
+            mermaid: string;
+        };
+        ListenerList: {
+            configVersion: string;
+            statsAvailable: boolean;
+            items: components["schemas"]["Listener"][];
+        };
+        Listener: {
+            name: string;
+            /** @enum {string} */
+            direction: "inbound" | "outbound";
+            address: string;
+            port: number;
+            bind: boolean;
+            useOriginalDst: boolean;
+            transparent: boolean;
+            /** @enum {string} */
+            capture: "redirect" | "tproxy" | "explicit";
+            /** @enum {string} */
+            protocol: "tcp" | "http";
+            cluster: string;
+            service?: string;
+            filters: string[];
+            stats: {
+                [key: string]: number;
+            };
+        };
+        StatsResult: {
+            stats: {
+                [key: string]: number;
+            };
+        };
+        RulesResult: {
+            ruleset: {
+                tables: unknown[];
+                sources: unknown[];
+                warnings: string[];
+            };
+            local: unknown;
+        };
+        TraceResult: {
+            packet: unknown;
+            /** @enum {string} */
+            family: "ipv4" | "ipv6";
+            certain: boolean;
+            verdict: unknown;
+            decidedBy?: unknown;
+            steps: unknown[];
+            outcomes: unknown[];
+            unknowns: unknown[];
+            assumptions: string[];
+            explorationLimited: boolean;
+        };
+        ConfigDumpVersionList: {
+            running: string | null;
+            latest: string | null;
+            versions: components["schemas"]["ConfigDumpVersion"][];
+        };
+        ConfigDumpVersion: {
+            version: string;
+            recordedAt: string;
+            running: boolean;
+        };
+        ConfigDumpDiff: {
+            fromVersion?: string;
+            toVersion?: string;
+            changes: components["schemas"]["ConfigDumpChange"][];
+            unified: string;
+        };
+        ConfigDumpChange: {
+            /** @enum {string} */
+            kind: "added" | "removed" | "changed";
+            path: string;
+            segments: unknown[];
+            old?: unknown;
+            new?: unknown;
+        };
+        DataplanePolicies: {
+            mesh: string;
+            dataplane: string;
+            configVersion: string;
+            policies: components["schemas"]["MatchedPolicy"][];
+            attachments: components["schemas"]["PolicyAttachment"][];
+            warnings: components["schemas"]["PolicyWarning"][];
+        };
+        MatchedPolicy: {
+            type: string;
+            name: string;
+            mesh: string;
+            targetRef: components["schemas"]["TargetRef"];
+            enabled: boolean;
+            inbounds: string[];
+            outbounds: string[];
+            where: string[];
+        };
+        TargetRef: {
+            kind: string;
+            name?: string;
+            tags?: {
+                [key: string]: string;
+            };
+            proxyTypes?: string[];
+            namespace?: string;
+            sectionName?: string;
+        };
+        PolicyAttachment: {
+            /** @enum {string} */
+            direction: "inbound" | "outbound";
+            listener?: string;
+            service: string;
+            port?: number;
+            protocol: string;
+            policies: components["schemas"]["EffectivePolicy"][];
+        };
+        EffectivePolicy: {
+            type: string;
+            rules: {
+                subset: components["schemas"]["SubsetTag"][];
+                conf: unknown;
+                origins: components["schemas"]["PolicyOrigin"][];
+            }[];
+            origins: components["schemas"]["PolicyOrigin"][];
+        };
+        SubsetTag: {
+            key: string;
+            value: string;
+            not: boolean;
+        };
+        PolicyOrigin: {
+            type: string;
+            name: string;
+            mesh: string;
+            targetRefKind: string;
+            /** @enum {string} */
+            section: "from" | "to";
+            entry: number;
+            entryTargetRef: components["schemas"]["TargetRef"];
+            enabled: boolean;
+        };
+        PolicyWarning: {
+            code: string;
+            message: string;
+            policy?: {
+                type: string;
+                name: string;
+                mesh: string;
+            };
+            inbound?: string;
+            outbound?: string;
+        };
+        PolicyToggleResult: {
+            mesh: string;
+            dataplane: string;
+            type: string;
+            name: string;
+            enabled: boolean;
+            configVersion: string;
+        };
+        MeshPolicyList: {
+            total: number;
+            items: components["schemas"]["MeshPolicy"][];
+        };
+        MeshPolicy: {
+            type: string;
+            name: string;
+            mesh: string;
+            targetRef: components["schemas"]["TargetRef"];
+            spec: unknown;
+            creationTime: string;
+            modificationTime: string;
+            dataplanes: {
+                total: number;
+                disabled: number;
+            };
+        };
+        AffectedDataplaneList: {
+            total: number;
+            items: components["schemas"]["AffectedDataplane"][];
+        };
+        AffectedDataplane: {
+            mesh: string;
+            dataplane: string;
+            enabled: boolean;
+            inbounds: {
+                listener: string;
+                entries: number[];
+            }[];
+            outbounds: {
+                service: string;
+                listener?: string;
+                entries: number[];
+            }[];
+            where: {
+                /** @enum {string} */
+                direction: "inbound" | "outbound";
+                listener: string;
+            }[];
+        };
+        ApplyResult: {
+            changes: components["schemas"]["ResourceChange"][];
+        };
+        ResourceChange: {
+            type: string;
+            mesh: string;
+            name: string;
+            /** @enum {string} */
+            action: "created" | "updated" | "unchanged" | "deleted" | "absent";
+            version: number;
+        };
+        StoredResource: {
+            type: string;
+            mesh: string;
+            name: string;
+            version: number;
+            creationTime: string;
+            modificationTime: string;
+            resource: {
+                [key: string]: unknown;
+            };
+            source: string;
+        };
+        FlowList: {
+            total: number;
+            items: components["schemas"]["FlowRecord"][];
+            dropped: number;
+            drops: components["schemas"]["FlowDrops"];
+        };
+        FlowRecord: {
+            id: string;
+            connectionId: string;
+            start: number;
+            mesh: string;
+            dataplane: string;
+            /** @enum {string} */
+            direction: "inbound" | "outbound";
+            listener: string;
+            cluster: string;
+            /** @enum {string} */
+            capture: "redirect" | "tproxy" | "explicit";
+            /** @enum {string} */
+            protocol: "tcp" | "http";
+            client: {
+                address: string;
+                port: number;
+            };
+            destination: {
+                address: string;
+                port: number;
+            };
+            upstream?: {
+                address: string;
+                port: number;
+            };
+            bytes: {
+                fromClient: number;
+                toClient: number;
+            };
+            http?: {
+                method: string;
+                authority: string;
+                path: string;
+                status?: number;
+                requestBytes: number;
+                responseBytes: number;
+                requestId: string;
+                upgraded?: boolean;
+                attempts: number;
+            };
+            timings: {
+                connectMs?: number;
+                firstByteMs?: number;
+                totalMs: number;
+            };
+            /** @enum {string} */
+            verdict: "forwarded" | "denied" | "faulted" | "error";
+            reason?: string;
+            /** @enum {string} */
+            close?: "fin" | "client_reset" | "upstream_reset" | "idle_timeout" | "local" | "drain";
+            policies: {
+                type: string;
+                name: string;
+                action: string;
+            }[];
+        };
+        FlowDrops: {
+            controlPlane: number;
+            dataplanes: number;
+            total: number;
+        };
+        FlowDiagram: {
+            id: string;
+            mermaid: string;
+        };
+    };
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export type operations = Record<string, never>;
