@@ -31,6 +31,8 @@ export const ENVOY_PROTO_FILES = [
   'envoy/extensions/access_loggers/file/v3/file.proto',
   'envoy/extensions/access_loggers/stream/v3/stream.proto',
   'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
+  // DiscoveryRequest/DiscoveryResponse of the ADS server (apps/api/src/xds-server).
+  'envoy/service/discovery/v3/ads.proto',
 ] as const;
 
 export interface EnvoyProtos {

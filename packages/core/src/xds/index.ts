@@ -11,3 +11,4 @@ export { unifiedDiff, type UnifiedDiffOptions } from './line-diff.ts';
 export { assertEnvoyJson, checkEnvoyJson, checkEnvoyJsonWith, type EnvoyProtoCheckOptions, type EnvoyProtoIssue } from './envoy-proto-check.ts';
 export { ENVOY_PROTO_FILES, loadEnvoyProtos, type EnvoyProtos } from './envoy-protos.ts';
 export { configDumpOf, configDumpProvider, proxyConfigOf } from './provider.ts';
+export { loadProtoJsonCodec, protoJsonCodec, type BinaryAny, type EnvoyProtoJsonCodec } from './proto-json.ts';
