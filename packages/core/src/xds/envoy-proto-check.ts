@@ -1,6 +1,6 @@
 import type { Enum, Field, MapField, OneOf, Type } from 'protobufjs';
 import { formatPath, MeshcapError } from '../errors.ts';
-import { loadEnvoyProtos, type EnvoyProtos } from './envoy-protos.ts';
+import { loadEnvoyProtos, PROTOBUF_WRAPPERS as WRAPPERS, type EnvoyProtos } from './envoy-protos.ts';
 
 /**
  * A strict reader of Envoy JSON against Envoy's own protos. protobufjs's `fromObject` silently drops
@@ -58,18 +58,6 @@ const INT_RANGES: Record<string, [bigint, bigint]> = {
 };
 const IS_64_BIT = new Set(['int64', 'sint64', 'sfixed64', 'uint64', 'fixed64']);
 
-/** google.protobuf wrappers: the JSON is the wrapped scalar itself. */
-const WRAPPERS: Record<string, string> = {
-  'google.protobuf.DoubleValue': 'double',
-  'google.protobuf.FloatValue': 'float',
-  'google.protobuf.Int64Value': 'int64',
-  'google.protobuf.UInt64Value': 'uint64',
-  'google.protobuf.Int32Value': 'int32',
-  'google.protobuf.UInt32Value': 'uint32',
-  'google.protobuf.BoolValue': 'bool',
-  'google.protobuf.StringValue': 'string',
-  'google.protobuf.BytesValue': 'bytes',
-};
 const SPECIAL_JSON = new Set([
   'google.protobuf.Any',
   'google.protobuf.Duration',

@@ -11,6 +11,19 @@ import { MeshcapError } from '../errors.ts';
  */
 
 /** Every message type our config dumps carry, directly or inside an Any. Their imports come along. */
+/** google.protobuf wrappers → the scalar they wrap: in proto3 JSON a wrapper is that scalar itself. */
+export const PROTOBUF_WRAPPERS: Record<string, string> = {
+  'google.protobuf.DoubleValue': 'double',
+  'google.protobuf.FloatValue': 'float',
+  'google.protobuf.Int64Value': 'int64',
+  'google.protobuf.UInt64Value': 'uint64',
+  'google.protobuf.Int32Value': 'int32',
+  'google.protobuf.UInt32Value': 'uint32',
+  'google.protobuf.BoolValue': 'bool',
+  'google.protobuf.StringValue': 'string',
+  'google.protobuf.BytesValue': 'bytes',
+};
+
 export const ENVOY_PROTO_FILES = [
   'envoy/admin/v3/config_dump.proto',
   'envoy/config/bootstrap/v3/bootstrap.proto',

@@ -1,7 +1,7 @@
 import type { Enum, Field, Type } from 'protobufjs';
 import { MeshcapError, formatPath } from '../errors.ts';
 import type { EnvoyAny } from './envoy-json.ts';
-import { loadEnvoyProtos, type EnvoyProtos } from './envoy-protos.ts';
+import { loadEnvoyProtos, PROTOBUF_WRAPPERS as WRAPPERS, type EnvoyProtos } from './envoy-protos.ts';
 
 /**
  * Envoy proto3 JSON (what our config_dump prints: proto field names, `@type` Any, Duration "5s",
@@ -21,17 +21,6 @@ export interface BinaryAny {
 type Path = Array<string | number>;
 type Plain = Record<string, unknown>;
 
-const WRAPPERS: Record<string, string> = {
-  'google.protobuf.DoubleValue': 'double',
-  'google.protobuf.FloatValue': 'float',
-  'google.protobuf.Int64Value': 'int64',
-  'google.protobuf.UInt64Value': 'uint64',
-  'google.protobuf.Int32Value': 'int32',
-  'google.protobuf.UInt32Value': 'uint32',
-  'google.protobuf.BoolValue': 'bool',
-  'google.protobuf.StringValue': 'string',
-  'google.protobuf.BytesValue': 'bytes',
-};
 /** Well-known types whose JSON is not an object of fields; inside an Any they sit under "value". */
 const SPECIAL_JSON = new Set([
   ...Object.keys(WRAPPERS),

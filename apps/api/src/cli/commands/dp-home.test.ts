@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,23 +7,13 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { installTransparentProxy, parseTransparentProxyConfig } from '@meshcap/core';
 import { describeNetns, Lab, type Host, type HostProcess } from '@meshcap/testkit';
 
+/** Commands in a test host (testkit's `host.run`, 20 s bound): the result even when the command fails. */
+const IN_HOST = { allowFail: true } as const;
+
 // Issue 20: `git clone … && cd meshcap && npm run demo` as root in /root (0700). The proxy-user
 // child of a root `meshcap dp` must run without reading the checkout: it runs from the runtime
 // directory root installs (dp-runtime.ts), not from the clone.
 const repo = fileURLToPath(new URL('../../../../../', import.meta.url));
-
-function inHost(host: Host, argv: string[]): Promise<{ code: number | null; stdout: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('ip', ['netns', 'exec', host.netns, ...argv], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout });
-    });
-  });
-}
 
 describeNetns('meshcap dp as root from a checkout in a 0700 home (issue 20)', () => {
   let lab: Lab;
@@ -65,8 +55,8 @@ describeNetns('meshcap dp as root from a checkout in a 0700 home (issue 20)', ()
     expect(statSync(home).mode & 0o777).toBe(0o700);
     expect(dp.lines.some((l) => l.startsWith(`meshcap dp: proxy-user runtime ${join(runtimeRoot, 'rt')}/`))).toBe(true);
     expect(dp.lines).toContain('meshcap dp: dataplane default/web, transparent (inbound redirect, outbound redirect), UID 5678');
-    expect((await inHost(host, ['curl', '-sS', 'http://127.0.0.1:9901/ready'])).stdout.trim()).toBe('LIVE');
-    const info = JSON.parse((await inHost(host, ['curl', '-sS', 'http://127.0.0.1:9901/server_info'])).stdout);
+    expect((await host.run('curl', ['-sS', 'http://127.0.0.1:9901/ready'], IN_HOST)).stdout.trim()).toBe('LIVE');
+    const info = JSON.parse((await host.run('curl', ['-sS', 'http://127.0.0.1:9901/server_info'], IN_HOST)).stdout);
     expect(info).toMatchObject({ uid: 5678, state: 'LIVE', node: { id: 'default.web' } });
     // The installed runtime: root-owned, 0755 dirs and 0644 files, the bundle and the addon only.
     const [hash] = readdirSync(join(runtimeRoot, 'rt'));

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installTransparentProxy, parseTransparentProxyConfig } from '@meshcap/core';
 import { describeNetns, Lab, type Host, type HostProcess } from '@meshcap/testkit';
+
+/** Commands in a test host (testkit's `host.run`, 20 s bound): the result even when the command fails. */
+const IN_HOST = { allowFail: true } as const;
 import { main } from '../main.ts';
 
 const bin = fileURLToPath(new URL('../../../bin/meshcap.js', import.meta.url));
@@ -23,20 +25,6 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
   const err: string[] = [];
   const code = await main(args, { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
   return { code, out: out.join('\n'), err: err.join('\n') };
-}
-
-/** Runs a command in the host with stdin closed; resolves with its output. */
-function inHost(host: Host, argv: string[]): Promise<{ code: number | null; stdout: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('ip', ['netns', 'exec', host.netns, ...argv], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout });
-    });
-  });
 }
 
 describe('meshcap dp: flags and files', () => {
@@ -108,24 +96,24 @@ networking:
   it('runs itself as the proxy user with only the network capabilities', async () => {
     expect(serverDp.lines).toContain('meshcap dp: started as root; running as the proxy user 5678:5678 with CAP_NET_ADMIN, CAP_NET_RAW, CAP_NET_BIND_SERVICE');
     expect(serverDp.lines.some((l) => /^meshcap dp: dataplane default\/backend, transparent \(inbound redirect, outbound redirect\), UID 5678$/.test(l))).toBe(true);
-    const info = JSON.parse((await inHost(server, ['curl', '-sS', 'http://127.0.0.1:9901/server_info'])).stdout);
+    const info = JSON.parse((await server.run('curl', ['-sS', 'http://127.0.0.1:9901/server_info'], IN_HOST)).stdout);
     expect(info).toMatchObject({ uid: 5678, state: 'LIVE', node: { id: 'default.backend' } });
   });
 
   it('just works: a captured request goes out through 15001 and in through 15006 with no loop', async () => {
-    const r = await inHost(client, ['curl', '-sS', '--max-time', '10', `http://${SERVER}:5000/`]);
+    const r = await client.run('curl', ['-sS', '--max-time', '10', `http://${SERVER}:5000/`], IN_HOST);
     expect(JSON.parse(r.stdout)).toEqual({ from: '::ffff:127.0.0.6' });
-    const stats = (await inHost(client, ['curl', '-sS', 'http://127.0.0.1:9901/stats?filter=outbound_passthrough_ipv4'])).stdout;
+    const stats = (await client.run('curl', ['-sS', 'http://127.0.0.1:9901/stats?filter=outbound_passthrough_ipv4'], IN_HOST)).stdout;
     expect(stats).toContain('listener.outbound_passthrough_ipv4.downstream_cx_total: 1\n');
     expect(stats).toContain('listener.outbound_passthrough_ipv4.downstream_cx_redirect_loop: 0\n');
-    const inbound = (await inHost(server, ['curl', '-sS', 'http://127.0.0.1:9901/stats?filter=http.localhost_5000.downstream_rq_2xx'])).stdout;
+    const inbound = (await server.run('curl', ['-sS', 'http://127.0.0.1:9901/stats?filter=http.localhost_5000.downstream_rq_2xx'], IN_HOST)).stdout;
     expect(inbound).toBe('http.localhost_5000.downstream_rq_2xx: 1\n');
   });
 
   it('leaves no proxy-user process behind when the root process is killed outright', async () => {
     // The client's dataplane runs as UID 5678 in that namespace (pid and command line per line).
     const proxyUserPids = async () =>
-      (await client.run('sh', ['-c', `for p in $(ip netns pids ${client.netns}); do [ "$(stat -c %u /proc/$p)" = 5678 ] && echo "$p $(tr "\\0" " " < /proc/$p/cmdline | head -c 150)"; done; true`])).stdout.split('\n').filter(Boolean);
+      (await client.run('sh', ['-c', `for p in $(ip netns pids ${client.netns}); do [ "$(stat -c %u /proc/$p)" = 5678 ] && echo "$p $(tr "\\0" " " < /proc/$p/cmdline | head -c 150)"; done; true`], IN_HOST)).stdout.split('\n').filter(Boolean);
     expect((await proxyUserPids()).some((p) => p.includes(' dp --dataplane-file '))).toBe(true);
     clientDp.child.kill('SIGKILL');
     await clientDp.exited;
@@ -138,7 +126,7 @@ networking:
     expect(await serverDp.exited).toMatchObject({ code: 0 });
     expect(serverDp.lines).toContain('meshcap dp: stopped');
     // With the proxy down, captured connections are refused (fail closed), not sent around it.
-    const r = await inHost(client, ['curl', '-sS', '--max-time', '5', '-o', '/dev/null', '-w', '%{http_code}', `http://${SERVER}:5000/`]);
+    const r = await client.run('curl', ['-sS', '--max-time', '5', '-o', '/dev/null', '-w', '%{http_code}', `http://${SERVER}:5000/`], IN_HOST);
     expect(r.stdout).toBe('000');
   });
 });
