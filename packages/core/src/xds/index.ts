@@ -11,4 +11,5 @@ export { unifiedDiff, type UnifiedDiffOptions } from './line-diff.ts';
 export { assertEnvoyJson, checkEnvoyJson, checkEnvoyJsonWith, type EnvoyProtoCheckOptions, type EnvoyProtoIssue } from './envoy-proto-check.ts';
 export { ENVOY_PROTO_FILES, loadEnvoyProtos, type EnvoyProtos } from './envoy-protos.ts';
 export { configDumpOf, configDumpProvider, proxyConfigOf } from './provider.ts';
+export { EMPTY_RESOURCE_SET, type XdsResourceSet } from './resource-set.ts';
 export { loadProtoJsonCodec, protoJsonCodec, type BinaryAny, type EnvoyProtoJsonCodec } from './proto-json.ts';
