@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { MeshcapError } from '../errors.ts';
 import { compact, ENVOY_TYPES, packAny, socketAddress, typeNameOf, type EnvoyAny, type EnvoyConfigDump, type EnvoyMessage } from './envoy-json.ts';
-import type { ConfigDumpInput, XdsCluster, XdsListener } from './input.ts';
-import { listenerPolicies, NO_POLICIES, type ListenerPolicies } from './policy-input.ts';
-import { buildCluster, buildListener, type ResourceContext } from './resources.ts';
+import type { ConfigDumpInput } from './input.ts';
+import { renderDataplane } from './resources.ts';
 
 /**
  * The whole `/config_dump` of a dataplane: BootstrapConfigDump, ClustersConfigDump,
@@ -70,33 +69,13 @@ function contentVersion(parts: unknown): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }
 
-/** For each cluster, the listener it serves: its policies and protocol decide the cluster's timeouts and limits. */
-function listenerOfCluster(listeners: readonly XdsListener[]): Map<string, XdsListener> {
-  const out = new Map<string, XdsListener>();
-  for (const l of listeners) if (!out.has(l.cluster.name)) out.set(l.cluster.name, l);
-  return out;
-}
-
 /** Builds the Envoy v3 admin config dump of a dataplane's effective config. */
 export function buildConfigDump(input: ConfigDumpInput): EnvoyConfigDump {
   const { config } = input;
-  const byListener = listenerPolicies(input.policies);
-  const policiesOf = (name: string): ListenerPolicies => byListener.get(name) ?? NO_POLICIES;
-  const localService = config.listeners.find((l) => l.direction === 'inbound' && l.service)?.service;
-  const ctx: ResourceContext = {
-    mesh: config.mesh,
-    localService,
-    routes: input.routes ?? 'inline',
-    transparent: config.transparent,
+  const { ctx, built, clusters, localService } = renderDataplane(config, input.policies, {
+    routes: input.routes,
     tproxyMark: input.tproxyMark,
-    defaultConnectTimeout: input.defaultConnectTimeout ?? '5s',
-  };
-
-  const built = config.listeners.map((l) => ({ name: l.name, ...buildListener(l, policiesOf(l.name), ctx) }));
-  const servedBy = listenerOfCluster(config.listeners);
-  const clusters = config.clusters.map((c: XdsCluster) => {
-    const l = servedBy.get(c.name);
-    return buildCluster(c, l ? policiesOf(l.name) : NO_POLICIES, l?.protocol ?? 'tcp', ctx);
+    defaultConnectTimeout: input.defaultConnectTimeout,
   });
   const bootstrap = compact({
     node: compact({ id: `${config.mesh}.${config.dataplane}`, cluster: localService, user_agent_name: 'meshcap' }),

@@ -5,6 +5,8 @@ import type { EnvoyConfigDump } from './envoy-json.ts';
 import { ConfigDumpHistory } from './history.ts';
 import type { ConfigDumpInput, XdsProxyConfig } from './input.ts';
 import { queryConfigDump, type ConfigDumpParams } from './query.ts';
+import type { XdsResourceSet } from './resource-set.ts';
+import { renderDataplane, type RenderOptions } from './resources.ts';
 
 /**
  * Wiring for the two places that serve `/config_dump`: the dataplane admin (which knows the proxy
@@ -24,6 +26,21 @@ export function proxyConfigOf(policies: DataplanePolicies): XdsProxyConfig {
     ]),
   );
   return compileProxyConfig(policies.resource, { version: policies.version.versionInfo, services });
+}
+
+/**
+ * What the ADS server sends a dataplane for a compiled config: the same rendering as its config
+ * dump, with mesh services' endpoints served apart under EDS (as Kuma serves them) unless
+ * `endpoints: 'static'`, and route configurations inline unless `routes: 'rds'`.
+ */
+export function xdsResourcesOf(policies: DataplanePolicies, options: RenderOptions = {}): XdsResourceSet {
+  const r = renderDataplane(proxyConfigOf(policies), policies, { endpoints: 'eds', ...options });
+  return {
+    listeners: r.built.map((b) => b.listener),
+    routes: r.ctx.routes === 'rds' ? r.built.flatMap((b) => b.routeConfigs) : [],
+    clusters: r.clusters,
+    endpoints: r.endpoints,
+  };
 }
 
 /** The dump of a compiled config, as the control plane shows it for a dataplane. */

@@ -11,7 +11,8 @@ import {
   typedExtension,
   type EnvoyMessage,
 } from './envoy-json.ts';
-import type { XdsCluster, XdsListener } from './input.ts';
+import type { DataplanePolicies } from '../policy/index.ts';
+import type { XdsCluster, XdsListener, XdsProxyConfig } from './input.ts';
 import {
   accessLogs,
   circuitBreakers,
@@ -26,7 +27,7 @@ import {
   retryPolicy,
   type AccessLogContext,
 } from './policy-filters.ts';
-import type { ListenerPolicies } from './policy-input.ts';
+import { listenerPolicies, NO_POLICIES, type ListenerPolicies } from './policy-input.ts';
 
 /** Listeners, clusters and route configurations of one dataplane, as Kuma generates them for Envoy. */
 
@@ -39,7 +40,12 @@ export interface ResourceContext {
   transparent: boolean;
   tproxyMark?: number;
   defaultConnectTimeout: string;
+  /** `static`: a service cluster carries its endpoints (`load_assignment`); `eds`: they are served apart, as ClusterLoadAssignments (Kuma's way). */
+  endpoints: 'static' | 'eds';
 }
+
+/** Where an Envoy resource served over ADS points for the resources it names (RDS, EDS). */
+export const ADS_CONFIG_SOURCE: EnvoyMessage = Object.freeze({ ads: {}, resource_api_version: 'V3' });
 
 export interface BuiltListener {
   listener: EnvoyMessage;
@@ -80,7 +86,7 @@ function httpConnectionManager(l: XdsListener, p: ListenerPolicies, ctx: Resourc
   const t = p.MeshTimeout?.http;
   const hcm = compact({
     stat_prefix: l.httpStatPrefix,
-    rds: ctx.routes === 'rds' ? { config_source: { ads: {}, resource_api_version: 'V3' }, route_config_name: routeName } : undefined,
+    rds: ctx.routes === 'rds' ? { config_source: ADS_CONFIG_SOURCE, route_config_name: routeName } : undefined,
     route_config: ctx.routes === 'inline' ? routeConfig : undefined,
     http_filters: httpFilters,
     access_log: accessLogs(p.MeshAccessLog, log),
@@ -183,7 +189,8 @@ function inboundSourceAddress(c: XdsCluster): string {
   return v6 ? '::6' : '127.0.0.6';
 }
 
-function loadAssignment(c: XdsCluster): EnvoyMessage {
+/** The endpoints of a cluster (its `load_assignment`, or its ClusterLoadAssignment under EDS). */
+export function loadAssignment(c: XdsCluster): EnvoyMessage {
   return compact({
     cluster_name: c.name,
     endpoints:
@@ -198,7 +205,7 @@ function loadAssignment(c: XdsCluster): EnvoyMessage {
 export function buildCluster(c: XdsCluster, p: ListenerPolicies, protocol: 'tcp' | 'http', ctx: ResourceContext): EnvoyMessage {
   // Transparent mode: a service without known endpoints is reached at the original destination (what the client called).
   const originalDst = c.kind === 'original_dst' || (c.kind === 'service' && c.endpoints.length === 0 && ctx.transparent);
-  const type = originalDst ? 'ORIGINAL_DST' : 'STATIC';
+  const type = originalDst ? 'ORIGINAL_DST' : c.kind === 'service' && ctx.endpoints === 'eds' ? 'EDS' : 'STATIC';
   const connectTimeout = p.MeshTimeout?.connectionTimeout ?? ctx.defaultConnectTimeout;
   const httpOptions = protocol === 'http' ? commonHttpProtocolOptions(p.MeshTimeout) : undefined;
   return packAny(
@@ -206,6 +213,7 @@ export function buildCluster(c: XdsCluster, p: ListenerPolicies, protocol: 'tcp'
     compact({
       name: c.name,
       type,
+      eds_cluster_config: type === 'EDS' ? { eds_config: ADS_CONFIG_SOURCE } : undefined,
       connect_timeout: duration(connectTimeout),
       lb_policy: type === 'ORIGINAL_DST' ? 'CLUSTER_PROVIDED' : undefined,
       // Health checks and outlier detection need a known set of hosts; an ORIGINAL_DST cluster has none.
@@ -229,4 +237,57 @@ export function buildCluster(c: XdsCluster, p: ListenerPolicies, protocol: 'tcp'
         : undefined,
     }),
   );
+}
+
+/** For each cluster, the listener it serves: its policies and protocol decide the cluster's timeouts and limits. */
+function listenerOfCluster(listeners: readonly XdsListener[]): Map<string, XdsListener> {
+  const out = new Map<string, XdsListener>();
+  for (const l of listeners) if (!out.has(l.cluster.name)) out.set(l.cluster.name, l);
+  return out;
+}
+
+export interface RenderOptions {
+  routes?: 'inline' | 'rds';
+  endpoints?: 'static' | 'eds';
+  tproxyMark?: number;
+  defaultConnectTimeout?: string;
+}
+
+export interface RenderedDataplane {
+  ctx: ResourceContext;
+  built: Array<BuiltListener & { name: string }>;
+  clusters: EnvoyMessage[];
+  /** ClusterLoadAssignments of the EDS clusters (none with `endpoints: 'static'`). */
+  endpoints: EnvoyMessage[];
+  localService?: string;
+}
+
+/**
+ * A dataplane's listeners, route configurations, clusters and endpoints as Envoy v3 resources: the
+ * one rendering of its proxy config and policies, which both the config dump and the ADS server use.
+ */
+export function renderDataplane(config: XdsProxyConfig, policies: DataplanePolicies | undefined, options: RenderOptions = {}): RenderedDataplane {
+  const byListener = listenerPolicies(policies);
+  const policiesOf = (name: string): ListenerPolicies => byListener.get(name) ?? NO_POLICIES;
+  const localService = config.listeners.find((l) => l.direction === 'inbound' && l.service)?.service;
+  const ctx: ResourceContext = {
+    mesh: config.mesh,
+    localService,
+    routes: options.routes ?? 'inline',
+    endpoints: options.endpoints ?? 'static',
+    transparent: config.transparent,
+    tproxyMark: options.tproxyMark,
+    defaultConnectTimeout: options.defaultConnectTimeout ?? '5s',
+  };
+  const built = config.listeners.map((l) => ({ name: l.name, ...buildListener(l, policiesOf(l.name), ctx) }));
+  const servedBy = listenerOfCluster(config.listeners);
+  const clusters: EnvoyMessage[] = [];
+  const endpoints: EnvoyMessage[] = [];
+  for (const c of config.clusters) {
+    const l = servedBy.get(c.name);
+    const cluster = buildCluster(c, l ? policiesOf(l.name) : NO_POLICIES, l?.protocol ?? 'tcp', ctx);
+    clusters.push(cluster);
+    if (cluster['type'] === 'EDS') endpoints.push(packAny(ENVOY_TYPES.clusterLoadAssignment, loadAssignment(c)));
+  }
+  return { ctx, built, clusters, endpoints, localService };
 }
