@@ -376,7 +376,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
     const ctx = this.ctx;
     const passes = a.listener.passes.tcp;
     const protocol = a.listener.config.protocol;
-    const timeouts: TcpTimeouts = { connectTimeoutMs: ctx.connectTimeoutMs, idleTimeoutMs: ctx.idleTimeoutMs };
+    const timeouts: TcpTimeouts = { connectTimeoutMs: a.listener.cluster.config.connectTimeoutMs ?? ctx.connectTimeoutMs, idleTimeoutMs: ctx.idleTimeoutMs };
     if (passes.length === 0) {
       if (protocol === 'http') new HttpSession(ctx, a, socket, timeouts);
       else proxyTcp(ctx, a, socket, newFlow(ctx, a, 'tcp', a.connectionId, a.start), timeouts);
