@@ -10,10 +10,6 @@ import { CHANNEL_PATH, CHANNEL_PROTOCOL, cpMessage, DEFAULT_HEARTBEAT_MS, type C
  * it from `startDataplane`'s handle; tests may give their own.
  */
 export interface ChannelEngine {
-  /** Runs a config version; throws (keeping the last good config) to NACK it. */
-  applyConfig(version: string, config: unknown): Promise<void>;
-  /** The version running now ('' when none came from a control plane yet). */
-  runningVersion(): string;
   /** Calls `listener` for every flow from now on; returns the unsubscribe. */
   subscribeFlows(listener: (flow: FlowRecord) => void): () => void;
   /** Answers the control plane's inspect requests (rules, stats, config_dump, listeners). */
@@ -41,9 +37,6 @@ export interface ConnectOptions {
 export interface ChannelStats {
   connected: boolean;
   connects: number;
-  /** Configs applied (ACK) and refused (NACK). */
-  acks: number;
-  nacks: number;
   flowsSent: number;
   /** Flows waiting to be sent or acknowledged. */
   flowsBuffered: number;
@@ -85,10 +78,10 @@ export function parseControlPlaneUrl(url: string): Target {
 }
 
 /**
- * The dataplane's end of the channel (see protocol.ts): registers, applies config versions and
- * ACKs/NACKs them, streams flow batches, answers inspect requests; reconnects with backoff. While
- * the control plane is away the engine keeps serving with its last config, and flows wait in a
+ * The dataplane's end of the channel (see protocol.ts): registers, streams flow batches, answers
+ * inspect requests; reconnects with backoff. While the control plane is away flows wait in a
  * bounded buffer; batches the control plane did not acknowledge are sent again after a reconnect.
+ * (The config comes over ADS: `attachToControlPlane` in dp-control-plane.ts runs both.)
  *
  * `meshcap dp` calls it as:
  *   const engine = engineFromHandle(handle, { rules: () => readLiveRuleset() });
@@ -122,7 +115,7 @@ export function connectControlPlane(options: ConnectOptions): ControlPlaneConnec
   let inFlightFlows = 0;
   let nextSeq = 0;
   let droppedUnreported = 0;
-  const stats: ChannelStats = { connected: false, connects: 0, acks: 0, nacks: 0, flowsSent: 0, flowsBuffered: 0, flowsDropped: 0, lastError: null };
+  const stats: ChannelStats = { connected: false, connects: 0, flowsSent: 0, flowsBuffered: 0, flowsDropped: 0, lastError: null };
 
   const unsubscribe = options.engine.subscribeFlows((flow) => {
     if (closed) return;
@@ -157,7 +150,6 @@ export function connectControlPlane(options: ConnectOptions): ControlPlaneConnec
     if (value) for (const w of waiters.splice(0)) w();
   }
 
-  let applying: Promise<void> = Promise.resolve();
   function onMessage(ch: LineChannel<CpMessage, DpMessage>, msg: CpMessage): void {
     lastHeard = Date.now();
     switch (msg.type) {
@@ -178,22 +170,6 @@ export function connectControlPlane(options: ConnectOptions): ControlPlaneConnec
         refusal = `${msg.code}: ${msg.message}`;
         log('error', `control plane: ${msg.message} (${msg.code})`);
         return;
-      case 'config': {
-        const { version, config } = msg;
-        applying = applying.then(async () => {
-          try {
-            await options.engine.applyConfig(version, config);
-            stats.acks++;
-            ch.send({ type: 'ack', version });
-          } catch (err) {
-            stats.nacks++;
-            const message = err instanceof Error ? err.message : String(err);
-            log('warn', `config ${version} refused, keeping ${options.engine.runningVersion() || 'the previous config'}: ${message}`);
-            ch.send({ type: 'nack', version, error: message.slice(0, 4000) });
-          }
-        });
-        return;
-      }
       case 'flows-ack': {
         const batch = inFlight.get(msg.seq);
         if (batch) {
@@ -257,7 +233,7 @@ export function connectControlPlane(options: ConnectOptions): ControlPlaneConnec
       ch.onClose((reason) => {
         if (channel === ch) scheduleReconnect(reason);
       });
-      ch.send({ type: 'hello', dataplane: options.dataplane, instance, ...(options.engine.runningVersion() ? { running: options.engine.runningVersion() } : {}) });
+      ch.send({ type: 'hello', dataplane: options.dataplane, instance });
       silenceTimer = setInterval(() => {
         if (Date.now() - lastHeard > 3 * heartbeatMs) ch.close(`no message from the control plane for ${Math.round((Date.now() - lastHeard) / 1000)} s`);
       }, 1_000);

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { DataplaneIdentity, DataplaneTokens } from '../auth/index.ts';
 import { bearerToken } from '../auth/index.ts';
 import type { MeshCatalog } from '../catalog/index.ts';
-import { describeError, registerDataplane, RegistrationRefused } from '../catalog/dataplane-registration.ts';
+import { registerDataplane, RegistrationRefused } from '../catalog/dataplane-registration.ts';
 import type { FlowHub } from '../flows/flow-hub.ts';
 import { DataplaneStatuses, type DataplaneStatus } from './dataplane-status.ts';
 import { LineChannel } from './line-channel.ts';
@@ -19,11 +19,6 @@ import {
   type RequestKind,
 } from './protocol.ts';
 
-/** The config a dataplane should run now. The version changes exactly when the config does. */
-export interface DataplaneConfigSource {
-  configFor(mesh: string, name: string): { version: string; config: unknown };
-}
-
 const HELLO_TIMEOUT_MS = 10_000;
 
 interface PendingRequest {
@@ -35,10 +30,7 @@ interface PendingRequest {
 class Session {
   readonly pending = new Map<number, PendingRequest>();
   nextRequestId = 1;
-  sentVersion: string | null = null;
   instance = '';
-  /** Its config comes over ADS (the xDS server keeps its versions); this channel sends it none. */
-  xds = false;
   heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
@@ -59,8 +51,8 @@ function httpReject(socket: Duplex, status: number, code: MeshcapErrorCode, mess
 
 /**
  * The control plane's end of the dataplane channel: authenticates each dataplane by its token,
- * registers its Dataplane resource, pushes config versions and records ACK/NACK, takes flow
- * batches, and forwards inspect requests (rules, stats, config_dump) to it.
+ * registers its Dataplane resource, takes flow batches, and forwards inspect requests (rules,
+ * stats, config_dump) to it. Configs go over ADS (the xDS server), which shares `statuses`.
  */
 export class DataplaneHub {
   private readonly sessions = new Map<string, Session>();
@@ -70,14 +62,13 @@ export class DataplaneHub {
   private readonly flowSeqs = new Map<string, { instance: string; lastSeq: number }>();
   private readonly unsubscribe: () => void;
   private closed = false;
-  readonly counters = { configsSent: 0, acks: 0, nacks: 0, flowBatches: 0, flowsRejected: 0, duplicateBatches: 0, connections: 0, rejectedConnections: 0 };
+  readonly counters = { flowBatches: 0, flowsRejected: 0, duplicateBatches: 0, connections: 0, rejectedConnections: 0 };
 
   constructor(
     private readonly deps: {
       catalog: MeshCatalog;
       tokens: DataplaneTokens;
       flows: FlowHub;
-      configs: DataplaneConfigSource;
       heartbeatMs?: number;
       statuses?: DataplaneStatuses;
       log?: (level: 'info' | 'warn', message: string) => void;
@@ -184,18 +175,10 @@ export class DataplaneHub {
     const status = this.mutableStatus(key);
     const now = new Date().toISOString();
     Object.assign(status, { connected: true, connectedAt: now, lastSeen: now, remote });
-    session.xds = hello.xds === true;
-    if (!session.xds) Object.assign(status, { configSource: 'channel', pendingVersion: null, totalUpdates: 0, totalNacks: 0 });
-    if (hello.running && !session.xds) {
-      // After a control plane restart the dataplane still runs what it had.
-      status.configVersion = hello.running;
-      session.sentVersion = hello.running;
-    }
     channel.send({ type: 'welcome', mesh: identity.mesh, name: identity.name, heartbeatMs: this.heartbeatMs });
     session.heartbeat = setInterval(() => this.beat(session), this.heartbeatMs);
     session.heartbeat.unref();
     this.log('info', `dataplane ${key} connected (${remote})`);
-    this.push(session);
     return session;
   }
 
@@ -219,7 +202,6 @@ export class DataplaneHub {
     this.sessions.delete(session.key);
     const status = this.mutableStatus(session.key);
     status.connected = false;
-    if (!session.xds) status.pendingVersion = null;
     this.log('info', `dataplane ${session.key} disconnected: ${reason}`);
   }
 
@@ -227,19 +209,6 @@ export class DataplaneHub {
     const status = this.mutableStatus(session.key);
     status.lastSeen = new Date().toISOString();
     switch (msg.type) {
-      case 'ack':
-        this.counters.acks++;
-        status.configVersion = msg.version;
-        status.totalUpdates++;
-        if (status.pendingVersion === msg.version) status.pendingVersion = null;
-        return;
-      case 'nack':
-        this.counters.nacks++;
-        status.totalNacks++;
-        if (status.pendingVersion === msg.version) status.pendingVersion = null;
-        this.addError(session.key, `config ${msg.version} refused: ${msg.error}`, msg.version);
-        this.log('warn', `dataplane ${session.key} refused config ${msg.version}: ${msg.error}`);
-        return;
       case 'flows':
         this.onFlows(session, msg);
         return;
@@ -295,35 +264,13 @@ export class DataplaneHub {
 
   // ---- config ------------------------------------------------------------------------------
 
-  /** Sends the dataplane its current config if it differs from what it was last sent. */
-  private push(session: Session): void {
-    if (session.xds) return;
-    const { mesh, name } = session.identity;
-    let current: { version: string; config: unknown };
-    try {
-      current = this.deps.configs.configFor(mesh, name);
-    } catch (err) {
-      this.addError(session.key, `cannot compile config: ${describeError(err)}`);
-      return;
-    }
-    if (current.version === session.sentVersion) return;
-    session.sentVersion = current.version;
-    this.mutableStatus(session.key).pendingVersion = current.version;
-    this.counters.configsSent++;
-    session.channel.send({ type: 'config', version: current.version, config: current.config });
-  }
-
-  /** The policy compiler gave these dataplanes a new version (or removed them). */
+  /** A deleted dataplane's channel is closed (its ADS stream too, by the xDS server). */
   private onConfigChange(result: ChangeResult): void {
     for (const change of result.changes) {
       const session = this.sessions.get(`${change.mesh}/${change.dataplane}`);
-      if (!session) continue;
-      if (!change.version) {
-        session.channel.send({ type: 'error', code: 'MESHCAP_ERR_NOT_FOUND', message: `dataplane ${session.key} was deleted` });
-        session.channel.close('dataplane deleted');
-        continue;
-      }
-      this.push(session);
+      if (!session || change.version) continue;
+      session.channel.send({ type: 'error', code: 'MESHCAP_ERR_NOT_FOUND', message: `dataplane ${session.key} was deleted` });
+      session.channel.close('dataplane deleted');
     }
   }
 

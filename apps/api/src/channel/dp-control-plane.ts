@@ -1,6 +1,7 @@
-import { MeshcapError, type Dataplane, type DataplaneHandle } from '@meshcap/core';
+import { AdsClient, DEFAULT_XDS_PORT, loadProtoJsonCodec, MeshcapError, type Dataplane, type DataplaneHandle } from '@meshcap/core';
 import { readFileSync } from 'node:fs';
-import { connectControlPlane, type ControlPlaneConnection } from './client.ts';
+import { dirname, join } from 'node:path';
+import { connectControlPlane, parseControlPlaneUrl, type ControlPlaneConnection } from './client.ts';
 import { engineFromHandle } from './engine-adapter.ts';
 
 /** The environment variable holding a dataplane token (as kuma-dp's KUMA_DATAPLANE_RUNTIME_TOKEN). */
@@ -9,11 +10,14 @@ export const DATAPLANE_TOKEN_ENV = 'MESHCAP_DATAPLANE_TOKEN';
 /** `meshcap dp` flags for the control plane connection (merge into its parseArgs options). */
 export const dataplaneChannelFlags = {
   cp: { type: 'string' },
+  xds: { type: 'string' },
   'dataplane-token-file': { type: 'string' },
 } as const;
 
 export const dataplaneChannelHelp = `  --cp URL                     the control plane: unix:/run/meshcap/cp.sock (works across network namespaces
                                on one host) or http://127.0.0.1:5681; without it the dataplane runs standalone
+  --xds ADDR                   the ADS server, if not where --cp says (default: xds.sock beside the --cp socket,
+                               or port 5678 on the --cp host); HOST:PORT or unix:PATH
   --dataplane-token-file FILE  the token from \`meshcap generate dataplane-token\` (or ${DATAPLANE_TOKEN_ENV})`;
 
 /**
@@ -35,22 +39,70 @@ export function readDataplaneToken(file: string | undefined, env: NodeJS.Process
 }
 
 /**
- * Connects a running engine to the control plane. In `meshcap dp`, after `runDataplaneProcess`:
+ * Where the control plane given as `--cp` serves ADS: `xds.sock` beside its API socket (the
+ * dataplane reaches it from any network namespace), or Kuma's port 5678 on its host.
+ */
+export function xdsTargetOf(cpUrl: string): string {
+  const target = parseControlPlaneUrl(cpUrl);
+  if ('socketPath' in target) return `unix:${join(dirname(target.socketPath), 'xds.sock')}`;
+  return `${target.host.includes(':') ? `[${target.host}]` : target.host}:${DEFAULT_XDS_PORT}`;
+}
+
+export interface DataplaneConnection extends ControlPlaneConnection {
+  readonly ads: AdsClient;
+}
+
+/**
+ * Connects a running engine to the control plane, as kuma-dp connects Envoy: its config comes
+ * over ADS (every version applied with `handle.applyXds`, ACKed, or NACKed with the reason while
+ * the last good one stays), and its flows and the inspect requests go over the dataplane channel.
+ * In `meshcap dp`, after `runDataplaneProcess`:
  *
- *   const cp = flags.cp ? attachToControlPlane(handle, { url: flags.cp, token, dataplane, log }) : undefined;
+ *   const cp = flags.cp ? await attachToControlPlane(handle, { url: flags.cp, token, dataplane, log }) : undefined;
  *   const code = await exited;      // SIGTERM drained the engine
  *   await cp?.close();              // sends what flows it can, then closes
  */
-export function attachToControlPlane(
+export async function attachToControlPlane(
   handle: DataplaneHandle,
-  opts: { url: string; token: string; dataplane: Dataplane; bufferSize?: number; log?: (level: 'info' | 'warn' | 'error', message: string) => void },
-): ControlPlaneConnection {
-  return connectControlPlane({
+  opts: {
+    url: string;
+    token: string;
+    dataplane: Dataplane;
+    /** The ADS server; default `xdsTargetOf(url)`. */
+    xds?: string;
+    bufferSize?: number;
+    batchIntervalMs?: number;
+    backoff?: { initialMs?: number; maxMs?: number };
+    log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+  },
+): Promise<DataplaneConnection> {
+  const channel = connectControlPlane({
     url: opts.url,
     token: opts.token,
     dataplane: opts.dataplane as unknown as Record<string, unknown>,
     engine: engineFromHandle(handle),
     bufferSize: opts.bufferSize,
+    batchIntervalMs: opts.batchIntervalMs,
+    backoff: opts.backoff,
     log: opts.log,
   });
+  const ads = new AdsClient({
+    target: opts.xds ?? xdsTargetOf(opts.url),
+    // kuma-dp's node: `<mesh>.<name>`, the Dataplane resource in the metadata (registered on whichever connection comes first).
+    node: { id: `${handle.mesh}.${handle.name}`, user_agent_name: 'meshcap', metadata: { 'dataplane.resource': JSON.stringify(opts.dataplane) } },
+    token: opts.token,
+    codec: await loadProtoJsonCodec(),
+    apply: (version, set) => handle.applyXds(version, set),
+    backoff: opts.backoff,
+    log: opts.log,
+  });
+  return {
+    ads,
+    stats: () => channel.stats(),
+    waitConnected: (timeoutMs) => channel.waitConnected(timeoutMs),
+    async close(o) {
+      ads.close();
+      await channel.close(o);
+    },
+  };
 }

@@ -1,23 +1,7 @@
-import {
-  configDumpProvider,
-  ConfigDumpHistory,
-  MeshcapError,
-  parseResourceObject,
-  policyPasses,
-  readLiveRuleset,
-  readLocalNetwork,
-  serviceDirectoryOf,
-  type ConfigDumpParams,
-  type Dataplane,
-  type DataplaneHandle,
-  type DataplanePolicies,
-  type PolicyPasses,
-} from '@meshcap/core';
+import { MeshcapError, readLiveRuleset, readLocalNetwork, type DataplaneHandle } from '@meshcap/core';
 import type { ChannelEngine } from './client.ts';
 
 export interface EngineAdapterOptions {
-  /** The passes that enforce a compiled config's policies in the proxy; default: the policy engine's `policyPasses`. */
-  policyPasses?: (config: DataplanePolicies) => PolicyPasses;
   /** The installed capture rules; default: read from this network namespace with the local addresses. */
   rules?: () => Promise<unknown>;
 }
@@ -28,32 +12,13 @@ export async function readRulesForTrace(): Promise<{ ruleset: unknown; local: un
   return { ruleset, local };
 }
 
-function asCompiled(config: unknown): DataplanePolicies {
-  const c = config as Partial<DataplanePolicies> | null;
-  if (!c || typeof c !== 'object' || !c.resource || !Array.isArray(c.outbounds) || !Array.isArray(c.inbounds)) {
-    throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', 'the control plane sent a config without resource, inbounds and outbounds');
-  }
-  // The Dataplane inside is checked like any input before the engine sees it.
-  const resource = parseResourceObject(c.resource, { source: 'config' }) as unknown as Dataplane;
-  return { ...(c as DataplanePolicies), resource };
-}
-
 /**
- * The channel's view of a running dataplane engine (`startDataplane`'s handle). Each config version
- * from the control plane becomes the engine's listeners, services and policy passes; the admin
- * `/config_dump` then shows that version (Envoy's format, with its history for stamps).
+ * The channel's view of a running dataplane engine (`startDataplane`'s handle): its flows, and
+ * answers to the control plane's inspect requests. Its `config_dump` is the engine's own: the
+ * Envoy resources in force, as the ADS server sent them.
  */
 export function engineFromHandle(handle: DataplaneHandle, options: EngineAdapterOptions = {}): ChannelEngine {
-  let dump: ReturnType<typeof configDumpProvider> | undefined;
-  const history = new ConfigDumpHistory();
   return {
-    async applyConfig(version, config) {
-      const compiled = asCompiled(config);
-      await handle.updateConfig(version, compiled.resource, (options.policyPasses ?? policyPasses)(compiled), serviceDirectoryOf(compiled));
-      dump = configDumpProvider(() => ({ config: handle.config(), policies: compiled }), history);
-      handle.setConfigDump(dump);
-    },
-    runningVersion: () => handle.version,
     subscribeFlows: (listener) => handle.flows.subscribe(listener),
     async answer(what, params) {
       switch (what) {
@@ -63,9 +28,11 @@ export function engineFromHandle(handle: DataplaneHandle, options: EngineAdapter
           return handle.listeners();
         case 'rules':
           return (options.rules ?? readRulesForTrace)();
-        case 'config_dump':
+        case 'config_dump': {
+          const dump = handle.configDump();
           if (!dump) throw new MeshcapError('MESHCAP_ERR_NOT_FOUND', 'this dataplane has no config from the control plane yet');
-          return dump(params as ConfigDumpParams);
+          return dump(new URLSearchParams(Object.entries(params).flatMap(([k, v]): Array<[string, string]> => (v === undefined ? [] : [[k, String(v)]]))));
+        }
       }
     },
   };

@@ -2,25 +2,26 @@ import type { FlowRecord } from '@meshcap/core';
 import { z } from 'zod';
 
 /**
- * The dataplane channel, protocol `meshcap-channel/1`: an HTTP/1.1 Upgrade on
+ * The dataplane channel, protocol `meshcap-channel/2`: an HTTP/1.1 Upgrade on
  * `GET /api/dataplane-channel` (TCP or the control plane's Unix socket) with
  * `Authorization: Bearer <dataplane token>`, then one JSON message per line each way.
  *
- *   dp → cp  hello    {dataplane, instance, running?, xds?}  first message: who I am (my Dataplane resource);
- *                                                     `xds`: my config comes over ADS, send me no `config`
+ *   dp → cp  hello    {dataplane, instance}              first message: who I am (my Dataplane resource)
  *   cp → dp  welcome  {mesh, name, heartbeatMs}          accepted; or `error` {code, message} and close
- *   cp → dp  config   {version, config}                  a config version to run (xDS-like)
- *   dp → cp  ack      {version}  /  nack {version, error} applied / refused (the dataplane keeps its last good config)
  *   dp → cp  flows    {seq, flows, dropped}              a flow batch; `dropped`: flows lost since the last batch
  *   cp → dp  flows-ack {seq}                             batch stored; the dataplane may forget it
  *   cp → dp  request  {id, what, params}                 rules | stats | config_dump | listeners
  *   dp → cp  reply    {id, ok, result | error}
  *   both     ping / pong                                 liveness; silence for 3 heartbeats closes the channel
  *
+ * The config does not travel here: the dataplane takes it from the ADS server (Envoy's xDS, see
+ * apps/api/src/xds-server), like any Envoy. The channel carries what xDS has no place for: flow
+ * batches (bounded, acknowledged, resent) and the control plane's inspect requests.
+ *
  * Flow batches are delivered at least once and deduplicated by (instance, seq): a batch the
  * control plane did not acknowledge is sent again after a reconnect.
  */
-export const CHANNEL_PROTOCOL = 'meshcap-channel/1';
+export const CHANNEL_PROTOCOL = 'meshcap-channel/2';
 export const CHANNEL_PATH = '/api/dataplane-channel';
 /** Longest message line either side accepts (a large flow batch or config dump fits). */
 export const MAX_LINE_BYTES = 8 * 1024 * 1024;
@@ -74,13 +75,7 @@ export const dpMessage = z.discriminatedUnion('type', [
     dataplane: z.record(z.string(), z.unknown()),
     /** Random per dataplane process: flow batch numbers restart with it. */
     instance: z.string().min(1).max(100),
-    /** The version it is running (after a control plane restart), if any. */
-    running: z.string().optional(),
-    /** It takes its config from the ADS server: the channel then carries flows and inspect requests only, never `config`. */
-    xds: z.boolean().optional(),
   }),
-  z.object({ type: z.literal('ack'), version: z.string() }),
-  z.object({ type: z.literal('nack'), version: z.string(), error: z.string().max(4000) }),
   z.object({ type: z.literal('flows'), seq: z.number().int().nonnegative(), flows: z.array(z.unknown()).max(10_000), dropped: z.number().int().nonnegative() }),
   z.object({
     type: z.literal('reply'),
@@ -97,7 +92,6 @@ export type DpMessage = z.infer<typeof dpMessage>;
 export const cpMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('welcome'), mesh: z.string(), name: z.string(), heartbeatMs: z.number().int().positive() }),
   z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
-  z.object({ type: z.literal('config'), version: z.string(), config: z.unknown() }),
   z.object({ type: z.literal('flows-ack'), seq: z.number().int() }),
   z.object({ type: z.literal('request'), id: z.number().int(), what: z.enum(REQUEST_KINDS), params: z.record(z.string(), z.unknown()).optional() }),
   z.object({ type: z.literal('ping') }),

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MeshcapError } from '@meshcap/core';
+import { envoyProtosDescriptor, MeshcapError } from '@meshcap/core';
 
 /**
  * The proxy-user child of a root `meshcap dp` must not depend on where the checkout lives: UID 5678
@@ -12,6 +12,7 @@ import { MeshcapError } from '@meshcap/core';
  * by the content hash:
  *
  *   <runtime root>/<sha256-12>/dist/dp.mjs
+ *   <runtime root>/<sha256-12>/dist/envoy-protos.json   (Envoy's protos for the xDS codec, a protobufjs descriptor)
  *   <runtime root>/<sha256-12>/build/Release/meshcap_native.node
  *
  * (the addon's loader requires `../build/Release/meshcap_native.node` relative to the bundle, as it
@@ -26,6 +27,8 @@ export interface DpRuntime {
   dir: string;
   /** The bundled entry point the child runs. */
   entry: string;
+  /** Envoy's protos as a protobufjs descriptor (the bundle has no node_modules to load .proto files from): ENVOY_PROTOS_JSON_ENV. */
+  protos: string;
   /** True when the directory was already there. */
   reused: boolean;
 }
@@ -92,16 +95,18 @@ export async function installDpRuntime(root = process.env[RUNTIME_DIR_ENV] || DE
     throw new MeshcapError('MESHCAP_ERR_INTERNAL', `@meshcap/native: the addon is not built (${addonPath()}: ${(err as NodeJS.ErrnoException).code}); run \`npm run install -w @meshcap/native\``);
   }
   const bundle = await bundleDataplane();
-  const hash = createHash('sha256').update(bundle).update(addon).digest('hex').slice(0, 12);
+  const protosJson = await envoyProtosDescriptor();
+  const hash = createHash('sha256').update(bundle).update(addon).update(protosJson).digest('hex').slice(0, 12);
   const dir = path.join(root, hash);
   const entry = path.join(dir, 'dist', 'dp.mjs');
+  const protos = path.join(dir, 'dist', 'envoy-protos.json');
   try {
     mkdirReadable(root);
   } catch (err) {
     throw new MeshcapError('MESHCAP_ERR_PERMISSION', `cannot create the dataplane runtime directory ${root}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; ${hint}`);
   }
   checkReachable(entry, 'the dataplane runtime', hint, root);
-  if (existsSync(entry)) return { dir, entry, reused: true };
+  if (existsSync(entry)) return { dir, entry, protos, reused: true };
   const tmp = path.join(root, `.tmp-${hash}-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     for (const d of [tmp, path.join(tmp, 'dist'), path.join(tmp, 'build'), path.join(tmp, 'build', 'Release')]) {
@@ -110,6 +115,7 @@ export async function installDpRuntime(root = process.env[RUNTIME_DIR_ENV] || DE
     }
     for (const [file, bytes] of [
       [path.join(tmp, 'dist', 'dp.mjs'), bundle],
+      [path.join(tmp, 'dist', 'envoy-protos.json'), protosJson],
       [path.join(tmp, 'build', 'Release', 'meshcap_native.node'), addon],
     ] as const) {
       writeFileSync(file, bytes, { mode: 0o644 });
@@ -122,12 +128,12 @@ export async function installDpRuntime(root = process.env[RUNTIME_DIR_ENV] || DE
       const code = (err as NodeJS.ErrnoException).code;
       if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || !existsSync(entry)) throw err;
       rmSync(tmp, { recursive: true, force: true });
-      return { dir, entry, reused: true };
+      return { dir, entry, protos, reused: true };
     }
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     if (err instanceof MeshcapError) throw err;
     throw new MeshcapError('MESHCAP_ERR_PERMISSION', `cannot install the dataplane runtime into ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; ${hint}`);
   }
-  return { dir, entry, reused: false };
+  return { dir, entry, protos, reused: false };
 }

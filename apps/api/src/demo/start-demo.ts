@@ -238,7 +238,9 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoHandle> {
 
     // 1. The control plane, in the root namespace: API and dashboard on loopback, dataplanes on its Unix socket.
     log(`starting the control plane on ${api}`);
-    const cp = run.meshcap('cp', ['cp', '--listen', `127.0.0.1:${port}`, '--socket', socket, '--data-dir', join(run.stateDir, 'cp'), '--token-file', tokenFile]);
+    // xDS on Kuma's 5678 when it is free (Envoy or a gRPC client can then be pointed at it); the demo's dataplanes use xds.sock.
+    const xdsPort = await freePort('127.0.0.1', 5678).catch(() => freePort());
+    const cp = run.meshcap('cp', ['cp', '--listen', `127.0.0.1:${port}`, '--xds-listen', `127.0.0.1:${xdsPort}`, '--socket', socket, '--data-dir', join(run.stateDir, 'cp'), '--token-file', tokenFile]);
     await cp.aliveWhile(client.waitHealthy(remaining(), () => cp.running));
 
     // 2. The example policies, before any dataplane connects: their first config already has them.

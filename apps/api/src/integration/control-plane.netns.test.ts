@@ -161,7 +161,7 @@ describeNetns('control plane with two dataplanes in network namespaces', () => {
     // (web's config names backend's endpoints, so it may have had a second version when backend registered.)
     expect(d.web).toMatchObject({ connected: true, configVersion: expect.stringMatching(/^[12]-/) });
     expect(d.backend).toMatchObject({ connected: true, configVersion: expect.stringMatching(/^1-/) });
-  });
+  }, 30_000);
 
   it('applying a policy gives both a new version, and both ACK it', async () => {
     const before = await dataplanes();

@@ -18,8 +18,7 @@ import { identifyNode } from './node-identity.ts';
 import type { NodeResources } from './node-resources.ts';
 import { SnapshotCache } from './snapshot-cache.ts';
 
-/** Kuma's xDS port. */
-export const DEFAULT_XDS_PORT = 5678;
+export { DEFAULT_XDS_PORT } from '@meshcap/core';
 
 export interface AdsServerDeps {
   catalog: MeshCatalog;

@@ -17,6 +17,8 @@ interface TypeState {
   sentHash?: string;
   /** A response is out and not yet ACKed or NACKed. */
   pending: boolean;
+  /** The version the client last ACKed for this type. */
+  ackedVersion?: string;
 }
 
 export interface AdsCounters {
@@ -59,8 +61,8 @@ function contentHash(resources: readonly EncodedResource[]): string {
  * and each change of its subscribed names, gets a response; a request carrying the latest nonce
  * ACKs it (or NACKs it with `error_detail`: the client keeps its last good config, and the
  * status shows the message); a request with an older nonce is stale and ignored; a new version
- * is pushed to every subscribed type in Envoy's order (CDS, EDS, LDS, RDS), and only where the
- * type's content changed. A NACKed content is not sent again until it changes.
+ * is pushed to every subscribed type in Envoy's order (CDS, EDS, LDS, RDS). A NACKed version is
+ * not sent again; the next one is.
  */
 export class AdsStream {
   client: XdsClientIdentity | undefined;
@@ -99,6 +101,8 @@ export class AdsStream {
       s.xdsStreams++;
       s.configSource = 'xds';
       s.remote = this.call.getPeer();
+      // After a control plane restart the client still runs what it had; it says which version.
+      if (req.version_info) s.configVersion = req.version_info;
       this.deps.counters.streams++;
       this.deps.opened(this);
       this.deps.log('info', `xDS stream from ${this.key} (${this.client.proxyType}, ${this.call.getPeer()})`);
@@ -133,10 +137,12 @@ export class AdsStream {
 
   private onAck(t: TypeState, req: DiscoveryRequest): void {
     this.deps.counters.acks++;
+    t.ackedVersion = req.version_info ?? t.sentVersion;
     const s = this.status();
-    if ([...this.types.values()].some((x) => x.pending)) return;
-    // Every type answered: the client runs this version.
-    const version = req.version_info ?? t.sentVersion ?? null;
+    const types = [...this.types.values()].filter((x) => x.sentVersion !== undefined);
+    // The client runs a version once every type it was sent has ACKed that version.
+    if (types.some((x) => x.pending || x.ackedVersion !== t.ackedVersion)) return;
+    const version = t.ackedVersion ?? null;
     if (version !== s.configVersion) s.totalUpdates++;
     s.configVersion = version;
     s.pendingVersion = null;
@@ -174,7 +180,9 @@ export class AdsStream {
     const names = t.names;
     const resources = names === undefined ? all : all.filter((r) => names.has(r.name));
     const hash = contentHash(resources);
-    if (!force && hash === t.sentHash) return;
+    // A new version is sent even when this type's content is the same: the client then runs, and its
+    // config_dump names, the version the control plane compiled (what "up to date" compares).
+    if (!force && hash === t.sentHash && snapshot.version === t.sentVersion) return;
     const nonce = String(++this.nonceSeq);
     t.nonce = nonce;
     t.sentVersion = snapshot.version;

@@ -98,6 +98,8 @@ export interface DataplaneHandle {
   stats(): StatValue[];
   listeners(): ListenerStatus[];
   clusters(): ClusterStatus[];
+  /** The `/config_dump` builder in force (after `applyXds`: the resources as received). */
+  configDump(): ConfigDumpProvider | undefined;
   setConfigDump(provider: ConfigDumpProvider | undefined): void;
   /**
    * Drains: stops accepting, lets open connections finish (HTTP keep-alive connections close after

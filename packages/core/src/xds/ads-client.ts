@@ -219,15 +219,23 @@ export class AdsClient {
     this.request(type);
   }
 
-  /** A set is complete once LDS and CDS arrived and every route and load assignment they name is there. */
+  /**
+   * A set is complete once LDS and CDS arrived, every route and load assignment they name is
+   * there, and all of them are of one version: meshcap's control plane sends every type at each
+   * version, so a set is never run half old, half new.
+   */
   private missing(): string | undefined {
     const l = this.state(XDS_TYPES.listener);
     const c = this.state(XDS_TYPES.cluster);
     if (!l.seen || !c.seen) return 'waiting for LDS and CDS';
+    const version = l.receivedVersion;
+    if (c.receivedVersion !== version) return `waiting for CDS version ${version}`;
     for (const type of [XDS_TYPES.route, XDS_TYPES.endpoint] as const) {
       const t = this.state(type);
+      if (t.names.length === 0) continue;
       const absent = t.names.filter((n) => !t.received.has(n));
       if (absent.length > 0) return `waiting for ${XDS_TYPE_NAMES[type]} ${absent.join(', ')}`;
+      if (t.receivedVersion !== version) return `waiting for ${XDS_TYPE_NAMES[type]} version ${version}`;
     }
     return undefined;
   }

@@ -14,6 +14,9 @@ import type { XdsResourceSet } from './resource-set.ts';
  * refused at the edge, by name and path.
  */
 
+/** Kuma's xDS port, where `meshcap cp` serves ADS by default. */
+export const DEFAULT_XDS_PORT = 5678;
+
 export const ADS_SERVICE = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
 export const ADS_METHOD_PATH = `/${ADS_SERVICE}/StreamAggregatedResources`;
 

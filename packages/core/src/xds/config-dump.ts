@@ -154,6 +154,7 @@ export function buildConfigDump(input: ConfigDumpInput): EnvoyConfigDump {
   const { config } = input;
   const { ctx, built, clusters, endpoints, localService } = renderDataplane(config, input.policies, {
     routes: input.routes,
+    endpoints: input.endpoints,
     tproxyMark: input.tproxyMark,
     defaultConnectTimeout: input.defaultConnectTimeout,
   });

@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Root, Type } from 'protobufjs';
+import type { INamespace, Root, Type } from 'protobufjs';
 import { MeshcapError } from '../errors.ts';
 
 /**
@@ -74,24 +74,41 @@ function includeDirs(): string[] {
   return [...['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((d) => path.join(deps, d)), protobufjsDir];
 }
 
+/**
+ * A protobufjs JSON descriptor of the protos to load instead of the .proto files: the proxy-user
+ * dataplane runs from a bundle without node_modules (see apps/api/src/cli/dp-runtime.ts).
+ */
+export const ENVOY_PROTOS_JSON_ENV = 'MESHCAP_ENVOY_PROTOS_JSON';
+
+/** The loaded protos as a protobufjs JSON descriptor (what ENVOY_PROTOS_JSON_ENV names). */
+export async function envoyProtosDescriptor(): Promise<string> {
+  return JSON.stringify((await loadEnvoyProtos()).root.toJSON());
+}
+
 let loading: Promise<EnvoyProtos> | undefined;
 
 /** Loads the protos on first call (a few hundred ms), then returns the same instance. */
 export function loadEnvoyProtos(): Promise<EnvoyProtos> {
   loading ??= (async () => {
     const protobuf = (await import('protobufjs')).default;
-    const dirs = includeDirs();
-    const root = new protobuf.Root();
-    root.resolvePath = (_origin, target) => {
-      if (path.isAbsolute(target)) return target;
-      for (const dir of dirs) {
-        const candidate = path.join(dir, target);
-        if (existsSync(candidate)) return candidate;
-      }
-      return target;
-    };
-    // keepCase: fields keep their .proto names, which is what Envoy prints (snake_case).
-    await root.load([...ENVOY_PROTO_FILES], { keepCase: true });
+    const descriptor = process.env[ENVOY_PROTOS_JSON_ENV];
+    let root: Root;
+    if (descriptor) {
+      root = protobuf.Root.fromJSON(JSON.parse(readFileSync(descriptor, 'utf8')) as INamespace);
+    } else {
+      const dirs = includeDirs();
+      root = new protobuf.Root();
+      root.resolvePath = (_origin, target) => {
+        if (path.isAbsolute(target)) return target;
+        for (const dir of dirs) {
+          const candidate = path.join(dir, target);
+          if (existsSync(candidate)) return candidate;
+        }
+        return target;
+      };
+      // keepCase: fields keep their .proto names, which is what Envoy prints (snake_case).
+      await root.load([...ENVOY_PROTO_FILES], { keepCase: true });
+    }
     root.resolveAll();
     const cache = new Map<string, Type | undefined>();
     return {

@@ -9,7 +9,7 @@ export { ConfigDumpHistory, DEFAULT_CONFIG_DUMP_HISTORY, type ConfigDumpHistoryO
 export { diffConfigDumps, type ConfigDumpChange, type ConfigDumpDiff, type DiffOptions, type PathSegment } from './diff.ts';
 export { unifiedDiff, type UnifiedDiffOptions } from './line-diff.ts';
 export { assertEnvoyJson, checkEnvoyJson, checkEnvoyJsonWith, type EnvoyProtoCheckOptions, type EnvoyProtoIssue } from './envoy-proto-check.ts';
-export { ENVOY_PROTO_FILES, loadEnvoyProtos, type EnvoyProtos } from './envoy-protos.ts';
+export { ENVOY_PROTO_FILES, ENVOY_PROTOS_JSON_ENV, envoyProtosDescriptor, loadEnvoyProtos, type EnvoyProtos } from './envoy-protos.ts';
 export { configDumpOf, configDumpProvider, proxyConfigOf, xdsResourcesOf } from './provider.ts';
 export { ADS_CONFIG_SOURCE, POLICIES_METADATA, type RenderOptions } from './resources.ts';
 export { EMPTY_RESOURCE_SET, type XdsResourceSet } from './resource-set.ts';
@@ -18,6 +18,7 @@ export {
   ADS_METHOD_PATH,
   ADS_SERVICE,
   adsMethodDefinition,
+  DEFAULT_XDS_PORT,
   encodeAnyMessage,
   encodeDiscoveryResponse,
   decodeDiscoveryResponse,

@@ -69,6 +69,8 @@ export interface ConfigDumpInput {
   admin?: XdsEndpoint;
   /** `inline` (Kuma: route_config inside each HttpConnectionManager) or `rds` (separate RouteConfigurations). Default inline. */
   routes?: 'inline' | 'rds';
+  /** `static`: service clusters carry their endpoints (default); `eds`: as the ADS server sends them (EDS clusters, endpoints under `include_eds`). */
+  endpoints?: 'static' | 'eds';
   /** SO_MARK the proxy puts on TPROXY upstream connections (original_src `mark`). */
   tproxyMark?: number;
   /** Connect timeout when no MeshTimeout sets one; Envoy's default 5s. */

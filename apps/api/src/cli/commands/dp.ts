@@ -5,6 +5,7 @@ import {
   compileProxyConfig,
   DEFAULT_ADMIN_PORT,
   durationToMs,
+  ENVOY_PROTOS_JSON_ENV,
   exitWithProxyUserParent,
   loadDataplaneFile,
   MeshcapError,
@@ -86,6 +87,8 @@ interface DpFlags {
   flowBuffer?: number;
   /** Control plane to connect to (`--cp`); standalone without it. */
   cp?: string;
+  /** ADS server (`--xds`); default from `--cp`. */
+  xds?: string;
   tokenFile?: string;
 }
 
@@ -151,6 +154,7 @@ function parseFlags(args: string[]): DpFlags {
     drainMs: durationFlag('drain-time', v['drain-time']),
     flowBuffer: intFlag('flow-buffer', v['flow-buffer'], 1, 10_000_000),
     cp: v.cp,
+    xds: v.xds,
     tokenFile: v['dataplane-token-file'],
   };
 }
@@ -172,7 +176,7 @@ function readDataplaneFile(path: string): string {
  */
 function runAsProxyUser(flags: DpFlags, args: string[], runtime: DpRuntime, text: string, io: CliIO): Promise<number> {
   const [file, ...prefix] = proxyUserCommand(flags.proxyUid, flags.proxyGid);
-  const env = { ...process.env, ...proxyUserChildEnv(), ...(Buffer.byteLength(text) < 100_000 ? { [FILE_TEXT_ENV]: text } : {}) };
+  const env = { ...process.env, ...proxyUserChildEnv(), [ENVOY_PROTOS_JSON_ENV]: runtime.protos, ...(Buffer.byteLength(text) < 100_000 ? { [FILE_TEXT_ENV]: text } : {}) };
   io.stdout(`meshcap dp: started as root; running as the proxy user ${flags.proxyUid}:${flags.proxyGid} with CAP_NET_ADMIN, CAP_NET_RAW, CAP_NET_BIND_SERVICE`);
   io.stdout(`meshcap dp: proxy-user runtime ${runtime.dir}${runtime.reused ? '' : ' (installed)'}`);
   const child = spawn(file, [...prefix, process.execPath, runtime.entry, 'dp', ...args], { stdio: 'inherit', env });
@@ -243,7 +247,7 @@ export const dpCommand: CliCommand = {
       log,
     });
     for (const line of describe(handle)) io.stdout(line);
-    const cp = flags.cp && token ? attachToControlPlane(handle, { url: flags.cp, token, dataplane, bufferSize: flags.flowBuffer, log }) : undefined;
+    const cp = flags.cp && token ? await attachToControlPlane(handle, { url: flags.cp, xds: flags.xds, token, dataplane, bufferSize: flags.flowBuffer, log }) : undefined;
     const code = await exited;
     await cp?.close();
     io.stdout(`meshcap dp: stopped`);

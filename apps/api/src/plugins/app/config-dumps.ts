@@ -9,13 +9,14 @@ declare module 'fastify' {
   }
 }
 
-/** Keeps each dataplane's config dump history current: one record per config version. */
+/** Keeps each dataplane's config dump history current: one record per config version, of what the ADS server sends it. */
 export default fp(
   async function configDumpsPlugin(fastify: FastifyInstance, opts: { limit?: number }) {
     const history = new ConfigDumpHistory({ limit: opts.limit });
     const record = (compiled: DataplanePolicies) => {
       try {
-        history.buildAndRecord(`${compiled.mesh}/${compiled.dataplane}`, { config: proxyConfigOf(compiled), policies: compiled });
+        // The resources exactly as the ADS server sends them (xdsResourcesOf renders them the same way).
+        history.buildAndRecord(`${compiled.mesh}/${compiled.dataplane}`, { config: proxyConfigOf(compiled), policies: compiled, endpoints: 'eds' });
       } catch (err) {
         fastify.log.warn(`config dump of ${compiled.mesh}/${compiled.dataplane} version ${compiled.version.versionInfo} not recorded: ${(err as Error).message}`);
       }

@@ -19,12 +19,6 @@ export default fp(
       catalog: fastify.catalog,
       tokens: fastify.dataplaneTokens,
       flows: fastify.flows,
-      configs: {
-        configFor: (mesh, name) => {
-          const compiled = fastify.catalog.compiler.compile(mesh, name);
-          return { version: compiled.version.versionInfo, config: compiled };
-        },
-      },
       heartbeatMs: opts.heartbeatMs,
       log: (level, message) => fastify.log[level](message),
     });
