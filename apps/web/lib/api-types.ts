@@ -1806,6 +1806,8 @@ export interface components {
             totalUpdates: number;
             totalErrors: number;
             errors: components["schemas"]["DataplaneError"][];
+            configSource: ("xds" | "channel") | null;
+            xdsStreams: number;
         };
         DataplaneError: {
             time: string;
@@ -1833,6 +1835,8 @@ export interface components {
             totalUpdates: number;
             totalErrors: number;
             errors: components["schemas"]["DataplaneError"][];
+            configSource: ("xds" | "channel") | null;
+            xdsStreams: number;
             inbounds: components["schemas"]["DataplanePort"][];
             outbounds: components["schemas"]["DataplanePort"][];
             statsAvailable: boolean;

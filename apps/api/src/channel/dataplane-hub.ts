@@ -1,10 +1,12 @@
-import { errorRegistry, formatIssue, MeshcapError, parseResourceObject, type ChangeResult, type FlowRecord, type MeshcapErrorCode } from '@meshcap/core';
+import { errorRegistry, MeshcapError, type ChangeResult, type FlowRecord, type MeshcapErrorCode } from '@meshcap/core';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { DataplaneIdentity, DataplaneTokens } from '../auth/index.ts';
 import { bearerToken } from '../auth/index.ts';
 import type { MeshCatalog } from '../catalog/index.ts';
+import { describeError, registerDataplane, RegistrationRefused } from '../catalog/dataplane-registration.ts';
 import type { FlowHub } from '../flows/flow-hub.ts';
+import { DataplaneStatuses, type DataplaneStatus } from './dataplane-status.ts';
 import { LineChannel } from './line-channel.ts';
 import {
   CHANNEL_PATH,
@@ -22,33 +24,6 @@ export interface DataplaneConfigSource {
   configFor(mesh: string, name: string): { version: string; config: unknown };
 }
 
-export interface DataplaneError {
-  time: string;
-  message: string;
-  /** The config version a NACK refused. */
-  version?: string;
-}
-
-/** What the control plane knows of a dataplane's connection (kumactl inspect dataplanes' columns). */
-export interface DataplaneStatus {
-  connected: boolean;
-  /** Last message from it (ISO 8601), null if never connected since this control plane started. */
-  lastSeen: string | null;
-  connectedAt: string | null;
-  /** Version it ACKed last: what it runs. */
-  configVersion: string | null;
-  /** Version sent and not yet answered. */
-  pendingVersion: string | null;
-  /** Configs it ACKed since it connected to this control plane. */
-  totalUpdates: number;
-  totalNacks: number;
-  /** Most recent first, at most 20: NACKs, compile failures, protocol errors. */
-  errors: DataplaneError[];
-  /** `unix` or the peer's IP address. */
-  remote: string | null;
-}
-
-const MAX_ERRORS = 20;
 const HELLO_TIMEOUT_MS = 10_000;
 
 interface PendingRequest {
@@ -62,6 +37,8 @@ class Session {
   nextRequestId = 1;
   sentVersion: string | null = null;
   instance = '';
+  /** Its config comes over ADS (the xDS server keeps its versions); this channel sends it none. */
+  xds = false;
   heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
@@ -80,11 +57,6 @@ function httpReject(socket: Duplex, status: number, code: MeshcapErrorCode, mess
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
-function describeError(err: unknown): string {
-  if (err instanceof MeshcapError) return err.issues.length ? err.issues.map(formatIssue).join('; ') : err.message;
-  return err instanceof Error ? err.message : String(err);
-}
-
 /**
  * The control plane's end of the dataplane channel: authenticates each dataplane by its token,
  * registers its Dataplane resource, pushes config versions and records ACK/NACK, takes flow
@@ -92,7 +64,8 @@ function describeError(err: unknown): string {
  */
 export class DataplaneHub {
   private readonly sessions = new Map<string, Session>();
-  private readonly statuses = new Map<string, DataplaneStatus>();
+  /** Shared with the ADS server, which records config versions, ACKs and NACKs of dataplanes on xDS. */
+  readonly statuses: DataplaneStatuses;
   /** Per dataplane: its process instance and the last flow batch stored, kept across reconnects to drop resent batches. */
   private readonly flowSeqs = new Map<string, { instance: string; lastSeq: number }>();
   private readonly unsubscribe: () => void;
@@ -106,9 +79,11 @@ export class DataplaneHub {
       flows: FlowHub;
       configs: DataplaneConfigSource;
       heartbeatMs?: number;
+      statuses?: DataplaneStatuses;
       log?: (level: 'info' | 'warn', message: string) => void;
     },
   ) {
+    this.statuses = deps.statuses ?? new DataplaneStatuses();
     this.unsubscribe = deps.catalog.compiler.onChange((result) => this.onConfigChange(result));
   }
 
@@ -123,19 +98,7 @@ export class DataplaneHub {
   // ---- status ------------------------------------------------------------------------------
 
   status(mesh: string, name: string): DataplaneStatus {
-    return (
-      this.statuses.get(`${mesh}/${name}`) ?? {
-        connected: false,
-        lastSeen: null,
-        connectedAt: null,
-        configVersion: null,
-        pendingVersion: null,
-        totalUpdates: 0,
-        totalNacks: 0,
-        errors: [],
-        remote: null,
-      }
-    );
+    return this.statuses.get(mesh, name);
   }
 
   get connectedCount(): number {
@@ -143,18 +106,11 @@ export class DataplaneHub {
   }
 
   private mutableStatus(key: string): DataplaneStatus {
-    let s = this.statuses.get(key);
-    if (!s) {
-      const [mesh = '', name = ''] = key.split('/');
-      s = { ...this.status(mesh, name) };
-      this.statuses.set(key, s);
-    }
-    return s;
+    return this.statuses.mutable(key);
   }
 
   private addError(key: string, message: string, version?: string): void {
-    const s = this.mutableStatus(key);
-    s.errors = [{ time: new Date().toISOString(), message, ...(version !== undefined ? { version } : {}) }, ...s.errors].slice(0, MAX_ERRORS);
+    this.statuses.addError(key, message, version);
   }
 
   // ---- connections -------------------------------------------------------------------------
@@ -211,24 +167,11 @@ export class DataplaneHub {
       channel.close(message);
       return undefined;
     };
-    let resource;
     try {
-      resource = parseResourceObject({ mesh: identity.mesh, ...hello.dataplane }, { source: 'hello' });
+      await registerDataplane(this.deps.catalog, identity, hello.dataplane, 'hello');
     } catch (err) {
-      return refuse('MESHCAP_ERR_INVALID_RESOURCE', `invalid Dataplane: ${describeError(err)}`);
-    }
-    if (resource.type !== 'Dataplane') return refuse('MESHCAP_ERR_INVALID_RESOURCE', `hello must carry a Dataplane, not a ${resource.type}`);
-    if (resource.name !== identity.name || (resource.mesh ?? 'default') !== identity.mesh) {
-      return refuse(
-        'MESHCAP_ERR_FORBIDDEN',
-        `this token is for dataplane "${identity.name}" in mesh "${identity.mesh}"; it cannot act as "${resource.name}" in mesh "${resource.mesh ?? 'default'}"`,
-      );
-    }
-    try {
-      // Registration: the dataplane's own resource is stored like an applied one (validated the same way).
-      await this.deps.catalog.apply([{ resource, source: JSON.stringify(hello.dataplane, null, 2) }]);
-    } catch (err) {
-      return refuse(err instanceof MeshcapError ? err.code : 'MESHCAP_ERR_INTERNAL', `cannot register dataplane: ${describeError(err)}`);
+      if (err instanceof RegistrationRefused) return refuse(err.code, err.message);
+      throw err;
     }
     if (channel.isClosed) return undefined;
     const session = new Session(identity, channel);
@@ -240,8 +183,10 @@ export class DataplaneHub {
     this.counters.connections++;
     const status = this.mutableStatus(key);
     const now = new Date().toISOString();
-    Object.assign(status, { connected: true, connectedAt: now, lastSeen: now, remote, pendingVersion: null, totalUpdates: 0, totalNacks: 0 });
-    if (hello.running) {
+    Object.assign(status, { connected: true, connectedAt: now, lastSeen: now, remote });
+    session.xds = hello.xds === true;
+    if (!session.xds) Object.assign(status, { configSource: 'channel', pendingVersion: null, totalUpdates: 0, totalNacks: 0 });
+    if (hello.running && !session.xds) {
       // After a control plane restart the dataplane still runs what it had.
       status.configVersion = hello.running;
       session.sentVersion = hello.running;
@@ -274,7 +219,7 @@ export class DataplaneHub {
     this.sessions.delete(session.key);
     const status = this.mutableStatus(session.key);
     status.connected = false;
-    status.pendingVersion = null;
+    if (!session.xds) status.pendingVersion = null;
     this.log('info', `dataplane ${session.key} disconnected: ${reason}`);
   }
 
@@ -352,6 +297,7 @@ export class DataplaneHub {
 
   /** Sends the dataplane its current config if it differs from what it was last sent. */
   private push(session: Session): void {
+    if (session.xds) return;
     const { mesh, name } = session.identity;
     let current: { version: string; config: unknown };
     try {

@@ -6,7 +6,8 @@ import { z } from 'zod';
  * `GET /api/dataplane-channel` (TCP or the control plane's Unix socket) with
  * `Authorization: Bearer <dataplane token>`, then one JSON message per line each way.
  *
- *   dp → cp  hello    {dataplane, instance, running?}   first message: who I am (my Dataplane resource)
+ *   dp → cp  hello    {dataplane, instance, running?, xds?}  first message: who I am (my Dataplane resource);
+ *                                                     `xds`: my config comes over ADS, send me no `config`
  *   cp → dp  welcome  {mesh, name, heartbeatMs}          accepted; or `error` {code, message} and close
  *   cp → dp  config   {version, config}                  a config version to run (xDS-like)
  *   dp → cp  ack      {version}  /  nack {version, error} applied / refused (the dataplane keeps its last good config)
@@ -75,6 +76,8 @@ export const dpMessage = z.discriminatedUnion('type', [
     instance: z.string().min(1).max(100),
     /** The version it is running (after a control plane restart), if any. */
     running: z.string().optional(),
+    /** It takes its config from the ADS server: the channel then carries flows and inspect requests only, never `config`. */
+    xds: z.boolean().optional(),
   }),
   z.object({ type: z.literal('ack'), version: z.string() }),
   z.object({ type: z.literal('nack'), version: z.string(), error: z.string().max(4000) }),

@@ -4,12 +4,12 @@ import { isIP } from 'node:net';
 export const DEFAULT_LISTEN = '127.0.0.1:5681';
 
 /** `127.0.0.1:5681`, `[::1]:5681`, `:5681` (loopback), `0.0.0.0:5681`; port 0 picks a free one. */
-export function parseListenAddress(text: string): { host: string; port: number } {
+export function parseListenAddress(text: string, flag = '--listen'): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text.trim());
   const host = m ? (m[1] ?? m[2] ?? '') : '';
   const port = m ? Number(m[3]) : NaN;
   if (!m || port > 65535 || (host !== '' && host !== 'localhost' && isIP(host) === 0)) {
-    throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `--listen: "${text}" is not HOST:PORT (e.g. 127.0.0.1:5681 or [::1]:5681)`);
+    throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `${flag}: "${text}" is not HOST:PORT (e.g. 127.0.0.1:5681 or [::1]:5681)`);
   }
   return { host: host === '' ? '127.0.0.1' : host, port };
 }

@@ -2,11 +2,12 @@ import { chmodSync, existsSync, mkdirSync, statSync, unlinkSync } from 'node:fs'
 import http from 'node:http';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { buildApp, type App, type AppOptions } from '../app.ts';
 import guiRoutes from '../gui/gui-routes.ts';
 import { DEFAULT_WEB_DIR, isWebBuilt, startNextServer, type NextServer } from '../gui/next-server.ts';
 import { openStore, type Store } from '../store/index.ts';
+import { DEFAULT_XDS_PORT } from '../xds-server/index.ts';
 import { parseListenAddress } from './listen-address.ts';
 
 export interface ControlPlaneOptions extends Omit<AppOptions, 'store' | 'allowedHosts'> {
@@ -21,6 +22,11 @@ export interface ControlPlaneOptions extends Omit<AppOptions, 'store' | 'allowed
   /** Serve the dashboard under /gui (default true); `webDir` is apps/web. */
   gui?: boolean;
   webDir?: string;
+  /**
+   * The ADS server: `listen` HOST:PORT (default the API's host on Kuma's 5678; port 0 when the API
+   * takes port 0) and `socket` (default `xds.sock` beside the API socket). false: no ADS server.
+   */
+  xds?: { listen?: string; socket?: string | false } | false;
 }
 
 export interface RunningControlPlane {
@@ -30,6 +36,8 @@ export interface RunningControlPlane {
   url: string;
   address: AddressInfo;
   socketPath?: string;
+  /** Where the ADS server listens: `127.0.0.1:5678`, `unix:/run/meshcap/xds.sock`. */
+  xdsAddresses: string[];
   /** What /gui serves: the dashboard, or the page that says how to build it. */
   gui: 'served' | 'not-built' | 'off';
   close(): Promise<void>;
@@ -85,12 +93,20 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       chmodSync(socketPath, 0o666);
     }
     const hostText = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    if (opts.xds !== false) {
+      const xdsListen = opts.xds?.listen ?? `${hostText}:${port === 0 ? 0 : DEFAULT_XDS_PORT}`;
+      parseListenAddress(xdsListen, '--xds-listen');
+      await app.xds.listen(xdsListen);
+      const xdsSocket = opts.xds?.socket ?? (socketPath ? join(dirname(socketPath), 'xds.sock') : false);
+      if (xdsSocket) await app.xds.listen(`unix:${xdsSocket}`);
+    }
     const running: RunningControlPlane = {
       app,
       store,
       url: `http://${hostText}:${address.port}`,
       address,
       socketPath,
+      xdsAddresses: app.xds.addresses,
       gui: guiMode,
       async close() {
         socketServer?.closeAllConnections();

@@ -37,8 +37,9 @@ export function summarize(record: StoredResource & { resource: Dataplane }, cata
     name: record.name,
     address: dp.networking.address,
     tags: mergedTags(dp),
-    connected: status.connected,
-    status: status.connected ? 'online' : 'offline',
+    // A proxyless client has only its ADS stream.
+    connected: status.connected || status.xdsStreams > 0,
+    status: status.connected || status.xdsStreams > 0 ? 'online' : 'offline',
     lastSeen: status.lastSeen,
     connectedAt: status.connectedAt,
     configVersion: status.configVersion,
@@ -49,6 +50,8 @@ export function summarize(record: StoredResource & { resource: Dataplane }, cata
     totalUpdates: status.totalUpdates,
     totalErrors: status.errors.length,
     errors: status.errors,
+    configSource: status.configSource,
+    xdsStreams: status.xdsStreams,
   };
 }
 

@@ -47,6 +47,7 @@ export default async function tokenRoutes(app: FastifyInstance) {
     async (request) => {
       if (!(await fastify.dataplaneTokens.revoke(request.params.id))) throw new MeshcapError('MESHCAP_ERR_NOT_FOUND', `no active token "${request.params.id}"`);
       fastify.dataplanes.disconnectToken(request.params.id);
+      fastify.xds.disconnectToken(request.params.id);
       return { id: request.params.id, revoked: true as const };
     },
   );

@@ -24,6 +24,10 @@ export const dataplaneSummary = z.object({
   totalUpdates: z.number().int(),
   totalErrors: z.number().int(),
   errors: z.array(dataplaneError),
+  /** Where it takes its config from: Envoy's ADS (`xds`) or the dataplane channel (`channel`); null if never connected. */
+  configSource: z.enum(['xds', 'channel']).nullable(),
+  /** ADS streams it has open now. */
+  xdsStreams: z.number().int(),
 }).meta({ id: 'DataplaneSummary' });
 
 export const dataplaneList = z.object({ total: z.number().int(), items: z.array(dataplaneSummary) }).meta({ id: 'DataplaneList' });

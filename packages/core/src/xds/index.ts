@@ -16,3 +16,25 @@ export { configDumpOf, configDumpProvider, proxyConfigOf, xdsResourcesOf } from 
 export { ADS_CONFIG_SOURCE, POLICIES_METADATA, type RenderOptions } from './resources.ts';
 export { EMPTY_RESOURCE_SET, type XdsResourceSet } from './resource-set.ts';
 export { loadProtoJsonCodec, protoJsonCodec, type BinaryAny, type EnvoyProtoJsonCodec } from './proto-json.ts';
+export {
+  ADS_METHOD_PATH,
+  ADS_SERVICE,
+  adsMethodDefinition,
+  encodeAnyMessage,
+  encodeDiscoveryResponse,
+  decodeDiscoveryResponse,
+  type ReceivedDiscoveryResponse,
+  type EncodedDiscoveryResponse,
+  isWildcardType,
+  isXdsType,
+  resourceSetField,
+  XDS_PUSH_ORDER,
+  XDS_TYPE_NAMES,
+  XDS_TYPES,
+  xdsResourceName,
+  type DiscoveryRequest,
+  type DiscoveryResponse,
+  type XdsNode,
+  type XdsTypeUrl,
+} from './ads-protocol.ts';
+export { AdsClient, edsNamesOf, rdsNamesOf, type AdsClientOptions, type AdsClientStats } from './ads-client.ts';

@@ -170,6 +170,8 @@ class Codec {
       const field = type.fields[key] ?? type.fieldsArray.find((f) => f.options?.json_name === key || camel(f.name) === key);
       const fpath = [...path, key];
       if (!field) fail(fpath, `unknown field of ${name}`);
+      // Absent, as JSON.stringify would leave it out (typed objects built in code carry optional fields as undefined).
+      if (value === undefined) continue;
       if (value === null && nameOf(field.resolvedType ?? type) !== 'google.protobuf.Value') continue;
       if (field.partOf && !field.partOf.name.startsWith('_')) {
         const other = oneofs.get(field.partOf.name);

@@ -18,6 +18,9 @@ Flags:
   --listen ADDR        API and dashboard address (default ${DEFAULT_LISTEN}; 127.0.0.1 only unless you say so)
   --socket PATH        Unix socket for dataplanes in other network namespaces on this host (default
                        /run/meshcap/cp.sock as root, <data-dir>/cp.sock otherwise; "none" to disable)
+  --xds-listen ADDR    the ADS server (Envoy xDS over gRPC) for dataplanes and proxyless gRPC clients
+                       (default: the --listen host on Kuma's port 5678; "none" to disable; it also
+                       listens on xds.sock beside --socket)
   --data-dir DIR       where the SQLite store and the admin token live (default MESHCAP_DATA_DIR,
                        /var/lib/meshcap as root, ~/.meshcap otherwise)
   --token-file FILE    the admin token changes need (default: MESHCAP_TOKEN, else <data-dir>/admin-token,
@@ -44,6 +47,7 @@ export const cpCommand: CliCommand = {
         store: { type: 'string' },
         listen: { type: 'string' },
         socket: { type: 'string' },
+        'xds-listen': { type: 'string' },
         'data-dir': { type: 'string' },
         'token-file': { type: 'string' },
         'allowed-host': { type: 'string', multiple: true },
@@ -58,6 +62,8 @@ export const cpCommand: CliCommand = {
     // Every flag is checked before anything is created on disk (the token file, the store).
     try {
       parseListenAddress((values.listen as string | undefined) ?? DEFAULT_LISTEN);
+      const xdsListen = values['xds-listen'] as string | undefined;
+      if (xdsListen !== undefined && xdsListen !== 'none') parseListenAddress(xdsListen, '--xds-listen');
       storeTarget({ url: values.store as string | undefined, dataDir });
     } catch (err) {
       if (isMeshcapError(err)) throw new CliUsageError(err.message);
@@ -79,6 +85,7 @@ export const cpCommand: CliCommand = {
         storeUrl: values.store as string | undefined,
         listen: values.listen as string | undefined,
         socket,
+        xds: values['xds-listen'] === 'none' ? false : { listen: values['xds-listen'] as string | undefined },
         adminToken: admin.token,
         allowedHosts: values['allowed-host'] as string[] | undefined,
         gui: !values['no-gui'],
@@ -96,6 +103,7 @@ export const cpCommand: CliCommand = {
     io.stdout(`meshcap cp: API        ${cp.url}  (reference: ${cp.url}/docs, OpenAPI: ${cp.url}/openapi.json)`);
     io.stdout(`meshcap cp: dashboard  ${cp.gui === 'served' ? `${cp.url}/gui` : cp.gui === 'off' ? 'off (--no-gui)' : `not built: run \`npm run build --workspace @meshcap/web\`, then restart`}`);
     if (cp.socketPath) io.stdout(`meshcap cp: dataplanes  --cp unix:${cp.socketPath} or --cp ${cp.url}`);
+    if (cp.xdsAddresses.length > 0) io.stdout(`meshcap cp: xDS (ADS)  ${cp.xdsAddresses.join(', ')}`);
     io.stdout(`meshcap cp: store      ${store}`);
     if (admin.created) {
       io.stdout(`meshcap cp: admin token (shown once; kept in ${admin.path}, mode 0600):`);

@@ -1,0 +1,305 @@
+import { Client, credentials, Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { isMeshcapError, formatIssue } from '../errors.ts';
+import {
+  ADS_METHOD_PATH,
+  decodeDiscoveryResponse,
+  isXdsType,
+  resourceSetField,
+  XDS_TYPE_NAMES,
+  XDS_TYPES,
+  xdsResourceName,
+  type DiscoveryRequest,
+  type ReceivedDiscoveryResponse,
+  type XdsNode,
+  type XdsTypeUrl,
+} from './ads-protocol.ts';
+import type { EnvoyAny, EnvoyMessage } from './envoy-json.ts';
+import type { EnvoyProtoJsonCodec } from './proto-json.ts';
+import type { XdsResourceSet } from './resource-set.ts';
+
+/**
+ * The dataplane's end of ADS (state of the world), as Envoy behaves: subscribes to every
+ * Listener and Cluster, then by name to the RouteConfigurations the listeners' `rds` and the
+ * ClusterLoadAssignments the EDS clusters name; applies a set only once it is complete (nothing
+ * referenced is missing), ACKs what it applied and NACKs what it could not (with the reason,
+ * keeping the last good set); reconnects with backoff, telling the server the versions it runs.
+ */
+
+export interface AdsClientOptions {
+  /** gRPC target: `127.0.0.1:5678` or `unix:/run/meshcap/xds.sock`. */
+  target: string;
+  node: XdsNode;
+  /** The dataplane token, sent raw in `authorization` (as Envoy's file_based_metadata credentials do). */
+  token?: string;
+  codec: EnvoyProtoJsonCodec;
+  /** Runs a complete set; throwing refuses it (the message is the NACK's). */
+  apply(version: string, set: XdsResourceSet): Promise<void>;
+  backoff?: { initialMs?: number; maxMs?: number };
+  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+export interface AdsClientStats {
+  connects: number;
+  responses: number;
+  applied: number;
+  acks: number;
+  nacks: number;
+  /** The server ended the stream with an error (refused token, shutting down…), last one. */
+  lastError?: string;
+  /** The version in force, '' before the first. */
+  version: string;
+}
+
+interface TypeState {
+  /** Resources of the last response, by name. */
+  received: Map<string, EnvoyAny>;
+  /** Of the last set applied. */
+  accepted: Map<string, EnvoyAny>;
+  receivedVersion: string;
+  acceptedVersion: string;
+  /** Nonce of a response not answered yet (waiting for the set to be complete), or ''. */
+  pendingNonce: string;
+  lastNonce: string;
+  /** RDS/EDS: names asked for. */
+  names: string[];
+  /** Has a response of this type ever arrived (on any stream)? */
+  seen: boolean;
+}
+
+function refusal(err: unknown): string {
+  if (isMeshcapError(err)) return err.issues.length > 0 ? `${err.message}: ${err.issues.map(formatIssue).join('; ')}` : err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** RouteConfiguration names a Listener's HttpConnectionManagers ask for under `rds`. */
+export function rdsNamesOf(listeners: Iterable<EnvoyMessage>): string[] {
+  const out = new Set<string>();
+  const fromHcm = (hcm: EnvoyMessage | undefined): void => {
+    const name = (hcm?.['rds'] as EnvoyMessage | undefined)?.['route_config_name'];
+    if (typeof name === 'string') out.add(name);
+  };
+  for (const l of listeners) {
+    fromHcm((l['api_listener'] as EnvoyMessage | undefined)?.['api_listener'] as EnvoyMessage | undefined);
+    for (const chain of (l['filter_chains'] as EnvoyMessage[] | undefined) ?? []) {
+      for (const f of (chain['filters'] as EnvoyMessage[] | undefined) ?? []) fromHcm(f['typed_config'] as EnvoyMessage | undefined);
+    }
+  }
+  return [...out].sort();
+}
+
+/** ClusterLoadAssignment names of the EDS clusters (`eds_cluster_config.service_name`, else the cluster's name). */
+export function edsNamesOf(clusters: Iterable<EnvoyMessage>): string[] {
+  const out = new Set<string>();
+  for (const c of clusters) {
+    if (c['type'] !== 'EDS') continue;
+    const service = (c['eds_cluster_config'] as EnvoyMessage | undefined)?.['service_name'];
+    out.add(typeof service === 'string' && service ? service : String(c['name']));
+  }
+  return [...out].sort();
+}
+
+export class AdsClient {
+  private readonly client: Client;
+  private stream: ClientDuplexStream<DiscoveryRequest, ReceivedDiscoveryResponse> | undefined;
+  private readonly types = new Map<XdsTypeUrl, TypeState>();
+  private queue: Promise<void> = Promise.resolve();
+  private closed = false;
+  private retryMs: number;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private firstRequest = true;
+  private readonly waiters = new Set<{ version: string; resolve: () => void }>();
+  readonly stats: AdsClientStats = { connects: 0, responses: 0, applied: 0, acks: 0, nacks: 0, version: '' };
+
+  constructor(private readonly opts: AdsClientOptions) {
+    this.client = new Client(opts.target, credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+    this.retryMs = opts.backoff?.initialMs ?? 250;
+    for (const type of [XDS_TYPES.listener, XDS_TYPES.cluster, XDS_TYPES.route, XDS_TYPES.endpoint] as const) {
+      this.types.set(type, { received: new Map(), accepted: new Map(), receivedVersion: '', acceptedVersion: '', pendingNonce: '', lastNonce: '', names: [], seen: false });
+    }
+    this.connect();
+  }
+
+  private state(type: XdsTypeUrl): TypeState {
+    return this.types.get(type)!;
+  }
+
+  private connect(): void {
+    if (this.closed) return;
+    const metadata = new Metadata();
+    if (this.opts.token) metadata.set('authorization', this.opts.token);
+    const stream = this.client.makeBidiStreamRequest<DiscoveryRequest, ReceivedDiscoveryResponse>(
+      ADS_METHOD_PATH,
+      (m) => Buffer.from(this.opts.codec.encode('envoy.service.discovery.v3.DiscoveryRequest', m)),
+      (b) => decodeDiscoveryResponse(this.opts.codec, b),
+      metadata,
+    );
+    this.stream = stream;
+    this.firstRequest = true;
+    this.stats.connects++;
+    stream.on('data', (res: ReceivedDiscoveryResponse) => {
+      if (this.stream !== stream) return;
+      this.retryMs = this.opts.backoff?.initialMs ?? 250;
+      this.queue = this.queue.then(() => this.onResponse(res)).catch((err: unknown) => this.opts.log?.('error', `xDS: ${refusal(err)}`));
+    });
+    stream.on('error', (err: ServiceError) => {
+      if (this.stream !== stream) return;
+      this.stats.lastError = err.details || err.message;
+      this.opts.log?.('warn', `xDS stream to ${this.opts.target} ended: ${this.stats.lastError}`);
+    });
+    // grpc-js reports the end of a call, whatever ended it, with its status.
+    stream.on('status', () => {
+      if (this.stream === stream) this.reconnect();
+    });
+    // A new stream starts over: every subscription again, with the versions in force (the server answers each).
+    for (const t of this.types.values()) {
+      t.pendingNonce = '';
+      t.lastNonce = '';
+      t.received = new Map(t.accepted);
+      t.receivedVersion = t.acceptedVersion;
+    }
+    this.request(XDS_TYPES.cluster);
+    this.request(XDS_TYPES.listener);
+    for (const type of [XDS_TYPES.endpoint, XDS_TYPES.route] as const) if (this.state(type).names.length > 0) this.request(type);
+  }
+
+  private reconnect(): void {
+    this.stream = undefined;
+    if (this.closed) return;
+    const delay = this.retryMs;
+    this.retryMs = Math.min(this.retryMs * 2, this.opts.backoff?.maxMs ?? 10_000);
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+    this.retryTimer.unref();
+  }
+
+  private request(type: XdsTypeUrl, extra: Partial<DiscoveryRequest> = {}): void {
+    const t = this.state(type);
+    const req: DiscoveryRequest = {
+      version_info: t.acceptedVersion,
+      type_url: type,
+      resource_names: type === XDS_TYPES.listener || type === XDS_TYPES.cluster ? [] : t.names,
+      response_nonce: t.lastNonce,
+      ...extra,
+    };
+    if (this.firstRequest) {
+      req.node = this.opts.node;
+      this.firstRequest = false;
+    }
+    this.stream?.write(req);
+  }
+
+  private async onResponse(res: ReceivedDiscoveryResponse): Promise<void> {
+    this.stats.responses++;
+    if (!isXdsType(res.type_url)) {
+      this.stream?.write({ type_url: res.type_url, response_nonce: res.nonce, error_detail: { code: 3, message: `meshcap dp does not take ${res.type_url}` } });
+      return;
+    }
+    const type = res.type_url;
+    const t = this.state(type);
+    t.lastNonce = res.nonce;
+    if (res.errors.length > 0) {
+      this.nack([type], `${XDS_TYPE_NAMES[type]}: ${res.errors.join('; ')}`);
+      return;
+    }
+    t.received = new Map(res.resources.map((r) => [xdsResourceName(r), r]));
+    t.receivedVersion = res.version_info;
+    t.pendingNonce = res.nonce;
+    t.seen = true;
+    // New names to subscribe to: CDS before EDS, LDS before RDS, as the server sends them.
+    if (type === XDS_TYPES.cluster) this.resubscribe(XDS_TYPES.endpoint, edsNamesOf(t.received.values()));
+    if (type === XDS_TYPES.listener) this.resubscribe(XDS_TYPES.route, rdsNamesOf(t.received.values()));
+    await this.applyIfComplete(res.version_info);
+  }
+
+  private resubscribe(type: XdsTypeUrl, names: string[]): void {
+    const t = this.state(type);
+    if (names.join('\n') === t.names.join('\n')) return;
+    t.names = names;
+    // Names no longer asked for are gone from the set (SotW: their removal is the subscription's).
+    for (const n of [...t.received.keys()]) if (!names.includes(n)) t.received.delete(n);
+    this.request(type);
+  }
+
+  /** A set is complete once LDS and CDS arrived and every route and load assignment they name is there. */
+  private missing(): string | undefined {
+    const l = this.state(XDS_TYPES.listener);
+    const c = this.state(XDS_TYPES.cluster);
+    if (!l.seen || !c.seen) return 'waiting for LDS and CDS';
+    for (const type of [XDS_TYPES.route, XDS_TYPES.endpoint] as const) {
+      const t = this.state(type);
+      const absent = t.names.filter((n) => !t.received.has(n));
+      if (absent.length > 0) return `waiting for ${XDS_TYPE_NAMES[type]} ${absent.join(', ')}`;
+    }
+    return undefined;
+  }
+
+  private async applyIfComplete(version: string): Promise<void> {
+    if (this.missing() !== undefined) return;
+    const pending = [...this.types.entries()].filter(([, t]) => t.pendingNonce !== '').map(([type]) => type);
+    if (pending.length === 0) return;
+    const set: XdsResourceSet = { listeners: [], routes: [], clusters: [], endpoints: [] };
+    for (const [type, t] of this.types) set[resourceSetField(type)] = [...t.received.values()];
+    const unchanged = [...this.types.values()].every((t) => sameResources(t.received, t.accepted)) && this.stats.version === version;
+    try {
+      // A reconnect resends what runs: nothing to apply, only ACKs.
+      if (!unchanged) {
+        await this.opts.apply(version, set);
+        this.stats.applied++;
+      }
+    } catch (err) {
+      this.nack(pending, refusal(err));
+      return;
+    }
+    this.stats.version = version;
+    for (const type of pending) {
+      const t = this.state(type);
+      t.accepted = new Map(t.received);
+      t.acceptedVersion = t.receivedVersion;
+      t.pendingNonce = '';
+      this.stats.acks++;
+      this.request(type);
+    }
+    for (const w of [...this.waiters]) {
+      if (w.version === version) {
+        this.waiters.delete(w);
+        w.resolve();
+      }
+    }
+  }
+
+  private nack(types: XdsTypeUrl[], message: string): void {
+    this.opts.log?.('warn', `xDS: refused version ${this.state(types[0]!).receivedVersion}: ${message}`);
+    for (const type of types) {
+      const t = this.state(type);
+      // The last good set stays in force; the next response is compared with it.
+      t.received = new Map(t.accepted);
+      t.receivedVersion = t.acceptedVersion;
+      t.pendingNonce = '';
+      this.stats.nacks++;
+      this.request(type, { error_detail: { code: 3, message } });
+    }
+  }
+
+  /** Resolves once `version` is in force (for tests and `meshcap dp` start-up). */
+  applied(version: string): Promise<void> {
+    if (this.stats.version === version) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.add({ version, resolve }));
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    const s = this.stream;
+    this.stream = undefined;
+    s?.cancel();
+    this.client.close();
+  }
+}
+
+function sameResources(a: ReadonlyMap<string, EnvoyAny>, b: ReadonlyMap<string, EnvoyAny>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) {
+    const w = b.get(k);
+    if (!w || JSON.stringify(v) !== JSON.stringify(w)) return false;
+  }
+  return true;
+}
