@@ -174,16 +174,25 @@ describe('proxylessResourcesOf: what a proxyless gRPC client is served', () => {
       max_stream_duration: { max_stream_duration: '3s' },
     });
 
-    const filters = hcmOf(set.listeners[0]!)['http_filters'] as Obj[];
+    const hcm = hcmOf(set.listeners[0]!);
+    const filters = hcm['http_filters'] as Obj[];
     // Abort then delay, names made unique (gRPC NACKs repeats); no response rate limit (gRPC has none); router last.
     expect(filters.map((f) => f['name'])).toEqual(['envoy.filters.http.fault', 'envoy.filters.http.fault.2', 'envoy.filters.http.router']);
     expect((filters[0]!['typed_config'] as Obj)['abort']).toEqual({ http_status: 503, percentage: { numerator: 100 } });
     expect((filters[1]!['typed_config'] as Obj)['delay']).toEqual({ fixed_delay: '0.050s', percentage: { numerator: 2550, denominator: 'TEN_THOUSAND' } });
+    // The route is named after the filters (a filter change is a route change, which grpc-js applies at once).
+    const routeName = (hcm['rds'] as Obj)['route_config_name'] as string;
+    expect(routeName).toMatch(/^proxyless:backend:[0-9a-f]{12}$/);
+    expect(set.routes[0]!['name']).toBe(routeName);
+    const pc403 = meshWith(`${MESH}---${POLICIES.replace('httpStatus: 503', 'httpStatus: 403')}`);
+    const other = proxylessResourcesOf(pc403.compile('default', 'web'), inboundPoliciesFrom((m, d) => pc403.compile(m, d), 'default'));
+    expect(other.routes[0]!['name']).not.toBe(routeName);
     // cache has none of backend's policies.
     expect(hcmOf(set.listeners[1]!)['http_filters']).toHaveLength(1);
+    expect(set.routes[1]!['name']).toBe('proxyless:cache');
 
     const parsed = await expectGrpcAccepts(set);
-    expect(parsed.get('routes/proxyless:backend')).toMatchObject({
+    expect(parsed.get(`routes/${routeName}`)).toMatchObject({
       virtual_hosts: [{ routes: [{ route: { retry_policy: { retry_on: 'unavailable,resource-exhausted', num_retries: { value: 3 } }, max_stream_duration: { max_stream_duration: { seconds: '3' } } } }] }],
     });
 

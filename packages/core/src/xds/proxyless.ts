@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { durationToMs, type MeshFaultInjectionConf, type MeshTimeoutConf } from '../model/index.ts';
 import type { DataplanePolicies, Endpoint, IdentityTags, InboundPolicies, OutboundPolicies } from '../policy/index.ts';
 import { sourceRuleFor } from '../policy/index.ts';
@@ -82,11 +83,23 @@ function clientFaultFilters(out: OutboundPolicies, tags: IdentityTags, inboundOf
   return rule ? faultFilters(grpcFaults(rule.conf)).map((f, i) => (i === 0 ? f : { ...f, name: `${String(f['name'])}.${i + 1}` })) : [];
 }
 
-function listener(out: OutboundPolicies, faults: EnvoyMessage[]): EnvoyMessage {
+/**
+ * `proxyless:<service>`, and with HTTP filters before the router `proxyless:<service>:<digest of
+ * them>`. grpc-js (1.14) takes a Listener update whose route name did not change without applying
+ * its filters until some later route or cluster update, so a new or changed fault would wait;
+ * with the name following the filters, a filter change is a new route name, which grpc-js
+ * subscribes to and applies with the new filters at once.
+ */
+function routeName(service: string, filters: EnvoyMessage[]): string {
+  if (filters.length === 0) return proxylessResourceName(service);
+  return `${proxylessResourceName(service)}:${createHash('sha256').update(JSON.stringify(filters)).digest('hex').slice(0, 12)}`;
+}
+
+function listener(out: OutboundPolicies, faults: EnvoyMessage[], route: string): EnvoyMessage {
   const hcm = {
     // gRPC keeps no stats by prefix, but Envoy's schema requires one.
     stat_prefix: statPrefix(out.service),
-    rds: { config_source: ADS_CONFIG_SOURCE, route_config_name: proxylessResourceName(out.service) },
+    rds: { config_source: ADS_CONFIG_SOURCE, route_config_name: route },
     // gRPC requires the router last, and nothing after it.
     http_filters: [...faults, typedExtension(ENVOY_FILTERS.router, ENVOY_TYPES.router)],
   };
@@ -106,7 +119,7 @@ function maxStreamDuration(conf: MeshTimeoutConf | undefined): EnvoyMessage | un
   return limits.length > 0 ? { max_stream_duration: durationFromMs(Math.min(...limits)) } : undefined;
 }
 
-function routeConfiguration(out: OutboundPolicies): EnvoyMessage {
+function routeConfiguration(out: OutboundPolicies, name: string): EnvoyMessage {
   const retry = out.policies.MeshRetry?.conf;
   const action = compact({
     cluster: proxylessResourceName(out.service),
@@ -114,7 +127,7 @@ function routeConfiguration(out: OutboundPolicies): EnvoyMessage {
     max_stream_duration: maxStreamDuration(out.policies.MeshTimeout?.conf),
   });
   return packAny(ENVOY_TYPES.routeConfiguration, {
-    name: proxylessResourceName(out.service),
+    name,
     // gRPC matches the virtual host on the target's authority: `backend` for `xds:///backend`.
     virtual_hosts: [{ name: out.service, domains: [out.service], routes: [{ match: { prefix: '/' }, route: action }] }],
   });
@@ -149,8 +162,8 @@ function loadAssignment(out: OutboundPolicies): EnvoyMessage {
 }
 
 /**
- * Per outbound service of the dataplane: Listener `<service>`, RouteConfiguration, EDS Cluster and
- * ClusterLoadAssignment `proxyless:<service>`. `inboundOf` gives the services' inbound policies, for
+ * Per outbound service of the dataplane: Listener `<service>`, RouteConfiguration
+ * `proxyless:<service>[:<filters digest>]`, EDS Cluster and ClusterLoadAssignment `proxyless:<service>`. `inboundOf` gives the services' inbound policies, for
  * the MeshFaultInjection they apply to this client; without it no faults are rendered.
  */
 export function proxylessResourcesOf(policies: DataplanePolicies, inboundOf?: InboundPoliciesOf): XdsResourceSet {
@@ -160,8 +173,10 @@ export function proxylessResourcesOf(policies: DataplanePolicies, inboundOf?: In
   for (const out of policies.outbounds) {
     if (seen.has(out.service)) continue;
     seen.add(out.service);
-    set.listeners.push(listener(out, clientFaultFilters(out, tags, inboundOf)));
-    set.routes.push(routeConfiguration(out));
+    const faults = clientFaultFilters(out, tags, inboundOf);
+    const route = routeName(out.service, faults);
+    set.listeners.push(listener(out, faults, route));
+    set.routes.push(routeConfiguration(out, route));
     set.clusters.push(cluster(out));
     set.endpoints.push(loadAssignment(out));
   }
