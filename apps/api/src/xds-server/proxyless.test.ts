@@ -17,6 +17,8 @@ interface EchoRequest {
   id: string;
   /** The server answers UNAVAILABLE to this many attempts of the call before it succeeds. */
   failFirst?: number;
+  /** The server waits this long before it answers. */
+  delayMs?: number;
 }
 
 const raw = (b: Buffer): Buffer => b;
@@ -25,7 +27,7 @@ const ECHO = {
 };
 
 /** The backend dataplane's workload: a real grpc-js server on loopback that counts the attempts of each call. */
-async function startBackend(): Promise<{ port: number; attempts: Map<string, number>; close(): void }> {
+async function startBackend(name = 'backend'): Promise<{ port: number; attempts: Map<string, number>; close(): void }> {
   const attempts = new Map<string, number>();
   const server = new Server();
   const impl: UntypedServiceImplementation = {
@@ -33,8 +35,9 @@ async function startBackend(): Promise<{ port: number; attempts: Map<string, num
       const req = JSON.parse(call.request.toString()) as EchoRequest;
       const n = (attempts.get(req.id) ?? 0) + 1;
       attempts.set(req.id, n);
-      if (n <= (req.failFirst ?? 0)) done({ code: status.UNAVAILABLE, details: `attempt ${n} refused` });
-      else done(null, Buffer.from(`pong ${req.id}`));
+      const answer = () => (n <= (req.failFirst ?? 0) ? done({ code: status.UNAVAILABLE, details: `attempt ${n} refused` }) : done(null, Buffer.from(`pong ${req.id} from ${name}`)));
+      if (req.delayMs) setTimeout(answer, req.delayMs);
+      else answer();
     },
   };
   server.addService(ECHO, impl);
@@ -74,6 +77,27 @@ spec:
       default:
         http:
           - abort: { httpStatus: ${httpStatus}, percentage: 100 }
+`;
+
+const TIMEOUT = `type: MeshTimeout
+mesh: default
+name: backend-timeout
+spec:
+  targetRef: { kind: Mesh }
+  to:
+    - targetRef: { kind: MeshService, name: backend }
+      default:
+        http: { requestTimeout: 200ms }
+`;
+
+const SECOND_BACKEND = (port: number) => `type: Dataplane
+mesh: default
+name: backend-2
+networking:
+  address: 127.0.0.1
+  inbound:
+    - port: ${port}
+      tags: { kuma.io/service: backend, kuma.io/protocol: grpc }
 `;
 
 const RETRY = `type: MeshRetry
@@ -145,7 +169,7 @@ describe('a proxyless grpc-js client through the ADS server', { timeout: 30_000 
 
   it('resolves xds:///backend through our ADS and reaches the backend dataplane; the client ACKed what it was sent', async () => {
     const r = await call();
-    expect(r).toMatchObject({ ok: true, reply: `pong ${r.id}` });
+    expect(r).toMatchObject({ ok: true, reply: `pong ${r.id} from backend` });
     expect(backend.attempts.get(r.id)).toBe(1);
     const s = cp.app.dataplanes.statuses.get('default', 'web');
     expect(s).toMatchObject({ configSource: 'xds', xdsStreams: 1, totalNacks: 0 });
@@ -173,11 +197,30 @@ describe('a proxyless grpc-js client through the ADS server', { timeout: 30_000 
     expect(backend.attempts.get(once.id)).toBe(1);
     expect((await applyYaml(cp.app, RETRY)).statusCode).toBe(200);
     const retried = await callUntil((r) => r.ok, 'the retry policy to apply', { failFirst: 2 });
-    expect(retried).toMatchObject({ ok: true, reply: `pong ${retried.id}` });
+    expect(retried).toMatchObject({ ok: true, reply: `pong ${retried.id} from backend` });
     expect(backend.attempts.get(retried.id)).toBe(3);
     // numRetries 3: four attempts at most, then the last refusal is the answer.
     const exhausted = await call({ failFirst: 9 });
     expect(exhausted).toMatchObject({ ok: false, code: status.UNAVAILABLE, details: 'attempt 4 refused' });
     expect(backend.attempts.get(exhausted.id)).toBe(4);
+  });
+
+  it('a MeshTimeout on backend caps the call: a slow answer ends in DEADLINE_EXCEEDED (route max_stream_duration)', async () => {
+    expect((await call({ delayMs: 400 })).ok).toBe(true);
+    expect((await applyYaml(cp.app, TIMEOUT)).statusCode).toBe(200);
+    const capped = await callUntil((r) => !r.ok, 'the timeout to apply', { delayMs: 400 });
+    expect(capped).toMatchObject({ ok: false, code: status.DEADLINE_EXCEEDED });
+    expect((await call({ delayMs: 10 })).ok).toBe(true);
+  });
+
+  it('a second backend dataplane joins the service: its endpoint comes by EDS and the client calls it too', async () => {
+    const second = await startBackend('backend-2');
+    try {
+      expect((await applyYaml(cp.app, SECOND_BACKEND(second.port))).statusCode).toBe(200);
+      const r = await callUntil((x) => x.ok && x.reply.endsWith('from backend-2'), 'a call to reach backend-2');
+      expect(second.attempts.get(r.id)).toBe(1);
+    } finally {
+      second.close();
+    }
   });
 });
