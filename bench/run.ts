@@ -1,4 +1,5 @@
-// `npm run bench`: direct vs meshcap vs HAProxy, same namespaces, same load, one run.
+// `npm run bench`: direct vs meshcap vs HAProxy, same namespaces, same load, one run; then the
+// control plane's xDS push times and cost (bench/xds.ts).
 //
 // Two namespaces joined by a veth: `client` runs the load generators (iperf3, wrk), `server` runs
 // the applications (iperf3 -s; an HAProxy instance answering 1 KiB on :8080/:8081 — a C origin, so
@@ -21,6 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installTransparentProxy, parseTransparentProxyConfig, uninstallTransparentProxy } from '@meshcap/core';
 import { Lab, netnsSupport, type Host, type HostProcess } from '@meshcap/testkit';
+import { benchXds } from './xds.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -199,7 +201,18 @@ function ratio(a: number | undefined, b: number | undefined): string {
   return a === undefined || b === undefined || !b ? '—' : (a / b).toFixed(2);
 }
 
+/** BENCH_ONLY=proxy or BENCH_ONLY=xds runs one part. */
+const ONLY = process.env.BENCH_ONLY;
+
 async function main(): Promise<void> {
+  if (ONLY !== 'xds') await benchProxies();
+  if (ONLY !== 'proxy') {
+    say('xDS…');
+    process.stdout.write(`\n${await benchXds()}\n`);
+  }
+}
+
+async function benchProxies(): Promise<void> {
   const support = netnsSupport();
   if (!support.ok) {
     say(`cannot run: ${support.reason}`);

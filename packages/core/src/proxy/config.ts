@@ -48,6 +48,10 @@ export interface ClusterConfig {
   inboundSource: boolean;
   /** TPROXY inbound: connect from the client's own address so the application sees it. */
   transparentSource: boolean;
+  /** Pooled upstream HTTP connections unused this long are closed (Envoy's cluster `idle_timeout`; 0 never); default 60 s. */
+  idleTimeoutMs?: number;
+  /** Upstream connect timeout (Envoy's cluster `connect_timeout`); default the engine's. A MeshTimeout pass may still change it per connection. */
+  connectTimeoutMs?: number;
 }
 
 export type ListenerProtocol = 'tcp' | 'http';

@@ -7,7 +7,12 @@ import { FlowIds, FlowLog, type FlowAddress, type FlowDirection } from '../flows
 import { canonicalAddress, type Dataplane } from '../model/index.ts';
 import { startAdmin, type AdminServer, type AdminSource, type ClusterStatus, type ConfigDumpProvider, type ListenerStatus } from './admin.ts';
 import { buildListenerPasses, type PolicyPasses, type TcpConnectionContext } from './chain.ts';
+import { configDumpOfResources } from '../xds/config-dump.ts';
+import type { EnvoyConfigDump } from '../xds/envoy-json.ts';
+import { queryConfigDump } from '../xds/query.ts';
+import type { XdsResourceSet } from '../xds/resource-set.ts';
 import { compileProxyConfig, type ListenerConfig, type ProxyConfig, type ServiceDirectory } from './config.ts';
+import { engineConfigFromXds, type XdsEngineConfig } from './xds-config/engine-config.ts';
 import { ms, newFlow, runPasses, type Accepted, type ClusterRuntime, type EngineContext, type ListenerRuntime } from './context.ts';
 import { UpstreamPool } from './http/pool.ts';
 import { HttpSession } from './http/session.ts';
@@ -28,8 +33,19 @@ export const DEFAULT_TPROXY_MARK = 0x539;
 
 export type EngineLog = (level: 'info' | 'warn' | 'error', message: string) => void;
 
+/** What a dataplane runs when it starts from xDS resources instead of a Dataplane resource. */
+export interface XdsStart {
+  mesh: string;
+  name: string;
+  version: string;
+  resources: XdsResourceSet;
+}
+
 export interface DataplaneOptions {
-  dataplane: Dataplane;
+  /** The Dataplane resource to run; or `xds`. */
+  dataplane?: Dataplane;
+  /** Envoy resources to run (what `applyXds` applies), instead of `dataplane`. */
+  xds?: XdsStart;
   /** Config version (the control plane's); '' when running standalone from a file. */
   version?: string;
   /** Where mesh services live, for outbound listeners (see `serviceDirectory`). */
@@ -72,6 +88,13 @@ export interface DataplaneHandle {
    * `services` left undefined keep what was given before.
    */
   updateConfig(version: string, dataplane: Dataplane, policies?: PolicyPasses, services?: ServiceDirectory): Promise<void>;
+  /**
+   * Applies a version of Envoy resources received over xDS: the listeners, clusters and policy
+   * passes are built from them, with the same keep-last-good semantics as `updateConfig`. Throws
+   * MeshcapError naming the resource and field it cannot honour (the caller NACKs with it). After
+   * it, `/config_dump` shows these resources as received, `version_info` = `version`.
+   */
+  applyXds(version: string, resources: XdsResourceSet): Promise<void>;
   stats(): StatValue[];
   listeners(): ListenerStatus[];
   clusters(): ClusterStatus[];
@@ -149,6 +172,8 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
   private services: ServiceDirectory | undefined;
   private adminServer: AdminServer | undefined;
   private dump: ConfigDumpProvider | undefined;
+  /** The dump of the xDS resources in force (after `applyXds`). */
+  private xdsDump: EnvoyConfigDump | undefined;
   private serving = false;
   private stopping: Promise<void> | undefined;
   private updating: Promise<void> = Promise.resolve();
@@ -186,6 +211,11 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
     stats.define('meshcap.http.upstream_pool_idle', () => this.ctx.httpPool.idleCount);
   }
 
+  /** The passes the first config is built with (before `start`). */
+  usePolicies(policies: PolicyPasses): void {
+    this.policies = policies;
+  }
+
   get version(): string {
     return this.active.config.version;
   }
@@ -216,14 +246,13 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
     return { config, listeners, clusters, routes: new Routes(listeners.values()) };
   }
 
-  async start(dataplane: Dataplane, version: string): Promise<void> {
-    const config = compileProxyConfig(dataplane, { version, services: this.services });
+  async start(config: ProxyConfig, adminPort: number | undefined): Promise<void> {
     this.active = this.build(config);
     await this.prepareHost(config);
     await this.syncServers(config);
     const admin = this.options.admin;
     if (admin !== false) {
-      const port = admin?.port ?? dataplane.networking.admin?.port ?? DEFAULT_ADMIN_PORT;
+      const port = admin?.port ?? adminPort ?? DEFAULT_ADMIN_PORT;
       const address = admin?.address ?? DEFAULT_ADMIN_ADDRESS;
       try {
         this.adminServer = await startAdmin(this, address, port);
@@ -233,6 +262,25 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
       }
     }
     this.serving = true;
+  }
+
+  /** The engine config of a set of xDS resources (throws MeshcapError naming what cannot be honoured). */
+  decodeXds(version: string, resources: XdsResourceSet): XdsEngineConfig {
+    return engineConfigFromXds(resources, { mesh: this.mesh, dataplane: this.name, version, tproxyMark: this.ctx.upstreams.tproxyMark });
+  }
+
+  /** Records the dump of the resources now in force; unchanged resources keep their stamps. */
+  recordXdsDump(version: string, resources: XdsResourceSet): void {
+    const admin = this.adminServer?.address;
+    this.xdsDump = configDumpOfResources({
+      resources,
+      version,
+      node: { id: `${this.mesh}.${this.name}`, cluster: this.active.config.listeners.find((l) => l.direction === 'inbound' && l.service)?.service },
+      admin: admin ? { address: admin.address, port: admin.port } : undefined,
+      previous: this.xdsDump,
+    });
+    const dump = this.xdsDump;
+    this.dump = (query) => queryConfigDump(dump, query);
   }
 
   /** Host prerequisites of transparent mode that only we know we need. */
@@ -376,7 +424,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
     const ctx = this.ctx;
     const passes = a.listener.passes.tcp;
     const protocol = a.listener.config.protocol;
-    const timeouts: TcpTimeouts = { connectTimeoutMs: ctx.connectTimeoutMs, idleTimeoutMs: ctx.idleTimeoutMs };
+    const timeouts: TcpTimeouts = { connectTimeoutMs: a.listener.cluster.config.connectTimeoutMs ?? ctx.connectTimeoutMs, idleTimeoutMs: ctx.idleTimeoutMs };
     if (passes.length === 0) {
       if (protocol === 'http') new HttpSession(ctx, a, socket, timeouts);
       else proxyTcp(ctx, a, socket, newFlow(ctx, a, 'tcp', a.connectionId, a.start), timeouts);
@@ -443,31 +491,49 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
   }
 
   updateConfig(version: string, dataplane: Dataplane, policies?: PolicyPasses, services?: ServiceDirectory): Promise<void> {
-    const run = async (): Promise<void> => {
-      if (this.stopping) throw new MeshcapError('MESHCAP_ERR_CONFLICT', `dataplane ${this.name} is stopping; config ${version} not applied`);
+    return this.serialised(version, async () => {
       if (dataplane.name !== this.name || dataplane.mesh !== this.mesh) {
         throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `config ${version} is for ${dataplane.mesh}/${dataplane.name}, this dataplane is ${this.mesh}/${this.name}`);
       }
-      const nextPolicies = policies ?? this.policies;
       const nextServices = services ?? this.services;
       const config = compileProxyConfig(dataplane, { version, services: nextServices });
-      const previous = { active: this.active, policies: this.policies, services: this.services };
-      this.policies = nextPolicies;
-      this.services = nextServices;
-      try {
-        this.active = this.build(config);
-        await this.prepareHost(config);
-        await this.syncServers(config);
-      } catch (err) {
-        this.active = previous.active;
-        this.policies = previous.policies;
-        this.services = previous.services;
-        throw err;
-      }
-    };
-    const result = this.updating.then(run);
+      await this.install(config, policies ?? this.policies, nextServices);
+    });
+  }
+
+  applyXds(version: string, resources: XdsResourceSet): Promise<void> {
+    return this.serialised(version, async () => {
+      const { config, passes } = this.decodeXds(version, resources);
+      await this.install(config, passes, this.services);
+      this.recordXdsDump(version, resources);
+    });
+  }
+
+  /** Config changes run one at a time, in the order they were asked for. */
+  private serialised(version: string, run: () => Promise<void>): Promise<void> {
+    const result = this.updating.then(() => {
+      if (this.stopping) throw new MeshcapError('MESHCAP_ERR_CONFLICT', `dataplane ${this.name} is stopping; config ${version} not applied`);
+      return run();
+    });
     this.updating = result.catch(() => {});
     return result;
+  }
+
+  /** Puts a config in force; on failure the previous one stays (and the error is thrown). */
+  private async install(config: ProxyConfig, policies: PolicyPasses | undefined, services: ServiceDirectory | undefined): Promise<void> {
+    const previous = { active: this.active, policies: this.policies, services: this.services };
+    this.policies = policies;
+    this.services = services;
+    try {
+      this.active = this.build(config);
+      await this.prepareHost(config);
+      await this.syncServers(config);
+    } catch (err) {
+      this.active = previous.active;
+      this.policies = previous.policies;
+      this.services = previous.services;
+      throw err;
+    }
   }
 
   state(): 'LIVE' | 'PRE_INITIALIZING' | 'DRAINING' {
@@ -564,13 +630,23 @@ function countOpen(l: ListenerRuntime, socket: Socket): void {
 }
 
 /**
- * Starts a dataplane: compiles its listeners from the Dataplane resource, opens the capture
- * listeners (transparent mode) or the explicit ones, and the admin endpoint. Throws
- * MeshcapError when the resource is inconsistent or a socket cannot be opened.
+ * Starts a dataplane: from its Dataplane resource (`dataplane`, listeners compiled as Kuma's control
+ * plane would) or from Envoy resources (`xds`, as `applyXds` runs them), opens the capture
+ * listeners (transparent mode) or the explicit ones, and the admin endpoint. Throws MeshcapError
+ * when the config is inconsistent or cannot be honoured, or a socket cannot be opened.
  */
 export async function startDataplane(options: DataplaneOptions): Promise<DataplaneHandle> {
-  const dp = options.dataplane;
-  const engine = new DataplaneEngine(dp.mesh, dp.name, options);
-  await engine.start(dp, options.version ?? '');
+  const { dataplane: dp, xds } = options;
+  if ((dp === undefined) === (xds === undefined)) throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', 'startDataplane needs exactly one of dataplane or xds');
+  if (dp) {
+    const engine = new DataplaneEngine(dp.mesh, dp.name, options);
+    await engine.start(compileProxyConfig(dp, { version: options.version ?? '', services: options.services }), dp.networking.admin?.port);
+    return engine;
+  }
+  const engine = new DataplaneEngine(xds!.mesh, xds!.name, options);
+  const { config, passes } = engine.decodeXds(xds!.version, xds!.resources);
+  engine.usePolicies(passes);
+  await engine.start(config, undefined);
+  engine.recordXdsDump(xds!.version, xds!.resources);
   return engine;
 }

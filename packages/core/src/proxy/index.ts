@@ -10,7 +10,9 @@ export {
   type DataplaneHandle,
   type DataplaneOptions,
   type EngineLog,
+  type XdsStart,
 } from './engine.ts';
+export { engineConfigFromXds, type XdsEngineConfig, type XdsEngineOptions } from './xds-config/index.ts';
 export {
   compileProxyConfig,
   serviceDirectory,

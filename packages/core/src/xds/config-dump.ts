@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { MeshcapError } from '../errors.ts';
 import { compact, ENVOY_TYPES, packAny, socketAddress, typeNameOf, type EnvoyAny, type EnvoyConfigDump, type EnvoyMessage } from './envoy-json.ts';
-import type { ConfigDumpInput } from './input.ts';
+import type { ConfigDumpInput, XdsEndpoint } from './input.ts';
+import type { XdsResourceSet } from './resource-set.ts';
 import { renderDataplane } from './resources.ts';
 
 /**
@@ -34,11 +35,13 @@ function previousStamps(previous: EnvoyConfigDump | undefined): {
   listeners: Map<string, Stamp>;
   clusters: Map<string, Stamp>;
   routes: Map<string, Stamp>;
+  endpoints: Map<string, Stamp>;
   bootstrap?: Stamp;
 } {
   const listeners = new Map<string, Stamp>();
   const clusters = new Map<string, Stamp>();
   const routes = new Map<string, Stamp>();
+  const endpoints = new Map<string, Stamp>();
   const asList = (v: unknown): EnvoyMessage[] => (Array.isArray(v) ? (v as EnvoyMessage[]) : []);
   for (const d of asList(findConfig(previous, ENVOY_TYPES.listenersDump)?.['dynamic_listeners'])) {
     const s = d['active_state'] as EnvoyMessage | undefined;
@@ -53,8 +56,12 @@ function previousStamps(previous: EnvoyConfigDump | undefined): {
     const r = d['route_config'] as EnvoyMessage | undefined;
     if (r) routes.set(String(r['name']), { json: JSON.stringify(r), version_info: d['version_info'] as string, last_updated: d['last_updated'] as string });
   }
+  for (const d of asList(findConfig(previous, ENVOY_TYPES.endpointsDump)?.['dynamic_endpoint_configs'])) {
+    const e = d['endpoint_config'] as EnvoyMessage | undefined;
+    if (e) endpoints.set(String(e['cluster_name']), { json: JSON.stringify(e), version_info: d['version_info'] as string, last_updated: d['last_updated'] as string });
+  }
   const b = findConfig(previous, ENVOY_TYPES.bootstrapDump);
-  return { listeners, clusters, routes, bootstrap: b && { json: JSON.stringify(b['bootstrap']), last_updated: b['last_updated'] as string } };
+  return { listeners, clusters, routes, endpoints, bootstrap: b && { json: JSON.stringify(b['bootstrap']), last_updated: b['last_updated'] as string } };
 }
 
 /** Stamps for a resource: the old ones when its content is unchanged, else this version's. */
@@ -69,39 +76,58 @@ function contentVersion(parts: unknown): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }
 
-/** Builds the Envoy v3 admin config dump of a dataplane's effective config. */
-export function buildConfigDump(input: ConfigDumpInput): EnvoyConfigDump {
-  const { config } = input;
-  const { ctx, built, clusters, localService } = renderDataplane(config, input.policies, {
-    routes: input.routes,
-    tproxyMark: input.tproxyMark,
-    defaultConnectTimeout: input.defaultConnectTimeout,
-  });
+/** The route configurations inside a listener's HttpConnectionManagers (`route_config`, not `rds`), as Envoy lists them: static. */
+function inlineRouteConfigs(listener: EnvoyMessage): EnvoyMessage[] {
+  const out: EnvoyMessage[] = [];
+  const chains = Array.isArray(listener['filter_chains']) ? (listener['filter_chains'] as EnvoyMessage[]) : [];
+  for (const chain of chains) {
+    const filters = Array.isArray(chain['filters']) ? (chain['filters'] as EnvoyMessage[]) : [];
+    for (const f of filters) {
+      const tc = f['typed_config'] as EnvoyMessage | undefined;
+      if (tc && typeNameOf(String(tc['@type'])) === ENVOY_TYPES.httpConnectionManager && tc['route_config']) {
+        out.push(packAny(ENVOY_TYPES.routeConfiguration, tc['route_config'] as EnvoyMessage));
+      }
+    }
+  }
+  return out;
+}
+
+export interface ResourceDumpInput {
+  /** The resources in force, as received (or as the control plane sends them). */
+  resources: XdsResourceSet;
+  /** `version_info` of this set. */
+  version: string;
+  /** The bootstrap's node: `<mesh>.<name>`, and the dataplane's service as `cluster`. */
+  node: { id: string; cluster?: string };
+  /** The dataplane admin address; default 127.0.0.1:9901. */
+  admin?: XdsEndpoint;
+  /** When this version was applied; default now. */
+  updatedAt?: Date | string;
+  /** The dump of the previous version: resources that did not change keep their `version_info` and `last_updated`, as in Envoy. */
+  previous?: EnvoyConfigDump;
+}
+
+/**
+ * The `/config_dump` of a set of xDS resources: every listener, cluster and RDS route configuration
+ * as a dynamic resource with its stamps, inline route configurations as static ones (Envoy lists
+ * them so), and the EDS endpoints as an EndpointsConfigDump, which `queryConfigDump` shows only
+ * under `include_eds`, as Envoy does.
+ */
+export function configDumpOfResources(input: ResourceDumpInput): EnvoyConfigDump {
+  const { resources: set, version } = input;
+  const now = isoTime(input.updatedAt ?? new Date());
+  const old = previousStamps(input.previous);
   const bootstrap = compact({
-    node: compact({ id: `${config.mesh}.${config.dataplane}`, cluster: localService, user_agent_name: 'meshcap' }),
+    node: compact({ id: input.node.id, cluster: input.node.cluster, user_agent_name: 'meshcap' }),
     admin: { address: socketAddress(input.admin?.address ?? DEFAULT_ADMIN.address, input.admin?.port ?? DEFAULT_ADMIN.port) },
   });
-
-  const version = input.version || input.policies?.version.versionInfo || config.version || contentVersion([built, clusters]);
-  const now = isoTime(input.updatedAt ?? input.policies?.version.updatedAt ?? new Date());
-  const old = previousStamps(input.previous);
-
-  const listenerStamps = built.map((b) => stamp(old.listeners.get(b.name), b.listener, version, now));
-  const dynamicListeners = built.map((b, i) => ({ name: b.name, active_state: { version_info: listenerStamps[i]!.version_info, listener: b.listener, last_updated: listenerStamps[i]!.last_updated } }));
-  const dynamicClusters = clusters.map((c) => {
-    const s = stamp(old.clusters.get(String(c['name'])), c, version, now);
-    return { version_info: s.version_info, cluster: c, last_updated: s.last_updated };
-  });
-  const routeEntries = built.flatMap((b, i) =>
-    b.routeConfigs.map((r) => {
-    if (ctx.routes === 'inline') {
-      // An inline route configuration is made with its listener: it is as old as the listener's last update.
-      return { route_config: r, last_updated: listenerStamps[i]!.last_updated };
-    }
-    const s = stamp(old.routes.get(String(r['name'])), r, version, now);
-    return { version_info: s.version_info, route_config: r, last_updated: s.last_updated };
-  }),
-  );
+  const listenerStamps = set.listeners.map((l) => stamp(old.listeners.get(String(l['name'])), l, version, now));
+  const dynamicListeners = set.listeners.map((l, i) => ({ name: l['name'], active_state: { version_info: listenerStamps[i]!.version_info, listener: l, last_updated: listenerStamps[i]!.last_updated } }));
+  const dynamicClusters = set.clusters.map((c) => ({ ...stampFirst(stamp(old.clusters.get(String(c['name'])), c, version, now), 'cluster', c) }));
+  // An inline route configuration is made with its listener: it is as old as the listener's last update.
+  const staticRoutes = set.listeners.flatMap((l, i) => inlineRouteConfigs(l).map((r) => ({ route_config: r, last_updated: listenerStamps[i]!.last_updated })));
+  const dynamicRoutes = set.routes.map((r) => stampFirst(stamp(old.routes.get(String(r['name'])), r, version, now), 'route_config', r));
+  const dynamicEndpoints = set.endpoints.map((e) => stampFirst(stamp(old.endpoints.get(String(e['cluster_name'])), e, version, now), 'endpoint_config', e));
   const bootstrapUpdated = old.bootstrap && old.bootstrap.json === JSON.stringify(bootstrap) && old.bootstrap.last_updated ? old.bootstrap.last_updated : now;
 
   const nonEmpty = <T>(list: T[]): T[] | undefined => (list.length > 0 ? list : undefined);
@@ -109,15 +135,37 @@ export function buildConfigDump(input: ConfigDumpInput): EnvoyConfigDump {
     configs: [
       packAny(ENVOY_TYPES.bootstrapDump, { bootstrap, last_updated: bootstrapUpdated }),
       packAny(ENVOY_TYPES.clustersDump, compact({ version_info: version, dynamic_active_clusters: nonEmpty(dynamicClusters) })),
+      ...(dynamicEndpoints.length > 0 ? [packAny(ENVOY_TYPES.endpointsDump, { dynamic_endpoint_configs: dynamicEndpoints })] : []),
       packAny(ENVOY_TYPES.listenersDump, compact({ version_info: version, dynamic_listeners: nonEmpty(dynamicListeners) })),
       packAny(ENVOY_TYPES.scopedRoutesDump, {}),
-      packAny(
-        ENVOY_TYPES.routesDump,
-        compact(ctx.routes === 'rds' ? { dynamic_route_configs: nonEmpty(routeEntries) } : { static_route_configs: nonEmpty(routeEntries) }),
-      ),
+      packAny(ENVOY_TYPES.routesDump, compact({ static_route_configs: nonEmpty(staticRoutes), dynamic_route_configs: nonEmpty(dynamicRoutes) })),
       packAny(ENVOY_TYPES.secretsDump, {}),
     ],
   };
+}
+
+/** `{version_info, <field>: resource, last_updated}`, in the field order Envoy prints. */
+function stampFirst(s: { version_info: string; last_updated: string }, field: string, resource: EnvoyMessage): EnvoyMessage {
+  return { version_info: s.version_info, [field]: resource, last_updated: s.last_updated };
+}
+
+/** Builds the Envoy v3 admin config dump of a dataplane's effective config: the dump of its rendering. */
+export function buildConfigDump(input: ConfigDumpInput): EnvoyConfigDump {
+  const { config } = input;
+  const { ctx, built, clusters, endpoints, localService } = renderDataplane(config, input.policies, {
+    routes: input.routes,
+    tproxyMark: input.tproxyMark,
+    defaultConnectTimeout: input.defaultConnectTimeout,
+  });
+  const version = input.version || input.policies?.version.versionInfo || config.version || contentVersion([built, clusters]);
+  return configDumpOfResources({
+    resources: { listeners: built.map((b) => b.listener), routes: ctx.routes === 'rds' ? built.flatMap((b) => b.routeConfigs) : [], clusters, endpoints },
+    version,
+    node: { id: `${config.mesh}.${config.dataplane}`, cluster: localService },
+    admin: input.admin,
+    updatedAt: input.updatedAt ?? input.policies?.version.updatedAt,
+    previous: input.previous,
+  });
 }
 
 /** The `version_info` of a dump (its ListenersConfigDump's), or undefined. */

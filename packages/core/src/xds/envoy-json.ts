@@ -162,6 +162,15 @@ export function httpStatus(code: number): EnvoyMessage {
   return { code: STATUS_NAMES[code] ?? code };
 }
 
+/** The number of an `envoy.type.v3.HttpStatus` `code` as proto JSON writes it (name or number); undefined when it is neither. */
+export function httpStatusCode(code: unknown): number | undefined {
+  if (typeof code === 'number') return Number.isInteger(code) ? code : undefined;
+  if (typeof code !== 'string') return undefined;
+  if (/^\d+$/.test(code)) return Number(code);
+  const hit = Object.entries(STATUS_NAMES).find(([, name]) => name === code);
+  return hit ? Number(hit[0]) : undefined;
+}
+
 /** Envoy's pretty JSON: one space per level, as `/config_dump` prints it. */
 export function formatEnvoyJson(value: unknown): string {
   return `${JSON.stringify(value, null, 1)}\n`;

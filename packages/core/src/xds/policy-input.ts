@@ -8,6 +8,8 @@ import type {
   MeshTimeoutConf,
   PermissionAction,
 } from '../model/index.ts';
+import { isIP } from 'node:net';
+import { canonicalAddress } from '../model/index.ts';
 import { subsetMatches, type DataplanePolicies, type IdentityTags, type InboundPolicies, type InboundPolicy, type SourceIdentity } from '../policy/index.ts';
 
 /**
@@ -44,6 +46,21 @@ export interface ListenerPolicies {
    * `source_prefix_ranges`. The fields above are what every other client gets (the default chain).
    */
   clientGroups?: readonly ClientGroup[];
+  /** Outbound passthrough: one chain per destination service and port (see DestinationGroup). */
+  destinationGroups?: readonly DestinationGroup[];
+}
+
+/**
+ * Outbound passthrough: the service whose endpoints a connection's original destination is, as the
+ * proxy names it, and that service's `to` policies for connections (timeouts, access log). One
+ * group per service and port, rendered as a filter chain matched on `prefix_ranges` and
+ * `destination_port`.
+ */
+export interface DestinationGroup {
+  service: string;
+  addresses: readonly string[];
+  port: number;
+  policies: ListenerPolicies;
 }
 
 export interface ClientGroup {
@@ -136,21 +153,55 @@ export function listenerPolicies(dp: DataplanePolicies | undefined): Map<string,
   for (const ib of dp.inbounds) out.set(ib.listener, inboundPolicies(ib, dp.identities));
   for (const ob of dp.outbounds) {
     if (ob.listener === undefined) continue;
-    const p = ob.policies;
-    const acting: ActingRef[] = [];
-    const conf = <C>(type: string, o: { conf?: C; origins: ReadonlyArray<{ enabled: boolean; name: string }> } | undefined): C | undefined => {
-      const by = o?.conf === undefined ? undefined : actingOf(o.origins);
-      if (by) acting.push({ type, name: by });
-      return o?.conf;
-    };
-    out.set(ob.listener, {
-      MeshTimeout: conf('MeshTimeout', p.MeshTimeout),
-      MeshRetry: conf('MeshRetry', p.MeshRetry),
-      MeshAccessLog: conf('MeshAccessLog', p.MeshAccessLog),
-      MeshCircuitBreaker: conf('MeshCircuitBreaker', p.MeshCircuitBreaker),
-      MeshHealthCheck: conf('MeshHealthCheck', p.MeshHealthCheck),
-      acting: acting.length > 0 ? acting : undefined,
-    });
+    out.set(ob.listener, outboundPolicies(ob));
   }
   return out;
+}
+
+/** The enabled `to` policies of one outbound service. */
+function outboundPolicies(ob: DataplanePolicies['outbounds'][number]): ListenerPolicies {
+  const p = ob.policies;
+  const acting: ActingRef[] = [];
+  const conf = <C>(type: string, o: { conf?: C; origins: ReadonlyArray<{ enabled: boolean; name: string }> } | undefined): C | undefined => {
+    const by = o?.conf === undefined ? undefined : actingOf(o.origins);
+    if (by) acting.push({ type, name: by });
+    return o?.conf;
+  };
+  return {
+    MeshTimeout: conf('MeshTimeout', p.MeshTimeout),
+    MeshRetry: conf('MeshRetry', p.MeshRetry),
+    MeshAccessLog: conf('MeshAccessLog', p.MeshAccessLog),
+    MeshCircuitBreaker: conf('MeshCircuitBreaker', p.MeshCircuitBreaker),
+    MeshHealthCheck: conf('MeshHealthCheck', p.MeshHealthCheck),
+    acting: acting.length > 0 ? acting : undefined,
+  };
+}
+
+/**
+ * The outbound passthrough of one IP family: per service reached at an endpoint of that family,
+ * the policies the proxy applies to a connection whose original destination is that endpoint
+ * (what reaches a TCP relay: timeouts and the access log). The first service listing a destination
+ * wins, as in the proxy's lookup.
+ */
+export function passthroughPolicies(dp: DataplanePolicies | undefined, family: 4 | 6): ListenerPolicies {
+  if (!dp) return NO_POLICIES;
+  const seen = new Set<string>();
+  const groups = new Map<string, { service: string; addresses: string[]; port: number; policies: ListenerPolicies }>();
+  for (const ob of dp.outbounds) {
+    const all = outboundPolicies(ob);
+    if (all.MeshTimeout === undefined && all.MeshAccessLog === undefined) continue;
+    const policies: ListenerPolicies = { MeshTimeout: all.MeshTimeout, MeshAccessLog: all.MeshAccessLog, acting: all.acting?.filter((a) => a.type === 'MeshTimeout' || a.type === 'MeshAccessLog') };
+    for (const e of ob.endpoints) {
+      const address = canonicalAddress(e.address);
+      if (isIP(address) !== family) continue;
+      const key = `${address}|${e.port}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const id = `${ob.service}|${e.port}`;
+      const g = groups.get(id) ?? { service: ob.service, addresses: [], port: e.port, policies };
+      g.addresses.push(address);
+      groups.set(id, g);
+    }
+  }
+  return groups.size > 0 ? { destinationGroups: [...groups.values()] } : NO_POLICIES;
 }

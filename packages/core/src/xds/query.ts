@@ -83,9 +83,13 @@ function filterByName(config: EnvoyAny, matches: (name: string) => boolean): Env
 /**
  * The EndpointsConfigDump Envoy derives from its live clusters: one ClusterLoadAssignment per
  * active cluster, hosts healthy with weight 1 (no health checks run here), overprovisioning 140.
- * ORIGINAL_DST clusters learn their hosts per connection, so they list none.
+ * ORIGINAL_DST clusters learn their hosts per connection, so they list none. `received`: the
+ * EndpointsConfigDump of the ClusterLoadAssignments received over EDS (what `configDumpOfResources`
+ * keeps); an EDS cluster is listed with its received entry, as received.
  */
-export function endpointsConfigDump(clusters: EnvoyAny | undefined): EnvoyAny | undefined {
+export function endpointsConfigDump(clusters: EnvoyAny | undefined, received?: EnvoyAny): EnvoyAny | undefined {
+  const fromEds = new Map<string, EnvoyMessage>();
+  for (const e of (received?.['dynamic_endpoint_configs'] as EnvoyMessage[] | undefined) ?? []) fromEds.set(String((e['endpoint_config'] as EnvoyMessage)['cluster_name']), e);
   const entries = (field: string): EnvoyMessage[] => {
     const list = clusters?.[field];
     return Array.isArray(list) ? (list as EnvoyMessage[]) : [];
@@ -114,7 +118,12 @@ export function endpointsConfigDump(clusters: EnvoyAny | undefined): EnvoyAny | 
   if (statics.length + dynamics.length === 0) return undefined;
   const out: EnvoyMessage = {};
   if (statics.length > 0) out['static_endpoint_configs'] = statics.map((c) => ({ endpoint_config: assignment(c) }));
-  if (dynamics.length > 0) out['dynamic_endpoint_configs'] = dynamics.map((c) => ({ endpoint_config: assignment(c) }));
+  if (dynamics.length > 0) {
+    out['dynamic_endpoint_configs'] = dynamics.map((c) => {
+      const edsName = c['type'] === 'EDS' ? String((c['eds_cluster_config'] as EnvoyMessage | undefined)?.['service_name'] ?? c['name']) : undefined;
+      return (edsName !== undefined && fromEds.get(edsName)) || { endpoint_config: assignment(c) };
+    });
+  }
   return packAny(ENVOY_TYPES.endpointsDump, out);
 }
 
@@ -127,11 +136,14 @@ export async function queryConfigDump(dump: EnvoyConfigDump, params?: ConfigDump
   const q = parseConfigDumpQuery(params);
   const matches = compileNameRegex(q.name_regex);
   const configs: EnvoyAny[] = [];
+  const received = dump.configs?.find((c) => typeNameOf(c['@type']) === ENVOY_TYPES.endpointsDump);
   for (const config of dump.configs ?? []) {
+    // Endpoints received over EDS are kept in the dump; Envoy shows them only under include_eds, with the clusters'.
+    if (config === received) continue;
     configs.push(filterByName(config, matches));
     if (q.include_eds && typeNameOf(config['@type']) === ENVOY_TYPES.clustersDump) {
       // Envoy lists endpoints right after clusters; names filter them by cluster_name.
-      const eds = endpointsConfigDump(config);
+      const eds = endpointsConfigDump(config, received);
       if (eds) configs.push(filterByName(eds, matches));
     }
   }

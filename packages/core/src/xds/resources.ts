@@ -27,7 +27,7 @@ import {
   retryPolicy,
   type AccessLogContext,
 } from './policy-filters.ts';
-import { listenerPolicies, NO_POLICIES, type ListenerPolicies } from './policy-input.ts';
+import { listenerPolicies, NO_POLICIES, passthroughPolicies, type ListenerPolicies } from './policy-input.ts';
 
 /** Listeners, clusters and route configurations of one dataplane, as Kuma generates them for Envoy. */
 
@@ -62,7 +62,8 @@ function routeConfiguration(l: XdsListener, p: ListenerPolicies, name: string): 
   const timeout = p.MeshTimeout?.http;
   const action = compact({
     cluster: l.cluster.name,
-    timeout: timeout?.requestTimeout === undefined ? undefined : duration(timeout.requestTimeout),
+    // Envoy's default is 15s; the proxy has no request timeout unless a MeshTimeout sets one, and says so.
+    timeout: duration(timeout?.requestTimeout ?? '0s'),
     retry_policy: l.direction === 'outbound' && p.MeshRetry ? retryPolicy(p.MeshRetry) : undefined,
     idle_timeout: timeout?.streamIdleTimeout === undefined ? undefined : duration(timeout.streamIdleTimeout),
   });
@@ -155,8 +156,15 @@ export function buildListener(l: XdsListener, p: ListenerPolicies, ctx: Resource
     chains.push(compact({ filter_chain_match: { source_prefix_ranges: g.addresses.map(hostCidr) }, filters, metadata: policiesMetadata(g.policies), name }));
     if (route) routeConfigs.push(route);
   });
+  // Outbound passthrough: the policies of the service whose endpoint the original destination is.
+  const destinations = p.destinationGroups ?? [];
+  for (const g of destinations) {
+    const name = `${l.name}:${g.service}:${g.port}`;
+    const { filters } = chainFilters(l, g.policies, ctx, { ...log, destinationService: g.service }, name);
+    chains.push(compact({ filter_chain_match: { prefix_ranges: g.addresses.map(hostCidr), destination_port: g.port }, filters, metadata: policiesMetadata(g.policies), name }));
+  }
   const { filters, route } = chainFilters(l, p, ctx, log, l.name);
-  chains.push(compact({ filters, metadata: policiesMetadata(p), name: groups.length > 0 ? l.name : undefined }));
+  chains.push(compact({ filters, metadata: policiesMetadata(p), name: groups.length + destinations.length > 0 ? l.name : undefined }));
   if (route) routeConfigs.push(route);
   const listenerFilters: EnvoyMessage[] = [];
   if (l.useOriginalDst) {
@@ -279,7 +287,9 @@ export function renderDataplane(config: XdsProxyConfig, policies: DataplanePolic
     tproxyMark: options.tproxyMark,
     defaultConnectTimeout: options.defaultConnectTimeout ?? '5s',
   };
-  const built = config.listeners.map((l) => ({ name: l.name, ...buildListener(l, policiesOf(l.name), ctx) }));
+  const listenerPoliciesOf = (l: XdsListener): ListenerPolicies =>
+    l.direction === 'outbound' && l.useOriginalDst ? passthroughPolicies(policies, l.address.includes(':') ? 6 : 4) : policiesOf(l.name);
+  const built = config.listeners.map((l) => ({ name: l.name, ...buildListener(l, listenerPoliciesOf(l), ctx) }));
   const servedBy = listenerOfCluster(config.listeners);
   const clusters: EnvoyMessage[] = [];
   const endpoints: EnvoyMessage[] = [];

@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
 import type { ClusterRuntime } from '../context.ts';
 
-/** Idle keep-alive upstream connections are closed after this long unused. */
-const POOL_IDLE_MS = 60_000;
+/** Idle keep-alive upstream connections are closed after this long unused, unless their cluster says otherwise. */
+export const POOL_IDLE_MS = 60_000;
 /** Idle connections kept per upstream (endpoint and source address); more are closed. */
 const POOL_MAX_IDLE = 128;
 
@@ -55,7 +55,7 @@ export class UpstreamConn {
     socket.on('end', this.onEnd);
     socket.on('close', this.onClose);
     socket.on('drain', this.onDrain);
-    socket.setTimeout(POOL_IDLE_MS, this.onTimeout);
+    socket.setTimeout(cluster.config.idleTimeoutMs ?? POOL_IDLE_MS, this.onTimeout);
     socket.once('close', () => cluster.counters.upstream_cx_active--);
   }
 

@@ -1,3 +1,4 @@
+import type { StatValue } from '../stats.ts';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 
@@ -98,6 +99,18 @@ export class AccessLogSinks {
 
   stats(): AccessLogSinkStats[] {
     return [...this.sinks.values()].map((s) => s.stats());
+  }
+
+  /** The sinks' counters for `/stats`: `/var/log/a.log` → `access_log.var_log_a_log.*` (one name segment, safe for Prometheus too). */
+  statValues(): StatValue[] {
+    return this.stats().flatMap((s) => {
+      const scope = `access_log.${s.path.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_+|_+$/g, '')}`;
+      return [
+        { name: `${scope}.lines_written`, value: s.written, gauge: false },
+        { name: `${scope}.lines_dropped`, value: s.dropped, gauge: false },
+        { name: `${scope}.errors`, value: s.errors, gauge: false },
+      ];
+    });
   }
 }
 

@@ -163,16 +163,7 @@ export function policyPasses(policies: DataplanePolicies, options: PolicyPassOpt
   return {
     policies,
     warnings: unsupported(policies),
-    stats: () =>
-      sinks.stats().flatMap((s) => {
-        // `/var/log/a.log` → `access_log.var_log_a_log.*`: one name segment, safe for Prometheus too.
-        const scope = `access_log.${s.path.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_+|_+$/g, '')}`;
-        return [
-          { name: `${scope}.lines_written`, value: s.written, gauge: false },
-          { name: `${scope}.lines_dropped`, value: s.dropped, gauge: false },
-          { name: `${scope}.errors`, value: s.errors, gauge: false },
-        ];
-      }),
+    stats: () => sinks.statValues(),
     forListener(l: ListenerConfig): Partial<ListenerPasses> {
       if (l.direction === 'inbound') {
         if (l.useOriginalDst) return {};
