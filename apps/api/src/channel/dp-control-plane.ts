@@ -21,20 +21,21 @@ export const dataplaneChannelHelp = `  --cp URL                     the control 
   --dataplane-token-file FILE  the token from \`meshcap generate dataplane-token\` (or ${DATAPLANE_TOKEN_ENV})`;
 
 /**
- * The dataplane token: MESHCAP_DATAPLANE_TOKEN, else --dataplane-token-file. Read before dropping
- * to the proxy user (the file may be root's only); put it in the environment for the child.
+ * The dataplane token: MESHCAP_DATAPLANE_TOKEN, else the file of `flag` (--dataplane-token-file).
+ * Read before dropping to the proxy user (the file may be root's only); put it in the environment
+ * for the child.
  */
-export function readDataplaneToken(file: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+export function readDataplaneToken(file: string | undefined, env: NodeJS.ProcessEnv = process.env, flag = '--dataplane-token-file'): string {
   const fromEnv = env[DATAPLANE_TOKEN_ENV]?.trim();
   if (fromEnv) return fromEnv;
-  if (!file) throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `--cp needs a dataplane token: --dataplane-token-file FILE or ${DATAPLANE_TOKEN_ENV} (meshcap generate dataplane-token --name NAME)`);
+  if (!file) throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `--cp needs a dataplane token: ${flag} FILE or ${DATAPLANE_TOKEN_ENV} (meshcap generate dataplane-token --name NAME)`);
   try {
     const token = readFileSync(file, 'utf8').trim();
-    if (!token) throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `--dataplane-token-file: ${file} is empty`);
+    if (!token) throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `${flag}: ${file} is empty`);
     return token;
   } catch (err) {
     if (err instanceof MeshcapError) throw err;
-    throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `--dataplane-token-file: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `${flag}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }
 

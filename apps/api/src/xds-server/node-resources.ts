@@ -1,4 +1,5 @@
-import { isMeshcapError, xdsResourcesOf, type XdsResourceSet } from '@meshcap/core';
+import { createHash } from 'node:crypto';
+import { inboundPoliciesFrom, isMeshcapError, proxylessResourcesOf, xdsResourcesOf, type DataplanePolicies, type XdsResourceSet } from '@meshcap/core';
 import type { MeshCatalog } from '../catalog/index.ts';
 import type { XdsClientIdentity } from './node-identity.ts';
 
@@ -12,21 +13,33 @@ export interface NodeSnapshot {
 export type NodeResources = (client: XdsClientIdentity) => NodeSnapshot | undefined;
 
 /**
+ * A proxyless client's resources come from other dataplanes too (its services' endpoints and
+ * `from` policies), which its own compiled version does not follow: its version is the content's.
+ */
+function contentVersion(set: XdsResourceSet): string {
+  return `proxyless-${createHash('sha256').update(JSON.stringify(set)).digest('hex').slice(0, 12)}`;
+}
+
+/**
  * The control plane's resources per client, from the policy compiler: a sidecar gets its
  * dataplane's listeners, clusters and endpoints (`xdsResourcesOf`, the same rendering as its
- * config dump), versioned by the compiled config's version.
- *
- * Proxyless gRPC clients (`dataplane.proxyType: proxyless`) get the resources gRPC reads
- * (api_listener per service): wired here when that rendering lands.
+ * config dump), versioned by the compiled config's version. A proxyless gRPC client
+ * (`dataplane.proxyType: proxyless`) gets what gRPC reads (`proxylessResourcesOf`: a Listener
+ * with an api_listener per outbound service, its route, EDS cluster and endpoints, with the
+ * services' MeshFaultInjection for this client), versioned by content.
  */
 export function catalogNodeResources(catalog: MeshCatalog): NodeResources {
   return (client) => {
-    let compiled;
+    let compiled: DataplanePolicies;
     try {
       compiled = catalog.compiler.compile(client.mesh, client.name);
     } catch (err) {
       if (isMeshcapError(err) && err.code === 'MESHCAP_ERR_NOT_FOUND') return undefined;
       throw err;
+    }
+    if (client.proxyType === 'proxyless') {
+      const set = proxylessResourcesOf(compiled, inboundPoliciesFrom((mesh, name) => catalog.compiler.compile(mesh, name), client.mesh));
+      return { version: contentVersion(set), set };
     }
     return { version: compiled.version.versionInfo, set: xdsResourcesOf(compiled) };
   };

@@ -4,6 +4,8 @@ export { buildConfigDump, configDumpOfResources, configDumpVersion, type Resourc
 export type { ConfigDumpInput, XdsCluster, XdsEndpoint, XdsListener, XdsProxyConfig } from './input.ts';
 export { ENVOY_FILTERS, ENVOY_TYPES, formatEnvoyJson, typeUrl, type EnvoyAny, type EnvoyConfigDump, type EnvoyMessage } from './envoy-json.ts';
 export { DEFAULT_RETRY_METHODS, DEFAULT_RETRY_ON } from './policy-filters.ts';
+export { inboundPoliciesFrom, proxylessResourceName, proxylessResourcesOf, PROXY_TYPE_METADATA, PROXYLESS_PROXY_TYPE, type InboundPoliciesOf } from './proxyless.ts';
+export { DEFAULT_XDS_ADDRESS, envoyBootstrap, grpcBootstrap, parseXdsAddress, TOKEN_METADATA, xdsNodeId, type BootstrapOptions, type XdsAddress } from './bootstrap.ts';
 export { queryConfigDump, parseConfigDumpQuery, endpointsConfigDump, type ConfigDumpParams, type ConfigDumpQuery } from './query.ts';
 export { ConfigDumpHistory, DEFAULT_CONFIG_DUMP_HISTORY, type ConfigDumpHistoryOptions, type ConfigDumpRecord } from './history.ts';
 export { diffConfigDumps, type ConfigDumpChange, type ConfigDumpDiff, type DiffOptions, type PathSegment } from './diff.ts';

@@ -4,6 +4,7 @@ import {
   bandwidthToBitsPerSecond,
   RATE_LIMIT_DEFAULT_STATUS,
   type AccessLogFormat,
+  type GrpcRetryOn,
   type HeaderMatch,
   type HeaderModifier,
   type MeshAccessLogConf,
@@ -164,6 +165,15 @@ function headerMatcher(m: HeaderMatch): EnvoyMessage {
   }
 }
 
+type RetryBackOff = NonNullable<NonNullable<MeshRetryConf['http']>['backOff']>;
+
+/** Kuma's default base interval is 25ms, as Envoy's. */
+function retryBackOff(backOff: RetryBackOff | undefined): EnvoyMessage | undefined {
+  return backOff?.baseInterval || backOff?.maxInterval
+    ? compact({ base_interval: duration(backOff.baseInterval ?? '25ms'), max_interval: opt(backOff.maxInterval, duration) })
+    : undefined;
+}
+
 export function retryPolicy(conf: MeshRetryConf): EnvoyMessage | undefined {
   const http = conf.http;
   if (!http) return undefined;
@@ -193,10 +203,7 @@ export function retryPolicy(conf: MeshRetryConf): EnvoyMessage | undefined {
     num_retries: http.numRetries,
     per_try_timeout: opt(http.perTryTimeout, duration),
     retriable_status_codes: codes.length > 0 ? codes : undefined,
-    retry_back_off:
-      backOff?.baseInterval || backOff?.maxInterval
-        ? compact({ base_interval: duration(backOff.baseInterval ?? '25ms'), max_interval: opt(backOff.maxInterval, duration) })
-        : undefined,
+    retry_back_off: retryBackOff(backOff),
     retriable_headers: http.retriableResponseHeaders?.length ? http.retriableResponseHeaders.map(headerMatcher) : undefined,
     retriable_request_headers: requestHeaders.length > 0 ? requestHeaders : undefined,
     rate_limited_retry_back_off: limited?.resetHeaders?.length
@@ -206,6 +213,34 @@ export function retryPolicy(conf: MeshRetryConf): EnvoyMessage | undefined {
           max_interval: opt(limited.maxInterval, duration),
         })
       : undefined,
+  });
+}
+
+/** Kuma's gRPC condition names → Envoy's `retry_on` names for gRPC status codes. */
+const ENVOY_GRPC_RETRY_ON: Record<GrpcRetryOn, string> = {
+  Canceled: 'cancelled',
+  DeadlineExceeded: 'deadline-exceeded',
+  Internal: 'internal',
+  ResourceExhausted: 'resource-exhausted',
+  Unavailable: 'unavailable',
+};
+
+/** When the `grpc` section sets no `retryOn`: UNAVAILABLE only, the one status gRPC defines as safe to retry. */
+export const DEFAULT_GRPC_RETRY_ON = ['Unavailable'] as const;
+
+/**
+ * The `grpc` section as a route retry_policy, as a proxyless gRPC client reads it (gRFC A44): the
+ * gRPC status conditions in `retry_on` (Envoy's router reads the same names), `num_retries`,
+ * `retry_back_off`. gRPC has no per-attempt timeout, so `perTryTimeout` is not rendered.
+ */
+export function grpcRetryPolicy(conf: MeshRetryConf): EnvoyMessage | undefined {
+  const grpc = conf.grpc;
+  if (!grpc) return undefined;
+  const backOff = grpc.backOff;
+  return compact({
+    retry_on: (grpc.retryOn ?? DEFAULT_GRPC_RETRY_ON).map((r) => ENVOY_GRPC_RETRY_ON[r]).join(','),
+    num_retries: grpc.numRetries,
+    retry_back_off: retryBackOff(backOff),
   });
 }
 

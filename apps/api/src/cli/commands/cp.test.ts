@@ -139,6 +139,31 @@ describe('meshcap cp, apply, inspect, generate (real control plane process)', ()
     expect(await main(['generate', 'dataplane-token', '--cp', cp.url], u.io)).toBe(2);
   });
 
+  it('prints a bootstrap for a proxyless gRPC client (or Envoy) of a dataplane, with its token', async () => {
+    const tokenFile = join(dir, 'web.token');
+    const t = capture();
+    expect(await main(['generate', 'dataplane-token', '--name', 'web', '--cp', cp.url, '--data-dir', dir], t.io)).toBe(0);
+    writeFileSync(tokenFile, `${t.out[0]}\n`);
+    const g = capture();
+    expect(await main(['generate', 'bootstrap', '--dataplane', 'web', '--xds-address', `unix:${join(dir, 'cp.sock')}`, '--token-file', tokenFile], g.io)).toBe(0);
+    expect(JSON.parse(g.text())).toEqual({
+      xds_servers: [{ server_uri: `unix:${join(dir, 'cp.sock')}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
+      node: { id: 'default.web', locality: {}, metadata: { 'dataplane.proxyType': 'proxyless', 'dataplane.token': t.out[0] } },
+    });
+    const e = capture();
+    expect(await main(['generate', 'bootstrap', '--dataplane', 'web', '--mesh', 'prod', '--format', 'envoy', '--token-file', tokenFile], e.io)).toBe(0);
+    const envoy = JSON.parse(e.text());
+    expect(envoy.node.id).toBe('prod.web');
+    expect(envoy.dynamic_resources.ads_config.grpc_services[0].initial_metadata).toEqual([{ key: 'authorization', value: t.out[0] }]);
+    expect(envoy.static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address).toEqual({ socket_address: { address: '127.0.0.1', port_value: 5678 } });
+    const bad = capture();
+    expect(await main(['generate', 'bootstrap', '--format', 'grpc'], bad.io)).toBe(2);
+    expect(await main(['generate', 'bootstrap', '--dataplane', 'web', '--format', 'yaml'], bad.io)).toBe(2);
+    expect(await main(['generate', 'bootstrap', '--dataplane', 'web', '--xds-address', '5678'], bad.io)).toBe(2);
+    expect(await main(['generate', 'bootstrap', '--dataplane', 'web', '--token-file', join(dir, 'missing.token')], bad.io)).toBe(1);
+    expect(bad.err.join('\n')).toMatch(/--dataplane is required[\s\S]*--format: "yaml"[\s\S]*--xds-address: "5678"[\s\S]*--token-file: cannot read/);
+  });
+
   it('says when no control plane answers', async () => {
     const c = capture();
     expect(await main(['inspect', 'dataplanes', '--cp', 'http://127.0.0.1:1'], c.io)).toBe(1);

@@ -1,7 +1,7 @@
 import type { CliCommand } from '../command.ts';
 import { applyCommand } from './apply.ts';
 import { cpCommand } from './cp.ts';
-import { generateDataplaneTokenCommand } from './generate.ts';
+import { generateBootstrapCommand, generateDataplaneTokenCommand } from './generate.ts';
 import { inspectDataplaneCommand, inspectDataplanesCommand } from './inspect.ts';
 import { installTransparentProxyCommand } from './install-transparent-proxy.ts';
 import { uninstallTransparentProxyCommand } from './uninstall-transparent-proxy.ts';
@@ -10,4 +10,4 @@ import { traceCommand } from './trace.ts';
 import { dpCommand } from './dp.ts';
 
 /** Every `meshcap` verb, in the order `meshcap --help` lists them. */
-export const commands: CliCommand[] = [cpCommand, applyCommand, inspectDataplanesCommand, inspectDataplaneCommand, generateDataplaneTokenCommand, installTransparentProxyCommand, uninstallTransparentProxyCommand, traceCommand, demoCommand, dpCommand];
+export const commands: CliCommand[] = [cpCommand, applyCommand, inspectDataplanesCommand, inspectDataplaneCommand, generateDataplaneTokenCommand, generateBootstrapCommand, installTransparentProxyCommand, uninstallTransparentProxyCommand, traceCommand, demoCommand, dpCommand];

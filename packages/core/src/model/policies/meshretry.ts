@@ -25,6 +25,7 @@ const httpRetryOn = z
   .transform((v) => v as HttpRetryOn);
 
 export const GRPC_RETRY_ON = ['Canceled', 'DeadlineExceeded', 'Internal', 'ResourceExhausted', 'Unavailable'] as const;
+export type GrpcRetryOn = (typeof GRPC_RETRY_ON)[number];
 
 const backOff = z.strictObject({
   /** First wait between attempts; Kuma's default 25ms. */
