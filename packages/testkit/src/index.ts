@@ -6,3 +6,4 @@ export { netnsSupport, inCI } from './privilege.ts';
 export type { NetnsSupport } from './privilege.ts';
 export { describeNetns } from './suite.ts';
 export { agentPath } from './agents.ts';
+export { freePort } from './free-port.ts';

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '@meshcap/testkit';
 import { MeshcapError } from '../errors.ts';
 import type { FlowRecord } from '../flows/index.ts';
 import { dataplaneSchema, type Dataplane } from '../model/index.ts';
@@ -10,14 +11,6 @@ import { startDataplane, type DataplaneHandle } from './engine.ts';
 
 // The engine in this process, in explicit mode on loopback (no namespace needed): the filter chain
 // contract the policy engine plugs into, keep-alive details, and config updates.
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function dataplane(inbound: Array<{ port: number; servicePort: number; protocol: 'http' | 'tcp'; service: string }>): Dataplane {
   return dataplaneSchema.parse({

@@ -12,7 +12,7 @@ export {
   type EngineLog,
   type XdsStart,
 } from './engine.ts';
-export { engineConfigFromXds, type XdsEngineConfig, type XdsEngineOptions } from './xds-config/index.ts';
+export { bootstrapError, engineConfigFromXds, loadEnvoyBootstrap, type EnvoyBootstrap, type XdsEngineConfig, type XdsEngineOptions } from './xds-config/index.ts';
 export {
   compileProxyConfig,
   serviceDirectory,

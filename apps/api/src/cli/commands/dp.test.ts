@@ -1,10 +1,13 @@
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installTransparentProxy, parseTransparentProxyConfig } from '@meshcap/core';
-import { describeNetns, Lab, type Host, type HostProcess } from '@meshcap/testkit';
+import { describeNetns, freePort, Lab, type Host, type HostProcess } from '@meshcap/testkit';
 
 /** Commands in a test host (testkit's `host.run`, 20 s bound): the result even when the command fails. */
 const IN_HOST = { allowFail: true } as const;
@@ -29,7 +32,7 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
 
 describe('meshcap dp: flags and files', () => {
   it('requires --dataplane-file and names bad flag values', async () => {
-    expect(await cli(['dp'])).toMatchObject({ code: 2, err: 'error: --dataplane-file is required (the Dataplane resource to run)' });
+    expect(await cli(['dp'])).toMatchObject({ code: 2, err: 'error: --dataplane-file is required (the Dataplane resource to run), or --bootstrap (an Envoy bootstrap)' });
     const f = file('ok.yaml', 'type: Dataplane\nname: a\nnetworking:\n  address: 127.0.0.1\n');
     expect((await cli(['dp', '--dataplane-file', f, '--admin-port', '70000'])).err).toBe('error: --admin-port: "70000" is not a whole number from 0 to 65535');
     expect((await cli(['dp', '--dataplane-file', f, '--idle-timeout', 'soon'])).err).toBe('error: --idle-timeout: "soon" is not a duration (such as 500ms, 5s, 1m, 1h)');
@@ -47,6 +50,84 @@ describe('meshcap dp: flags and files', () => {
     expect(missing.err).toContain('ENOENT');
     const two = file('two.yaml', 'type: Dataplane\nname: a\nnetworking: { address: 127.0.0.1 }\n---\ntype: Dataplane\nname: b\nnetworking: { address: 127.0.0.1 }\n');
     expect((await cli(['dp', '--dataplane-file', two])).err).toContain('2 Dataplanes (a, b); say which one to run with --name');
+  });
+});
+
+const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+
+/** An Envoy bootstrap: one listener per entry, each to cluster `app` (127.0.0.1:appPort), with an abort fault when asked. */
+function bootstrap(appPort: number, listeners: Array<{ port: number; abort?: number }>, clusterExtra = ''): string {
+  const listener = (l: { port: number; abort?: number }): string => `
+    - name: inbound:127.0.0.1:${l.port}
+      address: { socket_address: { address: 127.0.0.1, port_value: ${l.port} } }
+      traffic_direction: INBOUND
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.http_connection_manager
+              typed_config:
+                '@type': ${HCM}
+                stat_prefix: app
+                route_config:
+                  virtual_hosts: [{ name: app, domains: ['*'], routes: [{ match: { prefix: / }, route: { cluster: app, timeout: 0s } }] }]
+                http_filters:${l.abort ? `
+                  - name: envoy.filters.http.fault
+                    typed_config: { '@type': type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault, abort: { http_status: ${l.abort}, percentage: { numerator: 100 } } }` : ''}
+                  - name: envoy.filters.http.router
+                    typed_config: { '@type': type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }`;
+  return `node: { id: default.standalone }
+admin: { address: { socket_address: { address: 127.0.0.1, port_value: 0 } } }
+static_resources:
+  listeners:${listeners.map(listener).join('')}
+  clusters:
+    - name: app
+      type: STATIC
+      connect_timeout: 1s
+      load_assignment: { cluster_name: app, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${appPort} } } } }] }] }${clusterExtra}
+`;
+}
+
+describe('meshcap dp --bootstrap: an Envoy bootstrap, run as if received over xDS', () => {
+  it('refuses a bad bootstrap naming the file and the field path', async () => {
+    const noNode = await cli(['dp', '--bootstrap', file('no-node.yaml', 'node: { id: standalone }\n')]);
+    expect(noNode).toMatchObject({ code: 1 });
+    expect(noNode.err).toContain('no-node.yaml: node.id: "standalone" is not <mesh>.<name>');
+    const f = file('health.yaml', bootstrap(1, [{ port: 1 }], '\n      health_checks: [{ timeout: 1s }]'));
+    const r = await cli(['dp', '--bootstrap', f]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`${f}: static_resources.clusters[0] (Cluster "app").health_checks: not supported by meshcap dp`);
+    expect((await cli(['dp', '--bootstrap', f, '--dataplane-file', f])).err).toBe('error: --dataplane-file and --bootstrap: give one of them');
+  });
+
+  it('serves the listeners of static_resources with their filters, and /config_dump shows them', async () => {
+    const app = http.createServer((_req, res) => res.end('from app'));
+    await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+    const appPort = (app.address() as AddressInfo).port;
+    const plain = await freePort();
+    const faulty = await freePort();
+    const f = file('bootstrap.yaml', bootstrap(appPort, [{ port: plain }, { port: faulty, abort: 418 }]));
+    const dp = spawn(process.execPath, [bin, 'dp', '--bootstrap', f], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      dp.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      dp.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const deadline = Date.now() + 20_000;
+      while (!out.includes('meshcap dp: ready') && Date.now() < deadline && dp.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+      expect(out).toContain('meshcap dp: dataplane default/standalone');
+      const admin = /admin: (http:\/\/[^\s]+)/.exec(out)![1]!;
+      expect(await (await fetch(`http://127.0.0.1:${plain}/`)).text()).toBe('from app');
+      const aborted = await fetch(`http://127.0.0.1:${faulty}/`);
+      expect(aborted.status).toBe(418);
+      const dump = (await (await fetch(`${admin}/config_dump`)).json()) as { configs: Array<Record<string, unknown>> };
+      const listeners = dump.configs.find((c) => String(c['@type']).endsWith('ListenersConfigDump'))!['dynamic_listeners'] as Array<Record<string, Record<string, unknown>>>;
+      expect(listeners.map((l) => (l['active_state']!['listener'] as Record<string, unknown>)['name'])).toEqual([`inbound:127.0.0.1:${plain}`, `inbound:127.0.0.1:${faulty}`]);
+      expect(listeners[1]!['active_state']!['listener']).toMatchObject({ '@type': 'type.googleapis.com/envoy.config.listener.v3.Listener', address: { socket_address: { address: '127.0.0.1', port_value: faulty } } });
+      const bootstrapDump = dump.configs.find((c) => String(c['@type']).endsWith('BootstrapConfigDump'))!['bootstrap'] as Record<string, Record<string, unknown>>;
+      expect(bootstrapDump['node']!['id']).toBe('default.standalone');
+    } finally {
+      dp.kill('SIGTERM');
+      await new Promise((r) => (dp.exitCode === null ? dp.once('exit', r) : r(undefined)));
+      app.close();
+    }
   });
 });
 

@@ -15,16 +15,27 @@ import {
   proxyUserChildEnv,
   proxyUserCommand,
   runDataplaneProcess,
+  AccessLogSinks,
+  bootstrapError,
+  engineConfigFromXds,
+  loadEnvoyBootstrap,
   type DataplaneHandle,
+  type DataplaneOptions,
 } from '@meshcap/core';
 import { attachToControlPlane, dataplaneChannelFlags, dataplaneChannelHelp, DATAPLANE_TOKEN_ENV, readDataplaneToken } from '../../channel/index.ts';
 import { CliUsageError, type CliCommand, type CliIO } from '../command.ts';
 import { DEFAULT_RUNTIME_ROOT, installDpRuntime, RUNTIME_DIR_ENV, type DpRuntime } from '../dp-runtime.ts';
 
 const HELP = `Usage: meshcap dp --dataplane-file FILE [flags]
+       meshcap dp --bootstrap FILE [flags]
 
 Runs a dataplane (kuma-dp and Envoy in one process) for the Dataplane resource in FILE, inside the
 workload's network namespace.
+
+With --bootstrap it runs an Envoy bootstrap instead (YAML or JSON, like \`envoy -c\`, no control
+plane): \`node.id\` <mesh>.<name>, \`admin.address\`, and the listeners and clusters of
+\`static_resources\`, built and enforced exactly as if received over xDS. Anything meshcap dp cannot
+honour is refused with the file and the field path.
 
 With \`networking.transparentProxying\` it is a transparent proxy: it listens on the capture ports
 (15006 inbound, 15001 outbound; IPv4 and IPv6), reads each connection's original destination and
@@ -41,9 +52,11 @@ its outbounds call live (what a control plane would otherwise send).
 
 Flags:
   --dataplane-file FILE   the Dataplane resource (YAML or JSON), Kuma's format
+  --bootstrap FILE        an Envoy bootstrap with static_resources (instead of --dataplane-file)
   --name NAME             which Dataplane of FILE to run (needed when it holds several)
-  --admin-port N          admin endpoint port on --admin-address (default: networking.admin.port or ${DEFAULT_ADMIN_PORT}; 0 picks one)
-  --admin-address ADDR    admin endpoint address (default 127.0.0.1)
+  --admin-port N          admin endpoint port on --admin-address (default: networking.admin.port, the
+                          bootstrap's admin.address, or ${DEFAULT_ADMIN_PORT}; 0 picks one)
+  --admin-address ADDR    admin endpoint address (default the bootstrap's admin.address, or 127.0.0.1)
   --proxy-uid UID         the proxy user to run as when started as root (default ${PROXY_UID})
   --proxy-gid GID         its group (default ${PROXY_GID})
   --runtime-dir DIR       where root installs the proxy user's copy of the dataplane (one bundled file
@@ -64,6 +77,7 @@ Admin endpoints (127.0.0.1:9901): /ready /stats /stats/prometheus /listeners /cl
 
 Examples:
   meshcap dp --dataplane-file dp.yaml
+  meshcap dp --bootstrap envoy.yaml
   ip netns exec web meshcap dp --dataplane-file mesh.yaml --name web --admin-port 9901
 `;
 
@@ -71,10 +85,12 @@ Examples:
 const FILE_TEXT_ENV = 'MESHCAP_DP_FILE_TEXT';
 
 interface DpFlags {
+  /** The Dataplane file, or the bootstrap when `bootstrap` is set. */
   file: string;
+  bootstrap: boolean;
   name?: string;
   adminPort?: number;
-  adminAddress: string;
+  adminAddress?: string;
   proxyUid: number;
   proxyGid: number;
   proxyUser: boolean;
@@ -115,6 +131,7 @@ function parseFlags(args: string[]): DpFlags {
       args,
       options: {
         'dataplane-file': { type: 'string' },
+        bootstrap: { type: 'string' },
         name: { type: 'string' },
         'admin-port': { type: 'string' },
         'admin-address': { type: 'string' },
@@ -137,12 +154,16 @@ function parseFlags(args: string[]): DpFlags {
     throw new CliUsageError((err as Error).message);
   }
   const v = parsed.values;
-  if (v['dataplane-file'] === undefined) throw new CliUsageError('--dataplane-file is required (the Dataplane resource to run)');
+  if (v['dataplane-file'] === undefined && v.bootstrap === undefined) throw new CliUsageError('--dataplane-file is required (the Dataplane resource to run), or --bootstrap (an Envoy bootstrap)');
+  if (v['dataplane-file'] !== undefined && v.bootstrap !== undefined) throw new CliUsageError('--dataplane-file and --bootstrap: give one of them');
+  if (v.bootstrap !== undefined && v.name !== undefined) throw new CliUsageError('--name: a bootstrap names its dataplane in node.id');
+  if (v.bootstrap !== undefined && v.cp !== undefined) throw new CliUsageError('--cp: a bootstrap runs without a control plane');
   return {
-    file: v['dataplane-file'],
+    file: (v['dataplane-file'] ?? v.bootstrap)!,
+    bootstrap: v.bootstrap !== undefined,
     name: v.name,
     adminPort: intFlag('admin-port', v['admin-port'], 0, 65535),
-    adminAddress: v['admin-address'] ?? '127.0.0.1',
+    adminAddress: v['admin-address'],
     proxyUid: intFlag('proxy-uid', v['proxy-uid'], 1, 0x7fffffff) ?? PROXY_UID,
     proxyGid: intFlag('proxy-gid', v['proxy-gid'], 1, 0x7fffffff) ?? PROXY_GID,
     proxyUser: !v['no-proxy-user'],
@@ -159,14 +180,32 @@ function parseFlags(args: string[]): DpFlags {
   };
 }
 
-function readDataplaneFile(path: string): string {
+function readDataplaneFile(path: string, flag: string): string {
   const passed = process.env[FILE_TEXT_ENV];
   if (passed !== undefined) return passed;
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `--dataplane-file: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `${flag}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+}
+
+/** What the file says to run: a Dataplane resource, or an Envoy bootstrap's resources (validated as the engine will decode them). */
+function whatToRun(flags: DpFlags, text: string): { start: Pick<DataplaneOptions, 'dataplane' | 'services' | 'xds'>; transparent: boolean; admin?: { address: string; port: number } } {
+  if (!flags.bootstrap) {
+    const { dataplane, services } = loadDataplaneFile(text, flags.file, flags.name);
+    // Validate before anything else, so a bad file fails the same way as root or not.
+    compileProxyConfig(dataplane, { services });
+    return { start: { dataplane, services }, transparent: dataplane.networking.transparentProxying !== undefined };
+  }
+  const b = loadEnvoyBootstrap(text, flags.file);
+  let transparent: boolean;
+  try {
+    transparent = engineConfigFromXds(b.resources, { accessLogs: new AccessLogSinks() }).config.transparent;
+  } catch (err) {
+    throw bootstrapError(err, flags.file, b.resources);
+  }
+  return { start: { xds: { mesh: b.mesh, name: b.name, version: b.version, resources: b.resources } }, transparent, admin: b.admin };
 }
 
 /**
@@ -216,11 +255,8 @@ export const dpCommand: CliCommand = {
   help: HELP,
   async run(args: string[], io: CliIO): Promise<number> {
     const flags = parseFlags(args);
-    const text = readDataplaneFile(flags.file);
-    const { dataplane, services } = loadDataplaneFile(text, flags.file, flags.name);
-    // Validate before anything else, so a bad file fails the same way as root or not.
-    compileProxyConfig(dataplane, { services });
-    const transparent = dataplane.networking.transparentProxying !== undefined;
+    const text = readDataplaneFile(flags.file, flags.bootstrap ? '--bootstrap' : '--dataplane-file');
+    const { start, transparent, admin } = whatToRun(flags, text);
     // Read as started (root), before dropping to the proxy user; the child gets it in its environment.
     const token = flags.cp ? readDataplaneToken(flags.tokenFile) : undefined;
     if (token) process.env[DATAPLANE_TOKEN_ENV] = token;
@@ -235,9 +271,8 @@ export const dpCommand: CliCommand = {
 
     const log = (level: 'info' | 'warn' | 'error', message: string) => (level === 'info' ? io.stdout(`meshcap dp: ${message}`) : io.stderr(`meshcap dp: ${level}: ${message}`));
     const { handle, exited } = await runDataplaneProcess({
-      dataplane,
-      services,
-      admin: { address: flags.adminAddress, port: flags.adminPort },
+      ...start,
+      admin: { address: flags.adminAddress ?? admin?.address, port: flags.adminPort ?? admin?.port },
       upstreamMark: flags.upstreamMark,
       tproxyMark: flags.tproxyMark,
       connectTimeoutMs: flags.connectTimeoutMs,
@@ -247,7 +282,7 @@ export const dpCommand: CliCommand = {
       log,
     });
     for (const line of describe(handle)) io.stdout(line);
-    const cp = flags.cp && token ? await attachToControlPlane(handle, { url: flags.cp, xds: flags.xds, token, dataplane, bufferSize: flags.flowBuffer, log }) : undefined;
+    const cp = flags.cp && token && start.dataplane ? await attachToControlPlane(handle, { url: flags.cp, xds: flags.xds, token, dataplane: start.dataplane, bufferSize: flags.flowBuffer, log }) : undefined;
     const code = await exited;
     await cp?.close();
     io.stdout(`meshcap dp: stopped`);

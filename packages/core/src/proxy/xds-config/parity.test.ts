@@ -4,6 +4,7 @@ import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '@meshcap/testkit';
 import { MeshcapError } from '../../errors.ts';
 import type { FlowRecord } from '../../flows/index.ts';
 import { parseResources } from '../../model/index.ts';
@@ -23,14 +24,6 @@ type Obj = Record<string, unknown>;
 const WEB = '127.0.0.2';
 const STRANGER = '127.0.0.3';
 const FLAKY = '127.0.0.4';
-
-async function freePort(host = '127.0.0.1'): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, host, r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function request(port: number, opts: { from: string; path?: string; method?: string; host?: string }): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
