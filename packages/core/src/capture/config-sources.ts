@@ -112,6 +112,11 @@ function readConfigFile(path: string): Record<string, unknown> {
  * the bad value; nothing is applied by loading.
  */
 export function loadTransparentProxyConfig(sources: TransparentProxyConfigSources = {}): TransparentProxyConfig {
+  return loadTransparentProxyOptions(sources).config;
+}
+
+/** The config loaded as `loadTransparentProxyConfig` does, and where each option the user set came from (unset options are absent). */
+export function loadTransparentProxyOptions(sources: TransparentProxyConfigSources = {}): { config: TransparentProxyConfig; origins: Record<string, OptionOrigin> } {
   const merged: Record<string, unknown> = {};
   const origins: Record<string, OptionOrigin> = {};
   const file = sources.configFile ? readConfigFile(sources.configFile) : {};
@@ -140,5 +145,5 @@ export function loadTransparentProxyConfig(sources: TransparentProxyConfigSource
     merged[option.key] = coerce(option, value, `--${option.flag}`);
     origins[option.key] = 'flag';
   }
-  return parseTransparentProxyConfig(merged, origins, sources.configFile);
+  return { config: parseTransparentProxyConfig(merged, origins, sources.configFile), origins };
 }
