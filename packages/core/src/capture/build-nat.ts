@@ -95,8 +95,10 @@ function meshOutboundRules(ctx: FamilyContext, nat: TableRules): void {
   }
   if (ctx.dns) {
     if (config.redirectAllDnsTraffic) {
-      nat.append(c, `redirect all DNS over TCP to the DNS proxy on ${config.redirectDnsPort}`, target.redirect(config.redirectDnsPort),
-        match.protocol('tcp'), match.destinationPort('tcp', DNS_PORT));
+      // As current Kuma: the app's DNS over TCP goes to its server; the DNS proxy takes UDP. (The
+      // dataplane's own traffic returned above, so a REDIRECT of TCP/53 here would match nothing else.)
+      nat.append(c, 'DNS over TCP of the app goes to its server (--redirect-all-dns-traffic captures UDP only)', target.return,
+        match.protocol('tcp'), match.destinationPort('tcp', DNS_PORT), ...notDataplane);
     }
     for (const server of ctx.dnsServers) {
       nat.append(c, `redirect DNS over TCP to ${server} to the DNS proxy on ${config.redirectDnsPort}`, target.redirect(config.redirectDnsPort),
