@@ -51,6 +51,16 @@ function outputRules(ctx: FamilyContext, nat: TableRules): void {
 function inboundRules(ctx: FamilyContext, nat: TableRules): void {
   const { config } = ctx;
   if (config.iptablesLogs) nat.append('PREROUTING', 'log packets entering nat PREROUTING', target.log('meshcap PREROUTING: '));
+  // Kuma's --vnet: what a virtual network (containers behind docker0) sends out through this host is
+  // captured like the app's outbound, before the inbound rules see it.
+  for (const vnet of ctx.vnets) {
+    if (ctx.dns) {
+      nat.append('PREROUTING', `DNS queries from ${vnet.iface} go to the DNS proxy on ${config.redirectDnsPort} (--vnet)`, target.redirect(config.redirectDnsPort),
+        match.inInterface(vnet.iface), match.protocol('udp'), match.destinationPort('udp', DNS_PORT));
+    }
+    nat.append('PREROUTING', `TCP from ${vnet.iface} leaving ${vnet.cidr} goes to the outbound listener on ${config.redirectOutboundPort} (--vnet)`, target.redirect(config.redirectOutboundPort),
+      match.destination(vnet.cidr, true), match.inInterface(vnet.iface), match.protocol('tcp'));
+  }
   if (ctx.tproxy) return;
   nat.chain(CHAIN_INBOUND);
   nat.append('PREROUTING', `inbound TCP goes through ${CHAIN_INBOUND}`, target.jump(CHAIN_INBOUND), match.protocol('tcp'));

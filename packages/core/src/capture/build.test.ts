@@ -150,6 +150,18 @@ describe('buildRules: Kuma compatibility', () => {
   });
 });
 
+describe('buildRules: --vnet', () => {
+  it("captures a virtual network's TCP leaving it (and its DNS) in PREROUTING before the inbound jump, per family, as Kuma does", () => {
+    const rules = rulesFor({ vnet: ['docker0:172.17.0.0/16', 'br+:2001:2:0:9::/64'], redirectDns: true, redirectAllDnsTraffic: true });
+    const [v4, v6] = rules.families.map((f) => withoutComments(renderDryRun({ ...rules, families: [f] })));
+    expect(v4).toContain('-A PREROUTING -i docker0 -p udp -m udp --dport 53 -j REDIRECT --to-ports 15053\n-A PREROUTING ! -d 172.17.0.0/16 -i docker0 -p tcp -j REDIRECT --to-ports 15001\n-A PREROUTING -p tcp -j KUMA_MESH_INBOUND');
+    expect(v4).not.toContain('br+');
+    expect(v6).toContain('-A PREROUTING ! -d 2001:2:0:9::/64 -i br+ -p tcp -j REDIRECT --to-ports 15001');
+    const nft = renderDryRun(rulesFor({ vnet: ['br+:172.18.0.0/16'], backend: 'nftables', ipFamilyMode: 'ipv4' }));
+    expect(nft).toMatch(/ip daddr != 172\.18\.0\.0\/16 iifname "br\*" (meta l4proto tcp |)counter redirect to :15001/);
+  });
+});
+
 describe('buildRules: every rule is ours and findable', () => {
   it('gives every rule of every mode and backend a comment with the one prefix', () => {
     for (const input of [{}, everyOption, { ...everyOption, inboundMode: 'redirect' as const }, { redirectInbound: false }]) {

@@ -59,6 +59,13 @@ describe('meshcap install transparent-proxy: flags', () => {
     );
   });
 
+  it("takes kumactl's --vnet IFACE:CIDR, repeated", async () => {
+    const r = await cli(['install', 'transparent-proxy', '--dry-run', '--vnet', 'docker0:172.17.0.0/16', '--vnet', 'br+:2001:2:0:9::/64']);
+    expect(r.err).toBe('');
+    expect(r.out).toBe(expected({ vnet: ['docker0:172.17.0.0/16', 'br+:2001:2:0:9::/64'] }));
+    expect(r.out).toContain('-A PREROUTING ! -d 172.17.0.0/16 -i docker0 -p tcp -m comment');
+  });
+
   it('reads MESHCAP_TRANSPARENT_PROXY_* and --config-file, flags winning', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'meshcap-cli-'));
     const file = join(dir, 'tp.yaml');
@@ -84,6 +91,8 @@ describe('meshcap install transparent-proxy: flags', () => {
     [['--exclude-outbound-ports-for-uids', 'tcp:1:2:3'], 'error: --exclude-outbound-ports-for-uids: "tcp:1:2:3" must be [tcp|udp|*:][ports:]uids'],
     [['--config-file', '/nonexistent/tp.yaml'], 'error: --config-file: cannot read "/nonexistent/tp.yaml"'],
     [['surplus'], 'error: unexpected argument "surplus"'],
+    [['--vnet', 'docker0'], 'error: --vnet: "docker0" must be IFACE:CIDR (e.g. docker0:172.17.0.0/16)'],
+    [['--vnet', 'docker0:172.17.0.0/33'], 'error: --vnet: "docker0:172.17.0.0/33" has an invalid CIDR "172.17.0.0/33"'],
   ])('%j is a usage error (exit 2), nothing printed to stdout', async (flags, message) => {
     const r = await cli(['install', 'transparent-proxy', ...flags]);
     expect(r.code).toBe(2);
