@@ -190,7 +190,7 @@ export interface ResolvedTransparentProxyConfig extends TransparentProxyConfig {
 }
 
 /** Where a value came from, for error messages that name what the user typed. */
-export type OptionOrigin = 'flag' | 'env' | 'file' | 'value';
+export type OptionOrigin = 'flag' | 'env' | 'file' | 'value' | { file: string; field: string };
 
 export function envVarName(option: TransparentProxyOption): string {
   return `MESHCAP_TRANSPARENT_PROXY_${option.flag.toUpperCase().replace(/-/g, '_')}`;
@@ -201,6 +201,7 @@ function optionByKey(key: PropertyKey | undefined): TransparentProxyOption | und
 }
 
 function originName(option: TransparentProxyOption | undefined, origin: OptionOrigin, key: string, source?: string): string {
+  if (typeof origin === 'object') return `${origin.file}: ${origin.field}`;
   if (!option) return key;
   if (origin === 'flag') return `--${option.flag}`;
   if (origin === 'env') return envVarName(option);

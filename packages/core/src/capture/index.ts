@@ -28,6 +28,7 @@ export {
   type OptionOrigin,
 } from './config.ts';
 export { loadTransparentProxyConfig, loadTransparentProxyOptions, type TransparentProxyConfigSources } from './config-sources.ts';
+export { kumaTransparentProxyConfigSchema, parseKumaTransparentProxyConfig, type KumaConfigValue, type KumaRunSettings, type KumaTransparentProxyConfig } from './kuma-config.ts';
 export { resolveTransparentProxyConfig, uidFromPasswd, type HostFiles } from './resolve.ts';
 export { parseCidr, nameserversFromResolvConf, type Cidr } from './ip-address.ts';
 export { buildRules } from './build.ts';

@@ -22,6 +22,7 @@ function helpText(): string {
     return [`--${o.flag}${arg}`, `${o.help}${defaultText(defaults[o.key])}`] as const;
   });
   rows.push(['--config-file <path>', 'YAML or JSON file with these options as fields (redirectInboundPort: 15006)']);
+  rows.push(['--config <path>', "kumactl's transparent-proxy config file (redirect.inbound.port: 15006 …); repeat to merge in order, - for stdin"]);
   rows.push(['--dry-run', 'print the rules (### IPv4 ### / ### IPv6 ### blocks) and change nothing; needs no root']);
   rows.push(['--verbose', 'print every command run and the rules applied']);
   const width = Math.max(...rows.map(([f]) => f.length));
@@ -35,7 +36,7 @@ function helpText(): string {
     '`meshcap uninstall transparent-proxy` removes exactly these rules.',
     '',
     'Flags (also read from MESHCAP_TRANSPARENT_PROXY_<FLAG> env vars, e.g.',
-    `${envVarName(transparentProxyOptions[0])}, and from --config-file; flags win, then env):`,
+    `${envVarName(transparentProxyOptions[0])}, from --config-file and from --config files; flags win, then env, then --config, then --config-file):`,
     ...rows.map(([f, h]) => `  ${f.padEnd(width)}  ${h}`),
     '',
     'Examples:',

@@ -66,6 +66,22 @@ describe('meshcap install transparent-proxy: flags', () => {
     expect(r.out).toContain('-A PREROUTING ! -d 172.17.0.0/16 -i docker0 -p tcp -m comment');
   });
 
+  it("takes kumactl's --config files, repeated and merged in order, - for stdin, flags winning", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshcap-cli-'));
+    const first = join(dir, 'first.yaml');
+    writeFileSync(first, 'redirect:\n  inbound: { port: 16006, excludePorts: [22] }\n  outbound: { port: 16001 }\n');
+    const args = [bin, 'install', 'transparent-proxy', '--dry-run', '--config', first, '--config', '-', '--redirect-inbound-port', '19006'];
+    const stdout = await new Promise<string>((resolve, reject) => {
+      const child = execFile(process.execPath, args, { timeout: 60_000 }, (err, out, errOut) => (err ? reject(new Error(errOut)) : resolve(out)));
+      child.stdin!.end('redirect: { outbound: { port: 17001 } }\nipFamilyMode: ipv4\n');
+    });
+    expect(stdout).toBe(expected({ redirectInboundPort: 19006, excludeInboundPorts: [22], redirectOutboundPort: 17001, ipFamilyMode: 'ipv4' }));
+    writeFileSync(first, 'redirect: { dns: { port: 0 } }\n');
+    const bad = await cli(['install', 'transparent-proxy', '--dry-run', '--config', first]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toBe(`error: ${first}: redirect.dns.port: 0 must be a port (1-65535)`);
+  });
+
   it('reads MESHCAP_TRANSPARENT_PROXY_* and --config-file, flags winning', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'meshcap-cli-'));
     const file = join(dir, 'tp.yaml');
