@@ -150,7 +150,8 @@ describeNetns('meshcap demo leftovers', () => {
 });
 
 describeNetns('meshcap demo (the CLI verb)', () => {
-  it('prints the dashboard URL and the token, and Ctrl-C removes everything', async () => {
+  it('with MESHCAP_TOKEN set (the cp would take it), applies its policies with that token, prints it, and Ctrl-C removes everything', async () => {
+    const envToken = 'mcadm_from-the-environment-0123';
     const bin = fileURLToPath(new URL('../../bin/meshcap.js', import.meta.url));
     const port = await new Promise<number>((resolve) => {
       const probe = createServer().listen(0, '127.0.0.1', () => {
@@ -158,7 +159,7 @@ describeNetns('meshcap demo (the CLI verb)', () => {
         probe.close(() => resolve(free));
       });
     });
-    const child = spawn(process.execPath, [bin, 'demo', '--port', String(port), '--rate', '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, 'demo', '--port', String(port), '--rate', '4'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MESHCAP_TOKEN: envToken } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -169,8 +170,10 @@ describeNetns('meshcap demo (the CLI verb)', () => {
       const deadline = Date.now() + 150_000;
       while (!/Press Ctrl-C/.test(stdout) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 250));
       expect(stdout, stderr).toMatch(/Press Ctrl-C/);
-      const token = /token\s+(\S+)/.exec(stdout)?.[1];
-      expect(stdout).toContain(`http://127.0.0.1:${port}/gui/#token=${token}`);
+      expect(/token\s+(\S+)/.exec(stdout)?.[1]).toBe(envToken);
+      expect(stdout).toContain(`http://127.0.0.1:${port}/gui/#token=${envToken}`);
+      const policies = (await (await fetch(`http://127.0.0.1:${port}/api/meshes/default/policies`)).json()) as { items?: unknown[] };
+      expect(policies.items?.length ?? 0).toBeGreaterThanOrEqual(4);
       const dataplanes = await (await fetch(`http://127.0.0.1:${port}/api/meshes/default/dataplanes`)).json();
       expect((dataplanes as { items: Array<{ name: string; connected: boolean }> }).items.filter((d) => d.connected).map((d) => d.name).sort()).toEqual(['backend', 'client', 'frontend']);
       expect(demoResidue(id).namespaces.length).toBe(4);

@@ -4,6 +4,7 @@ import { chownSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync 
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadAdminToken } from '../auth/admin-token.ts';
 import { ControlPlaneClient } from './control-plane-client.ts';
 import { demoIdFor, demoResidue, demoStateDir, removeDemoSync, sweepDeadDemos, type DemoResidue } from './leftovers.ts';
 import { BACKEND_PORT, CLIENT_PORT, EXPLICIT_ADDRESS, explicitDataplane, FRONTEND_PORT, MESH, toYaml, transparentDataplane, type ExplicitPorts } from './manifests.ts';
@@ -120,7 +121,11 @@ class DemoRun {
   readonly id = demoIdFor(process.pid);
   readonly stateDir = demoStateDir(this.id);
   readonly procs: DemoProcess[] = [];
-  readonly token = randomBytes(24).toString('hex');
+  /**
+   * The admin token of the demo's cp. MESHCAP_TOKEN when set: the cp takes it over --token-file, and
+   * the user's `meshcap apply` sends it, so the demo's own client must send it too (else 401).
+   */
+  readonly token = process.env.MESHCAP_TOKEN ? loadAdminToken({ env: process.env.MESHCAP_TOKEN, dataDir: this.stateDir }).token : randomBytes(24).toString('hex');
   client!: ControlPlaneClient;
   topology?: Topology;
   private stopping?: Promise<DemoResidue>;

@@ -1,4 +1,4 @@
-import type { ResolvedTransparentProxyConfig } from './config.ts';
+import { parseVirtualNetwork, type ResolvedTransparentProxyConfig, type VirtualNetwork } from './config.ts';
 import { COMMENT_PREFIX, FAMILY_ADDRESSES } from './constants.ts';
 import { parseCidr } from './ip-address.ts';
 import type { CaptureRule, IpFamily, NetfilterTable, RuleMatch, RuleTarget, TransportProtocol } from './rules.ts';
@@ -15,6 +15,8 @@ export interface FamilyContext {
   dnsServers: string[];
   excludeInboundIps: string[];
   excludeOutboundIps: string[];
+  /** `--vnet` networks of this family. */
+  vnets: VirtualNetwork[];
   /** Inbound is captured with mangle TPROXY rather than nat REDIRECT. */
   tproxy: boolean;
   /** Identities of the dataplane's own traffic: its UID, and its SO_MARK when configured. */
@@ -35,6 +37,7 @@ export function familyContext(config: ResolvedTransparentProxyConfig, family: Ip
     dnsServers: servers,
     excludeInboundIps: inFamily(config.excludeInboundIps),
     excludeOutboundIps: inFamily(config.excludeOutboundIps),
+    vnets: config.vnet.map((v) => parseVirtualNetwork(v) as VirtualNetwork).filter((v) => parseCidr(v.cidr)?.family === family),
     tproxy: config.inboundMode === 'tproxy' && config.redirectInbound,
     uid: config.kumaDpUid,
     mark: config.excludeOutboundMark,

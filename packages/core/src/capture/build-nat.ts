@@ -51,6 +51,16 @@ function outputRules(ctx: FamilyContext, nat: TableRules): void {
 function inboundRules(ctx: FamilyContext, nat: TableRules): void {
   const { config } = ctx;
   if (config.iptablesLogs) nat.append('PREROUTING', 'log packets entering nat PREROUTING', target.log('meshcap PREROUTING: '));
+  // Kuma's --vnet: what a virtual network (containers behind docker0) sends out through this host is
+  // captured like the app's outbound, before the inbound rules see it.
+  for (const vnet of ctx.vnets) {
+    if (ctx.dns) {
+      nat.append('PREROUTING', `DNS queries from ${vnet.iface} go to the DNS proxy on ${config.redirectDnsPort} (--vnet)`, target.redirect(config.redirectDnsPort),
+        match.inInterface(vnet.iface), match.protocol('udp'), match.destinationPort('udp', DNS_PORT));
+    }
+    nat.append('PREROUTING', `TCP from ${vnet.iface} leaving ${vnet.cidr} goes to the outbound listener on ${config.redirectOutboundPort} (--vnet)`, target.redirect(config.redirectOutboundPort),
+      match.destination(vnet.cidr, true), match.inInterface(vnet.iface), match.protocol('tcp'));
+  }
   if (ctx.tproxy) return;
   nat.chain(CHAIN_INBOUND);
   nat.append('PREROUTING', `inbound TCP goes through ${CHAIN_INBOUND}`, target.jump(CHAIN_INBOUND), match.protocol('tcp'));
@@ -95,8 +105,10 @@ function meshOutboundRules(ctx: FamilyContext, nat: TableRules): void {
   }
   if (ctx.dns) {
     if (config.redirectAllDnsTraffic) {
-      nat.append(c, `redirect all DNS over TCP to the DNS proxy on ${config.redirectDnsPort}`, target.redirect(config.redirectDnsPort),
-        match.protocol('tcp'), match.destinationPort('tcp', DNS_PORT));
+      // As current Kuma: the app's DNS over TCP goes to its server; the DNS proxy takes UDP. (The
+      // dataplane's own traffic returned above, so a REDIRECT of TCP/53 here would match nothing else.)
+      nat.append(c, 'DNS over TCP of the app goes to its server (--redirect-all-dns-traffic captures UDP only)', target.return,
+        match.protocol('tcp'), match.destinationPort('tcp', DNS_PORT), ...notDataplane);
     }
     for (const server of ctx.dnsServers) {
       nat.append(c, `redirect DNS over TCP to ${server} to the DNS proxy on ${config.redirectDnsPort}`, target.redirect(config.redirectDnsPort),

@@ -104,6 +104,7 @@ describe('buildRules: dry-run goldens', () => {
     const text = renderDryRun(rulesFor({ redirectAllDnsTraffic: true, ipFamilyMode: 'ipv4', redirectInbound: false }));
     expectGolden('all-dns-ipv4.iptables.txt', text);
     expect(text).not.toContain('### IPv6 ###');
+    expectGolden('all-dns-ipv4.nftables.txt', renderDryRun(rulesFor({ redirectAllDnsTraffic: true, ipFamilyMode: 'ipv4', redirectInbound: false, backend: 'nftables' })));
   });
 });
 
@@ -139,8 +140,25 @@ describe('buildRules: Kuma compatibility', () => {
     const all = withoutComments(renderDryRun(rulesFor({ redirectDns: true, redirectAllDnsTraffic: true, resolvConfPath: '/nonexistent' })));
     expect(all).toMatch(/^-I OUTPUT 2 -p udp -m udp --dport 53 -j REDIRECT --to-ports 15053$/m);
     expect(all).not.toContain('198.18.10.53');
+    // Current Kuma leaves the app's DNS over TCP alone (the dataplane's own returned earlier); nothing REDIRECTs TCP/53.
+    expect(all).toContain('-A KUMA_MESH_OUTBOUND -m owner --uid-owner 5678 -j RETURN\n-A KUMA_MESH_OUTBOUND -p tcp -m tcp --dport 53 -m owner ! --uid-owner 5678 -j RETURN\n-A KUMA_MESH_OUTBOUND -d 127.0.0.1/32 -j RETURN');
+    expect(all).not.toMatch(/-p tcp -m tcp --dport 53 -j REDIRECT/);
+    const nft = renderDryRun(rulesFor({ redirectAllDnsTraffic: true, ipFamilyMode: 'ipv4', backend: 'nftables' }));
+    expect(nft).toMatch(/tcp dport 53 meta skuid != 5678 .*return/);
     const split = withoutComments(renderDryRun(rulesFor({ redirectAllDnsTraffic: true, skipDnsConntrackZoneSplit: true })));
     expect(split).not.toContain('CT --zone');
+  });
+});
+
+describe('buildRules: --vnet', () => {
+  it("captures a virtual network's TCP leaving it (and its DNS) in PREROUTING before the inbound jump, per family, as Kuma does", () => {
+    const rules = rulesFor({ vnet: ['docker0:172.17.0.0/16', 'br+:2001:2:0:9::/64'], redirectDns: true, redirectAllDnsTraffic: true });
+    const [v4, v6] = rules.families.map((f) => withoutComments(renderDryRun({ ...rules, families: [f] })));
+    expect(v4).toContain('-A PREROUTING -i docker0 -p udp -m udp --dport 53 -j REDIRECT --to-ports 15053\n-A PREROUTING ! -d 172.17.0.0/16 -i docker0 -p tcp -j REDIRECT --to-ports 15001\n-A PREROUTING -p tcp -j KUMA_MESH_INBOUND');
+    expect(v4).not.toContain('br+');
+    expect(v6).toContain('-A PREROUTING ! -d 2001:2:0:9::/64 -i br+ -p tcp -j REDIRECT --to-ports 15001');
+    const nft = renderDryRun(rulesFor({ vnet: ['br+:172.18.0.0/16'], backend: 'nftables', ipFamilyMode: 'ipv4' }));
+    expect(nft).toMatch(/ip daddr != 172\.18\.0\.0\/16 iifname "br\*" (meta l4proto tcp |)counter redirect to :15001/);
   });
 });
 

@@ -9,6 +9,7 @@ import {
   type TransparentProxyConfig,
   type TransparentProxyOption,
 } from './config.ts';
+import { parseKumaTransparentProxyConfig, type KumaRunSettings } from './kuma-config.ts';
 
 export interface TransparentProxyConfigSources {
   /** Command-line values by flag name without `--`, as node:util parseArgs returns them. */
@@ -17,6 +18,8 @@ export interface TransparentProxyConfigSources {
   env?: Record<string, string | undefined>;
   /** A YAML or JSON file with the options as fields (`redirectInboundPort: 15006`, kebab-case also accepted). */
   configFile?: string;
+  /** kumactl transparent-proxy config documents (`--config`), merged in order after `configFile`; `source` names each in errors. */
+  kumaConfigs?: Array<{ source: string; text: string }>;
 }
 
 const NUMERIC_LIST_KEYS = new Set(['excludeInboundPorts', 'excludeOutboundPorts']);
@@ -112,6 +115,11 @@ function readConfigFile(path: string): Record<string, unknown> {
  * the bad value; nothing is applied by loading.
  */
 export function loadTransparentProxyConfig(sources: TransparentProxyConfigSources = {}): TransparentProxyConfig {
+  return loadTransparentProxyOptions(sources).config;
+}
+
+/** The config loaded as `loadTransparentProxyConfig` does, and where each option the user set came from (unset options are absent). */
+export function loadTransparentProxyOptions(sources: TransparentProxyConfigSources = {}): { config: TransparentProxyConfig; origins: Record<string, OptionOrigin>; run: KumaRunSettings } {
   const merged: Record<string, unknown> = {};
   const origins: Record<string, OptionOrigin> = {};
   const file = sources.configFile ? readConfigFile(sources.configFile) : {};
@@ -127,6 +135,16 @@ export function loadTransparentProxyConfig(sources: TransparentProxyConfigSource
     merged[option.key] = coerce(option, value, `${sources.configFile}: ${field}`);
     origins[option.key] = 'file';
   }
+  let run: KumaRunSettings = {};
+  for (const { source, text } of sources.kumaConfigs ?? []) {
+    const parsed = parseKumaTransparentProxyConfig(text, source);
+    for (const { key, value, field } of parsed.values) {
+      const option = transparentProxyOptions.find((o) => o.key === key)!;
+      merged[key] = coerce(option, value, `${source}: ${field}`);
+      origins[key] = { file: source, field };
+    }
+    run = { ...run, ...parsed.run };
+  }
   for (const option of transparentProxyOptions) {
     const name = envVarName(option);
     const value = sources.env?.[name];
@@ -140,5 +158,7 @@ export function loadTransparentProxyConfig(sources: TransparentProxyConfigSource
     merged[option.key] = coerce(option, value, `--${option.flag}`);
     origins[option.key] = 'flag';
   }
-  return parseTransparentProxyConfig(merged, origins, sources.configFile);
+  // Kuma's captureAll does nothing unless DNS redirection is enabled (by any source).
+  if (typeof origins.redirectAllDnsTraffic === 'object' && merged.redirectDns !== true) merged.redirectAllDnsTraffic = false;
+  return { config: parseTransparentProxyConfig(merged, origins, sources.configFile), origins, run };
 }

@@ -37,6 +37,7 @@ export const transparentProxyOptions = [
   { key: 'maxRetries', flag: 'max-retries', kind: 'integer', help: 'retries of a failed apply' },
   { key: 'sleepBetweenRetries', flag: 'sleep-between-retries', kind: 'duration', help: 'pause between retries (e.g. 2s, 500ms)' },
   { key: 'iptablesLogs', flag: 'iptables-logs', kind: 'boolean', help: 'log captured packets to the kernel log (LOG rules)' },
+  { key: 'vnet', flag: 'vnet', kind: 'list', help: 'virtual network whose TCP (and DNS) is captured like outbound: IFACE:CIDR, e.g. docker0:172.17.0.0/16, br+:172.18.0.0/16 for a name prefix (repeat the flag)' },
 ] as const;
 
 export type TransparentProxyOption = (typeof transparentProxyOptions)[number];
@@ -101,6 +102,33 @@ const uidExclusion = z.string({ error: 'must be [tcp|udp|*:][ports:]uids' }).sup
   if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
 });
 
+/** Kuma's `--vnet IFACE:CIDR` (split at the first colon, so IPv6 CIDRs work); `+` at the end of the name matches a prefix. */
+export interface VirtualNetwork {
+  iface: string;
+  cidr: string;
+}
+
+export function parseVirtualNetwork(text: string): VirtualNetwork | string {
+  const colon = text.indexOf(':');
+  if (colon < 1) return 'must be IFACE:CIDR (e.g. docker0:172.17.0.0/16)';
+  const iface = text.slice(0, colon);
+  if (!/^[A-Za-z0-9_.@-]{1,15}\+?$/.test(iface)) return `has an invalid interface name "${iface}"`;
+  const cidr = parseCidr(text.slice(colon + 1));
+  if (!cidr) return `has an invalid CIDR "${text.slice(colon + 1)}"`;
+  return { iface, cidr: cidr.text };
+}
+
+const virtualNetwork = z
+  .string({ error: 'must be IFACE:CIDR (e.g. docker0:172.17.0.0/16)' })
+  .superRefine((s, ctx) => {
+    const parsed = parseVirtualNetwork(s);
+    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+  })
+  .transform((s) => {
+    const v = parseVirtualNetwork(s) as VirtualNetwork;
+    return `${v.iface}:${v.cidr}`;
+  });
+
 const userName = z.string().regex(/^(\d+|[a-z_][a-z0-9_.-]*\$?)$/i, 'must be a UID or a user name');
 
 export const transparentProxyConfigSchema = z
@@ -137,6 +165,7 @@ export const transparentProxyConfigSchema = z
     maxRetries: z.number().int().min(0, 'must be 0 or more').max(100, 'must be at most 100').default(4),
     sleepBetweenRetries: z.number().min(0, 'must not be negative').max(600, 'must be at most 10m').default(2),
     iptablesLogs: z.boolean().default(false),
+    vnet: z.array(virtualNetwork).default([]),
   })
   .superRefine((c, ctx) => {
     if (c.redirectInboundPort === c.redirectOutboundPort) {
@@ -161,7 +190,7 @@ export interface ResolvedTransparentProxyConfig extends TransparentProxyConfig {
 }
 
 /** Where a value came from, for error messages that name what the user typed. */
-export type OptionOrigin = 'flag' | 'env' | 'file' | 'value';
+export type OptionOrigin = 'flag' | 'env' | 'file' | 'value' | { file: string; field: string };
 
 export function envVarName(option: TransparentProxyOption): string {
   return `MESHCAP_TRANSPARENT_PROXY_${option.flag.toUpperCase().replace(/-/g, '_')}`;
@@ -172,6 +201,7 @@ function optionByKey(key: PropertyKey | undefined): TransparentProxyOption | und
 }
 
 function originName(option: TransparentProxyOption | undefined, origin: OptionOrigin, key: string, source?: string): string {
+  if (typeof origin === 'object') return `${origin.file}: ${origin.field}`;
   if (!option) return key;
   if (origin === 'flag') return `--${option.flag}`;
   if (origin === 'env') return envVarName(option);

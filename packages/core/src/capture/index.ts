@@ -27,7 +27,8 @@ export {
   type UidExclusion,
   type OptionOrigin,
 } from './config.ts';
-export { loadTransparentProxyConfig, type TransparentProxyConfigSources } from './config-sources.ts';
+export { loadTransparentProxyConfig, loadTransparentProxyOptions, type TransparentProxyConfigSources } from './config-sources.ts';
+export { kumaTransparentProxyConfigSchema, parseKumaTransparentProxyConfig, type KumaConfigValue, type KumaRunSettings, type KumaTransparentProxyConfig } from './kuma-config.ts';
 export { resolveTransparentProxyConfig, uidFromPasswd, type HostFiles } from './resolve.ts';
 export { parseCidr, nameserversFromResolvConf, type Cidr } from './ip-address.ts';
 export { buildRules } from './build.ts';
@@ -35,7 +36,7 @@ export { iptablesRuleSpec, renderIptablesRestore, renderIptablesSave, policyRout
 export { renderNftTable, renderNftScript, nftBaseChain, nftFamily } from './render-nftables.ts';
 export { renderDryRun } from './render-dry-run.ts';
 export { detectIptablesFlavour, removalFromSave, type IptablesFlavour } from './iptables-backend.ts';
-export { installTransparentProxy, uninstallTransparentProxy, type InstallOptions, type InstallResult, type UninstallResult } from './install.ts';
+export { installTransparentProxy, uninstallScopeOf, uninstallTransparentProxy, type InstallOptions, type InstallResult, type UninstallResult, type UninstallScope } from './install.ts';
 export type { CaptureContext } from './system-command.ts';
 // Reading rules back (iptables-save / nft JSON, with counters); PortRange comes from there.
 export * from './ruleset/index.ts';

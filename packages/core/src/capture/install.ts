@@ -12,7 +12,7 @@ import {
   type PreparedIptables,
   type RetryOptions,
 } from './iptables-backend.ts';
-import { installNftables, removeNftables } from './nftables-backend.ts';
+import { installNftables, ourNftTables, removeNftables } from './nftables-backend.ts';
 import { installRouting, removeRouting } from './routing.ts';
 import { renderDryRun } from './render-dry-run.ts';
 import { resolveTransparentProxyConfig, type HostFiles } from './resolve.ts';
@@ -130,35 +130,79 @@ export interface UninstallResult {
   dryRun: boolean;
   /** Chains left in place because rules meshcap did not install use them. */
   conflicts: string[];
+  /** Headers of the sections of ours left in place because they are outside the scope (`### IPv6 (iptables-nft) ###`). */
+  outOfScope: string[];
 }
 
 /**
- * Removes everything meshcap installed — its rules and chains in both iptables flavours and both
- * families, its nftables tables, its ip rules and routes — and nothing else. `config` only supplies
- * the retry settings.
+ * What an uninstall may touch. Empty: everything of meshcap's. A user who repeats the flags they
+ * installed with (`--backend nftables`, `--ip-family-mode ipv4`, `--iptables-mode legacy`) removes
+ * what that install put in place; what another install left is reported, not removed.
+ */
+export interface UninstallScope {
+  backend?: TransparentProxyConfig['backend'];
+  families?: IpFamily[];
+  flavour?: IptablesFlavour;
+}
+
+/** The scope the options of an install name: only those the user set (`explicit`), defaults restrict nothing. */
+export function uninstallScopeOf(config: TransparentProxyConfig, explicit: ReadonlySet<string>): UninstallScope {
+  return {
+    ...(explicit.has('backend') ? { backend: config.backend } : {}),
+    ...(explicit.has('ipFamilyMode') && config.ipFamilyMode === 'ipv4' ? { families: ['ipv4' as const] } : {}),
+    ...(explicit.has('iptablesMode') && config.iptablesMode !== 'auto' ? { flavour: config.iptablesMode } : {}),
+  };
+}
+
+const familyName = (family: IpFamily) => (family === 'ipv4' ? 'IPv4' : 'IPv6');
+
+/**
+ * Removes what meshcap installed — its rules and chains in both iptables flavours and both
+ * families, its nftables tables, its ip rules and routes — and nothing else, within `scope`.
+ * `config` supplies the retry settings. A family's TPROXY routing goes only when none of our rules
+ * for that family stay behind.
  */
 export async function uninstallTransparentProxy(
   config: TransparentProxyConfig = defaultTransparentProxyConfig(),
-  options: InstallOptions = {},
+  options: InstallOptions & { scope?: UninstallScope } = {},
 ): Promise<UninstallResult> {
   const ctx: CaptureContext = { netns: options.netns, log: options.log, env: options.env };
   const dryRun = options.dryRun ?? false;
+  const scope = options.scope ?? {};
+  const familyInScope = (family: IpFamily) => !scope.families || scope.families.includes(family);
   const sections: string[] = [];
   const conflicts: string[] = [];
+  const outOfScope: string[] = [];
+  const keptFamilies = new Set<IpFamily>();
   for (const flavour of FLAVOURS) {
     for (const family of ALL_FAMILIES) {
       const tools = await iptablesTools(ctx, family, flavour);
       if (!tools) continue;
-      const removed = await removeIptables(ctx, tools, config, dryRun);
-      conflicts.push(...removed.conflicts);
-      if (removed.text) sections.push(`### ${family === 'ipv4' ? 'IPv4' : 'IPv6'} (iptables-${flavour}) ###\n${removed.text}`);
+      const header = `### ${familyName(family)} (iptables-${flavour}) ###`;
+      const inScope = (scope.backend ?? 'iptables') === 'iptables' && familyInScope(family) && (scope.flavour ?? flavour) === flavour;
+      const removed = await removeIptables(ctx, tools, config, dryRun || !inScope);
+      if (inScope) {
+        conflicts.push(...removed.conflicts);
+        if (removed.text) sections.push(`${header}\n${removed.text}`);
+      } else if (removed.text) {
+        outOfScope.push(header);
+        keptFamilies.add(family);
+      }
     }
   }
-  const nft = await removeNftables(ctx, dryRun);
+  const nftFamily = (family: IpFamily) => (family === 'ipv4' ? ('ip' as const) : ('ip6' as const));
+  const nftInScope = (family: IpFamily) => (scope.backend ?? 'nftables') === 'nftables' && familyInScope(family);
+  const nftTables = await ourNftTables(ctx);
+  for (const family of ALL_FAMILIES.filter((f) => !nftInScope(f) && nftTables.some((t) => t.startsWith(`${nftFamily(f)} `)))) {
+    outOfScope.push(`### nftables (${nftFamily(family)} meshcap) ###`);
+    keptFamilies.add(family);
+  }
+  const nft = await removeNftables(ctx, dryRun, ALL_FAMILIES.filter(nftInScope).map(nftFamily));
   if (nft) sections.push(`### nftables ###\n${nft}`);
   for (const family of ALL_FAMILIES) {
+    if (!familyInScope(family) || keptFamilies.has(family)) continue;
     const commands = await removeRouting(ctx, family, dryRun);
-    if (commands.length) sections.push(`### ${family === 'ipv4' ? 'IPv4' : 'IPv6'} routing ###\n${commands.map((c) => `# ${c}\n`).join('')}`);
+    if (commands.length) sections.push(`### ${familyName(family)} routing ###\n${commands.map((c) => `# ${c}\n`).join('')}`);
   }
-  return { text: sections.join('\n'), dryRun, conflicts };
+  return { text: sections.join('\n'), dryRun, conflicts, outOfScope };
 }

@@ -33,7 +33,8 @@ function matchText(m: RuleMatch, ip: 'ip' | 'ip6', hasPortMatch: boolean): strin
     case 'destination':
       return `${ip} daddr ${op(m.negated)}${m.cidr}`;
     case 'in-interface':
-      return `iifname "${m.name}"`;
+      // iptables' `docker+` (a name prefix) is nft's `docker*`.
+      return `iifname "${m.name.endsWith('+') ? `${m.name.slice(0, -1)}*` : m.name}"`;
     case 'out-interface':
       return `oifname "${m.name}"`;
     case 'protocol':

@@ -202,6 +202,16 @@ networking:
     expect(await proxyUserPids()).toEqual([]);
   });
 
+  it('serves /config_dump standalone (no control plane): the config of the Dataplane file, in Envoy\'s format', async () => {
+    const r = await server.run('curl', ['-sS', '-w', '\n%{http_code}', 'http://127.0.0.1:9901/config_dump'], IN_HOST);
+    const [body, status] = [r.stdout.slice(0, r.stdout.lastIndexOf('\n')), r.stdout.slice(r.stdout.lastIndexOf('\n') + 1)];
+    expect(status, body).toBe('200');
+    type Listener = { active_state?: { listener?: { address?: { socket_address?: { port_value?: number } } } } };
+    const dump = JSON.parse(body) as { configs: Array<{ '@type': string; dynamic_listeners?: Listener[] }> };
+    const listeners = dump.configs.find((c) => c['@type'] === 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump');
+    expect(listeners?.dynamic_listeners?.map((l) => l.active_state?.listener?.address?.socket_address?.port_value)).toEqual(expect.arrayContaining([15006, 15001]));
+  });
+
   it('drains and exits 0 on SIGTERM (the signal reaches the proxy-user process)', async () => {
     serverDp.child.kill('SIGTERM');
     expect(await serverDp.exited).toMatchObject({ code: 0 });

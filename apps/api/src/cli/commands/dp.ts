@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
   compileProxyConfig,
+  configDumpProvider,
   DEFAULT_ADMIN_PORT,
   durationToMs,
   ENVOY_PROTOS_JSON_ENV,
@@ -281,6 +282,10 @@ export const dpCommand: CliCommand = {
       drainMs: flags.drainMs,
       log,
     });
+    // Standalone, the config it runs is the Dataplane file's: /config_dump shows that, as Envoy's
+    // admin always has one (with a control plane, each version it sends replaces this).
+    const admin = handle.admin ? { address: handle.admin.address, port: handle.admin.port } : undefined;
+    handle.setConfigDump(configDumpProvider(() => ({ config: handle.config(), ...(admin ? { admin } : {}), ...(flags.tproxyMark !== undefined ? { tproxyMark: flags.tproxyMark } : {}) })));
     for (const line of describe(handle)) io.stdout(line);
     const cp = flags.cp && token && start.dataplane ? await attachToControlPlane(handle, { url: flags.cp, xds: flags.xds, token, dataplane: start.dataplane, bufferSize: flags.flowBuffer, log }) : undefined;
     const code = await exited;

@@ -1,66 +1,14 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   defaultTransparentProxyConfig,
   envVarName,
   installTransparentProxy,
-  isMeshcapError,
-  loadTransparentProxyConfig,
   resolveTransparentProxyConfig,
   transparentProxyOptions,
   type TransparentProxyConfig,
 } from '@meshcap/core';
-import { CliUsageError, type CliCommand } from '../command.ts';
-
-type ParseOptions = NonNullable<ParseArgsConfig['options']>;
-
-const BOOLEAN_WORDS: Record<string, boolean> = { true: true, '1': true, yes: true, false: false, '0': false, no: false };
-
-/**
- * Parses flags with node:util parseArgs. Boolean flags also take Kuma's `--flag=false` spelling
- * (and `--no-flag`); every mistake becomes a CliUsageError naming the flag.
- */
-export function parseFlags(args: string[], options: ParseOptions, command: string): Record<string, string | boolean | string[] | undefined> {
-  const booleans = new Set(Object.entries(options).filter(([, o]) => o.type === 'boolean').map(([name]) => name));
-  const normalized = args.map((arg) => {
-    const m = /^--([a-z0-9-]+)=(.*)$/.exec(arg);
-    if (!m || !booleans.has(m[1]!)) return arg;
-    const value = BOOLEAN_WORDS[m[2]!.toLowerCase()];
-    if (value === undefined) throw new CliUsageError(`--${m[1]}: "${m[2]}" is not true or false`);
-    return value ? `--${m[1]}` : `--no-${m[1]}`;
-  });
-  try {
-    const { values, positionals } = parseArgs({ args: normalized, options, strict: true, allowPositionals: true, allowNegative: true });
-    if (positionals.length) throw new CliUsageError(`unexpected argument "${positionals[0]}" (see meshcap ${command} --help)`);
-    return values as Record<string, string | boolean | string[] | undefined>;
-  } catch (err) {
-    if (err instanceof CliUsageError) throw err;
-    const e = err as { code?: string; message: string };
-    const flag = /'(-[^' ]+)/.exec(e.message)?.[1] ?? '';
-    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new CliUsageError(`unknown flag ${flag} (see meshcap ${command} --help)`);
-    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-      throw new CliUsageError(/argument missing/.test(e.message) ? `${flag}: needs a value` : `${flag}: ${e.message}`);
-    }
-    throw new CliUsageError(e.message);
-  }
-}
-
-/** A MeshcapError about the user's input becomes a usage error (one line, exit 2). */
-export function asUsageError(err: unknown): unknown {
-  if (isMeshcapError(err) && (err.code === 'MESHCAP_ERR_INVALID_ARGUMENT' || err.code === 'MESHCAP_ERR_YAML_SYNTAX')) return new CliUsageError(err.message);
-  return err;
-}
-
-const installOptions: ParseOptions = {
-  ...Object.fromEntries(
-    transparentProxyOptions.map((o) => [
-      o.flag,
-      o.kind === 'boolean' ? { type: 'boolean' as const } : o.kind === 'list' || o.kind === 'entries' ? { type: 'string' as const, multiple: true } : { type: 'string' as const },
-    ]),
-  ),
-  'config-file': { type: 'string' },
-  'dry-run': { type: 'boolean' },
-  verbose: { type: 'boolean' },
-};
+import type { CliCommand } from '../command.ts';
+import { asUsageError } from '../flags.ts';
+import { readTransparentProxyInvocation } from './transparent-proxy-flags.ts';
 
 function defaultText(value: TransparentProxyConfig[keyof TransparentProxyConfig]): string {
   if (value === undefined || (Array.isArray(value) && value.length === 0)) return '';
@@ -74,6 +22,7 @@ function helpText(): string {
     return [`--${o.flag}${arg}`, `${o.help}${defaultText(defaults[o.key])}`] as const;
   });
   rows.push(['--config-file <path>', 'YAML or JSON file with these options as fields (redirectInboundPort: 15006)']);
+  rows.push(['--config <path>', "kumactl's transparent-proxy config file (redirect.inbound.port: 15006 …); repeat to merge in order, - for stdin"]);
   rows.push(['--dry-run', 'print the rules (### IPv4 ### / ### IPv6 ### blocks) and change nothing; needs no root']);
   rows.push(['--verbose', 'print every command run and the rules applied']);
   const width = Math.max(...rows.map(([f]) => f.length));
@@ -87,7 +36,7 @@ function helpText(): string {
     '`meshcap uninstall transparent-proxy` removes exactly these rules.',
     '',
     'Flags (also read from MESHCAP_TRANSPARENT_PROXY_<FLAG> env vars, e.g.',
-    `${envVarName(transparentProxyOptions[0])}, and from --config-file; flags win, then env):`,
+    `${envVarName(transparentProxyOptions[0])}, from --config-file and from --config files; flags win, then env, then --config, then --config-file):`,
     ...rows.map(([f, h]) => `  ${f.padEnd(width)}  ${h}`),
     '',
     'Examples:',
@@ -104,16 +53,13 @@ export const installTransparentProxyCommand: CliCommand = {
     return helpText();
   },
   async run(args, io) {
-    const flags = parseFlags(args, installOptions, 'install transparent-proxy');
+    const { config, dryRun, verbose } = readTransparentProxyInvocation(args, 'install transparent-proxy');
     let resolved;
     try {
-      const config = loadTransparentProxyConfig({ flags, env: process.env, configFile: flags['config-file'] as string | undefined });
       resolved = resolveTransparentProxyConfig(config);
     } catch (err) {
       throw asUsageError(err);
     }
-    const verbose = flags.verbose === true;
-    const dryRun = flags['dry-run'] === true;
     const log = verbose ? (line: string) => io.stderr(`# ${line}`) : undefined;
     const result = await installTransparentProxy(resolved, { dryRun, ...(log ? { log } : {}) });
     if (dryRun || verbose) io.stdout(result.text);

@@ -17,7 +17,7 @@ import {
   type TracePacket,
 } from '@meshcap/core';
 import { CliUsageError, type CliCommand, type CliIO } from '../command.ts';
-import { parseFlags } from './install-transparent-proxy.ts';
+import { parseFlags } from '../flags.ts';
 
 const HELP = `meshcap trace: follow a connection's first packet through the rules, in kernel order
 

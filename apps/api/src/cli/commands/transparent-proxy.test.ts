@@ -59,6 +59,29 @@ describe('meshcap install transparent-proxy: flags', () => {
     );
   });
 
+  it("takes kumactl's --vnet IFACE:CIDR, repeated", async () => {
+    const r = await cli(['install', 'transparent-proxy', '--dry-run', '--vnet', 'docker0:172.17.0.0/16', '--vnet', 'br+:2001:2:0:9::/64']);
+    expect(r.err).toBe('');
+    expect(r.out).toBe(expected({ vnet: ['docker0:172.17.0.0/16', 'br+:2001:2:0:9::/64'] }));
+    expect(r.out).toContain('-A PREROUTING ! -d 172.17.0.0/16 -i docker0 -p tcp -m comment');
+  });
+
+  it("takes kumactl's --config files, repeated and merged in order, - for stdin, flags winning", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshcap-cli-'));
+    const first = join(dir, 'first.yaml');
+    writeFileSync(first, 'redirect:\n  inbound: { port: 16006, excludePorts: [22] }\n  outbound: { port: 16001 }\n');
+    const args = [bin, 'install', 'transparent-proxy', '--dry-run', '--config', first, '--config', '-', '--redirect-inbound-port', '19006'];
+    const stdout = await new Promise<string>((resolve, reject) => {
+      const child = execFile(process.execPath, args, { timeout: 60_000 }, (err, out, errOut) => (err ? reject(new Error(errOut)) : resolve(out)));
+      child.stdin!.end('redirect: { outbound: { port: 17001 } }\nipFamilyMode: ipv4\n');
+    });
+    expect(stdout).toBe(expected({ redirectInboundPort: 19006, excludeInboundPorts: [22], redirectOutboundPort: 17001, ipFamilyMode: 'ipv4' }));
+    writeFileSync(first, 'redirect: { dns: { port: 0 } }\n');
+    const bad = await cli(['install', 'transparent-proxy', '--dry-run', '--config', first]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toBe(`error: ${first}: redirect.dns.port: 0 must be a port (1-65535)`);
+  });
+
   it('reads MESHCAP_TRANSPARENT_PROXY_* and --config-file, flags winning', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'meshcap-cli-'));
     const file = join(dir, 'tp.yaml');
@@ -84,6 +107,8 @@ describe('meshcap install transparent-proxy: flags', () => {
     [['--exclude-outbound-ports-for-uids', 'tcp:1:2:3'], 'error: --exclude-outbound-ports-for-uids: "tcp:1:2:3" must be [tcp|udp|*:][ports:]uids'],
     [['--config-file', '/nonexistent/tp.yaml'], 'error: --config-file: cannot read "/nonexistent/tp.yaml"'],
     [['surplus'], 'error: unexpected argument "surplus"'],
+    [['--vnet', 'docker0'], 'error: --vnet: "docker0" must be IFACE:CIDR (e.g. docker0:172.17.0.0/16)'],
+    [['--vnet', 'docker0:172.17.0.0/33'], 'error: --vnet: "docker0:172.17.0.0/33" has an invalid CIDR "172.17.0.0/33"'],
   ])('%j is a usage error (exit 2), nothing printed to stdout', async (flags, message) => {
     const r = await cli(['install', 'transparent-proxy', ...flags]);
     expect(r.code).toBe(2);
@@ -155,11 +180,14 @@ describeNetns('meshcap install/uninstall transparent-proxy: the binary in a name
 });
 
 describe('meshcap uninstall transparent-proxy: flags', () => {
-  it('takes only --dry-run and --verbose', async () => {
+  it('checks the flags of install the same way (a mistake is a usage error naming the flag)', async () => {
     const err: string[] = [];
-    const code = await main(['uninstall', 'transparent-proxy', '--redirect-inbound-port', '1'], { stdout: () => {}, stderr: (t) => err.push(t) });
+    const code = await main(['uninstall', 'transparent-proxy', '--redirect-inbound-port', '70000'], { stdout: () => {}, stderr: (t) => err.push(t) });
     expect(code).toBe(2);
-    expect(err).toEqual(['error: unknown flag --redirect-inbound-port (see meshcap uninstall transparent-proxy --help)']);
+    expect(err).toEqual(['error: --redirect-inbound-port: 70000 must be a port (1-65535)']);
+    const unknown: string[] = [];
+    expect(await main(['uninstall', 'transparent-proxy', '--bogus'], { stdout: () => {}, stderr: (t) => unknown.push(t) })).toBe(2);
+    expect(unknown).toEqual(['error: unknown flag --bogus (see meshcap uninstall transparent-proxy --help)']);
   });
 });
 
@@ -193,4 +221,41 @@ describeNetns('meshcap uninstall transparent-proxy in a namespace', () => {
     expect(save).toContain(':KUMA_MESH_OUTBOUND_REDIRECT - [0:0]');
     expect(save).not.toContain(':KUMA_MESH_OUTBOUND - [0:0]');
   }, 60_000);
+});
+
+describeNetns('meshcap uninstall transparent-proxy with the install flags', () => {
+  let lab: Lab;
+  let host: Host;
+  beforeAll(async () => {
+    lab = Lab.create('capunflags');
+    host = await lab.host('dp');
+  });
+  afterAll(async () => {
+    await lab?.destroy();
+  });
+
+  it('takes the install flags back: --backend nftables removes the nftables install; other flags narrow and report what stays', async () => {
+    const installFlags = ['--backend', 'nftables', '--redirect-dns', '--exclude-inbound-ports', '22', '--ip-family-mode', 'ipv4'];
+    expect((await meshcapIn(host, ['install', 'transparent-proxy', ...installFlags])).code).toBe(0);
+    expect((await host.run('nft', ['list', 'tables'])).stdout).toContain('table ip meshcap');
+    const r = await meshcapIn(host, ['uninstall', 'transparent-proxy', ...installFlags]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('transparent proxy uninstalled');
+    expect((await host.run('nft', ['list', 'tables'])).stdout).not.toContain('meshcap');
+
+    // An iptables dualstack install is outside `--backend nftables` and outside `--ip-family-mode ipv4` for IPv6.
+    const installed = await meshcapIn(host, ['install', 'transparent-proxy']);
+    expect(installed.stderr).toBe('');
+    const other = await meshcapIn(host, ['uninstall', 'transparent-proxy', '--backend', 'nftables']);
+    expect(other.stdout.trim()).toBe('nothing to uninstall: no meshcap rules found');
+    expect(other.stderr).toContain('warning: left in place, outside the flags given: ### IPv4 (iptables-nft) ### (run without them to remove it)');
+    expect((await host.run('iptables-save', ['-t', 'nat'])).stdout).toContain('meshcap/');
+    const v4 = await meshcapIn(host, ['uninstall', 'transparent-proxy', '--ip-family-mode', 'ipv4']);
+    expect(v4.stdout.trim()).toBe('transparent proxy uninstalled');
+    expect(v4.stderr).toContain('warning: left in place, outside the flags given: ### IPv6 (iptables-nft) ###');
+    expect((await host.run('iptables-save', ['-t', 'nat'])).stdout).not.toContain('meshcap/');
+    expect((await host.run('ip6tables-save', ['-t', 'nat'])).stdout).toContain('meshcap/');
+    expect((await meshcapIn(host, ['uninstall', 'transparent-proxy'])).stdout.trim()).toBe('transparent proxy uninstalled');
+    expect((await host.run('ip6tables-save', ['-t', 'nat'])).stdout).not.toContain('meshcap/');
+  }, 120_000);
 });

@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isMeshcapError } from '../../errors.ts';
+import { buildRules } from '../build.ts';
+import { parseTransparentProxyConfig } from '../config.ts';
+import { renderIptablesSave } from '../render-iptables.ts';
+import { resolveTransparentProxyConfig } from '../resolve.ts';
 import { mergeRulesets, parseIptablesSave, parseNftHandles, parseNftJson } from '../ruleset/index.ts';
 import { formatTraceText, parseIpAddrJson, tracePacket, type LocalNetwork, type TracePacket, type TraceResult } from './index.ts';
 
@@ -300,5 +304,24 @@ describe('packet validation and text output', () => {
     const uncertain = formatTraceText(tracePacket(mixed, out({}), { local }));
     expect(uncertain).toMatch(/^verdict: UNCERTAIN, one of: /m);
     expect(uncertain).toMatch(/^could not evaluate:$/m);
+  });
+});
+
+describe('tracePacket on the rules meshcap builds for --redirect-all-dns-traffic', () => {
+  const family = buildRules(resolveTransparentProxyConfig(parseTransparentProxyConfig({ redirectAllDnsTraffic: true, ipFamilyMode: 'ipv4' }))).families[0]!;
+  const rules = parseIptablesSave(renderIptablesSave(family));
+
+  it("leaves the app's DNS over TCP alone (RETURN in KUMA_MESH_OUTBOUND, not captured)", () => {
+    const r = tracePacket(rules, out({ dst: '198.18.0.53', dstPort: 53, uid: 1000, gid: 1000 }), { local });
+    expect(r.certain).toBe(true);
+    expect(r.verdict).toMatchObject({ kind: 'accepted', delivery: 'sent', address: '198.18.0.53', port: 53 });
+    const decisive = r.steps.filter((s) => s.kind === 'rule' && s.chain === 'KUMA_MESH_OUTBOUND' && s.result === 'matched').pop();
+    expect(decisive?.rule?.text).toMatch(/-p tcp -m tcp --dport 53 -m owner ! --uid-owner 5678 .*-j RETURN$/);
+    expect(ruleSteps(r).some((s) => s.includes('KUMA_MESH_OUTBOUND_REDIRECT'))).toBe(false);
+  });
+
+  it('still captures its DNS over UDP to the DNS proxy', () => {
+    const r = tracePacket(rules, out({ proto: 'udp', dst: '198.18.0.53', dstPort: 53, uid: 1000, gid: 1000 }), { local });
+    expect(r.verdict).toMatchObject({ kind: 'captured', mechanism: 'REDIRECT', port: 15053 });
   });
 });
