@@ -12,7 +12,7 @@ import { dataplaneHref } from '~/features/dataplanes/dataplane-href.ts';
 import { useFlowStream, useLiveFlows } from '~/features/flows/api/stream-flows.ts';
 import { FlowRateChart } from '~/features/flows/components/flow-rate-chart.tsx';
 import { StreamIndicator } from '~/features/flows/components/stream-indicator.tsx';
-import { isErrorFlow } from '~/features/flows/flow-verdict.ts';
+import { ERROR_RATE_COUNTS, isErrorFlow } from '~/features/flows/flow-verdict.ts';
 import { useMeshes } from '~/features/meshes/api/get-meshes.ts';
 import { formatAgo, formatClock, formatHostPort } from '~/lib/format.ts';
 import { useNow } from '~/lib/use-now.ts';
@@ -92,7 +92,7 @@ function RecentErrors({ dataplanes, flows, now }: { dataplanes: DataplaneSummary
   return (
     <Panel title="Recent errors" className="mt-4">
       {dpErrors.length === 0 && flowErrors.length === 0 ? (
-        <Empty>No errors. Dataplane NACKs and failed flows show up here.</Empty>
+        <Empty>No errors. Dataplane NACKs and flows with errors ({ERROR_RATE_COUNTS}) show up here.</Empty>
       ) : (
         <ul className="divide-y divide-slate-100 text-sm dark:divide-slate-800" aria-label="Recent errors">
           {dpErrors.map(({ dp, e }, i) => (

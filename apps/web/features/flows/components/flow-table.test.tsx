@@ -41,6 +41,23 @@ describe('FlowTable virtualization', () => {
     expect(Number(later[0]!.getAttribute('aria-rowindex'))).toBeGreaterThan(3900);
   });
 
+  it("colours a verdict by its outcome: the caller's side of a denied call is not a green 'forwarded'", () => {
+    const http = makeFlow(0).http!;
+    const flows = [
+      makeFlow(0, { verdict: 'forwarded', http: { ...http, status: 200 } }),
+      makeFlow(1, { verdict: 'forwarded', http: { ...http, status: 403 } }),
+      makeFlow(2, { verdict: 'denied', http: { ...http, status: 403 } }),
+    ];
+    render(<FlowTable flows={flows} onSelect={() => {}} />);
+    const badges = bodyRows(screen.getByRole('table')).map((r) => within(r).getByText(/forwarded|denied/));
+    expect(badges.map((b) => b.dataset.outcome)).toEqual(['ok', 'upstream-4xx', 'denied']);
+    expect(badges[0]!.className).toContain('emerald');
+    expect(badges[1]!.className).not.toContain('emerald');
+    expect(badges[1]!.title).toBe('forwarded; the upstream refused it (403)');
+    expect(badges[2]!.title).toBe('answered locally: denied by a policy (403)');
+    expect(badges[2]!.className).not.toBe(badges[1]!.className);
+  });
+
   it('opens a flow with a click or Enter', () => {
     const picked: Flow[] = [];
     render(<FlowTable flows={makeFlows(3)} onSelect={(f) => picked.push(f)} />);
@@ -107,6 +124,15 @@ describe('FlowExplorer (live flows over SSE)', () => {
     fireEvent.change(screen.getByLabelText('Search flows'), { target: { value: '40012' } });
     await waitFor(() => expect(bodyRows(table)).toHaveLength(1));
     expect(bodyRows(table)[0]!.textContent).toContain('/items/12');
+
+    // What the table shows of a request finds it, as does its x-request-id.
+    fireEvent.change(screen.getByLabelText('Search flows'), { target: { value: 'GET /items/14 → 503' } });
+    await waitFor(() => expect(bodyRows(table).map((r) => r.textContent?.match(/\/items\/\d+/)?.[0])).toEqual(['/items/14']));
+    fireEvent.change(screen.getByLabelText('Search flows'), { target: { value: 'r-13' } });
+    await waitFor(() => expect(bodyRows(table).map((r) => r.textContent?.match(/\/items\/\d+/)?.[0])).toEqual(['/items/13']));
+    // words match anywhere in the row, in any order
+    fireEvent.change(screen.getByLabelText('Search flows'), { target: { value: '503 backend-1' } });
+    await waitFor(() => expect(bodyRows(table).map((r) => r.textContent?.match(/\/items\/\d+/)?.[0])).toEqual(['/items/7']));
 
     fireEvent.change(screen.getByLabelText('Search flows'), { target: { value: 'no-such-thing' } });
     expect(await screen.findByText('No flow matches these filters.')).toBeTruthy();

@@ -4,7 +4,8 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useRef } from 'react';
 import { formatClock, formatHostPort, formatMs } from '../../../lib/format.ts';
 import type { Flow } from '../api/types.ts';
-import { toneOf } from '../flow-verdict.ts';
+import { directionText, policiesText, requestText } from '../flow-text.ts';
+import { VerdictBadge } from './verdict-badge.tsx';
 
 const ROW_HEIGHT = 36;
 // One template for header and rows; fractions shrink so the table never scrolls sideways. The
@@ -78,7 +79,7 @@ export function FlowTable({
                   {f.dataplane}
                 </div>
                 <div role="cell" className="text-xs">
-                  {f.direction === 'inbound' ? '→ in' : 'out →'}
+                  {directionText(f)}
                 </div>
                 <div role="cell" className="truncate font-mono text-xs" title={formatHostPort(f.client.address, f.client.port)}>
                   {formatHostPort(f.client.address, f.client.port)}
@@ -93,7 +94,7 @@ export function FlowTable({
                   {requestText(f)}
                 </div>
                 <div role="cell">
-                  <span className={`rounded px-1.5 py-0.5 text-xs font-medium ${toneOf(f.verdict)}`}>{f.verdict}</span>
+                  <VerdictBadge flow={f} />
                 </div>
                 <div role="cell" className="text-right font-mono text-xs tabular-nums">
                   {formatMs(f.timings.totalMs)}
@@ -108,13 +109,4 @@ export function FlowTable({
       </div>
     </div>
   );
-}
-
-function policiesText(f: Flow): string {
-  return f.policies.map((p) => `${p.name}: ${p.action}`).join(', ');
-}
-
-function requestText(f: Flow): string {
-  if (!f.http) return f.listener;
-  return `${f.http.method} ${f.http.path}${f.http.status !== undefined ? ` → ${f.http.status}` : ''}`;
 }
