@@ -7,6 +7,7 @@ import { Empty, QueryState } from '../../../components/query-state.tsx';
 import { useConfigDumpDiff } from '../api/get-config-dump-diff.ts';
 import { useConfigDumpVersions } from '../api/get-config-dump-versions.ts';
 import type { ConfigDumpChange, ConfigDumpDiff } from '../api/types.ts';
+import { diffShown, NOISE_FIELDS } from '../diff-noise.ts';
 
 /** The kept config versions of a dataplane (newest first), which one is shown, and the diff between two. */
 export function ConfigDumpHistory({ mesh, name, shown, onShow }: { mesh: string; name: string; shown: string | undefined; onShow: (version: string | undefined) => void }) {
@@ -89,21 +90,30 @@ const short = (v: unknown) => {
 
 export function DiffView({ diff }: { diff: ConfigDumpDiff }) {
   const [view, setView] = useState<'changes' | 'unified'>('changes');
+  const [showNoise, setShowNoise] = useState(false);
+  const shown = diffShown(diff, showNoise);
+  const noise = showNoise ? diffShown(diff, false).hidden : shown.hidden;
   return (
     <section aria-label={`Diff from ${diff.fromVersion ?? '?'} to ${diff.toVersion ?? '?'}`} className="space-y-2">
-      <div role="group" aria-label="Diff view" className="flex gap-1">
-        {(['changes', 'unified'] as const).map((v) => (
-          <button key={v} type="button" aria-pressed={view === v} className={view === v ? 'btn-primary' : 'btn-secondary'} onClick={() => setView(v)}>
-            {v === 'changes' ? `Changes (${diff.changes.length})` : 'Unified text'}
-          </button>
-        ))}
+      <div className="flex flex-wrap items-center gap-3">
+        <div role="group" aria-label="Diff view" className="flex gap-1">
+          {(['changes', 'unified'] as const).map((v) => (
+            <button key={v} type="button" aria-pressed={view === v} className={view === v ? 'btn-primary' : 'btn-secondary'} onClick={() => setView(v)}>
+              {v === 'changes' ? `Changes (${shown.changes.length})` : 'Unified text'}
+            </button>
+          ))}
+        </div>
+        <label className="muted flex items-center gap-1.5 text-xs">
+          <input type="checkbox" checked={showNoise} onChange={(e) => setShowNoise(e.target.checked)} />
+          Show {NOISE_FIELDS.join(' / ')} changes ({noise})
+        </label>
       </div>
       {view === 'changes' ? (
-        diff.changes.length === 0 ? (
-          <Empty>No difference.</Empty>
+        shown.changes.length === 0 ? (
+          <Empty>{shown.hidden > 0 ? `No difference but ${NOISE_FIELDS.join(' / ')}.` : 'No difference.'}</Empty>
         ) : (
           <ul className="max-h-[60vh] space-y-1 overflow-auto font-mono text-xs">
-            {diff.changes.map((c, i) => (
+            {shown.changes.map((c, i) => (
               <li key={i} className="rounded border border-slate-200 px-2 py-1 break-all dark:border-slate-800">
                 <span className={`font-sans font-semibold ${kindTone[c.kind]}`}>{c.kind}</span> {c.path}
                 {c.kind !== 'added' && c.old !== undefined && <div className="text-rose-700 dark:text-rose-400">− {short(c.old)}</div>}
@@ -114,7 +124,7 @@ export function DiffView({ diff }: { diff: ConfigDumpDiff }) {
         )
       ) : (
         <pre aria-label="Unified diff" className="max-h-[60vh] overflow-auto rounded bg-slate-50 p-2 font-mono text-xs dark:bg-slate-950">
-          {diff.unified.split('\n').map((line, i) => (
+          {shown.unified.split('\n').map((line, i) => (
             <div
               key={i}
               className={

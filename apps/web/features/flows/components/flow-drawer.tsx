@@ -11,6 +11,9 @@ import { useFlowDiagram } from '../api/get-flow-diagram.ts';
 import type { Flow, FlowEndpoint } from '../api/types.ts';
 import { VerdictBadge } from './verdict-badge.tsx';
 
+// Mermaid draws text at 16 px: no smaller than 75 % of that (12 px) in the drawer; wider diagrams scroll.
+const DRAWER_MIN_SCALE = 0.75;
+
 const endpoint = (e: FlowEndpoint | null | undefined) => (e ? formatHostPort(e.address, e.port) : '—');
 
 /** A side panel with everything about one flow: its fields, the policies that acted, and its own sequence diagram. */
@@ -145,7 +148,7 @@ export function FlowDrawer({ flow, onClose }: { flow: Flow; onClose: () => void 
 
 function FlowDiagram({ id }: { id: string }) {
   const query = useFlowDiagram(id);
-  return <QueryState query={query} label="flow diagram">{(d) => <MermaidDiagram text={d.mermaid} label="Flow sequence diagram" />}</QueryState>;
+  return <QueryState query={query} label="flow diagram">{(d) => <MermaidDiagram text={d.mermaid} label="Flow sequence diagram" zoomable minScale={DRAWER_MIN_SCALE} />}</QueryState>;
 }
 
 function Section({ title, children }: { title: string; children: ReactNode }) {
