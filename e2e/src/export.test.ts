@@ -14,6 +14,8 @@ async function exportConfigDump(page: Page, demo: DemoInfo, saveAs: string): Pro
   await page.goto(gui(demo, dataplanePath('backend', 'config-dump')));
   const link = page.getByRole('link', { name: 'Export JSON' });
   await link.waitFor();
+  // The file is named after the version, which the version list brings.
+  await page.getByRole('list', { name: 'Config versions' }).waitFor();
   const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
   // Named after the dataplane and the version it shows (what it runs).
   const { configVersion } = await api<{ configVersion: string | null }>(demo, '/api/meshes/default/dataplanes/backend');
@@ -51,6 +53,7 @@ describeDemo('export: "Export JSON" downloads a config_dump Envoy can read', (de
   it('exports what the filters show, and says so in the file name', async () => {
     const { page } = session();
     await page.goto(gui(demo(), dataplanePath('backend', 'config-dump')));
+    await page.getByRole('list', { name: 'Config versions' }).waitFor();
     await page.getByLabel('Resource').selectOption('Listeners');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export JSON' }).click()]);
     expect(download.suggestedFilename()).toMatch(/^backend-config_dump-.+-filtered\.json$/);
