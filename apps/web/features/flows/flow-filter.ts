@@ -15,6 +15,19 @@ export interface FlowFilters {
 
 export const NO_FILTERS: FlowFilters = { dataplane: '', direction: '', verdict: '', protocol: '', text: '' };
 
+/** Query-string keys of the filters (`?verdict=denied&q=GET+%2Fcounter`). */
+const URL_KEYS: Record<keyof FlowFilters, string> = { dataplane: 'dataplane', direction: 'direction', verdict: 'verdict', protocol: 'protocol', text: 'q' };
+
+export function flowFiltersFromUrl(params: URLSearchParams): FlowFilters {
+  const out = { ...NO_FILTERS };
+  for (const k of Object.keys(URL_KEYS) as Array<keyof FlowFilters>) out[k] = params.get(URL_KEYS[k]) ?? '';
+  return out;
+}
+
+export function flowFiltersToUrl(filters: FlowFilters): Record<string, string> {
+  return Object.fromEntries((Object.keys(URL_KEYS) as Array<keyof FlowFilters>).map((k) => [URL_KEYS[k], filters[k]]));
+}
+
 export function filterFlows(flows: Flow[], filters: FlowFilters): Flow[] {
   const words = filters.text.toLowerCase().split(/\s+/).filter(Boolean);
   if (!filters.dataplane && !filters.direction && !filters.verdict && !filters.protocol && words.length === 0) return flows;

@@ -3,7 +3,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ConfigDumpDiff } from '../api/types.ts';
 import { DiffView } from './config-dump-history.tsx';
 
-afterEach(cleanup);
+afterEach(() => {
+  cleanup();
+  window.history.replaceState(null, '', '/');
+});
 
 const L = 'configs[2].dynamic_listeners[name="inbound:198.18.0.3:5000"]';
 const seg = (...rest: unknown[]) => [{ key: 'configs' }, 2, 'dynamic_listeners', { key: 'name', value: 'inbound:198.18.0.3:5000' }, ...rest];

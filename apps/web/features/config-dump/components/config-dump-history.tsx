@@ -1,9 +1,9 @@
 'use client';
 
-import { useState } from 'react';
 import { LabeledField } from '../../../components/labeled-field.tsx';
 import { Panel } from '../../../components/page-title.tsx';
 import { Empty, QueryState } from '../../../components/query-state.tsx';
+import { useUrlState } from '../../../lib/url-state.ts';
 import { useConfigDumpDiff } from '../api/get-config-dump-diff.ts';
 import { useConfigDumpVersions } from '../api/get-config-dump-versions.ts';
 import type { ConfigDumpChange, ConfigDumpDiff } from '../api/types.ts';
@@ -12,11 +12,12 @@ import { diffShown, NOISE_FIELDS } from '../diff-noise.ts';
 /** The kept config versions of a dataplane (newest first), which one is shown, and the diff between two. */
 export function ConfigDumpHistory({ mesh, name, shown, onShow }: { mesh: string; name: string; shown: string | undefined; onShow: (version: string | undefined) => void }) {
   const versions = useConfigDumpVersions(mesh, name);
-  const [picked, setPicked] = useState<{ from: string; to: string } | null>(null);
+  const [url, writeUrl] = useUrlState();
   const newestFirst = [...(versions.data?.versions ?? [])].reverse();
-  // Until the user picks, compare the two newest versions.
-  const from = picked?.from ?? newestFirst[1]?.version ?? '';
-  const to = picked?.to ?? newestFirst[0]?.version ?? '';
+  // Until the user picks (`?from=&to=`), compare the two newest versions.
+  const from = url.get('from') ?? newestFirst[1]?.version ?? '';
+  const to = url.get('to') ?? newestFirst[0]?.version ?? '';
+  const setPicked = (p: { from: string; to: string }) => writeUrl(p);
   const diff = useConfigDumpDiff(mesh, name, from, to);
 
   return (
@@ -89,8 +90,11 @@ const short = (v: unknown) => {
 };
 
 export function DiffView({ diff }: { diff: ConfigDumpDiff }) {
-  const [view, setView] = useState<'changes' | 'unified'>('changes');
-  const [showNoise, setShowNoise] = useState(false);
+  const [url, writeUrl] = useUrlState();
+  const view = url.get('diff') === 'unified' ? 'unified' : 'changes';
+  const setView = (v: 'changes' | 'unified') => writeUrl({ diff: v === 'unified' ? v : null });
+  const showNoise = url.get('noise') === '1';
+  const setShowNoise = (on: boolean) => writeUrl({ noise: on ? '1' : null });
   const shown = diffShown(diff, showNoise);
   const noise = showNoise ? diffShown(diff, false).hidden : shown.hidden;
   return (

@@ -1,15 +1,17 @@
 'use client';
 
-import { useState } from 'react';
 import { QueryState } from '../../../components/query-state.tsx';
+import { useUrlState } from '../../../lib/url-state.ts';
 import { useConfigDump } from '../api/get-config-dump.ts';
 import { useConfigDumpVersions } from '../api/get-config-dump-versions.ts';
 import { ConfigDumpHistory } from './config-dump-history.tsx';
 import { ConfigDumpViewer } from './config-dump-viewer.tsx';
 
 export function ConfigDumpTab({ mesh, name }: { mesh: string; name: string }) {
-  // undefined: what the dataplane runs (else the newest); a version: one picked from the history.
-  const [version, setVersion] = useState<string | undefined>(undefined);
+  // No `?version=`: what the dataplane runs (else the newest); a version: one picked from the history.
+  const [url, writeUrl] = useUrlState();
+  const version = url.get('version') ?? undefined;
+  const setVersion = (v: string | undefined) => writeUrl({ version: v }, 'push');
   const dump = useConfigDump(mesh, name, version);
   const versions = useConfigDumpVersions(mesh, name);
   const shownVersion = version ?? versions.data?.running ?? versions.data?.latest ?? undefined;
