@@ -8,7 +8,7 @@ import { PageTitle, Panel } from '~/components/page-title.tsx';
 import { useDataplanesOfMeshes } from '~/features/dataplanes/api/get-dataplanes.ts';
 import type { DataplaneSummary } from '~/features/dataplanes/api/types.ts';
 import { DataplaneTable } from '~/features/dataplanes/components/dataplane-table.tsx';
-import { dataplaneHref } from '~/features/dataplanes/dataplane-href.ts';
+import { dataplaneHref, meshHref } from '~/features/dataplanes/dataplane-href.ts';
 import { useFlowStream, useLiveFlows } from '~/features/flows/api/stream-flows.ts';
 import { FlowRateChart } from '~/features/flows/components/flow-rate-chart.tsx';
 import { StreamIndicator } from '~/features/flows/components/stream-indicator.tsx';
@@ -38,7 +38,9 @@ export function Overview() {
               <ul className="space-y-2" aria-label="Meshes">
                 {d.items.map((m) => (
                   <li key={m.name} className="flex items-center justify-between gap-2">
-                    <span className="font-medium">{m.name}</span>
+                    <Link className="link font-medium" href={meshHref(m.name)}>
+                      {m.name}
+                    </Link>
                     <span className="muted text-xs tabular-nums">
                       {m.dataplanes.online}/{m.dataplanes.total} dataplanes online · {m.policies} {m.policies === 1 ? 'policy' : 'policies'}
                     </span>
