@@ -165,7 +165,7 @@ describe('RulesTab', () => {
     fireEvent.change(screen.getByLabelText('Destination port'), { target: { value: 'http' } });
     fireEvent.click(screen.getByRole('button', { name: 'Trace' }));
     const alert = await screen.findByRole('alert');
-    expect(alert.textContent).toBe('Trace failed: fix the highlighted field.');
+    expect(alert.textContent).toBe('Trace failed: fix the highlighted field.MESHCAP_ERR_INVALID_REQUEST');
     const port = screen.getByLabelText('Destination port');
     expect(port.getAttribute('aria-invalid')).toBe('true');
     expect(document.getElementById(port.getAttribute('aria-describedby')!)!.textContent).toBe('Destination port must be a number');

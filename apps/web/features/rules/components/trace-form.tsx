@@ -3,6 +3,7 @@
 import { useState, type FormEvent } from 'react';
 import { LabeledField } from '../../../components/labeled-field.tsx';
 import { ErrorBox } from '../../../components/error-box.tsx';
+import { isApiError } from '../../../lib/api-client.ts';
 import { fieldIssues } from '../../../lib/field-issues.ts';
 import type { TraceRequest, TraceResult } from '../api/types.ts';
 import { stepText, verdictText } from '../trace-marks.ts';
@@ -78,6 +79,7 @@ export function TraceForm({
       {error && fieldErrors > 0 && rest.length === 0 ? (
         <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">
           Trace failed: {fieldErrors === 1 ? 'fix the highlighted field' : `fix the ${fieldErrors} highlighted fields`}.
+          {isApiError(error) && <span className="ml-2 font-mono text-xs opacity-75">{error.code}</span>}
         </p>
       ) : error ? (
         <ErrorBox title="Trace failed" error={error} />
