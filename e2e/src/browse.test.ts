@@ -16,6 +16,36 @@ describeDemo('browse: overview and a dataplane page', (demo) => {
     await screenshot(page, 'overview');
   });
 
+  it("the overview's error rate counts the demo's denials and says what it counts", async () => {
+    const { page } = session();
+    const counts = page.getByLabel('What the error rate counts');
+    await expect.poll(() => counts.textContent(), { timeout: 30_000 }).toMatch(/\d+ denied/);
+    expect(await counts.textContent()).toContain('4xx/5xx');
+    const rate = page.getByText('Error rate', { exact: true }).locator('xpath=following-sibling::dd[1]');
+    expect(Number.parseFloat((await rate.textContent()) ?? '')).toBeGreaterThan(0);
+  });
+
+  it('the breadcrumb of a dataplane page links to the mesh and to its dataplanes; tabs move with the arrow keys', async () => {
+    const { page } = session();
+    await page.goto(gui(demo(), dataplanePath('backend', 'rules')));
+    const crumbs = page.getByRole('navigation', { name: 'Breadcrumb' });
+    await crumbs.getByRole('link', { name: 'dataplanes' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Dataplanes of default' }).waitFor();
+    await page.getByRole('table', { name: 'Dataplanes' }).getByRole('link', { name: 'backend', exact: true }).waitFor();
+    await page.goto(gui(demo(), dataplanePath('backend', 'rules')));
+    await page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'mesh default' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Mesh default' }).waitFor();
+
+    await page.goto(gui(demo(), dataplanePath('backend', 'rules')));
+    await page.getByRole('tab', { name: 'Rules' }).focus();
+    await page.keyboard.press('ArrowRight');
+    expect(await page.locator(':focus').textContent()).toBe('Policies');
+    await page.keyboard.press('End');
+    expect(await page.locator(':focus').textContent()).toBe('Config dump');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/config-dump$/);
+  });
+
   it('a dataplane page shows its 15006/15001 passthrough listeners and its inbound:<addr>:<port> listener', async () => {
     const { page } = session();
     const frontend = dataplane(demo(), 'frontend');

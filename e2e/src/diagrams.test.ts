@@ -22,4 +22,44 @@ describeDemo('diagrams: the inbound and outbound sequence diagrams render as SVG
       await screenshot(page, `diagrams-${name}`);
     });
   }
+
+  it('in dark mode the diagrams are dark, and their text, inside the grey host boxes too, stays readable', async () => {
+    const { page } = session();
+    await page.goto(gui(demo(), dataplanePath('frontend')));
+    await page.evaluate(() => window.localStorage.setItem('meshcap.theme', 'dark'));
+    await page.reload();
+    try {
+      const figure = page.getByRole('figure', { name: 'Inbound sequence diagram' });
+      await figure.locator('svg').first().waitFor({ timeout: 30_000 });
+      // WCAG contrast of every message text against the box drawn behind it (or the card).
+      const worst = await figure.evaluate((fig) => {
+        const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).slice(0, 3).map(Number);
+        const lum = (c: string) => {
+          const [r, g, b] = rgb(c).map((v) => {
+            const s = v / 255;
+            return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+          });
+          return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+        };
+        const ratio = (a: string, b: string) => {
+          const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+          return (hi! + 0.05) / (lo! + 0.05);
+        };
+        const card = getComputedStyle(fig.closest('.card') ?? document.body).backgroundColor;
+        const boxes = [...fig.querySelectorAll('rect.rect')].map((r) => ({ box: r.getBoundingClientRect(), fill: getComputedStyle(r).fill }));
+        let min = Infinity;
+        for (const t of fig.querySelectorAll('text.messageText')) {
+          const b = t.getBoundingClientRect();
+          const behind = boxes.find((x) => b.top >= x.box.top && b.bottom <= x.box.bottom && b.left >= x.box.left && b.right <= x.box.right);
+          min = Math.min(min, ratio(getComputedStyle(t).fill, behind?.fill ?? card));
+        }
+        return { min, boxes: boxes.length };
+      });
+      expect(worst.boxes, 'the seed-style host boxes are drawn').toBeGreaterThan(0);
+      expect(worst.min, 'the lowest contrast of a message text').toBeGreaterThanOrEqual(4.5);
+      await screenshot(page, 'diagrams-frontend-dark');
+    } finally {
+      await page.evaluate(() => window.localStorage.setItem('meshcap.theme', 'light'));
+    }
+  });
 });

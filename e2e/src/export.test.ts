@@ -14,11 +14,18 @@ async function exportConfigDump(page: Page, demo: DemoInfo, saveAs: string): Pro
   await page.goto(gui(demo, dataplanePath('backend', 'config-dump')));
   const link = page.getByRole('link', { name: 'Export JSON' });
   await link.waitFor();
+  // The file is named after the version, which the version list brings.
+  await page.getByRole('list', { name: 'Config versions' }).waitFor();
   const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
-  expect(download.suggestedFilename()).toBe('backend-config_dump.json');
+  // Named after the dataplane and the version it shows (what it runs).
+  const { configVersion } = await api<{ configVersion: string | null }>(demo, '/api/meshes/default/dataplanes/backend');
+  expect(download.suggestedFilename()).toBe(`backend-config_dump-${configVersion}.json`);
   const path = join(OUTPUT_DIR, saveAs);
   await download.saveAs(path);
-  return JSON.parse(readFileSync(path, 'utf8'));
+  const text = readFileSync(path, 'utf8');
+  // Pretty-printed, as Envoy's admin endpoint prints it.
+  expect(text.startsWith('{\n  "configs": [')).toBe(true);
+  return JSON.parse(text);
 }
 
 /** Sets the toggle through the API and waits until the backend runs the version it produced. */
@@ -41,6 +48,19 @@ describeDemo('export: "Export JSON" downloads a config_dump Envoy can read', (de
     expect(await checkEnvoyJson(dump)).toEqual([]);
     expect(JSON.stringify(dump)).toContain(FAULT_FILTER);
     await screenshot(session().page, 'config-dump');
+  });
+
+  it('exports what the filters show, and says so in the file name', async () => {
+    const { page } = session();
+    await page.goto(gui(demo(), dataplanePath('backend', 'config-dump')));
+    await page.getByRole('list', { name: 'Config versions' }).waitFor();
+    await page.getByLabel('Resource').selectOption('Listeners');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export JSON' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^backend-config_dump-.+-filtered\.json$/);
+    const path = join(OUTPUT_DIR, 'backend-config_dump-listeners.json');
+    await download.saveAs(path);
+    const dump = JSON.parse(readFileSync(path, 'utf8')) as { configs: Array<{ '@type': string }> };
+    expect(dump.configs.map((c) => c['@type'])).toEqual(['type.googleapis.com/envoy.admin.v3.ListenersConfigDump']);
   });
 
   it('has no fault filter while the policy is off for the backend, and has it again once it is on', async () => {

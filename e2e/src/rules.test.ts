@@ -41,12 +41,32 @@ describeDemo('rules: our chains with growing counters, and a traced packet', (de
     await screenshot(page, 'rules');
   });
 
+  it('gives the rule text the width, with visible column headers, and shows no rule-reader warnings', async () => {
+    const { page } = session();
+    const table = await openRules(page, gui(demo(), dataplanePath('client', 'rules')));
+    const width = async (name: string) => (await table.getByRole('columnheader', { name, exact: true }).boundingBox())!.width;
+    const whole = (await table.boundingBox())!.width;
+    expect(await width('Rule'), 'the rule column').toBeGreaterThan(whole * 0.6);
+    for (const narrow of ['#', 'Packets', 'Bytes']) {
+      expect(await table.getByRole('columnheader', { name: narrow, exact: true }).isVisible()).toBe(true);
+      expect(await width(narrow), narrow).toBeLessThan(whole * 0.15);
+    }
+    // One rule is one line or two, not a character per line.
+    const row = table.getByRole('row').filter({ hasText: 'REDIRECT --to-ports 15001' }).first();
+    expect((await row.boundingBox())!.height).toBeLessThan(60);
+    // The dataplane runs as the proxy user, which may not list the legacy tables: said as a note, not a warning.
+    expect(await page.getByRole('list', { name: 'Rule reader warnings' }).count()).toBe(0);
+    expect(await page.locator('main').textContent()).not.toContain('Permission denied');
+  });
+
   it("tracing a packet from the frontend to the backend's address highlights the REDIRECT to 15001", async () => {
     const { page } = session();
     const frontend = dataplane(demo(), 'frontend');
     const backend = demo().backend;
     await openRules(page, gui(demo(), dataplanePath('frontend', 'rules')));
     const form = page.getByRole('form', { name: 'Trace a packet' });
+    // The source starts as the dataplane's own address.
+    await expect.poll(() => form.getByLabel('Source address').inputValue()).toBe(frontend.address);
     await form.getByLabel('Direction').selectOption('outbound');
     await form.getByLabel('Source address').fill(frontend.address);
     await form.getByLabel('Destination address').fill(backend.address);

@@ -4,12 +4,14 @@ import { isApiError } from '../lib/api-client.ts';
 export function ErrorBox({ error, title, onRetry }: { error: unknown; title?: string; onRetry?: () => void }) {
   const api = isApiError(error) ? error : null;
   const message = error instanceof Error ? error.message : String(error);
+  // The API's message of a validation error is its issues joined: said once, in the list below.
+  const repeatsIssues = api !== null && api.issues.length > 0 && api.issues.every((i) => message.includes(i.message));
   return (
     <div role="alert" className="rounded-md border border-rose-300 bg-rose-50 p-3 text-sm text-rose-900 dark:border-rose-800 dark:bg-rose-950/60 dark:text-rose-100">
       <div className="flex items-start justify-between gap-3">
         <div className="min-w-0">
           <p className="font-medium">{title ?? 'Something went wrong'}</p>
-          <p className="mt-0.5 break-words">{message}</p>
+          {!repeatsIssues && <p className="mt-0.5 break-words">{message}</p>}
           {api && api.code !== 'NETWORK' && <p className="mt-1 font-mono text-xs opacity-75">{api.code}</p>}
           {api && api.issues.length > 0 && (
             <ul className="mt-2 list-disc space-y-0.5 pl-5 text-xs">

@@ -1,4 +1,4 @@
-import { cleanup, render, screen, waitFor } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { installLayoutPolyfill } from '../test/layout-polyfill.ts';
 import { MermaidDiagram } from './mermaid-diagram.tsx';
@@ -54,5 +54,36 @@ describe('MermaidDiagram', () => {
     await waitFor(() => expect(screen.getByRole('figure', { name: 'D' }).querySelector('svg')?.textContent).toContain('A'), { timeout: 15_000 });
     rerender(<MermaidDiagram text={'sequenceDiagram\n  Zed->>B: two'} label="D" />);
     await waitFor(() => expect(screen.getByRole('figure', { name: 'D' }).querySelector('svg')?.textContent).toContain('Zed'), { timeout: 15_000 });
+  }, 30_000);
+
+  it('zoomable: fits its box but never below minScale, zooms, and opens full size in a dialog that Escape closes alone', async () => {
+    let outerEscapes = 0;
+    const onWindowKey = (e: KeyboardEvent) => void (e.key === 'Escape' && outerEscapes++);
+    window.addEventListener('keydown', onWindowKey);
+    try {
+      render(<MermaidDiagram text={SEED_STYLE} label="Flow sequence diagram" zoomable minScale={0.75} />);
+      const figure = screen.getByRole('figure', { name: 'Flow sequence diagram' });
+      await waitFor(() => expect(figure.querySelector('svg')).toBeTruthy(), { timeout: 15_000 });
+      const drawn = Number(figure.querySelector('svg')!.getAttribute('viewBox')!.split(' ')[2]);
+      const box = () => figure.querySelector<HTMLElement>('.mermaid-svg')!;
+      // At a narrow width the diagram keeps 75 % of its drawn size (12 px text) and scrolls.
+      expect(box().style.minWidth).toBe(`${Math.round(drawn * 0.75)}px`);
+      const toolbar = within(figure).getByRole('toolbar', { name: 'Flow sequence diagram zoom' });
+      fireEvent.click(within(toolbar).getByRole('button', { name: 'Zoom in' }));
+      expect(box().style.width).toBe(`${Math.round(drawn * 1.25)}px`);
+      expect(toolbar.textContent).toContain('125 %');
+      fireEvent.click(within(toolbar).getByRole('button', { name: 'Fit to width' }));
+      expect(box().style.width).toBe('');
+
+      fireEvent.click(within(toolbar).getByRole('button', { name: 'Open full size' }));
+      const dialog = screen.getByRole('dialog', { name: 'Flow sequence diagram, full size' });
+      expect(dialog.querySelector('svg')).toBeTruthy();
+      expect(dialog.querySelector<HTMLElement>('.mermaid-svg')!.style.width).toBe(`${drawn}px`);
+      fireEvent.keyDown(within(dialog).getByRole('button', { name: 'Close' }), { key: 'Escape' });
+      expect(screen.queryByRole('dialog')).toBeNull();
+      expect(outerEscapes).toBe(0);
+    } finally {
+      window.removeEventListener('keydown', onWindowKey);
+    }
   }, 30_000);
 });

@@ -3,6 +3,8 @@
  * queued one at a time because mermaid keeps global state while it draws.
  */
 import type { Mermaid } from 'mermaid';
+import { mermaidThemeConfig, themedDiagramText } from './mermaid-palette.ts';
+import type { Theme } from './theme.ts';
 
 let loading: Promise<Mermaid> | null = null;
 let queue: Promise<unknown> = Promise.resolve();
@@ -18,13 +20,14 @@ export class DiagramSyntaxError extends Error {
 }
 
 /** SVG markup of a mermaid diagram; throws `DiagramSyntaxError` when the text does not parse. */
-export function renderMermaid(text: string, theme: 'light' | 'dark'): Promise<string> {
+export function renderMermaid(source: string, theme: Theme): Promise<string> {
+  const text = themedDiagramText(source, theme);
   const job = queue.then(async () => {
     const mermaid = await load();
     mermaid.initialize({
       startOnLoad: false,
       securityLevel: 'strict',
-      theme: theme === 'dark' ? 'dark' : 'default',
+      ...mermaidThemeConfig(theme),
       sequence: { useMaxWidth: true, wrap: false },
     });
     try {

@@ -8,11 +8,11 @@ import { PageTitle, Panel } from '~/components/page-title.tsx';
 import { useDataplanesOfMeshes } from '~/features/dataplanes/api/get-dataplanes.ts';
 import type { DataplaneSummary } from '~/features/dataplanes/api/types.ts';
 import { DataplaneTable } from '~/features/dataplanes/components/dataplane-table.tsx';
-import { dataplaneHref } from '~/features/dataplanes/dataplane-href.ts';
+import { dataplaneHref, meshHref } from '~/features/dataplanes/dataplane-href.ts';
 import { useFlowStream, useLiveFlows } from '~/features/flows/api/stream-flows.ts';
 import { FlowRateChart } from '~/features/flows/components/flow-rate-chart.tsx';
 import { StreamIndicator } from '~/features/flows/components/stream-indicator.tsx';
-import { isErrorFlow } from '~/features/flows/flow-verdict.ts';
+import { ERROR_RATE_COUNTS, isErrorFlow } from '~/features/flows/flow-verdict.ts';
 import { useMeshes } from '~/features/meshes/api/get-meshes.ts';
 import { formatAgo, formatClock, formatHostPort } from '~/lib/format.ts';
 import { useNow } from '~/lib/use-now.ts';
@@ -38,7 +38,9 @@ export function Overview() {
               <ul className="space-y-2" aria-label="Meshes">
                 {d.items.map((m) => (
                   <li key={m.name} className="flex items-center justify-between gap-2">
-                    <span className="font-medium">{m.name}</span>
+                    <Link className="link font-medium" href={meshHref(m.name)}>
+                      {m.name}
+                    </Link>
                     <span className="muted text-xs tabular-nums">
                       {m.dataplanes.online}/{m.dataplanes.total} dataplanes online · {m.policies} {m.policies === 1 ? 'policy' : 'policies'}
                     </span>
@@ -92,7 +94,7 @@ function RecentErrors({ dataplanes, flows, now }: { dataplanes: DataplaneSummary
   return (
     <Panel title="Recent errors" className="mt-4">
       {dpErrors.length === 0 && flowErrors.length === 0 ? (
-        <Empty>No errors. Dataplane NACKs and failed flows show up here.</Empty>
+        <Empty>No errors. Dataplane NACKs and flows with errors ({ERROR_RATE_COUNTS}) show up here.</Empty>
       ) : (
         <ul className="divide-y divide-slate-100 text-sm dark:divide-slate-800" aria-label="Recent errors">
           {dpErrors.map(({ dp, e }, i) => (

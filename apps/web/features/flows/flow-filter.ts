@@ -1,41 +1,46 @@
 import type { Flow } from './api/types.ts';
+import { searchableText } from './flow-text.ts';
 
 export interface FlowFilters {
   dataplane: string;
   direction: string;
   verdict: string;
   protocol: string;
-  /** Free text: matched against ids, names, addresses, the HTTP request, policies and reasons. */
+  /**
+   * Free text: every word must occur in what the table shows of the flow (`GET /counter → 403`) or in
+   * its ids (flow, connection, `x-request-id`), listener, cluster or reason. Case does not matter.
+   */
   text: string;
 }
 
 export const NO_FILTERS: FlowFilters = { dataplane: '', direction: '', verdict: '', protocol: '', text: '' };
 
-function haystack(f: Flow): string {
-  const parts = [
-    f.id,
-    f.dataplane,
-    f.listener,
-    f.cluster,
-    `${f.client.address}:${f.client.port}`,
-    `${f.destination.address}:${f.destination.port}`,
-    f.upstream ? `${f.upstream.address}:${f.upstream.port}` : '',
-    f.http ? `${f.http.method} ${f.http.authority}${f.http.path} ${f.http.status ?? ''}` : '',
-    f.reason ?? '',
-    ...f.policies.map((p) => `${p.type} ${p.name} ${p.action}`),
-  ];
-  return parts.join(' ').toLowerCase();
+/** Query-string keys of the filters (`?verdict=denied&q=GET+%2Fcounter`). */
+const URL_KEYS: Record<keyof FlowFilters, string> = { dataplane: 'dataplane', direction: 'direction', verdict: 'verdict', protocol: 'protocol', text: 'q' };
+
+export function flowFiltersFromUrl(params: URLSearchParams): FlowFilters {
+  const out = { ...NO_FILTERS };
+  for (const k of Object.keys(URL_KEYS) as Array<keyof FlowFilters>) out[k] = params.get(URL_KEYS[k]) ?? '';
+  return out;
+}
+
+export function flowFiltersToUrl(filters: FlowFilters): Record<string, string> {
+  return Object.fromEntries((Object.keys(URL_KEYS) as Array<keyof FlowFilters>).map((k) => [URL_KEYS[k], filters[k]]));
 }
 
 export function filterFlows(flows: Flow[], filters: FlowFilters): Flow[] {
-  const text = filters.text.trim().toLowerCase();
-  if (!filters.dataplane && !filters.direction && !filters.verdict && !filters.protocol && !text) return flows;
+  const words = filters.text.toLowerCase().split(/\s+/).filter(Boolean);
+  if (!filters.dataplane && !filters.direction && !filters.verdict && !filters.protocol && words.length === 0) return flows;
   return flows.filter(
     (f) =>
       (!filters.dataplane || f.dataplane === filters.dataplane) &&
       (!filters.direction || f.direction === filters.direction) &&
       (!filters.verdict || f.verdict === filters.verdict) &&
       (!filters.protocol || f.protocol === filters.protocol) &&
-      (!text || haystack(f).includes(text)),
+      (words.length === 0 || matchesAll(searchableText(f).toLowerCase(), words)),
   );
+}
+
+function matchesAll(text: string, words: string[]): boolean {
+  return words.every((w) => text.includes(w));
 }

@@ -1,5 +1,5 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
-import { apiFetch, apiUrl, seg } from '../../../lib/api-client.ts';
+import { apiFetch, seg } from '../../../lib/api-client.ts';
 import { configDumpKeys } from './keys.ts';
 import type { ConfigDump } from './types.ts';
 
@@ -8,11 +8,6 @@ const path = (mesh: string, name: string) => `/api/meshes/${seg(mesh)}/dataplane
 /** The dump of `version`, or of what the dataplane runs (else the newest) when none is given. */
 export function getConfigDump(mesh: string, name: string, version?: string, signal?: AbortSignal): Promise<ConfigDump> {
   return apiFetch<ConfigDump>(path(mesh, name), { query: { version }, signal });
-}
-
-/** The API sends the dump as a `<name>-config_dump.json` attachment with `?download=1`. */
-export function configDumpDownloadUrl(mesh: string, name: string, version?: string): string {
-  return apiUrl(path(mesh, name), { version, download: 1 });
 }
 
 export const configDumpQueryOptions = (mesh: string, name: string, version?: string) =>

@@ -1,21 +1,23 @@
 'use client';
 
-import { useState } from 'react';
 import { LabeledField } from '../../../components/labeled-field.tsx';
 import { Panel } from '../../../components/page-title.tsx';
 import { Empty, QueryState } from '../../../components/query-state.tsx';
+import { useUrlState } from '../../../lib/url-state.ts';
 import { useConfigDumpDiff } from '../api/get-config-dump-diff.ts';
 import { useConfigDumpVersions } from '../api/get-config-dump-versions.ts';
 import type { ConfigDumpChange, ConfigDumpDiff } from '../api/types.ts';
+import { diffShown, NOISE_FIELDS } from '../diff-noise.ts';
 
 /** The kept config versions of a dataplane (newest first), which one is shown, and the diff between two. */
 export function ConfigDumpHistory({ mesh, name, shown, onShow }: { mesh: string; name: string; shown: string | undefined; onShow: (version: string | undefined) => void }) {
   const versions = useConfigDumpVersions(mesh, name);
-  const [picked, setPicked] = useState<{ from: string; to: string } | null>(null);
+  const [url, writeUrl] = useUrlState();
   const newestFirst = [...(versions.data?.versions ?? [])].reverse();
-  // Until the user picks, compare the two newest versions.
-  const from = picked?.from ?? newestFirst[1]?.version ?? '';
-  const to = picked?.to ?? newestFirst[0]?.version ?? '';
+  // Until the user picks (`?from=&to=`), compare the two newest versions.
+  const from = url.get('from') ?? newestFirst[1]?.version ?? '';
+  const to = url.get('to') ?? newestFirst[0]?.version ?? '';
+  const setPicked = (p: { from: string; to: string }) => writeUrl(p);
   const diff = useConfigDumpDiff(mesh, name, from, to);
 
   return (
@@ -88,22 +90,34 @@ const short = (v: unknown) => {
 };
 
 export function DiffView({ diff }: { diff: ConfigDumpDiff }) {
-  const [view, setView] = useState<'changes' | 'unified'>('changes');
+  const [url, writeUrl] = useUrlState();
+  const view = url.get('diff') === 'unified' ? 'unified' : 'changes';
+  const setView = (v: 'changes' | 'unified') => writeUrl({ diff: v === 'unified' ? v : null });
+  const showNoise = url.get('noise') === '1';
+  const setShowNoise = (on: boolean) => writeUrl({ noise: on ? '1' : null });
+  const shown = diffShown(diff, showNoise);
+  const noise = showNoise ? diffShown(diff, false).hidden : shown.hidden;
   return (
     <section aria-label={`Diff from ${diff.fromVersion ?? '?'} to ${diff.toVersion ?? '?'}`} className="space-y-2">
-      <div role="group" aria-label="Diff view" className="flex gap-1">
-        {(['changes', 'unified'] as const).map((v) => (
-          <button key={v} type="button" aria-pressed={view === v} className={view === v ? 'btn-primary' : 'btn-secondary'} onClick={() => setView(v)}>
-            {v === 'changes' ? `Changes (${diff.changes.length})` : 'Unified text'}
-          </button>
-        ))}
+      <div className="flex flex-wrap items-center gap-3">
+        <div role="group" aria-label="Diff view" className="flex gap-1">
+          {(['changes', 'unified'] as const).map((v) => (
+            <button key={v} type="button" aria-pressed={view === v} className={view === v ? 'btn-primary' : 'btn-secondary'} onClick={() => setView(v)}>
+              {v === 'changes' ? `Changes (${shown.changes.length})` : 'Unified text'}
+            </button>
+          ))}
+        </div>
+        <label className="muted flex items-center gap-1.5 text-xs">
+          <input type="checkbox" checked={showNoise} onChange={(e) => setShowNoise(e.target.checked)} />
+          Show {NOISE_FIELDS.join(' / ')} changes ({noise})
+        </label>
       </div>
       {view === 'changes' ? (
-        diff.changes.length === 0 ? (
-          <Empty>No difference.</Empty>
+        shown.changes.length === 0 ? (
+          <Empty>{shown.hidden > 0 ? `No difference but ${NOISE_FIELDS.join(' / ')}.` : 'No difference.'}</Empty>
         ) : (
           <ul className="max-h-[60vh] space-y-1 overflow-auto font-mono text-xs">
-            {diff.changes.map((c, i) => (
+            {shown.changes.map((c, i) => (
               <li key={i} className="rounded border border-slate-200 px-2 py-1 break-all dark:border-slate-800">
                 <span className={`font-sans font-semibold ${kindTone[c.kind]}`}>{c.kind}</span> {c.path}
                 {c.kind !== 'added' && c.old !== undefined && <div className="text-rose-700 dark:text-rose-400">− {short(c.old)}</div>}
@@ -114,7 +128,7 @@ export function DiffView({ diff }: { diff: ConfigDumpDiff }) {
         )
       ) : (
         <pre aria-label="Unified diff" className="max-h-[60vh] overflow-auto rounded bg-slate-50 p-2 font-mono text-xs dark:bg-slate-950">
-          {diff.unified.split('\n').map((line, i) => (
+          {shown.unified.split('\n').map((line, i) => (
             <div
               key={i}
               className={

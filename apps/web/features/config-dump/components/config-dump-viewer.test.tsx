@@ -33,7 +33,7 @@ const DUMP: ConfigDump = {
   ],
 };
 
-const renderViewer = () => render(<ConfigDumpViewer dump={DUMP} fileName="backend-1-config_dump.json" exportHref="/api/meshes/default/dataplanes/backend-1/config_dump?download=1" />);
+const renderViewer = () => render(<ConfigDumpViewer dump={DUMP} dataplane="backend-1" version="4-bbbbbbbbbbbb" />);
 const tree = () => screen.getByRole('list', { name: 'Config dump' });
 const branch = (name: string | RegExp) => within(tree()).getByRole('button', { name });
 
@@ -99,12 +99,31 @@ describe('ConfigDumpViewer', () => {
     expect([...screen.getByLabelText('Resource').querySelectorAll('option')].map((o) => o.textContent)).toEqual(['All resources', 'Bootstrap', 'Clusters', 'Listeners', 'Routes']);
   });
 
-  it('exports through the API download and copies what is shown', async () => {
-    renderViewer();
-    const exportLink = screen.getByRole('link', { name: 'Export JSON' });
-    expect(exportLink.getAttribute('href')).toBe('/api/meshes/default/dataplanes/backend-1/config_dump?download=1');
-    expect(exportLink.getAttribute('download')).toBe('backend-1-config_dump.json');
+  it('exports what is shown, pretty-printed, named after the dataplane, the version and the filters', async () => {
+    const saved: Blob[] = [];
+    const create = URL.createObjectURL.bind(URL);
+    URL.createObjectURL = (b: Blob) => (saved.push(b), create(b));
+    try {
+      renderViewer();
+      const exportLink = screen.getByRole('link', { name: 'Export JSON' });
+      expect(exportLink.getAttribute('download')).toBe('backend-1-config_dump-4-bbbbbbbbbbbb.json');
+      fireEvent.click(exportLink);
+      expect(exportLink.getAttribute('href')).toMatch(/^blob:/);
+      const whole = await saved[0]!.text();
+      expect(JSON.parse(whole)).toEqual(DUMP);
+      expect(whole).toBe(`${JSON.stringify(DUMP, null, 2)}\n`);
 
+      fireEvent.change(screen.getByLabelText('Resource'), { target: { value: 'Routes' } });
+      expect(exportLink.getAttribute('download')).toBe('backend-1-config_dump-4-bbbbbbbbbbbb-filtered.json');
+      fireEvent.click(exportLink);
+      expect(JSON.parse(await saved[1]!.text())).toEqual({ configs: [DUMP.configs[3]] });
+    } finally {
+      URL.createObjectURL = create;
+    }
+  });
+
+  it('copies what is shown', async () => {
+    renderViewer();
     fireEvent.change(screen.getByLabelText('Resource'), { target: { value: 'Routes' } });
     await act(async () => {
       fireEvent.click(screen.getByRole('button', { name: 'Copy JSON' }));

@@ -3,6 +3,7 @@
 import { useDeferredValue, useMemo, useState } from 'react';
 import { LabeledField } from '../../../components/labeled-field.tsx';
 import type { ConfigDump } from '../api/types.ts';
+import { configDumpExport } from '../config-dump-export.ts';
 import { filterConfigDump, resourcesIn } from '../config-dump-filter.ts';
 import { JsonTree, searchJson, type ExpandMode } from './json-tree.tsx';
 
@@ -18,8 +19,8 @@ async function copyText(text: string): Promise<void> {
   if (!ok) throw new Error('the browser refused to copy');
 }
 
-/** The config dump as a searchable, collapsible tree, filtered by resource and name, with copy and export. */
-export function ConfigDumpViewer({ dump, fileName, exportHref }: { dump: ConfigDump; fileName: string; exportHref: string }) {
+/** The config dump as a searchable, collapsible tree, filtered by resource and name, with copy and export of what is shown. */
+export function ConfigDumpViewer({ dump, dataplane, version }: { dump: ConfigDump; dataplane: string; version: string | undefined }) {
   const [resource, setResource] = useState('');
   const [name, setName] = useState('');
   const [search, setSearch] = useState('');
@@ -30,6 +31,7 @@ export function ConfigDumpViewer({ dump, fileName, exportHref }: { dump: ConfigD
   const resources = useMemo(() => resourcesIn(dump), [dump]);
   const shown = useMemo(() => filterConfigDump(dump, resource, name), [dump, resource, name]);
   const matches = useMemo(() => searchJson(shown, query).count, [shown, query]);
+  const file = useMemo(() => configDumpExport(shown, { dataplane, version, filtered: Boolean(resource || name.trim()) }), [shown, dataplane, version, resource, name]);
   const setMode = (mode: ExpandMode) => setExpand((e) => ({ mode, generation: e.generation + 1 }));
 
   const copy = () =>
@@ -72,7 +74,17 @@ export function ConfigDumpViewer({ dump, fileName, exportHref }: { dump: ConfigD
           <button type="button" className="btn-secondary" onClick={() => void copy()}>
             Copy JSON
           </button>
-          <a className="btn-primary" href={exportHref} download={fileName}>
+          <a
+            className="btn-primary"
+            href="#export"
+            download={file.fileName}
+            onClick={(e) => {
+              // The file is made when asked for: the link points at it just before the browser follows it.
+              const url = URL.createObjectURL(new Blob([file.text], { type: 'application/json' }));
+              e.currentTarget.href = url;
+              setTimeout(() => URL.revokeObjectURL(url), 60_000);
+            }}
+          >
             Export JSON
           </a>
         </div>

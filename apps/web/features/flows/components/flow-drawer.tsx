@@ -9,7 +9,10 @@ import { formatBytes, formatHostPort, formatMs } from '../../../lib/format.ts';
 import { dataplaneHref } from '../../dataplanes/dataplane-href.ts';
 import { useFlowDiagram } from '../api/get-flow-diagram.ts';
 import type { Flow, FlowEndpoint } from '../api/types.ts';
-import { toneOf } from '../flow-verdict.ts';
+import { VerdictBadge } from './verdict-badge.tsx';
+
+// Mermaid draws text at 16 px: no smaller than 75 % of that (12 px) in the drawer; wider diagrams scroll.
+const DRAWER_MIN_SCALE = 0.75;
 
 const endpoint = (e: FlowEndpoint | null | undefined) => (e ? formatHostPort(e.address, e.port) : '—');
 
@@ -44,7 +47,7 @@ export function FlowDrawer({ flow, onClose }: { flow: Flow; onClose: () => void 
       </header>
       <div className="flex-1 space-y-5 overflow-y-auto p-4 text-sm">
         <div className="flex flex-wrap items-center gap-2">
-          <span className={`rounded px-2 py-0.5 text-xs font-medium ${toneOf(flow.verdict)}`}>{flow.verdict}</span>
+          <VerdictBadge flow={flow} />
           {flow.reason && <span className="text-rose-700 dark:text-rose-300">{flow.reason}</span>}
         </div>
 
@@ -145,7 +148,7 @@ export function FlowDrawer({ flow, onClose }: { flow: Flow; onClose: () => void 
 
 function FlowDiagram({ id }: { id: string }) {
   const query = useFlowDiagram(id);
-  return <QueryState query={query} label="flow diagram">{(d) => <MermaidDiagram text={d.mermaid} label="Flow sequence diagram" />}</QueryState>;
+  return <QueryState query={query} label="flow diagram">{(d) => <MermaidDiagram text={d.mermaid} label="Flow sequence diagram" zoomable minScale={DRAWER_MIN_SCALE} />}</QueryState>;
 }
 
 function Section({ title, children }: { title: string; children: ReactNode }) {

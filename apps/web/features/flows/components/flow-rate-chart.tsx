@@ -2,18 +2,29 @@
 
 import { useEffect, useMemo, useState } from 'react';
 import type { Flow } from '../api/types.ts';
-import { isErrorFlow } from '../flow-verdict.ts';
+import { ERROR_RATE_COUNTS, flowOutcome, type FlowOutcome } from '../flow-verdict.ts';
 
 const WINDOW_S = 60;
+
+/** The error outcomes in the order the breakdown names them. */
+const OUTCOME_PARTS: ReadonlyArray<[FlowOutcome, string]> = [
+  ['denied', 'denied'],
+  ['faulted', 'faulted'],
+  ['failed', 'failed'],
+  ['upstream-4xx', '4xx'],
+  ['upstream-5xx', '5xx'],
+];
 
 interface Bucket {
   total: number;
   errors: number;
+  /** Errors by outcome, so the rate can say what it is made of. */
+  byOutcome: Partial<Record<FlowOutcome, number>>;
 }
 
 /** Flows per second over the last minute (newest on the right), counted from the live buffer. */
 function bucketize(flows: Flow[], now: number): Bucket[] {
-  const buckets: Bucket[] = Array.from({ length: WINDOW_S }, () => ({ total: 0, errors: 0 }));
+  const buckets: Bucket[] = Array.from({ length: WINDOW_S }, (): Bucket => ({ total: 0, errors: 0, byOutcome: {} }));
   const start = now - WINDOW_S * 1000;
   for (const f of flows) {
     const t = f.start;
@@ -22,7 +33,11 @@ function bucketize(flows: Flow[], now: number): Bucket[] {
     const b = buckets[i];
     if (!b) continue;
     b.total++;
-    if (isErrorFlow(f)) b.errors++;
+    const outcome = flowOutcome(f);
+    if (outcome !== 'ok') {
+      b.errors++;
+      b.byOutcome[outcome] = (b.byOutcome[outcome] ?? 0) + 1;
+    }
   }
   return buckets;
 }
@@ -39,6 +54,7 @@ export function FlowRateChart({ flows }: { flows: Flow[] }) {
   const rate = recent.reduce((s, b) => s + b.total, 0) / 10;
   const errors = recent.reduce((s, b) => s + b.errors, 0);
   const errorPct = rate > 0 ? (errors / (rate * 10)) * 100 : 0;
+  const parts = OUTCOME_PARTS.map(([o, name]) => [name, recent.reduce((s, b) => s + (b.byOutcome[o] ?? 0), 0)] as const).filter(([, n]) => n > 0);
   const max = Math.max(1, ...buckets.map((b) => b.total));
   const w = 4;
   const h = 56;
@@ -58,6 +74,9 @@ export function FlowRateChart({ flows }: { flows: Flow[] }) {
           <dd className={`text-2xl font-semibold tabular-nums ${errorPct > 0 ? 'text-rose-600 dark:text-rose-400' : ''}`}>
             {errorPct.toFixed(1)}
             <span className="muted text-sm font-normal">%</span>
+          </dd>
+          <dd className="muted max-w-56 text-[11px] leading-tight" aria-label="What the error rate counts">
+            {parts.length > 0 ? `${parts.map(([name, n]) => `${n} ${name}`).join(' · ')} in 10 s` : 'none in 10 s'} · counts {ERROR_RATE_COUNTS}
           </dd>
         </div>
       </dl>

@@ -41,6 +41,23 @@ describe('FlowTable virtualization', () => {
     expect(Number(later[0]!.getAttribute('aria-rowindex'))).toBeGreaterThan(3900);
   });
 
+  it("colours a verdict by its outcome: the caller's side of a denied call is not a green 'forwarded'", () => {
+    const http = makeFlow(0).http!;
+    const flows = [
+      makeFlow(0, { verdict: 'forwarded', http: { ...http, status: 200 } }),
+      makeFlow(1, { verdict: 'forwarded', http: { ...http, status: 403 } }),
+      makeFlow(2, { verdict: 'denied', http: { ...http, status: 403 } }),
+    ];
+    render(<FlowTable flows={flows} onSelect={() => {}} />);
+    const badges = bodyRows(screen.getByRole('table')).map((r) => within(r).getByText(/forwarded|denied/));
+    expect(badges.map((b) => b.dataset.outcome)).toEqual(['ok', 'upstream-4xx', 'denied']);
+    expect(badges[0]!.className).toContain('emerald');
+    expect(badges[1]!.className).not.toContain('emerald');
+    expect(badges[1]!.title).toBe('forwarded; the upstream refused it (403)');
+    expect(badges[2]!.title).toBe('answered locally: denied by a policy (403)');
+    expect(badges[2]!.className).not.toBe(badges[1]!.className);
+  });
+
   it('opens a flow with a click or Enter', () => {
     const picked: Flow[] = [];
     render(<FlowTable flows={makeFlows(3)} onSelect={(f) => picked.push(f)} />);
@@ -108,6 +125,15 @@ describe('FlowExplorer (live flows over SSE)', () => {
     await waitFor(() => expect(bodyRows(table)).toHaveLength(1));
     expect(bodyRows(table)[0]!.textContent).toContain('/items/12');
 
+    // What the table shows of a request finds it, as does its x-request-id.
+    fireEvent.change(screen.getByLabelText('Search flows'), { target: { value: 'GET /items/14 → 503' } });
+    await waitFor(() => expect(bodyRows(table).map((r) => r.textContent?.match(/\/items\/\d+/)?.[0])).toEqual(['/items/14']));
+    fireEvent.change(screen.getByLabelText('Search flows'), { target: { value: 'r-13' } });
+    await waitFor(() => expect(bodyRows(table).map((r) => r.textContent?.match(/\/items\/\d+/)?.[0])).toEqual(['/items/13']));
+    // words match anywhere in the row, in any order
+    fireEvent.change(screen.getByLabelText('Search flows'), { target: { value: '503 backend-1' } });
+    await waitFor(() => expect(bodyRows(table).map((r) => r.textContent?.match(/\/items\/\d+/)?.[0])).toEqual(['/items/7']));
+
     fireEvent.change(screen.getByLabelText('Search flows'), { target: { value: 'no-such-thing' } });
     expect(await screen.findByText('No flow matches these filters.')).toBeTruthy();
   });
@@ -159,4 +185,67 @@ describe('FlowExplorer (live flows over SSE)', () => {
     fireEvent.click(within(drawer).getByRole('button', { name: 'Close' }));
     expect(screen.queryByRole('dialog', { name: 'Flow details' })).toBeNull();
   }, 30_000);
+
+  it('keeps filters and the open flow in the URL, and restores them from it', async () => {
+    const first = renderApp(<FlowExplorer />);
+    let table = await screen.findByRole('table', { name: 'Flows' });
+    await waitFor(() => expect(bodyRows(table)).toHaveLength(20));
+    fireEvent.change(screen.getByLabelText('Verdict'), { target: { value: 'error' } });
+    fireEvent.change(screen.getByLabelText('Search flows'), { target: { value: 'GET /items/14' } });
+    await waitFor(() => expect(bodyRows(table)).toHaveLength(1));
+    fireEvent.click(bodyRows(table)[0]!);
+    expect(screen.getByRole('dialog', { name: 'Flow details' })).toBeTruthy();
+    const params = new URLSearchParams(window.location.search);
+    expect(Object.fromEntries(params)).toEqual({ verdict: 'error', q: 'GET /items/14', flow: 'f-14' });
+    expect(window.location.pathname).toBe('/gui/');
+
+    // A fresh page on that URL shows the same view.
+    first.unmount();
+    renderApp(<FlowExplorer />);
+    table = await screen.findByRole('table', { name: 'Flows' });
+    await waitFor(() => expect(bodyRows(table)).toHaveLength(1));
+    expect(screen.getByLabelText<HTMLSelectElement>('Verdict').value).toBe('error');
+    expect(screen.getByLabelText<HTMLInputElement>('Search flows').value).toBe('GET /items/14');
+    expect(within(screen.getByRole('dialog', { name: 'Flow details' })).getByText('f-14')).toBeTruthy();
+
+    fireEvent.click(screen.getByRole('button', { name: 'Close' }));
+    expect(new URLSearchParams(window.location.search).has('flow')).toBe(false);
+    // Back after opening a flow closes it: opening pushed a history entry.
+    expect(screen.queryByRole('dialog', { name: 'Flow details' })).toBeNull();
+  });
+
+  it('opens a flow named by the URL that this tab never received, from the control plane', async () => {
+    api.on('GET', '/api/flows/f-99', (_req, res) => sendJson(res, 200, makeFlow(99)));
+    window.history.replaceState(null, '', '/gui/flows?flow=f-99');
+    renderApp(<FlowExplorer />);
+    const drawer = await screen.findByRole('dialog', { name: 'Flow details' });
+    expect(within(drawer).getByText('r-99')).toBeTruthy();
+  });
+
+  it('a focused row stays where it is while flows arrive, and the rows are one Tab stop moved with the arrows', async () => {
+    renderApp(<FlowExplorer />);
+    const table = await screen.findByRole('table', { name: 'Flows' });
+    await waitFor(() => expect(screen.getByRole('status', { name: 'Stream: Live' })).toBeTruthy());
+    await waitFor(() => expect(bodyRows(table)).toHaveLength(20));
+    expect(bodyRows(table).filter((r) => r.tabIndex === 0)).toHaveLength(1);
+
+    const third = bodyRows(table)[2]!;
+    expect(third.textContent).toContain('/items/17');
+    act(() => bodyRows(table)[0]!.focus());
+    fireEvent.keyDown(document.activeElement!, { key: 'ArrowDown' });
+    await waitFor(() => expect(document.activeElement?.textContent).toContain('/items/18'));
+    fireEvent.keyDown(document.activeElement!, { key: 'ArrowDown' });
+    await waitFor(() => expect(document.activeElement).toBe(third));
+    expect(third.tabIndex).toBe(0);
+
+    send([makeFlow(21), makeFlow(20)]);
+    await waitFor(() => expect(screen.getByText(/2 new held while a row has focus/)).toBeTruthy());
+    expect(bodyRows(table)[2]).toBe(third);
+    expect(third.getAttribute('aria-rowindex')).toBe('4');
+    expect(bodyRows(table)[0]!.textContent).toContain('/items/19');
+
+    // Focus leaves the rows: the new flows show.
+    act(() => screen.getByLabelText('Search flows').focus());
+    await waitFor(() => expect(bodyRows(table)[0]!.textContent).toContain('/items/21'));
+  });
 });

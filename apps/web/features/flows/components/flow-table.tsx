@@ -1,10 +1,11 @@
 'use client';
 
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useRef } from 'react';
+import { useRef, useState } from 'react';
 import { formatClock, formatHostPort, formatMs } from '../../../lib/format.ts';
 import type { Flow } from '../api/types.ts';
-import { toneOf } from '../flow-verdict.ts';
+import { directionText, policiesText, requestText } from '../flow-text.ts';
+import { VerdictBadge } from './verdict-badge.tsx';
 
 const ROW_HEIGHT = 36;
 // One template for header and rows; fractions shrink so the table never scrolls sideways. The
@@ -14,19 +15,24 @@ const COLUMNS = 'grid grid-cols-[6.5rem_minmax(0,0.8fr)_3.5rem_minmax(0,1.1fr)_m
 /**
  * Flows as a virtualized table: only the rows in view (plus a few) are in the DOM, so thousands of
  * flows scroll smoothly. Rows are `role="row"` in a `role="table"` grid; Enter or a click opens one.
+ * The rows are one Tab stop: the arrow keys, Home and End move between them (`onRowFocus` says
+ * when focus enters or leaves the rows, so the caller can keep them still meanwhile).
  */
 export function FlowTable({
   flows,
   selectedId,
   onSelect,
+  onRowFocus,
   label = 'Flows',
 }: {
   flows: Flow[];
   selectedId?: string | null;
   onSelect: (flow: Flow) => void;
+  onRowFocus?: (focused: boolean) => void;
   label?: string;
 }) {
   const scroller = useRef<HTMLDivElement>(null);
+  const [focusedId, setFocusedId] = useState<string | null>(null);
   const virtualizer = useVirtualizer({
     count: flows.length,
     getScrollElement: () => scroller.current,
@@ -34,6 +40,23 @@ export function FlowTable({
     overscan: 12,
     getItemKey: (i) => flows[i]?.id ?? i,
   });
+  // The one row in the Tab order: the focused one, else the open one, else the first.
+  const tabStop = [focusedId, selectedId].find((id) => id && flows.some((f) => f.id === id)) ?? flows[0]?.id;
+
+  const moveFocus = (from: number, key: string): boolean => {
+    const to = key === 'ArrowDown' ? from + 1 : key === 'ArrowUp' ? from - 1 : key === 'Home' ? 0 : key === 'End' ? flows.length - 1 : key === 'PageDown' ? from + 10 : key === 'PageUp' ? from - 10 : null;
+    if (to === null) return false;
+    const index = Math.max(0, Math.min(flows.length - 1, to));
+    virtualizer.scrollToIndex(index);
+    // The row may be rendered only after the scroll: focus it once it is.
+    const focus = (tries: number) => {
+      const row = scroller.current?.querySelector<HTMLElement>(`[aria-rowindex="${index + 2}"]`);
+      if (row) row.focus();
+      else if (tries > 0) requestAnimationFrame(() => focus(tries - 1));
+    };
+    focus(5);
+    return true;
+  };
 
   return (
     <div role="table" aria-label={label} aria-rowcount={flows.length + 1} className="card overflow-hidden text-sm">
@@ -46,7 +69,19 @@ export function FlowTable({
           ))}
         </div>
       </div>
-      <div ref={scroller} role="rowgroup" data-testid="flow-scroller" className="h-[max(20rem,calc(100vh-18rem))] overflow-y-auto">
+      <div
+        ref={scroller}
+        role="rowgroup"
+        data-testid="flow-scroller"
+        className="h-[max(20rem,calc(100vh-18rem))] overflow-y-auto"
+        onFocus={() => onRowFocus?.(true)}
+        onBlur={(e) => {
+          if (!e.currentTarget.contains(e.relatedTarget as Node | null)) {
+            setFocusedId(null);
+            onRowFocus?.(false);
+          }
+        }}
+      >
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
           {virtualizer.getVirtualItems().map((item) => {
             const f = flows[item.index];
@@ -58,13 +93,14 @@ export function FlowTable({
                 role="row"
                 aria-rowindex={item.index + 2}
                 aria-selected={selected}
-                tabIndex={0}
+                tabIndex={f.id === tabStop ? 0 : -1}
+                onFocus={() => setFocusedId(f.id)}
                 onClick={() => onSelect(f)}
                 onKeyDown={(e) => {
                   if (e.key === 'Enter' || e.key === ' ') {
                     e.preventDefault();
                     onSelect(f);
-                  }
+                  } else if (moveFocus(item.index, e.key)) e.preventDefault();
                 }}
                 style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${item.start}px)` }}
                 className={`${COLUMNS} cursor-pointer items-center border-b border-slate-100 outline-none hover:bg-slate-50 focus-visible:bg-sky-50 dark:border-slate-800/70 dark:hover:bg-slate-800/50 dark:focus-visible:bg-sky-950 ${
@@ -78,7 +114,7 @@ export function FlowTable({
                   {f.dataplane}
                 </div>
                 <div role="cell" className="text-xs">
-                  {f.direction === 'inbound' ? '→ in' : 'out →'}
+                  {directionText(f)}
                 </div>
                 <div role="cell" className="truncate font-mono text-xs" title={formatHostPort(f.client.address, f.client.port)}>
                   {formatHostPort(f.client.address, f.client.port)}
@@ -93,7 +129,7 @@ export function FlowTable({
                   {requestText(f)}
                 </div>
                 <div role="cell">
-                  <span className={`rounded px-1.5 py-0.5 text-xs font-medium ${toneOf(f.verdict)}`}>{f.verdict}</span>
+                  <VerdictBadge flow={f} />
                 </div>
                 <div role="cell" className="text-right font-mono text-xs tabular-nums">
                   {formatMs(f.timings.totalMs)}
@@ -108,13 +144,4 @@ export function FlowTable({
       </div>
     </div>
   );
-}
-
-function policiesText(f: Flow): string {
-  return f.policies.map((p) => `${p.name}: ${p.action}`).join(', ');
-}
-
-function requestText(f: Flow): string {
-  if (!f.http) return f.listener;
-  return `${f.http.method} ${f.http.path}${f.http.status !== undefined ? ` → ${f.http.status}` : ''}`;
 }

@@ -39,8 +39,21 @@ export interface Table {
   chains: Chain[];
 }
 
+/** Where a part of the rule set came from (core's `RulesetSource`). */
+export interface RulesetSource {
+  kind: 'iptables-save' | 'nft-json' | (string & {});
+  family?: string;
+  flavour?: 'nft' | 'legacy';
+  generatedBy?: string;
+  origin?: string;
+  /** Why this source could not be read (the legacy tables are root-only to list). Not a warning. */
+  unreadable?: string;
+}
+
 export interface Ruleset {
   tables: Table[];
+  sources: RulesetSource[];
+  /** What the reader did not understand in the rules. */
   warnings: string[];
 }
 

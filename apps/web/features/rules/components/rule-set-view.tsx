@@ -62,12 +62,28 @@ function ChainCard({ table, chain, marks }: { table: Table; chain: Chain; marks:
         <p className="muted px-3 py-2 text-xs">No rules.</p>
       ) : (
         <table className="w-full table-fixed text-xs" aria-label={`${table.family} ${table.name} ${chain.name} rules`}>
-          <thead className="sr-only">
+          {/* A fixed layout takes its widths from the first row; the columns say them so the rule
+              text, not the counters, gets what is left. */}
+          <colgroup>
+            <col data-column="index" className="w-10" />
+            <col data-column="packets" className="w-20" />
+            <col data-column="bytes" className="w-20" />
+            <col data-column="rule" />
+          </colgroup>
+          <thead className="muted border-b border-slate-100 text-[10px] tracking-wide uppercase dark:border-slate-800/70">
             <tr>
-              <th>#</th>
-              <th>Packets</th>
-              <th>Bytes</th>
-              <th>Rule</th>
+              <th scope="col" className="px-3 py-1 text-right font-medium">
+                #
+              </th>
+              <th scope="col" className="px-2 py-1 text-right font-medium">
+                Packets
+              </th>
+              <th scope="col" className="px-2 py-1 text-right font-medium">
+                Bytes
+              </th>
+              <th scope="col" className="px-3 py-1 text-left font-medium">
+                Rule
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -88,12 +104,12 @@ function RuleRow({ rule, mark }: { rule: Rule; mark?: RuleMark }) {
       aria-current={mark === 'decided' ? 'step' : undefined}
       className={`border-b border-slate-100 last:border-0 dark:border-slate-800/70 ${mark ? markTone(mark) : ''}`}
     >
-      <td className="muted w-10 px-3 py-1 text-right font-mono tabular-nums">{rule.index}</td>
-      <td className="w-20 px-2 py-1 text-right font-mono tabular-nums" title={rule.counters ? `${rule.counters.packets} packets` : 'no counters'}>
+      <td className="muted px-3 py-1 text-right font-mono tabular-nums">{rule.index}</td>
+      <td className="px-2 py-1 text-right font-mono tabular-nums" title={rule.counters ? `${rule.counters.packets} packets` : 'no counters'}>
         {formatCount(rule.counters?.packets)}
       </td>
-      <td className="w-20 px-2 py-1 text-right font-mono tabular-nums">{formatBytes(rule.counters?.bytes)}</td>
-      <td className="px-3 py-1 font-mono break-all">
+      <td className="px-2 py-1 text-right font-mono tabular-nums">{formatBytes(rule.counters?.bytes)}</td>
+      <td className="px-3 py-1 font-mono break-words">
         {rule.ours && <OursBadge />} {rule.text}
         {mark === 'decided' && <span className="ml-2 rounded bg-amber-500 px-1 font-sans font-semibold text-white">decided</span>}
       </td>

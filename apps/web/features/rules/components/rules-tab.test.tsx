@@ -40,6 +40,10 @@ const RULES: RulesResult = {
         ],
       },
     ],
+    sources: [
+      { kind: 'iptables-save', family: 'ip', flavour: 'nft', origin: 'iptables-nft-save' },
+      { kind: 'iptables-save', family: 'ip', flavour: 'legacy', origin: 'iptables-legacy-save', unreadable: 'iptables-legacy-save is not readable by this process (Permission denied)' },
+    ],
     warnings: [],
   },
   local: {},
@@ -70,6 +74,7 @@ describe('RulesTab', () => {
   beforeEach(async () => {
     api = await startApiFixture();
     api.on('GET', `${BASE}/rules`, (_req, res) => sendJson(res, 200, RULES));
+    api.on('GET', BASE, (_req, res) => sendJson(res, 200, { mesh: 'default', name: 'frontend', address: '198.18.10.2' }));
   });
   afterEach(async () => {
     await cleanupApp();
@@ -113,6 +118,63 @@ describe('RulesTab', () => {
     expect(rowOf('-A DOCKER').dataset.mark).toBeUndefined();
   });
 
+  it('gives the rule text the width: #, Packets and Bytes are narrow columns with visible headers', async () => {
+    renderApp(<RulesTab mesh="default" name="frontend" />);
+    const table = await screen.findByRole('table', { name: 'ip nat KUMA_MESH_OUTBOUND_REDIRECT rules' });
+    // A fixed table layout takes its widths from the first row, which is the header: without
+    // widths there, four equal columns gave the counters three quarters of the table.
+    const cols = [...table.querySelectorAll('col')].map((c) => [c.dataset.column, c.className]);
+    expect(cols).toEqual([
+      ['index', 'w-10'],
+      ['packets', 'w-20'],
+      ['bytes', 'w-20'],
+      ['rule', ''],
+    ]);
+    const headers = within(table).getAllByRole('columnheader');
+    expect(headers.map((h) => h.textContent)).toEqual(['#', 'Packets', 'Bytes', 'Rule']);
+    expect(table.querySelector('thead')!.className).not.toContain('sr-only');
+  });
+
+  it('says which rule sources it could not read as a note, not as a warning', async () => {
+    renderApp(<RulesTab mesh="default" name="frontend" />);
+    expect(await screen.findByText(/not listed: iptables-legacy-save \(only root may list legacy tables\)/)).toBeTruthy();
+    expect(screen.queryByRole('list', { name: 'Rule reader warnings' })).toBeNull();
+    expect(document.body.textContent).not.toContain('Permission denied');
+  });
+
+  it("starts the source at the dataplane's address until one is typed", async () => {
+    renderApp(<RulesTab mesh="default" name="frontend" />);
+    const src = screen.getByLabelText<HTMLInputElement>('Source address');
+    await waitFor(() => expect(src.value).toBe('198.18.10.2'));
+    fireEvent.change(src, { target: { value: '198.18.10.9' } });
+    expect(src.value).toBe('198.18.10.9');
+  });
+
+  it("shows the API's field issues once, on the fields they name, in words", async () => {
+    api.on('POST', `${BASE}/trace`, (_req, res) =>
+      sendJson(res, 400, {
+        code: 'MESHCAP_ERR_INVALID_REQUEST',
+        message: 'body.dstPort: Invalid input: expected number, received null',
+        issues: [{ path: 'body.dstPort', message: 'Invalid input: expected number, received null' }],
+      }),
+    );
+    renderApp(<RulesTab mesh="default" name="frontend" />);
+    await screen.findByText('-A DOCKER -i docker0 -j RETURN', { exact: false });
+    fireEvent.change(screen.getByLabelText('Destination address'), { target: { value: '198.18.10.3' } });
+    await waitFor(() => expect(screen.getByLabelText<HTMLInputElement>('Source address').value).toBe('198.18.10.2'));
+    fireEvent.change(screen.getByLabelText('Destination port'), { target: { value: 'http' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Trace' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toBe('Trace failed: fix the highlighted field.MESHCAP_ERR_INVALID_REQUEST');
+    const port = screen.getByLabelText('Destination port');
+    expect(port.getAttribute('aria-invalid')).toBe('true');
+    expect(document.getElementById(port.getAttribute('aria-describedby')!)!.textContent).toBe('Destination port must be a number');
+    expect(screen.getByLabelText('Destination address').getAttribute('aria-invalid')).toBeNull();
+    // Once: neither the raw zod text nor the issue path is shown anywhere.
+    expect(document.body.textContent).not.toContain('expected number');
+    expect(document.body.textContent).not.toContain('body.dstPort');
+  });
+
   it('shows the API error for bad input and highlights nothing', async () => {
     api.on('POST', `${BASE}/trace`, (_req, res) =>
       sendJson(res, 400, { code: 'MESHCAP_ERR_INVALID_REQUEST', message: 'body.dst: not an IPv4 or IPv6 address', issues: [{ path: 'body.dst', message: 'not an IPv4 or IPv6 address' }] }),
@@ -125,8 +187,8 @@ describe('RulesTab', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Trace' }));
     const alert = await screen.findByRole('alert');
     expect(alert.textContent).toContain('Trace failed');
-    expect(alert.textContent).toContain('body.dst');
-    expect(alert.textContent).toContain('not an IPv4 or IPv6 address');
+    expect(screen.getByLabelText('Destination address').getAttribute('aria-invalid')).toBe('true');
+    expect(screen.getByText('Destination address not an IPv4 or IPv6 address')).toBeTruthy();
     await waitFor(() => expect(screen.queryByRole('status', { name: 'Trace result' })).toBeNull());
     expect(document.querySelectorAll('tr[data-mark]')).toHaveLength(0);
   });

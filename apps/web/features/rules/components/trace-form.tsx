@@ -3,29 +3,44 @@
 import { useState, type FormEvent } from 'react';
 import { LabeledField } from '../../../components/labeled-field.tsx';
 import { ErrorBox } from '../../../components/error-box.tsx';
+import { isApiError } from '../../../lib/api-client.ts';
+import { fieldIssues } from '../../../lib/field-issues.ts';
 import type { TraceRequest, TraceResult } from '../api/types.ts';
 import { stepText, verdictText } from '../trace-marks.ts';
 
-/** Describe a packet and ask the API which rules it visits and which one decides. */
+/** The API's issue paths of a trace request → the form's fields. */
+const FIELD_OF_PATH = { 'body.direction': 'direction', 'body.src': 'src', 'body.dst': 'dst', 'body.dstPort': 'port', 'body.uid': 'uid' } as const;
+type Field = (typeof FIELD_OF_PATH)[keyof typeof FIELD_OF_PATH];
+
+/**
+ * Describe a packet and ask the API which rules it visits and which one decides. The source starts
+ * as `defaultSource` (the dataplane's address) until the user types one.
+ */
 export function TraceForm({
   onTrace,
   pending,
   error,
   result,
+  defaultSource,
 }: {
   onTrace: (req: TraceRequest) => void;
   pending: boolean;
   error: unknown;
   result: TraceResult | undefined;
+  defaultSource?: string | undefined;
 }) {
-  const [form, setForm] = useState({ direction: 'outbound', src: '', dst: '', port: '', uid: '' });
+  // `src: null` is "not typed yet": it follows defaultSource, which arrives after the first render.
+  const [form, setForm] = useState<{ direction: string; src: string | null; dst: string; port: string; uid: string }>({ direction: 'outbound', src: null, dst: '', port: '', uid: '' });
   const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
+  const src = form.src ?? defaultSource ?? '';
+  const { byField, rest } = fieldIssues<Field>(error, FIELD_OF_PATH);
+  const fieldErrors = Object.keys(byField).length;
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
     onTrace({
       direction: form.direction === 'inbound' ? 'inbound' : 'outbound',
-      src: form.src.trim(),
+      src: src.trim(),
       dst: form.dst.trim(),
       // Numbers are sent as typed: the API validates and names the field when one is wrong.
       dstPort: Number(form.port),
@@ -36,28 +51,39 @@ export function TraceForm({
 
   return (
     <div className="space-y-3">
-      <form aria-label="Trace a packet" onSubmit={submit} className="grid grid-cols-2 gap-3 md:grid-cols-[8rem_1fr_1fr_6rem_6rem_auto] md:items-end">
-        <LabeledField label="Direction">
-          {(id) => (
-            <select id={id} className="field w-full" value={form.direction} onChange={set('direction')}>
+      <form aria-label="Trace a packet" onSubmit={submit} className="grid grid-cols-2 gap-3 md:grid-cols-[8rem_1fr_1fr_6rem_6rem_auto] md:items-start">
+        <LabeledField label="Direction" error={byField.direction}>
+          {(id, a11y) => (
+            <select id={id} {...a11y} className="field w-full" value={form.direction} onChange={set('direction')}>
               <option value="outbound">outbound</option>
               <option value="inbound">inbound</option>
             </select>
           )}
         </LabeledField>
-        <LabeledField label="Source address">{(id) => <input id={id} className="field w-full font-mono" placeholder="198.18.0.2" required value={form.src} onChange={set('src')} />}</LabeledField>
-        <LabeledField label="Destination address">
-          {(id) => <input id={id} className="field w-full font-mono" placeholder="198.18.0.3" required value={form.dst} onChange={set('dst')} />}
+        <LabeledField label="Source address" error={byField.src}>
+          {(id, a11y) => <input id={id} {...a11y} className="field w-full font-mono" placeholder="198.18.0.2" required value={src} onChange={set('src')} />}
         </LabeledField>
-        <LabeledField label="Destination port">
-          {(id) => <input id={id} className="field w-full font-mono" inputMode="numeric" placeholder="5000" required value={form.port} onChange={set('port')} />}
+        <LabeledField label="Destination address" error={byField.dst}>
+          {(id, a11y) => <input id={id} {...a11y} className="field w-full font-mono" placeholder="198.18.0.3" required value={form.dst} onChange={set('dst')} />}
         </LabeledField>
-        <LabeledField label="UID">{(id) => <input id={id} className="field w-full font-mono" inputMode="numeric" placeholder="1000" value={form.uid} onChange={set('uid')} />}</LabeledField>
-        <button type="submit" className="btn-primary justify-center" disabled={pending}>
+        <LabeledField label="Destination port" error={byField.port}>
+          {(id, a11y) => <input id={id} {...a11y} className="field w-full font-mono" inputMode="numeric" placeholder="5000" required value={form.port} onChange={set('port')} />}
+        </LabeledField>
+        <LabeledField label="UID" error={byField.uid}>
+          {(id, a11y) => <input id={id} {...a11y} className="field w-full font-mono" inputMode="numeric" placeholder="1000" value={form.uid} onChange={set('uid')} />}
+        </LabeledField>
+        <button type="submit" className="btn-primary mt-5 justify-center" disabled={pending}>
           {pending ? 'Tracing…' : 'Trace'}
         </button>
       </form>
-      {error ? <ErrorBox title="Trace failed" error={error} /> : null}
+      {error && fieldErrors > 0 && rest.length === 0 ? (
+        <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">
+          Trace failed: {fieldErrors === 1 ? 'fix the highlighted field' : `fix the ${fieldErrors} highlighted fields`}.
+          {isApiError(error) && <span className="ml-2 font-mono text-xs opacity-75">{error.code}</span>}
+        </p>
+      ) : error ? (
+        <ErrorBox title="Trace failed" error={error} />
+      ) : null}
       {result && !error && (
         <div role="status" aria-label="Trace result" className="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm dark:border-amber-800 dark:bg-amber-950/40">
           <p className="font-medium">Verdict: {verdictText(result.verdict)}</p>

@@ -60,7 +60,6 @@ export interface ReadLiveRulesetOptions extends ToolRunOptions {
 export async function readLiveRuleset(options: ReadLiveRulesetOptions = {}): Promise<Ruleset> {
   const families = options.families ?? ['ip', 'ip6'];
   const parts: Ruleset[] = [];
-  const warnings: string[] = [];
   const iptablesNftTables = new Set<string>();
   for (const family of families) {
     const base = family === 'ip' ? 'iptables' : 'ip6tables';
@@ -74,7 +73,11 @@ export async function readLiveRuleset(options: ReadLiveRulesetOptions = {}): Pro
         // The legacy tables are listed through /proc/net/*_tables_names, which only root may read;
         // a dataplane running as the proxy user (CAP_NET_ADMIN, not root) still reads the nft ones.
         if (!(flavour === 'legacy' && sawFlavour && err instanceof MeshcapError && err.code === 'MESHCAP_ERR_PERMISSION')) throw err;
-        warnings.push(`${tool} is not readable by this process (${err.message}); rules in the legacy ${base} tables, if any, are not shown`);
+        parts.push({
+          tables: [],
+          sources: [{ kind: 'iptables-save', family, flavour, origin: tool, unreadable: `${tool} is not readable by this process (${err.message}); rules in the legacy ${base} tables, if any, are not shown` }],
+          warnings: [],
+        });
         continue;
       }
       if (text === undefined) continue;
@@ -104,7 +107,5 @@ export async function readLiveRuleset(options: ReadLiveRulesetOptions = {}): Pro
       );
     }
   }
-  const merged = mergeRulesets(...parts);
-  merged.warnings.push(...warnings);
-  return merged;
+  return mergeRulesets(...parts);
 }

@@ -33,6 +33,13 @@ export interface RulesetSource {
   generatedBy?: string;
   /** File name or command the text came from. */
   origin?: string;
+  /**
+   * Set when the source could not be read, with the reason. Only one case is expected: the legacy
+   * tables are listed through a root-only /proc file, so a dataplane running as the proxy user
+   * cannot list them. That is a fact about the reader, not a problem with the rules, so it is said
+   * here rather than in `warnings`.
+   */
+  unreadable?: string;
 }
 
 export interface Table {

@@ -1,10 +1,11 @@
 'use client';
 
-import Link from 'next/link';
+import { Breadcrumb } from '~/components/breadcrumb.tsx';
 import { ErrorBox } from '~/components/error-box.tsx';
 import { StatusBadge } from '~/components/status-badge.tsx';
 import { useDataplane } from '~/features/dataplanes/api/get-dataplane.ts';
 import { CaptureBadge } from '~/features/dataplanes/components/dataplane-table.tsx';
+import { meshDataplanesHref, meshHref } from '~/features/dataplanes/dataplane-href.ts';
 import { formatAgo } from '~/lib/format.ts';
 import { useNow } from '~/lib/use-now.ts';
 
@@ -13,12 +14,14 @@ export function DataplaneHeader({ mesh, name }: { mesh: string; name: string }) 
   const now = useNow();
   return (
     <div className="mb-4">
-      <nav aria-label="Breadcrumb" className="muted mb-1 text-xs">
-        <Link className="link" href="/">
-          Overview
-        </Link>{' '}
-        / mesh {mesh} / dataplanes
-      </nav>
+      <Breadcrumb
+        items={[
+          { label: 'Overview', href: '/' },
+          { label: `mesh ${mesh}`, href: meshHref(mesh) },
+          { label: 'dataplanes', href: meshDataplanesHref(mesh) },
+          { label: name },
+        ]}
+      />
       <div className="flex flex-wrap items-center gap-3">
         <h1 className="text-2xl font-semibold tracking-tight">{name}</h1>
         {dp.data && (
