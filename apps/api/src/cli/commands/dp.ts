@@ -284,8 +284,11 @@ export const dpCommand: CliCommand = {
     });
     // Standalone, the config it runs is the Dataplane file's: /config_dump shows that, as Envoy's
     // admin always has one (with a control plane, each version it sends replaces this).
-    const admin = handle.admin ? { address: handle.admin.address, port: handle.admin.port } : undefined;
-    handle.setConfigDump(configDumpProvider(() => ({ config: handle.config(), ...(admin ? { admin } : {}), ...(flags.tproxyMark !== undefined ? { tproxyMark: flags.tproxyMark } : {}) })));
+    // (From --bootstrap the engine already shows the resources it runs.)
+    if (!flags.bootstrap) {
+      const listening = handle.admin ? { address: handle.admin.address, port: handle.admin.port } : undefined;
+      handle.setConfigDump(configDumpProvider(() => ({ config: handle.config(), ...(listening ? { admin: listening } : {}), ...(flags.tproxyMark !== undefined ? { tproxyMark: flags.tproxyMark } : {}) })));
+    }
     for (const line of describe(handle)) io.stdout(line);
     const cp = flags.cp && token && start.dataplane ? await attachToControlPlane(handle, { url: flags.cp, xds: flags.xds, token, dataplane: start.dataplane, bufferSize: flags.flowBuffer, log }) : undefined;
     const code = await exited;
