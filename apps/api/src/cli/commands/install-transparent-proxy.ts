@@ -43,6 +43,7 @@ function helpText(): string {
     '  meshcap install transparent-proxy --dry-run',
     '  meshcap install transparent-proxy --kuma-dp-user kuma-dp --exclude-inbound-ports 22 --redirect-dns',
     '  meshcap install transparent-proxy --inbound-mode tproxy --backend nftables',
+    '  meshcap install transparent-proxy --config kuma-tp.yaml --vnet docker0:172.17.0.0/16',
   ].join('\n');
 }
 

@@ -10,7 +10,7 @@ const help = [
   'the nftables tables `ip meshcap` and `ip6 meshcap`, the TPROXY ip rules and routes (protocol 77)',
   'and the ::6 it added to lo. Rules and chains of anyone else are left as they are.',
   '',
-  'Takes every flag of `meshcap install transparent-proxy` (and its env vars and --config-file), so',
+  'Takes every flag of `meshcap install transparent-proxy` (and its env vars, --config-file and --config), so',
   'the install command line can be repeated. These narrow what is removed, when given:',
   '  --backend iptables|nftables   only that backend\'s rules',
   '  --ip-family-mode ipv4         only IPv4 (dualstack: both)',

@@ -88,6 +88,14 @@ const configs: Array<{ name: string; config: TransparentProxyConfigInput; tproxy
     ],
   },
   {
+    name: 'all DNS captured, IPv4 only',
+    config: { redirectAllDnsTraffic: true, ipFamilyMode: 'ipv4' },
+    cases: [
+      { name: 'a DNS query to any server goes to the DNS proxy', direction: 'outbound', proto: 'udp', src: '198.18.0.1', dst: '198.18.0.3', port: 53, uid: 1000, expect: 'app:udp/15053' },
+      { name: "the app's DNS over TCP goes to its server (as current Kuma)", direction: 'outbound', proto: 'tcp', src: '198.18.0.1', dst: '198.18.0.2', port: 53, uid: 1000, expect: 'peer:tcp/53' },
+    ],
+  },
+  {
     name: 'inbound capture off, IPv4 only',
     config: { redirectInbound: false, ipFamilyMode: 'ipv4' },
     cases: [
@@ -237,7 +245,7 @@ describeNetns('trace differential: tracePacket predicts what the kernel does', (
       // The DNS proxy binds loopback and runs as the dataplane uid, as kuma-dp's does: its answers must
       // match the raw-table rule that puts them in conntrack zone 2 with the redirected queries.
       ...['127.0.0.1', '::1'].map((a) => listen(app, 'udp', 15053, a, 5678)),
-      ...[80, 5432, 9000].map((p) => listen(peer, 'tcp', p)),
+      ...[53, 80, 5432, 9000].map((p) => listen(peer, 'tcp', p)),
       ...['198.18.0.2', '198.18.0.3', '2001:2::2', '2001:2::3'].map((a) => listen(peer, 'udp', 53, a)),
     ]);
     inbound15006 = await listen(app, 'tcp', 15006);
