@@ -25,27 +25,6 @@ describeDemo('browse: overview and a dataplane page', (demo) => {
     expect(Number.parseFloat((await rate.textContent()) ?? '')).toBeGreaterThan(0);
   });
 
-  it('the breadcrumb of a dataplane page links to the mesh and to its dataplanes; tabs move with the arrow keys', async () => {
-    const { page } = session();
-    await page.goto(gui(demo(), dataplanePath('backend', 'rules')));
-    const crumbs = page.getByRole('navigation', { name: 'Breadcrumb' });
-    await crumbs.getByRole('link', { name: 'dataplanes' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Dataplanes of default' }).waitFor();
-    await page.getByRole('table', { name: 'Dataplanes' }).getByRole('link', { name: 'backend', exact: true }).waitFor();
-    await page.goto(gui(demo(), dataplanePath('backend', 'rules')));
-    await page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'mesh default' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Mesh default' }).waitFor();
-
-    await page.goto(gui(demo(), dataplanePath('backend', 'rules')));
-    await page.getByRole('tab', { name: 'Rules' }).focus();
-    await page.keyboard.press('ArrowRight');
-    expect(await page.locator(':focus').textContent()).toBe('Policies');
-    await page.keyboard.press('End');
-    expect(await page.locator(':focus').textContent()).toBe('Config dump');
-    await page.keyboard.press('Enter');
-    await page.waitForURL(/config-dump$/);
-  });
-
   it('a dataplane page shows its 15006/15001 passthrough listeners and its inbound:<addr>:<port> listener', async () => {
     const { page } = session();
     const frontend = dataplane(demo(), 'frontend');
@@ -85,5 +64,26 @@ describeDemo('browse: overview and a dataplane page', (demo) => {
       await page.getByText(name, { exact: true }).first().waitFor();
     }
     await screenshot(page, 'policies');
+  });
+
+  it('the breadcrumb of a dataplane page links to the mesh and to its dataplanes; tabs move with the arrow keys', async () => {
+    const { page } = session();
+    await page.goto(gui(demo(), dataplanePath('backend', 'rules')));
+    const crumbs = page.getByRole('navigation', { name: 'Breadcrumb' });
+    await crumbs.getByRole('link', { name: 'dataplanes' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Dataplanes of default' }).waitFor();
+    await page.getByRole('table', { name: 'Dataplanes' }).getByRole('link', { name: 'backend', exact: true }).waitFor();
+    await page.goto(gui(demo(), dataplanePath('backend', 'rules')));
+    await page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'mesh default' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Mesh default' }).waitFor();
+
+    await page.goto(gui(demo(), dataplanePath('backend', 'rules')));
+    await page.getByRole('tab', { name: 'Rules' }).focus();
+    await page.keyboard.press('ArrowRight');
+    expect(await page.locator(':focus').textContent()).toBe('Policies');
+    await page.keyboard.press('End');
+    expect(await page.locator(':focus').textContent()).toBe('Config dump');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/config-dump$/);
   });
 });

@@ -133,16 +133,22 @@ describeDemo('live flows: new flows stream in without a reload', (demo) => {
     await page.getByRole('status', { name: 'Stream: Live' }).waitFor({ timeout: 30_000 });
     const table = page.getByRole('table', { name: 'Flows' });
     await expect.poll(() => table.getByRole('row').count(), { timeout: 30_000 }).toBeGreaterThan(4);
-    const row = table.getByRole('row').nth(3);
-    await row.focus();
-    const text = await row.textContent();
-    const top = (await row.boundingBox())!.y;
-    await page.getByText(/new held while a row has focus/).waitFor({ timeout: 20_000 });
+    await table.getByRole('row').nth(3).focus();
+    // Once the table holds still (a flow arrived since), the focused row's place is noted ...
+    const held = page.getByText(/\d+ new held while a row has focus/);
+    await held.waitFor({ timeout: 20_000 });
     const focused = page.locator(':focus');
+    const text = await focused.textContent();
+    const top = (await focused.boundingBox())!.y;
+    const heldCount = async () => Number(/(\d+) new held/.exec((await held.textContent()) ?? '')?.[1] ?? 0);
+    const before = await heldCount();
+    // ... and kept while more arrive.
+    await expect.poll(heldCount, { timeout: 20_000 }).toBeGreaterThan(before);
     expect(await focused.textContent()).toBe(text);
     expect((await focused.boundingBox())!.y).toBe(top);
     // Arrow keys move between rows; Tab leaves the table in one step.
+    const at = Number(await focused.getAttribute('aria-rowindex'));
     await page.keyboard.press('ArrowDown');
-    expect(await page.locator(':focus').getAttribute('aria-rowindex')).toBe('5');
+    await expect.poll(() => page.locator(':focus').getAttribute('aria-rowindex')).toBe(String(at + 1));
   });
 });

@@ -8,6 +8,7 @@ import { currentTheme, setTheme, subscribeTheme } from '../lib/theme.ts';
 
 const NAV = [
   { href: '/', label: 'Overview', match: (p: string) => p === '/' || p.startsWith('/meshes') },
+  { href: '/services', label: 'Service map', match: (p: string) => p.startsWith('/services') },
   { href: '/flows', label: 'Flows', match: (p: string) => p.startsWith('/flows') },
   { href: '/policies', label: 'Policies', match: (p: string) => p.startsWith('/policies') },
 ];
