@@ -1,7 +1,6 @@
 import {
   ACCESS_LOG_DEFAULT_HTTP_FORMAT,
   ACCESS_LOG_DEFAULT_TCP_FORMAT,
-  bandwidthToBitsPerSecond,
   RATE_LIMIT_DEFAULT_STATUS,
   type AccessLogFormat,
   type GrpcRetryOn,
@@ -9,7 +8,6 @@ import {
   type HeaderModifier,
   type MeshAccessLogConf,
   type MeshCircuitBreakerConf,
-  type MeshFaultInjectionConf,
   type MeshHealthCheckConf,
   type MeshRateLimitConf,
   type MeshRetryConf,
@@ -33,30 +31,6 @@ import {
  */
 
 const opt = <T, R>(v: T | undefined, f: (v: T) => R): R | undefined => (v === undefined ? undefined : f(v));
-
-// ---- MeshFaultInjection → envoy.filters.http.fault ----
-
-/**
- * One fault filter per entry of `http[]`, in order. Which clients get which faults is decided by
- * the filter chain (matched on the client's source address), so the filters apply to everyone.
- */
-export function faultFilters(conf: MeshFaultInjectionConf): EnvoyMessage[] {
-  return (conf.http ?? []).map((f) =>
-    typedExtension(
-      ENVOY_FILTERS.fault,
-      ENVOY_TYPES.httpFault,
-      compact({
-        delay: opt(f.delay, (d) => ({ fixed_delay: duration(d.value), percentage: fractionalPercent(d.percentage) })),
-        abort: opt(f.abort, (a) => ({ http_status: a.httpStatus, percentage: fractionalPercent(a.percentage) })),
-        response_rate_limit: opt(f.responseBandwidth, (b) => ({
-          // uint64 prints as a string; Envoy needs at least 1 kbps.
-          fixed_limit: { limit_kbps: String(Math.max(1, Math.ceil(bandwidthToBitsPerSecond(b.limit) / 1000))) },
-          percentage: fractionalPercent(b.percentage),
-        })),
-      }),
-    ),
-  );
-}
 
 // ---- MeshTrafficPermission → RBAC ----
 

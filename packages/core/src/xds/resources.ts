@@ -17,7 +17,6 @@ import {
   accessLogs,
   circuitBreakers,
   commonHttpProtocolOptions,
-  faultFilters,
   healthChecks,
   httpLocalRateLimitFilter,
   httpRbacFilter,
@@ -27,6 +26,7 @@ import {
   retryPolicy,
   type AccessLogContext,
 } from './policy-filters.ts';
+import { faultFilters } from '../policies/mesh-fault-injection/envoy.ts';
 import { listenerPolicies, NO_POLICIES, passthroughPolicies, type ListenerPolicies } from './policy-input.ts';
 
 /** Listeners, clusters and route configurations of one dataplane, as Kuma generates them for Envoy. */

@@ -1,16 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { parseResourceObject, parseResources } from '../parse.ts';
 import {
-  bandwidthToBitsPerSecond,
   defaultMeshPolicies,
   durationToMs,
-  isPolicyResource,
   POLICY_TYPES,
   type MeshAccessLog,
   type MeshFaultInjection,
   type MeshRetry,
   type MeshTrafficPermission,
 } from './index.ts';
+import { itLoadsKumaExamples, type KumaExample } from './test-fixtures.ts';
 
 /** A MeshcapError with this code and an issue at `path` and `line` whose message matches. */
 function issueAt(code: string, issue: { path: string; line: number; message: RegExp; source?: string }) {
@@ -18,52 +17,7 @@ function issueAt(code: string, issue: { path: string; line: number; message: Reg
 }
 
 // Manifests copied from Kuma's docs (kumahq/kuma-website app/_src/policies/*.md), as written there.
-const kumaExamples: Array<[string, string]> = [
-  [
-    'meshfaultinjection.md "Service backend returns 500 for 50% of requests from frontend service" (Kubernetes)',
-    `apiVersion: kuma.io/v1alpha1
-kind: MeshFaultInjection
-metadata:
-  name: default
-  namespace: kuma-system
-  labels:
-    kuma.io/mesh: default # optional, defaults to \`default\` if it isn't configured
-spec:
-  targetRef:
-    kind: MeshService
-    name: backend
-  from:
-    - targetRef:
-        kind: MeshSubset
-        tags: 
-          kuma.io/service: frontend
-      default:
-        http:
-          - abort:
-              httpStatus: 500
-              percentage: 50
-`,
-  ],
-  [
-    'meshfaultinjection.md "50.5% of requests to service backend from any service is going to be delayed by 5s" (Universal)',
-    `type: MeshFaultInjection
-mesh: default
-name: default-fault-injection
-spec:
-  targetRef:
-    kind: MeshService
-    name: backend
-  from:
-    - targetRef:
-        kind: Mesh
-        name: default
-      default:
-        http:
-          - delay:
-              percentage: "50.5"
-              value: 5s
-`,
-  ],
+const kumaExamples: KumaExample[] = [
   [
     'meshtrafficpermission.md "Allow requests from zone us-east, deny requests from dev environment"',
     `type: MeshTrafficPermission
@@ -283,12 +237,7 @@ describe('policy kinds', () => {
     expect(POLICY_TYPES).toEqual(['MeshTrafficPermission', 'MeshFaultInjection', 'MeshTimeout', 'MeshRetry', 'MeshRateLimit', 'MeshAccessLog', 'MeshCircuitBreaker', 'MeshHealthCheck']);
   });
 
-  it.each(kumaExamples)('loads Kuma docs %s as written', (_name, text) => {
-    const [policy] = parseResources(text);
-    expect(policy).toBeDefined();
-    expect(isPolicyResource(policy!)).toBe(true);
-    expect(policy!.mesh).toBe('default');
-  });
+  itLoadsKumaExamples(kumaExamples);
 
   it('normalises what Kuma accepts in several spellings', () => {
     const [mfi, mtp, retry, log] = parseResources(`type: MeshFaultInjection
@@ -317,13 +266,6 @@ spec:
     expect(mtp.spec.from?.[0]?.default).toEqual({ action: 'AllowWithShadowDeny' });
     expect(retry.spec.to?.[0]?.default.http?.retryOn).toEqual(['5xx', '503', '504', 'GatewayError']);
     expect(log.spec.from?.[0]?.default.backends).toEqual([{ type: 'Tcp', tcp: { address: '198.18.0.1:5000', format: { type: 'Plain', plain: '%START_TIME%' } } }]);
-  });
-
-  it('parses what it produced again to the same thing (the store round-trips resources)', () => {
-    for (const [, text] of kumaExamples) {
-      const [once] = parseResources(text);
-      expect(parseResourceObject(JSON.parse(JSON.stringify(once)))).toEqual(once);
-    }
   });
 
   it("validates Kuma's default mesh policies", () => {
@@ -470,7 +412,7 @@ spec:
   });
 });
 
-describe('durations and bandwidths', () => {
+describe('durations', () => {
   it.each([
     ['0', 0],
     ['0s', 0],
@@ -489,12 +431,4 @@ describe('durations and bandwidths', () => {
     expect(() => durationToMs(text)).toThrow(RangeError);
   });
 
-  it.each([
-    ['50Mbps', 50e6],
-    ['10kbps', 10e3],
-    ['1Gbps', 1e9],
-    ['800bps', 800],
-  ])('%s is %d bit/s', (text, bps) => {
-    expect(bandwidthToBitsPerSecond(text)).toBe(bps);
-  });
 });

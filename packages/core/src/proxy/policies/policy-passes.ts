@@ -8,7 +8,7 @@ import type { StatValue } from '../stats.ts';
 import { accessLogHttpPass, accessLogTcpPass, type LogSubject } from './access-log.ts';
 import { processAccessLogSinks, type AccessLogSinks } from './access-log-sink.ts';
 import { actingPolicy, destinationKey, destinationSource, fixedSource, inboundSource, type Applied, type ConfSource } from './conf-source.ts';
-import { faultInjectionPass } from './fault-injection.ts';
+import { faultInjectionPass } from '../../policies/mesh-fault-injection/pass.ts';
 import { rateLimitHttpPass, rateLimitTcpPass } from './rate-limit.ts';
 import { retryPass } from './retry.ts';
 import { timeoutHttpPass, timeoutTcpPass } from './timeout.ts';

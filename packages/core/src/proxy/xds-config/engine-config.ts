@@ -8,7 +8,7 @@ import { statName, type ClusterConfig, type ListenerConfig, type ProxyConfig } f
 import { accessLogHttpPass, accessLogTcpPass, type LogSubject } from '../policies/access-log.ts';
 import { processAccessLogSinks, type AccessLogSinks } from '../policies/access-log-sink.ts';
 import type { Applied, ConfSource } from '../policies/conf-source.ts';
-import { faultInjectionPass } from '../policies/fault-injection.ts';
+import { faultInjectionPass } from '../../policies/mesh-fault-injection/pass.ts';
 import { rateLimitHttpPass, rateLimitTcpPass } from '../policies/rate-limit.ts';
 import { retryPass } from '../policies/retry.ts';
 import { timeoutHttpPass, timeoutTcpPass } from '../policies/timeout.ts';

@@ -6,7 +6,7 @@ import type { ListenerConfig, ListenerProtocol } from '../config.ts';
 import type { Applied } from '../policies/conf-source.ts';
 import { decodeAccessLogs } from './access-log.ts';
 import { socketAddressOf } from './cluster.ts';
-import { decodeFaultFilter } from './fault.ts';
+import { decodeFaultFilter } from '../../policies/mesh-fault-injection/decode.ts';
 import { decodeFilterChainMatch, FilterChainSelector, type ChainMatch } from './filter-chain-match.ts';
 import { decodeHttpLocalRateLimit, decodeNetworkLocalRateLimit } from './rate-limit.ts';
 import { decodeHttpRbac, decodeNetworkRbac } from './rbac.ts';

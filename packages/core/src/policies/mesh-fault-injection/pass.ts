@@ -1,6 +1,7 @@
-import { bandwidthToBitsPerSecond, durationToMs, type MeshFaultInjectionConf } from '../../model/policies/index.ts';
-import type { ActingPolicy, HttpExchangeContext, HttpPass } from '../chain.ts';
-import { passName, type Applied, type ConfSource } from './conf-source.ts';
+import { durationToMs } from '../../model/policies/common.ts';
+import type { ActingPolicy, HttpExchangeContext, HttpPass } from '../../proxy/chain.ts';
+import { passName, type Applied, type ConfSource } from '../../proxy/policies/conf-source.ts';
+import { bandwidthToBitsPerSecond, type MeshFaultInjectionConf } from './schema.ts';
 
 /**
  * MeshFaultInjection on an HTTP inbound. Each entry of `http[]` is one Envoy fault filter, run in

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { registerKind } from '../kinds.ts';
-import { durationSchema, httpStatusSchema, percentageSchema, policySchema, TARGET_REF_KINDS, type PolicyResourceOf } from './common.ts';
+import { registerKind } from '../../model/kinds.ts';
+import { durationSchema, httpStatusSchema, percentageSchema, policySchema, TARGET_REF_KINDS, type PolicyResourceOf } from '../../model/policies/common.ts';
 
 /**
  * MeshFaultInjection (kumahq/kuma pkg/plugins/policies/meshfaultinjection): HTTP faults on an

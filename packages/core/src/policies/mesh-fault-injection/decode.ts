@@ -1,6 +1,6 @@
-import type { MeshFaultInjectionConf } from '../../model/index.ts';
 import { ENVOY_TYPES } from '../../xds/envoy-json.ts';
-import { duration, fields, fractionalPercent, int, typed } from './reader.ts';
+import { duration, fields, fractionalPercent, int, typed } from '../../proxy/xds-config/reader.ts';
+import type { MeshFaultInjectionConf } from './schema.ts';
 
 type Fault = NonNullable<MeshFaultInjectionConf['http']>[number];
 
