@@ -8,7 +8,7 @@ import type { MeshHealthCheckConf } from './meshhealthcheck.ts';
 import type { MeshRateLimitConf } from './meshratelimit.ts';
 import type { MeshRetryConf } from './meshretry.ts';
 import type { MeshTimeoutConf } from './meshtimeout.ts';
-import type { MeshTrafficPermissionConf } from './meshtrafficpermission.ts';
+import type { MeshTrafficPermissionConf } from '../../policies/mesh-traffic-permission/schema.ts';
 
 export * from './common.ts';
 export * from './meshaccesslog.ts';
@@ -18,7 +18,7 @@ export * from './meshhealthcheck.ts';
 export * from './meshratelimit.ts';
 export * from './meshretry.ts';
 export * from './meshtimeout.ts';
-export * from './meshtrafficpermission.ts';
+export * from '../../policies/mesh-traffic-permission/schema.ts';
 
 /** The `default` conf type of each policy type. */
 export interface PolicyConfs {

@@ -12,7 +12,7 @@ import { faultInjectionPass } from '../../policies/mesh-fault-injection/pass.ts'
 import { rateLimitHttpPass, rateLimitTcpPass } from './rate-limit.ts';
 import { retryPass } from './retry.ts';
 import { timeoutHttpPass, timeoutTcpPass } from './timeout.ts';
-import { permissionSource, trafficPermissionHttpPass, trafficPermissionTcpPass } from './traffic-permission.ts';
+import { permissionSource, trafficPermissionHttpPass, trafficPermissionTcpPass } from '../../policies/mesh-traffic-permission/pass.ts';
 
 /**
  * The passes a dataplane's effective policies put into each listener's chains (the engine's

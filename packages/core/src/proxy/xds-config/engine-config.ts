@@ -12,7 +12,7 @@ import { faultInjectionPass } from '../../policies/mesh-fault-injection/pass.ts'
 import { rateLimitHttpPass, rateLimitTcpPass } from '../policies/rate-limit.ts';
 import { retryPass } from '../policies/retry.ts';
 import { timeoutHttpPass, timeoutTcpPass } from '../policies/timeout.ts';
-import { trafficPermissionHttpPass, trafficPermissionTcpPass } from '../policies/traffic-permission.ts';
+import { trafficPermissionHttpPass, trafficPermissionTcpPass } from '../../policies/mesh-traffic-permission/pass.ts';
 import { decodeCluster } from './cluster.ts';
 import { chainSource } from './filter-chain-match.ts';
 import { decodeListener, type DecodedListener, type EnforcedType } from './listener.ts';

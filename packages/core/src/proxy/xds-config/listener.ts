@@ -9,7 +9,7 @@ import { socketAddressOf } from './cluster.ts';
 import { decodeFaultFilter } from '../../policies/mesh-fault-injection/decode.ts';
 import { decodeFilterChainMatch, FilterChainSelector, type ChainMatch } from './filter-chain-match.ts';
 import { decodeHttpLocalRateLimit, decodeNetworkLocalRateLimit } from './rate-limit.ts';
-import { decodeHttpRbac, decodeNetworkRbac } from './rbac.ts';
+import { decodeHttpRbac, decodeNetworkRbac } from '../../policies/mesh-traffic-permission/decode.ts';
 import { bool, duration, fields, int, list, optStr, reject, str, typed, type Json } from './reader.ts';
 import { decodeRetryPolicy } from './retry.ts';
 

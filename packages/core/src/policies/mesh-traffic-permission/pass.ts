@@ -1,7 +1,7 @@
 import type { InboundPolicy, SourceIdentity } from '../../policy/index.ts';
-import type { MeshTrafficPermissionConf } from '../../model/policies/index.ts';
-import type { ActingPolicy, HttpPass, TcpPass } from '../chain.ts';
-import { inboundSource, passName, type Applied, type ConfSource } from './conf-source.ts';
+import type { ActingPolicy, HttpPass, TcpPass } from '../../proxy/chain.ts';
+import { inboundSource, passName, type Applied, type ConfSource } from '../../proxy/policies/conf-source.ts';
+import type { MeshTrafficPermissionConf } from './schema.ts';
 
 /**
  * MeshTrafficPermission on an inbound. The client is whoever owns the connection's source address

@@ -1,6 +1,6 @@
-import type { PermissionAction } from '../../model/index.ts';
 import { ENVOY_TYPES } from '../../xds/envoy-json.ts';
-import { fields, list, optStr, reject, str, typed, type Json } from './reader.ts';
+import { fields, list, optStr, reject, str, typed, type Json } from '../../proxy/xds-config/reader.ts';
+import type { PermissionAction } from './schema.ts';
 
 /**
  * RBAC (HTTP and network) back into the MeshTrafficPermission action the permission pass runs. The

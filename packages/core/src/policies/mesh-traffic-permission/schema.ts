@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { registerKind } from '../kinds.ts';
-import { policySchema, TARGET_REF_KINDS, type PolicyResourceOf } from './common.ts';
+import { registerKind } from '../../model/kinds.ts';
+import { policySchema, TARGET_REF_KINDS, type PolicyResourceOf } from '../../model/policies/common.ts';
 
 /**
  * MeshTrafficPermission (kumahq/kuma pkg/plugins/policies/meshtrafficpermission): which clients may
