@@ -1,15 +1,12 @@
 import {
   ACCESS_LOG_DEFAULT_HTTP_FORMAT,
   ACCESS_LOG_DEFAULT_TCP_FORMAT,
-  RATE_LIMIT_DEFAULT_STATUS,
   type AccessLogFormat,
   type GrpcRetryOn,
   type HeaderMatch,
-  type HeaderModifier,
   type MeshAccessLogConf,
   type MeshCircuitBreakerConf,
   type MeshHealthCheckConf,
-  type MeshRateLimitConf,
   type MeshRetryConf,
   type MeshTimeoutConf,
 } from '../model/index.ts';
@@ -18,8 +15,7 @@ import {
   duration,
   ENVOY_FILTERS,
   ENVOY_TYPES,
-  fractionalPercent,
-  httpStatus,
+  headerValueOptions,
   typedExtension,
   type EnvoyMessage,
 } from './envoy-json.ts';
@@ -30,52 +26,6 @@ import {
  */
 
 const opt = <T, R>(v: T | undefined, f: (v: T) => R): R | undefined => (v === undefined ? undefined : f(v));
-
-// ---- MeshRateLimit → local_ratelimit ----
-
-function tokenBucket(rate: { num: number; interval: string }): EnvoyMessage {
-  return { max_tokens: rate.num, tokens_per_fill: rate.num, fill_interval: duration(rate.interval) };
-}
-
-function responseHeaders(h: HeaderModifier | undefined): EnvoyMessage[] | undefined {
-  const out = [
-    ...(h?.set ?? []).map((x) => ({ header: { key: x.name, value: x.value }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' })),
-    // APPEND_IF_EXISTS_OR_ADD is the zero value.
-    ...(h?.add ?? []).map((x) => ({ header: { key: x.name, value: x.value } })),
-  ];
-  return out.length > 0 ? out : undefined;
-}
-
-/** HTTP requests per interval; undefined when the policy sets no HTTP rate or disables it. */
-export function httpLocalRateLimitFilter(conf: MeshRateLimitConf): EnvoyMessage | undefined {
-  const http = conf.local?.http;
-  if (!http?.requestRate || http.disabled) return undefined;
-  const status = http.onRateLimit?.status ?? RATE_LIMIT_DEFAULT_STATUS;
-  const always = { default_value: fractionalPercent(100), runtime_key: 'local_rate_limit_enabled' };
-  return typedExtension(
-    ENVOY_FILTERS.localRateLimit,
-    ENVOY_TYPES.httpLocalRateLimit,
-    compact({
-      stat_prefix: 'rate_limit',
-      status: status === RATE_LIMIT_DEFAULT_STATUS ? undefined : httpStatus(status), // Envoy answers 429 by default
-      token_bucket: tokenBucket(http.requestRate),
-      // Without these two the filter is off: Envoy defaults them to 0% for safety.
-      filter_enabled: always,
-      filter_enforced: { ...always, runtime_key: 'local_rate_limit_enforced' },
-      response_headers_to_add: responseHeaders(http.onRateLimit?.headers),
-    }),
-  );
-}
-
-/** TCP connections per interval (a network filter before tcp_proxy). */
-export function networkLocalRateLimitFilter(conf: MeshRateLimitConf): EnvoyMessage | undefined {
-  const tcp = conf.local?.tcp;
-  if (!tcp?.connectionRate || tcp.disabled) return undefined;
-  return typedExtension(ENVOY_FILTERS.networkLocalRateLimit, ENVOY_TYPES.networkLocalRateLimit, {
-    stat_prefix: 'tcp_rate_limit',
-    token_bucket: tokenBucket(tcp.connectionRate),
-  });
-}
 
 // ---- MeshRetry → route retry_policy, tcp_proxy max_connect_attempts ----
 
@@ -307,7 +257,7 @@ export function healthChecks(conf: MeshHealthCheckConf | undefined, protocol: 't
     check = {
       http_health_check: compact({
         path: conf.http?.path ?? '/',
-        request_headers_to_add: responseHeaders(conf.http?.requestHeadersToAdd),
+        request_headers_to_add: headerValueOptions(conf.http?.requestHeadersToAdd),
         // Int64Range is [start, end); int64 prints as a string.
         expected_statuses: statuses?.length ? statuses.map((s) => ({ start: String(s), end: String(s + 1) })) : undefined,
       }),

@@ -3,4 +3,4 @@
 export { policyPasses, serviceDirectoryOf, type DataplanePolicyPasses, type PolicyPassOptions } from './policy-passes.ts';
 export { AccessLogSinks, processAccessLogSinks, type AccessLogSink, type AccessLogSinkStats } from './access-log-sink.ts';
 export { compileAccessLogFormat, responseFlags, type AccessLogRecord, type CompiledAccessLogFormat } from './access-log-format.ts';
-export { TokenBucket } from './rate-limit.ts';
+export { TokenBucket } from '../../policies/mesh-rate-limit/pass.ts';

@@ -9,7 +9,7 @@ import { accessLogHttpPass, accessLogTcpPass, type LogSubject } from './access-l
 import { processAccessLogSinks, type AccessLogSinks } from './access-log-sink.ts';
 import { actingPolicy, destinationKey, destinationSource, fixedSource, inboundSource, type Applied, type ConfSource } from './conf-source.ts';
 import { faultInjectionPass } from '../../policies/mesh-fault-injection/pass.ts';
-import { rateLimitHttpPass, rateLimitTcpPass } from './rate-limit.ts';
+import { rateLimitHttpPass, rateLimitTcpPass } from '../../policies/mesh-rate-limit/pass.ts';
 import { retryPass } from './retry.ts';
 import { timeoutHttpPass, timeoutTcpPass } from './timeout.ts';
 import { permissionSource, trafficPermissionHttpPass, trafficPermissionTcpPass } from '../../policies/mesh-traffic-permission/pass.ts';

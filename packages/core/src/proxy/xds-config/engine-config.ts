@@ -9,7 +9,7 @@ import { accessLogHttpPass, accessLogTcpPass, type LogSubject } from '../policie
 import { processAccessLogSinks, type AccessLogSinks } from '../policies/access-log-sink.ts';
 import type { Applied, ConfSource } from '../policies/conf-source.ts';
 import { faultInjectionPass } from '../../policies/mesh-fault-injection/pass.ts';
-import { rateLimitHttpPass, rateLimitTcpPass } from '../policies/rate-limit.ts';
+import { rateLimitHttpPass, rateLimitTcpPass } from '../../policies/mesh-rate-limit/pass.ts';
 import { retryPass } from '../policies/retry.ts';
 import { timeoutHttpPass, timeoutTcpPass } from '../policies/timeout.ts';
 import { trafficPermissionHttpPass, trafficPermissionTcpPass } from '../../policies/mesh-traffic-permission/pass.ts';

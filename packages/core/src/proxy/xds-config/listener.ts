@@ -8,7 +8,7 @@ import { decodeAccessLogs } from './access-log.ts';
 import { socketAddressOf } from './cluster.ts';
 import { decodeFaultFilter } from '../../policies/mesh-fault-injection/decode.ts';
 import { decodeFilterChainMatch, FilterChainSelector, type ChainMatch } from './filter-chain-match.ts';
-import { decodeHttpLocalRateLimit, decodeNetworkLocalRateLimit } from './rate-limit.ts';
+import { decodeHttpLocalRateLimit, decodeNetworkLocalRateLimit } from '../../policies/mesh-rate-limit/decode.ts';
 import { decodeHttpRbac, decodeNetworkRbac } from '../../policies/mesh-traffic-permission/decode.ts';
 import { bool, duration, fields, int, list, optStr, reject, str, typed, type Json } from './reader.ts';
 import { decodeRetryPolicy } from './retry.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { registerKind } from '../kinds.ts';
-import { headerModifierSchema, httpStatusSchema, policySchema, positiveDuration, uint32Schema, type PolicyResourceOf } from './common.ts';
+import { registerKind } from '../../model/kinds.ts';
+import { headerModifierSchema, httpStatusSchema, policySchema, positiveDuration, uint32Schema, type PolicyResourceOf } from '../../model/policies/common.ts';
 
 /**
  * MeshRateLimit (kumahq/kuma pkg/plugins/policies/meshratelimit): local, per-instance limits on an

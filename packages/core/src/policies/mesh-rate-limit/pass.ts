@@ -1,7 +1,8 @@
 import { MeshcapError } from '../../errors.ts';
-import { durationToMs, RATE_LIMIT_DEFAULT_STATUS, type MeshRateLimitConf } from '../../model/policies/index.ts';
-import type { ActingPolicy, HttpPass, TcpPass } from '../chain.ts';
-import { passName, type Applied, type ConfSource } from './conf-source.ts';
+import { durationToMs } from '../../model/policies/common.ts';
+import type { ActingPolicy, HttpPass, TcpPass } from '../../proxy/chain.ts';
+import { passName, type Applied, type ConfSource } from '../../proxy/policies/conf-source.ts';
+import { RATE_LIMIT_DEFAULT_STATUS, type MeshRateLimitConf } from './schema.ts';
 
 /**
  * MeshRateLimit, local: a token bucket per inbound (and per client rule), as Envoy's local rate

@@ -1,6 +1,6 @@
-import type { MeshRateLimitConf } from '../../model/index.ts';
 import { ENVOY_TYPES, httpStatusCode } from '../../xds/envoy-json.ts';
-import { duration, fields, fractionalPercent, int, list, optStr, reject, str, typed, type Json } from './reader.ts';
+import { duration, fields, fractionalPercent, int, list, optStr, reject, str, typed, type Json } from '../../proxy/xds-config/reader.ts';
+import type { MeshRateLimitConf } from './schema.ts';
 
 /**
  * `local_ratelimit` (HTTP and network) back into the MeshRateLimit conf the rate-limit passes run.
