@@ -4,7 +4,7 @@ import type { DataplanePolicies, Endpoint, IdentityTags, InboundPolicies, Outbou
 import { sourceRuleFor } from '../policy/index.ts';
 import { compact, durationFromMs, ENVOY_FILTERS, ENVOY_TYPES, packAny, socketAddress, statPrefix, typedExtension, type EnvoyMessage } from './envoy-json.ts';
 import { faultFilters } from '../policies/mesh-fault-injection/envoy.ts';
-import { grpcRetryPolicy } from './policy-filters.ts';
+import { grpcRetryPolicy } from '../policies/mesh-retry/envoy.ts';
 import type { XdsResourceSet } from './resource-set.ts';
 import { ADS_CONFIG_SOURCE } from './resources.ts';
 

@@ -19,12 +19,12 @@ import {
   commonHttpProtocolOptions,
   healthChecks,
   outlierDetection,
-  retryPolicy,
   type AccessLogContext,
 } from './policy-filters.ts';
 import { faultFilters } from '../policies/mesh-fault-injection/envoy.ts';
 import { httpRbacFilter, networkRbacFilter } from '../policies/mesh-traffic-permission/envoy.ts';
 import { httpLocalRateLimitFilter, networkLocalRateLimitFilter } from '../policies/mesh-rate-limit/envoy.ts';
+import { retryPolicy } from '../policies/mesh-retry/envoy.ts';
 import { listenerPolicies, NO_POLICIES, passthroughPolicies, type ListenerPolicies } from './policy-input.ts';
 
 /** Listeners, clusters and route configurations of one dataplane, as Kuma generates them for Envoy. */

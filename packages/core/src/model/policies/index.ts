@@ -6,7 +6,7 @@ import type { MeshCircuitBreakerConf } from './meshcircuitbreaker.ts';
 import type { MeshFaultInjectionConf } from '../../policies/mesh-fault-injection/schema.ts';
 import type { MeshHealthCheckConf } from './meshhealthcheck.ts';
 import type { MeshRateLimitConf } from '../../policies/mesh-rate-limit/schema.ts';
-import type { MeshRetryConf } from './meshretry.ts';
+import type { MeshRetryConf } from '../../policies/mesh-retry/schema.ts';
 import type { MeshTimeoutConf } from './meshtimeout.ts';
 import type { MeshTrafficPermissionConf } from '../../policies/mesh-traffic-permission/schema.ts';
 
@@ -16,7 +16,7 @@ export * from './meshcircuitbreaker.ts';
 export * from '../../policies/mesh-fault-injection/schema.ts';
 export * from './meshhealthcheck.ts';
 export * from '../../policies/mesh-rate-limit/schema.ts';
-export * from './meshretry.ts';
+export * from '../../policies/mesh-retry/schema.ts';
 export * from './meshtimeout.ts';
 export * from '../../policies/mesh-traffic-permission/schema.ts';
 

@@ -55,33 +55,6 @@ spec:
 `,
   ],
   [
-    'meshretry.md "HTTP web to backend on 5xx" (Kubernetes)',
-    `apiVersion: kuma.io/v1alpha1
-kind: MeshRetry
-metadata:
-  name: web-to-backend-retry-http
-  namespace: kuma-system
-  labels:
-    kuma.io/mesh: default # optional, defaults to \`default\` if unset
-spec:
-  targetRef:
-    kind: MeshService
-    name: web
-  to:
-    - targetRef:
-        kind: MeshService
-        name: backend
-      default:
-        http:
-          numRetries: 10
-          backOff:
-            baseInterval: 15s
-            maxInterval: 20m
-          retryOn:
-            - "5xx"
-`,
-  ],
-  [
     'targetref.md MeshAccessLog example (Kubernetes, Kuma ≤2.2 backend and format spelling)',
     `apiVersion: kuma.io/v1alpha1
 kind: MeshAccessLog

@@ -9,7 +9,6 @@ import { dataplane, http, policyResources } from '../../policy/test-fixtures.ts'
 import { buildListenerPasses, type ActingPolicy, type TcpConnectionContext } from '../chain.ts';
 import { compileProxyConfig, type ListenerConfig } from '../config.ts';
 import { AccessLogSinks } from './access-log-sink.ts';
-import { backoffMs } from './retry.ts';
 import { policyPasses, serviceDirectoryOf } from './policy-passes.ts';
 
 // Which passes land on which listener, and how a passthrough picks its service per connection.
@@ -194,15 +193,6 @@ spec:
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
-});
-
-describe('retry backoff (Envoy jittered exponential)', () => {
-  it('draws in [0, (2^n - 1) × base), capped at the max', () => {
-    expect(backoffMs(1, 25, 250, () => 0)).toBe(0);
-    expect(backoffMs(1, 25, 250, () => 0.99)).toBe(24);
-    expect(backoffMs(2, 25, 250, () => 0.99)).toBe(74);
-    expect(backoffMs(5, 25, 250, () => 0.99)).toBe(250);
   });
 });
 

@@ -10,7 +10,7 @@ import { processAccessLogSinks, type AccessLogSinks } from './access-log-sink.ts
 import { actingPolicy, destinationKey, destinationSource, fixedSource, inboundSource, type Applied, type ConfSource } from './conf-source.ts';
 import { faultInjectionPass } from '../../policies/mesh-fault-injection/pass.ts';
 import { rateLimitHttpPass, rateLimitTcpPass } from '../../policies/mesh-rate-limit/pass.ts';
-import { retryPass } from './retry.ts';
+import { retryPass } from '../../policies/mesh-retry/pass.ts';
 import { timeoutHttpPass, timeoutTcpPass } from './timeout.ts';
 import { permissionSource, trafficPermissionHttpPass, trafficPermissionTcpPass } from '../../policies/mesh-traffic-permission/pass.ts';
 

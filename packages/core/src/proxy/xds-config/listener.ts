@@ -11,7 +11,7 @@ import { decodeFilterChainMatch, FilterChainSelector, type ChainMatch } from './
 import { decodeHttpLocalRateLimit, decodeNetworkLocalRateLimit } from '../../policies/mesh-rate-limit/decode.ts';
 import { decodeHttpRbac, decodeNetworkRbac } from '../../policies/mesh-traffic-permission/decode.ts';
 import { bool, duration, fields, int, list, optStr, reject, str, typed, type Json } from './reader.ts';
-import { decodeRetryPolicy } from './retry.ts';
+import { decodeRetryPolicy } from '../../policies/mesh-retry/decode.ts';
 
 /**
  * A Listener as the engine runs it: its address and role (capture listener, hand-off target or a

@@ -1,6 +1,7 @@
-import { durationToMs, type MeshRetryConf } from '../../model/policies/index.ts';
-import type { ActingPolicy, HttpExchangeContext, HttpPass, HttpRetryPolicy } from '../chain.ts';
-import { passName, type Applied, type ConfSource } from './conf-source.ts';
+import { durationToMs } from '../../model/policies/common.ts';
+import type { ActingPolicy, HttpExchangeContext, HttpPass, HttpRetryPolicy } from '../../proxy/chain.ts';
+import { passName, type Applied, type ConfSource } from '../../proxy/policies/conf-source.ts';
+import type { MeshRetryConf } from './schema.ts';
 
 /**
  * MeshRetry on an HTTP outbound (`to`). The engine repeats the request (never one with a body: it

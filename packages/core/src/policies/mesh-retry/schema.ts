@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { registerKind } from '../kinds.ts';
-import { durationSchema, headerMatchSchema, policySchema, positiveDuration, uint32Schema, type PolicyResourceOf } from './common.ts';
+import { registerKind } from '../../model/kinds.ts';
+import { durationSchema, headerMatchSchema, policySchema, positiveDuration, uint32Schema, type PolicyResourceOf } from '../../model/policies/common.ts';
 
 /**
  * MeshRetry (kumahq/kuma pkg/plugins/policies/meshretry): retries on an outbound. `retryOn` takes

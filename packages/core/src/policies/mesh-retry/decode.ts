@@ -1,5 +1,5 @@
-import type { HttpRetryOn, MeshRetryConf } from '../../model/index.ts';
-import { duration, fields, int, list, optStr, reject, str } from './reader.ts';
+import { duration, fields, int, list, optStr, reject, str } from '../../proxy/xds-config/reader.ts';
+import type { HttpRetryOn, MeshRetryConf } from './schema.ts';
 
 /**
  * A route's `retry_policy` back into the MeshRetry conf the retry pass runs. A request with a body
