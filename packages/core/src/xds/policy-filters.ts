@@ -5,7 +5,6 @@ import {
   type MeshAccessLogConf,
   type MeshCircuitBreakerConf,
   type MeshHealthCheckConf,
-  type MeshTimeoutConf,
 } from '../model/index.ts';
 import {
   compact,
@@ -23,19 +22,6 @@ import {
  */
 
 const opt = <T, R>(v: T | undefined, f: (v: T) => R): R | undefined => (v === undefined ? undefined : f(v));
-
-// ---- MeshTimeout ----
-
-/** HttpProtocolOptions (core): connection-level HTTP timeouts. */
-export function commonHttpProtocolOptions(conf: MeshTimeoutConf | undefined): EnvoyMessage | undefined {
-  if (!conf) return undefined;
-  const o = compact({
-    idle_timeout: opt(conf.idleTimeout, duration),
-    max_connection_duration: opt(conf.http?.maxConnectionDuration, duration),
-    max_stream_duration: opt(conf.http?.maxStreamDuration, duration),
-  });
-  return Object.keys(o).length > 0 ? o : undefined;
-}
 
 // ---- MeshAccessLog ----
 

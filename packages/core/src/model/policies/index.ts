@@ -7,7 +7,7 @@ import type { MeshFaultInjectionConf } from '../../policies/mesh-fault-injection
 import type { MeshHealthCheckConf } from './meshhealthcheck.ts';
 import type { MeshRateLimitConf } from '../../policies/mesh-rate-limit/schema.ts';
 import type { MeshRetryConf } from '../../policies/mesh-retry/schema.ts';
-import type { MeshTimeoutConf } from './meshtimeout.ts';
+import type { MeshTimeoutConf } from '../../policies/mesh-timeout/schema.ts';
 import type { MeshTrafficPermissionConf } from '../../policies/mesh-traffic-permission/schema.ts';
 
 export * from './common.ts';
@@ -17,7 +17,7 @@ export * from '../../policies/mesh-fault-injection/schema.ts';
 export * from './meshhealthcheck.ts';
 export * from '../../policies/mesh-rate-limit/schema.ts';
 export * from '../../policies/mesh-retry/schema.ts';
-export * from './meshtimeout.ts';
+export * from '../../policies/mesh-timeout/schema.ts';
 export * from '../../policies/mesh-traffic-permission/schema.ts';
 
 /** The `default` conf type of each policy type. */

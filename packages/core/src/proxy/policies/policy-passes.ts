@@ -11,7 +11,7 @@ import { actingPolicy, destinationKey, destinationSource, fixedSource, inboundSo
 import { faultInjectionPass } from '../../policies/mesh-fault-injection/pass.ts';
 import { rateLimitHttpPass, rateLimitTcpPass } from '../../policies/mesh-rate-limit/pass.ts';
 import { retryPass } from '../../policies/mesh-retry/pass.ts';
-import { timeoutHttpPass, timeoutTcpPass } from './timeout.ts';
+import { timeoutHttpPass, timeoutTcpPass } from '../../policies/mesh-timeout/pass.ts';
 import { permissionSource, trafficPermissionHttpPass, trafficPermissionTcpPass } from '../../policies/mesh-traffic-permission/pass.ts';
 
 /**

@@ -11,7 +11,7 @@ import type { Applied, ConfSource } from '../policies/conf-source.ts';
 import { faultInjectionPass } from '../../policies/mesh-fault-injection/pass.ts';
 import { rateLimitHttpPass, rateLimitTcpPass } from '../../policies/mesh-rate-limit/pass.ts';
 import { retryPass } from '../../policies/mesh-retry/pass.ts';
-import { timeoutHttpPass, timeoutTcpPass } from '../policies/timeout.ts';
+import { timeoutHttpPass, timeoutTcpPass } from '../../policies/mesh-timeout/pass.ts';
 import { trafficPermissionHttpPass, trafficPermissionTcpPass } from '../../policies/mesh-traffic-permission/pass.ts';
 import { decodeCluster } from './cluster.ts';
 import { chainSource } from './filter-chain-match.ts';

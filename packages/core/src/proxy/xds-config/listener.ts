@@ -11,6 +11,7 @@ import { decodeFilterChainMatch, FilterChainSelector, type ChainMatch } from './
 import { decodeHttpLocalRateLimit, decodeNetworkLocalRateLimit } from '../../policies/mesh-rate-limit/decode.ts';
 import { decodeHttpRbac, decodeNetworkRbac } from '../../policies/mesh-traffic-permission/decode.ts';
 import { bool, duration, fields, int, list, optStr, reject, str, typed, type Json } from './reader.ts';
+import { decodeTimeouts } from '../../policies/mesh-timeout/decode.ts';
 import { decodeRetryPolicy } from '../../policies/mesh-retry/decode.ts';
 
 /**
@@ -205,15 +206,7 @@ function credited(raw: RawConfs, names: Map<string, string>, fallback: string, c
   put('MeshRetry', raw.MeshRetry);
   put('MeshAccessLog', raw.MeshAccessLog);
   // The connect timeout is the cluster's (the engine applies it); named here so its expiry is credited to the MeshTimeout.
-  const request = raw.requestTimeout === undefined || raw.requestTimeout === '0s' ? undefined : raw.requestTimeout;
-  const connect = names.has('MeshTimeout') ? connectTimeout : undefined;
-  if (raw.idleTimeout !== undefined || request !== undefined || connect !== undefined) {
-    put('MeshTimeout', {
-      ...(connect !== undefined ? { connectionTimeout: connect } : {}),
-      ...(raw.idleTimeout !== undefined ? { idleTimeout: raw.idleTimeout } : {}),
-      ...(request !== undefined ? { http: { requestTimeout: request } } : {}),
-    });
-  }
+  put('MeshTimeout', decodeTimeouts({ connectTimeout: names.has('MeshTimeout') ? connectTimeout : undefined, idleTimeout: raw.idleTimeout, requestTimeout: raw.requestTimeout }));
   return out;
 }
 

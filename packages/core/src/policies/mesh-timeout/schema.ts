@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { registerKind } from '../kinds.ts';
-import { durationSchema, policySchema, positiveDuration, type PolicyResourceOf } from './common.ts';
+import { registerKind } from '../../model/kinds.ts';
+import { durationSchema, policySchema, positiveDuration, type PolicyResourceOf } from '../../model/policies/common.ts';
 
 /**
  * MeshTimeout (kumahq/kuma pkg/plugins/policies/meshtimeout). `0s` disables a timeout, except

@@ -1,6 +1,7 @@
-import { durationToMs, type MeshTimeoutConf } from '../../model/policies/index.ts';
-import type { ActingPolicy, HttpPass, TcpPass } from '../chain.ts';
-import { passName, type Applied, type ConfSource } from './conf-source.ts';
+import { durationToMs } from '../../model/policies/common.ts';
+import type { ActingPolicy, HttpPass, TcpPass } from '../../proxy/chain.ts';
+import { passName, type Applied, type ConfSource } from '../../proxy/policies/conf-source.ts';
+import type { MeshTimeoutConf } from './schema.ts';
 
 /**
  * MeshTimeout, inbound (`from`) and outbound (`to`). `connectionTimeout` bounds the upstream
