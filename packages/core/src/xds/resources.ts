@@ -14,17 +14,16 @@ import {
 import type { DataplanePolicies } from '../policy/index.ts';
 import type { XdsCluster, XdsListener, XdsProxyConfig } from './input.ts';
 import {
-  accessLogs,
   circuitBreakers,
   healthChecks,
   outlierDetection,
-  type AccessLogContext,
 } from './policy-filters.ts';
 import { faultFilters } from '../policies/mesh-fault-injection/envoy.ts';
 import { httpRbacFilter, networkRbacFilter } from '../policies/mesh-traffic-permission/envoy.ts';
 import { httpLocalRateLimitFilter, networkLocalRateLimitFilter } from '../policies/mesh-rate-limit/envoy.ts';
 import { retryPolicy } from '../policies/mesh-retry/envoy.ts';
 import { commonHttpProtocolOptions } from '../policies/mesh-timeout/envoy.ts';
+import { accessLogs, type AccessLogContext } from '../policies/mesh-access-log/envoy.ts';
 import { listenerPolicies, NO_POLICIES, passthroughPolicies, type ListenerPolicies } from './policy-input.ts';
 
 /** Listeners, clusters and route configurations of one dataplane, as Kuma generates them for Envoy. */

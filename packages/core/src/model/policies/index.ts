@@ -1,7 +1,7 @@
 // Kuma's targetRef policy kinds. Importing this module registers each kind with `registerKind`.
 import type { Resource } from '../parse.ts';
 import type { PolicyResourceOf } from './common.ts';
-import type { MeshAccessLogConf } from './meshaccesslog.ts';
+import type { MeshAccessLogConf } from '../../policies/mesh-access-log/schema.ts';
 import type { MeshCircuitBreakerConf } from './meshcircuitbreaker.ts';
 import type { MeshFaultInjectionConf } from '../../policies/mesh-fault-injection/schema.ts';
 import type { MeshHealthCheckConf } from './meshhealthcheck.ts';
@@ -11,7 +11,7 @@ import type { MeshTimeoutConf } from '../../policies/mesh-timeout/schema.ts';
 import type { MeshTrafficPermissionConf } from '../../policies/mesh-traffic-permission/schema.ts';
 
 export * from './common.ts';
-export * from './meshaccesslog.ts';
+export * from '../../policies/mesh-access-log/schema.ts';
 export * from './meshcircuitbreaker.ts';
 export * from '../../policies/mesh-fault-injection/schema.ts';
 export * from './meshhealthcheck.ts';

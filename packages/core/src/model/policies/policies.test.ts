@@ -9,87 +9,16 @@ import {
   type MeshRetry,
   type MeshTrafficPermission,
 } from './index.ts';
-import { itLoadsKumaExamples, type KumaExample } from './test-fixtures.ts';
 
 /** A MeshcapError with this code and an issue at `path` and `line` whose message matches. */
 function issueAt(code: string, issue: { path: string; line: number; message: RegExp; source?: string }) {
   return expect.objectContaining({ code, issues: expect.arrayContaining([expect.objectContaining({ ...issue, message: expect.stringMatching(issue.message) })]) });
 }
 
-// Manifests copied from Kuma's docs (kumahq/kuma-website app/_src/policies/*.md), as written there.
-const kumaExamples: KumaExample[] = [
-  [
-    'targetref.md MeshAccessLog example (Kubernetes, Kuma ≤2.2 backend and format spelling)',
-    `apiVersion: kuma.io/v1alpha1
-kind: MeshAccessLog
-metadata:
-  name: example
-  namespace: kuma-system
-  labels:
-    kuma.io/mesh: default
-spec:
-  targetRef: # top level targetRef
-    kind: MeshService
-    name: web-frontend
-  to:
-    - targetRef: # to level targetRef
-        kind: MeshService
-        name: web-backend
-      default:
-        backends:
-          - file:
-              format:
-                plain: '{"start_time": "%START_TIME%"}'
-              path: "/tmp/logs.txt"
-  from:
-    - targetRef: # from level targetRef
-        kind: Mesh
-      default:
-        backends:
-          - file:
-              format:
-                plain: '{"start_time": "%START_TIME%"}'
-              path: "/tmp/logs.txt"
-`,
-  ],
-  [
-    'meshaccesslog.md backends with type (Kuma ≥2.3)',
-    `type: MeshAccessLog
-name: to-backend
-mesh: default
-spec:
-  targetRef:
-    kind: MeshServiceSubset
-    name: frontend
-    tags:
-      version: canary
-  to:
-    - targetRef:
-        kind: MeshService
-        name: backend
-      default:
-        backends:
-          - type: File
-            file:
-              path: /dev/stdout
-              format:
-                type: Json
-                json:
-                  - key: "start_time"
-                    value: "%START_TIME%"
-          - type: Tcp
-            tcp:
-              address: 127.0.0.1:5000
-`,
-  ],
-];
-
 describe('policy kinds', () => {
   it('registers every policy type as a mesh-scoped policy kind', () => {
     expect(POLICY_TYPES).toEqual(['MeshTrafficPermission', 'MeshFaultInjection', 'MeshTimeout', 'MeshRetry', 'MeshRateLimit', 'MeshAccessLog', 'MeshCircuitBreaker', 'MeshHealthCheck']);
   });
-
-  itLoadsKumaExamples(kumaExamples);
 
   it('normalises what Kuma accepts in several spellings', () => {
     const [mfi, mtp, retry, log] = parseResources(`type: MeshFaultInjection

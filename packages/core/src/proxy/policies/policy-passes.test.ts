@@ -8,7 +8,7 @@ import { PolicyCompiler, type DataplanePolicies } from '../../policy/index.ts';
 import { dataplane, http, policyResources } from '../../policy/test-fixtures.ts';
 import { buildListenerPasses, type ActingPolicy, type TcpConnectionContext } from '../chain.ts';
 import { compileProxyConfig, type ListenerConfig } from '../config.ts';
-import { AccessLogSinks } from './access-log-sink.ts';
+import { AccessLogSinks } from '../../policies/mesh-access-log/sink.ts';
 import { policyPasses, serviceDirectoryOf } from './policy-passes.ts';
 
 // Which passes land on which listener, and how a passthrough picks its service per connection.

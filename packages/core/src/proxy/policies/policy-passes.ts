@@ -5,8 +5,8 @@ import { normalizeAddress, type DataplanePolicies, type InboundPolicies, type Ou
 import type { HttpPass, ListenerPasses, PolicyPasses, TcpPass } from '../chain.ts';
 import type { ListenerConfig, ServiceDirectory, ServiceInfo } from '../config.ts';
 import type { StatValue } from '../stats.ts';
-import { accessLogHttpPass, accessLogTcpPass, type LogSubject } from './access-log.ts';
-import { processAccessLogSinks, type AccessLogSinks } from './access-log-sink.ts';
+import { accessLogHttpPass, accessLogTcpPass, type LogSubject } from '../../policies/mesh-access-log/pass.ts';
+import { processAccessLogSinks, type AccessLogSinks } from '../../policies/mesh-access-log/sink.ts';
 import { actingPolicy, destinationKey, destinationSource, fixedSource, inboundSource, type Applied, type ConfSource } from './conf-source.ts';
 import { faultInjectionPass } from '../../policies/mesh-fault-injection/pass.ts';
 import { rateLimitHttpPass, rateLimitTcpPass } from '../../policies/mesh-rate-limit/pass.ts';

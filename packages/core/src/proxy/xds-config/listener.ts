@@ -4,7 +4,7 @@ import { POLICIES_METADATA } from '../../xds/resources.ts';
 import type { ActingPolicy } from '../chain.ts';
 import type { ListenerConfig, ListenerProtocol } from '../config.ts';
 import type { Applied } from '../policies/conf-source.ts';
-import { decodeAccessLogs } from './access-log.ts';
+import { decodeAccessLogs } from '../../policies/mesh-access-log/decode.ts';
 import { socketAddressOf } from './cluster.ts';
 import { decodeFaultFilter } from '../../policies/mesh-fault-injection/decode.ts';
 import { decodeFilterChainMatch, FilterChainSelector, type ChainMatch } from './filter-chain-match.ts';

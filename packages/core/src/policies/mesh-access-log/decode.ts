@@ -1,6 +1,6 @@
-import type { AccessLogBackend, AccessLogFormat, MeshAccessLogConf } from '../../model/index.ts';
 import { ENVOY_FILTERS, ENVOY_TYPES } from '../../xds/envoy-json.ts';
-import { bool, fields, list, reject, str, typed } from './reader.ts';
+import { bool, fields, list, reject, str, typed } from '../../proxy/xds-config/reader.ts';
+import type { AccessLogBackend, AccessLogFormat, MeshAccessLogConf } from './schema.ts';
 
 /**
  * `access_log` (HttpConnectionManager, tcp_proxy) back into the MeshAccessLog conf the access-log

@@ -1,10 +1,10 @@
 import { MeshcapError } from '../../errors.ts';
 import type { FlowRecord } from '../../flows/index.ts';
-import type { MeshAccessLogConf } from '../../model/policies/index.ts';
-import type { ActingPolicy, HttpPass, TcpPass } from '../chain.ts';
-import { compileAccessLogFormat, type AccessLogRecord, type CompiledAccessLogFormat } from './access-log-format.ts';
-import type { AccessLogSink, AccessLogSinks } from './access-log-sink.ts';
-import { passName, type Applied, type ConfSource } from './conf-source.ts';
+import type { ActingPolicy, HttpPass, TcpPass } from '../../proxy/chain.ts';
+import { passName, type Applied, type ConfSource } from '../../proxy/policies/conf-source.ts';
+import { compileAccessLogFormat, type AccessLogRecord, type CompiledAccessLogFormat } from './format.ts';
+import type { MeshAccessLogConf } from './schema.ts';
+import type { AccessLogSink, AccessLogSinks } from './sink.ts';
 
 /**
  * MeshAccessLog, inbound (`from`) and outbound (`to`): one line per TCP connection (when it ends)

@@ -1,4 +1,4 @@
-import type { StatValue } from '../stats.ts';
+import type { StatValue } from '../../proxy/stats.ts';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 

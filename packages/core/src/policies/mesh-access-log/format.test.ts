@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FlowRecord } from '../../flows/index.ts';
-import { parseRequestHead, parseResponseHead } from '../http/head.ts';
-import { compileAccessLogFormat, responseFlags, type AccessLogRecord } from './access-log-format.ts';
+import { parseRequestHead, parseResponseHead } from '../../proxy/http/head.ts';
+import { compileAccessLogFormat, responseFlags, type AccessLogRecord } from './format.ts';
 
 const START = Date.UTC(2026, 10, 22, 16, 48, 12, 345);
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { registerKind } from '../kinds.ts';
-import { policySchema, type PolicyResourceOf } from './common.ts';
+import { registerKind } from '../../model/kinds.ts';
+import { policySchema, type PolicyResourceOf } from '../../model/policies/common.ts';
 
 /**
  * MeshAccessLog (kumahq/kuma pkg/plugins/policies/meshaccesslog): where a record of each connection

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import type { FlowAddress, FlowRecord } from '../../flows/index.ts';
-import { ACCESS_LOG_DEFAULT_HTTP_FORMAT, ACCESS_LOG_DEFAULT_TCP_FORMAT, type AccessLogFormat } from '../../model/policies/index.ts';
-import { parseAccessLogFormat } from '../../policy/index.ts';
-import type { RequestHead, ResponseHead } from '../http/head.ts';
+import type { RequestHead, ResponseHead } from '../../proxy/http/head.ts';
+import { parseAccessLogFormat } from './format-syntax.ts';
+import { ACCESS_LOG_DEFAULT_HTTP_FORMAT, ACCESS_LOG_DEFAULT_TCP_FORMAT, type AccessLogFormat } from './schema.ts';
 
 /**
  * Access log lines from flows, in Envoy's command-operator syntax plus Kuma's `%KUMA_*%`

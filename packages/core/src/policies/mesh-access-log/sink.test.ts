@@ -3,7 +3,7 @@ import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AccessLogSinks, MAX_PENDING_BYTES } from './access-log-sink.ts';
+import { AccessLogSinks, MAX_PENDING_BYTES } from './sink.ts';
 
 // The sink's promise: writing never blocks the data path, at most MAX_PENDING_BYTES wait per sink,
 // and what does not fit is dropped, counted and announced — never lost silently.
