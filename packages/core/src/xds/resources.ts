@@ -13,11 +13,8 @@ import {
 } from './envoy-json.ts';
 import type { DataplanePolicies } from '../policy/index.ts';
 import type { XdsCluster, XdsListener, XdsProxyConfig } from './input.ts';
-import {
-  circuitBreakers,
-  healthChecks,
-  outlierDetection,
-} from './policy-filters.ts';
+import { circuitBreakers, outlierDetection } from '../policies/mesh-circuit-breaker/envoy.ts';
+import { healthChecks } from '../policies/mesh-health-check/envoy.ts';
 import { faultFilters } from '../policies/mesh-fault-injection/envoy.ts';
 import { httpRbacFilter, networkRbacFilter } from '../policies/mesh-traffic-permission/envoy.ts';
 import { httpLocalRateLimitFilter, networkLocalRateLimitFilter } from '../policies/mesh-rate-limit/envoy.ts';

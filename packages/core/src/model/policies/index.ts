@@ -2,9 +2,9 @@
 import type { Resource } from '../parse.ts';
 import type { PolicyResourceOf } from './common.ts';
 import type { MeshAccessLogConf } from '../../policies/mesh-access-log/schema.ts';
-import type { MeshCircuitBreakerConf } from './meshcircuitbreaker.ts';
+import type { MeshCircuitBreakerConf } from '../../policies/mesh-circuit-breaker/schema.ts';
 import type { MeshFaultInjectionConf } from '../../policies/mesh-fault-injection/schema.ts';
-import type { MeshHealthCheckConf } from './meshhealthcheck.ts';
+import type { MeshHealthCheckConf } from '../../policies/mesh-health-check/schema.ts';
 import type { MeshRateLimitConf } from '../../policies/mesh-rate-limit/schema.ts';
 import type { MeshRetryConf } from '../../policies/mesh-retry/schema.ts';
 import type { MeshTimeoutConf } from '../../policies/mesh-timeout/schema.ts';
@@ -12,9 +12,9 @@ import type { MeshTrafficPermissionConf } from '../../policies/mesh-traffic-perm
 
 export * from './common.ts';
 export * from '../../policies/mesh-access-log/schema.ts';
-export * from './meshcircuitbreaker.ts';
+export * from '../../policies/mesh-circuit-breaker/schema.ts';
 export * from '../../policies/mesh-fault-injection/schema.ts';
-export * from './meshhealthcheck.ts';
+export * from '../../policies/mesh-health-check/schema.ts';
 export * from '../../policies/mesh-rate-limit/schema.ts';
 export * from '../../policies/mesh-retry/schema.ts';
 export * from '../../policies/mesh-timeout/schema.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { registerKind } from '../kinds.ts';
-import { durationSchema, headerModifierSchema, httpStatusSchema, policySchema, positiveDuration, type PolicyResourceOf } from './common.ts';
+import { registerKind } from '../../model/kinds.ts';
+import { durationSchema, headerModifierSchema, httpStatusSchema, policySchema, positiveDuration, type PolicyResourceOf } from '../../model/policies/common.ts';
 
 /** MeshHealthCheck (kumahq/kuma pkg/plugins/policies/meshhealthcheck): active checks of an outbound's endpoints. */
 export const meshHealthCheckConf = z.strictObject({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { registerKind } from '../kinds.ts';
-import { durationSchema, policySchema, uint32Schema, type PolicyResourceOf } from './common.ts';
+import { registerKind } from '../../model/kinds.ts';
+import { durationSchema, policySchema, uint32Schema, type PolicyResourceOf } from '../../model/policies/common.ts';
 
 /** MeshCircuitBreaker (kumahq/kuma pkg/plugins/policies/meshcircuitbreaker): connection limits and outlier detection. */
 const intOrDecimal = z.union([z.number(), z.string().regex(/^\d+(\.\d+)?$/, 'must be a number')]).transform((v) => Number(v));
