@@ -6,5 +6,6 @@ export { comparePolicies, selectsDataplane, selectsInbound, toEntryNames, topLev
 export { compileMesh, toggleKey, type DataplanePoliciesContent, type MeshView } from './compile.ts';
 export { affectedDataplanes } from './affected.ts';
 export { PolicyCompiler, type ChangeResult, type ConfigChange, type PolicyCompilerOptions, type PolicyToggle, type StoredVersion } from './state.ts';
-export { identityOf, inboundRuleFor, normalizeAddress, parseAccessLogFormat, permissionFor, sourceRuleFor, type AccessLogToken, type PermissionDecision } from './runtime.ts';
+export { identityOf, inboundRuleFor, normalizeAddress, permissionFor, sourceRuleFor, type PermissionDecision } from './runtime.ts';
+export { parseAccessLogFormat, type AccessLogToken } from '../policies/mesh-access-log/format-syntax.ts';
 export type * from './types.ts';

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseResources } from '../model/parse.ts';
-import { ACCESS_LOG_DEFAULT_TCP_FORMAT } from '../model/policies/index.ts';
-import { identityOf, inboundRuleFor, normalizeAddress, parseAccessLogFormat, permissionFor } from './runtime.ts';
+import { identityOf, inboundRuleFor, normalizeAddress, permissionFor } from './runtime.ts';
 import { PolicyCompiler } from './state.ts';
 import { dataplane, http } from './test-fixtures.ts';
 
@@ -57,20 +56,5 @@ spec:
     expect(identityOf(payments.identities, '::ffff:198.18.2.2')?.dataplanes).toEqual(['orders-1']);
     expect(normalizeAddress('2001:2::3')).toBe('2001:2::3');
     expect(inboundRuleFor(inbound, 'MeshTimeout', payments.identities, '198.18.2.2')).toBeUndefined();
-  });
-});
-
-describe('parseAccessLogFormat', () => {
-  it("splits Kuma's default TCP format into text and operators", () => {
-    const tokens = parseAccessLogFormat(ACCESS_LOG_DEFAULT_TCP_FORMAT);
-    expect(tokens.slice(0, 6)).toEqual(['[', { operator: 'START_TIME' }, '] ', { operator: 'RESPONSE_FLAGS' }, ' ', { operator: 'KUMA_MESH' }]);
-    expect(tokens.filter((t) => typeof t !== 'string').length).toBe(10);
-  });
-
-  it('reads arguments, lengths, %% and leaves an unterminated % as text', () => {
-    expect(parseAccessLogFormat('%REQ(X-ENVOY-ORIGINAL-PATH?:PATH):64% 100%% %DURATION')).toEqual([
-      { operator: 'REQ', argument: 'X-ENVOY-ORIGINAL-PATH?:PATH', maxLength: 64 },
-      ' 100% %DURATION',
-    ]);
   });
 });

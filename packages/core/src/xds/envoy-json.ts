@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { durationToMs } from '../model/index.ts';
+import { durationToMs, type HeaderModifier } from '../model/index.ts';
 
 /**
  * Building blocks of Envoy's proto3 JSON as its admin prints it: `@type` first in every Any, proto
@@ -85,6 +85,21 @@ export function typedExtension(name: string, fullName: string, config: EnvoyMess
 export function compact<T extends EnvoyMessage>(message: T): T {
   for (const key of Object.keys(message)) if (message[key] === undefined) delete message[key];
   return message;
+}
+
+/** `f(v)` when the policy sets `v`, else undefined (so `compact` drops the field). */
+export function ifSet<T, R>(v: T | undefined, f: (v: T) => R): R | undefined {
+  return v === undefined ? undefined : f(v);
+}
+
+/** A Kuma header modifier as Envoy's `HeaderValueOption`s (set overwrites, add appends); undefined when empty. */
+export function headerValueOptions(h: HeaderModifier | undefined): EnvoyMessage[] | undefined {
+  const out = [
+    ...(h?.set ?? []).map((x) => ({ header: { key: x.name, value: x.value }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' })),
+    // APPEND_IF_EXISTS_OR_ADD is the zero value.
+    ...(h?.add ?? []).map((x) => ({ header: { key: x.name, value: x.value } })),
+  ];
+  return out.length > 0 ? out : undefined;
 }
 
 /** A Duration from milliseconds: "5s", "0.250s", "0.000100s" (Envoy prints 0, 3, 6 or 9 digits). */

@@ -3,7 +3,7 @@
 export { buildConfigDump, configDumpOfResources, configDumpVersion, type ResourceDumpInput, findConfig, DEFAULT_ADMIN as DEFAULT_CONFIG_DUMP_ADMIN } from './config-dump.ts';
 export type { ConfigDumpInput, XdsCluster, XdsEndpoint, XdsListener, XdsProxyConfig } from './input.ts';
 export { ENVOY_FILTERS, ENVOY_TYPES, formatEnvoyJson, typeUrl, type EnvoyAny, type EnvoyConfigDump, type EnvoyMessage } from './envoy-json.ts';
-export { DEFAULT_RETRY_METHODS, DEFAULT_RETRY_ON } from './policy-filters.ts';
+export { DEFAULT_RETRY_METHODS, DEFAULT_RETRY_ON } from '../policies/mesh-retry/envoy.ts';
 export { inboundPoliciesFrom, proxylessResourceName, proxylessResourcesOf, PROXY_TYPE_METADATA, PROXYLESS_PROXY_TYPE, type InboundPoliciesOf } from './proxyless.ts';
 export { DEFAULT_XDS_ADDRESS, envoyBootstrap, grpcBootstrap, parseXdsAddress, TOKEN_METADATA, xdsNodeId, type BootstrapOptions, type XdsAddress } from './bootstrap.ts';
 export { queryConfigDump, parseConfigDumpQuery, endpointsConfigDump, type ConfigDumpParams, type ConfigDumpQuery } from './query.ts';

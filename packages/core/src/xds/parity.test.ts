@@ -5,7 +5,7 @@ import { buildListenerPasses, type ActingPolicy, type HttpExchangeContext, type 
 import { compileProxyConfig, type ListenerConfig } from '../proxy/config.ts';
 import { parseRequestHead } from '../proxy/http/head.ts';
 import { DEFAULT_RETRY_METHODS as PROXY_RETRY_METHODS } from '../proxy/http/session.ts';
-import { AccessLogSinks } from '../proxy/policies/access-log-sink.ts';
+import { AccessLogSinks } from '../policies/mesh-access-log/sink.ts';
 import { inboundSource } from '../proxy/policies/conf-source.ts';
 import { policyPasses, serviceDirectoryOf } from '../proxy/policies/policy-passes.ts';
 import { configDumpOf } from './provider.ts';

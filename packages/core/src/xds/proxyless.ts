@@ -3,7 +3,8 @@ import { durationToMs, type MeshFaultInjectionConf, type MeshTimeoutConf } from 
 import type { DataplanePolicies, Endpoint, IdentityTags, InboundPolicies, OutboundPolicies } from '../policy/index.ts';
 import { sourceRuleFor } from '../policy/index.ts';
 import { compact, durationFromMs, ENVOY_FILTERS, ENVOY_TYPES, packAny, socketAddress, statPrefix, typedExtension, type EnvoyMessage } from './envoy-json.ts';
-import { faultFilters, grpcRetryPolicy } from './policy-filters.ts';
+import { faultFilters } from '../policies/mesh-fault-injection/envoy.ts';
+import { grpcRetryPolicy } from '../policies/mesh-retry/envoy.ts';
 import type { XdsResourceSet } from './resource-set.ts';
 import { ADS_CONFIG_SOURCE } from './resources.ts';
 

@@ -13,20 +13,14 @@ import {
 } from './envoy-json.ts';
 import type { DataplanePolicies } from '../policy/index.ts';
 import type { XdsCluster, XdsListener, XdsProxyConfig } from './input.ts';
-import {
-  accessLogs,
-  circuitBreakers,
-  commonHttpProtocolOptions,
-  faultFilters,
-  healthChecks,
-  httpLocalRateLimitFilter,
-  httpRbacFilter,
-  networkLocalRateLimitFilter,
-  networkRbacFilter,
-  outlierDetection,
-  retryPolicy,
-  type AccessLogContext,
-} from './policy-filters.ts';
+import { circuitBreakers, outlierDetection } from '../policies/mesh-circuit-breaker/envoy.ts';
+import { healthChecks } from '../policies/mesh-health-check/envoy.ts';
+import { faultFilters } from '../policies/mesh-fault-injection/envoy.ts';
+import { httpRbacFilter, networkRbacFilter } from '../policies/mesh-traffic-permission/envoy.ts';
+import { httpLocalRateLimitFilter, networkLocalRateLimitFilter } from '../policies/mesh-rate-limit/envoy.ts';
+import { retryPolicy } from '../policies/mesh-retry/envoy.ts';
+import { commonHttpProtocolOptions } from '../policies/mesh-timeout/envoy.ts';
+import { accessLogs, type AccessLogContext } from '../policies/mesh-access-log/envoy.ts';
 import { listenerPolicies, NO_POLICIES, passthroughPolicies, type ListenerPolicies } from './policy-input.ts';
 
 /** Listeners, clusters and route configurations of one dataplane, as Kuma generates them for Envoy. */

@@ -1,24 +1,24 @@
 // Kuma's targetRef policy kinds. Importing this module registers each kind with `registerKind`.
 import type { Resource } from '../parse.ts';
 import type { PolicyResourceOf } from './common.ts';
-import type { MeshAccessLogConf } from './meshaccesslog.ts';
-import type { MeshCircuitBreakerConf } from './meshcircuitbreaker.ts';
-import type { MeshFaultInjectionConf } from './meshfaultinjection.ts';
-import type { MeshHealthCheckConf } from './meshhealthcheck.ts';
-import type { MeshRateLimitConf } from './meshratelimit.ts';
-import type { MeshRetryConf } from './meshretry.ts';
-import type { MeshTimeoutConf } from './meshtimeout.ts';
-import type { MeshTrafficPermissionConf } from './meshtrafficpermission.ts';
+import type { MeshAccessLogConf } from '../../policies/mesh-access-log/schema.ts';
+import type { MeshCircuitBreakerConf } from '../../policies/mesh-circuit-breaker/schema.ts';
+import type { MeshFaultInjectionConf } from '../../policies/mesh-fault-injection/schema.ts';
+import type { MeshHealthCheckConf } from '../../policies/mesh-health-check/schema.ts';
+import type { MeshRateLimitConf } from '../../policies/mesh-rate-limit/schema.ts';
+import type { MeshRetryConf } from '../../policies/mesh-retry/schema.ts';
+import type { MeshTimeoutConf } from '../../policies/mesh-timeout/schema.ts';
+import type { MeshTrafficPermissionConf } from '../../policies/mesh-traffic-permission/schema.ts';
 
 export * from './common.ts';
-export * from './meshaccesslog.ts';
-export * from './meshcircuitbreaker.ts';
-export * from './meshfaultinjection.ts';
-export * from './meshhealthcheck.ts';
-export * from './meshratelimit.ts';
-export * from './meshretry.ts';
-export * from './meshtimeout.ts';
-export * from './meshtrafficpermission.ts';
+export * from '../../policies/mesh-access-log/schema.ts';
+export * from '../../policies/mesh-circuit-breaker/schema.ts';
+export * from '../../policies/mesh-fault-injection/schema.ts';
+export * from '../../policies/mesh-health-check/schema.ts';
+export * from '../../policies/mesh-rate-limit/schema.ts';
+export * from '../../policies/mesh-retry/schema.ts';
+export * from '../../policies/mesh-timeout/schema.ts';
+export * from '../../policies/mesh-traffic-permission/schema.ts';
 
 /** The `default` conf type of each policy type. */
 export interface PolicyConfs {

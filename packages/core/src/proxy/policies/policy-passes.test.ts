@@ -8,9 +8,7 @@ import { PolicyCompiler, type DataplanePolicies } from '../../policy/index.ts';
 import { dataplane, http, policyResources } from '../../policy/test-fixtures.ts';
 import { buildListenerPasses, type ActingPolicy, type TcpConnectionContext } from '../chain.ts';
 import { compileProxyConfig, type ListenerConfig } from '../config.ts';
-import { AccessLogSinks } from './access-log-sink.ts';
-import { TokenBucket } from './rate-limit.ts';
-import { backoffMs } from './retry.ts';
+import { AccessLogSinks } from '../../policies/mesh-access-log/sink.ts';
 import { policyPasses, serviceDirectoryOf } from './policy-passes.ts';
 
 // Which passes land on which listener, and how a passthrough picks its service per connection.
@@ -195,33 +193,6 @@ spec:
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
-});
-
-describe('TokenBucket', () => {
-  it('gives `capacity` tokens per interval, refilled whole', () => {
-    let now = 1000;
-    const bucket = new TokenBucket(3, 1000, () => now);
-    expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([true, true, true, false]);
-    now = 1999;
-    expect(bucket.take()).toBe(false);
-    now = 2000;
-    expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([true, true, true, false]);
-    now = 10_500; // many intervals later: full, not more than full
-    expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([true, true, true, false]);
-  });
-
-  it('with capacity 0 refuses everything', () => {
-    expect(new TokenBucket(0, 1000, () => 0).take()).toBe(false);
-  });
-});
-
-describe('retry backoff (Envoy jittered exponential)', () => {
-  it('draws in [0, (2^n - 1) × base), capped at the max', () => {
-    expect(backoffMs(1, 25, 250, () => 0)).toBe(0);
-    expect(backoffMs(1, 25, 250, () => 0.99)).toBe(24);
-    expect(backoffMs(2, 25, 250, () => 0.99)).toBe(74);
-    expect(backoffMs(5, 25, 250, () => 0.99)).toBe(250);
   });
 });
 

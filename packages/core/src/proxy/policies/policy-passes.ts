@@ -5,14 +5,14 @@ import { normalizeAddress, type DataplanePolicies, type InboundPolicies, type Ou
 import type { HttpPass, ListenerPasses, PolicyPasses, TcpPass } from '../chain.ts';
 import type { ListenerConfig, ServiceDirectory, ServiceInfo } from '../config.ts';
 import type { StatValue } from '../stats.ts';
-import { accessLogHttpPass, accessLogTcpPass, type LogSubject } from './access-log.ts';
-import { processAccessLogSinks, type AccessLogSinks } from './access-log-sink.ts';
+import { accessLogHttpPass, accessLogTcpPass, type LogSubject } from '../../policies/mesh-access-log/pass.ts';
+import { processAccessLogSinks, type AccessLogSinks } from '../../policies/mesh-access-log/sink.ts';
 import { actingPolicy, destinationKey, destinationSource, fixedSource, inboundSource, type Applied, type ConfSource } from './conf-source.ts';
-import { faultInjectionPass } from './fault-injection.ts';
-import { rateLimitHttpPass, rateLimitTcpPass } from './rate-limit.ts';
-import { retryPass } from './retry.ts';
-import { timeoutHttpPass, timeoutTcpPass } from './timeout.ts';
-import { permissionSource, trafficPermissionHttpPass, trafficPermissionTcpPass } from './traffic-permission.ts';
+import { faultInjectionPass } from '../../policies/mesh-fault-injection/pass.ts';
+import { rateLimitHttpPass, rateLimitTcpPass } from '../../policies/mesh-rate-limit/pass.ts';
+import { retryPass } from '../../policies/mesh-retry/pass.ts';
+import { timeoutHttpPass, timeoutTcpPass } from '../../policies/mesh-timeout/pass.ts';
+import { permissionSource, trafficPermissionHttpPass, trafficPermissionTcpPass } from '../../policies/mesh-traffic-permission/pass.ts';
 
 /**
  * The passes a dataplane's effective policies put into each listener's chains (the engine's

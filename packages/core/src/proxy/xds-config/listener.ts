@@ -4,14 +4,15 @@ import { POLICIES_METADATA } from '../../xds/resources.ts';
 import type { ActingPolicy } from '../chain.ts';
 import type { ListenerConfig, ListenerProtocol } from '../config.ts';
 import type { Applied } from '../policies/conf-source.ts';
-import { decodeAccessLogs } from './access-log.ts';
+import { decodeAccessLogs } from '../../policies/mesh-access-log/decode.ts';
 import { socketAddressOf } from './cluster.ts';
-import { decodeFaultFilter } from './fault.ts';
+import { decodeFaultFilter } from '../../policies/mesh-fault-injection/decode.ts';
 import { decodeFilterChainMatch, FilterChainSelector, type ChainMatch } from './filter-chain-match.ts';
-import { decodeHttpLocalRateLimit, decodeNetworkLocalRateLimit } from './rate-limit.ts';
-import { decodeHttpRbac, decodeNetworkRbac } from './rbac.ts';
+import { decodeHttpLocalRateLimit, decodeNetworkLocalRateLimit } from '../../policies/mesh-rate-limit/decode.ts';
+import { decodeHttpRbac, decodeNetworkRbac } from '../../policies/mesh-traffic-permission/decode.ts';
 import { bool, duration, fields, int, list, optStr, reject, str, typed, type Json } from './reader.ts';
-import { decodeRetryPolicy } from './retry.ts';
+import { decodeTimeouts } from '../../policies/mesh-timeout/decode.ts';
+import { decodeRetryPolicy } from '../../policies/mesh-retry/decode.ts';
 
 /**
  * A Listener as the engine runs it: its address and role (capture listener, hand-off target or a
@@ -205,15 +206,7 @@ function credited(raw: RawConfs, names: Map<string, string>, fallback: string, c
   put('MeshRetry', raw.MeshRetry);
   put('MeshAccessLog', raw.MeshAccessLog);
   // The connect timeout is the cluster's (the engine applies it); named here so its expiry is credited to the MeshTimeout.
-  const request = raw.requestTimeout === undefined || raw.requestTimeout === '0s' ? undefined : raw.requestTimeout;
-  const connect = names.has('MeshTimeout') ? connectTimeout : undefined;
-  if (raw.idleTimeout !== undefined || request !== undefined || connect !== undefined) {
-    put('MeshTimeout', {
-      ...(connect !== undefined ? { connectionTimeout: connect } : {}),
-      ...(raw.idleTimeout !== undefined ? { idleTimeout: raw.idleTimeout } : {}),
-      ...(request !== undefined ? { http: { requestTimeout: request } } : {}),
-    });
-  }
+  put('MeshTimeout', decodeTimeouts({ connectTimeout: names.has('MeshTimeout') ? connectTimeout : undefined, idleTimeout: raw.idleTimeout, requestTimeout: raw.requestTimeout }));
   return out;
 }
 

@@ -1,0 +1,88 @@
+import { durationToMs } from '../../model/policies/common.ts';
+import type { ActingPolicy, HttpExchangeContext, HttpPass, HttpRetryPolicy } from '../../proxy/chain.ts';
+import { passName, type Applied, type ConfSource } from '../../proxy/policies/conf-source.ts';
+import type { MeshRetryConf } from './schema.ts';
+
+/**
+ * MeshRetry on an HTTP outbound (`to`). The engine repeats the request (never one with a body: it
+ * is streamed, not kept) when the upstream answered a retriable status, reset before answering or
+ * could not be connected, up to `numRetries` more attempts; each retry is recorded on the flow
+ * (`retry 1/3 after 503`) and `http.attempts` counts them all. Kuma's `retryOn` maps as Envoy reads
+ * it:
+ * - `5xx`: any 5xx, resets and connect failures; `GatewayError`: 502/503/504, resets and connect
+ *   failures; `Reset`; `ConnectFailure`; `Retriable4xx`: 409; a status code (`"503"`): that status;
+ * - `HttpMethod*`: only those methods are retried. Without any, only safe or idempotent methods are
+ *   (GET, HEAD, OPTIONS, PUT, DELETE, TRACE), whatever the conditions say;
+ * - `EnvoyRatelimited`, `RefusedStream`, `Http3PostConnectFailure`: no HTTP/1.1 equivalent, ignored.
+ * Without `retryOn`: `5xx`. `numRetries` defaults to 1 (Envoy's default). Backoff is Envoy's fully
+ * jittered exponential one: before retry n, a random wait in [0, (2^n - 1) × baseInterval), capped
+ * at maxInterval (defaults 25ms and 10 × baseInterval); randomness from the engine's `random()`.
+ * Not enforced: perTryTimeout, rate-limited backoff, retriable headers, host selection, the `tcp`
+ * section (maxConnectAttempt) and `grpc`.
+ */
+
+const DEFAULT_BASE_INTERVAL_MS = 25;
+const RETRIABLE_4XX = 409;
+
+type RetryOn = HttpRetryPolicy['on'][number];
+
+interface Retry {
+  policy: ActingPolicy;
+  numRetries: number;
+  on: RetryOn[];
+  methods: string[] | undefined;
+  baseMs: number;
+  maxMs: number;
+}
+
+function compile(a: Applied<MeshRetryConf>): Retry | undefined {
+  const http = a.conf.http;
+  if (!http) return undefined;
+  const on = new Set<RetryOn>();
+  const methods: string[] = [];
+  for (const cond of http.retryOn ?? ['5xx']) {
+    if (cond === '5xx') ['5xx', 'reset', 'connect-failure'].forEach((c) => on.add(c as RetryOn));
+    else if (cond === 'GatewayError') [502, 503, 504, 'reset', 'connect-failure'].forEach((c) => on.add(c as RetryOn));
+    else if (cond === 'Reset') on.add('reset');
+    else if (cond === 'ConnectFailure') on.add('connect-failure');
+    else if (cond === 'Retriable4xx') on.add(RETRIABLE_4XX);
+    else if (cond.startsWith('HttpMethod')) methods.push(cond.slice('HttpMethod'.length).toUpperCase());
+    else if (/^\d{3}$/.test(cond)) on.add(Number(cond));
+  }
+  const numRetries = http.numRetries ?? 1;
+  if (on.size === 0 || numRetries === 0) return undefined;
+  const baseMs = http.backOff?.baseInterval ? durationToMs(http.backOff.baseInterval) : DEFAULT_BASE_INTERVAL_MS;
+  const maxMs = http.backOff?.maxInterval ? durationToMs(http.backOff.maxInterval) : 10 * baseMs;
+  return { policy: a.policy, numRetries, on: [...on], methods: methods.length ? methods : undefined, baseMs, maxMs };
+}
+
+/** Envoy's JitteredExponentialBackOffStrategy for retry `n` (1-based). */
+export function backoffMs(n: number, baseMs: number, maxMs: number, random: () => number): number {
+  return Math.min(Math.floor(random() * (2 ** n - 1) * baseMs), maxMs);
+}
+
+/** The engine reads `backoffMs` when it schedules each retry; by then `attempts` counts the tries made. */
+function routeRetry(r: Retry, ctx: HttpExchangeContext): HttpRetryPolicy {
+  return {
+    policy: r.policy,
+    numRetries: r.numRetries,
+    on: r.on,
+    ...(r.methods ? { methods: r.methods } : {}),
+    get backoffMs() {
+      return backoffMs(ctx.http.attempts, r.baseMs, r.maxMs, () => ctx.random());
+    },
+  };
+}
+
+export function retryPass(source: ConfSource<Applied<MeshRetryConf>>): HttpPass | undefined {
+  const retries = source.map(compile);
+  if (retries.empty) return undefined;
+  return {
+    slot: 'retry',
+    name: passName('MeshRetry', retries),
+    onRequest(ctx) {
+      const r = retries.pick(ctx.flow.client, ctx.flow.destination);
+      if (r) ctx.route.retry = routeRetry(r, ctx);
+    },
+  };
+}

@@ -1,0 +1,88 @@
+import { durationToMs } from '../../model/policies/common.ts';
+import type { ActingPolicy, HttpPass, TcpPass } from '../../proxy/chain.ts';
+import { passName, type Applied, type ConfSource } from '../../proxy/policies/conf-source.ts';
+import type { MeshTimeoutConf } from './schema.ts';
+
+/**
+ * MeshTimeout, inbound (`from`) and outbound (`to`). `connectionTimeout` bounds the upstream
+ * connect, `idleTimeout` closes a connection with no bytes either way (HTTP: a keep-alive
+ * connection with no request in flight), `http.requestTimeout` bounds a request from its head to
+ * the end of its response: on expiry the client gets 504 (verdict error, reason
+ * `upstream_request_timeout`). `0s` disables idle and request timeouts. Values a policy leaves
+ * unset keep the engine's defaults (Kuma's: 5s connect, 1h idle; no request timeout). The other
+ * `http` timeouts (streamIdleTimeout, maxStreamDuration, maxConnectionDuration,
+ * requestHeadersTimeout) are not enforced.
+ */
+
+interface Limit {
+  ms: number;
+  /** As written in the policy, for the flow record. */
+  text: string;
+}
+
+interface Timeouts {
+  policy: ActingPolicy;
+  connect?: Limit;
+  idle?: Limit;
+  request?: Limit;
+}
+
+function limit(text: string | undefined): Limit | undefined {
+  return text === undefined ? undefined : { ms: durationToMs(text), text };
+}
+
+function compile(a: Applied<MeshTimeoutConf>): Timeouts {
+  return { policy: a.policy, connect: limit(a.conf.connectionTimeout), idle: limit(a.conf.idleTimeout), request: limit(a.conf.http?.requestTimeout) };
+}
+
+/** Records the timeout that ended the flow, if this policy set it. */
+function recordExpiry(t: Timeouts, reason: string | undefined, close: string | undefined, record: (p: ActingPolicy, action: string) => void): void {
+  if (reason === 'upstream_connect_timeout' && t.connect) record(t.policy, `connect timeout ${t.connect.text}`);
+  else if (reason === 'upstream_request_timeout' && t.request) record(t.policy, `request timeout ${t.request.text}: 504`);
+  else if (close === 'idle_timeout' && t.idle) record(t.policy, `idle timeout ${t.idle.text}`);
+}
+
+/** Connect and idle timeouts, for every connection of the listener (HTTP ones too). */
+export function timeoutTcpPass(source: ConfSource<Applied<MeshTimeoutConf>>): TcpPass | undefined {
+  const timeouts = source.map((a) => {
+    const t = compile(a);
+    return t.connect || t.idle ? t : undefined;
+  });
+  if (timeouts.empty) return undefined;
+  return {
+    slot: 'timeout',
+    name: passName('MeshTimeout', timeouts),
+    onConnect(ctx) {
+      const t = timeouts.pick(ctx.client, ctx.destination);
+      if (!t) return;
+      if (t.connect) ctx.connectTimeoutMs = t.connect.ms;
+      if (t.idle) ctx.idleTimeoutMs = t.idle.ms;
+    },
+    onClose(ctx) {
+      const t = timeouts.pick(ctx.client, ctx.destination);
+      if (t) recordExpiry(t, ctx.flow.reason, ctx.flow.close, (p, action) => ctx.record(p, action));
+    },
+  };
+}
+
+/** The request timeout of each request; records which timeout ended a request. */
+export function timeoutHttpPass(source: ConfSource<Applied<MeshTimeoutConf>>): HttpPass | undefined {
+  const timeouts = source.map((a) => {
+    const t = compile(a);
+    return t.connect || t.request ? t : undefined;
+  });
+  if (timeouts.empty) return undefined;
+  return {
+    slot: 'timeout',
+    name: passName('MeshTimeout', timeouts),
+    onRequest(ctx) {
+      const t = timeouts.pick(ctx.flow.client, ctx.flow.destination);
+      if (t?.request) ctx.route.requestTimeoutMs = t.request.ms;
+    },
+    onComplete(ctx) {
+      if (ctx.flow.reason === undefined) return;
+      const t = timeouts.pick(ctx.flow.client, ctx.flow.destination);
+      if (t) recordExpiry(t, ctx.flow.reason, undefined, (p, action) => ctx.record(p, action));
+    },
+  };
+}

@@ -1,0 +1,62 @@
+import type { InboundPolicy, SourceIdentity } from '../../policy/index.ts';
+import type { ActingPolicy, HttpPass, TcpPass } from '../../proxy/chain.ts';
+import { inboundSource, passName, type Applied, type ConfSource } from '../../proxy/policies/conf-source.ts';
+import type { MeshTrafficPermissionConf } from './schema.ts';
+
+/**
+ * MeshTrafficPermission on an inbound. The client is whoever owns the connection's source address
+ * (meshcap terminates no mTLS, see README): the first rule whose client subset contains that
+ * identity decides. Policies on the inbound but no rule for the client: Deny, as Kuma's RBAC does.
+ * Allow and AllowWithShadowDeny let the traffic through (the latter recorded as a shadow deny);
+ * Deny answers HTTP 403 or closes a TCP connection before any upstream is contacted.
+ */
+
+/** Who is credited with a Deny that no rule made (the client matched none of the rules). */
+export const DEFAULT_DENY: ActingPolicy = { type: 'MeshTrafficPermission', name: '(default deny)' };
+
+/** Envoy's RBAC filter answers with this body. */
+export const PERMISSION_DENIED_BODY = 'RBAC: access denied\n';
+export const PERMISSION_DENIED_REASON = 'rbac_access_denied';
+
+type Permission = Applied<MeshTrafficPermissionConf>;
+
+export function permissionSource(policy: InboundPolicy<MeshTrafficPermissionConf> | undefined, identities: readonly SourceIdentity[]): ConfSource<Permission> {
+  return inboundSource(policy, identities, () => ({ conf: { action: 'Deny' }, policy: DEFAULT_DENY }));
+}
+
+/** What the flow says about an allowed client; a Deny is recorded by whoever refuses. */
+function allowAction(p: Permission): string {
+  return p.conf.action === 'AllowWithShadowDeny' ? 'shadow deny (allowed)' : 'allow';
+}
+
+export function trafficPermissionTcpPass(source: ConfSource<Permission>): TcpPass | undefined {
+  if (source.empty) return undefined;
+  return {
+    slot: 'traffic-permission',
+    name: passName('MeshTrafficPermission', source),
+    onConnect(ctx) {
+      const p = source.pick(ctx.client, ctx.destination);
+      if (!p) return;
+      if (p.conf.action === 'Deny') ctx.deny(p.policy, PERMISSION_DENIED_REASON);
+      else ctx.record(p.policy, allowAction(p));
+    },
+  };
+}
+
+export function trafficPermissionHttpPass(source: ConfSource<Permission>): HttpPass | undefined {
+  if (source.empty) return undefined;
+  return {
+    slot: 'traffic-permission',
+    name: passName('MeshTrafficPermission', source),
+    onRequest(ctx) {
+      const p = source.pick(ctx.flow.client, ctx.flow.destination);
+      if (!p) return;
+      if (p.conf.action !== 'Deny') {
+        ctx.record(p.policy, allowAction(p));
+        return;
+      }
+      ctx.record(p.policy, 'deny 403');
+      ctx.respond({ status: 403, body: PERMISSION_DENIED_BODY, verdict: 'denied', reason: PERMISSION_DENIED_REASON });
+    },
+  };
+}
