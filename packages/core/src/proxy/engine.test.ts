@@ -7,17 +7,10 @@ import { dataplaneSchema, type Dataplane } from '../model/index.ts';
 import type { HttpPass, PolicyPasses, TcpPass } from './chain.ts';
 import type { ListenerConfig } from './config.ts';
 import { startDataplane, type DataplaneHandle } from './engine.ts';
+import { freePort } from './testing/free-port.ts';
 
 // The engine in this process, in explicit mode on loopback (no namespace needed): the filter chain
 // contract the policy engine plugs into, keep-alive details, and config updates.
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function dataplane(inbound: Array<{ port: number; servicePort: number; protocol: 'http' | 'tcp'; service: string }>): Dataplane {
   return dataplaneSchema.parse({

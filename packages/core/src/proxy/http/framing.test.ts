@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FlowRecord } from '../../flows/index.ts';
 import { dataplaneSchema } from '../../model/index.ts';
 import { startDataplane, type DataplaneHandle } from '../engine.ts';
+import { freePort } from '../testing/free-port.ts';
 
 // The request-smuggling corpus (RFC 9112 §6–7, §11 and the published CL.TE / TE.CL / TE.TE
 // research) sent over real loopback connections through a real dataplane to a real upstream that
@@ -12,14 +13,6 @@ import { startDataplane, type DataplaneHandle } from '../engine.ts';
 // request in canonical framing.
 
 const HEADERS_TIMEOUT_MS = 300;
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** Writes `parts` (with `gapMs` between them), collects everything until the proxy closes (or the timeout). */
 function exchange(port: number, parts: string[], gapMs = 0, timeoutMs = 3_000): Promise<{ data: string; closedAfterMs: number }> {

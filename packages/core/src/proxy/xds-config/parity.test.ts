@@ -12,6 +12,7 @@ import { ENVOY_TYPES, type EnvoyMessage } from '../../xds/envoy-json.ts';
 import { xdsResourcesOf } from '../../xds/provider.ts';
 import type { XdsResourceSet } from '../../xds/resource-set.ts';
 import { startDataplane, type DataplaneHandle } from '../engine.ts';
+import { freePort } from '../testing/free-port.ts';
 
 // Parity: a policy applied through a real PolicyCompiler, rendered as the Envoy resources the
 // control plane sends (xdsResourcesOf), applied with applyXds, is enforced on real loopback
@@ -23,14 +24,6 @@ type Obj = Record<string, unknown>;
 const WEB = '127.0.0.2';
 const STRANGER = '127.0.0.3';
 const FLAKY = '127.0.0.4';
-
-async function freePort(host = '127.0.0.1'): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, host, r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function request(port: number, opts: { from: string; path?: string; method?: string; host?: string }): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
