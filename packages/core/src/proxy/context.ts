@@ -45,6 +45,8 @@ export interface EngineContext {
   readonly random: () => number;
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number;
+  /** 0: no request-headers timeout. */
+  readonly requestHeadersTimeoutMs: number;
   readonly open: Set<OpenConnection>;
   draining: boolean;
   /**

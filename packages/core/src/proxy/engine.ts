@@ -27,6 +27,8 @@ export const DEFAULT_ADMIN_ADDRESS = '127.0.0.1';
 /** Kuma's defaults (MeshTimeout): 5 s to connect, 1 h idle. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
+/** MeshTimeout's `http.requestHeadersTimeout` default in Kuma (and Envoy's request_headers_timeout): 0s, disabled. */
+export const DEFAULT_REQUEST_HEADERS_TIMEOUT_MS = 0;
 export const DEFAULT_DRAIN_MS = 5_000;
 /** Istio's and `install transparent-proxy --inbound-mode tproxy`'s default mark (1337). */
 export const DEFAULT_TPROXY_MARK = 0x539;
@@ -62,6 +64,8 @@ export interface DataplaneOptions {
   tproxyMark?: number;
   connectTimeoutMs?: number;
   idleTimeoutMs?: number;
+  /** Time a client has to send a whole request head (first byte to CRLF CRLF) before it gets 408; 0 disables. */
+  requestHeadersTimeoutMs?: number;
   /** Flows kept in the ring buffer. */
   flowBufferSize?: number;
   /** Randomness for percentage-based policies; injectable for tests. */
@@ -200,6 +204,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
       random: options.random ?? Math.random,
       connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      requestHeadersTimeoutMs: options.requestHeadersTimeoutMs ?? DEFAULT_REQUEST_HEADERS_TIMEOUT_MS,
       open: new Set(),
       draining: false,
       httpPasses: (l) => this.active.listeners.get(l.config.name)?.passes.http ?? l.passes.http,
@@ -428,7 +433,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
     const protocol = a.listener.config.protocol;
     const timeouts: TcpTimeouts = { connectTimeoutMs: a.listener.cluster.config.connectTimeoutMs ?? ctx.connectTimeoutMs, idleTimeoutMs: ctx.idleTimeoutMs };
     if (passes.length === 0) {
-      if (protocol === 'http') new HttpSession(ctx, a, socket, timeouts);
+      if (protocol === 'http') new HttpSession(ctx, a, socket, { ...timeouts, requestHeadersTimeoutMs: ctx.requestHeadersTimeoutMs });
       else proxyTcp(ctx, a, socket, newFlow(ctx, a, 'tcp', a.connectionId, a.start), timeouts);
       return;
     }
@@ -471,7 +476,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
         this.flows.publish(flow);
         return;
       }
-      const t = { connectTimeoutMs: tctx.connectTimeoutMs, idleTimeoutMs: tctx.idleTimeoutMs };
+      const t = { connectTimeoutMs: tctx.connectTimeoutMs, idleTimeoutMs: tctx.idleTimeoutMs, requestHeadersTimeoutMs: ctx.requestHeadersTimeoutMs };
       if (protocol === 'http') new HttpSession(ctx, a, socket, t);
       else proxyTcp(ctx, a, socket, flow, t, closed);
     };

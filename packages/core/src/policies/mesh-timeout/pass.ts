@@ -11,7 +11,8 @@ import type { MeshTimeoutConf } from './schema.ts';
  * `upstream_request_timeout`). `0s` disables idle and request timeouts. Values a policy leaves
  * unset keep the engine's defaults (Kuma's: 5s connect, 1h idle; no request timeout). The other
  * `http` timeouts (streamIdleTimeout, maxStreamDuration, maxConnectionDuration,
- * requestHeadersTimeout) are not enforced.
+ * requestHeadersTimeout) are not enforced by policy; the request-headers timeout is the engine's
+ * `requestHeadersTimeoutMs` option (408, reason `request_headers_timeout`).
  */
 
 interface Limit {

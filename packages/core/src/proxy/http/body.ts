@@ -36,7 +36,16 @@ export class CloseFramer implements BodyFramer {
 
 const enum S {
   Size,
-  Ext,
+  /** Just after `;`: the first character of an extension name. */
+  ExtName,
+  /** In a name: more token characters, `=`, `;` or CR. */
+  ExtNameMore,
+  ExtValueStart,
+  ExtToken,
+  ExtQuoted,
+  ExtQuotedPair,
+  /** After a closing quote: `;` or CR. */
+  ExtAfterQuoted,
   SizeLf,
   Data,
   DataCr,
@@ -53,6 +62,16 @@ const MAX_EXT = 4096;
 const MAX_TRAILERS = 16 * 1024;
 /** 2^53 - 1 fits in 13 hex digits; more is certainly an attack. */
 const MAX_SIZE_DIGITS = 13;
+
+/** tchar (RFC 9110 §5.6.2), by byte. */
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 48; c <= 57; c++) TCHAR[c] = 1;
+for (let c = 65; c <= 90; c++) TCHAR[c] = 1;
+for (let c = 97; c <= 122; c++) TCHAR[c] = 1;
+
+/** qdtext and the octet after a backslash: HTAB, SP, visible ASCII, obs-text (no DQUOTE or backslash for qdtext). */
+const isQuotable = (c: number): boolean => c === 9 || (c >= 32 && c !== 127);
 
 function hexValue(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
@@ -83,6 +102,47 @@ export class ChunkedFramer implements BodyFramer {
     throw new HttpParseError(this.badStatus, `chunked body: ${message}`);
   }
 
+  /**
+   * One byte of the chunk extensions: `;name` or `;name=token` or `;name="quoted"`, repeated, with no
+   * whitespace (BWS is allowed by the grammar but never generated, and parsers disagree on it), so
+   * every parser downstream splits them the same way.
+   */
+  private extension(c: number): void {
+    switch (this.state) {
+      case S.ExtName:
+        if (!TCHAR[c]) this.fail('bad chunk extension name');
+        this.state = S.ExtNameMore;
+        return;
+      case S.ExtNameMore:
+      case S.ExtToken:
+        if (TCHAR[c]) return;
+        if (c === 59) this.state = S.ExtName;
+        else if (c === 13) this.state = S.SizeLf;
+        else if (c === 61 /* = */ && this.state === S.ExtNameMore) this.state = S.ExtValueStart;
+        else this.fail('bad chunk extension');
+        return;
+      case S.ExtValueStart:
+        if (c === 34 /* " */) this.state = S.ExtQuoted;
+        else if (TCHAR[c]) this.state = S.ExtToken;
+        else this.fail('bad chunk extension value');
+        return;
+      case S.ExtQuoted:
+        if (c === 34) this.state = S.ExtAfterQuoted;
+        else if (c === 92 /* \\ */) this.state = S.ExtQuotedPair;
+        else if (!isQuotable(c)) this.fail('bad character in a quoted chunk extension');
+        return;
+      case S.ExtQuotedPair:
+        if (!isQuotable(c)) this.fail('bad character in a quoted chunk extension');
+        this.state = S.ExtQuoted;
+        return;
+      case S.ExtAfterQuoted:
+        if (c === 59) this.state = S.ExtName;
+        else if (c === 13) this.state = S.SizeLf;
+        else this.fail('bad chunk extension');
+        return;
+    }
+  }
+
   scan(buf: Buffer, start: number): number {
     let i = start;
     const end = buf.length;
@@ -106,18 +166,22 @@ export class ChunkedFramer implements BodyFramer {
           } else if (c === 13) {
             this.state = S.SizeLf;
           } else if (c === 59 /* ; */) {
-            this.state = S.Ext;
+            this.state = S.ExtName;
           } else {
             this.fail('invalid character in chunk size');
           }
           break;
         }
-        case S.Ext: {
-          const c = buf[i]!;
-          if (c === 13) this.state = S.SizeLf;
-          else if (c === 10 || ++this.extBytes > MAX_EXT) this.fail('bad chunk extension');
+        case S.ExtName:
+        case S.ExtNameMore:
+        case S.ExtValueStart:
+        case S.ExtToken:
+        case S.ExtQuoted:
+        case S.ExtQuotedPair:
+        case S.ExtAfterQuoted:
+          if (++this.extBytes > MAX_EXT) this.fail('chunk extensions too long');
+          this.extension(buf[i]!);
           break;
-        }
         case S.SizeLf:
           if (buf[i] !== 10) this.fail('chunk size line not ended by CRLF');
           this.digits = 0;
@@ -139,7 +203,7 @@ export class ChunkedFramer implements BodyFramer {
         case S.Trailer: {
           const c = buf[i]!;
           if (c === 13) this.state = S.TrailerLf;
-          else if (c === 10 || ++this.trailerBytes > MAX_TRAILERS) this.fail('bad trailer section');
+          else if ((c < 32 && c !== 9) || c === 127 || ++this.trailerBytes > MAX_TRAILERS) this.fail('bad trailer section');
           break;
         }
         case S.TrailerLf:

@@ -36,7 +36,7 @@ describe('request heads', () => {
   });
 
   it('reads framing and connection facts', () => {
-    expect(req('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n').chunked).toBe(true);
+    expect(req('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n').chunked).toBe(true);
     expect(req('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n').contentLength).toBe(10);
     expect(req('GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n').keepAlive).toBe(false);
     expect(req('GET / HTTP/1.0\r\n\r\n').keepAlive).toBe(false);
@@ -53,7 +53,6 @@ describe('request heads', () => {
     ['signed Content-Length', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\n'],
     ['TE not ending in chunked', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n'],
     ['chunked twice', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n'],
-    ['TE identity', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n\r\n'],
     ['TE in HTTP/1.0', 'POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n'],
     ['space before colon', 'GET / HTTP/1.1\r\nHost: a\r\nContent-Length : 0\r\n\r\n'],
     ['obs-fold', 'GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\n c\r\n\r\n'],
@@ -67,6 +66,29 @@ describe('request heads', () => {
     ['missing colon', 'GET / HTTP/1.1\r\nHost a\r\n\r\n'],
   ])('rejects %s with 400', (_what, text) => {
     rejects(text);
+  });
+
+  it('answers 501 for a transfer coding other than chunked: it cannot be normalised without decoding', () => {
+    expect(rejects('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n\r\n', 501)).toContain('"identity"');
+    rejects('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n', 501);
+    rejects('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity, chunked\r\n\r\n', 501);
+  });
+
+  it('forwards framing headers in one canonical spelling', () => {
+    const te = req('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n');
+    expect(te.chunked).toBe(true);
+    expect(te.toBuffer().toString('latin1')).toBe('POST / HTTP/1.1\r\nHost: a\r\ntransfer-encoding: chunked\r\n\r\n');
+    const cl = req('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 007\r\n\r\n');
+    expect(cl.contentLength).toBe(7);
+    expect(cl.toBuffer().toString('latin1')).toBe('POST / HTTP/1.1\r\nHost: a\r\ncontent-length: 7\r\n\r\n');
+    const plain = 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n';
+    expect(req(plain).toBuffer().toString('latin1')).toBe(plain);
+  });
+
+  it('refuses a bare LF as soon as it arrives, before any CRLF CRLF', () => {
+    expect(() => findHeadEnd(Buffer.from('GET / HTTP/1.1\r\nHost: a\n\n', 'latin1'))).toThrow(/bare LF/);
+    expect(() => findHeadEnd(Buffer.from('\nGET', 'latin1'))).toThrow(/bare LF/);
+    expect(findHeadEnd(Buffer.from('GET / HTTP/1.1\r\nHost: a\r\n', 'latin1'))).toBe(-1);
   });
 
   it('answers 505 for HTTP/2.0 and 501 for CONNECT', () => {

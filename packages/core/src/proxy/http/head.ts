@@ -6,14 +6,25 @@
  * obs-fold, whitespace before the colon) is rejected: these are the request-smuggling vectors.
  */
 
+/** The flow reason code of each status a head or body can be refused with (see access-log-format's flags). */
+const REASON_OF_STATUS: Readonly<Record<number, string>> = {
+  408: 'request_headers_timeout',
+  431: 'request_headers_too_large',
+  501: 'unsupported_transfer_coding',
+  502: 'upstream_protocol_error',
+};
+
 export class HttpParseError extends Error {
   override name = 'HttpParseError';
+  /** The flow's reason code: `bad_request`, `request_headers_too_large`, `unsupported_transfer_coding`, … */
+  readonly reason: string;
   constructor(
-    /** What to answer: 400 (or 431, 501, 505) for a request, 502 for a response. */
+    /** What to answer: 400 (or 408, 431, 501, 505) for a request, 502 for a response. */
     readonly status: number,
     message: string,
   ) {
     super(message);
+    this.reason = REASON_OF_STATUS[status] ?? 'bad_request';
   }
 }
 
@@ -34,7 +45,12 @@ export const CRLF2 = Buffer.from('\r\n\r\n', 'latin1');
 /** Facts about a head that decide framing and connection reuse, collected in one pass. */
 interface FieldFacts {
   contentLength: number;
+  /** The Content-Length value as received (to forward a canonical one when it has leading zeros). */
+  contentLengthText: string | undefined;
   transferCodings: string[] | undefined;
+  /** Transfer-Encoding field lines and the value of the last: one line reading exactly `chunked` passes unchanged. */
+  transferEncodingLines: number;
+  transferEncodingText: string | undefined;
   connectionClose: boolean;
   connectionKeepAlive: boolean;
   connectionUpgrade: boolean;
@@ -207,7 +223,10 @@ export class ResponseHead extends MessageHead {
 function parseFields(lines: string[], headers: string[], bad: number): FieldFacts {
   const facts: FieldFacts = {
     contentLength: -1,
+    contentLengthText: undefined,
     transferCodings: undefined,
+    transferEncodingLines: 0,
+    transferEncodingText: undefined,
     connectionClose: false,
     connectionKeepAlive: false,
     connectionUpgrade: false,
@@ -265,11 +284,14 @@ function parseFields(lines: string[], headers: string[], bad: number): FieldFact
           if (facts.contentLength !== -1) throw new HttpParseError(bad, 'more than one Content-Length');
           if (!DIGITS.test(value)) throw new HttpParseError(bad, `invalid Content-Length ${JSON.stringify(value)}`);
           facts.contentLength = Number(value);
+          facts.contentLengthText = value;
         }
         break;
       case 17:
         if (name.toLowerCase() === 'transfer-encoding') {
           facts.transferCodings ??= [];
+          facts.transferEncodingLines++;
+          facts.transferEncodingText = value;
           for (const token of value.split(',')) {
             const t = token.trim().toLowerCase();
             if (t === '') throw new HttpParseError(bad, 'empty transfer coding');
@@ -282,12 +304,36 @@ function parseFields(lines: string[], headers: string[], bad: number): FieldFact
   return facts;
 }
 
-/** True when the codings end in exactly one `chunked`; throws when `chunked` is misplaced or repeated. */
-function chunkedFraming(codings: string[], bad: number): boolean {
-  const count = codings.filter((c) => c === 'chunked').length;
+/** Transfer codings a response may carry before `chunked` (the registered content codings); the client decodes them. */
+const RESPONSE_CODINGS = new Set(['gzip', 'x-gzip', 'deflate', 'compress', 'x-compress']);
+
+/**
+ * True when the codings end in exactly one `chunked`; throws when `chunked` is misplaced or repeated,
+ * when the field came on more than one line (parsers disagree on joining them), and, for requests,
+ * for any coding besides `chunked` (501: we cannot normalise what we do not decode), for
+ * responses for any coding that is not registered.
+ */
+function chunkedFraming(f: FieldFacts, bad: number, request: boolean): boolean {
+  const codings = f.transferCodings!;
+  if (f.transferEncodingLines > 1) throw new HttpParseError(bad, 'more than one Transfer-Encoding field line');
+  let count = 0;
+  for (const c of codings) if (c === 'chunked') count++;
   if (count > 1) throw new HttpParseError(bad, 'chunked applied more than once');
   if (count === 1 && codings[codings.length - 1] !== 'chunked') throw new HttpParseError(bad, 'chunked is not the final transfer coding');
+  for (const c of codings) {
+    if (c === 'chunked') continue;
+    if (request) throw new HttpParseError(501, `transfer coding ${JSON.stringify(c)} is not implemented`);
+    if (!RESPONSE_CODINGS.has(c)) throw new HttpParseError(bad, `unknown transfer coding ${JSON.stringify(c)}`);
+  }
   return count === 1;
+}
+
+/** Framing headers are forwarded in one canonical spelling: `chunked` alone, a length without leading zeros. */
+function canonicalFraming(head: MessageHead, f: FieldFacts, chunked: boolean): void {
+  if (chunked && f.transferCodings!.length === 1 && f.transferEncodingText !== 'chunked') head.set('transfer-encoding', 'chunked');
+  if (f.contentLengthText !== undefined && f.contentLengthText.length > 1 && f.contentLengthText.charCodeAt(0) === 48) {
+    head.set('content-length', String(f.contentLength));
+  }
 }
 
 function splitLines(raw: Buffer, bad: number): string[] {
@@ -299,14 +345,22 @@ function splitLines(raw: Buffer, bad: number): string[] {
   return lines;
 }
 
-/** Index just past the CRLF CRLF that ends a head in `buf`, or -1; throws 431 when none within the limit. */
-export function findHeadEnd(buf: Buffer, from = 0, status = 431): number {
-  const i = buf.indexOf(CRLF2, Math.max(0, from - 3));
-  if (i >= 0) {
-    if (i > MAX_HEAD_BYTES) throw new HttpParseError(status, `head larger than ${MAX_HEAD_BYTES} bytes`);
-    return i + 4;
+/**
+ * Index just past the CRLF CRLF that ends a head in `buf`, or -1 while it is incomplete. Walks the
+ * line ends (one indexOf per line), so a bare LF is refused (`bad`) as soon as it arrives rather
+ * than held until a CRLF CRLF that may never come; throws `tooLarge` when no end within the limit.
+ */
+export function findHeadEnd(buf: Buffer, from = 0, tooLarge = 431, bad = 400): number {
+  let lf = buf.indexOf(10, Math.max(0, from - 3));
+  while (lf >= 0) {
+    if (lf === 0 || buf[lf - 1] !== 13) throw new HttpParseError(bad, 'bare LF in head (lines must end in CRLF)');
+    if (lf >= 3 && buf[lf - 2] === 10) {
+      if (lf - 3 > MAX_HEAD_BYTES) throw new HttpParseError(tooLarge, `head larger than ${MAX_HEAD_BYTES} bytes`);
+      return lf + 1;
+    }
+    lf = buf.indexOf(10, lf + 1);
   }
-  if (buf.length > MAX_HEAD_BYTES) throw new HttpParseError(status, `head larger than ${MAX_HEAD_BYTES} bytes`);
+  if (buf.length > MAX_HEAD_BYTES) throw new HttpParseError(tooLarge, `head larger than ${MAX_HEAD_BYTES} bytes`);
   return -1;
 }
 
@@ -335,7 +389,7 @@ export function parseRequestHead(raw: Buffer): RequestHead {
   if (f.transferCodings !== undefined) {
     if (minor === 0) throw new HttpParseError(400, 'Transfer-Encoding in an HTTP/1.0 request');
     if (f.contentLength !== -1) throw new HttpParseError(400, 'both Content-Length and Transfer-Encoding');
-    chunked = chunkedFraming(f.transferCodings, 400);
+    chunked = chunkedFraming(f, 400, true);
     if (!chunked) throw new HttpParseError(400, 'request Transfer-Encoding does not end in chunked');
   }
   if (f.hostCount > 1) throw new HttpParseError(400, 'more than one Host header');
@@ -347,7 +401,7 @@ export function parseRequestHead(raw: Buffer): RequestHead {
   }
   if (minor === 1 && f.hostCount === 0) throw new HttpParseError(400, 'HTTP/1.1 request without Host');
   const keepAlive = minor === 1 ? !f.connectionClose : f.connectionKeepAlive && !f.connectionClose;
-  return new RequestHead(
+  const head = new RequestHead(
     raw,
     headers,
     minor,
@@ -361,6 +415,8 @@ export function parseRequestHead(raw: Buffer): RequestHead {
     authority ?? '',
     f.requestId,
   );
+  canonicalFraming(head, f, chunked);
+  return head;
 }
 
 /** Parses a response head; `raw` runs from the status line through the final CRLF CRLF. */
@@ -383,11 +439,11 @@ export function parseResponseHead(raw: Buffer): ResponseHead {
   let contentLength = f.contentLength;
   if (f.transferCodings !== undefined) {
     if (contentLength !== -1) throw new HttpParseError(502, 'both Content-Length and Transfer-Encoding');
-    chunked = chunkedFraming(f.transferCodings, 502);
+    chunked = chunkedFraming(f, 502, false);
     // A response whose final coding is not chunked is delimited by the connection close.
     contentLength = -1;
   }
-  return new ResponseHead(
+  const head = new ResponseHead(
     raw,
     headers,
     minorChar === 49 ? 1 : 0,
@@ -398,6 +454,8 @@ export function parseResponseHead(raw: Buffer): ResponseHead {
     f.connectionClose || (f.transferCodings !== undefined && !chunked),
     f.connectionKeepAlive,
   );
+  canonicalFraming(head, f, chunked);
+  return head;
 }
 
 /** Reason phrases for the statuses the proxy answers itself. */

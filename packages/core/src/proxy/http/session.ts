@@ -17,6 +17,8 @@ const PENDING_LIMIT = 64 * 1024;
 export interface HttpTimeouts {
   connectTimeoutMs: number;
   idleTimeoutMs: number;
+  /** From the first byte of a request head to its end (Envoy's request_headers_timeout); 0 disables. */
+  requestHeadersTimeoutMs: number;
 }
 
 /**
@@ -36,6 +38,8 @@ export class HttpSession implements OpenConnection {
   private clientEnded = false;
   /** `next()` is running: an exchange that ends synchronously inside it must not start another (no recursion). */
   private parsing = false;
+  /** Armed only while a head is incomplete after a read: a head that arrives in one read costs no timer. */
+  private headTimer: NodeJS.Timeout | undefined;
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.ending) return;
@@ -61,6 +65,7 @@ export class HttpSession implements OpenConnection {
   };
   private readonly onClose = (): void => {
     this.closed = true;
+    clearTimeout(this.headTimer);
     this.ctx.open.delete(this);
     this.a.listener.http!.downstream_cx_active--;
     this.ex?.clientGone('downstream_disconnect');
@@ -124,7 +129,13 @@ export class HttpSession implements OpenConnection {
       end = findHeadEnd(buf, this.scanFrom);
       if (end < 0) {
         this.scanFrom = buf.length;
+        const limit = this.timeouts.requestHeadersTimeoutMs;
+        if (limit > 0 && this.headTimer === undefined) this.headTimer = setTimeout(this.onHeadTimeout, limit);
         return false;
+      }
+      if (this.headTimer !== undefined) {
+        clearTimeout(this.headTimer);
+        this.headTimer = undefined;
       }
       head = parseRequestHead(buf.subarray(0, end));
     } catch (err) {
@@ -138,9 +149,17 @@ export class HttpSession implements OpenConnection {
     return true;
   }
 
-  /** A request we cannot parse: answer 400 (or 431/501/505), record it, close. */
+  private readonly onHeadTimeout = (): void => {
+    this.headTimer = undefined;
+    if (this.ex || this.closed || this.ending || !this.pending) return;
+    this.protocolError(new HttpParseError(408, `request head not complete within ${this.timeouts.requestHeadersTimeoutMs} ms`));
+  };
+
+  /** A request we cannot parse (or whose head did not come in time): answer 400 (or 408/431/501/505), record it, close. */
   private protocolError(err: HttpParseError): void {
     if (!(err instanceof HttpParseError)) throw err;
+    clearTimeout(this.headTimer);
+    this.headTimer = undefined;
     const counters = this.a.listener.http!;
     counters.downstream_cx_protocol_error++;
     counters.downstream_rq_total++;
@@ -151,7 +170,7 @@ export class HttpSession implements OpenConnection {
     flow.http = { method: '', authority: '', path: '', status: err.status, requestBytes: 0, responseBytes: 0, requestId, attempts: 0 };
     flow.bytes = { fromClient: this.pending?.length ?? 0, toClient: reply.length };
     flow.verdict = 'error';
-    flow.reason = `bad_request: ${err.message}`;
+    flow.reason = `${err.reason}: ${err.message}`;
     flow.timings.totalMs = ms(t0, performance.now());
     countStatusClass(counters, err.status);
     counters.downstream_rq_completed++;
@@ -412,7 +431,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     } catch (err) {
       // The head already went upstream; the only safe thing left is to end both connections.
       this.flow.verdict = 'error';
-      this.flow.reason = `bad_request: ${(err as Error).message}`;
+      this.flow.reason = `${err instanceof HttpParseError ? err.reason : 'bad_request'}: ${(err as Error).message}`;
       this.session.a.listener.http!.downstream_cx_protocol_error++;
       if (this.respState === 'head' && !this.respSeen) {
         this.replyError(400, `${(err as Error).message}\n`, this.flow.reason);
@@ -462,7 +481,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     let end: number;
     let head: ResponseHead;
     try {
-      end = findHeadEnd(buf, this.respScan, 502);
+      end = findHeadEnd(buf, this.respScan, 502, 502);
       if (end < 0) {
         this.respPending = buf;
         this.respScan = buf.length;
