@@ -8,7 +8,6 @@ import { dataplaneSchema, type Dataplane } from '../model/index.ts';
 import type { HttpPass, PolicyPasses, TcpPass } from './chain.ts';
 import type { ListenerConfig } from './config.ts';
 import { startDataplane, type DataplaneHandle } from './engine.ts';
-import { freePort } from './testing/free-port.ts';
 
 // The engine in this process, in explicit mode on loopback (no namespace needed): the filter chain
 // contract the policy engine plugs into, keep-alive details, and config updates.

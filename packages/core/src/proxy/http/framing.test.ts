@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FlowRecord } from '../../flows/index.ts';
 import { dataplaneSchema } from '../../model/index.ts';
 import { startDataplane, type DataplaneHandle } from '../engine.ts';
-import { freePort } from '../testing/free-port.ts';
+import { freePort } from '@meshcap/testkit';
 
 // The request-smuggling corpus (RFC 9112 §6–7, §11 and the published CL.TE / TE.CL / TE.TE
 // research) sent over real loopback connections through a real dataplane to a real upstream that

@@ -13,7 +13,6 @@ import { ENVOY_TYPES, type EnvoyMessage } from '../../xds/envoy-json.ts';
 import { xdsResourcesOf } from '../../xds/provider.ts';
 import type { XdsResourceSet } from '../../xds/resource-set.ts';
 import { startDataplane, type DataplaneHandle } from '../engine.ts';
-import { freePort } from '../testing/free-port.ts';
 
 // Parity: a policy applied through a real PolicyCompiler, rendered as the Envoy resources the
 // control plane sends (xdsResourcesOf), applied with applyXds, is enforced on real loopback
