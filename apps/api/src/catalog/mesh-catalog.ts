@@ -87,9 +87,11 @@ export class MeshCatalog {
     let toggles: Toggle[];
     let versions: Awaited<ReturnType<Store['listConfigVersions']>>;
     try {
-      // Replicas starting together on an empty store all get here: the store serialises writes,
-      // so the later ones find the mesh the first created and change nothing ('unchanged').
-      await store.writeResources({ put: [{ resource: { type: 'Mesh', name: DEFAULT_MESH }, source: `type: Mesh\nname: ${DEFAULT_MESH}\n` }] });
+      // Replicas starting together on an empty store may all get past the check: the store
+      // serialises writes, so the later ones find the mesh the first created and change nothing.
+      if (!(await store.getResource({ type: 'Mesh', mesh: '', name: DEFAULT_MESH }))) {
+        await store.writeResources({ put: [{ resource: { type: 'Mesh', name: DEFAULT_MESH }, source: `type: Mesh\nname: ${DEFAULT_MESH}\n` }] });
+      }
       revision = await store.revision();
       [resources, toggles, versions] = await Promise.all([store.listResources(), store.listToggles(), store.listConfigVersions()]);
     } catch (err) {
