@@ -1,5 +1,6 @@
 // `npm run bench`: direct vs meshcap vs HAProxy, same namespaces, same load, one run; then the
-// control plane's xDS push times and cost (bench/xds.ts).
+// control plane's xDS push times and cost (bench/xds.ts), and change propagation across
+// control plane replicas on PostgreSQL (bench/replicas.ts).
 //
 // Two namespaces joined by a veth: `client` runs the load generators (iperf3, wrk), `server` runs
 // the applications (iperf3 -s; an HAProxy instance answering 1 KiB on :8080/:8081 — a C origin, so
@@ -22,6 +23,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installTransparentProxy, parseTransparentProxyConfig, uninstallTransparentProxy } from '@meshcap/core';
 import { Lab, netnsSupport, type Host, type HostProcess } from '@meshcap/testkit';
+import { benchReplicas } from './replicas.ts';
 import { benchXds } from './xds.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -201,14 +203,19 @@ function ratio(a: number | undefined, b: number | undefined): string {
   return a === undefined || b === undefined || !b ? '—' : (a / b).toFixed(2);
 }
 
-/** BENCH_ONLY=proxy or BENCH_ONLY=xds runs one part. */
+/** BENCH_ONLY=proxy, BENCH_ONLY=xds or BENCH_ONLY=replicas runs one part. */
 const ONLY = process.env.BENCH_ONLY;
+const runs = (part: 'proxy' | 'xds' | 'replicas'): boolean => ONLY === undefined || ONLY === part;
 
 async function main(): Promise<void> {
-  if (ONLY !== 'xds') await benchProxies();
-  if (ONLY !== 'proxy') {
+  if (runs('proxy')) await benchProxies();
+  if (runs('xds')) {
     say('xDS…');
     process.stdout.write(`\n${await benchXds()}\n`);
+  }
+  if (runs('replicas')) {
+    say('replicas…');
+    process.stdout.write(`\n${await benchReplicas()}\n`);
   }
 }
 

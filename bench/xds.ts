@@ -18,7 +18,7 @@ const SIZES = (process.env.BENCH_XDS_SIZES ?? '1,100,1000').split(',').map(Numbe
 const TOKEN = 'bench-admin-token-0123456789abcdef';
 const TICKS = 100; // USER_HZ on Linux
 
-function say(text: string): void {
+export function say(text: string): void {
   process.stderr.write(`bench: ${text}\n`);
 }
 

@@ -80,6 +80,11 @@ describe('MeshCatalog over a real store', () => {
     expect(catalog.compiler.isEnabled('default', 'api', 'MeshFaultInjection', 'abort-all')).toBe(true);
   });
 
+  it('fails to open with a coded error naming the store when the store cannot be read', async () => {
+    await store.close();
+    await expect(MeshCatalog.open(store)).rejects.toMatchObject({ code: 'MESHCAP_ERR_STORE', message: expect.stringContaining(store.location) });
+  });
+
   it('changes nothing, in the store or the compiler, when the store refuses a write', async () => {
     await catalog.applyText(resources);
     const before = catalog.compiler.version('default', 'web')!.versionInfo;

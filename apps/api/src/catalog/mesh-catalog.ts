@@ -9,7 +9,7 @@ import {
   type ErrorIssue,
   type Resource,
 } from '@meshcap/core';
-import type { ResourceChange, ResourceKey, Store, StoredResource, Toggle } from '../store/index.ts';
+import type { ConfigVersionRecord, ResourceChange, ResourceKey, Store, StoredResource, Toggle } from '../store/index.ts';
 import { applyResources, applyToggle, compilerFromStore } from './compiler-load.ts';
 import { resourceSources } from './resource-sources.ts';
 
@@ -62,6 +62,11 @@ export class MeshCatalog {
   private writeQueue: Promise<unknown> = Promise.resolve();
   private knownRevision = -1;
   private poller: NodeJS.Timeout | undefined;
+  private unwatch: () => void = () => {};
+  /** A look at the store is queued: further notices until it runs add nothing. */
+  private pollQueued = false;
+  /** The config version saves under way, in order. */
+  private versionsSaved: Promise<void> = Promise.resolve();
   /** Stored resources the compiler refused at load (stored by an older version with laxer checks). */
   readonly loadErrors: string[] = [];
 
@@ -76,12 +81,22 @@ export class MeshCatalog {
    * persists config version counters as they change and, with `pollMs`, follows other replicas.
    */
   static async open(store: Store, opts: { pollMs?: number; onError?: (message: string) => void } = {}): Promise<MeshCatalog> {
-    if (!(await store.getResource({ type: 'Mesh', mesh: '', name: DEFAULT_MESH }))) {
-      await store.writeResources({ put: [{ resource: { type: 'Mesh', name: DEFAULT_MESH }, source: `type: Mesh\nname: ${DEFAULT_MESH}\n` }] });
-    }
     const onError = opts.onError ?? (() => {});
-    const revision = await store.revision();
-    const [resources, toggles, versions] = await Promise.all([store.listResources(), store.listToggles(), store.listConfigVersions()]);
+    let revision: number;
+    let resources: StoredResource[];
+    let toggles: Toggle[];
+    let versions: Awaited<ReturnType<Store['listConfigVersions']>>;
+    try {
+      // Replicas starting together on an empty store may all get past the check: the store
+      // serialises writes, so the later ones find the mesh the first created and change nothing.
+      if (!(await store.getResource({ type: 'Mesh', mesh: '', name: DEFAULT_MESH }))) {
+        await store.writeResources({ put: [{ resource: { type: 'Mesh', name: DEFAULT_MESH }, source: `type: Mesh\nname: ${DEFAULT_MESH}\n` }] });
+      }
+      revision = await store.revision();
+      [resources, toggles, versions] = await Promise.all([store.listResources(), store.listToggles(), store.listConfigVersions()]);
+    } catch (err) {
+      throw new MeshcapError('MESHCAP_ERR_STORE', `cannot load the ${store.kind} store at ${store.location}: ${(err as Error).message}`, [], { cause: err });
+    }
     const loadErrors: string[] = [];
     const compiler = compilerFromStore(
       resources.map((r) => forCompiler(r.resource)),
@@ -100,6 +115,11 @@ export class MeshCatalog {
     catalog.loadErrors.push(...loadErrors);
     compiler.onChange((result) => catalog.persistVersions(result));
     catalog.persistVersions({ changes: compiler.versions().map((v) => ({ mesh: v.mesh, dataplane: v.dataplane, version: { ...v, versionInfo: '', updatedAt: '' } })) });
+    // Other replicas' writes: announced at once (LISTEN/NOTIFY), and polled for in case a notice is lost.
+    catalog.unwatch = store.watch(
+      () => void catalog.pollStore(),
+      (err) => onError(`not listening for other replicas' writes (polling meanwhile): ${err.message}`),
+    );
     if (opts.pollMs) {
       catalog.poller = setInterval(() => void catalog.pollStore(), opts.pollMs);
       catalog.poller.unref();
@@ -109,17 +129,24 @@ export class MeshCatalog {
 
   close(): void {
     clearInterval(this.poller);
+    this.unwatch();
   }
 
   addValidator(validator: BatchValidator): void {
     this.validators.push(validator);
   }
 
+  /**
+   * Saves the counters a compile gave. Writes wait for the saves before they commit, so a replica
+   * that hears of the write finds the counters and adopts them (same content, same version everywhere).
+   */
   private persistVersions(result: ChangeResult): void {
     const saved = result.changes.flatMap((c) => (c.version ? [{ mesh: c.mesh, dataplane: c.dataplane, counter: c.version.counter, hash: c.version.hash }] : []));
     const removed = result.changes.filter((c) => !c.version).map((c) => ({ mesh: c.mesh, dataplane: c.dataplane }));
     if (saved.length || removed.length) {
-      this.store.saveConfigVersions(saved, removed).catch((err: unknown) => this.onError(`cannot save config versions: ${(err as Error).message}`));
+      this.versionsSaved = this.versionsSaved
+        .then(() => this.store.saveConfigVersions(saved, removed))
+        .catch((err: unknown) => this.onError(`cannot save config versions: ${(err as Error).message}`));
     }
   }
 
@@ -191,6 +218,23 @@ export class MeshCatalog {
     return next;
   }
 
+  /**
+   * A write, serialised, checked against the store's latest state: another replica's write that
+   * no notice has brought yet is loaded first, so a resource it created can be changed or deleted here.
+   */
+  private writing<T>(fn: () => Promise<T>): Promise<T> {
+    return this.serialized(async () => {
+      // A store that cannot be read will refuse the write too, with the error the caller gets.
+      await this.catchUp().catch((err: unknown) => this.onError(`cannot read the store: ${(err as Error).message}`));
+      return fn();
+    });
+  }
+
+  /** Loads other replicas' writes if the store's revision moved. */
+  private async catchUp(): Promise<void> {
+    if ((await this.store.revision()) !== this.knownRevision) await this.reload();
+  }
+
   /** Parses YAML/JSON (one or many documents) and applies it all or nothing. */
   applyText(text: string, opts: { source?: string } = {}): Promise<ApplyResult> {
     const resources = parseResources(text, { source: opts.source });
@@ -200,19 +244,20 @@ export class MeshCatalog {
 
   /** Applies validated resources all or nothing: every check, the compile, then one store transaction. */
   apply(inputs: readonly ApplyInput[]): Promise<ApplyResult> {
-    return this.serialized(async () => {
+    return this.writing(async () => {
       this.validateBatch(inputs);
       const resources = inputs.map(({ resource }) => forCompiler({ ...resource, ...keyFields(resource) }));
       const keys = resources.map(storeKey);
       this.compiler.applyAll(resources);
       let changes: ResourceChange[];
       try {
+        await this.versionsSaved;
         changes = await this.store.writeResources({ put: resources.map((resource, i) => ({ resource, source: inputs[i]!.source })) });
       } catch (err) {
         this.restore(keys);
         throw storeFailure(err);
       }
-      if (changes.some((c) => c.action !== 'unchanged')) await this.reloadRecords();
+      if (changes.some((c) => c.action !== 'unchanged')) await this.reload();
       return { changes };
     });
   }
@@ -240,7 +285,7 @@ export class MeshCatalog {
 
   /** Deletes one resource (and the toggles naming it). A mesh that still holds resources is refused. */
   delete(key: ResourceKey): Promise<ResourceChange> {
-    return this.serialized(async () => {
+    return this.writing(async () => {
       if (!this.get(key)) throw new MeshcapError('MESHCAP_ERR_NOT_FOUND', `no ${key.type} "${key.name}"${key.mesh ? ` in mesh "${key.mesh}"` : ''}`);
       if (key.type === 'Mesh') {
         const inside = this.list({ mesh: key.name });
@@ -253,31 +298,33 @@ export class MeshCatalog {
       this.compiler.delete(key.type, key.mesh, key.name);
       let change: ResourceChange | undefined;
       try {
+        await this.versionsSaved;
         [change] = await this.store.writeResources({ delete: [key] });
       } catch (err) {
         this.restore([key], dropped);
         throw storeFailure(err);
       }
-      await this.reloadRecords();
+      await this.reload();
       return change as ResourceChange;
     });
   }
 
   /** Turns one policy on or off for one dataplane; both must exist. */
   setToggle(input: { mesh: string; dataplane: string; policyType: string; policyName: string; enabled: boolean }): Promise<Toggle> {
-    return this.serialized(async () => {
+    return this.writing(async () => {
       this.requireDataplane(input.mesh, input.dataplane);
       this.requirePolicy(input.mesh, input.policyType, input.policyName);
       const was = this.compiler.isEnabled(input.mesh, input.dataplane, input.policyType, input.policyName);
       this.compiler.setToggle(input.mesh, input.dataplane, input.policyType, input.policyName, input.enabled);
       let toggle: Toggle;
       try {
+        await this.versionsSaved;
         toggle = await this.store.setToggle(input);
       } catch (err) {
         this.compiler.setToggle(input.mesh, input.dataplane, input.policyType, input.policyName, was);
         throw storeFailure(err);
       }
-      await this.reloadRecords();
+      await this.reload();
       return toggle;
     });
   }
@@ -306,21 +353,26 @@ export class MeshCatalog {
     applyToggle(this.compiler, t, this.onError);
   }
 
-  /** Reads the stored records (after our own write: the compiler already has the change). */
-  private async reloadRecords(): Promise<{ resources: StoredResource[]; toggles: Toggle[] }> {
+  /** Reads the stored records. */
+  private async reloadRecords(): Promise<{ resources: StoredResource[]; toggles: Toggle[]; versions: ConfigVersionRecord[] }> {
     const revision = await this.store.revision();
-    const [resources, toggles] = await Promise.all([this.store.listResources(), this.store.listToggles()]);
+    const [resources, toggles, versions] = await Promise.all([this.store.listResources(), this.store.listToggles(), this.store.listConfigVersions()]);
     this.stored = new Map(resources.map((r) => [keyOf(r), r]));
     this.toggleMap = new Map(toggles.map((t) => [toggleKey(t), t]));
     this.knownRevision = revision;
-    return { resources, toggles };
+    return { resources, toggles, versions };
   }
 
-  /** Loads what another replica changed into the records and the compiler. */
+  /**
+   * Loads the stored records, and what changed since the last load into the compiler: another
+   * replica's writes; after our own, the compiler already has it and recompiles to the same content.
+   */
   private async reload(): Promise<void> {
     const before = this.stored;
     const beforeToggles = this.toggleMap;
-    const { resources, toggles } = await this.reloadRecords();
+    const { resources, toggles, versions } = await this.reloadRecords();
+    // The counters the writer gave: compiling to the content it compiled gives the version it gave.
+    this.compiler.adoptVersions(versions);
     const changed = resources.filter((r) => before.get(keyOf(r))?.version !== r.version);
     const removed = [...before.values()].filter((r) => !this.stored.has(keyOf(r)));
     if (changed.length) applyResources(this.compiler, changed.map((r) => forCompiler(r.resource)), (m) => this.onError(m));
@@ -333,9 +385,13 @@ export class MeshCatalog {
   }
 
   private async pollStore(): Promise<void> {
+    if (this.pollQueued) return;
+    this.pollQueued = true;
     try {
-      const revision = await this.store.revision();
-      if (revision !== this.knownRevision) await this.serialized(() => this.reload());
+      await this.serialized(async () => {
+        this.pollQueued = false;
+        await this.catchUp();
+      });
     } catch (err) {
       // The store is away (PostgreSQL restart): keep serving what we have, try again next tick.
       this.onError(`cannot read the store: ${(err as Error).message}`);

@@ -8,6 +8,7 @@ import { startControlPlane, type RunningControlPlane } from '../control-plane/in
 import { AUTH, TEST_TOKEN } from '../test-support.ts';
 import { connectControlPlane } from './client.ts';
 import { attachToControlPlane, type DataplaneConnection } from './dp-control-plane.ts';
+import { echoExchange as echo } from './echo-exchange.ts';
 import { engineFromHandle } from './engine-adapter.ts';
 
 /** A free loopback TCP port (released before use; good enough for a test on one host). */
@@ -33,18 +34,6 @@ async function eventually<T>(check: () => Promise<T | undefined> | T | undefined
   }
 }
 
-/** One TCP exchange through the dataplane's explicit inbound listener. */
-function echo(port: number, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1');
-    let got = '';
-    s.on('connect', () => s.end(text));
-    s.on('data', (d) => (got += d.toString()));
-    s.on('end', () => resolve(got));
-    s.on('error', reject);
-    s.setTimeout(5_000, () => s.destroy(new Error('echo timed out')));
-  });
-}
 
 function dataplaneYaml(name: string, inboundPort: number, appPort: number): string {
   return `type: Dataplane

@@ -17,8 +17,11 @@ export interface ChannelEngine {
 }
 
 export interface ConnectOptions {
-  /** `unix:/run/meshcap/cp.sock` or `http://127.0.0.1:5681`. */
-  url: string;
+  /**
+   * `unix:/run/meshcap/cp.sock` or `http://127.0.0.1:5681`; or several (control plane replicas),
+   * tried in turn: when the channel drops or cannot connect, the next one is tried.
+   */
+  url: string | readonly string[];
   /** The dataplane token (`meshcap generate dataplane-token`). */
   token: string;
   /** This dataplane's `Dataplane` resource; the control plane registers it. */
@@ -43,6 +46,8 @@ export interface ChannelStats {
   /** Flows dropped because the buffer was full (reported to the control plane with the next batch). */
   flowsDropped: number;
   lastError: string | null;
+  /** The control plane URL of the current (or last) connection. */
+  controlPlane: string;
 }
 
 export interface ControlPlaneConnection {
@@ -89,7 +94,10 @@ export function parseControlPlaneUrl(url: string): Target {
  *   …on SIGTERM: await cp.close(); await handle.stop();
  */
 export function connectControlPlane(options: ConnectOptions): ControlPlaneConnection {
-  const target = parseControlPlaneUrl(options.url);
+  const urls = typeof options.url === 'string' ? [options.url] : [...options.url];
+  if (urls.length === 0) throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', '--cp: no control plane address');
+  const targets = urls.map(parseControlPlaneUrl);
+  let targetIndex = 0;
   const bufferSize = options.bufferSize ?? 10_000;
   const batchSize = Math.max(1, Math.min(options.batchSize ?? 500, 10_000));
   const batchIntervalMs = options.batchIntervalMs ?? 200;
@@ -115,7 +123,7 @@ export function connectControlPlane(options: ConnectOptions): ControlPlaneConnec
   let inFlightFlows = 0;
   let nextSeq = 0;
   let droppedUnreported = 0;
-  const stats: ChannelStats = { connected: false, connects: 0, flowsSent: 0, flowsBuffered: 0, flowsDropped: 0, lastError: null };
+  const stats: ChannelStats = { connected: false, connects: 0, flowsSent: 0, flowsBuffered: 0, flowsDropped: 0, lastError: null, controlPlane: urls[0]! };
 
   const unsubscribe = options.engine.subscribeFlows((flow) => {
     if (closed) return;
@@ -206,6 +214,8 @@ export function connectControlPlane(options: ConnectOptions): ControlPlaneConnec
     clearInterval(silenceTimer);
     if (closed) return;
     stats.lastError = reason;
+    // This replica is gone or refused us: the next one, if there are several.
+    targetIndex = (targetIndex + 1) % targets.length;
     const delay = Math.round(backoff * (0.5 + Math.random() / 2));
     log('warn', `control plane unreachable (${reason}); retrying in ${delay} ms`);
     backoff = Math.min(backoff * 2, maxBackoff);
@@ -214,6 +224,8 @@ export function connectControlPlane(options: ConnectOptions): ControlPlaneConnec
 
   function connect(): void {
     if (closed) return;
+    const target = targets[targetIndex]!;
+    stats.controlPlane = urls[targetIndex]!;
     const req = http.request({
       ...target,
       path: CHANNEL_PATH,

@@ -9,15 +9,17 @@ export const DATAPLANE_TOKEN_ENV = 'MESHCAP_DATAPLANE_TOKEN';
 
 /** `meshcap dp` flags for the control plane connection (merge into its parseArgs options). */
 export const dataplaneChannelFlags = {
-  cp: { type: 'string' },
-  xds: { type: 'string' },
+  cp: { type: 'string', multiple: true },
+  xds: { type: 'string', multiple: true },
   'dataplane-token-file': { type: 'string' },
 } as const;
 
 export const dataplaneChannelHelp = `  --cp URL                     the control plane: unix:/run/meshcap/cp.sock (works across network namespaces
-                               on one host) or http://127.0.0.1:5681; without it the dataplane runs standalone
+                               on one host) or http://127.0.0.1:5681; without it the dataplane runs standalone.
+                               Repeat it for control plane replicas: when one goes away the next is tried,
+                               the last config staying in force
   --xds ADDR                   the ADS server, if not where --cp says (default: xds.sock beside the --cp socket,
-                               or port 5678 on the --cp host); HOST:PORT or unix:PATH
+                               or port 5678 on the --cp host); HOST:PORT or unix:PATH; repeatable like --cp
   --dataplane-token-file FILE  the token from \`meshcap generate dataplane-token\` (or ${DATAPLANE_TOKEN_ENV})`;
 
 /**
@@ -66,11 +68,12 @@ export interface DataplaneConnection extends ControlPlaneConnection {
 export async function attachToControlPlane(
   handle: DataplaneHandle,
   opts: {
-    url: string;
+    /** One control plane, or several replicas tried in turn (see connectControlPlane). */
+    url: string | readonly string[];
     token: string;
     dataplane: Dataplane;
-    /** The ADS server; default `xdsTargetOf(url)`. */
-    xds?: string;
+    /** The ADS server(s); default `xdsTargetOf` of each url. */
+    xds?: string | readonly string[];
     bufferSize?: number;
     batchIntervalMs?: number;
     backoff?: { initialMs?: number; maxMs?: number };
@@ -88,7 +91,7 @@ export async function attachToControlPlane(
     log: opts.log,
   });
   const ads = new AdsClient({
-    target: opts.xds ?? xdsTargetOf(opts.url),
+    target: opts.xds ?? (typeof opts.url === 'string' ? [opts.url] : opts.url).map(xdsTargetOf),
     // kuma-dp's node: `<mesh>.<name>`, the Dataplane resource in the metadata (registered on whichever connection comes first).
     node: { id: `${handle.mesh}.${handle.name}`, user_agent_name: 'meshcap', metadata: { 'dataplane.resource': JSON.stringify(opts.dataplane) } },
     token: opts.token,

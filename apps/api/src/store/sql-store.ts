@@ -89,13 +89,19 @@ export class SqlStore implements Store {
     });
   }
 
-  /** Runs a write and bumps the revision in the same transaction. */
+  /** Runs a write, serial with other replicas' writes, and bumps (and announces) the revision in the same transaction. */
   private write<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     return this.db.transaction(async (tx) => {
+      await this.db.lockForWrite(tx);
       const result = await fn(tx);
       await tx.query('UPDATE store_revision SET revision = revision + 1 WHERE id = 1');
+      await this.db.announceWrite(tx);
       return result;
     });
+  }
+
+  watch(onChange: () => void, onError: (err: Error) => void = () => {}): () => void {
+    return this.db.watch(onChange, onError);
   }
 
   async listResources(filter: { type?: string; mesh?: string } = {}): Promise<StoredResource[]> {
@@ -224,7 +230,8 @@ export class SqlStore implements Store {
       for (const v of versions) {
         await tx.query(
           `INSERT INTO config_versions (mesh, dataplane, counter, hash) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (mesh, dataplane) DO UPDATE SET counter = excluded.counter, hash = excluded.hash`,
+           ON CONFLICT (mesh, dataplane) DO UPDATE SET counter = excluded.counter, hash = excluded.hash
+           WHERE config_versions.counter <= excluded.counter`,
           [v.mesh, v.dataplane, v.counter, v.hash],
         );
       }

@@ -58,6 +58,18 @@ export class SqliteDriver implements SqlDriver {
     });
   }
 
+  async lockForWrite(): Promise<void> {
+    // BEGIN IMMEDIATE already holds the write lock.
+  }
+
+  async announceWrite(): Promise<void> {
+    // One process owns the file: there is nobody to tell.
+  }
+
+  watch(): () => void {
+    return () => {};
+  }
+
   async lockForMigration(): Promise<void> {
     // BEGIN IMMEDIATE already holds the write lock.
   }

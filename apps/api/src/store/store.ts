@@ -28,11 +28,20 @@ export interface Store {
 
   /** Config version counters per dataplane, so versions keep growing across restarts. */
   listConfigVersions(): Promise<ConfigVersionRecord[]>;
-  /** Upserts the given counters and removes those of dataplanes in `removed` (not part of the revision: derived data). */
+  /**
+   * Upserts the given counters — never lowering one: replicas save the same counters, possibly out
+   * of order — and removes those of dataplanes in `removed` (not part of the revision: derived data).
+   */
   saveConfigVersions(versions: readonly ConfigVersionRecord[], removed?: ReadonlyArray<{ mesh: string; dataplane: string }>): Promise<void>;
 
-  /** A counter bumped by every write: replicas sharing a PostgreSQL store poll it to notice each other's changes. */
+  /** A counter bumped by every write: replicas sharing a PostgreSQL store compare it to notice each other's changes. */
   revision(): Promise<number>;
+  /**
+   * Calls `onChange` soon (milliseconds) after any replica's write commits: PostgreSQL
+   * LISTEN/NOTIFY. A hint only — read `revision()`; SQLite never calls it. `onError` hears that the
+   * listening connection dropped (it is reopened; poll meanwhile). Returns the unsubscribe function.
+   */
+  watch(onChange: () => void, onError?: (err: Error) => void): () => void;
   close(): Promise<void>;
 }
 

@@ -73,6 +73,29 @@ describe('PolicyCompiler versions', () => {
     expect(compiler.compile('default', 'web-1').outbounds[0]!.endpoints.map((e) => e.dataplane)).toEqual(['api-1', 'api-2']);
   });
 
+  it('gives a replica that skipped a state the counters the writer gave, once it adopts them', () => {
+    const writer = compilerWithMesh();
+    const replica = compilerWithMesh();
+    writer.applyAll(parseResources(webFault));
+    writer.delete('MeshFaultInjection', 'default', 'web-fault');
+    writer.applyAll(parseResources(webFault.replace('percentage: 100', 'percentage: 50')));
+    // The replica reloads once and sees only the last state: on its own it would count one change.
+    expect(changed(replica.applyAll(parseResources(webFault)))).toEqual(['web-1@2', 'web-2@2']);
+    replica.adoptVersions(writer.versions());
+    replica.applyAll(parseResources(webFault.replace('percentage: 100', 'percentage: 50')));
+    for (const name of ['web-1', 'web-2', 'api-1']) expect(replica.version('default', name)?.versionInfo).toBe(writer.version('default', name)?.versionInfo);
+    // A toggle turned off and on on the writer: the same content, a higher counter, taken as a change.
+    writer.setToggle('default', 'web-1', 'MeshFaultInjection', 'web-fault', false);
+    writer.setToggle('default', 'web-1', 'MeshFaultInjection', 'web-fault', true);
+    expect(changed(replica.adoptVersions(writer.versions()))).toEqual(['web-1@6']);
+    expect(replica.version('default', 'web-1')?.versionInfo).toBe(writer.version('default', 'web-1')?.versionInfo);
+    expect(changed(replica.adoptVersions(writer.versions()))).toEqual([]);
+    // Content it never had continues from the adopted counter.
+    writer.delete('MeshFaultInjection', 'default', 'web-fault');
+    replica.delete('MeshFaultInjection', 'default', 'web-fault');
+    expect(replica.version('default', 'web-1')?.counter).toBe(writer.version('default', 'web-1')?.counter);
+  });
+
   it('keeps counters across a restart when given the stored versions', () => {
     const first = compilerWithMesh();
     first.applyAll(parseResources(webFault));

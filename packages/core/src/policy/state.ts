@@ -18,7 +18,8 @@ import type { AffectedDataplane, ConfigVersion, DataplanePolicies } from './type
  * changes; `versionInfo` is `<counter>-<hash prefix>`. A change that leaves a dataplane's content as
  * it was (a policy that does not match it, a toggle re-set to its current value) keeps its version.
  * Seeding `versions` from storage keeps counters across restarts: the same content keeps its
- * counter, different content continues from it.
+ * counter, different content continues from it. `adoptVersions` does the same while running, so
+ * that control plane replicas sharing a store give the same content the same counter.
  */
 
 export interface ConfigChange {
@@ -291,6 +292,51 @@ export class PolicyCompiler {
   }
 
   /** Calls `listener` after every change that gave some dataplane a new version. Returns an unsubscribe. */
+  /**
+   * Versions another writer (a control plane replica sharing the store) gave. A dataplane whose
+   * config already has that content but a lower counter (this replica missed states in between,
+   * e.g. a toggle turned off and on) takes the stored counter now, as a change; for the others the
+   * next compile takes the stored counter when it reaches the stored hash, and continues from it
+   * otherwise. Replaces earlier seeds.
+   */
+  adoptVersions(versions: readonly StoredVersion[]): ChangeResult {
+    this.seeds.clear();
+    const changes: ConfigChange[] = [];
+    for (const v of versions) {
+      const key = `${v.mesh}/${v.dataplane}`;
+      const current = this.compiled.get(key);
+      if (current?.version.hash !== v.hash) {
+        this.seeds.set(key, v);
+        continue;
+      }
+      if (current.version.counter >= v.counter) continue;
+      const version = this.versionOf(v.counter, v.hash);
+      this.compiled.set(key, deepFreeze({ ...current, version }));
+      changes.push({ mesh: v.mesh, dataplane: v.dataplane, version, previous: current.version });
+    }
+    return this.announce(changes);
+  }
+
+  private versionOf(counter: number, hash: string): ConfigVersion {
+    return { counter, hash, versionInfo: `${counter}-${hash.slice(0, 12)}`, updatedAt: this.now().toISOString() };
+  }
+
+  /** Sorts the changes and tells the listeners, if there are any. */
+  private announce(changes: ConfigChange[]): ChangeResult {
+    changes.sort((a, b) => (a.mesh === b.mesh ? (a.dataplane < b.dataplane ? -1 : 1) : a.mesh < b.mesh ? -1 : 1));
+    const result = { changes };
+    if (changes.length > 0) {
+      for (const listener of this.listeners) {
+        try {
+          listener(result);
+        } catch (err) {
+          this.onListenerError(err);
+        }
+      }
+    }
+    return result;
+  }
+
   onChange(listener: (result: ChangeResult) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -326,26 +372,15 @@ export class PolicyCompiler {
         const hash = createHash('sha256').update(canonicalJson(content)).digest('hex');
         const previous = this.compiled.get(key);
         if (previous?.version.hash === hash) continue;
-        const seed = previous ? undefined : this.seeds.get(key);
+        const seed = this.seeds.get(key);
         this.seeds.delete(key);
-        const base = previous?.version.counter ?? seed?.counter ?? 0;
+        const base = Math.max(previous?.version.counter ?? 0, seed?.counter ?? 0);
         const counter = seed?.hash === hash ? seed.counter : base + 1;
-        const version: ConfigVersion = { counter, hash, versionInfo: `${counter}-${hash.slice(0, 12)}`, updatedAt: this.now().toISOString() };
+        const version = this.versionOf(counter, hash);
         this.compiled.set(key, deepFreeze({ ...content, version }));
         if (seed?.hash !== hash || previous) changes.push({ mesh: meshName, dataplane: name, version, ...(previous ? { previous: previous.version } : {}) });
       }
     }
-    changes.sort((a, b) => (a.mesh === b.mesh ? (a.dataplane < b.dataplane ? -1 : 1) : a.mesh < b.mesh ? -1 : 1));
-    const result = { changes };
-    if (changes.length > 0) {
-      for (const listener of this.listeners) {
-        try {
-          listener(result);
-        } catch (err) {
-          this.onListenerError(err);
-        }
-      }
-    }
-    return result;
+    return this.announce(changes);
   }
 }

@@ -1,5 +1,5 @@
 import { Client, credentials, Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
-import { isMeshcapError, formatIssue } from '../errors.ts';
+import { isMeshcapError, formatIssue, MeshcapError } from '../errors.ts';
 import {
   ADS_METHOD_PATH,
   decodeDiscoveryResponse,
@@ -26,8 +26,11 @@ import type { XdsResourceSet } from './resource-set.ts';
  */
 
 export interface AdsClientOptions {
-  /** gRPC target: `127.0.0.1:5678` or `unix:/run/meshcap/xds.sock`. */
-  target: string;
+  /**
+   * gRPC target: `127.0.0.1:5678` or `unix:/run/meshcap/xds.sock`; or several (control plane
+   * replicas), tried in turn: when a stream ends the next one is tried, the last config staying in force.
+   */
+  target: string | readonly string[];
   node: XdsNode;
   /** The dataplane token, sent raw in `authorization` (as Envoy's file_based_metadata credentials do). */
   token?: string;
@@ -48,6 +51,8 @@ export interface AdsClientStats {
   lastError?: string;
   /** The version in force, '' before the first. */
   version: string;
+  /** The target of the current (or last) stream. */
+  target: string;
 }
 
 interface TypeState {
@@ -99,7 +104,10 @@ export function edsNamesOf(clusters: Iterable<EnvoyMessage>): string[] {
 }
 
 export class AdsClient {
-  private readonly client: Client;
+  private readonly targets: readonly string[];
+  /** One gRPC client per target, made when first tried. */
+  private readonly clients = new Map<string, Client>();
+  private targetIndex = 0;
   private stream: ClientDuplexStream<DiscoveryRequest, ReceivedDiscoveryResponse> | undefined;
   private readonly types = new Map<XdsTypeUrl, TypeState>();
   private queue: Promise<void> = Promise.resolve();
@@ -108,10 +116,12 @@ export class AdsClient {
   private retryTimer: NodeJS.Timeout | undefined;
   private firstRequest = true;
   private readonly waiters = new Set<{ version: string; resolve: () => void }>();
-  readonly stats: AdsClientStats = { connects: 0, responses: 0, applied: 0, acks: 0, nacks: 0, version: '' };
+  readonly stats: AdsClientStats;
 
   constructor(private readonly opts: AdsClientOptions) {
-    this.client = new Client(opts.target, credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+    this.targets = typeof opts.target === 'string' ? [opts.target] : [...opts.target];
+    if (this.targets.length === 0) throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', 'the ADS client needs at least one target');
+    this.stats = { connects: 0, responses: 0, applied: 0, acks: 0, nacks: 0, version: '', target: this.targets[0]! };
     this.retryMs = opts.backoff?.initialMs ?? 250;
     for (const type of [XDS_TYPES.listener, XDS_TYPES.cluster, XDS_TYPES.route, XDS_TYPES.endpoint] as const) {
       this.types.set(type, { received: new Map(), accepted: new Map(), receivedVersion: '', acceptedVersion: '', pendingNonce: '', lastNonce: '', names: [], seen: false });
@@ -123,11 +133,22 @@ export class AdsClient {
     return this.types.get(type)!;
   }
 
+  private clientOf(target: string): Client {
+    let client = this.clients.get(target);
+    if (!client) {
+      client = new Client(target, credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+      this.clients.set(target, client);
+    }
+    return client;
+  }
+
   private connect(): void {
     if (this.closed) return;
     const metadata = new Metadata();
     if (this.opts.token) metadata.set('authorization', this.opts.token);
-    const stream = this.client.makeBidiStreamRequest<DiscoveryRequest, ReceivedDiscoveryResponse>(
+    const target = this.targets[this.targetIndex]!;
+    this.stats.target = target;
+    const stream = this.clientOf(target).makeBidiStreamRequest<DiscoveryRequest, ReceivedDiscoveryResponse>(
       ADS_METHOD_PATH,
       (m) => Buffer.from(this.opts.codec.encode('envoy.service.discovery.v3.DiscoveryRequest', m)),
       (b) => decodeDiscoveryResponse(this.opts.codec, b),
@@ -144,7 +165,7 @@ export class AdsClient {
     stream.on('error', (err: ServiceError) => {
       if (this.stream !== stream) return;
       this.stats.lastError = err.details || err.message;
-      this.opts.log?.('warn', `xDS stream to ${this.opts.target} ended: ${this.stats.lastError}`);
+      this.opts.log?.('warn', `xDS stream to ${target} ended: ${this.stats.lastError}`);
     });
     // grpc-js reports the end of a call, whatever ended it, with its status.
     stream.on('status', () => {
@@ -165,6 +186,8 @@ export class AdsClient {
   private reconnect(): void {
     this.stream = undefined;
     if (this.closed) return;
+    // The server is gone or refused us: the next replica, if there are several.
+    this.targetIndex = (this.targetIndex + 1) % this.targets.length;
     const delay = this.retryMs;
     this.retryMs = Math.min(this.retryMs * 2, this.opts.backoff?.maxMs ?? 10_000);
     this.retryTimer = setTimeout(() => this.connect(), delay);
@@ -299,7 +322,7 @@ export class AdsClient {
     const s = this.stream;
     this.stream = undefined;
     s?.cancel();
-    this.client.close();
+    for (const client of this.clients.values()) client.close();
   }
 }
 

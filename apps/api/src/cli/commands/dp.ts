@@ -102,10 +102,10 @@ interface DpFlags {
   idleTimeoutMs?: number;
   drainMs?: number;
   flowBuffer?: number;
-  /** Control plane to connect to (`--cp`); standalone without it. */
-  cp?: string;
-  /** ADS server (`--xds`); default from `--cp`. */
-  xds?: string;
+  /** Control plane(s) to connect to (`--cp`, repeatable for replicas); standalone without it. */
+  cp?: string[];
+  /** ADS server(s) (`--xds`); default from `--cp`. */
+  xds?: string[];
   tokenFile?: string;
 }
 
