@@ -7,11 +7,11 @@
 // uses), all in this process, each with its own token and its own gRPC stream to 127.0.0.1.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AdsClient, loadProtoJsonCodec } from '@meshcap/core';
+import { freePort } from '@meshcap/testkit';
 
 const meshcapBin = fileURLToPath(new URL('../apps/api/bin/meshcap.js', import.meta.url));
 const SIZES = (process.env.BENCH_XDS_SIZES ?? '1,100,1000').split(',').map(Number);
@@ -20,17 +20,6 @@ const TICKS = 100; // USER_HZ on Linux
 
 export function say(text: string): void {
   process.stderr.write(`bench: ${text}\n`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** CPU seconds (user + system) and RSS (MiB) of a process, from /proc. */

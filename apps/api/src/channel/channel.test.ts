@@ -1,3 +1,4 @@
+import { freePort } from '@meshcap/testkit';
 import { parseResources, startDataplane, type Dataplane, type DataplaneHandle } from '@meshcap/core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -10,18 +11,6 @@ import { connectControlPlane } from './client.ts';
 import { attachToControlPlane, type DataplaneConnection } from './dp-control-plane.ts';
 import { echoExchange as echo } from './echo-exchange.ts';
 import { engineFromHandle } from './engine-adapter.ts';
-
-/** A free loopback TCP port (released before use; good enough for a test on one host). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls `check` until it returns a value (bounded). */
 async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
