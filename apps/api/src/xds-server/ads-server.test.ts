@@ -149,6 +149,62 @@ describe('ADS server (state of the world) with the dataplane ADS client', () => 
     await cp.app.inject({ method: 'DELETE', url: '/api/meshes/default/resources/MeshFaultInjection/abort-half', headers: AUTH });
   });
 
+  it('changes that arrive while a set is still being applied end in the newest version, applied whole', async () => {
+    const { token } = await tokenFor('web');
+    // A dataplane whose apply takes a while (as installing listeners and capture rules can): the
+    // control plane's next versions arrive, type by type, while the previous one is in progress.
+    const applied: string[] = [];
+    const client = new AdsClient({
+      target,
+      node: { id: 'default.web' },
+      token,
+      codec,
+      backoff: { initialMs: 50, maxMs: 200 },
+      apply: async (version) => {
+        await new Promise((r) => setTimeout(r, 150));
+        applied.push(version);
+      },
+    });
+    clients.push(client);
+    await client.applied(expected('web'));
+    for (const [i, status] of [501, 502, 503, 504].entries()) {
+      await applyYaml(cp.app, fault('abort-half', status));
+      await new Promise((r) => setTimeout(r, [0, 40, 90, 10][i]));
+    }
+    const last = expected('web');
+    await client.applied(last);
+    expect(applied.at(-1)).toBe(last);
+    await eventually(() => status('web').configVersion === last, 'the ACK of the newest version');
+    await cp.app.inject({ method: 'DELETE', url: '/api/meshes/default/resources/MeshFaultInjection/abort-half', headers: AUTH });
+    await client.applied(expected('web'));
+  });
+
+  it('a service that gets its first endpoints: the new EDS subscription is answered though the server had pushed on', async () => {
+    // The client subscribes to redis's load assignment; without endpoints `cache` has none; its dataplane's arrival
+    // pushes CDS, EDS and LDS at once, so the client's new EDS names reach the server after the
+    // EDS response went out (a stale nonce, which the server ignores): the client asks again.
+    const cacheDp = (address: string) => `type: Dataplane
+mesh: default
+name: cache
+networking:
+  address: ${address}
+  inbound:
+    - port: 6380
+      tags: { kuma.io/service: cache }
+`;
+    expect((await applyYaml(cp.app, dataplane('shop', { address: '198.18.0.11' }).replace('kuma.io/service: shop, kuma.io/protocol: http }', 'kuma.io/service: shop, kuma.io/protocol: http }\n  outbound:\n    - { port: 6379, address: 198.18.0.20, tags: { kuma.io/service: redis } }\n    - { port: 6380, address: 198.18.0.21, tags: { kuma.io/service: cache } }\n  transparentProxying: { redirectPortInbound: 15006, redirectPortOutbound: 15001 }'))).statusCode).toBe(200);
+    const { token } = await tokenFor('shop');
+    const { client, applied } = dp('shop', token);
+    await client.applied(expected('shop'));
+    // Transparent: without endpoints the outbound goes to the original destination (no EDS).
+    expect(applied.at(-1)!.set.clusters.find((c) => c['name'] === 'cache')?.['type']).toBe('ORIGINAL_DST');
+    expect((await applyYaml(cp.app, cacheDp('198.18.0.21'))).statusCode).toBe(200);
+    await client.applied(expected('shop'));
+    expect(applied.at(-1)!.set.endpoints.map((e) => e['cluster_name'])).toContain('cache');
+    await cp.app.inject({ method: 'DELETE', url: '/api/meshes/default/resources/Dataplane/cache', headers: AUTH });
+    await cp.app.inject({ method: 'DELETE', url: '/api/meshes/default/resources/Dataplane/shop', headers: AUTH });
+  });
+
   it('a resource removed from the mesh is removed from the dataplane', async () => {
     const { token } = await tokenFor('web');
     const { client, applied } = dp('web', token);

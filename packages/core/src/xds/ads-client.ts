@@ -67,6 +67,11 @@ interface TypeState {
   lastNonce: string;
   /** RDS/EDS: names asked for. */
   names: string[];
+  /**
+   * The names changed since the last response of this type: the server may have taken that request
+   * as stale (it had already sent a newer response) and answered the old names.
+   */
+  namesChanged: boolean;
   /** Has a response of this type ever arrived (on any stream)? */
   seen: boolean;
 }
@@ -124,7 +129,7 @@ export class AdsClient {
     this.stats = { connects: 0, responses: 0, applied: 0, acks: 0, nacks: 0, version: '', target: this.targets[0]! };
     this.retryMs = opts.backoff?.initialMs ?? 250;
     for (const type of [XDS_TYPES.listener, XDS_TYPES.cluster, XDS_TYPES.route, XDS_TYPES.endpoint] as const) {
-      this.types.set(type, { received: new Map(), accepted: new Map(), receivedVersion: '', acceptedVersion: '', pendingNonce: '', lastNonce: '', names: [], seen: false });
+      this.types.set(type, { received: new Map(), accepted: new Map(), receivedVersion: '', acceptedVersion: '', pendingNonce: '', lastNonce: '', names: [], namesChanged: false, seen: false });
     }
     this.connect();
   }
@@ -175,6 +180,7 @@ export class AdsClient {
     for (const t of this.types.values()) {
       t.pendingNonce = '';
       t.lastNonce = '';
+      t.namesChanged = false;
       t.received = new Map(t.accepted);
       t.receivedVersion = t.acceptedVersion;
     }
@@ -227,6 +233,11 @@ export class AdsClient {
     t.receivedVersion = res.version_info;
     t.pendingNonce = res.nonce;
     t.seen = true;
+    if (t.namesChanged) {
+      // Ask again with this response's nonce, which the server takes (as Envoy's ACK carries its names).
+      t.namesChanged = false;
+      this.request(type);
+    }
     // New names to subscribe to: CDS before EDS, LDS before RDS, as the server sends them.
     if (type === XDS_TYPES.cluster) this.resubscribe(XDS_TYPES.endpoint, edsNamesOf(t.received.values()));
     if (type === XDS_TYPES.listener) this.resubscribe(XDS_TYPES.route, rdsNamesOf(t.received.values()));
@@ -237,6 +248,7 @@ export class AdsClient {
     const t = this.state(type);
     if (names.join('\n') === t.names.join('\n')) return;
     t.names = names;
+    t.namesChanged = true;
     // Names no longer asked for are gone from the set (SotW: their removal is the subscription's).
     for (const n of [...t.received.keys()]) if (!names.includes(n)) t.received.delete(n);
     this.request(type);
