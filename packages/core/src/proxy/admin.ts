@@ -26,7 +26,10 @@ export interface ListenerStatus {
 export interface ClusterStatus {
   name: string;
   kind: 'static' | 'original_dst' | 'service';
-  endpoints: Array<{ address: string; port: number }>;
+  /** `healthFlags` as Envoy prints them: `healthy`, or `/failed_active_hc`, `/failed_outlier_check`, `/pending_active_hc`. */
+  endpoints: Array<{ address: string; port: number; healthFlags: string; rqTotal: number; rqError: number }>;
+  /** The circuit breakers in force (Envoy's defaults unless MeshCircuitBreaker sets them). */
+  limits: { maxConnections: number; maxPendingRequests: number; maxRequests: number; maxRetries: number };
   stats: Record<string, number>;
 }
 
@@ -93,10 +96,26 @@ function clustersText(list: ClusterStatus[]): string {
   let out = '';
   for (const c of list) {
     out += `${c.name}::type::${c.kind.toUpperCase()}\n`;
-    for (const e of c.endpoints) out += `${c.name}::${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port}::health_flags::healthy\n`;
+    const l = c.limits;
+    out += `${c.name}::default_priority::max_connections::${l.maxConnections}\n${c.name}::default_priority::max_pending_requests::${l.maxPendingRequests}\n`;
+    out += `${c.name}::default_priority::max_requests::${l.maxRequests}\n${c.name}::default_priority::max_retries::${l.maxRetries}\n`;
+    for (const e of c.endpoints) {
+      const host = `${c.name}::${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port}`;
+      out += `${host}::rq_total::${e.rqTotal}\n${host}::rq_error::${e.rqError}\n${host}::health_flags::${e.healthFlags}\n`;
+    }
     for (const [k, v] of Object.entries(c.stats)) out += `${c.name}::${k}::${v}\n`;
   }
   return out;
+}
+
+/** Envoy's HostHealthStatus from the flags. */
+function healthStatusJson(flags: string): Record<string, unknown> {
+  return {
+    eds_health_status: 'HEALTHY',
+    ...(flags.includes('/failed_active_hc') ? { failed_active_health_check: true } : {}),
+    ...(flags.includes('/failed_outlier_check') ? { failed_outlier_check: true } : {}),
+    ...(flags.includes('/pending_active_hc') ? { pending_active_hc: true } : {}),
+  };
 }
 
 function clustersJson(list: ClusterStatus[]): unknown {
@@ -105,7 +124,15 @@ function clustersJson(list: ClusterStatus[]): unknown {
       name: c.name,
       type: c.kind.toUpperCase(),
       added_via_api: true,
-      host_statuses: c.endpoints.map((e) => ({ address: { socket_address: { address: e.address, port_value: e.port } }, health_status: { eds_health_status: 'HEALTHY' } })),
+      circuit_breakers: { thresholds: [{ priority: 'DEFAULT', max_connections: c.limits.maxConnections, max_pending_requests: c.limits.maxPendingRequests, max_requests: c.limits.maxRequests, max_retries: c.limits.maxRetries }] },
+      host_statuses: c.endpoints.map((e) => ({
+        address: { socket_address: { address: e.address, port_value: e.port } },
+        stats: [
+          { name: 'rq_total', value: String(e.rqTotal), type: 'COUNTER' },
+          { name: 'rq_error', value: String(e.rqError), type: 'COUNTER' },
+        ],
+        health_status: healthStatusJson(e.healthFlags),
+      })),
       stats: Object.entries(c.stats).map(([name, value]) => ({ name, value: String(value), type: name.endsWith('_active') ? 'GAUGE' : 'COUNTER' })),
     })),
   };

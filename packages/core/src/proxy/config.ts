@@ -1,3 +1,5 @@
+import type { ConnectionLimits, OutlierDetectionConfig } from '../policies/mesh-circuit-breaker/decode.ts';
+import type { HealthCheckConfig } from '../policies/mesh-health-check/checker.ts';
 import { MeshcapError, type ErrorIssue } from '../errors.ts';
 import type { CaptureKind, FlowDirection } from '../flows/index.ts';
 import {
@@ -52,6 +54,12 @@ export interface ClusterConfig {
   idleTimeoutMs?: number;
   /** Upstream connect timeout (Envoy's cluster `connect_timeout`); default the engine's. A MeshTimeout pass may still change it per connection. */
   connectTimeoutMs?: number;
+  /** Envoy's `circuit_breakers` (MeshCircuitBreaker connectionLimits); Envoy's defaults when unset. */
+  limits?: ConnectionLimits;
+  /** Envoy's `outlier_detection` (MeshCircuitBreaker outlierDetection). */
+  outlierDetection?: OutlierDetectionConfig;
+  /** Envoy's `health_checks` (MeshHealthCheck). */
+  healthCheck?: HealthCheckConfig;
 }
 
 export type ListenerProtocol = 'tcp' | 'http';

@@ -1,16 +1,17 @@
 import type { FlowAddress, FlowIds, FlowLog, CaptureKind, FlowProtocol, FlowRecord } from '../flows/index.ts';
 import type { HttpPass, ListenerPasses } from './chain.ts';
 import type { UpstreamPool } from './http/pool.ts';
+import type { ClusterState } from './cluster-state.ts';
 import type { ClusterConfig, ListenerConfig } from './config.ts';
 import type { TcpRelay } from './relay.ts';
 import type { ClusterCounters, HttpCounters, ListenerCounters, ProxyStats } from './stats.ts';
 import type { UpstreamConnector } from './upstream.ts';
 
-/** A cluster as the data path uses it: its config, its counters, its round-robin position. */
+/** A cluster as the data path uses it: its config, its counters, its hosts' health and limits (kept across versions). */
 export interface ClusterRuntime {
   readonly config: ClusterConfig;
   readonly counters: ClusterCounters;
-  next: number;
+  readonly state: ClusterState;
 }
 
 /** A listener as the data path uses it; rebuilt for each config version, counters kept by name. */

@@ -11,8 +11,9 @@ import { configDumpOfResources } from '../xds/config-dump.ts';
 import type { EnvoyConfigDump } from '../xds/envoy-json.ts';
 import { queryConfigDump } from '../xds/query.ts';
 import type { XdsResourceSet } from '../xds/resource-set.ts';
-import { compileProxyConfig, type ListenerConfig, type ProxyConfig, type ServiceDirectory } from './config.ts';
+import { compileProxyConfig, type ClusterConfig, type ListenerConfig, type ProxyConfig, type ServiceDirectory } from './config.ts';
 import { engineConfigFromXds, type XdsEngineConfig } from './xds-config/engine-config.ts';
+import { ClusterState } from './cluster-state.ts';
 import { ms, newFlow, runPasses, type Accepted, type ClusterRuntime, type EngineContext, type ListenerRuntime } from './context.ts';
 import { UpstreamPool } from './http/pool.ts';
 import { HttpSession } from './http/session.ts';
@@ -173,6 +174,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
   readonly flows: FlowLog;
   readonly ctx: EngineContext;
   private active!: Active;
+  private readonly clusterStates = new Map<string, ClusterState>();
   private readonly servers = new Map<string, BoundServer>();
   private policies: PolicyPasses | undefined;
   private services: ServiceDirectory | undefined;
@@ -239,7 +241,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
   private build(config: ProxyConfig): Active {
     const { stats } = this.ctx;
     const clusters = new Map<string, ClusterRuntime>();
-    for (const c of config.clusters) clusters.set(c.name, { config: c, counters: stats.cluster(c.statName), next: 0 });
+    for (const c of config.clusters) clusters.set(c.name, { config: c, counters: stats.cluster(c.statName), state: this.clusterState(c) });
     const listeners = new Map<string, ListenerRuntime>();
     for (const l of config.listeners) {
       listeners.set(l.name, {
@@ -251,6 +253,32 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
       });
     }
     return { config, listeners, clusters, routes: new Routes(listeners.values()) };
+  }
+
+  /** The state of a cluster by name, configured for this version of it. */
+  private clusterState(c: ClusterConfig): ClusterState {
+    let state = this.clusterStates.get(c.name);
+    if (!state) {
+      const upstreams = this.ctx.upstreams;
+      state = new ClusterState(
+        (host, timeoutMs) => upstreams.connect(host, { transparent: false, mark: upstreams.mark }, timeoutMs).then((r) => r.socket),
+        this.ctx.random,
+        (message) => this.log('info', `cluster ${c.name}: ${message}`),
+      );
+      this.clusterStates.set(c.name, state);
+    }
+    state.configure(c);
+    return state;
+  }
+
+  /** Stops the health checks and detectors of clusters no longer in `config`. */
+  private pruneClusterStates(config: ProxyConfig): void {
+    const names = new Set(config.clusters.map((c) => c.name));
+    for (const [name, state] of this.clusterStates) {
+      if (names.has(name)) continue;
+      state.stop();
+      this.clusterStates.delete(name);
+    }
   }
 
   async start(config: ProxyConfig, adminPort: number | undefined): Promise<void> {
@@ -539,8 +567,11 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
       this.active = previous.active;
       this.policies = previous.policies;
       this.services = previous.services;
+      for (const c of previous.active.config.clusters) this.clusterState(c);
+      this.pruneClusterStates(previous.active.config);
       throw err;
     }
+    this.pruneClusterStates(config);
   }
 
   state(): 'LIVE' | 'PRE_INITIALIZING' | 'DRAINING' {
@@ -592,11 +623,13 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
   }
 
   clusters(): ClusterStatus[] {
-    return [...this.active.clusters.values()].map(({ config: c, counters }) => ({
+    const now = performance.now();
+    return [...this.active.clusters.values()].map(({ config: c, counters, state }) => ({
       name: c.name,
       kind: c.kind,
-      endpoints: c.endpoints.map((e) => ({ address: e.address, port: e.port })),
-      stats: { ...counters },
+      endpoints: state.hosts.map((h) => ({ address: h.address, port: h.port, healthFlags: h.healthFlags(now), rqTotal: h.rqTotal, rqError: h.rqError })),
+      limits: { ...state.limits.limits },
+      stats: { ...counters, upstream_rq_active: state.limits.requests, upstream_rq_pending_active: state.limits.pending },
     }));
   }
 
@@ -619,6 +652,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
       if (this.ctx.open.size > 0) this.log('info', `drain deadline (${drainMs} ms) reached; closing ${this.ctx.open.size} connections`);
       for (const c of [...this.ctx.open]) c.abort();
       this.ctx.httpPool.closeIdle();
+      for (const state of this.clusterStates.values()) state.stop();
       await this.adminServer?.close();
     })();
     return this.stopping;

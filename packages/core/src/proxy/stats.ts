@@ -40,6 +40,11 @@ export class ClusterCounters {
   upstream_rq_timeout = 0;
   upstream_rq_retry = 0;
   upstream_rq_pending_failure_eject = 0;
+  /** Circuit breakers: max_requests or max_pending_requests reached (Envoy counts both here). */
+  upstream_rq_pending_overflow = 0;
+  upstream_rq_retry_overflow = 0;
+  /** max_connections reached: the request waited for a connection (or overflowed). */
+  upstream_cx_overflow = 0;
 }
 
 export class HttpCounters {

@@ -44,11 +44,21 @@ export function proxyTcp(ctx: EngineContext, a: Accepted, client: Socket, flow: 
     fail('no_healthy_upstream');
     return;
   }
+  const { limits } = cluster.state;
+  if (!limits.canConnect()) {
+    // Envoy's tcp_proxy closes the downstream when the circuit breaker is open.
+    counters.upstream_cx_overflow++;
+    fail('upstream_overflow');
+    return;
+  }
+  limits.connectionOpened();
   ctx.open.add(open);
   counters.upstream_cx_total++;
   const started = performance.now();
   ctx.upstreams.connect(endpoint, ctx.upstreams.source(cluster, endpoint, a.client), timeouts.connectTimeoutMs).then(
     ({ socket, connectMs }) => {
+      cluster.state.report(endpoint, 'success');
+      socket.once('close', () => limits.connectionFreed(true));
       flow.upstream = { address: endpoint.address, port: endpoint.port };
       flow.timings.connectMs = ms(0, connectMs);
       if (client.destroyed) {
@@ -80,6 +90,8 @@ export function proxyTcp(ctx: EngineContext, a: Accepted, client: Socket, flow: 
       });
     },
     (failure: ConnectFailure) => {
+      limits.connectionFreed(true);
+      cluster.state.report(endpoint, 'local');
       if (failure.reason === 'upstream_connect_timeout') counters.upstream_cx_connect_timeout++;
       counters.upstream_cx_connect_fail++;
       flow.upstream = { address: endpoint.address, port: endpoint.port };

@@ -19,7 +19,7 @@ function isLoopback(address: string): boolean {
   return address === '::1' || address.startsWith('127.');
 }
 
-/** The upstream for a connection: the cluster's endpoints round-robin, or where the client was going. */
+/** The upstream for a connection: a healthy endpoint of the cluster (round robin), or where the client was going. */
 export function pickEndpoint(cluster: ClusterRuntime, destination: FlowAddress, capture: CaptureKind): UpstreamEndpoint | undefined {
   const c = cluster.config;
   if (c.kind === 'original_dst') return destination;
@@ -29,8 +29,7 @@ export function pickEndpoint(cluster: ClusterRuntime, destination: FlowAddress, 
   if (c.transparentSource && n === 1 && isLoopback(c.endpoints[0]!.address)) return { address: destination.address, port: c.endpoints[0]!.port };
   // A service with no known endpoints, reached transparently: the client called its address, use it.
   if (n === 0) return c.kind === 'service' && capture !== 'explicit' ? destination : undefined;
-  if (n === 1) return c.endpoints[0];
-  return c.endpoints[cluster.next++ % n];
+  return cluster.state.pick();
 }
 
 export interface UpstreamSource {

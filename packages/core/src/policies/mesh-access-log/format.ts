@@ -127,6 +127,7 @@ const FLAG_OF_REASON: Readonly<Record<string, string>> = {
   upstream_connect_timeout: 'UF',
   upstream_connect_error: 'UF',
   no_healthy_upstream: 'UH',
+  upstream_overflow: 'UO',
   upstream_request_timeout: 'UT',
   upstream_reset_before_response: 'UC',
   upstream_reset_after_response_started: 'UC',

@@ -49,14 +49,17 @@ export class UpstreamConn {
     readonly socket: Socket,
     readonly key: string,
     private readonly pool: UpstreamPool,
-    cluster: ClusterRuntime,
+    readonly cluster: ClusterRuntime,
   ) {
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('close', this.onClose);
     socket.on('drain', this.onDrain);
     socket.setTimeout(cluster.config.idleTimeoutMs ?? POOL_IDLE_MS, this.onTimeout);
-    socket.once('close', () => cluster.counters.upstream_cx_active--);
+    socket.once('close', () => {
+      cluster.counters.upstream_cx_active--;
+      cluster.state.limits.connectionFreed(true);
+    });
   }
 
   /** Hands the socket over (to a relay, after an upgrade): our listeners go, the socket stays open. */
@@ -94,6 +97,8 @@ export class UpstreamPool {
       return;
     }
     list.push(conn);
+    // A request waiting for a connection of this cluster (max_connections reached) may take it.
+    conn.cluster.state.limits.connectionFreed(false);
   }
 
   forget(conn: UpstreamConn): void {

@@ -4,6 +4,8 @@ import { newRequestId, type ActingPolicy, type HttpExchangeContext, type HttpPas
 import type { ListenerConfig } from '../config.ts';
 import { ms, newFlow, runPasses, type Accepted, type EngineContext, type OpenConnection } from '../context.ts';
 import { countStatusClass, countUpstreamStatusClass } from '../stats.ts';
+import type { Outcome } from '../../policies/mesh-circuit-breaker/outlier.ts';
+import type { UpstreamEndpoint } from '../config.ts';
 import { pickEndpoint, type ConnectFailure } from '../upstream.ts';
 import { ChunkedFramer, CloseFramer, LengthFramer, type BodyFramer } from './body.ts';
 import { findHeadEnd, HttpParseError, parseRequestHead, parseResponseHead, REASONS, type RequestHead, type ResponseHead } from './head.ts';
@@ -266,6 +268,13 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
   private timer: NodeJS.Timeout | undefined;
   private throttled = false;
   private staleRetried = false;
+  /** The endpoint of the current attempt (its outcome feeds outlier detection). */
+  private endpoint: UpstreamEndpoint | undefined;
+  /** Counted in the cluster's requests in flight (max_requests) / retries in flight (max_retries). */
+  private countedRequest = false;
+  private countedRetry = false;
+  /** Waiting for a connection of the cluster to be freed (max_connections reached). */
+  private waiting: (() => void) | undefined;
   /** The client cannot take another request on this connection after this exchange. */
   private closeAfter = false;
   /** The proxy answered (policy, error): the upstream's response head, if one came, is not what the client got. */
@@ -344,10 +353,27 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
       this.replyLocal(this.local);
       return;
     }
+    const cluster = this.session.a.listener.cluster;
+    if (!cluster.state.limits.startRequest()) {
+      cluster.counters.upstream_rq_pending_overflow++;
+      this.replyOverflow();
+      return;
+    }
+    this.countedRequest = true;
     if (this.route.requestTimeoutMs > 0) this.timer = setTimeout(() => this.onRequestTimeout(), this.route.requestTimeoutMs);
     this.headBuf = this.request.toBuffer();
     this.flow.bytes.fromClient += this.headBuf.length;
     this.attempt();
+  }
+
+  /** A circuit breaker tripped: Envoy's 503 with `x-envoy-overloaded` (flag UO). */
+  private replyOverflow(): void {
+    this.replyLocal({ status: 503, body: 'upstream connect error or disconnect/reset before headers. reset reason: overflow', headers: { 'x-envoy-overloaded': 'true' }, verdict: 'error', reason: 'upstream_overflow' });
+  }
+
+  /** What came of the attempt, for outlier detection. */
+  private report(outcome: Outcome): void {
+    if (this.endpoint) this.session.a.listener.cluster.state.report(this.endpoint, outcome);
   }
 
   private attempt(): void {
@@ -357,20 +383,43 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     cluster.counters.upstream_rq_total++;
     this.respState = 'head';
     const endpoint = pickEndpoint(cluster, a.destination, a.capture);
+    this.endpoint = endpoint;
     if (!endpoint) {
       cluster.counters.upstream_cx_none_healthy++;
       this.replyError(503, 'no healthy upstream', 'no_healthy_upstream');
       return;
     }
+    this.flow.upstream = { address: endpoint.address, port: endpoint.port };
+    this.send(endpoint);
+  }
+
+  /** Sends the request to `endpoint`: on an idle pooled connection, a new one, or once one is freed. */
+  private send(endpoint: UpstreamEndpoint): void {
+    this.waiting = undefined;
+    const { ctx, a } = this.session;
+    const cluster = a.listener.cluster;
     const source = ctx.upstreams.source(cluster, endpoint, a.client);
     const key = `${endpoint.address}|${endpoint.port}|${source.localAddress ?? ''}`;
-    this.flow.upstream = { address: endpoint.address, port: endpoint.port };
     const pooled = ctx.httpPool.acquire(key);
     if (pooled) {
       this.flow.timings.connectMs ??= 0;
       this.use(pooled, true);
       return;
     }
+    const limits = cluster.state.limits;
+    if (!limits.canConnect()) {
+      cluster.counters.upstream_cx_overflow++;
+      const resume = (): void => {
+        if (!this.ended) this.send(endpoint);
+      };
+      if (limits.waitForConnection(resume)) this.waiting = resume;
+      else {
+        cluster.counters.upstream_rq_pending_overflow++;
+        this.replyOverflow();
+      }
+      return;
+    }
+    limits.connectionOpened();
     this.reqState = 'connecting';
     cluster.counters.upstream_cx_total++;
     const started = performance.now();
@@ -388,7 +437,9 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
       (failure: ConnectFailure) => {
         if (failure.reason === 'upstream_connect_timeout') cluster.counters.upstream_cx_connect_timeout++;
         cluster.counters.upstream_cx_connect_fail++;
+        limits.connectionFreed(true);
         if (this.ended) return;
+        this.report('local');
         this.flow.timings.connectMs = ms(started, performance.now());
         if (this.canRetry('connect-failure')) {
           this.retry(failure.reason);
@@ -510,6 +561,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
       return;
     }
     countUpstreamStatusClass(cluster.counters, head.status);
+    this.report(head.status);
     if ((head.status >= 500 && this.canRetry('5xx')) || this.canRetry(head.status)) {
       this.retry(`${head.status}`);
       return;
@@ -641,6 +693,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
       // acted on a POST before it reset.
       const retriable = !this.request.hasBody && !this.respSeen && DEFAULT_RETRY_METHODS.includes(this.request.method);
       this.dropConn();
+      if (!retriable || this.staleRetried) this.report('local');
       if (retriable && !this.staleRetried) {
         // A pooled connection the upstream had already closed: one silent retry on a fresh one.
         this.staleRetried = true;
@@ -664,6 +717,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
   }
 
   private upstreamProtocolError(err: Error): void {
+    this.report('local');
     this.dropConn();
     this.replyError(502, 'upstream sent an invalid response\n', `upstream_protocol_error: ${err.message}`);
   }
@@ -671,6 +725,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
   private onRequestTimeout(): void {
     if (this.ended) return;
     this.session.a.listener.cluster.counters.upstream_rq_timeout++;
+    if (this.respState === 'head' || this.respState === 'passes') this.report('timeout');
     this.dropConn();
     if (this.respState === 'head' || this.respState === 'passes') {
       this.replyError(504, 'upstream request timeout', 'upstream_request_timeout');
@@ -682,15 +737,23 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     this.finish();
   }
 
+  /** Whether the route's retry policy allows another attempt now (and the cluster's max_retries does: then it counts). */
   private canRetry(kind: '5xx' | 'reset' | 'connect-failure' | number): boolean {
     const p = this.route.retry;
-    return (
+    const allowed =
       p !== undefined &&
       this.http.attempts <= p.numRetries &&
       p.on.includes(kind) &&
       !this.request.hasBody &&
-      (p.methods ?? DEFAULT_RETRY_METHODS).includes(this.request.method)
-    );
+      (p.methods ?? DEFAULT_RETRY_METHODS).includes(this.request.method);
+    if (!allowed || this.countedRetry) return allowed;
+    const cluster = this.session.a.listener.cluster;
+    if (!cluster.state.limits.startRetry()) {
+      cluster.counters.upstream_rq_retry_overflow++;
+      return false;
+    }
+    this.countedRetry = true;
+    return true;
   }
 
   private retry(why: string): void {
@@ -787,6 +850,10 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     this.ended = true;
     clearTimeout(this.timer);
     const { ctx, a } = this.session;
+    const limits = a.listener.cluster.state.limits;
+    if (this.countedRequest) limits.requestDone();
+    if (this.countedRetry) limits.retryDone();
+    if (this.waiting) limits.cancelWait(this.waiting);
     const counters = a.listener.http!;
     counters.downstream_rq_active--;
     counters.downstream_rq_completed++;

@@ -86,7 +86,6 @@ function unsupported(policies: DataplanePolicies): string[] {
       for (const b of conf.backends ?? []) if (b.type !== 'File') out.add(`${name}: ${b.type} backends are not supported; only File backends (and /dev/stdout) are written`);
     }
     if (policy.type === 'MeshRetry' && ('tcp' in conf || 'grpc' in conf) && (conf.tcp || conf.grpc)) out.add(`${name}: only the http section is enforced (tcp and grpc are not)`);
-    if (policy.type === 'MeshCircuitBreaker' || policy.type === 'MeshHealthCheck') out.add(`${name}: ${policy.type} is not enforced by the dataplane`);
   }
   return [...out];
 }

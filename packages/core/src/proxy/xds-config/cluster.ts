@@ -3,13 +3,15 @@ import { durationToMs } from '../../model/index.ts';
 import { ENVOY_FILTERS, ENVOY_TYPES, type EnvoyMessage } from '../../xds/envoy-json.ts';
 import { statName, type ClusterConfig, type UpstreamEndpoint } from '../config.ts';
 import { INBOUND_SOURCE_V4, INBOUND_SOURCE_V6 } from '../upstream.ts';
+import { decodeCircuitBreakers, decodeOutlierDetection } from '../../policies/mesh-circuit-breaker/decode.ts';
+import { decodeHealthChecks } from '../../policies/mesh-health-check/decode.ts';
 import { duration, fields, int, list, optStr, reject, str, typed } from './reader.ts';
 
 /**
  * Clusters and their endpoints as the engine runs them: STATIC (`load_assignment`), EDS (the
- * ClusterLoadAssignment of the same name among the received endpoints) and ORIGINAL_DST. Health
- * checks, outlier detection and circuit breakers are not enforced by meshcap dp, so a cluster
- * carrying them is refused.
+ * ClusterLoadAssignment of the same name among the received endpoints) and ORIGINAL_DST, with
+ * their circuit breakers, outlier detection and active health checks (decoded by the policy
+ * folders that render them).
  */
 
 /** A SocketAddress (`{socket_address: {address, port_value}}`). */
@@ -57,6 +59,7 @@ function httpProtocolOptions(value: unknown, where: string): { idleTimeoutMs?: n
 export function decodeCluster(cluster: EnvoyMessage, where: string, endpointsByName: ReadonlyMap<string, EnvoyMessage>): ClusterConfig {
   const c = typed(cluster, where, ENVOY_TYPES.cluster, [
     'name', 'type', 'eds_cluster_config', 'connect_timeout', 'lb_policy', 'upstream_bind_config', 'alt_stat_name', 'load_assignment', 'typed_extension_protocol_options',
+    'circuit_breakers', 'outlier_detection', 'health_checks',
   ]);
   const name = str(c['name'], `${where}.name`);
   const type = optStr(c['type'], `${where}.type`) ?? 'STATIC';
@@ -99,6 +102,8 @@ export function decodeCluster(cluster: EnvoyMessage, where: string, endpointsByN
   const connectTimeout = c['connect_timeout'] === undefined ? '5s' : duration(c['connect_timeout'], `${where}.connect_timeout`).text;
   const alt = optStr(c['alt_stat_name'], `${where}.alt_stat_name`);
   const http = c['typed_extension_protocol_options'] === undefined ? {} : httpProtocolOptions(c['typed_extension_protocol_options'], `${where}.typed_extension_protocol_options`);
+  if (kind === 'original_dst' && c['outlier_detection'] !== undefined) reject(`${where}.outlier_detection`, 'an ORIGINAL_DST cluster has no endpoints to eject');
+  if (kind === 'original_dst' && c['health_checks'] !== undefined) reject(`${where}.health_checks`, 'an ORIGINAL_DST cluster has no endpoints to check');
   return {
     name,
     statName: alt ?? statName(name),
@@ -108,5 +113,8 @@ export function decodeCluster(cluster: EnvoyMessage, where: string, endpointsByN
     transparentSource: false,
     connectTimeoutMs: durationToMs(connectTimeout),
     ...http,
+    limits: c['circuit_breakers'] === undefined ? undefined : decodeCircuitBreakers(c['circuit_breakers'], `${where}.circuit_breakers`),
+    outlierDetection: c['outlier_detection'] === undefined ? undefined : decodeOutlierDetection(c['outlier_detection'], `${where}.outlier_detection`),
+    healthCheck: decodeHealthChecks(c['health_checks'], `${where}.health_checks`, name),
   };
 }

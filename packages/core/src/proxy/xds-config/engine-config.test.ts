@@ -138,7 +138,7 @@ describe('engineConfigFromXds', () => {
     };
     const redis = (s: XdsResourceSet): Obj => s.clusters.find((c) => c['name'] === 'redis') as Obj;
     const http = (s: XdsResourceSet): Obj => hcmOf(listener(s, 'inbound:198.18.0.6:5000'));
-    expect(refusal(edit(set, (s) => (redis(s)['health_checks'] = [{ timeout: '1s' }])))).toMatch(/^Cluster "redis"\.health_checks: not supported by meshcap dp/);
+    expect(refusal(edit(set, (s) => (redis(s)['health_checks'] = [{ timeout: '1s', interval: '1s', unhealthy_threshold: 1, healthy_threshold: 1, grpc_health_check: {} }])))).toMatch(/^Cluster "redis"\.health_checks\[0\]\.grpc_health_check: not supported by meshcap dp/);
     expect(refusal(edit(set, (s) => (s.endpoints = [])))).toBe('Cluster "redis".eds_cluster_config: no ClusterLoadAssignment "redis" among the endpoints received');
     expect(refusal(edit(set, (s) => (http(s)['http_filters'] as Obj[]).unshift({ name: 'envoy.filters.http.cors', typed_config: {} })))).toMatch(
       /^Listener "inbound:198\.18\.0\.6:5000"\.filter_chains\[0\]\.filters\[0\]\.typed_config\.http_filters\[0\]\.name: "envoy\.filters\.http\.cors" is not supported/,

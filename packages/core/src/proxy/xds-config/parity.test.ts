@@ -342,11 +342,11 @@ spec:
     const good = web.version;
     const bad: XdsResourceSet = {
       ...sent['web']!.set,
-      clusters: sent['web']!.set.clusters.map((c) => (c['name'] === 'flaky' ? { ...c, health_checks: [{ timeout: '1s' }] } : c)) as EnvoyMessage[],
+      clusters: sent['web']!.set.clusters.map((c) => (c['name'] === 'flaky' ? { ...c, health_checks: [{ timeout: '1s', interval: '1s', unhealthy_threshold: 1, healthy_threshold: 1, grpc_health_check: {} }] } : c)) as EnvoyMessage[],
     };
     const err = await web.applyXds('bad', bad).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MeshcapError);
-    expect((err as MeshcapError).message).toMatch(/^Cluster "flaky"\.health_checks: not supported by meshcap dp/);
+    expect((err as MeshcapError).message).toMatch(/^Cluster "flaky"\.health_checks\[0\]\.grpc_health_check: not supported by meshcap dp/);
     expect(web.version).toBe(good);
     expect((await adminJson(web, '/config_dump?resource=dynamic_listeners')).configs).toBeDefined();
     const dump = (await adminJson(web, '/config_dump')).configs as Obj[];

@@ -1,0 +1,124 @@
+import { ClusterLimits } from '../policies/mesh-circuit-breaker/limits.ts';
+import { OutlierDetector, type Outcome } from '../policies/mesh-circuit-breaker/outlier.ts';
+import { ActiveHealthChecker, type HealthCheckConnect } from '../policies/mesh-health-check/checker.ts';
+import type { ClusterConfig, UpstreamEndpoint } from './config.ts';
+
+/**
+ * What a cluster knows about its endpoints across config versions: each host's health (active
+ * checks, outlier ejection), the connection limits in force, and the load balancer's position.
+ * The engine keeps one per cluster name, so a new config version (a policy toggled, an endpoint
+ * added) neither forgets an ejection nor resets the count of requests in flight.
+ */
+
+/** Below this share of healthy hosts, Envoy balances over all of them (its default panic threshold). */
+const PANIC_THRESHOLD_PERCENT = 50;
+
+/** An endpoint of a cluster, with what health checking and outlier detection know about it. */
+export class Host implements UpstreamEndpoint {
+  /** Active health checking says unhealthy. */
+  failedActiveHc = false;
+  /** Active health checking is on and has not answered yet (taken as healthy meanwhile). */
+  pendingActiveHc = false;
+  /** performance.now() until which outlier detection keeps the host out; 0: not ejected. */
+  ejectedUntil = 0;
+  /** Times ejected so far (the next ejection lasts base × this), lowered while it stays healthy. */
+  ejections = 0;
+  consecutive5xx = 0;
+  consecutiveGatewayFailure = 0;
+  consecutiveLocalOriginFailure = 0;
+  /** Requests and failures in the current outlier interval (success rate, failure percentage). */
+  intervalRequests = 0;
+  intervalFailures = 0;
+  /** Per-host stats, as Envoy's /clusters prints them. */
+  rqTotal = 0;
+  rqError = 0;
+
+  constructor(
+    readonly address: string,
+    readonly port: number,
+  ) {}
+
+  healthy(now: number): boolean {
+    return !this.failedActiveHc && this.ejectedUntil <= now;
+  }
+
+  /** Envoy's `health_flags` in /clusters. */
+  healthFlags(now: number): string {
+    const flags: string[] = [];
+    if (this.failedActiveHc) flags.push('/failed_active_hc');
+    if (this.pendingActiveHc) flags.push('/pending_active_hc');
+    if (this.ejectedUntil > now) flags.push('/failed_outlier_check');
+    return flags.length ? flags.join('') : 'healthy';
+  }
+}
+
+export class ClusterState {
+  hosts: Host[] = [];
+  readonly limits = new ClusterLimits();
+  private outlier: OutlierDetector | undefined;
+  private checker: ActiveHealthChecker | undefined;
+  private outlierKey = '';
+  private checkerKey = '';
+  private next = 0;
+
+  constructor(
+    private readonly connect: HealthCheckConnect,
+    private readonly random: () => number,
+    private readonly log: (message: string) => void,
+  ) {}
+
+  /** Takes a new version of the cluster: hosts kept by address keep their state. */
+  configure(config: ClusterConfig): void {
+    const old = new Map(this.hosts.map((h) => [`${h.address}|${h.port}`, h]));
+    this.hosts = config.endpoints.map((e) => old.get(`${e.address}|${e.port}`) ?? new Host(e.address, e.port));
+    this.limits.configure(config.limits);
+    const outlierKey = config.outlierDetection ? JSON.stringify(config.outlierDetection) : '';
+    if (outlierKey !== this.outlierKey) {
+      this.outlier?.stop();
+      this.outlier = config.outlierDetection ? new OutlierDetector(config.outlierDetection, () => this.hosts, this.random) : undefined;
+      // A detector switched off (or changed) does not keep hosts out on the old one's word.
+      if (!config.outlierDetection) for (const h of this.hosts) h.ejectedUntil = 0;
+      this.outlierKey = outlierKey;
+    }
+    const checkerKey = config.healthCheck ? JSON.stringify(config.healthCheck) : '';
+    if (checkerKey !== this.checkerKey) {
+      this.checker?.stop();
+      for (const h of this.hosts) h.failedActiveHc = h.pendingActiveHc = false;
+      this.checker = config.healthCheck ? new ActiveHealthChecker(config.healthCheck, this.connect, this.log) : undefined;
+      this.checkerKey = checkerKey;
+    }
+    this.checker?.track(this.hosts);
+  }
+
+  /** Round robin over the healthy hosts; over all of them when too few are healthy (Envoy's panic mode). */
+  pick(): Host | undefined {
+    const hosts = this.hosts;
+    const n = hosts.length;
+    if (n === 0) return undefined;
+    if (n === 1) return hosts[0];
+    const now = performance.now();
+    let healthy = 0;
+    for (const h of hosts) if (h.healthy(now)) healthy++;
+    const panic = healthy * 100 < n * PANIC_THRESHOLD_PERCENT;
+    for (let i = 0; i < n; i++) {
+      const h = hosts[this.next++ % n]!;
+      if (panic || h.healthy(now)) return h;
+    }
+    return undefined;
+  }
+
+  /** The outcome of a request (or, for TCP, a connection) to an endpoint; only hosts of this cluster count. */
+  report(endpoint: UpstreamEndpoint, outcome: Outcome): void {
+    if (!(endpoint instanceof Host)) return;
+    if (this.checker) this.checker.trafficSeen = true;
+    endpoint.rqTotal++;
+    if (outcome !== 'success' && (typeof outcome !== 'number' || outcome >= 500)) endpoint.rqError++;
+    this.outlier?.report(endpoint, outcome);
+  }
+
+  stop(): void {
+    this.outlier?.stop();
+    this.checker?.stop();
+    this.outlier = this.checker = undefined;
+  }
+}

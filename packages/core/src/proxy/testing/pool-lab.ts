@@ -1,0 +1,147 @@
+// A loopback mesh for the cluster-health tests: `web` (a real meshcap dp, configured over the
+// xDS resources the control plane would send) calls the service `pool`, served by three apps on
+// 127.0.0.11–13 that each Dataplane resource names as an endpoint.
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { freePort } from '@meshcap/testkit';
+import { parseResources } from '../../model/index.ts';
+import { PolicyCompiler } from '../../policy/index.ts';
+import { xdsResourcesOf } from '../../xds/provider.ts';
+import { startDataplane, type DataplaneHandle } from '../engine.ts';
+
+export const WEB = '127.0.0.2';
+export const POOL_ADDRESSES = ['127.0.0.11', '127.0.0.12', '127.0.0.13'] as const;
+
+/** How a pool app answers: `/health` says 503 when `unhealthy`; other paths 500 when `failing`; `/slow` waits 300 ms. */
+export interface PoolApp {
+  readonly address: string;
+  readonly port: number;
+  unhealthy: boolean;
+  failing: boolean;
+  /** Requests seen, health checks excluded. */
+  hits: number;
+  healthChecks: number;
+  /** Stops listening and drops its connections: a killed backend. */
+  kill(): Promise<void>;
+}
+
+function startApp(address: string, protocol: 'http' | 'tcp'): Promise<PoolApp> {
+  const app = { address, port: 0, unhealthy: false, failing: false, hits: 0, healthChecks: 0 } as PoolApp;
+  const server: net.Server =
+    protocol === 'http'
+      ? http.createServer((req, res) => {
+          if (req.url === '/health') {
+            app.healthChecks++;
+            return void res.writeHead(app.unhealthy ? 503 : 200).end();
+          }
+          app.hits++;
+          if (req.url === '/slow') return void setTimeout(() => res.end(address), 300);
+          res.writeHead(app.failing ? 500 : 200).end(address);
+        })
+      : net.createServer((s) => {
+          app.hits++;
+          s.on('error', () => {});
+          s.end(address);
+        });
+  app.kill = () => {
+    if (server instanceof http.Server) server.closeAllConnections();
+    return new Promise((r) => server.close(() => r()));
+  };
+  return new Promise((resolve) =>
+    server.listen(0, address, () => {
+      (app as { port: number }).port = (server.address() as AddressInfo).port;
+      resolve(app);
+    }),
+  );
+}
+
+export interface PoolLab {
+  readonly apps: PoolApp[];
+  readonly web: DataplaneHandle;
+  /** The outbound port of `pool` on the `web` dataplane (127.0.0.1). */
+  readonly port: number;
+  /** Applies policies (YAML) and pushes the new resources to `web`, as the control plane does. */
+  apply(yaml: string): Promise<void>;
+  /** Removes policies by name and pushes. */
+  remove(type: string, ...names: string[]): Promise<void>;
+  /** The `web` dataplane's /clusters?format=json entry for `pool`. */
+  poolCluster(): Promise<{ host_statuses: { address: { socket_address: { address: string } }; health_status: Record<string, unknown> }[] }>;
+  /** Addresses whose health flags say they are out (failed active check or outlier ejection). */
+  outHosts(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+export async function startPoolLab(protocol: 'http' | 'tcp' = 'http'): Promise<PoolLab> {
+  const apps = await Promise.all(POOL_ADDRESSES.map((a) => startApp(a, protocol)));
+  const port = await freePort();
+  const pc = new PolicyCompiler();
+  pc.applyAll(
+    parseResources(
+      [
+        `type: Dataplane\nmesh: default\nname: web\nnetworking:\n  address: ${WEB}\n  inbound:\n    - { port: ${await freePort()}, servicePort: 1, tags: { kuma.io/service: web } }\n  outbound:\n    - { port: ${port}, tags: { kuma.io/service: pool } }`,
+        ...apps.map((a, i) => `type: Dataplane\nmesh: default\nname: pool-${i + 1}\nnetworking:\n  address: ${a.address}\n  inbound:\n    - { port: ${a.port}, tags: { kuma.io/service: pool, kuma.io/protocol: ${protocol} } }`),
+      ].join('\n---\n'),
+    ),
+  );
+  const resources = () => {
+    const policies = pc.compile('default', 'web');
+    return { version: policies.version.versionInfo, set: xdsResourcesOf(policies) };
+  };
+  const first = resources();
+  const web = await startDataplane({ xds: { mesh: 'default', name: 'web', version: first.version, resources: first.set }, admin: { port: 0 } });
+  const push = async (): Promise<void> => {
+    const r = resources();
+    await web.applyXds(r.version, r.set);
+  };
+  const poolCluster: PoolLab['poolCluster'] = async () => {
+    const body = (await (await fetch(`http://127.0.0.1:${web.admin!.port}/clusters?format=json`)).json()) as { cluster_statuses: { name: string }[] };
+    return body.cluster_statuses.find((c) => c.name === 'pool') as never;
+  };
+  return {
+    apps,
+    web,
+    port,
+    async apply(yaml) {
+      pc.applyAll(parseResources(yaml));
+      await push();
+    },
+    async remove(type, ...names) {
+      for (const name of names) pc.delete(type, 'default', name);
+      await push();
+    },
+    poolCluster,
+    async outHosts() {
+      const c = await poolCluster();
+      return c.host_statuses.filter((h) => h.health_status['failed_active_health_check'] || h.health_status['failed_outlier_check']).map((h) => h.address.socket_address.address);
+    },
+    async stop() {
+      await web.stop({ drainMs: 100 });
+      await Promise.all(apps.map((a) => a.kill().catch(() => {})));
+    },
+  };
+}
+
+/** One HTTP request from `web`'s address through its `pool` outbound. */
+export function poolRequest(lab: PoolLab, path = '/'): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: lab.port, path, localAddress: WEB, agent: false, timeout: 5_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('request timed out')));
+    req.end();
+  });
+}
+
+/** Waits (bounded) until `check` holds; returns whether it did. */
+export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 5_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return check();
+}
