@@ -377,7 +377,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
   }
 
   private attempt(): void {
-    const { ctx, a } = this.session;
+    const { a } = this.session;
     const cluster = a.listener.cluster;
     this.http.attempts++;
     cluster.counters.upstream_rq_total++;
