@@ -11,7 +11,7 @@ import type { ClusterConfig, UpstreamEndpoint } from './config.ts';
  */
 
 /** Below this share of healthy hosts, Envoy balances over all of them (its default panic threshold). */
-const PANIC_THRESHOLD_PERCENT = 50;
+const DEFAULT_PANIC_THRESHOLD_PERCENT = 50;
 
 /** An endpoint of a cluster, with what health checking and outlier detection know about it. */
 export class Host implements UpstreamEndpoint {
@@ -60,6 +60,7 @@ export class ClusterState {
   private outlierKey = '';
   private checkerKey = '';
   private next = 0;
+  private panicThresholdPercent = DEFAULT_PANIC_THRESHOLD_PERCENT;
 
   constructor(
     private readonly connect: HealthCheckConnect,
@@ -72,6 +73,7 @@ export class ClusterState {
     const old = new Map(this.hosts.map((h) => [`${h.address}|${h.port}`, h]));
     this.hosts = config.endpoints.map((e) => old.get(`${e.address}|${e.port}`) ?? new Host(e.address, e.port));
     this.limits.configure(config.limits);
+    this.panicThresholdPercent = config.panicThresholdPercent ?? DEFAULT_PANIC_THRESHOLD_PERCENT;
     const outlierKey = config.outlierDetection ? JSON.stringify(config.outlierDetection) : '';
     if (outlierKey !== this.outlierKey) {
       this.outlier?.stop();
@@ -90,16 +92,18 @@ export class ClusterState {
     this.checker?.track(this.hosts);
   }
 
-  /** Round robin over the healthy hosts; over all of them when too few are healthy (Envoy's panic mode). */
+  /**
+   * Round robin over the healthy hosts; over all of them when too few are healthy (Envoy's panic
+   * mode); none when none is healthy and panic is off (threshold 0: "no healthy upstream").
+   */
   pick(): Host | undefined {
     const hosts = this.hosts;
     const n = hosts.length;
     if (n === 0) return undefined;
-    if (n === 1) return hosts[0];
     const now = performance.now();
     let healthy = 0;
     for (const h of hosts) if (h.healthy(now)) healthy++;
-    const panic = healthy * 100 < n * PANIC_THRESHOLD_PERCENT;
+    const panic = healthy * 100 < n * this.panicThresholdPercent;
     for (let i = 0; i < n; i++) {
       const h = hosts[this.next++ % n]!;
       if (panic || h.healthy(now)) return h;

@@ -60,6 +60,8 @@ export interface ClusterConfig {
   outlierDetection?: OutlierDetectionConfig;
   /** Envoy's `health_checks` (MeshHealthCheck). */
   healthCheck?: HealthCheckConfig;
+  /** Below this share of healthy hosts the balancer uses them all (Envoy's `healthy_panic_threshold`, default 50; 0 disables). */
+  panicThresholdPercent?: number;
 }
 
 export type ListenerProtocol = 'tcp' | 'http';

@@ -75,4 +75,24 @@ describe('MeshHealthCheck enforced by meshcap dp', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(lab.apps.map((a) => a.healthChecks)).toEqual(checks);
   });
+
+  it("every endpoint unhealthy: Envoy's panic mode still balances over all; healthyPanicThreshold 0 answers 503 no healthy upstream", async () => {
+    lab = await startPoolLab();
+    await lab.apply(policy('http: { path: /health }'));
+    for (const a of lab.apps) a.unhealthy = true;
+    expect(await eventually(async () => (await lab!.outHosts()).length === 3)).toBe(true);
+    expect((await poolRequest(lab)).status).toBe(200);
+    await lab.apply(`
+type: MeshCircuitBreaker
+name: no-panic
+mesh: default
+spec:
+  targetRef: { kind: Mesh }
+  to:
+    - { targetRef: { kind: MeshService, name: pool }, default: { outlierDetection: { healthyPanicThreshold: 0 } } }
+`);
+    const r = await poolRequest(lab);
+    expect([r.status, r.body]).toEqual([503, 'no healthy upstream']);
+    expect(lab.web.flows.recent()[0]).toMatchObject({ reason: 'no_healthy_upstream' });
+  });
 });

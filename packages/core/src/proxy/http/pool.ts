@@ -108,6 +108,21 @@ export class UpstreamPool {
     if (i >= 0) list.splice(i, 1);
   }
 
+  /**
+   * Closes one idle connection of the cluster that owns `state` (its close frees a slot under
+   * max_connections); false when it has none.
+   */
+  closeIdleOf(state: ClusterRuntime['state']): boolean {
+    for (const list of this.idle.values()) {
+      const i = list.findIndex((c) => c.cluster.state === state);
+      if (i < 0) continue;
+      const [conn] = list.splice(i, 1);
+      conn!.socket.destroy();
+      return true;
+    }
+    return false;
+  }
+
   get idleCount(): number {
     let n = 0;
     for (const list of this.idle.values()) n += list.length;

@@ -412,8 +412,11 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
       const resume = (): void => {
         if (!this.ended) this.send(endpoint);
       };
-      if (limits.waitForConnection(resume)) this.waiting = resume;
-      else {
+      if (limits.waitForConnection(resume)) {
+        this.waiting = resume;
+        // An idle connection to another endpoint holds the slot this request needs: free it.
+        ctx.httpPool.closeIdleOf(cluster.state);
+      } else {
         cluster.counters.upstream_rq_pending_overflow++;
         this.replyOverflow();
       }

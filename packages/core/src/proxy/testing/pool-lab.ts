@@ -12,7 +12,7 @@ import { startDataplane, type DataplaneHandle } from '../engine.ts';
 export const WEB = '127.0.0.2';
 export const POOL_ADDRESSES = ['127.0.0.11', '127.0.0.12', '127.0.0.13'] as const;
 
-/** How a pool app answers: `/health` says 503 when `unhealthy`; other paths 500 when `failing`; `/slow` waits 300 ms. */
+/** How a pool app answers (HTTP): `/health` says 503 when `unhealthy`; other paths 500 when `failing`; `/slow` waits 300 ms. TCP: its address. */
 export interface PoolApp {
   readonly address: string;
   readonly port: number;
@@ -24,6 +24,9 @@ export interface PoolApp {
   /** Stops listening and drops its connections: a killed backend. */
   kill(): Promise<void>;
 }
+
+/** Connections open at once to the pool's apps, and the most seen (what max_connections bounds). */
+export const poolConnections = { open: 0, max: 0 };
 
 function startApp(address: string, protocol: 'http' | 'tcp'): Promise<PoolApp> {
   const app = { address, port: 0, unhealthy: false, failing: false, hits: 0, healthChecks: 0 } as PoolApp;
@@ -41,8 +44,14 @@ function startApp(address: string, protocol: 'http' | 'tcp'): Promise<PoolApp> {
       : net.createServer((s) => {
           app.hits++;
           s.on('error', () => {});
-          s.end(address);
+          // Answers, then stays open until the client ends: a connection held for as long as the client wants.
+          s.write(address);
+          s.on('end', () => s.end());
         });
+  server.on('connection', (s: net.Socket) => {
+    poolConnections.max = Math.max(poolConnections.max, ++poolConnections.open);
+    s.once('close', () => poolConnections.open--);
+  });
   app.kill = () => {
     if (server instanceof http.Server) server.closeAllConnections();
     return new Promise((r) => server.close(() => r()));

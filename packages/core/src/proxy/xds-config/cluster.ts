@@ -59,7 +59,7 @@ function httpProtocolOptions(value: unknown, where: string): { idleTimeoutMs?: n
 export function decodeCluster(cluster: EnvoyMessage, where: string, endpointsByName: ReadonlyMap<string, EnvoyMessage>): ClusterConfig {
   const c = typed(cluster, where, ENVOY_TYPES.cluster, [
     'name', 'type', 'eds_cluster_config', 'connect_timeout', 'lb_policy', 'upstream_bind_config', 'alt_stat_name', 'load_assignment', 'typed_extension_protocol_options',
-    'circuit_breakers', 'outlier_detection', 'health_checks',
+    'circuit_breakers', 'outlier_detection', 'health_checks', 'common_lb_config',
   ]);
   const name = str(c['name'], `${where}.name`);
   const type = optStr(c['type'], `${where}.type`) ?? 'STATIC';
@@ -104,6 +104,14 @@ export function decodeCluster(cluster: EnvoyMessage, where: string, endpointsByN
   const http = c['typed_extension_protocol_options'] === undefined ? {} : httpProtocolOptions(c['typed_extension_protocol_options'], `${where}.typed_extension_protocol_options`);
   if (kind === 'original_dst' && c['outlier_detection'] !== undefined) reject(`${where}.outlier_detection`, 'an ORIGINAL_DST cluster has no endpoints to eject');
   if (kind === 'original_dst' && c['health_checks'] !== undefined) reject(`${where}.health_checks`, 'an ORIGINAL_DST cluster has no endpoints to check');
+  let panicThresholdPercent: number | undefined;
+  if (c['common_lb_config'] !== undefined) {
+    const lbc = fields(c['common_lb_config'], `${where}.common_lb_config`, ['healthy_panic_threshold']);
+    const p = fields(lbc['healthy_panic_threshold'] ?? {}, `${where}.common_lb_config.healthy_panic_threshold`, ['value']);
+    const v = p['value'] ?? 0;
+    if (typeof v !== 'number' || v < 0 || v > 100) reject(`${where}.common_lb_config.healthy_panic_threshold.value`, 'must be a number from 0 to 100');
+    panicThresholdPercent = v;
+  }
   return {
     name,
     statName: alt ?? statName(name),
@@ -116,5 +124,6 @@ export function decodeCluster(cluster: EnvoyMessage, where: string, endpointsByN
     limits: c['circuit_breakers'] === undefined ? undefined : decodeCircuitBreakers(c['circuit_breakers'], `${where}.circuit_breakers`),
     outlierDetection: c['outlier_detection'] === undefined ? undefined : decodeOutlierDetection(c['outlier_detection'], `${where}.outlier_detection`),
     healthCheck: decodeHealthChecks(c['health_checks'], `${where}.health_checks`, name),
+    panicThresholdPercent,
   };
 }
