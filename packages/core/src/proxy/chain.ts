@@ -37,6 +37,10 @@ export interface TcpConnectionContext {
   connectTimeoutMs: number;
   /** Idle timeout over both directions (0 disables). */
   idleTimeoutMs: number;
+  /** HTTP listeners: the time a request head may take to arrive (Envoy's request_headers_timeout; 0 disables). */
+  requestHeadersTimeoutMs: number;
+  /** HTTP listeners: the connection is drained after this long (Envoy's max_connection_duration; 0 never). */
+  maxConnectionDurationMs: number;
   /** Closes the connection before any upstream: verdict `denied`. */
   deny(policy: ActingPolicy, reason: string): void;
   /** Records "policy X did Y" on the flow. */
@@ -60,6 +64,10 @@ export interface HttpRoute {
   connectTimeoutMs: number;
   /** Whole request, from head received to response complete; 0 disables (the default). */
   requestTimeoutMs: number;
+  /** No byte either way for this long ends the request: 408 before the response, else a reset (Envoy's stream_idle_timeout); 0 disables. */
+  streamIdleTimeoutMs: number;
+  /** The request may last this long in all: 408 before the response, else a reset (Envoy's max_stream_duration); 0 disables. */
+  maxStreamDurationMs: number;
   retry?: HttpRetryPolicy;
   /** Throttles the response body to this rate (fault injection's responseBandwidth); 0 disables. */
   responseBytesPerSecond: number;

@@ -60,6 +60,10 @@ export interface ClusterConfig {
   outlierDetection?: OutlierDetectionConfig;
   /** Envoy's `health_checks` (MeshHealthCheck). */
   healthCheck?: HealthCheckConfig;
+  /** A request to this cluster may last this long (its HttpProtocolOptions `max_stream_duration`); unset: no bound. */
+  maxStreamDurationMs?: number;
+  /** A pooled upstream connection is not reused once this old (`max_connection_duration`); unset: no bound. */
+  maxConnectionDurationMs?: number;
   /** Below this share of healthy hosts the balancer uses them all (Envoy's `healthy_panic_threshold`, default 50; 0 disables). */
   panicThresholdPercent?: number;
 }

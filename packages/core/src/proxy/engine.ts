@@ -461,7 +461,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
     const protocol = a.listener.config.protocol;
     const timeouts: TcpTimeouts = { connectTimeoutMs: a.listener.cluster.config.connectTimeoutMs ?? ctx.connectTimeoutMs, idleTimeoutMs: ctx.idleTimeoutMs };
     if (passes.length === 0) {
-      if (protocol === 'http') new HttpSession(ctx, a, socket, { ...timeouts, requestHeadersTimeoutMs: ctx.requestHeadersTimeoutMs });
+      if (protocol === 'http') new HttpSession(ctx, a, socket, { ...timeouts, requestHeadersTimeoutMs: ctx.requestHeadersTimeoutMs, maxConnectionDurationMs: 0 });
       else proxyTcp(ctx, a, socket, newFlow(ctx, a, 'tcp', a.connectionId, a.start), timeouts);
       return;
     }
@@ -474,6 +474,8 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
       destination: a.destination,
       connectTimeoutMs: timeouts.connectTimeoutMs,
       idleTimeoutMs: timeouts.idleTimeoutMs,
+      requestHeadersTimeoutMs: ctx.requestHeadersTimeoutMs,
+      maxConnectionDurationMs: 0,
       deny(policy, reason) {
         denied = true;
         flow.policies.push({ type: policy.type, name: policy.name, action: 'deny' });
@@ -504,7 +506,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
         this.flows.publish(flow);
         return;
       }
-      const t = { connectTimeoutMs: tctx.connectTimeoutMs, idleTimeoutMs: tctx.idleTimeoutMs, requestHeadersTimeoutMs: ctx.requestHeadersTimeoutMs };
+      const t = { connectTimeoutMs: tctx.connectTimeoutMs, idleTimeoutMs: tctx.idleTimeoutMs, requestHeadersTimeoutMs: tctx.requestHeadersTimeoutMs, maxConnectionDurationMs: tctx.maxConnectionDurationMs };
       if (protocol === 'http') new HttpSession(ctx, a, socket, t);
       else proxyTcp(ctx, a, socket, flow, t, closed);
     };

@@ -61,6 +61,11 @@ export class HttpCounters {
   downstream_rq_5xx = 0;
   downstream_rq_completed = 0;
   rq_direct_response = 0;
+  /** Connections drained at max_connection_duration (Envoy's downstream_cx_max_duration_reached). */
+  downstream_cx_max_duration_reached = 0;
+  /** Requests ended by stream_idle_timeout / max_stream_duration. */
+  downstream_rq_idle_timeout = 0;
+  downstream_rq_max_duration_reached = 0;
 }
 
 /** Counter names that are gauges (they go down too). */

@@ -108,7 +108,7 @@ interface HttpOutcome {
 /** Runs the listener's HTTP passes' onRequest for one request from `client`, as the engine would. */
 async function proxyHttp(p: DataplanePolicies, listener: ListenerConfig, client: string, method = 'GET'): Promise<HttpOutcome> {
   const passes = buildListenerPasses(listener, policyPasses(p, { accessLogs: new AccessLogSinks(() => {}) }));
-  const route: HttpRoute = { connectTimeoutMs: 5000, requestTimeoutMs: 0, responseBytesPerSecond: 0 };
+  const route: HttpRoute = { connectTimeoutMs: 5000, requestTimeoutMs: 0, streamIdleTimeoutMs: 0, maxStreamDurationMs: 0, responseBytesPerSecond: 0 };
   let reply: LocalReply | undefined;
   const ctx = {
     flow: { client: { address: client, port: 40000 }, destination: { address: listener.address, port: listener.port } },
@@ -139,6 +139,7 @@ function proxyTcp(p: DataplanePolicies, listener: ListenerConfig, client: string
   const passes = buildListenerPasses(listener, policyPasses(p, { accessLogs: new AccessLogSinks(() => {}) }));
   let denied = false;
   const ctx = {
+    listener,
     client: { address: client, port: 40000 },
     destination: { address: listener.address, port: listener.port },
     idleTimeoutMs: undefined as number | undefined,

@@ -23,6 +23,8 @@ export class UpstreamConn {
   owner: UpstreamOwner | null = null;
   /** False once the connection cannot carry another request (closed, half-closed, stray bytes). */
   usable = true;
+  /** performance.now() at connect: the cluster's max_connection_duration bounds its reuse. */
+  readonly openedAt = performance.now();
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.owner) this.owner.onUpstreamData(chunk);
@@ -90,6 +92,11 @@ export class UpstreamPool {
 
   release(conn: UpstreamConn): void {
     conn.owner = null;
+    const maxAge = conn.cluster.config.maxConnectionDurationMs;
+    if (maxAge !== undefined && performance.now() - conn.openedAt >= maxAge) {
+      conn.socket.destroy();
+      return;
+    }
     let list = this.idle.get(conn.key);
     if (!list) this.idle.set(conn.key, (list = []));
     if (list.length >= POOL_MAX_IDLE) {

@@ -21,6 +21,8 @@ export interface HttpTimeouts {
   idleTimeoutMs: number;
   /** From the first byte of a request head to its end (Envoy's request_headers_timeout); 0 disables. */
   requestHeadersTimeoutMs: number;
+  /** Drain the connection after this long (Envoy's max_connection_duration); 0 never. */
+  maxConnectionDurationMs: number;
 }
 
 /**
@@ -42,6 +44,9 @@ export class HttpSession implements OpenConnection {
   private parsing = false;
   /** Armed only while a head is incomplete after a read: a head that arrives in one read costs no timer. */
   private headTimer: NodeJS.Timeout | undefined;
+  private durationTimer: NodeJS.Timeout | undefined;
+  /** max_connection_duration reached. */
+  private expired = false;
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.ending) return;
@@ -68,6 +73,7 @@ export class HttpSession implements OpenConnection {
   private readonly onClose = (): void => {
     this.closed = true;
     clearTimeout(this.headTimer);
+    clearTimeout(this.durationTimer);
     this.ctx.open.delete(this);
     this.a.listener.http!.downstream_cx_active--;
     this.ex?.clientGone('downstream_disconnect');
@@ -96,8 +102,23 @@ export class HttpSession implements OpenConnection {
     client.on('close', this.onClose);
     client.on('drain', this.onDrain);
     if (timeouts.idleTimeoutMs > 0) client.setTimeout(timeouts.idleTimeoutMs, this.onTimeout);
+    if (timeouts.maxConnectionDurationMs > 0) {
+      this.durationTimer = setTimeout(this.onMaxDuration, timeouts.maxConnectionDurationMs);
+      this.durationTimer.unref();
+    }
     client.resume();
   }
+
+  /** Answers say `connection: close` and the connection ends after the one in flight: the engine drains, or the connection is old enough. */
+  get closing(): boolean {
+    return this.ctx.draining || this.expired;
+  }
+
+  private readonly onMaxDuration = (): void => {
+    this.expired = true;
+    this.a.listener.http!.downstream_cx_max_duration_reached++;
+    this.drain();
+  };
 
   /**
    * Starts the next request(s) while no exchange is in flight: a loop, not recursion, so pipelined
@@ -187,7 +208,7 @@ export class HttpSession implements OpenConnection {
   exchangeDone(keep: boolean): void {
     this.ex = null;
     if (this.closed) return;
-    if (!keep || this.clientEnded || this.ctx.draining) {
+    if (!keep || this.clientEnded || this.closing) {
       this.close();
       return;
     }
@@ -266,6 +287,9 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
   private local: LocalReply | null = null;
   private headBuf: Buffer | null = null;
   private timer: NodeJS.Timeout | undefined;
+  /** stream_idle_timeout: refreshed by every byte either way. */
+  private idleTimer: NodeJS.Timeout | undefined;
+  private durationTimer: NodeJS.Timeout | undefined;
   private throttled = false;
   private staleRetried = false;
   /** The endpoint of the current attempt (its outcome feeds outlier detection). */
@@ -301,7 +325,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
       attempts: 0,
     };
     this.flow.http = this.http;
-    this.route = { connectTimeoutMs: timeouts.connectTimeoutMs, requestTimeoutMs: 0, retry: undefined, responseBytesPerSecond: 0 };
+    this.route = { connectTimeoutMs: timeouts.connectTimeoutMs, requestTimeoutMs: 0, streamIdleTimeoutMs: 0, maxStreamDurationMs: a.listener.cluster.config.maxStreamDurationMs ?? 0, retry: undefined, responseBytesPerSecond: 0 };
   }
 
   random(): number {
@@ -360,7 +384,10 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
       return;
     }
     this.countedRequest = true;
-    if (this.route.requestTimeoutMs > 0) this.timer = setTimeout(() => this.onRequestTimeout(), this.route.requestTimeoutMs);
+    const r = this.route;
+    if (r.requestTimeoutMs > 0) this.timer = setTimeout(() => this.onRequestTimeout(), r.requestTimeoutMs);
+    if (r.streamIdleTimeoutMs > 0) this.idleTimer = setTimeout(() => this.onStreamTimeout('stream_idle_timeout'), r.streamIdleTimeoutMs);
+    if (r.maxStreamDurationMs > 0) this.durationTimer = setTimeout(() => this.onStreamTimeout('max_stream_duration'), r.maxStreamDurationMs);
     this.headBuf = this.request.toBuffer();
     this.flow.bytes.fromClient += this.headBuf.length;
     this.attempt();
@@ -478,6 +505,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
 
   /** Request body bytes from the client: forward the part that belongs to this request. */
   forwardBody(chunk: Buffer): void {
+    this.idleTimer?.refresh();
     const framer = this.reqFramer!;
     let end: number;
     try {
@@ -519,6 +547,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
 
   onUpstreamData(chunk: Buffer): void {
     this.respSeen = true;
+    this.idleTimer?.refresh();
     if (this.respState === 'body') {
       this.forwardResponse(chunk, 0);
       return;
@@ -602,7 +631,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     const framing = head.framing(this.request.method);
     this.respFramer = framing === 'length' ? new LengthFramer(head.contentLength) : framing === 'chunked' ? new ChunkedFramer(502) : framing === 'close' ? new CloseFramer() : null;
     if (framing === 'close') this.closeAfter = true;
-    if (this.session.ctx.draining && head.keepAlive && framing !== 'close') {
+    if (this.session.closing && head.keepAlive && framing !== 'close') {
       // Draining: tell the client this connection ends with this response (as Envoy does).
       head.set('connection', 'close');
       this.closeAfter = true;
@@ -725,6 +754,23 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     this.replyError(502, 'upstream sent an invalid response\n', `upstream_protocol_error: ${err.message}`);
   }
 
+  /** stream_idle_timeout or max_stream_duration: Envoy's 408 before the response started, else a reset. */
+  private onStreamTimeout(reason: 'stream_idle_timeout' | 'max_stream_duration'): void {
+    if (this.ended) return;
+    const counters = this.session.a.listener.http!;
+    if (reason === 'stream_idle_timeout') counters.downstream_rq_idle_timeout++;
+    else counters.downstream_rq_max_duration_reached++;
+    this.dropConn();
+    if (this.respState === 'head' || this.respState === 'passes') {
+      this.replyError(408, reason === 'stream_idle_timeout' ? 'stream timeout' : 'downstream duration timeout', reason);
+      return;
+    }
+    this.flow.verdict = 'error';
+    this.flow.reason = reason;
+    this.session.client.destroy();
+    this.finish();
+  }
+
   private onRequestTimeout(): void {
     if (this.ended) return;
     this.session.a.listener.cluster.counters.upstream_rq_timeout++;
@@ -829,7 +875,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
   private replyLocal(reply: LocalReply): void {
     if (this.ended) return;
     const bodyUnread = this.request.hasBody && this.reqState !== 'sent';
-    const close = bodyUnread || !this.request.keepAlive || this.session.ctx.draining;
+    const close = bodyUnread || !this.request.keepAlive || this.session.closing;
     const bytes = localReplyBytes(reply.status, reply.body ?? '', this.http.requestId, close, reply.headers);
     this.dropConn();
     // The whole request was read (it had no body, or all of it came), so the client may send the
@@ -852,6 +898,8 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     if (this.ended) return;
     this.ended = true;
     clearTimeout(this.timer);
+    clearTimeout(this.idleTimer);
+    clearTimeout(this.durationTimer);
     const { ctx, a } = this.session;
     const limits = a.listener.cluster.state.limits;
     if (this.countedRequest) limits.requestDone();

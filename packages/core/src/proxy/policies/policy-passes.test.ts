@@ -83,6 +83,8 @@ function connection(listener: ListenerConfig, destination: { address: string; po
     destination,
     connectTimeoutMs: 5000,
     idleTimeoutMs: 3_600_000,
+    requestHeadersTimeoutMs: 0,
+    maxConnectionDurationMs: 0,
     deny: (p: ActingPolicy, reason: string) => void actions.push(`${p.name} deny ${reason}`),
     record: (p: ActingPolicy, action: string) => void actions.push(`${p.name} ${action}`),
     random: () => 0.5,

@@ -12,7 +12,7 @@ import { startDataplane, type DataplaneHandle } from '../engine.ts';
 export const WEB = '127.0.0.2';
 export const POOL_ADDRESSES = ['127.0.0.11', '127.0.0.12', '127.0.0.13'] as const;
 
-/** How a pool app answers (HTTP): `/health` says 503 when `unhealthy`; other paths 500 when `failing`; `/slow` waits 300 ms. TCP: its address. */
+/** How a pool app answers (HTTP): `/health` says 503 when `unhealthy`; other paths 500 when `failing`; `/slow` waits 300 ms; `/drip` sends a byte every 50 ms for 1 s. TCP: its address. */
 export interface PoolApp {
   readonly address: string;
   readonly port: number;
@@ -39,6 +39,13 @@ function startApp(address: string, protocol: 'http' | 'tcp'): Promise<PoolApp> {
           }
           app.hits++;
           if (req.url === '/slow') return void setTimeout(() => res.end(address), 300);
+          if (req.url === '/drip') {
+            // A chunk every 50 ms for a second: never idle, but long.
+            let n = 0;
+            const t = setInterval(() => (++n === 20 ? (clearInterval(t), res.end('.')) : res.write('.')), 50);
+            res.on('close', () => clearInterval(t));
+            return;
+          }
           res.writeHead(app.failing ? 500 : 200).end(address);
         })
       : net.createServer((s) => {
@@ -138,6 +145,9 @@ export function poolRequest(lab: PoolLab, path = '/'): Promise<{ status: number;
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      res.on('close', () => {
+        if (!res.complete) reject(new Error(`response cut after ${body.length} body bytes`));
+      });
     });
     req.on('error', reject);
     req.on('timeout', () => req.destroy(new Error('request timed out')));

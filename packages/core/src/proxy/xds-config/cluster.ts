@@ -41,8 +41,8 @@ export function loadAssignmentEndpoints(value: unknown, where: string, clusterNa
   });
 }
 
-/** What a cluster's HttpProtocolOptions set: the upstream idle timeout (the rest is refused). */
-function httpProtocolOptions(value: unknown, where: string): { idleTimeoutMs?: number } {
+/** What a cluster's HttpProtocolOptions set: the upstream idle timeout, connection age and request duration bounds (the rest is refused). */
+function httpProtocolOptions(value: unknown, where: string): Pick<ClusterConfig, 'idleTimeoutMs' | 'maxConnectionDurationMs' | 'maxStreamDurationMs'> {
   const o = fields(value, where, [ENVOY_FILTERS.httpProtocolOptions]);
   const at = `${where}["${ENVOY_FILTERS.httpProtocolOptions}"]`;
   const p = typed(o[ENVOY_FILTERS.httpProtocolOptions], at, ENVOY_TYPES.httpProtocolOptions, ['common_http_protocol_options', 'explicit_http_config']);
@@ -51,8 +51,16 @@ function httpProtocolOptions(value: unknown, where: string): { idleTimeoutMs?: n
     fields(e['http_protocol_options'], `${at}.explicit_http_config.http_protocol_options`, []);
   }
   if (p['common_http_protocol_options'] === undefined) return {};
-  const c = fields(p['common_http_protocol_options'], `${at}.common_http_protocol_options`, ['idle_timeout']);
-  return c['idle_timeout'] === undefined ? {} : { idleTimeoutMs: duration(c['idle_timeout'], `${at}.common_http_protocol_options.idle_timeout`).ms };
+  const cat = `${at}.common_http_protocol_options`;
+  const c = fields(p['common_http_protocol_options'], cat, ['idle_timeout', 'max_connection_duration', 'max_stream_duration']);
+  const out: ReturnType<typeof httpProtocolOptions> = {};
+  if (c['idle_timeout'] !== undefined) out.idleTimeoutMs = duration(c['idle_timeout'], `${cat}.idle_timeout`).ms;
+  // 0s means no bound, as in Envoy.
+  const connectionMs = c['max_connection_duration'] === undefined ? 0 : duration(c['max_connection_duration'], `${cat}.max_connection_duration`).ms;
+  if (connectionMs > 0) out.maxConnectionDurationMs = connectionMs;
+  const streamMs = c['max_stream_duration'] === undefined ? 0 : duration(c['max_stream_duration'], `${cat}.max_stream_duration`).ms;
+  if (streamMs > 0) out.maxStreamDurationMs = streamMs;
+  return out;
 }
 
 /** `where` names the resource, e.g. `Cluster "backend"`. */

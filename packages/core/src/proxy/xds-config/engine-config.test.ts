@@ -118,9 +118,10 @@ describe('engineConfigFromXds', () => {
     const passthrough = listener(set, 'outbound:passthrough:ipv4');
     expect((passthrough['filter_chains'] as Obj[])[0]!['filter_chain_match']).toEqual({ prefix_ranges: [{ address_prefix: '198.18.0.20', prefix_len: 32 }], destination_port: 6379 });
     const { config, passes } = engineConfigFromXds(set);
-    const tcp = passes.forListener(config.listeners.find((l) => l.name === 'outbound:passthrough:ipv4')!).tcp!;
+    const passthroughListener = config.listeners.find((l) => l.name === 'outbound:passthrough:ipv4')!;
+    const tcp = passes.forListener(passthroughListener).tcp!;
     const idleFor = (address: string, port: number): number => {
-      const ctx = { client: { address: '198.18.0.6', port: 40000 }, destination: { address, port }, connectTimeoutMs: 5_000, idleTimeoutMs: 3_600_000 } as TcpConnectionContext;
+      const ctx = { listener: passthroughListener, client: { address: '198.18.0.6', port: 40000 }, destination: { address, port }, connectTimeoutMs: 5_000, idleTimeoutMs: 3_600_000 } as TcpConnectionContext;
       for (const p of tcp) void p.onConnect(ctx);
       return ctx.idleTimeoutMs;
     };

@@ -52,6 +52,11 @@ interface RawConfs {
   MeshAccessLog?: PolicyConfs['MeshAccessLog'];
   idleTimeout?: string;
   requestTimeout?: string;
+  streamIdleTimeout?: string;
+  routeIdleTimeout?: string;
+  requestHeadersTimeout?: string;
+  maxStreamDuration?: string;
+  maxConnectionDuration?: string;
 }
 
 interface RawChain {
@@ -99,8 +104,9 @@ function routeConfiguration(value: unknown, where: string, raw: RawConfs): strin
   const route = fields(routes[0], at, ['match', 'route']);
   const match = fields(route['match'], `${at}.match`, ['prefix']);
   if (match['prefix'] !== '/') reject(`${at}.match.prefix`, 'only "/" is supported (meshcap dp does not route by path)');
-  const action = fields(route['route'], `${at}.route`, ['cluster', 'timeout', 'retry_policy']);
+  const action = fields(route['route'], `${at}.route`, ['cluster', 'timeout', 'retry_policy', 'idle_timeout']);
   raw.requestTimeout = action['timeout'] === undefined ? ENVOY_ROUTE_TIMEOUT : duration(action['timeout'], `${at}.route.timeout`).text;
+  if (action['idle_timeout'] !== undefined) raw.routeIdleTimeout = duration(action['idle_timeout'], `${at}.route.idle_timeout`).text;
   if (action['retry_policy'] !== undefined) raw.MeshRetry = decodeRetryPolicy(action['retry_policy'], `${at}.route.retry_policy`);
   return str(action['cluster'], `${at}.route.cluster`);
 }
@@ -109,7 +115,9 @@ function routeConfiguration(value: unknown, where: string, raw: RawConfs): strin
 const HTTP_FILTER_ORDER = [ENVOY_FILTERS.rbac, ENVOY_FILTERS.localRateLimit, ENVOY_FILTERS.fault, ENVOY_FILTERS.router] as const;
 
 function httpConnectionManager(config: unknown, where: string, routes: ReadonlyMap<string, EnvoyMessage>): RawChain {
-  const h = typed(config, where, ENVOY_TYPES.httpConnectionManager, ['stat_prefix', 'rds', 'route_config', 'http_filters', 'access_log', 'common_http_protocol_options']);
+  const h = typed(config, where, ENVOY_TYPES.httpConnectionManager, [
+    'stat_prefix', 'rds', 'route_config', 'http_filters', 'access_log', 'common_http_protocol_options', 'stream_idle_timeout', 'request_headers_timeout',
+  ]);
   const raw: RawConfs = {};
   const statPrefix = str(h['stat_prefix'], `${where}.stat_prefix`);
   let cluster: string;
@@ -144,9 +152,14 @@ function httpConnectionManager(config: unknown, where: string, routes: ReadonlyM
   if (filters.length === 0 || (filters[filters.length - 1] as Json)['name'] !== ENVOY_FILTERS.router) reject(`${where}.http_filters`, `must end with ${ENVOY_FILTERS.router}`);
   raw.MeshAccessLog = decodeAccessLogs(h['access_log'], `${where}.access_log`);
   if (h['common_http_protocol_options'] !== undefined) {
-    const o = fields(h['common_http_protocol_options'], `${where}.common_http_protocol_options`, ['idle_timeout']);
-    if (o['idle_timeout'] !== undefined) raw.idleTimeout = duration(o['idle_timeout'], `${where}.common_http_protocol_options.idle_timeout`).text;
+    const at = `${where}.common_http_protocol_options`;
+    const o = fields(h['common_http_protocol_options'], at, ['idle_timeout', 'max_stream_duration', 'max_connection_duration']);
+    if (o['idle_timeout'] !== undefined) raw.idleTimeout = duration(o['idle_timeout'], `${at}.idle_timeout`).text;
+    if (o['max_stream_duration'] !== undefined) raw.maxStreamDuration = duration(o['max_stream_duration'], `${at}.max_stream_duration`).text;
+    if (o['max_connection_duration'] !== undefined) raw.maxConnectionDuration = duration(o['max_connection_duration'], `${at}.max_connection_duration`).text;
   }
+  if (h['stream_idle_timeout'] !== undefined) raw.streamIdleTimeout = duration(h['stream_idle_timeout'], `${where}.stream_idle_timeout`).text;
+  if (h['request_headers_timeout'] !== undefined) raw.requestHeadersTimeout = duration(h['request_headers_timeout'], `${where}.request_headers_timeout`).text;
   return { protocol: 'http', cluster, httpStatPrefix: statPrefix, confs: raw };
 }
 
@@ -206,7 +219,19 @@ function credited(raw: RawConfs, names: Map<string, string>, fallback: string, c
   put('MeshRetry', raw.MeshRetry);
   put('MeshAccessLog', raw.MeshAccessLog);
   // The connect timeout is the cluster's (the engine applies it); named here so its expiry is credited to the MeshTimeout.
-  put('MeshTimeout', decodeTimeouts({ connectTimeout: names.has('MeshTimeout') ? connectTimeout : undefined, idleTimeout: raw.idleTimeout, requestTimeout: raw.requestTimeout }));
+  put(
+    'MeshTimeout',
+    decodeTimeouts({
+      connectTimeout: names.has('MeshTimeout') ? connectTimeout : undefined,
+      idleTimeout: raw.idleTimeout,
+      requestTimeout: raw.requestTimeout,
+      // The route's idle_timeout overrides the connection manager's stream_idle_timeout (Envoy).
+      streamIdleTimeout: raw.routeIdleTimeout ?? raw.streamIdleTimeout,
+      requestHeadersTimeout: raw.requestHeadersTimeout,
+      maxStreamDuration: raw.maxStreamDuration,
+      maxConnectionDuration: raw.maxConnectionDuration,
+    }),
+  );
   return out;
 }
 
