@@ -1,4 +1,4 @@
-import { compileProxyConfig, serviceDirectoryOf, tracePacket, tracePacketSchema, type EnvoyConfigDump, type LocalNetwork, type Ruleset } from '@meshcap/core';
+import { engineConfigFromXds, MeshcapError, resourcesOfConfigDump, tracePacket, tracePacketSchema, type LocalNetwork, type Ruleset } from '@meshcap/core';
 import type { FastifyInstance } from 'fastify';
 import { dataplaneParams, errorResponses } from '../schemas/common.ts';
 import { listenerList, rulesResult, statsResult, traceResult } from '../schemas/inspect.ts';
@@ -31,12 +31,15 @@ export default async function inspectRoutes(app: FastifyInstance) {
     async (request) => {
       const { mesh, name } = request.params;
       fastify.catalog.requireDataplane(mesh, name);
-      const compiled = fastify.catalog.compiler.compile(mesh, name);
-      const config = compileProxyConfig(compiled.resource, { version: compiled.version.versionInfo, services: serviceDirectoryOf(compiled) });
+      // What the dataplane runs: the resources of the version it ACKed (else the newest sent), decoded as meshcap dp decodes them.
+      const records = fastify.configDumps.versions(`${mesh}/${name}`);
+      const running = fastify.dataplanes.status(mesh, name).configVersion;
+      const record = records.find((r) => r.version === running) ?? records[records.length - 1];
+      if (!record) throw new MeshcapError('MESHCAP_ERR_NOT_FOUND', `no resources for ${mesh}/${name} yet: its config did not compile`);
+      const { config } = engineConfigFromXds(resourcesOfConfigDump(record.dump), { version: record.version, mesh, dataplane: name });
       const stats = await liveStats(fastify.dataplanes, mesh, name);
-      const dump = fastify.configDumps.latest(`${mesh}/${name}`)?.dump as EnvoyConfigDump | undefined;
       return {
-        configVersion: compiled.version.versionInfo,
+        configVersion: record.version,
         statsAvailable: stats !== undefined,
         items: config.listeners.map((l) => ({
           name: l.name,
@@ -50,7 +53,7 @@ export default async function inspectRoutes(app: FastifyInstance) {
           protocol: l.protocol,
           cluster: l.cluster.name,
           ...(l.service !== undefined ? { service: l.service } : {}),
-          filters: dump ? listenerFilters(dump, l.name) : [],
+          filters: listenerFilters(record.dump, l.name),
           stats: listenerCounters(stats ?? {}, l.name),
         })),
       };

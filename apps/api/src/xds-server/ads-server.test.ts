@@ -142,6 +142,11 @@ describe('ADS server (state of the world) with the dataplane ADS client', () => 
     expect(status('web').configVersion).toBe(good);
     expect(status('web').errors[0]).toMatchObject({ version: bad });
     expect(status('web').errors[0]!.message).toMatch(/version .* refused: listener "inbound:198.18.0.10:8080": filter envoy.filters.http.fault: not supported here/);
+    // The listeners the API shows are those of the version the dataplane runs, not of the refused one.
+    const listeners = (await cp.app.inject({ method: 'GET', url: '/api/meshes/default/dataplanes/web/listeners', headers: AUTH })).json();
+    expect(listeners.configVersion).toBe(good);
+    const inbound = listeners.items.find((l: { name: string }) => l.name === 'inbound:198.18.0.10:8080');
+    expect(inbound.filters).not.toContain('envoy.filters.http.fault');
     // The same content is not sent again; a fixed one is taken.
     refuse = false;
     await applyYaml(cp.app, fault('abort-half', 500));

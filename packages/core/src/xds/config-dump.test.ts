@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { buildConfigDump, configDumpVersion } from './config-dump.ts';
+import { buildConfigDump, configDumpOfResources, configDumpVersion, resourcesOfConfigDump } from './config-dump.ts';
 import { formatEnvoyJson } from './envoy-json.ts';
-import { configDumpOf } from './provider.ts';
+import { configDumpOf, xdsResourcesOf } from './provider.ts';
 import {
   SEED,
   chainFor,
@@ -576,5 +576,18 @@ describe('buildConfigDump: versions', () => {
   it('refuses an updatedAt that is not a time', () => {
     const input = inputFor(meshWith(SEED), 'demo-app');
     expect(() => buildConfigDump({ ...input, updatedAt: 'yesterday' })).toThrow(/updatedAt "yesterday" is not a valid time/);
+  });
+});
+
+describe('resourcesOfConfigDump', () => {
+  it('gives back the resources a dump was made of (RDS routes and EDS endpoints included)', () => {
+    const pc = meshWith(SEED + FAULT);
+    for (const name of ['demo-app', 'redis']) {
+      const policies = pc.compile('default', name);
+      const set = xdsResourcesOf(policies, { routes: 'rds' });
+      if (name === 'demo-app') expect(set.routes.length).toBeGreaterThan(0);
+      const dump = configDumpOfResources({ resources: set, version: policies.version.versionInfo, node: { id: `default.${name}` } });
+      expect(resourcesOfConfigDump(dump)).toEqual(set);
+    }
   });
 });

@@ -144,6 +144,21 @@ export function configDumpOfResources(input: ResourceDumpInput): EnvoyConfigDump
   };
 }
 
+/**
+ * The resources a dump holds, as a resource set: what `configDumpOfResources` was given (the inline
+ * routes stay in their listeners). The inspect API decodes them as meshcap dp does, so what it shows
+ * is what the dataplane runs.
+ */
+export function resourcesOfConfigDump(dump: EnvoyConfigDump): XdsResourceSet {
+  const entries = (type: string, list: string): EnvoyMessage[] => ((findConfig(dump, type)?.[list] as EnvoyMessage[] | undefined) ?? []);
+  return {
+    listeners: entries(ENVOY_TYPES.listenersDump, 'dynamic_listeners').map((l) => (l['active_state'] as EnvoyMessage)['listener'] as EnvoyMessage),
+    routes: entries(ENVOY_TYPES.routesDump, 'dynamic_route_configs').map((r) => r['route_config'] as EnvoyMessage),
+    clusters: entries(ENVOY_TYPES.clustersDump, 'dynamic_active_clusters').map((c) => c['cluster'] as EnvoyMessage),
+    endpoints: entries(ENVOY_TYPES.endpointsDump, 'dynamic_endpoint_configs').map((e) => e['endpoint_config'] as EnvoyMessage),
+  };
+}
+
 /** `{version_info, <field>: resource, last_updated}`, in the field order Envoy prints. */
 function stampFirst(s: { version_info: string; last_updated: string }, field: string, resource: EnvoyMessage): EnvoyMessage {
   return { version_info: s.version_info, [field]: resource, last_updated: s.last_updated };

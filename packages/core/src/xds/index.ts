@@ -1,6 +1,6 @@
 // Envoy v3 admin config_dump of a dataplane's effective config: build, query (Envoy's admin
 // parameters), history and diffs, and a strict check of Envoy JSON against Envoy's own protos.
-export { buildConfigDump, configDumpOfResources, configDumpVersion, type ResourceDumpInput, findConfig, DEFAULT_ADMIN as DEFAULT_CONFIG_DUMP_ADMIN } from './config-dump.ts';
+export { buildConfigDump, configDumpOfResources, configDumpVersion, resourcesOfConfigDump, type ResourceDumpInput, findConfig, DEFAULT_ADMIN as DEFAULT_CONFIG_DUMP_ADMIN } from './config-dump.ts';
 export type { ConfigDumpInput, XdsCluster, XdsEndpoint, XdsListener, XdsProxyConfig } from './input.ts';
 export { ENVOY_FILTERS, ENVOY_TYPES, formatEnvoyJson, typeUrl, type EnvoyAny, type EnvoyConfigDump, type EnvoyMessage } from './envoy-json.ts';
 export { DEFAULT_RETRY_METHODS, DEFAULT_RETRY_ON } from '../policies/mesh-retry/envoy.ts';
