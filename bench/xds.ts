@@ -159,7 +159,7 @@ export async function benchXds(): Promise<string> {
     const rows = [
       '| xDS (ADS, state of the world) | value |',
       '|---|---:|',
-      ...SIZES.map((n) => `| config push to ${n} dataplane${n === 1 ? '' : 's'} (apply → last applied+ACKed, ms, median of 3) | ${pushMs.get(n)!.toFixed(0)} |`),
+      ...SIZES.map((n) => `| config push to ${n} subscribed dataplane${n === 1 ? '' : 's'} of ${max} in the mesh (apply → last applied+ACKed, ms, median of 3) | ${pushMs.get(n)!.toFixed(0)} |`),
       `| meshcap cp CPU during one push to ${max} (s) | ${pushCpuSeconds.toFixed(2)} |`,
       `| meshcap cp CPU idle with ${max} streams (% of one core) | ${idleCpuPercent.toFixed(1)} |`,
       `| meshcap cp RSS with ${max} streams (MiB; ${rssBaseMiB.toFixed(0)} at start) | ${rssMiB.toFixed(0)} |`,

@@ -57,6 +57,20 @@ describeDemo('browse: overview and a dataplane page', (demo) => {
     expect(page.url()).toBe(gui(demo(), dataplanePath('frontend', 'listeners')));
   });
 
+  it("a dataplane's Clusters tab shows, from the running dataplane, each endpoint's health and the circuit breakers", async () => {
+    const { page } = session();
+    await page.goto(gui(demo(), dataplanePath('backend', 'clusters')));
+    const clusters = page.getByRole('table', { name: 'Clusters' });
+    await clusters.waitFor({ timeout: 20_000 });
+    // The backend's inbound cluster: its app, healthy, and it has carried the demo's requests.
+    const endpoint = clusters.getByRole('list', { name: /^Endpoints of localhost:\d+$/ }).getByRole('listitem').first();
+    await expect.poll(() => endpoint.textContent(), { timeout: 20_000 }).toMatch(/^127\.0\.0\.1:\d+healthy[1-9]\d* rq/);
+    const passthrough = clusters.getByRole('row').filter({ has: page.getByRole('rowheader', { name: /^inbound:passthrough:ipv4\b/ }) });
+    expect(await passthrough.textContent()).toContain('the original destination of each connection');
+    expect(await passthrough.textContent()).toContain('connections1024');
+    await screenshot(page, 'dataplane-clusters');
+  });
+
   it('the policies page lists the demo policies with the dataplanes they affect', async () => {
     const { page } = session();
     await page.goto(gui(demo(), '/policies'));

@@ -413,6 +413,81 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/meshes/{mesh}/dataplanes/{name}/clusters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The running dataplane's clusters: endpoints with their health (active checks, outlier ejection), circuit breakers and counters */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    mesh: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ClusterList"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/meshes/{mesh}/dataplanes/{name}/stats": {
         parameters: {
             query?: never;
@@ -1886,6 +1961,30 @@ export interface components {
             cluster: string;
             service?: string;
             filters: string[];
+            stats: {
+                [key: string]: number;
+            };
+        };
+        ClusterList: {
+            items: components["schemas"]["Cluster"][];
+        };
+        Cluster: {
+            name: string;
+            /** @enum {string} */
+            kind: "static" | "original_dst" | "service";
+            endpoints: {
+                address: string;
+                port: number;
+                healthFlags: string;
+                rqTotal: number;
+                rqError: number;
+            }[];
+            limits: {
+                maxConnections: number;
+                maxPendingRequests: number;
+                maxRequests: number;
+                maxRetries: number;
+            };
             stats: {
                 [key: string]: number;
             };

@@ -26,6 +26,8 @@ export function engineFromHandle(handle: DataplaneHandle, options: EngineAdapter
           return Object.fromEntries(handle.stats().map((v) => [v.name, v.value]));
         case 'listeners':
           return handle.listeners();
+        case 'clusters':
+          return handle.clusters();
         case 'rules':
           return (options.rules ?? readRulesForTrace)();
         case 'config_dump': {

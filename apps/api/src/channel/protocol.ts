@@ -65,7 +65,7 @@ export const flowRecordSchema = z.object({
   policies: z.array(z.object({ type: z.string(), name: z.string(), action: z.string() })),
 }) satisfies z.ZodType<FlowRecord>;
 
-export const REQUEST_KINDS = ['rules', 'stats', 'config_dump', 'listeners'] as const;
+export const REQUEST_KINDS = ['rules', 'stats', 'config_dump', 'listeners', 'clusters'] as const;
 export type RequestKind = (typeof REQUEST_KINDS)[number];
 
 export const dpMessage = z.discriminatedUnion('type', [

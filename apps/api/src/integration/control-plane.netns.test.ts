@@ -198,6 +198,16 @@ describeNetns('control plane with two dataplanes in network namespaces', () => {
     expect(seen.get('backend')).toMatchObject({ direction: 'inbound', capture: 'redirect', listener: `inbound:${BACKEND}:5000` });
   });
 
+  it("shows the running dataplane's clusters: backend's inbound cluster with its endpoint, healthy, and the circuit breakers in force", async () => {
+    expect(await curl(web, `http://${BACKEND}:5000/`)).toBe('200');
+    type Cluster = { name: string; kind: string; endpoints: { address: string; port: number; healthFlags: string; rqTotal: number }[]; limits: Record<string, number> };
+    const { items } = await api<{ items: Cluster[] }>(cp, '/api/meshes/default/dataplanes/backend/clusters');
+    const local = items.find((c) => c.name === 'localhost:5000')!;
+    expect(local).toMatchObject({ kind: 'static', endpoints: [{ address: '127.0.0.1', port: 5000, healthFlags: 'healthy' }], limits: { maxConnections: 1024, maxRequests: 1024 } });
+    expect(local.endpoints[0]!.rqTotal).toBeGreaterThan(0);
+    expect(items.find((c) => c.name === 'inbound:passthrough:ipv4')).toMatchObject({ kind: 'original_dst', endpoints: [] });
+  });
+
   it("reads the capture rules of a dataplane's namespace with their counters, and traces a packet through them", async () => {
     expect(await curl(web, `http://${BACKEND}:5000/`)).toBe('200');
     type Rule = { text: string; ours: boolean; counters?: { packets: number } };

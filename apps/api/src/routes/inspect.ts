@@ -1,7 +1,7 @@
-import { engineConfigFromXds, MeshcapError, resourcesOfConfigDump, tracePacket, tracePacketSchema, type LocalNetwork, type Ruleset } from '@meshcap/core';
+import { engineConfigFromXds, MeshcapError, resourcesOfConfigDump, tracePacket, tracePacketSchema, type ClusterStatus, type LocalNetwork, type Ruleset } from '@meshcap/core';
 import type { FastifyInstance } from 'fastify';
 import { dataplaneParams, errorResponses } from '../schemas/common.ts';
-import { listenerList, rulesResult, statsResult, traceResult } from '../schemas/inspect.ts';
+import { clusterList, listenerList, rulesResult, statsResult, traceResult } from '../schemas/inspect.ts';
 import type { ZodTypeProvider } from '../schemas/zod-provider.ts';
 import { listenerCounters } from '../inspect/dataplane-view.ts';
 import { listenerFilters } from '../inspect/listener-filters.ts';
@@ -57,6 +57,23 @@ export default async function inspectRoutes(app: FastifyInstance) {
           stats: listenerCounters(stats ?? {}, l.name),
         })),
       };
+    },
+  );
+
+  fastify.get(
+    '/api/meshes/:mesh/dataplanes/:name/clusters',
+    {
+      schema: {
+        summary: "The running dataplane's clusters: endpoints with their health (active checks, outlier ejection), circuit breakers and counters",
+        tags: ['dataplanes'],
+        params: dataplaneParams,
+        response: { 200: clusterList, ...errorResponses(400, 404, 503, 504) },
+      },
+    },
+    async (request) => {
+      const { mesh, name } = request.params;
+      fastify.catalog.requireDataplane(mesh, name);
+      return { items: (await fastify.dataplanes.request(mesh, name, 'clusters')) as ClusterStatus[] };
     },
   );
 

@@ -24,6 +24,26 @@ export const listenerList = z.object({ configVersion: z.string(), statsAvailable
 
 export const statsResult = z.object({ stats: counters }).meta({ id: 'StatsResult' });
 
+/** A cluster as the running dataplane balances it (its /clusters): each endpoint's health, the circuit breakers, the counters. */
+export const clusterItem = z.object({
+  name: z.string(),
+  kind: z.enum(['static', 'original_dst', 'service']),
+  endpoints: z.array(
+    z.object({
+      address: z.string(),
+      port: z.number().int(),
+      /** Envoy's health flags: `healthy`, or `/failed_active_hc`, `/failed_outlier_check`, `/pending_active_hc`. */
+      healthFlags: z.string(),
+      rqTotal: z.number().int(),
+      rqError: z.number().int(),
+    }),
+  ),
+  limits: z.object({ maxConnections: z.number().int(), maxPendingRequests: z.number().int(), maxRequests: z.number().int(), maxRetries: z.number().int() }),
+  stats: counters,
+}).meta({ id: 'Cluster' });
+
+export const clusterList = z.object({ items: z.array(clusterItem) }).meta({ id: 'ClusterList' });
+
 /** The capture rule set read from the dataplane's network namespace (capture/ruleset types). */
 export const rulesResult = z.object({
   ruleset: z.object({ tables: z.array(z.unknown()), sources: z.array(z.unknown()), warnings: z.array(z.string()) }),

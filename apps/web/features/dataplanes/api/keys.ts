@@ -10,5 +10,6 @@ export const dataplaneKeys = {
   one: (mesh: string, name: string) => [...meshKeys.one(mesh), 'dataplanes', name] as const,
   detail: (mesh: string, name: string) => [...dataplaneKeys.one(mesh, name), 'detail'] as const,
   listeners: (mesh: string, name: string) => [...dataplaneKeys.one(mesh, name), 'listeners'] as const,
+  clusters: (mesh: string, name: string) => [...dataplaneKeys.one(mesh, name), 'clusters'] as const,
   diagram: (mesh: string, name: string, direction: Direction) => [...dataplaneKeys.one(mesh, name), 'diagram', direction] as const,
 };

@@ -8,6 +8,7 @@ import { dataplaneHref } from '~/features/dataplanes/dataplane-href.ts';
 const TABS = [
   { segment: '', label: 'Overview' },
   { segment: 'listeners', label: 'Listeners' },
+  { segment: 'clusters', label: 'Clusters' },
   { segment: 'rules', label: 'Rules' },
   { segment: 'policies', label: 'Policies' },
   { segment: 'flows', label: 'Flows' },
