@@ -12,7 +12,7 @@ export { diffConfigDumps, type ConfigDumpChange, type ConfigDumpDiff, type DiffO
 export { unifiedDiff, type UnifiedDiffOptions } from './line-diff.ts';
 export { assertEnvoyJson, checkEnvoyJson, checkEnvoyJsonWith, type EnvoyProtoCheckOptions, type EnvoyProtoIssue } from './envoy-proto-check.ts';
 export { ENVOY_PROTO_FILES, ENVOY_PROTOS_JSON_ENV, envoyProtosDescriptor, loadEnvoyProtos, type EnvoyProtos } from './envoy-protos.ts';
-export { configDumpOf, configDumpProvider, proxyConfigOf, xdsResourcesOf } from './provider.ts';
+export { configDumpOf, configDumpProvider, proxyConfigOf, sentConfigDumpOf, xdsResourcesOf } from './provider.ts';
 export { ADS_CONFIG_SOURCE, POLICIES_METADATA, type RenderOptions } from './resources.ts';
 export { EMPTY_RESOURCE_SET, type XdsResourceSet } from './resource-set.ts';
 export { loadProtoJsonCodec, protoJsonCodec, type BinaryAny, type EnvoyProtoJsonCodec } from './proto-json.ts';

@@ -1,6 +1,6 @@
 import type { DataplanePolicies } from '../policy/index.ts';
 import { compileProxyConfig, type ServiceInfo } from '../proxy/config.ts';
-import { buildConfigDump } from './config-dump.ts';
+import { buildConfigDump, configDumpOfResources } from './config-dump.ts';
 import type { EnvoyConfigDump } from './envoy-json.ts';
 import { ConfigDumpHistory } from './history.ts';
 import type { ConfigDumpInput, XdsProxyConfig } from './input.ts';
@@ -34,13 +34,52 @@ export function proxyConfigOf(policies: DataplanePolicies): XdsProxyConfig {
  * `endpoints: 'static'`, and route configurations inline unless `routes: 'rds'`.
  */
 export function xdsResourcesOf(policies: DataplanePolicies, options: RenderOptions = {}): XdsResourceSet {
+  return rendered(policies, options).set;
+}
+
+interface Rendered {
+  set: XdsResourceSet;
+  /** The dataplane's own service (the bootstrap node's `cluster`). */
+  localService: string | undefined;
+}
+
+/**
+ * One rendering per compiled version: the compiler hands out the same object until the version
+ * changes, so the ADS server and the control plane's config dump history share it (rendering 1000
+ * dataplanes twice per change is what a mesh-wide apply would otherwise cost). Frozen, so that no
+ * caller can change what the other one sends or shows.
+ */
+const renderings = new WeakMap<DataplanePolicies, Rendered>();
+
+function rendered(policies: DataplanePolicies, options: RenderOptions): Rendered {
+  const plain = Object.keys(options).length === 0;
+  const hit = plain ? renderings.get(policies) : undefined;
+  if (hit) return hit;
   const r = renderDataplane(proxyConfigOf(policies), policies, { endpoints: 'eds', ...options });
-  return {
-    listeners: r.built.map((b) => b.listener),
-    routes: r.ctx.routes === 'rds' ? r.built.flatMap((b) => b.routeConfigs) : [],
-    clusters: r.clusters,
-    endpoints: r.endpoints,
-  };
+  const set: XdsResourceSet = Object.freeze({
+    listeners: Object.freeze(r.built.map((b) => b.listener)),
+    routes: Object.freeze(r.ctx.routes === 'rds' ? r.built.flatMap((b) => b.routeConfigs) : []),
+    clusters: Object.freeze(r.clusters),
+    endpoints: Object.freeze(r.endpoints),
+  }) as XdsResourceSet;
+  const out = { set, localService: r.localService };
+  if (plain) renderings.set(policies, out);
+  return out;
+}
+
+/**
+ * The dump of exactly the resources the ADS server sends for a compiled config (`xdsResourcesOf`),
+ * stamped against `previous`: what the control plane records and shows for a dataplane.
+ */
+export function sentConfigDumpOf(policies: DataplanePolicies, previous?: EnvoyConfigDump): EnvoyConfigDump {
+  const { set, localService } = rendered(policies, {});
+  return configDumpOfResources({
+    resources: set,
+    version: policies.version.versionInfo,
+    node: { id: `${policies.mesh}.${policies.dataplane}`, cluster: localService },
+    updatedAt: policies.version.updatedAt,
+    previous,
+  });
 }
 
 /** The dump of a compiled config, as the control plane shows it for a dataplane. */

@@ -1,4 +1,4 @@
-import { ConfigDumpHistory, proxyConfigOf, type ChangeResult, type DataplanePolicies } from '@meshcap/core';
+import { ConfigDumpHistory, sentConfigDumpOf, type ChangeResult, type DataplanePolicies } from '@meshcap/core';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -15,8 +15,9 @@ export default fp(
     const history = new ConfigDumpHistory({ limit: opts.limit });
     const record = (compiled: DataplanePolicies) => {
       try {
-        // The resources exactly as the ADS server sends them (xdsResourcesOf renders them the same way).
-        history.buildAndRecord(`${compiled.mesh}/${compiled.dataplane}`, { config: proxyConfigOf(compiled), policies: compiled, endpoints: 'eds' });
+        // The very resources the ADS server sends (one rendering per version, shared with it).
+        const key = `${compiled.mesh}/${compiled.dataplane}`;
+        history.record(key, sentConfigDumpOf(compiled, history.latest(key)?.dump));
       } catch (err) {
         fastify.log.warn(`config dump of ${compiled.mesh}/${compiled.dataplane} version ${compiled.version.versionInfo} not recorded: ${(err as Error).message}`);
       }
