@@ -2,6 +2,26 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The arrows point one way: web → api (over HTTP only) → core → native. A package may import only
+ * what is below it, and only through its public surface (`index.ts`: the package name, never a path
+ * into it). `no-restricted-imports` checks every import of the files each block names.
+ */
+const layer = (files, forbidden, why) => ({
+  files,
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          { group: forbidden, message: why },
+          { group: ['@meshcap/*/*'], message: "import a package by its name: its index.ts is its public surface" },
+        ],
+      },
+    ],
+  },
+});
+
 export default tseslint.config(
   {
     ignores: ['**/node_modules/**', '**/dist/**', '**/build/**', '**/.next/**', '**/next-env.d.ts', '**/test-results/**', '**/.turbo/**'],
@@ -17,4 +37,9 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  layer(['apps/web/**'], ['@meshcap/core', '@meshcap/native', '@meshcap/api', '@meshcap/testkit', '**/packages/**', '**/apps/api/**', 'fastify', 'better-sqlite3', 'pg'], 'the dashboard reaches the control plane over HTTP only (web → api → core → native)'),
+  layer(['apps/api/**'], ['@meshcap/web', '**/apps/web/**', 'next', 'react', '**/packages/*/src/**'], 'the api sits below the dashboard and uses core and native by package name (web → api → core → native)'),
+  layer(['packages/core/**'], ['@meshcap/api', '@meshcap/web', '**/apps/**', 'fastify', 'better-sqlite3', 'pg', 'next', 'react'], 'core knows nothing of the api or the dashboard (web → api → core → native)'),
+  layer(['packages/native/**'], ['@meshcap/core', '@meshcap/api', '@meshcap/web', '**/apps/**', '**/packages/core/**'], 'native is the bottom layer (web → api → core → native)'),
+  layer(['packages/testkit/**'], ['@meshcap/core', '@meshcap/native', '@meshcap/api', '@meshcap/web', '**/apps/**'], 'the test kit is used by every package, so it depends on none of them'),
 );

@@ -1,0 +1,33 @@
+import { fileURLToPath } from 'node:url';
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+
+// The dependency arrows (web → api over HTTP → core → native) are lint rules of the repository's
+// eslint.config.js, so a violation fails `npm test`: these imports, placed in each package, must be refused.
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const eslint = new ESLint({ cwd: root });
+
+async function problems(file: string, source: string): Promise<string[]> {
+  const [result] = await eslint.lintText(source, { filePath: `${root}${file}` });
+  return result!.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+}
+
+describe('the dependency arrows are lint rules', () => {
+  it.each([
+    ['apps/web/lib/arrow-check.ts', "import { startDataplane } from '@meshcap/core';\nvoid startDataplane;\n", /over HTTP only/],
+    ['apps/web/lib/arrow-check.ts', "import type { FlowRecord } from '../../../packages/core/src/flows/index.ts';\nexport type F = FlowRecord;\n", /over HTTP only/],
+    ['packages/core/src/arrow-check.ts', "import { buildApp } from '@meshcap/api';\nvoid buildApp;\n", /core knows nothing of the api/],
+    ['packages/core/src/arrow-check.ts', "import Fastify from 'fastify';\nvoid Fastify;\n", /core knows nothing of the api/],
+    ['packages/native/src/arrow-check.ts', "import { MeshcapError } from '@meshcap/core';\nvoid MeshcapError;\n", /native is the bottom layer/],
+    ['apps/api/src/arrow-check.ts', "import { x } from '../../../packages/core/src/proxy/engine.ts';\nvoid x;\n", /by package name/],
+    ['apps/api/src/arrow-check.ts', "import { x } from '@meshcap/core/proxy';\nvoid x;\n", /public surface/],
+  ])('refuses in %s: %s', async (file, source, message) => {
+    expect(await problems(file, source)).toEqual([expect.stringMatching(message)]);
+  });
+
+  it('lets each package import what is below it', async () => {
+    expect(await problems('apps/api/src/arrow-check.ts', "import { startDataplane } from '@meshcap/core';\nvoid startDataplane;\n")).toEqual([]);
+    expect(await problems('packages/core/src/arrow-check.ts', "import { connectMarked } from '@meshcap/native';\nvoid connectMarked;\n")).toEqual([]);
+  });
+});
