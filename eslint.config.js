@@ -37,6 +37,12 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  {
+    // Type-aware: a promise nobody awaits or catches is a crash or a lost error on the data path.
+    files: ['**/*.ts', '**/*.tsx'],
+    languageOptions: { parserOptions: { projectService: true } },
+    rules: { '@typescript-eslint/no-floating-promises': 'error', '@typescript-eslint/no-misused-promises': 'error' },
+  },
   layer(['apps/web/**'], ['@meshcap/core', '@meshcap/native', '@meshcap/api', '@meshcap/testkit', '**/packages/**', '**/apps/api/**', 'fastify', 'better-sqlite3', 'pg'], 'the dashboard reaches the control plane over HTTP only (web → api → core → native)'),
   layer(['apps/api/**'], ['@meshcap/web', '**/apps/web/**', 'next', 'react', '**/packages/*/src/**'], 'the api sits below the dashboard and uses core and native by package name (web → api → core → native)'),
   layer(['packages/core/**'], ['@meshcap/api', '@meshcap/web', '**/apps/**', 'fastify', 'better-sqlite3', 'pg', 'next', 'react'], 'core knows nothing of the api or the dashboard (web → api → core → native)'),

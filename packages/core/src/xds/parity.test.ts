@@ -150,7 +150,7 @@ function proxyTcp(p: DataplanePolicies, listener: ListenerConfig, client: string
     record: () => {},
   } as unknown as TcpConnectionContext & { idleTimeoutMs?: number };
   for (const pass of passes.tcp) {
-    pass.onConnect?.(ctx);
+    void pass.onConnect?.(ctx);
     if (denied) break;
   }
   return { denied, idleTimeoutMs: ctx.idleTimeoutMs };
