@@ -15,7 +15,8 @@ import { compileProxyConfig, type ListenerConfig, type ProxyConfig, type Service
 import { engineConfigFromXds, type XdsEngineConfig } from './xds-config/engine-config.ts';
 import { ms, newFlow, runPasses, type Accepted, type ClusterRuntime, type EngineContext, type ListenerRuntime } from './context.ts';
 import { UpstreamPool } from './http/pool.ts';
-import { HttpSession } from './http/session.ts';
+import { Http2UpstreamPool } from './http2/pool.ts';
+import { serveHttp } from './http2/codec.ts';
 import { originalDestination, type Destination } from './original-destination.ts';
 import { streamRelay, type TcpRelay } from './relay.ts';
 import { ProxyStats, type StatValue } from './stats.ts';
@@ -200,6 +201,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
       stats,
       upstreams: new UpstreamConnector(options.upstreamMark ?? 0, options.tproxyMark ?? DEFAULT_TPROXY_MARK),
       httpPool: new UpstreamPool(),
+      http2Pool: new Http2UpstreamPool(),
       relay: options.relay ?? streamRelay,
       random: options.random ?? Math.random,
       connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
@@ -433,7 +435,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
     const protocol = a.listener.config.protocol;
     const timeouts: TcpTimeouts = { connectTimeoutMs: a.listener.cluster.config.connectTimeoutMs ?? ctx.connectTimeoutMs, idleTimeoutMs: ctx.idleTimeoutMs };
     if (passes.length === 0) {
-      if (protocol === 'http') new HttpSession(ctx, a, socket, { ...timeouts, requestHeadersTimeoutMs: ctx.requestHeadersTimeoutMs });
+      if (protocol === 'http') serveHttp(ctx, a, socket, { ...timeouts, requestHeadersTimeoutMs: ctx.requestHeadersTimeoutMs });
       else proxyTcp(ctx, a, socket, newFlow(ctx, a, 'tcp', a.connectionId, a.start), timeouts);
       return;
     }
@@ -477,7 +479,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
         return;
       }
       const t = { connectTimeoutMs: tctx.connectTimeoutMs, idleTimeoutMs: tctx.idleTimeoutMs, requestHeadersTimeoutMs: ctx.requestHeadersTimeoutMs };
-      if (protocol === 'http') new HttpSession(ctx, a, socket, t);
+      if (protocol === 'http') serveHttp(ctx, a, socket, t);
       else proxyTcp(ctx, a, socket, flow, t, closed);
     };
     const failed = (err: unknown): void => {
@@ -619,6 +621,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
       if (this.ctx.open.size > 0) this.log('info', `drain deadline (${drainMs} ms) reached; closing ${this.ctx.open.size} connections`);
       for (const c of [...this.ctx.open]) c.abort();
       this.ctx.httpPool.closeIdle();
+      this.ctx.http2Pool.closeAll();
       await this.adminServer?.close();
     })();
     return this.stopping;

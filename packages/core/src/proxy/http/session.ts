@@ -5,6 +5,7 @@ import type { ListenerConfig } from '../config.ts';
 import { ms, newFlow, runPasses, type Accepted, type EngineContext, type OpenConnection } from '../context.ts';
 import { countStatusClass, countUpstreamStatusClass } from '../stats.ts';
 import { pickEndpoint, type ConnectFailure } from '../upstream.ts';
+import { completeExchange, connectFailureBody, RESET_BEFORE_HEADERS, startExchange } from './exchange.ts';
 import { ChunkedFramer, CloseFramer, LengthFramer, type BodyFramer } from './body.ts';
 import { findHeadEnd, HttpParseError, parseRequestHead, parseResponseHead, REASONS, type RequestHead, type ResponseHead } from './head.ts';
 import { UpstreamConn, type UpstreamOwner } from './pool.ts';
@@ -309,18 +310,15 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
   }
 
   start(): void {
-    const counters = this.session.a.listener.http!;
-    counters.downstream_rq_total++;
-    counters.downstream_rq_active++;
-    let r: void | Promise<void>;
-    try {
-      r = runPasses(this.passes, (p) => p.onRequest?.(this), () => this.local !== null || this.ended);
-    } catch (err) {
-      this.passFailed(err);
-      return;
-    }
-    if (r) r.then(() => this.afterRequestPasses(), (err: unknown) => this.passFailed(err)).catch((err: unknown) => this.internalError(err));
-    else this.afterRequestPasses();
+    startExchange(
+      this,
+      this.session.a.listener,
+      this.passes,
+      () => this.local !== null || this.ended,
+      () => this.afterRequestPasses(),
+      (err) => this.passFailed(err),
+      (err) => this.internalError(err),
+    );
   }
 
   /** A bug in an asynchronous step: it costs this exchange (and its connection), never the process. */
@@ -386,16 +384,14 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
         this.use(conn, false);
       },
       (failure: ConnectFailure) => {
-        if (failure.reason === 'upstream_connect_timeout') cluster.counters.upstream_cx_connect_timeout++;
-        cluster.counters.upstream_cx_connect_fail++;
+        const body = connectFailureBody(cluster.counters, failure);
         if (this.ended) return;
         this.flow.timings.connectMs = ms(started, performance.now());
         if (this.canRetry('connect-failure')) {
           this.retry(failure.reason);
           return;
         }
-        const why = failure.reason === 'upstream_connect_timeout' ? 'connection timeout' : 'connection failure';
-        this.replyError(503, `upstream connect error or disconnect/reset before headers. reset reason: ${why}`, failure.reason);
+        this.replyError(503, body, failure.reason);
       },
     ).catch((err: unknown) => this.internalError(err));
   }
@@ -652,7 +648,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
         this.retry('reset');
         return;
       }
-      this.replyError(503, 'upstream connect error or disconnect/reset before headers. reset reason: connection termination', 'upstream_reset_before_response');
+      this.replyError(503, `${RESET_BEFORE_HEADERS}connection termination`, 'upstream_reset_before_response');
       return;
     }
     this.flow.verdict = 'error';
@@ -786,25 +782,8 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     if (this.ended) return;
     this.ended = true;
     clearTimeout(this.timer);
-    const { ctx, a } = this.session;
-    const counters = a.listener.http!;
-    counters.downstream_rq_active--;
-    counters.downstream_rq_completed++;
-    if (this.http.status !== undefined) countStatusClass(counters, this.http.status);
-    const cluster = a.listener.cluster.counters;
-    cluster.upstream_cx_tx_bytes_total += this.flow.bytes.fromClient;
-    cluster.upstream_cx_rx_bytes_total += this.flow.bytes.toClient;
-    this.flow.timings.totalMs = ms(this.t0, performance.now());
-    for (const p of this.passes) {
-      if (!p.onComplete) continue;
-      try {
-        p.onComplete(this);
-      } catch {
-        // An access log that fails must not take the request down with it; it is counted.
-        a.listener.counters.pass_completion_errors++;
-      }
-    }
-    ctx.flows.publish(this.flow);
+    const { ctx } = this.session;
+    completeExchange(ctx, this.session.a.listener, this, this.passes, this.t0);
     if (this.http.upgraded) return;
     const conn = this.conn;
     this.conn = null;

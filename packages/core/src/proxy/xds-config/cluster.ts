@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
 import { durationToMs } from '../../model/index.ts';
 import { ENVOY_FILTERS, ENVOY_TYPES, type EnvoyMessage } from '../../xds/envoy-json.ts';
-import { statName, type ClusterConfig, type UpstreamEndpoint } from '../config.ts';
+import { statName, type ClusterConfig, type Http2Options, type UpstreamEndpoint } from '../config.ts';
+import { decodeHttp2Options } from '../http2/options.ts';
 import { INBOUND_SOURCE_V4, INBOUND_SOURCE_V6 } from '../upstream.ts';
 import { duration, fields, int, list, optStr, reject, str, typed } from './reader.ts';
 
@@ -39,18 +40,22 @@ export function loadAssignmentEndpoints(value: unknown, where: string, clusterNa
   });
 }
 
-/** What a cluster's HttpProtocolOptions set: the upstream idle timeout (the rest is refused). */
-function httpProtocolOptions(value: unknown, where: string): { idleTimeoutMs?: number } {
+/** What a cluster's HttpProtocolOptions set: the upstream idle timeout and HTTP/1.1 or HTTP/2 (the rest is refused). */
+function httpProtocolOptions(value: unknown, where: string): { idleTimeoutMs?: number; http2?: Http2Options } {
   const o = fields(value, where, [ENVOY_FILTERS.httpProtocolOptions]);
   const at = `${where}["${ENVOY_FILTERS.httpProtocolOptions}"]`;
   const p = typed(o[ENVOY_FILTERS.httpProtocolOptions], at, ENVOY_TYPES.httpProtocolOptions, ['common_http_protocol_options', 'explicit_http_config']);
+  let http2: Http2Options | undefined;
   if (p['explicit_http_config'] !== undefined) {
-    const e = fields(p['explicit_http_config'], `${at}.explicit_http_config`, ['http_protocol_options']);
-    fields(e['http_protocol_options'], `${at}.explicit_http_config.http_protocol_options`, []);
+    const e = fields(p['explicit_http_config'], `${at}.explicit_http_config`, ['http_protocol_options', 'http2_protocol_options']);
+    if ((e['http_protocol_options'] === undefined) === (e['http2_protocol_options'] === undefined)) reject(`${at}.explicit_http_config`, 'needs exactly one of http_protocol_options or http2_protocol_options');
+    if (e['http_protocol_options'] !== undefined) fields(e['http_protocol_options'], `${at}.explicit_http_config.http_protocol_options`, []);
+    else http2 = decodeHttp2Options(e['http2_protocol_options'], `${at}.explicit_http_config.http2_protocol_options`);
   }
-  if (p['common_http_protocol_options'] === undefined) return {};
+  const out = http2 ? { http2 } : {};
+  if (p['common_http_protocol_options'] === undefined) return out;
   const c = fields(p['common_http_protocol_options'], `${at}.common_http_protocol_options`, ['idle_timeout']);
-  return c['idle_timeout'] === undefined ? {} : { idleTimeoutMs: duration(c['idle_timeout'], `${at}.common_http_protocol_options.idle_timeout`).ms };
+  return c['idle_timeout'] === undefined ? out : { ...out, idleTimeoutMs: duration(c['idle_timeout'], `${at}.common_http_protocol_options.idle_timeout`).ms };
 }
 
 /** `where` names the resource, e.g. `Cluster "backend"`. */

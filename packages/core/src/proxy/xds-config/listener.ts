@@ -2,7 +2,8 @@ import type { PolicyConfs } from '../../model/index.ts';
 import { ENVOY_FILTERS, ENVOY_TYPES, type EnvoyMessage } from '../../xds/envoy-json.ts';
 import { POLICIES_METADATA } from '../../xds/resources.ts';
 import type { ActingPolicy } from '../chain.ts';
-import type { ListenerConfig, ListenerProtocol } from '../config.ts';
+import type { HttpCodec, Http2Options, ListenerConfig, ListenerProtocol } from '../config.ts';
+import { decodeCodecType, decodeHttp2Options } from '../http2/options.ts';
 import type { Applied } from '../policies/conf-source.ts';
 import { decodeAccessLogs } from '../../policies/mesh-access-log/decode.ts';
 import { socketAddressOf } from './cluster.ts';
@@ -30,7 +31,7 @@ export interface DecodedChain {
 }
 
 /** The listener's own settings (as ListenerConfig names them), its cluster by name, and its chains. */
-export interface DecodedListener extends Pick<ListenerConfig, 'name' | 'direction' | 'address' | 'port' | 'bind' | 'useOriginalDst' | 'transparent' | 'protocol'> {
+export interface DecodedListener extends Pick<ListenerConfig, 'name' | 'direction' | 'address' | 'port' | 'bind' | 'useOriginalDst' | 'transparent' | 'protocol' | 'codec' | 'http2'> {
   tags: Record<string, string>;
   /** TPROXY inbound: upstream connections leave from the client's address (original_src), with this mark if set. */
   originalSource?: { mark?: number };
@@ -58,6 +59,8 @@ interface RawChain {
   protocol: ListenerProtocol;
   cluster: string;
   httpStatPrefix?: string;
+  codec?: HttpCodec;
+  http2?: Http2Options;
   confs: RawConfs;
 }
 
@@ -109,7 +112,9 @@ function routeConfiguration(value: unknown, where: string, raw: RawConfs): strin
 const HTTP_FILTER_ORDER = [ENVOY_FILTERS.rbac, ENVOY_FILTERS.localRateLimit, ENVOY_FILTERS.fault, ENVOY_FILTERS.router] as const;
 
 function httpConnectionManager(config: unknown, where: string, routes: ReadonlyMap<string, EnvoyMessage>): RawChain {
-  const h = typed(config, where, ENVOY_TYPES.httpConnectionManager, ['stat_prefix', 'rds', 'route_config', 'http_filters', 'access_log', 'common_http_protocol_options']);
+  const h = typed(config, where, ENVOY_TYPES.httpConnectionManager, ['stat_prefix', 'rds', 'route_config', 'http_filters', 'access_log', 'common_http_protocol_options', 'codec_type', 'http2_protocol_options']);
+  const codec = decodeCodecType(h['codec_type'], `${where}.codec_type`);
+  const http2 = h['http2_protocol_options'] === undefined ? undefined : decodeHttp2Options(h['http2_protocol_options'], `${where}.http2_protocol_options`);
   const raw: RawConfs = {};
   const statPrefix = str(h['stat_prefix'], `${where}.stat_prefix`);
   let cluster: string;
@@ -147,7 +152,7 @@ function httpConnectionManager(config: unknown, where: string, routes: ReadonlyM
     const o = fields(h['common_http_protocol_options'], `${where}.common_http_protocol_options`, ['idle_timeout']);
     if (o['idle_timeout'] !== undefined) raw.idleTimeout = duration(o['idle_timeout'], `${where}.common_http_protocol_options.idle_timeout`).text;
   }
-  return { protocol: 'http', cluster, httpStatPrefix: statPrefix, confs: raw };
+  return { protocol: 'http', cluster, httpStatPrefix: statPrefix, codec, http2, confs: raw };
 }
 
 function tcpProxy(config: unknown, where: string, raw: RawConfs): string {
@@ -258,6 +263,7 @@ export function decodeListener(listener: EnvoyMessage, where: string, routes: Re
     if (r.protocol !== first.protocol) reject(`${at}.filters`, 'every filter chain of a listener must speak the same protocol in meshcap dp');
     if (r.cluster !== first.cluster) reject(`${at}.filters`, `every filter chain of a listener must use the same cluster in meshcap dp ("${first.cluster}", here "${r.cluster}")`);
     if (r.httpStatPrefix !== first.httpStatPrefix) reject(`${at}.filters`, 'every filter chain of a listener must use the same stat_prefix in meshcap dp');
+    if (r.codec !== first.codec || JSON.stringify(r.http2) !== JSON.stringify(first.http2)) reject(`${at}.filters`, 'every filter chain of a listener must use the same codec_type and http2_protocol_options in meshcap dp');
     if (keys.has(r.match.key)) reject(`${at}.filter_chain_match`, 'matches the same connections as an earlier chain');
     keys.add(r.match.key);
   });
@@ -276,6 +282,8 @@ export function decodeListener(listener: EnvoyMessage, where: string, routes: Re
     protocol: first.protocol,
     cluster: first.cluster,
     httpStatPrefix: first.httpStatPrefix,
+    ...(first.codec ? { codec: first.codec } : {}),
+    ...(first.http2 ? { http2: first.http2 } : {}),
     tags: tagsOf(l['metadata'], `${where}.metadata`),
     chains,
     selector: new FilterChainSelector(chains.map((c) => c.match)),
