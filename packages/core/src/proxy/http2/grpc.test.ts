@@ -1,4 +1,7 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http2 from 'node:http2';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@meshcap/testkit';
@@ -30,6 +33,8 @@ const EchoClient = grpc.makeGenericClientConstructor(SERVICE, 'Echo');
 type Client = InstanceType<typeof EchoClient> & Record<string, (...args: unknown[]) => unknown>;
 
 const BIG = 4 * 1024 * 1024;
+const dir = mkdtempSync(join(tmpdir(), 'meshcap-grpc-'));
+const LOG = join(dir, 'access.log');
 const LIMITS = { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 };
 
 interface App {
@@ -150,6 +155,15 @@ spec:
   from:
     - { targetRef: { kind: Mesh }, default: { http: [{ abort: { httpStatus: 503, percentage: 100 } }] } }
 ---
+type: MeshAccessLog
+name: al
+mesh: default
+spec:
+  targetRef: { kind: MeshService, name: abort }
+  from:
+    - targetRef: { kind: Mesh }
+      default: { backends: [{ file: { path: ${LOG}, format: { plain: '%REQ(:PATH)% %PROTOCOL% %RESPONSE_CODE% %GRPC_STATUS% %GRPC_STATUS_NUMBER%' } } }] }
+---
 type: MeshTrafficPermission
 name: secret-deny
 mesh: default
@@ -189,6 +203,7 @@ spec:
     await web?.stop({ drainMs: 100 });
     app?.server.forceShutdown();
     flakyApp?.server.forceShutdown();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('renders grpc services as Kuma does: an HCM (codec AUTO) and clusters speaking HTTP/2', () => {
@@ -265,15 +280,20 @@ spec:
     await expect.poll(() => flows(backend, (x) => x.http?.grpc?.method === 'List' && x.reason === 'downstream_remote_reset').length).toBe(1);
   });
 
-  it('MeshFaultInjection abort 503 gives the client UNAVAILABLE (a trailers-only answer), credited on the flow', async () => {
+  it('MeshFaultInjection abort 503 gives the client UNAVAILABLE (a trailers-only answer), credited on the flow and in the access log', async () => {
     const r = await unary(use(port['abort']!), 'unary', Buffer.from('x'));
     expect('err' in r && r.err.code).toBe(grpc.status.UNAVAILABLE);
     expect('err' in r && r.err.details).toBe('fault filter abort');
     expect(flows(backend, (x) => x.listener === inboundOf('abort'))[0]).toMatchObject({
       verdict: 'faulted',
       http: { status: 200, grpc: { method: 'Unary', status: 14 } },
-      policies: [{ type: 'MeshFaultInjection', name: 'fi-unavailable', action: 'abort 503' }],
+      policies: [
+        { type: 'MeshFaultInjection', name: 'fi-unavailable', action: 'abort 503' },
+        { type: 'MeshAccessLog', name: 'al', action: `log ${LOG}` },
+      ],
     });
+    // Kuma's %GRPC_STATUS% prints the name, as Envoy does.
+    await expect.poll(() => readFileSync(LOG, 'utf8')).toBe('/test.Echo/Unary HTTP/2 200 UNAVAILABLE 14\n');
   });
 
   it('MeshTrafficPermission deny gives PERMISSION_DENIED', async () => {
