@@ -103,6 +103,8 @@ export interface HttpRetryPolicy {
 
 export interface LocalReply {
   status: number;
+  /** For a gRPC request, the grpc-status to answer with (otherwise mapped from `status`, as Envoy does). */
+  grpcStatus?: number;
   body?: string;
   /** Extra response headers. */
   headers?: Record<string, string>;

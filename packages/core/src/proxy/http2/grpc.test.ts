@@ -115,7 +115,7 @@ describe('gRPC through meshcap dp (HTTP/2, from xDS)', () => {
   beforeAll(async () => {
     app = await startApp('127.0.0.1');
     flakyApp = await startApp(FLAKY);
-    for (const k of ['echo', 'abort', 'secret', 'slow', 'web', 'outEcho', 'outFlaky']) port[k] = await freePort();
+    for (const k of ['echo', 'abort', 'exhausted', 'secret', 'slow', 'web', 'outEcho', 'outFlaky']) port[k] = await freePort();
     const grpcInbound = (name: string): string => `    - { port: ${port[name]}, servicePort: ${app.port}, tags: { kuma.io/service: ${name}, kuma.io/protocol: grpc } }`;
     pc = new PolicyCompiler();
     pc.applyAll(
@@ -126,7 +126,7 @@ name: backend
 networking:
   address: 127.0.0.1
   inbound:
-${['echo', 'abort', 'secret', 'slow'].map(grpcInbound).join('\n')}
+${['echo', 'abort', 'exhausted', 'secret', 'slow'].map(grpcInbound).join('\n')}
 ---
 type: Dataplane
 mesh: default
@@ -154,6 +154,14 @@ spec:
   targetRef: { kind: MeshService, name: abort }
   from:
     - { targetRef: { kind: Mesh }, default: { http: [{ abort: { httpStatus: 503, percentage: 100 } }] } }
+---
+type: MeshFaultInjection
+name: fi-exhausted
+mesh: default
+spec:
+  targetRef: { kind: MeshService, name: exhausted }
+  from:
+    - { targetRef: { kind: Mesh }, default: { http: [{ abort: { grpcStatus: 8, percentage: 100 } }] } }
 ---
 type: MeshAccessLog
 name: al
@@ -294,6 +302,16 @@ spec:
     });
     // Kuma's %GRPC_STATUS% prints the name, as Envoy does.
     await expect.poll(() => readFileSync(LOG, 'utf8')).toBe('/test.Echo/Unary HTTP/2 200 UNAVAILABLE 14\n');
+  });
+
+  it("an abort with a grpc status (Envoy's abort.grpc_status) answers with it", async () => {
+    const r = await unary(use(port['exhausted']!), 'unary', Buffer.from('x'));
+    expect('err' in r && r.err.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(flows(backend, (x) => x.listener === inboundOf('exhausted'))[0]).toMatchObject({
+      verdict: 'faulted',
+      http: { grpc: { status: 8 } },
+      policies: [{ type: 'MeshFaultInjection', name: 'fi-exhausted', action: 'abort grpc-status 8' }],
+    });
   });
 
   it('MeshTrafficPermission deny gives PERMISSION_DENIED', async () => {

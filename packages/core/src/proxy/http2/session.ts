@@ -608,7 +608,7 @@ class H2Exchange implements HttpExchangeContext {
     const body = reply.body ?? '';
     const extra = reply.headers ?? {};
     if (this.grpc) {
-      const code = reply.status === 504 ? GRPC_DEADLINE_EXCEEDED : httpToGrpcStatus(reply.status);
+      const code = reply.grpcStatus ?? (reply.status === 504 ? GRPC_DEADLINE_EXCEEDED : httpToGrpcStatus(reply.status));
       this.http.status = 200;
       this.grpc.status = code;
       this.grpc.message = body.trim();
