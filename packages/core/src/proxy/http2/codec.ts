@@ -9,7 +9,7 @@ import { H2_PREFACE, Http2Session } from './session.ts';
  * preface, as Envoy's AUTO codec decides). meshcap dp does not translate between HTTP/1.1 and
  * HTTP/2, so AUTO only looks when the upstream speaks HTTP/2 (Kuma's http2/grpc services): an
  * HTTP/1.1 upstream keeps the HTTP/1.1 path untouched, and a preface sent to it is answered by the
- * HTTP/1.1 parser (400, as an HTTP1 codec does).
+ * HTTP/1.1 parser (as an HTTP1 codec does).
  */
 export function serveHttp(ctx: EngineContext, a: Accepted, socket: Socket, timeouts: HttpTimeouts): void {
   const codec = a.listener.config.codec ?? 'auto';

@@ -344,6 +344,12 @@ spec:
     });
   });
 
+  it('HTTP/1.1 on a gRPC listener is not translated: the HTTP/2 upstream closes on it, the client gets 503', async () => {
+    const r = await fetch(`http://127.0.0.1:${port['echo']}/test.Echo/Unary`, { method: 'POST', body: 'x' });
+    expect(r.status).toBe(503);
+    expect(flows(backend, (x) => x.listener === inboundOf('echo') && x.http?.version === undefined)[0]).toMatchObject({ verdict: 'error', reason: 'upstream_reset_before_response' });
+  });
+
   it('1,000 concurrent calls on one connection all complete', async () => {
     const c = use(port['echo']!);
     const before = stat(backend, `http.localhost_${app.port}.downstream_cx_http2_total`);
