@@ -27,6 +27,7 @@ const SERVICE = {
   slow: { path: '/test.Echo/Slow', requestStream: false, responseStream: false, ...raw },
   flaky: { path: '/test.Echo/Flaky', requestStream: false, responseStream: false, ...raw },
   list: { path: '/test.Echo/List', requestStream: false, responseStream: true, ...raw },
+  flood: { path: '/test.Echo/Flood', requestStream: false, responseStream: true, ...raw },
   chat: { path: '/test.Echo/Chat', requestStream: true, responseStream: true, ...raw },
 } satisfies grpc.ServiceDefinition;
 const EchoClient = grpc.makeGenericClientConstructor(SERVICE, 'Echo');
@@ -43,10 +44,12 @@ interface App {
   /** Calls cancelled by their client, as the server saw them. */
   cancelled: number;
   flakyHits: Map<string, number>;
+  /** Bytes the Flood method got written (it writes while the stream takes them, up to 64 MiB). */
+  flooded: number;
 }
 
 async function startApp(host: string): Promise<App> {
-  const app: App = { server: new grpc.Server(LIMITS), port: 0, cancelled: 0, flakyHits: new Map() };
+  const app: App = { server: new grpc.Server(LIMITS), port: 0, cancelled: 0, flakyHits: new Map(), flooded: 0 };
   app.server.addService(SERVICE, {
     unary: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
       const n = call.request.length;
@@ -73,6 +76,17 @@ async function startApp(host: string): Promise<App> {
       }
       for (let i = 0; i < count; i++) call.write(Buffer.from(`item ${i}`));
       call.end();
+    },
+    flood: (call: grpc.ServerWritableStream<Buffer, Buffer>) => {
+      const block = Buffer.alloc(64 * 1024, 3);
+      const pump = (): void => {
+        while (app.flooded < 64 * 1024 * 1024 && !call.cancelled) {
+          app.flooded += block.length;
+          if (!call.write(block)) return void call.once('drain', pump);
+        }
+        call.end();
+      };
+      pump();
     },
     chat: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
       call.on('data', (m: Buffer) => call.write(Buffer.concat([Buffer.from('re:'), m])));
@@ -288,6 +302,23 @@ spec:
     await expect.poll(() => flows(backend, (x) => x.http?.grpc?.method === 'List' && x.reason === 'downstream_remote_reset').length).toBe(1);
   });
 
+  it('flow control holds both ways: a client that stops reading stops the server, with little buffered between', async () => {
+    const c = use(port['outEcho']!);
+    const call = c['flood']!(Buffer.from('go')) as grpc.ClientReadableStream<Buffer>;
+    call.on('error', () => {});
+    await new Promise((resolve) => call.once('data', resolve));
+    call.pause();
+    // The server writes until backpressure stops it; wait until it has been stopped for a while.
+    let last = -1;
+    while (app.flooded !== last) {
+      last = app.flooded;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    // Two dataplanes between them, each bounded by its HTTP/2 windows (1 MiB per stream) and stream buffers.
+    expect(app.flooded).toBeLessThan(8 * 1024 * 1024);
+    call.cancel();
+  });
+
   it('MeshFaultInjection abort 503 gives the client UNAVAILABLE (a trailers-only answer), credited on the flow and in the access log', async () => {
     const r = await unary(use(port['abort']!), 'unary', Buffer.from('x'));
     expect('err' in r && r.err.code).toBe(grpc.status.UNAVAILABLE);
@@ -395,5 +426,16 @@ spec:
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
     // The dataplane still serves others.
     expect(await unary(use(port['echo']!), 'unary', Buffer.from('after'))).toEqual({ ok: Buffer.from('echo:after') });
+  });
+
+  it('draining sends GOAWAY and lets the call in flight finish (last: it stops web)', async () => {
+    const c = use(port['outEcho']!);
+    expect(await unary(c, 'unary', Buffer.from('warm'))).toEqual({ ok: Buffer.from('echo:warm') });
+    const slow = unary(c, 'slow', Buffer.from('x'));
+    await expect.poll(() => stat(web, 'http.echo.downstream_rq_active')).toBe(1);
+    const stopped = web.stop({ drainMs: 5_000 });
+    expect(await slow).toEqual({ ok: Buffer.from('late') });
+    await stopped;
+    expect(stat(web, 'http.echo.downstream_cx_http2_active')).toBe(0);
   });
 });
