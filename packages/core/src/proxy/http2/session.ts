@@ -465,6 +465,11 @@ class H2Exchange implements HttpExchangeContext {
     const stream = this.stream;
     const up = this.up;
     if (!up) return;
+    // The client reset the stream a moment ago ('close' is still to come): nothing to answer.
+    if (stream.destroyed || stream.closed) {
+      this.dropUpstream();
+      return;
+    }
     this.phase = 'response';
     this.http.status = head.status;
     if (endStream) this.noteGrpcStatus(head.headers);
@@ -474,7 +479,7 @@ class H2Exchange implements HttpExchangeContext {
       const t = this.trailers;
       if (t) this.noteGrpcStatus(t);
       // No trailers: Node ends the stream with an empty DATA frame instead.
-      stream.sendTrailers(t ? new H2Head(t).outgoing({}) : {});
+      if (!stream.destroyed) stream.sendTrailers(t ? new H2Head(t).outgoing({}) : {});
     });
     stream.on('drain', () => {
       if (!this.throttled) up.resume();
@@ -601,7 +606,7 @@ class H2Exchange implements HttpExchangeContext {
     if (reply.policy) this.record(reply.policy, `respond ${reply.status}`);
     this.session.a.listener.http!.rq_direct_response++;
     this.phase = 'done';
-    if (stream.destroyed || stream.headersSent) {
+    if (stream.destroyed || stream.closed || stream.headersSent) {
       this.reset(NGHTTP2_CANCEL);
       return;
     }
