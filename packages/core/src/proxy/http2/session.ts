@@ -364,6 +364,11 @@ class H2Exchange implements HttpExchangeContext {
     const req = this.request;
     const headers = req.outgoing({ ':method': req.method, ':path': req.path, ':authority': req.authority, ':scheme': 'http' });
     if (req.requestId === undefined) headers['x-request-id'] = this.http.requestId;
+    if (!this.replayable()) {
+      // Another attempt, but the body outgrew what is kept for one.
+      this.replyLocal({ status: 503, body: `${RESET_BEFORE_HEADERS}request body too large to retry`, verdict: 'error', reason: 'upstream_reset_before_response' });
+      return;
+    }
     const replay = this.body !== null && this.bodyBytes > 0;
     let up: ClientHttp2Stream;
     try {
@@ -397,6 +402,8 @@ class H2Exchange implements HttpExchangeContext {
       for (const chunk of this.body!) up.write(chunk);
       if (this.requestEnded) up.end();
     }
+    // A retry: the client may have been paused for the stream just dropped, whose 'drain' never comes.
+    if (this.reading) this.stream.resume();
     this.readRequest();
   }
 
@@ -565,6 +572,8 @@ class H2Exchange implements HttpExchangeContext {
     this.record(p.policy, `retry ${this.http.attempts}/${p.numRetries} after ${why}`);
     this.dropUpstream();
     this.trailers = undefined;
+    // Nothing more of the body is read until the next attempt takes it.
+    if (this.reading) this.stream.pause();
     setTimeout(() => {
       if (!this.ended) this.attempt();
     }, p.backoffMs);
