@@ -391,6 +391,28 @@ spec:
     expect(new Set(calls.slice(0, 1000).map((f) => f.connectionId)).size).toBe(1);
   });
 
+  it('a header block over SETTINGS_MAX_HEADER_LIST_SIZE (60 KiB) never becomes a request; the connection stays usable', async () => {
+    const prefix = `http.localhost_${app.port}`;
+    const session = http2.connect(`http://127.0.0.1:${port['echo']}`);
+    session.on('error', () => {});
+    await new Promise((r) => session.once('remoteSettings', r));
+    const send = (headerBytes: number): Promise<string> =>
+      new Promise((resolve) => {
+        const req = session.request({ ':method': 'POST', ':path': '/test.Echo/Unary', 'content-type': 'application/grpc', te: 'trailers', 'x-big': 'a'.repeat(headerBytes) });
+        req.on('response', (h) => resolve(`response ${h[':status']}`));
+        req.on('error', (e: NodeJS.ErrnoException) => resolve(`error ${e.code}`));
+        req.resume();
+        req.end();
+      });
+    const before = stat(backend, `${prefix}.downstream_rq_total`);
+    expect(await send(40 * 1024)).toBe('response 200');
+    expect(stat(backend, `${prefix}.downstream_rq_total`)).toBe(before + 1);
+    expect(await send(62 * 1024)).toBe('error ERR_HTTP2_STREAM_ERROR');
+    expect(stat(backend, `${prefix}.downstream_rq_total`)).toBe(before + 1);
+    expect(await send(10)).toBe('response 200');
+    session.destroy();
+  });
+
   it('a client resetting streams in a loop (rapid reset) gets GOAWAY; streams, flows and upstream work stay bounded', async () => {
     const prefix = `http.localhost_${app.port}`;
     const flowsBefore = stat(backend, 'meshcap.flows.published');
