@@ -4,6 +4,7 @@ import { freePort } from '@meshcap/testkit';
 import { MeshcapError } from '../../errors.ts';
 import { parseResources } from '../../model/index.ts';
 import { PolicyCompiler } from '../../policy/index.ts';
+import { checkEnvoyJson } from '../../xds/envoy-proto-check.ts';
 import { xdsResourcesOf } from '../../xds/provider.ts';
 import type { XdsResourceSet } from '../../xds/resource-set.ts';
 import { startDataplane } from '../engine.ts';
@@ -82,6 +83,42 @@ describe('HTTP/2 in the received Envoy resources', () => {
     const cluster = (name: string) => config.clusters.find((c) => c.name === name)!;
     expect(cluster('users').http2).toEqual({});
     expect(cluster('web').http2).toBeUndefined();
+  });
+
+  it('what the control plane renders for them decodes strictly with Envoy\'s protos (HTTP/2 options, gRPC retry_on, grpc_status abort)', async () => {
+    const pc = new PolicyCompiler();
+    pc.applyAll(
+      parseResources(`${RESOURCES(5000, 5001)}
+---
+type: MeshFaultInjection
+name: fi
+mesh: default
+spec:
+  targetRef: { kind: MeshService, name: api }
+  from:
+    - { targetRef: { kind: Mesh }, default: { http: [{ abort: { grpcStatus: 14, percentage: 50 } }] } }
+---
+type: MeshRetry
+name: retry-grpc
+mesh: default
+spec:
+  targetRef: { kind: Mesh }
+  to:
+    - { targetRef: { kind: MeshService, name: api }, default: { grpc: { numRetries: 2, retryOn: [Unavailable, DeadlineExceeded] } } }
+`),
+    );
+    const set = xdsResourcesOf(pc.compile('default', 'api'));
+    const problems: string[] = [];
+    const check = async (r: Obj, type: string): Promise<void> => {
+      const { '@type': _type, ...message } = r;
+      problems.push(...(await checkEnvoyJson(message, type)).map((i) => `${String(r['name'])} ${i.path}: ${i.message}`));
+    };
+    for (const l of set.listeners) await check(l, 'envoy.config.listener.v3.Listener');
+    for (const c of set.clusters) await check(c, 'envoy.config.cluster.v3.Cluster');
+    expect(problems).toEqual([]);
+    expect(JSON.stringify(set.listeners)).toContain('"grpc_status":14');
+    // And the dp takes it back as it was meant.
+    expect(() => engineConfigFromXds(set)).not.toThrow();
   });
 
   it("a gRPC service's route retries on the grpc section's statuses; an http2 service's on the http section", () => {
