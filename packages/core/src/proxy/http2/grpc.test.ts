@@ -129,7 +129,7 @@ describe('gRPC through meshcap dp (HTTP/2, from xDS)', () => {
   beforeAll(async () => {
     app = await startApp('127.0.0.1');
     flakyApp = await startApp(FLAKY);
-    for (const k of ['echo', 'abort', 'exhausted', 'secret', 'slow', 'web', 'outEcho', 'outFlaky']) port[k] = await freePort();
+    for (const k of ['echo', 'abort', 'exhausted', 'secret', 'slow', 'limited', 'web', 'outEcho', 'outFlaky']) port[k] = await freePort();
     const grpcInbound = (name: string): string => `    - { port: ${port[name]}, servicePort: ${app.port}, tags: { kuma.io/service: ${name}, kuma.io/protocol: grpc } }`;
     pc = new PolicyCompiler();
     pc.applyAll(
@@ -140,7 +140,7 @@ name: backend
 networking:
   address: 127.0.0.1
   inbound:
-${['echo', 'abort', 'exhausted', 'secret', 'slow'].map(grpcInbound).join('\n')}
+${['echo', 'abort', 'exhausted', 'secret', 'slow', 'limited'].map(grpcInbound).join('\n')}
 ---
 type: Dataplane
 mesh: default
@@ -176,6 +176,14 @@ spec:
   targetRef: { kind: MeshService, name: exhausted }
   from:
     - { targetRef: { kind: Mesh }, default: { http: [{ abort: { grpcStatus: 8, percentage: 100 } }] } }
+---
+type: MeshRateLimit
+name: rl
+mesh: default
+spec:
+  targetRef: { kind: MeshService, name: limited }
+  from:
+    - { targetRef: { kind: Mesh }, default: { local: { http: { requestRate: { num: 2, interval: 1m } } } } }
 ---
 type: MeshAccessLog
 name: al
@@ -343,6 +351,17 @@ spec:
       http: { grpc: { status: 8 } },
       policies: [{ type: 'MeshFaultInjection', name: 'fi-exhausted', action: 'abort grpc-status 8' }],
     });
+  });
+
+  it('MeshRateLimit counts calls, not connections: the third call on one channel is UNAVAILABLE (429)', async () => {
+    const c = use(port['limited']!);
+    const codes = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await unary(c, 'unary', Buffer.from('x'));
+      codes.push('ok' in r ? 0 : r.err.code);
+    }
+    expect(codes).toEqual([0, 0, grpc.status.UNAVAILABLE]);
+    expect(flows(backend, (x) => x.listener === inboundOf('limited'))[0]).toMatchObject({ verdict: 'denied', reason: 'local_rate_limited', http: { grpc: { status: 14 } } });
   });
 
   it('MeshTrafficPermission deny gives PERMISSION_DENIED', async () => {
