@@ -186,7 +186,7 @@ export class Http2Session implements OpenConnection {
    * resets alone reach half of it; above it, when half of all closed streams were reset early.
    */
   private checkPrematureResets(): void {
-    if (this.prematureResets === 0 || this.closed) return;
+    if (this.prematureResets === 0 || this.closed || this.session.destroyed) return;
     const limit = PREMATURE_RESET_STREAM_COUNT;
     if (this.closedStreams < limit ? this.prematureResets * 2 < limit : this.prematureResets * 2 < this.closedStreams) return;
     this.a.listener.http!.downstream_rq_too_many_premature_resets++;
