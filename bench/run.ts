@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installTransparentProxy, parseTransparentProxyConfig, uninstallTransparentProxy } from '@meshcap/core';
 import { Lab, netnsSupport, type Host, type HostProcess } from '@meshcap/testkit';
+import { benchH2 } from './h2.ts';
 import { benchReplicas } from './replicas.ts';
 import { benchXds } from './xds.ts';
 
@@ -118,16 +119,21 @@ async function measure(client: Host, what: { iperf: boolean; tcp: boolean; http:
 
 const ONE_KIB = 'x'.repeat(1024);
 
-/** The origin: HAProxy answering 1 KiB itself on :8080 and :8081. */
-const originConfig = `global
+/** HAProxy's `global` and `defaults` for every instance here: one thread; the proxies run as the proxy user (UID 5678). */
+function haproxyHead(mode: 'tcp' | 'http', proxyUser: boolean): string {
+  return `global
   nbthread 1
   maxconn 4000
-defaults
-  mode http
+${proxyUser ? '  uid 5678\n  gid 5678\n' : ''}defaults
+  mode ${mode}
   timeout client 1h
   timeout server 1h
   timeout connect 5s
-frontend origin
+`;
+}
+
+/** The origin: HAProxy answering 1 KiB itself on :8080 and :8081. */
+const originConfig = `${haproxyHead('http', false)}frontend origin
   bind :::8080 v4v6
   bind :::8081 v4v6
   http-request return status 200 content-type text/plain string "${ONE_KIB}"
@@ -136,17 +142,7 @@ frontend origin
 function haproxyProxyConfig(side: 'client' | 'server', mode: 'tcp' | 'http'): string {
   const port = side === 'client' ? 15001 : 15006;
   const source = side === 'server' ? ' source 127.0.0.6' : '';
-  return `global
-  nbthread 1
-  maxconn 4000
-  uid 5678
-  gid 5678
-defaults
-  mode ${mode}
-  timeout client 1h
-  timeout server 1h
-  timeout connect 5s
-${mode === 'http' ? '  option http-keep-alive\n' : ''}frontend capture
+  return `${haproxyHead(mode, true)}${mode === 'http' ? '  option http-keep-alive\n' : ''}frontend capture
   bind 0.0.0.0:${port}
   default_backend original_destination
 backend original_destination
@@ -203,12 +199,18 @@ function ratio(a: number | undefined, b: number | undefined): string {
   return a === undefined || b === undefined || !b ? '—' : (a / b).toFixed(2);
 }
 
-/** BENCH_ONLY=proxy, BENCH_ONLY=xds or BENCH_ONLY=replicas runs one part. */
+/** BENCH_ONLY=proxy, BENCH_ONLY=h2, BENCH_ONLY=xds or BENCH_ONLY=replicas runs one part. */
 const ONLY = process.env.BENCH_ONLY;
-const runs = (part: 'proxy' | 'xds' | 'replicas'): boolean => ONLY === undefined || ONLY === part;
+const runs = (part: 'proxy' | 'h2' | 'xds' | 'replicas'): boolean => ONLY === undefined || ONLY === part;
 
 async function main(): Promise<void> {
   if (runs('proxy')) await benchProxies();
+  if (runs('h2')) {
+    await inLab('bench-h2', async (client, server) => {
+      const table = await benchH2({ SECONDS, RUNS, SERVER, CLIENT, say, file, run, waitPort, startMeshcap, startHaproxy, haproxyHead, median, fmt, ratio }, client, server);
+      process.stdout.write(`\n${table}\n`);
+    });
+  }
   if (runs('xds')) {
     say('xDS…');
     process.stdout.write(`\n${await benchXds()}\n`);
@@ -216,6 +218,25 @@ async function main(): Promise<void> {
   if (runs('replicas')) {
     say('replicas…');
     process.stdout.write(`\n${await benchReplicas()}\n`);
+  }
+}
+
+/** Two namespaces joined by a veth (client, server), removed afterwards. */
+async function inLab(label: string, body: (client: Host, server: Host) => Promise<void>): Promise<void> {
+  const support = netnsSupport();
+  if (!support.ok) {
+    say(`cannot run: ${support.reason}`);
+    process.exitCode = 1;
+    return;
+  }
+  const lab = Lab.create(label);
+  try {
+    const client = await lab.host('client');
+    const server = await lab.host('server');
+    await lab.link(client, server, { a: [`${CLIENT}/24`], b: [`${SERVER}/24`] });
+    await body(client, server);
+  } finally {
+    await lab.destroy();
   }
 }
 
@@ -292,8 +313,11 @@ async function benchProxies(): Promise<void> {
     );
   } finally {
     await lab.destroy();
-    rmSync(work, { recursive: true, force: true });
   }
 }
 
-await main();
+try {
+  await main();
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

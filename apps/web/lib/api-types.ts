@@ -2229,6 +2229,14 @@ export interface components {
                 requestId: string;
                 upgraded?: boolean;
                 attempts: number;
+                /** @constant */
+                version?: "HTTP/2";
+                grpc?: {
+                    service: string;
+                    method: string;
+                    status?: number;
+                    message?: string;
+                };
             };
             timings: {
                 connectMs?: number;

@@ -56,6 +56,8 @@ export const flowRecordSchema = z.object({
       requestId: z.string(),
       upgraded: z.boolean().optional(),
       attempts: z.number().int(),
+      version: z.literal('HTTP/2').optional(),
+      grpc: z.object({ service: z.string(), method: z.string(), status: z.number().int().optional(), message: z.string().optional() }).optional(),
     })
     .optional(),
   timings: z.object({ connectMs: z.number().optional(), firstByteMs: z.number().optional(), totalMs: z.number() }),

@@ -7,7 +7,17 @@ import type { Flow } from './api/types.ts';
  */
 export function requestText(f: Flow): string {
   if (!f.http) return f.listener;
+  const g = f.http.grpc;
+  if (g) return `gRPC ${g.service}/${g.method}${g.status !== undefined ? ` → ${grpcStatusText(g.status)}` : ''}`;
   return `${f.http.method} ${f.http.path}${f.http.status !== undefined ? ` → ${f.http.status}` : ''}`;
+}
+
+/** gRPC status names (grpc/doc/statuscodes.md), as Envoy's %GRPC_STATUS% prints them. */
+const GRPC_STATUS = 'OK CANCELLED UNKNOWN INVALID_ARGUMENT DEADLINE_EXCEEDED NOT_FOUND ALREADY_EXISTS PERMISSION_DENIED RESOURCE_EXHAUSTED FAILED_PRECONDITION ABORTED OUT_OF_RANGE UNIMPLEMENTED INTERNAL UNAVAILABLE DATA_LOSS UNAUTHENTICATED'.split(' ');
+
+/** `UNAVAILABLE (14)`. */
+export function grpcStatusText(status: number): string {
+  return `${GRPC_STATUS[status] ?? 'status'} (${status})`;
 }
 
 export function policiesText(f: Flow): string {

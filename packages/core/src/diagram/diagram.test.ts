@@ -188,6 +188,19 @@ describe('flow diagrams', () => {
     expect(text).not.toContain('Kernel');
     expect(text).toContain('503 (faulted)');
   });
+
+  it('draws a gRPC call as its HTTP/2 stream: service/method, grpc-status name and message', () => {
+    const flow: FlowRecord = {
+      ...baseFlow,
+      verdict: 'forwarded',
+      http: { ...baseFlow.http!, method: 'POST', path: '/shop.Cart/Add', attempts: 2, version: 'HTTP/2', grpc: { service: 'shop.Cart', method: 'Add', status: 14, message: 'backend down' } },
+      policies: [{ type: 'MeshRetry', name: 'retry-cart', action: 'retry 1/2 after grpc-status 14' }],
+    };
+    const text = flowDiagram(flow);
+    expect(text).toContain('Kernel: gRPC shop.Cart/Add to 198.18.0.11:9000');
+    expect(text).toContain('Note over Proxy: HTTP/2 stream<br>Host: backend:9000');
+    golden('flow-grpc.mmd', text);
+  });
 });
 
 describe('mermaid text', () => {

@@ -1,4 +1,5 @@
 import type { FlowRecord } from '../flows/flow.ts';
+import { grpcStatusName } from '../proxy/http2/grpc.ts';
 import { escapeText, hostPort, lines } from './mermaid-text.ts';
 
 function ms(value: number | undefined): string | undefined {
@@ -26,14 +27,16 @@ export function flowDiagram(flow: FlowRecord): string {
   if (flow.capture !== 'explicit') out.push(`  participant Kernel as Kernel`);
   out.push(`  participant Proxy as ${lines(`meshcap dp ${flow.dataplane}`, flow.listener)}`);
   out.push(`  participant Upstream as ${lines(flow.cluster, flow.upstream ? hostPort(flow.upstream.address, flow.upstream.port) : `${dest} (not reached)`)}`);
-  const what = flow.http ? `${flow.http.method} ${flow.http.path}` : 'TCP connection';
+  const grpc = flow.http?.grpc;
+  // A gRPC call is one HTTP/2 stream: named by its service and method.
+  const what = grpc ? `gRPC ${grpc.service}/${grpc.method}` : flow.http ? `${flow.http.method} ${flow.http.path}` : 'TCP connection';
   if (flow.capture !== 'explicit') {
     out.push(`  Client->>Kernel: ${lines(`${what} to ${dest}`)}`);
     out.push(`  Kernel->>Proxy: ${lines(CAPTURE_TEXT[flow.capture], `${flow.direction} capture`)}`);
   } else {
     out.push(`  Client->>Proxy: ${lines(`${what} to ${dest}`, CAPTURE_TEXT.explicit)}`);
   }
-  if (flow.http) out.push(`  Note over Proxy: ${lines(`Host: ${flow.http.authority}`, `x-request-id: ${flow.http.requestId}`)}`);
+  if (flow.http) out.push(`  Note over Proxy: ${lines(flow.http.version && `${flow.http.version} stream`, `Host: ${flow.http.authority}`, `x-request-id: ${flow.http.requestId}`)}`);
   for (const p of flow.policies) out.push(`  Note over Proxy: ${lines(`${p.type} ${p.name}`, p.action)}`);
 
   const reached = flow.upstream !== undefined;
@@ -47,7 +50,8 @@ export function flowDiagram(flow: FlowRecord): string {
   } else {
     out.push(`  Note over Proxy,Upstream: ${lines('no upstream connection', flow.reason)}`);
   }
-  const answer = flow.http?.status !== undefined ? `${flow.http.status}` : flow.verdict === 'forwarded' ? 'stream closed' : flow.verdict;
+  const status = flow.http?.status !== undefined ? `${flow.http.status}` : flow.verdict === 'forwarded' ? 'stream closed' : flow.verdict;
+  const answer = grpc?.status !== undefined ? `${status} · grpc-status ${grpcStatusName(grpc.status)} (${grpc.status})${grpc.message ? `: ${grpc.message}` : ''}` : status;
   const sent = flow.http ? `${bytes(flow.http.responseBytes)} body` : `${bytes(flow.bytes.toClient)} back, ${bytes(flow.bytes.fromClient)} sent`;
   out.push(`  Proxy-->>Client: ${lines(`${answer} (${flow.verdict}${flow.reason && reached ? `: ${flow.reason}` : ''})`, sent, `total ${ms(flow.timings.totalMs)}`, flow.close && `close: ${flow.close}`)}`);
   out.push(`  Note over Client,Upstream: ${escapeText(`flow ${flow.id} · ${new Date(flow.start).toISOString()}`)}`);

@@ -45,6 +45,19 @@ export interface FlowHttp {
   upgraded?: boolean;
   /** Upstream attempts made (more than 1 when a retry policy acted). */
   attempts: number;
+  /** `HTTP/2` for a stream of an HTTP/2 connection; absent for HTTP/1.x. */
+  version?: 'HTTP/2';
+  /** A gRPC call (content-type application/grpc): its service and method, and the status from the trailers. */
+  grpc?: FlowGrpc;
+}
+
+/** One gRPC call, from `:path` (`/pkg.Service/Method`) and the `grpc-status` / `grpc-message` the client got. */
+export interface FlowGrpc {
+  service: string;
+  method: string;
+  /** The grpc-status sent to the client (0 OK … 16 UNAUTHENTICATED); undefined when the stream ended without one. */
+  status?: number;
+  message?: string;
 }
 
 /** Milliseconds, measured from the flow's start (accept for TCP, request head for HTTP). */

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { MeshcapError } from '../errors.ts';
 import type { FlowAddress, FlowHttp, FlowRecord, FlowVerdict } from '../flows/index.ts';
 import type { ListenerConfig } from './config.ts';
-import type { RequestHead, ResponseHead } from './http/head.ts';
 import type { StatValue } from './stats.ts';
 
 /**
@@ -73,6 +72,28 @@ export interface HttpRoute {
   responseBytesPerSecond: number;
 }
 
+/** What passes see of a message head: HTTP/1.1's (`RequestHead`, `ResponseHead`) or an HTTP/2 stream's headers. Changes are forwarded. */
+export interface HttpHeadView {
+  /** `HTTP/1.0`, `HTTP/1.1` or `HTTP/2` (access logs' %PROTOCOL%). */
+  readonly protocol: string;
+  get(name: string): string | undefined;
+  append(name: string, value: string): void;
+  set(name: string, value: string): void;
+  remove(name: string): void;
+}
+
+export interface HttpRequestView extends HttpHeadView {
+  readonly method: string;
+  readonly path: string;
+  readonly authority: string;
+  readonly requestId: string | undefined;
+  readonly hasBody: boolean;
+}
+
+export interface HttpResponseView extends HttpHeadView {
+  readonly status: number;
+}
+
 export interface HttpRetryPolicy {
   /** The policy that configured it, recorded on the flow with each retry. */
   policy: ActingPolicy;
@@ -84,10 +105,14 @@ export interface HttpRetryPolicy {
   backoffMs: number;
   /** Methods that may be retried; default: the safe/idempotent ones (GET, HEAD, OPTIONS, PUT, DELETE, TRACE). */
   methods?: readonly string[];
+  /** gRPC calls: retry when the answer's headers carry one of these grpc-status codes (a trailers-only error, as Envoy's grpc retry_on reads it). */
+  grpcStatuses?: readonly number[];
 }
 
 export interface LocalReply {
   status: number;
+  /** For a gRPC request, the grpc-status to answer with (otherwise mapped from `status`, as Envoy does). */
+  grpcStatus?: number;
   body?: string;
   /** Extra response headers. */
   headers?: Record<string, string>;
@@ -102,9 +127,9 @@ export interface HttpExchangeContext {
   readonly http: Readonly<FlowHttp>;
   readonly listener: ListenerConfig;
   /** The request head; passes may add or change headers (they are forwarded as changed). */
-  readonly request: RequestHead;
+  readonly request: HttpRequestView;
   /** The response head (set for `onResponse` and `onComplete` when the upstream answered). */
-  readonly response: ResponseHead | undefined;
+  readonly response: HttpResponseView | undefined;
   readonly route: HttpRoute;
   /** Answers the request locally; the remaining passes' `onRequest` and the upstream are skipped. */
   respond(reply: LocalReply): void;

@@ -24,7 +24,13 @@ export interface UpstreamEndpoint {
 /** What the proxy knows about a mesh service: where its instances listen and what they speak. */
 export interface ServiceInfo {
   endpoints: UpstreamEndpoint[];
-  protocol: 'tcp' | 'http';
+  /** `http2` and `grpc` services are reached over HTTP/2 (h2c). */
+  protocol: 'tcp' | 'http' | 'http2' | 'grpc';
+}
+
+/** The protocol a service is reached with, from its Kuma protocol (kafka and unknown ones: TCP). */
+export function serviceProtocol(protocol: string): ServiceInfo['protocol'] {
+  return protocol === 'http' || protocol === 'http2' || protocol === 'grpc' ? protocol : 'tcp';
 }
 
 /** Services by `kuma.io/service` name; how outbound listeners find their upstreams. */
@@ -66,9 +72,23 @@ export interface ClusterConfig {
   maxConnectionDurationMs?: number;
   /** Below this share of healthy hosts the balancer uses them all (Envoy's `healthy_panic_threshold`, default 50; 0 disables). */
   panicThresholdPercent?: number;
+  /** The upstream speaks HTTP/2 with prior knowledge (Envoy's HttpProtocolOptions `explicit_http_config.http2_protocol_options`). */
+  http2?: Http2Options;
+}
+
+/** Envoy's Http2ProtocolOptions as meshcap dp honours them; unset values keep the engine's bounds (see proxy/http2). */
+export interface Http2Options {
+  maxConcurrentStreams?: number;
+  initialStreamWindowSize?: number;
+  initialConnectionWindowSize?: number;
 }
 
 export type ListenerProtocol = 'tcp' | 'http';
+/**
+ * Envoy's HttpConnectionManager `codec_type`: `auto` tells HTTP/2 (the client's connection preface)
+ * from HTTP/1.1 on each connection; `http1`/`http2` speak only that.
+ */
+export type HttpCodec = 'auto' | 'http1' | 'http2';
 
 export interface ListenerConfig {
   /** Envoy/Kuma name: `inbound:passthrough:ipv4`, `inbound:198.18.0.10:5000`, `outbound:127.0.0.1:8080`. */
@@ -88,6 +108,11 @@ export interface ListenerConfig {
   cluster: ClusterConfig;
   /** Prefix of the `http.<prefix>.*` stats for HTTP listeners (Kuma uses the cluster name). */
   httpStatPrefix: string;
+  /** HTTP listeners: the codec (default `auto`) and HTTP/2 settings (the HCM's `http2_protocol_options`). */
+  codec?: HttpCodec;
+  http2?: Http2Options;
+  /** Kuma's protocol when it is `http2` or `grpc` (an HTTP listener whose upstream is HTTP/2; gRPC takes MeshRetry's `grpc` section). */
+  appProtocol?: 'http2' | 'grpc';
   service?: string;
   tags: Readonly<Record<string, string>>;
   /** Index of the inbound/outbound this listener serves in the Dataplane resource. */
@@ -133,8 +158,13 @@ export function inboundClusterName(serviceAddress: string, servicePort: number):
 function httpOr(tags: Record<string, string> | undefined): ListenerProtocol | undefined {
   const p = tags?.['kuma.io/protocol'];
   if (p === undefined) return undefined;
-  // http2/grpc/kafka have no codec here yet: they are relayed as TCP (bytes pass through unchanged).
-  return protocolOf(tags) === 'http' ? 'http' : 'tcp';
+  // kafka has no codec here: relayed as TCP (bytes pass through unchanged).
+  return serviceProtocol(protocolOf(tags)) === 'tcp' ? 'tcp' : 'http';
+}
+
+/** `http2`/`grpc` of a Kuma protocol, else undefined. */
+function h2Protocol(p: string | undefined): 'http2' | 'grpc' | undefined {
+  return p === 'http2' || p === 'grpc' ? p : undefined;
 }
 
 /**
@@ -148,9 +178,10 @@ export function serviceDirectory(dataplanes: readonly Dataplane[]): Map<string, 
     for (const ib of dp.networking.inbound) {
       const service = serviceOf(ib.tags);
       if (!service) continue;
-      const info = out.get(service) ?? { endpoints: [], protocol: 'tcp' as ListenerProtocol };
+      const info: ServiceInfo = out.get(service) ?? { endpoints: [], protocol: 'tcp' };
       info.endpoints.push({ address: inboundAddress(dp, ib), port: ib.port });
-      if (httpOr(ib.tags) === 'http') info.protocol = 'http';
+      const p = serviceProtocol(protocolOf(ib.tags));
+      if (p !== 'tcp') info.protocol = p;
       out.set(service, info);
     }
   }
@@ -223,6 +254,8 @@ export function compileProxyConfig(dp: Dataplane, opts: CompileOptions = {}): Pr
     const servicePort = ib.servicePort ?? ib.port;
     const serviceAddress = ib.serviceAddress ?? '127.0.0.1';
     const c = addCluster(cluster(inboundClusterName(serviceAddress, servicePort), 'static', [{ address: serviceAddress, port: servicePort }], transparent, transparent && inboundMode === 'tproxy'));
+    const appProtocol = h2Protocol(protocolOf(ib.tags));
+    if (appProtocol) c.http2 ??= {};
     const name = inboundListenerName(dp, ib);
     if (transparent && (ib.port === inPort || ib.port === inPort6 || ib.port === outPort)) {
       issues.push({ path: `networking.inbound[${index}].port`, message: `port ${ib.port} is a capture port` });
@@ -240,6 +273,7 @@ export function compileProxyConfig(dp: Dataplane, opts: CompileOptions = {}): Pr
       protocol: httpOr(ib.tags) ?? 'tcp',
       cluster: c,
       httpStatPrefix: c.statName,
+      appProtocol,
       service: serviceOf(ib.tags),
       tags: ib.tags,
       index,
@@ -252,6 +286,8 @@ export function compileProxyConfig(dp: Dataplane, opts: CompileOptions = {}): Pr
     const address = ob.address ?? '127.0.0.1';
     const info = service ? opts.services?.get(service) : undefined;
     const c = addCluster(cluster(service ?? name, 'service', info?.endpoints ?? [], false));
+    const appProtocol = h2Protocol(ob.tags?.['kuma.io/protocol'] === undefined ? info?.protocol : protocolOf(ob.tags));
+    if (appProtocol) c.http2 ??= {};
     // Loopback destinations are never captured, so a loopback outbound listens for real even in transparent mode.
     const bind = !transparent || isLoopback(address);
     listeners.push({
@@ -264,9 +300,10 @@ export function compileProxyConfig(dp: Dataplane, opts: CompileOptions = {}): Pr
       useOriginalDst: false,
       transparent: false,
       capture: bind ? 'explicit' : 'redirect',
-      protocol: httpOr(ob.tags) ?? info?.protocol ?? 'tcp',
+      protocol: httpOr(ob.tags) ?? (info && info.protocol !== 'tcp' ? 'http' : 'tcp'),
       cluster: c,
       httpStatPrefix: c.statName,
+      appProtocol,
       service,
       tags: ob.tags ?? {},
       index,

@@ -2,6 +2,7 @@ import type { FlowAddress, FlowIds, FlowLog, CaptureKind, FlowProtocol, FlowReco
 import type { HttpPass, ListenerPasses } from './chain.ts';
 import type { UpstreamPool } from './http/pool.ts';
 import type { ClusterState } from './cluster-state.ts';
+import type { Http2UpstreamPool } from './http2/pool.ts';
 import type { ClusterConfig, ListenerConfig } from './config.ts';
 import type { TcpRelay } from './relay.ts';
 import type { ClusterCounters, HttpCounters, ListenerCounters, ProxyStats } from './stats.ts';
@@ -42,6 +43,8 @@ export interface EngineContext {
   readonly upstreams: UpstreamConnector;
   /** Idle keep-alive upstream connections of the HTTP listeners. */
   readonly httpPool: UpstreamPool;
+  /** Upstream HTTP/2 connections (shared by the streams to one endpoint). */
+  readonly http2Pool: Http2UpstreamPool;
   readonly relay: TcpRelay;
   readonly random: () => number;
   readonly connectTimeoutMs: number;

@@ -16,7 +16,8 @@ import { engineConfigFromXds, type XdsEngineConfig } from './xds-config/engine-c
 import { ClusterState } from './cluster-state.ts';
 import { ms, newFlow, runPasses, type Accepted, type ClusterRuntime, type EngineContext, type ListenerRuntime } from './context.ts';
 import { UpstreamPool } from './http/pool.ts';
-import { HttpSession } from './http/session.ts';
+import { Http2UpstreamPool } from './http2/pool.ts';
+import { serveHttp } from './http2/codec.ts';
 import { originalDestination, type Destination } from './original-destination.ts';
 import { streamRelay, type TcpRelay } from './relay.ts';
 import { ProxyStats, type StatValue } from './stats.ts';
@@ -202,6 +203,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
       stats,
       upstreams: new UpstreamConnector(options.upstreamMark ?? 0, options.tproxyMark ?? DEFAULT_TPROXY_MARK),
       httpPool: new UpstreamPool(),
+      http2Pool: new Http2UpstreamPool(),
       relay: options.relay ?? streamRelay,
       random: options.random ?? Math.random,
       connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
@@ -461,7 +463,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
     const protocol = a.listener.config.protocol;
     const timeouts: TcpTimeouts = { connectTimeoutMs: a.listener.cluster.config.connectTimeoutMs ?? ctx.connectTimeoutMs, idleTimeoutMs: ctx.idleTimeoutMs };
     if (passes.length === 0) {
-      if (protocol === 'http') new HttpSession(ctx, a, socket, { ...timeouts, requestHeadersTimeoutMs: ctx.requestHeadersTimeoutMs, maxConnectionDurationMs: 0 });
+      if (protocol === 'http') serveHttp(ctx, a, socket, { ...timeouts, requestHeadersTimeoutMs: ctx.requestHeadersTimeoutMs, maxConnectionDurationMs: 0 });
       else proxyTcp(ctx, a, socket, newFlow(ctx, a, 'tcp', a.connectionId, a.start), timeouts);
       return;
     }
@@ -507,7 +509,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
         return;
       }
       const t = { connectTimeoutMs: tctx.connectTimeoutMs, idleTimeoutMs: tctx.idleTimeoutMs, requestHeadersTimeoutMs: tctx.requestHeadersTimeoutMs, maxConnectionDurationMs: tctx.maxConnectionDurationMs };
-      if (protocol === 'http') new HttpSession(ctx, a, socket, t);
+      if (protocol === 'http') serveHttp(ctx, a, socket, t);
       else proxyTcp(ctx, a, socket, flow, t, closed);
     };
     const failed = (err: unknown): void => {
@@ -655,6 +657,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
       for (const c of [...this.ctx.open]) c.abort();
       this.ctx.httpPool.closeIdle();
       for (const state of this.clusterStates.values()) state.stop();
+      this.ctx.http2Pool.closeAll();
       await this.adminServer?.close();
     })();
     return this.stopping;

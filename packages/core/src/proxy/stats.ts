@@ -66,10 +66,16 @@ export class HttpCounters {
   /** Requests ended by stream_idle_timeout / max_stream_duration. */
   downstream_rq_idle_timeout = 0;
   downstream_rq_max_duration_reached = 0;
+  downstream_cx_http2_total = 0;
+  downstream_cx_http2_active = 0;
+  /** HTTP/2 streams the client reset (RST_STREAM) before they completed. */
+  downstream_rq_rx_reset = 0;
+  /** HTTP/2 connections drained because most of their streams were reset early (rapid reset). */
+  downstream_rq_too_many_premature_resets = 0;
 }
 
 /** Counter names that are gauges (they go down too). */
-const GAUGES = new Set(['downstream_cx_active', 'upstream_cx_active', 'downstream_rq_active', 'live', 'uptime', 'concurrency']);
+const GAUGES = new Set(['downstream_cx_active', 'downstream_cx_http2_active', 'upstream_cx_active', 'downstream_rq_active', 'live', 'uptime', 'concurrency']);
 
 export type StatValue = { name: string; value: number; gauge: boolean };
 

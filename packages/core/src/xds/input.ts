@@ -24,6 +24,8 @@ export interface XdsCluster {
   inboundSource: boolean;
   /** TPROXY inbound: connects from the client's own address (Envoy's original_src). */
   transparentSource: boolean;
+  /** The upstream speaks HTTP/2 (Kuma's `http2`/`grpc` services): `explicit_http_config.http2_protocol_options`. */
+  http2?: { maxConcurrentStreams?: number; initialStreamWindowSize?: number; initialConnectionWindowSize?: number };
 }
 
 export interface XdsListener {
@@ -41,6 +43,8 @@ export interface XdsListener {
   protocol: 'tcp' | 'http';
   cluster: XdsCluster;
   httpStatPrefix: string;
+  /** Kuma's protocol when `http2` or `grpc` (gRPC routes take MeshRetry's `grpc` section, as Kuma renders them). */
+  appProtocol?: 'http2' | 'grpc';
   service?: string;
   tags: Readonly<Record<string, string>>;
 }

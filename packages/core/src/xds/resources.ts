@@ -18,7 +18,7 @@ import { healthChecks } from '../policies/mesh-health-check/envoy.ts';
 import { faultFilters } from '../policies/mesh-fault-injection/envoy.ts';
 import { httpRbacFilter, networkRbacFilter } from '../policies/mesh-traffic-permission/envoy.ts';
 import { httpLocalRateLimitFilter, networkLocalRateLimitFilter } from '../policies/mesh-rate-limit/envoy.ts';
-import { retryPolicy } from '../policies/mesh-retry/envoy.ts';
+import { grpcRetryPolicy, retryPolicy } from '../policies/mesh-retry/envoy.ts';
 import { commonHttpProtocolOptions } from '../policies/mesh-timeout/envoy.ts';
 import { accessLogs, type AccessLogContext } from '../policies/mesh-access-log/envoy.ts';
 import { listenerPolicies, NO_POLICIES, passthroughPolicies, type ListenerPolicies } from './policy-input.ts';
@@ -58,7 +58,7 @@ function routeConfiguration(l: XdsListener, p: ListenerPolicies, name: string): 
     cluster: l.cluster.name,
     // Envoy's default is 15s; the proxy has no request timeout unless a MeshTimeout sets one, and says so.
     timeout: duration(timeout?.requestTimeout ?? '0s'),
-    retry_policy: l.direction === 'outbound' && p.MeshRetry ? retryPolicy(p.MeshRetry) : undefined,
+    retry_policy: l.direction === 'outbound' && p.MeshRetry ? (l.appProtocol === 'grpc' ? grpcRetryPolicy(p.MeshRetry) : retryPolicy(p.MeshRetry)) : undefined,
     idle_timeout: timeout?.streamIdleTimeout === undefined ? undefined : duration(timeout.streamIdleTimeout),
   });
   return {
@@ -229,16 +229,30 @@ export function buildCluster(c: XdsCluster, p: ListenerPolicies, protocol: 'tcp'
           : undefined,
       alt_stat_name: c.statName !== c.name ? c.statName : undefined,
       load_assignment: type === 'STATIC' ? loadAssignment(c) : undefined,
-      typed_extension_protocol_options: httpOptions
-        ? {
-            [ENVOY_FILTERS.httpProtocolOptions]: packAny(ENVOY_TYPES.httpProtocolOptions, {
-              common_http_protocol_options: httpOptions,
-              explicit_http_config: { http_protocol_options: {} },
-            }),
-          }
-        : undefined,
+      // Kuma's http2/grpc services are reached over HTTP/2 with prior knowledge (h2c), whatever the timeouts.
+      typed_extension_protocol_options:
+        httpOptions || (protocol === 'http' && c.http2)
+          ? {
+              [ENVOY_FILTERS.httpProtocolOptions]: packAny(
+                ENVOY_TYPES.httpProtocolOptions,
+                compact({
+                  common_http_protocol_options: httpOptions,
+                  explicit_http_config: c.http2 ? { http2_protocol_options: http2ProtocolOptions(c.http2) } : { http_protocol_options: {} },
+                }),
+              ),
+            }
+          : undefined,
     }),
   );
+}
+
+/** Envoy's Http2ProtocolOptions (its UInt32Value fields print as plain numbers in proto3 JSON). */
+export function http2ProtocolOptions(o: NonNullable<XdsCluster['http2']>): EnvoyMessage {
+  return compact({
+    max_concurrent_streams: o.maxConcurrentStreams,
+    initial_stream_window_size: o.initialStreamWindowSize,
+    initial_connection_window_size: o.initialConnectionWindowSize,
+  });
 }
 
 /** For each cluster, the listener it serves: its policies and protocol decide the cluster's timeouts and limits. */

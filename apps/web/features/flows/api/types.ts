@@ -23,6 +23,17 @@ export interface FlowHttp {
   upgraded?: boolean;
   /** More than 1 when a retry policy acted. */
   attempts: number;
+  /** `HTTP/2` for a stream of an HTTP/2 connection. */
+  version?: 'HTTP/2';
+  /** A gRPC call: service and method from the path, grpc-status and message from the trailers. */
+  grpc?: FlowGrpc;
+}
+
+export interface FlowGrpc {
+  service: string;
+  method: string;
+  status?: number;
+  message?: string;
 }
 
 /** "policy X did Y": `{type: 'MeshFaultInjection', name: 'fi-backend', action: 'delay 200ms'}`. */

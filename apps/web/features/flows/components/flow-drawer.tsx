@@ -8,6 +8,7 @@ import { SourceDetails } from '../../../components/source-details.tsx';
 import { formatBytes, formatHostPort, formatMs } from '../../../lib/format.ts';
 import { dataplaneHref } from '../../dataplanes/dataplane-href.ts';
 import { useFlowDiagram } from '../api/get-flow-diagram.ts';
+import { grpcStatusText } from '../flow-text.ts';
 import type { Flow, FlowEndpoint } from '../api/types.ts';
 import { VerdictBadge } from './verdict-badge.tsx';
 
@@ -119,7 +120,23 @@ export function FlowDrawer({ flow, onClose }: { flow: Flow; onClose: () => void 
                 {flow.http.requestId}
               </Field>
               <Field name="Attempts">{flow.http.attempts}</Field>
+              {flow.http.version && <Field name="Version">{flow.http.version}</Field>}
               {flow.http.upgraded && <Field name="Upgraded">yes (protocol switched)</Field>}
+            </Fields>
+          </Section>
+        )}
+
+        {flow.http?.grpc && (
+          <Section title="gRPC call">
+            <Fields>
+              <Field name="Service" mono>
+                {flow.http.grpc.service}
+              </Field>
+              <Field name="Method" mono>
+                {flow.http.grpc.method}
+              </Field>
+              <Field name="grpc-status">{flow.http.grpc.status === undefined ? '— (stream ended without one)' : grpcStatusText(flow.http.grpc.status)}</Field>
+              {flow.http.grpc.message && <Field name="grpc-message">{flow.http.grpc.message}</Field>}
             </Fields>
           </Section>
         )}

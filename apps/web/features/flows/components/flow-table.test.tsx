@@ -186,6 +186,26 @@ describe('FlowExplorer (live flows over SSE)', () => {
     expect(screen.queryByRole('dialog', { name: 'Flow details' })).toBeNull();
   }, 30_000);
 
+  it('shows a gRPC call as service/method and grpc status name, in the row and the drawer', async () => {
+    const call = makeFlow(41, {
+      http: { method: 'POST', authority: 'cart:5000', path: '/shop.Cart/Add', status: 200, requestBytes: 12, responseBytes: 0, requestId: 'r-41', attempts: 1, version: 'HTTP/2', grpc: { service: 'shop.Cart', method: 'Add', status: 14, message: 'fault filter abort' } },
+      verdict: 'faulted',
+    });
+    api.on('GET', '/api/flows', (_req, res) => sendJson(res, 200, flowList([call])));
+    api.on('GET', '/api/flows/f-41/diagram', (_req, res) => sendJson(res, 200, { id: 'f-41', mermaid: 'sequenceDiagram\n  participant C as Client' }));
+    renderApp(<FlowExplorer />);
+    const table = await screen.findByRole('table', { name: 'Flows' });
+    await waitFor(() => expect(bodyRows(table)).toHaveLength(1));
+    expect(bodyRows(table)[0]!.textContent).toContain('gRPC shop.Cart/Add → UNAVAILABLE (14)');
+    fireEvent.click(bodyRows(table)[0]!);
+    const drawer = screen.getByRole('dialog', { name: 'Flow details' });
+    const section = within(drawer).getByText('gRPC call').closest('section')!;
+    expect(section.textContent).toContain('shop.Cart');
+    expect(section.textContent).toContain('UNAVAILABLE (14)');
+    expect(section.textContent).toContain('fault filter abort');
+    expect(within(drawer).getByText('HTTP/2')).toBeTruthy();
+  }, 30_000);
+
   it('keeps filters and the open flow in the URL, and restores them from it', async () => {
     const first = renderApp(<FlowExplorer />);
     let table = await screen.findByRole('table', { name: 'Flows' });

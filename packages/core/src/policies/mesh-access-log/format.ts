@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { FlowAddress, FlowRecord } from '../../flows/index.ts';
-import type { RequestHead, ResponseHead } from '../../proxy/http/head.ts';
+import type { HttpRequestView, HttpResponseView } from '../../proxy/chain.ts';
+import { grpcStatusName } from '../../proxy/http2/grpc.ts';
 import { parseAccessLogFormat } from './format-syntax.ts';
 import { ACCESS_LOG_DEFAULT_HTTP_FORMAT, ACCESS_LOG_DEFAULT_TCP_FORMAT, type AccessLogFormat } from './schema.ts';
 
@@ -17,8 +18,8 @@ import { ACCESS_LOG_DEFAULT_HTTP_FORMAT, ACCESS_LOG_DEFAULT_TCP_FORMAT, type Acc
 export interface AccessLogRecord {
   flow: FlowRecord;
   /** HTTP only. */
-  request?: RequestHead;
-  response?: ResponseHead;
+  request?: HttpRequestView;
+  response?: HttpResponseView;
   /** `%KUMA_SOURCE_SERVICE%`, `%KUMA_DESTINATION_SERVICE%`, `%KUMA_SOURCE_ADDRESS_WITHOUT_PORT%`. */
   sourceService: string;
   destinationService: string;
@@ -100,7 +101,7 @@ function header(names: string, fromResponse: boolean): Field {
   };
 }
 
-function requestHeader(req: RequestHead, name: string): string | undefined {
+function requestHeader(req: HttpRequestView, name: string): string | undefined {
   switch (name) {
     case ':method':
       return req.method;
@@ -174,8 +175,10 @@ const SIMPLE: Readonly<Record<string, Field>> = {
   RESPONSE_CODE_DETAILS: (r) => r.flow.reason ?? (r.flow.http?.status !== undefined ? 'via_upstream' : undefined),
   CONNECTION_TERMINATION_DETAILS: (r) => r.flow.close,
   RESPONSE_FLAGS: (r) => responseFlags(r.flow),
-  PROTOCOL: (r) => (r.request ? `HTTP/1.${r.request.minor}` : undefined),
-  UPSTREAM_PROTOCOL: (r) => (r.response ? `HTTP/1.${r.response.minor}` : undefined),
+  PROTOCOL: (r) => r.request?.protocol,
+  UPSTREAM_PROTOCOL: (r) => r.response?.protocol,
+  GRPC_STATUS: (r) => grpcStatusName(r.flow.http?.grpc?.status),
+  GRPC_STATUS_NUMBER: (r) => r.flow.http?.grpc?.status,
   UPSTREAM_HOST: (r) => hostPort(r.flow.upstream),
   UPSTREAM_REMOTE_ADDRESS: (r) => hostPort(r.flow.upstream),
   UPSTREAM_REMOTE_ADDRESS_WITHOUT_PORT: (r) => withoutPort(r.flow.upstream),
@@ -207,7 +210,7 @@ const SIMPLE: Readonly<Record<string, Field>> = {
 };
 
 /** Envoy operators that need what meshcap has not got (no TLS, no metadata, no routes): always `-`. */
-const UNAVAILABLE = /^(?:(?:DOWNSTREAM|UPSTREAM)_(?:PEER|TLS|LOCAL_URI_SAN|LOCAL_DNS_SAN|LOCAL_SUBJECT|LOCAL_IP_SAN|LOCAL_EMAIL_SAN)\w*|DYNAMIC_METADATA|CLUSTER_METADATA|UPSTREAM_METADATA|FILTER_STATE|UPSTREAM_FILTER_STATE|REQUESTED_SERVER_NAME|ROUTE_NAME|VIRTUAL_CLUSTER_NAME|GRPC_STATUS|GRPC_STATUS_NUMBER|STREAM_ID|UPSTREAM_LOCAL_ADDRESS|UPSTREAM_LOCAL_ADDRESS_WITHOUT_PORT|UPSTREAM_LOCAL_PORT|UPSTREAM_TRANSPORT_FAILURE_REASON|REQUEST_DURATION|REQUEST_TX_DURATION|REQUEST_HEADERS_BYTES|RESPONSE_HEADERS_BYTES|RESPONSE_TRAILERS_BYTES|TRAILER|LOCAL_REPLY_BODY|ENVIRONMENT|UPSTREAM_CONNECTION_ID|DOWNSTREAM_HANDSHAKE_DURATION|ACCESS_LOG_TYPE)$/;
+const UNAVAILABLE = /^(?:(?:DOWNSTREAM|UPSTREAM)_(?:PEER|TLS|LOCAL_URI_SAN|LOCAL_DNS_SAN|LOCAL_SUBJECT|LOCAL_IP_SAN|LOCAL_EMAIL_SAN)\w*|DYNAMIC_METADATA|CLUSTER_METADATA|UPSTREAM_METADATA|FILTER_STATE|UPSTREAM_FILTER_STATE|REQUESTED_SERVER_NAME|ROUTE_NAME|VIRTUAL_CLUSTER_NAME|STREAM_ID|UPSTREAM_LOCAL_ADDRESS|UPSTREAM_LOCAL_ADDRESS_WITHOUT_PORT|UPSTREAM_LOCAL_PORT|UPSTREAM_TRANSPORT_FAILURE_REASON|REQUEST_DURATION|REQUEST_TX_DURATION|REQUEST_HEADERS_BYTES|RESPONSE_HEADERS_BYTES|RESPONSE_TRAILERS_BYTES|TRAILER|LOCAL_REPLY_BODY|ENVIRONMENT|UPSTREAM_CONNECTION_ID|DOWNSTREAM_HANDSHAKE_DURATION|ACCESS_LOG_TYPE)$/;
 
 function field(operator: string, argument: string | undefined): Field {
   if (operator === 'START_TIME') return argument ? (r) => strftime(argument, r.flow.start) : (r) => new Date(r.flow.start).toISOString();

@@ -14,7 +14,8 @@ export function faultFilters(conf: MeshFaultInjectionConf): EnvoyMessage[] {
       ENVOY_TYPES.httpFault,
       compact({
         delay: ifSet(f.delay, (d) => ({ fixed_delay: duration(d.value), percentage: fractionalPercent(d.percentage) })),
-        abort: ifSet(f.abort, (a) => ({ http_status: a.httpStatus, percentage: fractionalPercent(a.percentage) })),
+        // Field-number order, as Envoy prints it: http_status 2, percentage 3, grpc_status 5.
+        abort: ifSet(f.abort, (a) => (a.grpcStatus !== undefined ? { percentage: fractionalPercent(a.percentage), grpc_status: a.grpcStatus } : { http_status: a.httpStatus, percentage: fractionalPercent(a.percentage) })),
         response_rate_limit: ifSet(f.responseBandwidth, (b) => ({
           // uint64 prints as a string; Envoy needs at least 1 kbps.
           fixed_limit: { limit_kbps: String(Math.max(1, Math.ceil(bandwidthToBitsPerSecond(b.limit) / 1000))) },

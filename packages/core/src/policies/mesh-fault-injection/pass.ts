@@ -18,7 +18,8 @@ export const FAULT_ABORT_BODY = 'fault filter abort';
 
 interface Fault {
   delay?: { ms: number; percentage: number; text: string };
-  abort?: { status: number; percentage: number };
+  /** `grpcStatus`: a gRPC answer (HTTP 200 with that grpc-status), as Envoy's abort.grpc_status. */
+  abort?: { status: number; grpcStatus?: number; percentage: number };
   bandwidth?: { bytesPerSecond: number; percentage: number; text: string };
 }
 
@@ -32,7 +33,7 @@ function compile(a: Applied<MeshFaultInjectionConf>): Faults | undefined {
   for (const f of a.conf.http ?? []) {
     const fault: Fault = {};
     if (f.delay && f.delay.percentage > 0) fault.delay = { ms: durationToMs(f.delay.value), percentage: f.delay.percentage, text: f.delay.value };
-    if (f.abort && f.abort.percentage > 0) fault.abort = { status: f.abort.httpStatus, percentage: f.abort.percentage };
+    if (f.abort && f.abort.percentage > 0) fault.abort = { status: f.abort.httpStatus ?? 200, grpcStatus: f.abort.grpcStatus, percentage: f.abort.percentage };
     if (f.responseBandwidth && f.responseBandwidth.percentage > 0) {
       fault.bandwidth = { bytesPerSecond: bandwidthToBitsPerSecond(f.responseBandwidth.limit) / 8, percentage: f.responseBandwidth.percentage, text: f.responseBandwidth.limit };
     }
@@ -65,6 +66,11 @@ function run(ctx: HttpExchangeContext, f: Faults, from: number): void | Promise<
 function abortOrThrottle(ctx: HttpExchangeContext, f: Faults, i: number): boolean {
   const { abort, bandwidth } = f.faults[i]!;
   if (abort && fires(abort.percentage, ctx)) {
+    if (abort.grpcStatus !== undefined) {
+      ctx.record(f.policy, `abort grpc-status ${abort.grpcStatus}`);
+      ctx.respond({ status: 200, grpcStatus: abort.grpcStatus, headers: { 'grpc-status': String(abort.grpcStatus) }, body: FAULT_ABORT_BODY, verdict: 'faulted', reason: FAULT_ABORT_REASON });
+      return true;
+    }
     ctx.record(f.policy, `abort ${abort.status}`);
     ctx.respond({ status: abort.status, body: FAULT_ABORT_BODY, verdict: 'faulted', reason: FAULT_ABORT_REASON });
     return true;

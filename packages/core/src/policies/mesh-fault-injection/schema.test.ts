@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { itLoadsKumaExamples, type KumaExample } from '../../model/policies/test-fixtures.ts';
-import { bandwidthToBitsPerSecond } from './schema.ts';
+import { bandwidthToBitsPerSecond, meshFaultInjectionConf } from './schema.ts';
 
 // Manifests copied from Kuma's docs (kumahq/kuma-website app/_src/policies/*.md), as written there.
 const kumaExamples: KumaExample[] = [
@@ -61,5 +61,14 @@ describe('MeshFaultInjection schema', () => {
     ['800bps', 800],
   ])('bandwidth %s is %d bit/s', (text, bps) => {
     expect(bandwidthToBitsPerSecond(text)).toBe(bps);
+  });
+
+  it('an abort takes exactly one of httpStatus or grpcStatus (0..16)', () => {
+    const abort = (a: object) => meshFaultInjectionConf.safeParse({ http: [{ abort: { percentage: 100, ...a } }] });
+    expect(abort({ grpcStatus: 14 }).success).toBe(true);
+    expect(abort({ httpStatus: 503 }).success).toBe(true);
+    expect(abort({ httpStatus: 503, grpcStatus: 14 }).error?.issues[0]?.message).toBe('needs exactly one of httpStatus or grpcStatus');
+    expect(abort({}).success).toBe(false);
+    expect(abort({ grpcStatus: 17 }).error?.issues[0]?.path).toEqual(['http', 0, 'abort', 'grpcStatus']);
   });
 });

@@ -22,8 +22,14 @@ export function bandwidthToBitsPerSecond(text: string): number {
 export const bandwidthSchema = z.string({ error: 'must be a bandwidth such as "50Mbps", "10kbps" or "1Gbps"' }).regex(BANDWIDTH_RE, 'must be a bandwidth such as "50Mbps", "10kbps" or "1Gbps"');
 
 const fault = z.strictObject({
-  /** Answer with `httpStatus` instead of forwarding. */
-  abort: z.strictObject({ httpStatus: httpStatusSchema, percentage: percentageSchema }).optional(),
+  /**
+   * Answer with `httpStatus` instead of forwarding; or (meshcap, as Envoy's fault filter
+   * `abort.grpc_status`; Kuma has only httpStatus) a gRPC answer with `grpcStatus`.
+   */
+  abort: z
+    .strictObject({ httpStatus: httpStatusSchema.optional(), grpcStatus: z.number().int('must be a whole number').min(0, 'must be 0..16').max(16, 'must be 0..16').optional(), percentage: percentageSchema })
+    .refine((a) => (a.httpStatus === undefined) !== (a.grpcStatus === undefined), { message: 'needs exactly one of httpStatus or grpcStatus' })
+    .optional(),
   /** Hold the request for `value` before forwarding. */
   delay: z.strictObject({ value: durationSchema, percentage: percentageSchema }).optional(),
   /** Throttle the response body to `limit`. */

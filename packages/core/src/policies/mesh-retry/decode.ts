@@ -1,5 +1,5 @@
 import { duration, fields, int, list, optStr, reject, str } from '../../proxy/xds-config/reader.ts';
-import type { HttpRetryOn, MeshRetryConf } from './schema.ts';
+import type { GrpcRetryOn, HttpRetryOn, MeshRetryConf } from './schema.ts';
 
 /**
  * A route's `retry_policy` back into the MeshRetry conf the retry pass runs. A request with a body
@@ -15,6 +15,15 @@ const CONDITIONS: Record<string, HttpRetryOn> = {
   reset: 'Reset',
   'connect-failure': 'ConnectFailure',
   'retriable-4xx': 'Retriable4xx',
+};
+
+/** Envoy's gRPC retry_on conditions (the grpc-status of a trailers-only answer) and Kuma's `grpc.retryOn` names. */
+const GRPC_CONDITIONS: Record<string, GrpcRetryOn> = {
+  cancelled: 'Canceled',
+  'deadline-exceeded': 'DeadlineExceeded',
+  internal: 'Internal',
+  'resource-exhausted': 'ResourceExhausted',
+  unavailable: 'Unavailable',
 };
 
 const METHOD_NAMES: Record<string, HttpRetryOn> = {
@@ -48,6 +57,13 @@ export function decodeRetryPolicy(value: unknown, where: string): MeshRetryConf 
   const retryOn: HttpRetryOn[] = [];
   const conditions = (optStr(p['retry_on'], `${where}.retry_on`) ?? '').split(',').map((c) => c.trim()).filter(Boolean);
   const codes = list(p['retriable_status_codes'], `${where}.retriable_status_codes`).map((c, i) => int(c, `${where}.retriable_status_codes[${i}]`));
+  const grpc = conditions.filter((c) => GRPC_CONDITIONS[c] !== undefined);
+  if (grpc.length > 0) {
+    // Kuma renders a gRPC service's MeshRetry `grpc` section alone: gRPC conditions, retries and backoff.
+    if (grpc.length !== conditions.length) reject(`${where}.retry_on`, 'gRPC conditions (cancelled, deadline-exceeded, internal, resource-exhausted, unavailable) cannot be mixed with HTTP ones in meshcap dp');
+    if (codes.length > 0 || p['retriable_request_headers'] !== undefined) reject(where, 'a gRPC retry policy takes only retry_on, num_retries and retry_back_off in meshcap dp');
+    return { grpc: { retryOn: grpc.map((c) => GRPC_CONDITIONS[c]!), ...retriesAndBackOff(p, where) } };
+  }
   for (const c of conditions) {
     if (c === 'retriable-status-codes') {
       retryOn.push(...codes.map((n) => String(n) as HttpRetryOn));
@@ -61,15 +77,19 @@ export function decodeRetryPolicy(value: unknown, where: string): MeshRetryConf 
   // Without retriable_request_headers Envoy retries every method; the pass would take that as "the idempotent ones", so all are named.
   const named = methods(p['retriable_request_headers'], `${where}.retriable_request_headers`);
   retryOn.push(...(named.length > 0 ? named : Object.values(METHOD_NAMES)));
-  const http: NonNullable<MeshRetryConf['http']> = { retryOn };
-  // Envoy's default is 1 retry, as the retry pass's.
-  if (p['num_retries'] !== undefined) http.numRetries = int(p['num_retries'], `${where}.num_retries`);
+  return { http: { retryOn, ...retriesAndBackOff(p, where) } };
+}
+
+/** `num_retries` and `retry_back_off`, as both sections name them. Envoy's default is 1 retry, as the retry pass's. */
+function retriesAndBackOff(p: Record<string, unknown>, where: string): { numRetries?: number; backOff?: { baseInterval: string; maxInterval?: string } } {
+  const out: { numRetries?: number; backOff?: { baseInterval: string; maxInterval?: string } } = {};
+  if (p['num_retries'] !== undefined) out.numRetries = int(p['num_retries'], `${where}.num_retries`);
   if (p['retry_back_off'] !== undefined) {
     const b = fields(p['retry_back_off'], `${where}.retry_back_off`, ['base_interval', 'max_interval']);
-    http.backOff = {
+    out.backOff = {
       baseInterval: duration(b['base_interval'], `${where}.retry_back_off.base_interval`).text,
       ...(b['max_interval'] !== undefined ? { maxInterval: duration(b['max_interval'], `${where}.retry_back_off.max_interval`).text } : {}),
     };
   }
-  return { http };
+  return out;
 }

@@ -1,7 +1,8 @@
 import { durationToMs } from '../../model/policies/common.ts';
 import type { ActingPolicy, HttpExchangeContext, HttpPass, HttpRetryPolicy } from '../../proxy/chain.ts';
 import { passName, type Applied, type ConfSource } from '../../proxy/policies/conf-source.ts';
-import type { MeshRetryConf } from './schema.ts';
+import { DEFAULT_GRPC_RETRY_ON } from './envoy.ts';
+import type { GrpcRetryOn, MeshRetryConf } from './schema.ts';
 
 /**
  * MeshRetry on an HTTP outbound (`to`). The engine repeats the request (never one with a body: it
@@ -17,8 +18,10 @@ import type { MeshRetryConf } from './schema.ts';
  * Without `retryOn`: `5xx`. `numRetries` defaults to 1 (Envoy's default). Backoff is Envoy's fully
  * jittered exponential one: before retry n, a random wait in [0, (2^n - 1) × baseInterval), capped
  * at maxInterval (defaults 25ms and 10 × baseInterval); randomness from the engine's `random()`.
+ * The `grpc` section (what a gRPC service's route carries): a call answered trailers-only with one
+ * of its statuses (default UNAVAILABLE) is retried, any method (gRPC calls are POSTs); on HTTP/2.
  * Not enforced: perTryTimeout, rate-limited backoff, retriable headers, host selection, the `tcp`
- * section (maxConnectAttempt) and `grpc`.
+ * section (maxConnectAttempt).
  */
 
 const DEFAULT_BASE_INTERVAL_MS = 25;
@@ -31,13 +34,27 @@ interface Retry {
   numRetries: number;
   on: RetryOn[];
   methods: string[] | undefined;
+  grpcStatuses?: number[];
   baseMs: number;
   maxMs: number;
 }
 
+/** gRPC status codes of Kuma's `grpc.retryOn` names. */
+const GRPC_STATUS: Record<GrpcRetryOn, number> = { Canceled: 1, DeadlineExceeded: 4, ResourceExhausted: 8, Internal: 13, Unavailable: 14 };
+
+/** The `grpc` section: gRPC calls whose answer carries one of these statuses in its headers (trailers-only) are retried, whatever their method. */
+function compileGrpc(a: Applied<MeshRetryConf>): Retry | undefined {
+  const grpc = a.conf.grpc!;
+  const numRetries = grpc.numRetries ?? 1;
+  if (numRetries === 0) return undefined;
+  const baseMs = grpc.backOff?.baseInterval ? durationToMs(grpc.backOff.baseInterval) : DEFAULT_BASE_INTERVAL_MS;
+  const maxMs = grpc.backOff?.maxInterval ? durationToMs(grpc.backOff.maxInterval) : 10 * baseMs;
+  return { policy: a.policy, numRetries, on: [], grpcStatuses: (grpc.retryOn ?? DEFAULT_GRPC_RETRY_ON).map((r) => GRPC_STATUS[r]), methods: undefined, baseMs, maxMs };
+}
+
 function compile(a: Applied<MeshRetryConf>): Retry | undefined {
   const http = a.conf.http;
-  if (!http) return undefined;
+  if (!http) return a.conf.grpc ? compileGrpc(a) : undefined;
   const on = new Set<RetryOn>();
   const methods: string[] = [];
   for (const cond of http.retryOn ?? ['5xx']) {
@@ -68,6 +85,7 @@ function routeRetry(r: Retry, ctx: HttpExchangeContext): HttpRetryPolicy {
     numRetries: r.numRetries,
     on: r.on,
     ...(r.methods ? { methods: r.methods } : {}),
+    ...(r.grpcStatuses ? { grpcStatuses: r.grpcStatuses } : {}),
     get backoffMs() {
       return backoffMs(ctx.http.attempts, r.baseMs, r.maxMs, () => ctx.random());
     },

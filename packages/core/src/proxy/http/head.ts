@@ -79,6 +79,10 @@ abstract class MessageHead {
     this.headers = headers;
   }
 
+  get protocol(): string {
+    return this.minor === 1 ? 'HTTP/1.1' : 'HTTP/1.0';
+  }
+
   get modified(): boolean {
     return this.rewritten || this.extra !== '';
   }

@@ -7,6 +7,7 @@ import { countStatusClass, countUpstreamStatusClass } from '../stats.ts';
 import type { Outcome } from '../../policies/mesh-circuit-breaker/outlier.ts';
 import type { UpstreamEndpoint } from '../config.ts';
 import { pickEndpoint, type ConnectFailure } from '../upstream.ts';
+import { completeExchange, connectFailureBody, RESET_BEFORE_HEADERS, startExchange } from './exchange.ts';
 import { ChunkedFramer, CloseFramer, LengthFramer, type BodyFramer } from './body.ts';
 import { findHeadEnd, HttpParseError, parseRequestHead, parseResponseHead, REASONS, type RequestHead, type ResponseHead } from './head.ts';
 import { UpstreamConn, type UpstreamOwner } from './pool.ts';
@@ -342,18 +343,15 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
   }
 
   start(): void {
-    const counters = this.session.a.listener.http!;
-    counters.downstream_rq_total++;
-    counters.downstream_rq_active++;
-    let r: void | Promise<void>;
-    try {
-      r = runPasses(this.passes, (p) => p.onRequest?.(this), () => this.local !== null || this.ended);
-    } catch (err) {
-      this.passFailed(err);
-      return;
-    }
-    if (r) r.then(() => this.afterRequestPasses(), (err: unknown) => this.passFailed(err)).catch((err: unknown) => this.internalError(err));
-    else this.afterRequestPasses();
+    startExchange(
+      this,
+      this.session.a.listener,
+      this.passes,
+      () => this.local !== null || this.ended,
+      () => this.afterRequestPasses(),
+      (err) => this.passFailed(err),
+      (err) => this.internalError(err),
+    );
   }
 
   /** A bug in an asynchronous step: it costs this exchange (and its connection), never the process. */
@@ -465,8 +463,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
         this.use(conn, false);
       },
       (failure: ConnectFailure) => {
-        if (failure.reason === 'upstream_connect_timeout') cluster.counters.upstream_cx_connect_timeout++;
-        cluster.counters.upstream_cx_connect_fail++;
+        const body = connectFailureBody(cluster.counters, failure);
         limits.connectionFreed(true);
         if (this.ended) return;
         this.report('local');
@@ -475,8 +472,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
           this.retry(failure.reason);
           return;
         }
-        const why = failure.reason === 'upstream_connect_timeout' ? 'connection timeout' : 'connection failure';
-        this.replyError(503, `upstream connect error or disconnect/reset before headers. reset reason: ${why}`, failure.reason);
+        this.replyError(503, body, failure.reason);
       },
     ).catch((err: unknown) => this.internalError(err));
   }
@@ -737,7 +733,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
         this.retry('reset');
         return;
       }
-      this.replyError(503, 'upstream connect error or disconnect/reset before headers. reset reason: connection termination', 'upstream_reset_before_response');
+      this.replyError(503, `${RESET_BEFORE_HEADERS}connection termination`, 'upstream_reset_before_response');
       return;
     }
     this.flow.verdict = 'error';
@@ -905,24 +901,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     if (this.countedRequest) limits.requestDone();
     if (this.countedRetry) limits.retryDone();
     if (this.waiting) limits.cancelWait(this.waiting);
-    const counters = a.listener.http!;
-    counters.downstream_rq_active--;
-    counters.downstream_rq_completed++;
-    if (this.http.status !== undefined) countStatusClass(counters, this.http.status);
-    const cluster = a.listener.cluster.counters;
-    cluster.upstream_cx_tx_bytes_total += this.flow.bytes.fromClient;
-    cluster.upstream_cx_rx_bytes_total += this.flow.bytes.toClient;
-    this.flow.timings.totalMs = ms(this.t0, performance.now());
-    for (const p of this.passes) {
-      if (!p.onComplete) continue;
-      try {
-        p.onComplete(this);
-      } catch {
-        // An access log that fails must not take the request down with it; it is counted.
-        a.listener.counters.pass_completion_errors++;
-      }
-    }
-    ctx.flows.publish(this.flow);
+    completeExchange(ctx, a.listener, this, this.passes, this.t0);
     if (this.http.upgraded) return;
     const conn = this.conn;
     this.conn = null;

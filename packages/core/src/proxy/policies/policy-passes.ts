@@ -3,7 +3,7 @@ import { canonicalAddress } from '../../model/index.ts';
 import type { OutboundPolicyType, PolicyConfs } from '../../model/policies/index.ts';
 import { normalizeAddress, type DataplanePolicies, type InboundPolicies, type OutboundPolicies, type OutboundPolicy } from '../../policy/index.ts';
 import type { HttpPass, ListenerPasses, PolicyPasses, TcpPass } from '../chain.ts';
-import type { ListenerConfig, ServiceDirectory, ServiceInfo } from '../config.ts';
+import { serviceProtocol, type ListenerConfig, type ServiceDirectory, type ServiceInfo } from '../config.ts';
 import type { StatValue } from '../stats.ts';
 import { accessLogHttpPass, accessLogTcpPass, type LogSubject } from '../../policies/mesh-access-log/pass.ts';
 import { processAccessLogSinks, type AccessLogSinks } from '../../policies/mesh-access-log/sink.ts';
@@ -57,7 +57,7 @@ function outboundApplied<T extends OutboundPolicyType>(ob: OutboundPolicies, typ
 export function serviceDirectoryOf(policies: DataplanePolicies): ServiceDirectory {
   const out = new Map<string, ServiceInfo>();
   for (const ob of policies.outbounds) {
-    out.set(ob.service, { endpoints: ob.endpoints.map((e) => ({ address: e.address, port: e.port })), protocol: ob.protocol === 'http' ? 'http' : 'tcp' });
+    out.set(ob.service, { endpoints: ob.endpoints.map((e) => ({ address: e.address, port: e.port })), protocol: serviceProtocol(ob.protocol) });
   }
   return out;
 }

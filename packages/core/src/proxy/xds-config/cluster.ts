@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
 import { durationToMs } from '../../model/index.ts';
 import { ENVOY_FILTERS, ENVOY_TYPES, type EnvoyMessage } from '../../xds/envoy-json.ts';
-import { statName, type ClusterConfig, type UpstreamEndpoint } from '../config.ts';
+import { statName, type ClusterConfig, type Http2Options, type UpstreamEndpoint } from '../config.ts';
+import { decodeHttp2Options } from '../http2/options.ts';
 import { INBOUND_SOURCE_V4, INBOUND_SOURCE_V6 } from '../upstream.ts';
 import { decodeCircuitBreakers, decodeOutlierDetection } from '../../policies/mesh-circuit-breaker/decode.ts';
 import { decodeHealthChecks } from '../../policies/mesh-health-check/decode.ts';
@@ -41,19 +42,22 @@ export function loadAssignmentEndpoints(value: unknown, where: string, clusterNa
   });
 }
 
-/** What a cluster's HttpProtocolOptions set: the upstream idle timeout, connection age and request duration bounds (the rest is refused). */
-function httpProtocolOptions(value: unknown, where: string): Pick<ClusterConfig, 'idleTimeoutMs' | 'maxConnectionDurationMs' | 'maxStreamDurationMs'> {
+/** What a cluster's HttpProtocolOptions set: HTTP/1.1 or HTTP/2, the upstream idle timeout, connection age and request duration bounds (the rest is refused). */
+function httpProtocolOptions(value: unknown, where: string): Pick<ClusterConfig, 'idleTimeoutMs' | 'maxConnectionDurationMs' | 'maxStreamDurationMs' | 'http2'> {
   const o = fields(value, where, [ENVOY_FILTERS.httpProtocolOptions]);
   const at = `${where}["${ENVOY_FILTERS.httpProtocolOptions}"]`;
   const p = typed(o[ENVOY_FILTERS.httpProtocolOptions], at, ENVOY_TYPES.httpProtocolOptions, ['common_http_protocol_options', 'explicit_http_config']);
+  let http2: Http2Options | undefined;
   if (p['explicit_http_config'] !== undefined) {
-    const e = fields(p['explicit_http_config'], `${at}.explicit_http_config`, ['http_protocol_options']);
-    fields(e['http_protocol_options'], `${at}.explicit_http_config.http_protocol_options`, []);
+    const e = fields(p['explicit_http_config'], `${at}.explicit_http_config`, ['http_protocol_options', 'http2_protocol_options']);
+    if ((e['http_protocol_options'] === undefined) === (e['http2_protocol_options'] === undefined)) reject(`${at}.explicit_http_config`, 'needs exactly one of http_protocol_options or http2_protocol_options');
+    if (e['http_protocol_options'] !== undefined) fields(e['http_protocol_options'], `${at}.explicit_http_config.http_protocol_options`, []);
+    else http2 = decodeHttp2Options(e['http2_protocol_options'], `${at}.explicit_http_config.http2_protocol_options`);
   }
-  if (p['common_http_protocol_options'] === undefined) return {};
+  const out: ReturnType<typeof httpProtocolOptions> = http2 ? { http2 } : {};
+  if (p['common_http_protocol_options'] === undefined) return out;
   const cat = `${at}.common_http_protocol_options`;
   const c = fields(p['common_http_protocol_options'], cat, ['idle_timeout', 'max_connection_duration', 'max_stream_duration']);
-  const out: ReturnType<typeof httpProtocolOptions> = {};
   if (c['idle_timeout'] !== undefined) out.idleTimeoutMs = duration(c['idle_timeout'], `${cat}.idle_timeout`).ms;
   // 0s means no bound, as in Envoy.
   const connectionMs = c['max_connection_duration'] === undefined ? 0 : duration(c['max_connection_duration'], `${cat}.max_connection_duration`).ms;

@@ -106,6 +106,7 @@ export function engineConfigFromXds(set: XdsResourceSet, options: XdsEngineOptio
   const listeners: ListenerConfig[] = decoded.map((l) => {
     const cluster = clusters.get(l.cluster);
     if (!cluster) reject(`Listener "${l.name}".filter_chains`, `names cluster "${l.cluster}", which was not received`);
+    if (l.codec === 'http2' && !cluster.http2) reject(`Listener "${l.name}".filter_chains`, `codec_type HTTP2 needs cluster "${l.cluster}" to speak HTTP/2 (explicit_http_config.http2_protocol_options): meshcap dp does not translate HTTP/2 to HTTP/1.1`);
     // TPROXY: connections to the local application leave from the client's own address (original_src on the capture listener).
     if (originalSource && l.direction === 'inbound') Object.assign(cluster, { inboundSource: true, transparentSource: true });
     const { chains: _chains, selector: _selector, originalSource: _source, cluster: _cluster, httpStatPrefix, ...own } = l;

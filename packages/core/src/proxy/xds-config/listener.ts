@@ -2,7 +2,8 @@ import type { PolicyConfs } from '../../model/index.ts';
 import { ENVOY_FILTERS, ENVOY_TYPES, type EnvoyMessage } from '../../xds/envoy-json.ts';
 import { POLICIES_METADATA } from '../../xds/resources.ts';
 import type { ActingPolicy } from '../chain.ts';
-import type { ListenerConfig, ListenerProtocol } from '../config.ts';
+import type { HttpCodec, Http2Options, ListenerConfig, ListenerProtocol } from '../config.ts';
+import { decodeCodecType, decodeHttp2Options } from '../http2/options.ts';
 import type { Applied } from '../policies/conf-source.ts';
 import { decodeAccessLogs } from '../../policies/mesh-access-log/decode.ts';
 import { socketAddressOf } from './cluster.ts';
@@ -30,7 +31,7 @@ export interface DecodedChain {
 }
 
 /** The listener's own settings (as ListenerConfig names them), its cluster by name, and its chains. */
-export interface DecodedListener extends Pick<ListenerConfig, 'name' | 'direction' | 'address' | 'port' | 'bind' | 'useOriginalDst' | 'transparent' | 'protocol'> {
+export interface DecodedListener extends Pick<ListenerConfig, 'name' | 'direction' | 'address' | 'port' | 'bind' | 'useOriginalDst' | 'transparent' | 'protocol' | 'codec' | 'http2'> {
   tags: Record<string, string>;
   /** TPROXY inbound: upstream connections leave from the client's address (original_src), with this mark if set. */
   originalSource?: { mark?: number };
@@ -63,6 +64,8 @@ interface RawChain {
   protocol: ListenerProtocol;
   cluster: string;
   httpStatPrefix?: string;
+  codec?: HttpCodec;
+  http2?: Http2Options;
   confs: RawConfs;
 }
 
@@ -116,8 +119,10 @@ const HTTP_FILTER_ORDER = [ENVOY_FILTERS.rbac, ENVOY_FILTERS.localRateLimit, ENV
 
 function httpConnectionManager(config: unknown, where: string, routes: ReadonlyMap<string, EnvoyMessage>): RawChain {
   const h = typed(config, where, ENVOY_TYPES.httpConnectionManager, [
-    'stat_prefix', 'rds', 'route_config', 'http_filters', 'access_log', 'common_http_protocol_options', 'stream_idle_timeout', 'request_headers_timeout',
+    'stat_prefix', 'rds', 'route_config', 'http_filters', 'access_log', 'common_http_protocol_options', 'stream_idle_timeout', 'request_headers_timeout', 'codec_type', 'http2_protocol_options',
   ]);
+  const codec = decodeCodecType(h['codec_type'], `${where}.codec_type`);
+  const http2 = h['http2_protocol_options'] === undefined ? undefined : decodeHttp2Options(h['http2_protocol_options'], `${where}.http2_protocol_options`);
   const raw: RawConfs = {};
   const statPrefix = str(h['stat_prefix'], `${where}.stat_prefix`);
   let cluster: string;
@@ -160,7 +165,7 @@ function httpConnectionManager(config: unknown, where: string, routes: ReadonlyM
   }
   if (h['stream_idle_timeout'] !== undefined) raw.streamIdleTimeout = duration(h['stream_idle_timeout'], `${where}.stream_idle_timeout`).text;
   if (h['request_headers_timeout'] !== undefined) raw.requestHeadersTimeout = duration(h['request_headers_timeout'], `${where}.request_headers_timeout`).text;
-  return { protocol: 'http', cluster, httpStatPrefix: statPrefix, confs: raw };
+  return { protocol: 'http', cluster, httpStatPrefix: statPrefix, codec, http2, confs: raw };
 }
 
 function tcpProxy(config: unknown, where: string, raw: RawConfs): string {
@@ -283,6 +288,7 @@ export function decodeListener(listener: EnvoyMessage, where: string, routes: Re
     if (r.protocol !== first.protocol) reject(`${at}.filters`, 'every filter chain of a listener must speak the same protocol in meshcap dp');
     if (r.cluster !== first.cluster) reject(`${at}.filters`, `every filter chain of a listener must use the same cluster in meshcap dp ("${first.cluster}", here "${r.cluster}")`);
     if (r.httpStatPrefix !== first.httpStatPrefix) reject(`${at}.filters`, 'every filter chain of a listener must use the same stat_prefix in meshcap dp');
+    if (r.codec !== first.codec || JSON.stringify(r.http2) !== JSON.stringify(first.http2)) reject(`${at}.filters`, 'every filter chain of a listener must use the same codec_type and http2_protocol_options in meshcap dp');
     if (keys.has(r.match.key)) reject(`${at}.filter_chain_match`, 'matches the same connections as an earlier chain');
     keys.add(r.match.key);
   });
@@ -301,6 +307,8 @@ export function decodeListener(listener: EnvoyMessage, where: string, routes: Re
     protocol: first.protocol,
     cluster: first.cluster,
     httpStatPrefix: first.httpStatPrefix,
+    ...(first.codec ? { codec: first.codec } : {}),
+    ...(first.http2 ? { http2: first.http2 } : {}),
     tags: tagsOf(l['metadata'], `${where}.metadata`),
     chains,
     selector: new FilterChainSelector(chains.map((c) => c.match)),

@@ -1,0 +1,6 @@
+// The test service of grpc-app.mjs and grpc-probe.mjs: raw bytes, so no .proto is needed.
+const raw = { requestSerialize: (b) => b, requestDeserialize: (b) => b, responseSerialize: (b) => b, responseDeserialize: (b) => b };
+export const SERVICE = {
+  unary: { path: '/test.Echo/Unary', requestStream: false, responseStream: false, ...raw },
+  list: { path: '/test.Echo/List', requestStream: false, responseStream: true, ...raw },
+};

@@ -1,0 +1,102 @@
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeNetns, Lab, type Host } from '@meshcap/testkit';
+import type { FlowRecord } from '../../flows/index.ts';
+import { eventually, installDefaultCapture, startDp, type RunningDp } from '../testing/lab.ts';
+
+// gRPC through capture on both sides, real kernel: a @grpc/grpc-js client in one namespace calls
+// the server's address (REDIRECT to 15001, the outbound listener of the grpc service), the
+// server's dataplane gets it on 15006 (inbound listener), and a @grpc/grpc-js server answers.
+// HTTP/2 on both hops; every call is a flow on both dataplanes.
+
+const here = (name: string): string => fileURLToPath(new URL(`./testing/${name}`, import.meta.url));
+const SERVER = '198.18.16.10';
+const CLIENT = '198.18.16.1';
+
+const backendYaml = `
+type: Dataplane
+mesh: default
+name: backend
+networking:
+  address: ${SERVER}
+  inbound:
+    - { port: 5000, tags: { kuma.io/service: backend, kuma.io/protocol: grpc } }
+  transparentProxying: { redirectPortInbound: 15006, redirectPortOutbound: 15001 }
+`;
+
+const webYaml = `
+type: Dataplane
+mesh: default
+name: web
+networking:
+  address: ${CLIENT}
+  outbound:
+    - { port: 5000, address: ${SERVER}, tags: { kuma.io/service: backend } }
+  transparentProxying: { redirectPortInbound: 15006, redirectPortOutbound: 15001 }
+---
+${backendYaml}`;
+
+describeNetns('gRPC through capture (REDIRECT on both sides, HTTP/2 both hops)', () => {
+  let lab: Lab;
+  let client: Host;
+  let server: Host;
+  let backend: RunningDp;
+  let web: RunningDp;
+
+  beforeAll(async () => {
+    lab = Lab.create('grpc16');
+    client = await lab.host('client');
+    server = await lab.host('server');
+    await lab.link(client, server, { a: [`${CLIENT}/24`], b: [`${SERVER}/24`] });
+    await Promise.all([installDefaultCapture(client), installDefaultCapture(server)]);
+    const app = server.spawnNode(here('grpc-app.mjs'), ['--port', '5000']);
+    await app.waitForLine(/"listening"/);
+    [backend, web] = await Promise.all([startDp(server, backendYaml), startDp(client, webYaml, { name: 'web' })]);
+  }, 90_000);
+
+  afterAll(async () => {
+    await lab?.destroy();
+  });
+
+  it('unary calls and a server stream: answered through both dataplanes, one flow per call on each side', async () => {
+    const probe = client.spawnNode(here('grpc-probe.mjs'), ['--target', `${SERVER}:5000`, '--calls', '20', '--items', '50']);
+    const result = JSON.parse(await probe.waitForLine(/"result"/, 30_000)) as { replies: Array<{ echo?: string; peer?: string; code?: number }>; items: number | string };
+    expect(result.replies).toHaveLength(20);
+    expect(result.replies.every((r, i) => r.echo === `call ${i}`)).toBe(true);
+    // The app is called from the server dataplane's inbound source, excluded from capture.
+    expect(result.replies[0]!.peer).toMatch(/127\.0\.0\.6/);
+    expect(result.items).toBe(50);
+
+    const calls = (flows: FlowRecord[], method: string): FlowRecord[] => flows.filter((f) => f.http?.grpc?.method === method);
+    const out = await eventually(async () => {
+      const f = await web.flows(200);
+      return calls(f, 'Unary').length === 20 && calls(f, 'List').length === 1 && f;
+    }, 'client flows');
+    expect(calls(out, 'Unary')[0]).toMatchObject({
+      direction: 'outbound',
+      listener: `outbound:${SERVER}:5000`,
+      capture: 'redirect',
+      protocol: 'http',
+      destination: { address: SERVER, port: 5000 },
+      verdict: 'forwarded',
+      http: { method: 'POST', path: '/test.Echo/Unary', status: 200, version: 'HTTP/2', grpc: { service: 'test.Echo', method: 'Unary', status: 0 } },
+    });
+    // One client connection carries every call (HTTP/2 multiplexing).
+    expect(new Set(calls(out, 'Unary').map((f) => f.connectionId)).size).toBe(1);
+    const inbound = await eventually(async () => {
+      const f = await backend.flows(200);
+      return calls(f, 'Unary').length === 20 && calls(f, 'List').length === 1 && f;
+    }, 'server flows');
+    expect(calls(inbound, 'List')[0]).toMatchObject({
+      direction: 'inbound',
+      listener: `inbound:${SERVER}:5000`,
+      capture: 'redirect',
+      client: { address: CLIENT },
+      http: { version: 'HTTP/2', grpc: { method: 'List', status: 0 } },
+    });
+    // web's dp multiplexed the calls on one upstream connection, too.
+    const stats = await web.stats();
+    expect(stats['cluster.backend.upstream_cx_total']).toBe(1);
+    expect(stats['cluster.backend.upstream_rq_total']).toBe(21);
+  });
+});
