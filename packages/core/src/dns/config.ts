@@ -38,6 +38,8 @@ export interface DnsProxyConfig {
   };
 }
 
+/** Kuma's name of the DNS listener. */
+export const DNS_LISTENER_NAME = 'kuma:dns';
 /** Kuma's DNS proxy port (kuma-dp's `--dns-coredns-port`), where `--redirect-dns` sends queries. */
 export const DEFAULT_DNS_PORT = 15053;
 /** Kuma's `answer_ttl` for virtual domains. */

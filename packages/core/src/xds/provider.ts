@@ -22,7 +22,7 @@ export function proxyConfigOf(policies: DataplanePolicies): XdsProxyConfig {
   const services = new Map<string, ServiceInfo>(
     policies.outbounds.map((ob) => [
       ob.service,
-      { endpoints: ob.endpoints.map((e) => ({ address: e.address, port: e.port })), protocol: ob.protocol === 'http' ? 'http' : 'tcp' },
+      { endpoints: ob.endpoints.map((e) => ({ address: e.address, port: e.port })), protocol: ob.protocol === 'http' ? 'http' : 'tcp', ...(ob.vip ? { vip: ob.vip } : {}) },
     ]),
   );
   return compileProxyConfig(policies.resource, { version: policies.version.versionInfo, services });
