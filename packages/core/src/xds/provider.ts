@@ -1,5 +1,6 @@
 import type { DataplanePolicies } from '../policy/index.ts';
-import { compileProxyConfig, type ServiceInfo } from '../proxy/config.ts';
+import { compileProxyConfig } from '../proxy/config.ts';
+import { serviceDirectoryOf } from '../proxy/policies/policy-passes.ts';
 import { buildConfigDump } from './config-dump.ts';
 import type { EnvoyConfigDump } from './envoy-json.ts';
 import { ConfigDumpHistory } from './history.ts';
@@ -19,13 +20,7 @@ import { renderDataplane, type RenderOptions } from './resources.ts';
  * endpoints of the services it reaches as the compiled config lists them.
  */
 export function proxyConfigOf(policies: DataplanePolicies): XdsProxyConfig {
-  const services = new Map<string, ServiceInfo>(
-    policies.outbounds.map((ob) => [
-      ob.service,
-      { endpoints: ob.endpoints.map((e) => ({ address: e.address, port: e.port })), protocol: ob.protocol === 'http' ? 'http' : 'tcp', ...(ob.vip ? { vip: ob.vip } : {}) },
-    ]),
-  );
-  return compileProxyConfig(policies.resource, { version: policies.version.versionInfo, services });
+  return compileProxyConfig(policies.resource, { version: policies.version.versionInfo, services: serviceDirectoryOf(policies) });
 }
 
 /**
