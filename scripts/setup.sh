@@ -21,6 +21,8 @@ declare -A NEEDED=(
   [wrk]=wrk
   [h2load]=nghttp2-client
   [pg_ctlcluster]=postgresql
+  [dnsmasq]=dnsmasq-base
+  [dig]=bind9-dnsutils
 )
 missing=()
 for bin in "${!NEEDED[@]}"; do
