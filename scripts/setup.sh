@@ -23,6 +23,7 @@ declare -A NEEDED=(
   [pg_ctlcluster]=postgresql
   [dnsmasq]=dnsmasq-base
   [dig]=bind9-dnsutils
+  [dnsperf]=dnsperf
 )
 missing=()
 for bin in "${!NEEDED[@]}"; do
