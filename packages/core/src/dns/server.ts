@@ -70,8 +70,17 @@ interface CacheEntry {
 }
 
 interface UdpWaiter {
-  server: DnsAddress;
+  /** The upstream socket the lookup was sent on (its server's `address|port`). */
+  key: string;
   resolve: (msg: Buffer) => void;
+}
+
+interface Upstream {
+  key: string;
+  socket: dgram.Socket;
+  connected: boolean;
+  failed: boolean;
+  queue: Array<{ msg: Buffer; failed: () => void }>;
 }
 
 function rcodeOf(msg: Buffer): number {
@@ -118,7 +127,7 @@ export class DnsProxy {
   private readonly udp: dgram.Socket[] = [];
   private readonly tcp: net.Server[] = [];
   private readonly tcpClients = new Set<net.Socket>();
-  private readonly upstreamSockets = new Map<4 | 6, dgram.Socket>();
+  private readonly upstreamSockets = new Map<string, Upstream>();
   /** Upstream UDP lookups by the id we sent them with. */
   private readonly waiting = new Map<number, UdpWaiter>();
   /** Lookups in flight (UDP and TCP upstream). */
@@ -188,7 +197,7 @@ export class DnsProxy {
     this.closed = true;
     this.closeListeners();
     for (const c of this.tcpClients) c.destroy();
-    for (const s of this.upstreamSockets.values()) s.close();
+    for (const u of this.upstreamSockets.values()) u.socket.close();
     this.upstreamSockets.clear();
     this.waiting.clear();
   }
@@ -396,23 +405,46 @@ export class DnsProxy {
     return undefined;
   }
 
-  private upstreamSocket(family: 4 | 6): dgram.Socket {
-    let s = this.upstreamSockets.get(family);
-    if (!s) {
-      s = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
-      s.on('error', (err) => this.options.log?.('warn', `${this.config.name}: upstream socket: ${err.message}`));
-      s.on('message', (m, r) => this.onUpstream(m, r));
-      this.upstreamSockets.set(family, s);
+  /**
+   * One UDP socket per upstream server, connected to it: the kernel then delivers only that
+   * server's datagrams (a spoofed answer from elsewhere never reaches us) and sends without a
+   * per-datagram route lookup. Datagrams sent before the connect completes wait in `queue`.
+   */
+  private upstream(server: DnsAddress): Upstream {
+    const key = `${server.address}|${server.port}`;
+    let u = this.upstreamSockets.get(key);
+    if (!u) {
+      const socket = dgram.createSocket(net.isIP(server.address.split('%')[0]!) === 6 ? 'udp6' : 'udp4');
+      const entry: Upstream = { key, socket, connected: false, failed: false, queue: [] };
+      u = entry;
+      socket.on('error', (err) => this.options.log?.('warn', `${this.config.name}: upstream ${server.address}:${server.port}: ${err.message}`));
+      socket.on('message', (m) => this.onUpstream(m, key));
+      socket.connect(server.port, server.address, (err?: Error) => {
+        entry.connected = !err;
+        entry.failed = !!err;
+        for (const q of entry.queue.splice(0)) this.sendUpstream(entry, q.msg, q.failed);
+      });
+      this.upstreamSockets.set(key, u);
     }
-    return s;
+    return u;
   }
 
-  private onUpstream(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+  private sendUpstream(u: Upstream, msg: Buffer, failed: () => void): void {
+    if (u.failed) return failed();
+    if (!u.connected) {
+      u.queue.push({ msg, failed });
+      return;
+    }
+    u.socket.send(msg, (err) => {
+      if (err) failed();
+    });
+  }
+
+  private onUpstream(msg: Buffer, key: string): void {
     if (msg.length < 12) return;
     const w = this.waiting.get(msg.readUInt16BE(0));
-    // Only the server asked may answer (a spoofed datagram from elsewhere is ignored).
-    if (!w || w.server.port !== rinfo.port || w.server.address.split('%')[0] !== rinfo.address.split('%')[0]) return;
-    w.resolve(msg);
+    // Only the server asked may answer.
+    if (w?.key === key) w.resolve(msg);
   }
 
   /** A fresh random id not in use, so answers are matched to lookups and are hard to guess. */
@@ -434,11 +466,9 @@ export class DnsProxy {
         resolve(answer);
       };
       const timer = setTimeout(() => done(undefined), timeoutMs);
-      this.waiting.set(id, { server, resolve: done });
-      const socket = this.upstreamSocket(net.isIP(server.address.split('%')[0]!) === 6 ? 6 : 4);
-      socket.send(out, server.port, server.address, (err) => {
-        if (err) done(undefined);
-      });
+      const u = this.upstream(server);
+      this.waiting.set(id, { key: u.key, resolve: done });
+      this.sendUpstream(u, out, () => done(undefined));
     });
   }
 
