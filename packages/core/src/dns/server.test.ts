@@ -209,6 +209,38 @@ describe('DNS proxy on loopback', () => {
     expect(decode(await udpAsk(port, query('backend.mesh'))).answers?.[0]).toMatchObject({ data: '240.0.0.1' });
   });
 
+  it('survives thousands of mutated and random datagrams and TCP messages, then still answers', async () => {
+    let seed = 42;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const valid = [query('backend.mesh'), query('www.example.test', 'AAAA'), dnsPacket.encode({ type: 'query', id: 3, questions: [{ type: 'A', name: 'backend.mesh' }], additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }] })];
+    const s = dgram.createSocket('udp4');
+    const port = portOf(proxy, 'udp', 4);
+    for (let i = 0; i < 3_000; i++) {
+      const base = Buffer.from(valid[i % valid.length]!);
+      const msg = i % 4 === 0 ? Buffer.from(Array.from({ length: rand(64) }, () => rand(256))) : base;
+      // Flip some bytes; QR stays clear half of the time so the proxy parses the rest.
+      for (let k = rand(4); k > 0; k--) msg[rand(msg.length || 1)] = rand(256);
+      if (msg.length > 2 && i % 2) msg[2] = msg[2]! & 0x7f;
+      s.send(msg, port, '127.0.0.1');
+      if (i % 200 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    s.close();
+    const c = net.connect({ host: '127.0.0.1', port: portOf(proxy, 'tcp', 4) });
+    await new Promise((r) => c.once('connect', r));
+    for (let i = 0; i < 300; i++) {
+      const body = Buffer.from(Array.from({ length: 12 + rand(40) }, () => rand(256)));
+      const head = Buffer.alloc(2);
+      head.writeUInt16BE(body.length);
+      c.write(Buffer.concat([head, body]));
+    }
+    c.destroy();
+    expect(decode(await udpAsk(port, query('backend.mesh'))).answers?.[0]).toMatchObject({ data: '240.0.0.1' });
+    expect(decode(await tcpAsk(portOf(proxy, 'tcp', 4), query('backend.mesh'))).answers?.[0]).toMatchObject({ data: '240.0.0.1' });
+  });
+
   it('never answers a response (no reflection between resolvers)', async () => {
     const response = dnsPacket.encode({ type: 'response', id: 9, questions: [{ type: 'A', name: 'backend.mesh' }] });
     expect(await udpAsk(portOf(proxy, 'udp', 4), response, '127.0.0.1', 300)).toBeUndefined();

@@ -22,6 +22,8 @@ const TC = dnsPacket.TRUNCATED_RESPONSE;
 
 /** A query longer than this is not a query (RFC 6891's largest sensible EDNS payload). */
 export const MAX_QUERY_BYTES = 4096;
+/** Answers a TCP client may leave unread before it is closed. */
+const MAX_TCP_BUFFERED = 256 * 1024;
 /** RFC 1035: a UDP answer without EDNS fits 512 bytes, else it is truncated (the client retries over TCP). */
 const CLASSIC_UDP_BYTES = 512;
 /** RFC 1035 §2.3.4. */
@@ -250,7 +252,11 @@ export class DnsProxy {
     this.query(msg, false, (reply) => {
       if (this.closed) return;
       this.counters.downstream_tx_responses++;
-      socket.send(reply, rinfo.port, rinfo.address);
+      try {
+        socket.send(reply, rinfo.port, rinfo.address);
+      } catch {
+        // The socket was closed meanwhile (a reconfiguration moved the proxy): the client retries.
+      }
     });
   }
 
@@ -279,6 +285,11 @@ export class DnsProxy {
         buf = buf.subarray(2 + len);
         this.query(Buffer.from(msg), true, (reply) => {
           if (c.destroyed) return;
+          // A client that sends queries without reading the answers is not buffered for without bound.
+          if (c.writableLength > MAX_TCP_BUFFERED) {
+            c.destroy();
+            return;
+          }
           this.counters.downstream_tx_responses++;
           const head = Buffer.alloc(2);
           head.writeUInt16BE(reply.length);
@@ -288,8 +299,27 @@ export class DnsProxy {
     });
   }
 
-  /** One query: parse, answer from the table or the cache, or forward. `reply` is called at most once. */
+  /**
+   * One query: parse, answer from the table or the cache, or forward. `reply` is called at most
+   * once. Whatever a client sends, nothing throws out of here (a socket handler that threw would
+   * take the dataplane down): an unexpected failure is answered SERVFAIL and counted as invalid.
+   */
   private query(msg: Buffer, tcp: boolean, reply: (b: Buffer) => void): void {
+    try {
+      this.answer(msg, tcp, reply);
+    } catch {
+      this.counters.downstream_rx_invalid_queries++;
+      if (msg.length >= 12) {
+        try {
+          reply(errorReply(msg.readUInt16BE(0), msg.readUInt16BE(2), RCODE.SERVFAIL));
+        } catch {
+          // Nothing more to do for this query.
+        }
+      }
+    }
+  }
+
+  private answer(msg: Buffer, tcp: boolean, reply: (b: Buffer) => void): void {
     const c = this.counters;
     c.downstream_rx_queries++;
     if (msg.length < 12) {
@@ -388,6 +418,9 @@ export class DnsProxy {
         answer.writeUInt16BE(q.id ?? 0, 0);
         this.store(cacheKey, answer);
         reply(answer);
+      })
+      .catch(() => {
+        c.downstream_rx_invalid_queries++;
       })
       .finally(() => this.pending--);
   }
