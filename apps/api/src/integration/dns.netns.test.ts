@@ -107,6 +107,9 @@ describeNetns('.mesh DNS and VIPs through capture with --redirect-dns (cp, two d
     const r = await inClient('curl', ['-sS', '--max-time', '10', 'http://backend.mesh/']);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('backend says hi');
+    // The AAAA answer (the VIP's IPv4-mapped form) leads to the same listener from an IPv6 socket.
+    const v6 = await inClient('curl', ['-sS', '--max-time', '10', '-6', '-w', ' %{remote_ip}', 'http://backend.mesh/']);
+    expect(v6.stdout).toBe(`backend says hi ::ffff:${vip}`);
     const flows = await eventually(async () => {
       const list = JSON.parse((await inClient('curl', ['-sS', '--max-time', '5', 'http://127.0.0.1:9901/flows?limit=50'])).stdout) as { flows: FlowRecord[] };
       return list.flows.find((f) => f.listener === `outbound:${vip}:80`);
