@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import dnsPacket, { type DecodedPacket, type Packet } from 'dns-packet';
+import { freePort } from '@meshcap/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DnsProxyConfig, DnsRecord } from './config.ts';
 import { parseResolvConf } from './resolv-conf.ts';
@@ -301,6 +302,25 @@ describe('DNS proxy reconfiguration', () => {
       await proxy.update(config(9, { forward: undefined, addresses: [{ address: '127.0.0.1', port: 0 }] }));
       expect(proxy.addresses().map((a) => a.protocol)).toEqual(['udp', 'tcp']);
       expect(decode(await udpAsk(portOf(proxy, 'udp', 4), query('backend.mesh'))).answers?.[0]).toMatchObject({ data: '240.0.0.1' });
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('keeps the sockets of addresses that stay (IPv4 only → dual stack → IPv6 only on one port)', async () => {
+    const port = await freePort();
+    const v4 = { address: '127.0.0.1', port };
+    const v6 = { address: '::1', port };
+    const proxy = await startDnsProxy(config(9, { forward: undefined, addresses: [v4] }));
+    try {
+      await proxy.update(config(9, { forward: undefined, addresses: [v4, v6] }));
+      expect(decode(await udpAsk(port, query('backend.mesh'))).answers?.[0]).toMatchObject({ data: '240.0.0.1' });
+      expect(decode(await udpAsk(port, query('backend.mesh'), '::1')).answers?.[0]).toMatchObject({ data: '240.0.0.1' });
+      await proxy.update(config(9, { forward: undefined, addresses: [v6] }));
+      expect(proxy.addresses().map((a) => `${a.protocol} ${a.address}`)).toEqual(['udp ::1', 'tcp ::1']);
+      // A config whose new address cannot be opened is refused, and the proxy keeps what it had.
+      await expect(proxy.update(config(9, { forward: undefined, addresses: [v6, { address: '198.18.250.250', port }] }))).rejects.toMatchObject({ code: 'MESHCAP_ERR_LISTEN' });
+      expect(proxy.addresses().map((a) => `${a.protocol} ${a.address}`)).toEqual(['udp ::1', 'tcp ::1']);
     } finally {
       await proxy.stop();
     }

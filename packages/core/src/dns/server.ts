@@ -118,16 +118,16 @@ function cacheTtl(p: DecodedPacket, rcode: number): number {
   return Math.min(NEGATIVE_CACHE_TTL_S, soa.ttl ?? 0, soa.data?.minimum ?? NEGATIVE_CACHE_TTL_S);
 }
 
-function sameAddresses(a: readonly DnsAddress[], b: readonly DnsAddress[]): boolean {
-  return a.length === b.length && a.every((x, i) => x.address === b[i]!.address && x.port === b[i]!.port);
+function addressKey(a: DnsAddress): string {
+  return `${a.address}|${a.port}`;
 }
 
 export class DnsProxy {
   readonly counters = new DnsCounters();
   private config: DnsProxyConfig;
   private upstreams: DnsAddress[] = [];
-  private readonly udp: dgram.Socket[] = [];
-  private readonly tcp: net.Server[] = [];
+  /** UDP and TCP sockets by `address|port`. */
+  private readonly sockets = new Map<string, { udp: dgram.Socket; tcp: net.Server }>();
   private readonly tcpClients = new Set<net.Socket>();
   private readonly upstreamSockets = new Map<string, Upstream>();
   /** Upstream UDP lookups by the id we sent them with. */
@@ -146,13 +146,13 @@ export class DnsProxy {
 
   /** Where it listens now (ports as bound: a configured port 0 shows the one the kernel chose). */
   addresses(): Array<DnsAddress & { protocol: 'udp' | 'tcp' }> {
-    return [
-      ...this.udp.map((s) => ({ address: s.address().address, port: s.address().port, protocol: 'udp' as const })),
-      ...this.tcp.map((s) => {
-        const a = s.address() as net.AddressInfo;
-        return { address: a.address, port: a.port, protocol: 'tcp' as const };
-      }),
-    ];
+    return [...this.sockets.values()].flatMap(({ udp, tcp }) => {
+      const t = tcp.address() as net.AddressInfo;
+      return [
+        { address: udp.address().address, port: udp.address().port, protocol: 'udp' as const },
+        { address: t.address, port: t.port, protocol: 'tcp' as const },
+      ];
+    });
   }
 
   get name(): string {
@@ -165,34 +165,51 @@ export class DnsProxy {
 
   /** Opens UDP and TCP on every configured address; on failure closes what it opened and throws MESHCAP_ERR_LISTEN. */
   async start(): Promise<void> {
-    try {
-      for (const a of this.config.addresses) {
-        this.udp.push(await this.listenUdp(a));
-        this.tcp.push(await this.listenTcp(a));
-      }
-    } catch (err) {
-      this.closeListeners();
-      throw err;
-    }
+    await this.openMissing(this.config.addresses);
   }
 
   /**
    * A new config from a new xDS version: the table and forwarding settings apply to the next query;
-   * sockets are reopened only when the addresses changed (and the old ones are kept if that fails).
+   * sockets of addresses that stay are kept, new addresses are opened first (if one cannot be, the
+   * config is refused and everything stays as it was), then those no longer wanted are closed.
    */
   async update(config: DnsProxyConfig): Promise<void> {
-    if (!sameAddresses(config.addresses, this.config.addresses)) {
-      const next = new DnsProxy(config, this.options);
-      await next.start();
-      const oldUdp = this.udp.splice(0, this.udp.length, ...next.udp);
-      const oldTcp = this.tcp.splice(0, this.tcp.length, ...next.tcp);
-      for (const s of next.udp) s.removeAllListeners('message').on('message', (m, r) => this.onUdp(s, m, r));
-      for (const s of next.tcp) s.removeAllListeners('connection').on('connection', (c: net.Socket) => this.onTcp(c));
-      for (const s of oldUdp) s.close();
-      for (const s of oldTcp) s.close();
+    await this.openMissing(config.addresses);
+    const wanted = new Set(config.addresses.map(addressKey));
+    for (const [key, s] of this.sockets) {
+      if (wanted.has(key)) continue;
+      this.sockets.delete(key);
+      s.udp.close();
+      s.tcp.close();
     }
     this.config = config;
     this.upstreams = this.resolveUpstreams(config);
+  }
+
+  private async openMissing(addresses: readonly DnsAddress[]): Promise<void> {
+    const opened: string[] = [];
+    try {
+      for (const a of addresses) {
+        const key = addressKey(a);
+        if (this.sockets.has(key)) continue;
+        const udp = await this.listenUdp(a);
+        try {
+          this.sockets.set(key, { udp, tcp: await this.listenTcp(a, udp.address().port) });
+        } catch (err) {
+          udp.close();
+          throw err;
+        }
+        opened.push(key);
+      }
+    } catch (err) {
+      for (const key of opened) {
+        const s = this.sockets.get(key)!;
+        this.sockets.delete(key);
+        s.udp.close();
+        s.tcp.close();
+      }
+      throw err;
+    }
   }
 
   async stop(): Promise<void> {
@@ -210,8 +227,11 @@ export class DnsProxy {
   }
 
   private closeListeners(): void {
-    for (const s of this.udp.splice(0)) s.close();
-    for (const s of this.tcp.splice(0)) s.close();
+    for (const s of this.sockets.values()) {
+      s.udp.close();
+      s.tcp.close();
+    }
+    this.sockets.clear();
   }
 
   private listenUdp(a: DnsAddress): Promise<dgram.Socket> {
@@ -228,12 +248,11 @@ export class DnsProxy {
     });
   }
 
-  private listenTcp(a: DnsAddress): Promise<net.Server> {
+  /** `port`: the UDP socket's (the kernel chose it when the configured port is 0; TCP takes the same). */
+  private listenTcp(a: DnsAddress, port: number): Promise<net.Server> {
     const server = net.createServer((c) => this.onTcp(c));
     return new Promise((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => reject(this.listenError(a, 'tcp', err)));
-      // The UDP socket on the same address chose the port when it was 0; TCP takes the same one.
-      const port = a.port === 0 ? (this.udp.at(-1)?.address().port ?? 0) : a.port;
       server.listen({ host: a.address, port, ipv6Only: net.isIP(a.address) === 6 }, () => {
         server.removeAllListeners('error');
         server.on('error', (err) => this.options.log?.('warn', `${this.config.name}: tcp ${a.address}:${a.port}: ${err.message}`));
