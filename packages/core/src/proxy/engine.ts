@@ -376,6 +376,8 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
       const dns = new DnsProxy(config.dns, { log: (level, message) => this.log(level, message) });
       await dns.start();
       this.dns = dns;
+      const where = config.dns.addresses.map((a) => (a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`)).join(', ');
+      this.log('info', `${config.dns.name}: DNS proxy on ${where} (UDP and TCP), ${config.dns.domains.size} mesh names`);
     }
     // Counters by Envoy's names (`dns_filter.<stat_prefix>.*`), read from whichever proxy is running.
     const prefix = `dns_filter.${config.dns.statPrefix}`;
