@@ -165,11 +165,6 @@ export class PolicyCompiler {
     return this.recompile(new Set(this.groupVips(records).keys()));
   }
 
-  /** The virtual IPs of a mesh's services. */
-  vipsOf(mesh: string): ReadonlyMap<string, string> {
-    return this.vips.get(mesh) ?? new Map();
-  }
-
   /** Validates and stores one resource (Mesh, Dataplane or a policy; universal or Kubernetes format). */
   apply(resource: Resource | unknown): ChangeResult {
     return this.applyAll([resource]);
