@@ -192,7 +192,19 @@ export class DnsProxy {
       for (const a of addresses) {
         const key = addressKey(a);
         if (this.sockets.has(key)) continue;
-        const udp = await this.listenUdp(a);
+        let udp: dgram.Socket;
+        try {
+          udp = await this.listenUdp(a);
+        } catch (err) {
+          // A namespace with IPv6 turned off has no ::1: no IPv6 query can be redirected to it
+          // either, so the proxy serves IPv4 alone (as the engine does without ::6), and says so.
+          const errno = ((err as MeshcapError).cause as NodeJS.ErrnoException | undefined)?.code;
+          if (a.address === '::1' && errno === 'EADDRNOTAVAIL' && addresses.length > 1) {
+            this.options.log?.('warn', `${this.config.name}: ::1 is not available in this namespace (IPv6 off?); DNS proxy on IPv4 only`);
+            continue;
+          }
+          throw err;
+        }
         try {
           this.sockets.set(key, { udp, tcp: await this.listenTcp(a, udp.address().port) });
         } catch (err) {
