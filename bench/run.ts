@@ -1,4 +1,5 @@
-// `npm run bench`: direct vs meshcap vs HAProxy, same namespaces, same load, one run; then the
+// `npm run bench`: direct vs meshcap vs HAProxy, same namespaces, same load, one run; then DNS
+// queries/s through the dataplane's DNS proxy vs the upstream directly (bench/dns.ts); then the
 // control plane's xDS push times and cost (bench/xds.ts), and change propagation across
 // control plane replicas on PostgreSQL (bench/replicas.ts).
 //
@@ -16,7 +17,6 @@
 //            :8080. One thread (nbthread 1), as meshcap's engine is one thread.
 // Prints medians of BENCH_RUNS runs of BENCH_SECONDS each and the ratios meshcap/direct and
 // meshcap/haproxy. Absolute numbers depend on the machine and its load; read the ratios.
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,8 @@ import { fileURLToPath } from 'node:url';
 import { installTransparentProxy, parseTransparentProxyConfig, uninstallTransparentProxy } from '@meshcap/core';
 import { Lab, netnsSupport, type Host, type HostProcess } from '@meshcap/testkit';
 import { benchH2 } from './h2.ts';
+import { median, runIn } from './host-run.ts';
+import { benchDns } from './dns.ts';
 import { benchReplicas } from './replicas.ts';
 import { benchXds } from './xds.ts';
 
@@ -46,21 +48,8 @@ function file(name: string, text: string): string {
   return path;
 }
 
-/** Runs a command in the host to completion (stdin closed) and returns its stdout. */
 function run(host: Host, argv: string[], timeoutMs = (SECONDS + 30) * 1000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', host.netns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`${argv.join(' ')} failed (${code}): ${err.trim() || out.trim()}`));
-    });
-  });
+  return runIn(host, argv, timeoutMs);
 }
 
 /** Waits until something listens on TCP `port` inside the namespace (bounded). Never connects: a
@@ -70,11 +59,6 @@ async function waitPort(host: Host, port: number): Promise<void> {
   await run(host, ['sh', '-c', script], 20_000);
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 async function iperf(client: Host): Promise<number> {
   const json = JSON.parse(await run(client, ['iperf3', '-c', SERVER, '-p', '5201', '-t', String(SECONDS), '-J'])) as { end: { sum_received: { bits_per_second: number } } };
@@ -199,9 +183,9 @@ function ratio(a: number | undefined, b: number | undefined): string {
   return a === undefined || b === undefined || !b ? '—' : (a / b).toFixed(2);
 }
 
-/** BENCH_ONLY=proxy, BENCH_ONLY=h2, BENCH_ONLY=xds or BENCH_ONLY=replicas runs one part. */
+/** BENCH_ONLY=proxy, BENCH_ONLY=h2, BENCH_ONLY=dns, BENCH_ONLY=xds or BENCH_ONLY=replicas runs one part. */
 const ONLY = process.env.BENCH_ONLY;
-const runs = (part: 'proxy' | 'h2' | 'xds' | 'replicas'): boolean => ONLY === undefined || ONLY === part;
+const runs = (part: 'proxy' | 'h2' | 'dns' | 'xds' | 'replicas'): boolean => ONLY === undefined || ONLY === part;
 
 async function main(): Promise<void> {
   if (runs('proxy')) await benchProxies();
@@ -210,6 +194,10 @@ async function main(): Promise<void> {
       const table = await benchH2({ SECONDS, RUNS, SERVER, CLIENT, say, file, run, waitPort, startMeshcap, startHaproxy, haproxyHead, median, fmt, ratio }, client, server);
       process.stdout.write(`\n${table}\n`);
     });
+  }
+  if (runs('dns')) {
+    say('DNS…');
+    process.stdout.write(`\n${await benchDns()}\n`);
   }
   if (runs('xds')) {
     say('xDS…');

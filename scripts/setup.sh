@@ -21,6 +21,9 @@ declare -A NEEDED=(
   [wrk]=wrk
   [h2load]=nghttp2-client
   [pg_ctlcluster]=postgresql
+  [dnsmasq]=dnsmasq-base
+  [dig]=bind9-dnsutils
+  [dnsperf]=dnsperf
 )
 missing=()
 for bin in "${!NEEDED[@]}"; do

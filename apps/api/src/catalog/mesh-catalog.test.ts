@@ -45,6 +45,37 @@ describe('MeshCatalog over a real store', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('gives a service its VIP before its first config, and keeps every VIP across a control plane restart', async () => {
+    const transparent = `type: Dataplane
+name: client
+networking:
+  address: 198.18.0.12
+  transparentProxying: {}
+`;
+    await catalog.applyText(transparent);
+    expect(catalog.compiler.compile('default', 'client').outbounds).toEqual([]);
+    await catalog.applyText(resources);
+    const client = catalog.compiler.compile('default', 'client');
+    expect(client.outbounds.map((o) => [o.service, o.vip])).toEqual([
+      ['api', '240.0.0.1'],
+      ['web', '240.0.0.2'],
+    ]);
+    // One new version for the two new services: endpoints and VIPs came in the same compile.
+    expect(client.version.counter).toBe(2);
+    catalog.close();
+    await store.close();
+
+    store = await openStore({ dataDir: dir });
+    catalog = await MeshCatalog.open(store);
+    const again = catalog.compiler.compile('default', 'client');
+    expect(again.outbounds.map((o) => [o.service, o.vip])).toEqual([
+      ['api', '240.0.0.1'],
+      ['web', '240.0.0.2'],
+    ]);
+    expect(again.version.versionInfo).toBe(client.version.versionInfo);
+    expect(await store.listVips()).toHaveLength(2);
+  });
+
   it('keeps resources, toggles and version counters across a restart', async () => {
     await catalog.applyText(resources);
     await catalog.setToggle({ mesh: 'default', dataplane: 'api', policyType: 'MeshFaultInjection', policyName: 'abort-all', enabled: false });

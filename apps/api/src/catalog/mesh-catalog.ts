@@ -5,9 +5,11 @@ import {
   resourceKind,
   type ChangeResult,
   type PolicyCompiler,
+  meshServices,
   type Dataplane,
   type ErrorIssue,
   type Resource,
+  type ServiceVip,
 } from '@meshcap/core';
 import type { ConfigVersionRecord, ResourceChange, ResourceKey, Store, StoredResource, Toggle } from '../store/index.ts';
 import { applyResources, applyToggle, compilerFromStore } from './compiler-load.ts';
@@ -86,12 +88,15 @@ export class MeshCatalog {
     let resources: StoredResource[];
     let toggles: Toggle[];
     let versions: Awaited<ReturnType<Store['listConfigVersions']>>;
+    let vips: ServiceVip[];
     try {
       // Replicas starting together on an empty store may all get past the check: the store
       // serialises writes, so the later ones find the mesh the first created and change nothing.
       if (!(await store.getResource({ type: 'Mesh', mesh: '', name: DEFAULT_MESH }))) {
         await store.writeResources({ put: [{ resource: { type: 'Mesh', name: DEFAULT_MESH }, source: `type: Mesh\nname: ${DEFAULT_MESH}\n` }] });
       }
+      // Services stored before VIPs existed (or by a replica that failed to allocate) get theirs now.
+      vips = await store.allocateVips(servicesOf((await store.listResources({ type: 'Dataplane' })).map((r) => r.resource)));
       revision = await store.revision();
       [resources, toggles, versions] = await Promise.all([store.listResources(), store.listToggles(), store.listConfigVersions()]);
     } catch (err) {
@@ -102,7 +107,7 @@ export class MeshCatalog {
       resources.map((r) => forCompiler(r.resource)),
       toggles,
       versions,
-      { onListenerError: (err) => onError(`config listener failed: ${String(err)}`) },
+      { onListenerError: (err) => onError(`config listener failed: ${String(err)}`), vips },
       (message) => {
         loadErrors.push(message);
         onError(message);
@@ -248,6 +253,15 @@ export class MeshCatalog {
       this.validateBatch(inputs);
       const resources = inputs.map(({ resource }) => forCompiler({ ...resource, ...keyFields(resource) }));
       const keys = resources.map(storeKey);
+      // The services this batch brings get their VIPs first, so their first config already has them.
+      const services = servicesOf(resources);
+      if (services.length > 0) {
+        try {
+          this.compiler.setVips(await this.store.allocateVips(services));
+        } catch (err) {
+          throw storeFailure(err);
+        }
+      }
       this.compiler.applyAll(resources);
       let changes: ResourceChange[];
       try {
@@ -354,13 +368,13 @@ export class MeshCatalog {
   }
 
   /** Reads the stored records. */
-  private async reloadRecords(): Promise<{ resources: StoredResource[]; toggles: Toggle[]; versions: ConfigVersionRecord[] }> {
+  private async reloadRecords(): Promise<{ resources: StoredResource[]; toggles: Toggle[]; versions: ConfigVersionRecord[]; vips: ServiceVip[] }> {
     const revision = await this.store.revision();
-    const [resources, toggles, versions] = await Promise.all([this.store.listResources(), this.store.listToggles(), this.store.listConfigVersions()]);
+    const [resources, toggles, versions, vips] = await Promise.all([this.store.listResources(), this.store.listToggles(), this.store.listConfigVersions(), this.store.listVips()]);
     this.stored = new Map(resources.map((r) => [keyOf(r), r]));
     this.toggleMap = new Map(toggles.map((t) => [toggleKey(t), t]));
     this.knownRevision = revision;
-    return { resources, toggles, versions };
+    return { resources, toggles, versions, vips };
   }
 
   /**
@@ -370,9 +384,11 @@ export class MeshCatalog {
   private async reload(): Promise<void> {
     const before = this.stored;
     const beforeToggles = this.toggleMap;
-    const { resources, toggles, versions } = await this.reloadRecords();
+    const { resources, toggles, versions, vips } = await this.reloadRecords();
     // The counters the writer gave: compiling to the content it compiled gives the version it gave.
     this.compiler.adoptVersions(versions);
+    // Another replica's VIPs (set before its resources, as it did): compiling gives the content it compiled.
+    this.compiler.setVips(vips);
     const changed = resources.filter((r) => before.get(keyOf(r))?.version !== r.version);
     const removed = [...before.values()].filter((r) => !this.stored.has(keyOf(r)));
     if (changed.length) applyResources(this.compiler, changed.map((r) => forCompiler(r.resource)), (m) => this.onError(m));
@@ -402,6 +418,17 @@ export class MeshCatalog {
 function storeFailure(err: unknown): MeshcapError {
   if (err instanceof MeshcapError) return err;
   return new MeshcapError('MESHCAP_ERR_STORE', `the store refused the change, nothing was changed: ${(err as Error).message}`, [], { cause: err });
+}
+
+/** The services (mesh and `kuma.io/service`) the Dataplanes among `resources` provide. */
+function servicesOf(resources: readonly Resource[]): Array<{ mesh: string; service: string }> {
+  const byMesh = new Map<string, Dataplane[]>();
+  for (const r of resources) {
+    if (r.type !== 'Dataplane') continue;
+    const mesh = r.mesh ?? DEFAULT_MESH;
+    byMesh.set(mesh, [...(byMesh.get(mesh) ?? []), r as Dataplane]);
+  }
+  return [...byMesh].flatMap(([mesh, dps]) => meshServices(dps).map((service) => ({ mesh, service })));
 }
 
 /** The store's timestamps are not config: left out so they never change a config version. */

@@ -55,4 +55,17 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
       )`,
     ],
   },
+  {
+    version: 3,
+    name: 'virtual IPs of services',
+    statements: [
+      `CREATE TABLE vips (
+        mesh TEXT NOT NULL,
+        service TEXT NOT NULL,
+        address TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (mesh, service)
+      )`,
+    ],
+  },
 ];

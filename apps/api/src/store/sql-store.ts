@@ -1,4 +1,4 @@
-import { MeshcapError, type Resource } from '@meshcap/core';
+import { freeVips, MeshcapError, type Resource, type ServiceVip } from '@meshcap/core';
 import { isDeepStrictEqual } from 'node:util';
 import { migrations } from './migrations.ts';
 import type { Row, SqlDriver, SqlExecutor } from './sql-driver.ts';
@@ -51,6 +51,10 @@ function toToken(row: Row): TokenRecord {
     createdAt: String(row.created_at),
     revokedAt: row.revoked_at === null || row.revoked_at === undefined ? null : String(row.revoked_at),
   };
+}
+
+function toVip(row: Row): ServiceVip {
+  return { mesh: String(row.mesh), service: String(row.service), address: String(row.address) };
 }
 
 /** Store over SQL that both SQLite and PostgreSQL accept. */
@@ -236,6 +240,33 @@ export class SqlStore implements Store {
         );
       }
       for (const r of removed) await tx.query('DELETE FROM config_versions WHERE mesh = $1 AND dataplane = $2', [r.mesh, r.dataplane]);
+    });
+  }
+
+  async listVips(): Promise<ServiceVip[]> {
+    return (await this.db.query('SELECT mesh, service, address FROM vips ORDER BY mesh, service')).map(toVip);
+  }
+
+  async allocateVips(services: ReadonlyArray<{ mesh: string; service: string }>): Promise<ServiceVip[]> {
+    const missing = (have: readonly ServiceVip[]): Array<{ mesh: string; service: string }> => {
+      const known = new Set(have.map((v) => `${v.mesh}\u0000${v.service}`));
+      const out = new Map<string, { mesh: string; service: string }>();
+      for (const s of services) if (!known.has(`${s.mesh}\u0000${s.service}`)) out.set(`${s.mesh}\u0000${s.service}`, s);
+      return [...out.values()];
+    };
+    const current = await this.listVips();
+    if (missing(current).length === 0) return current;
+    return this.write(async (tx) => {
+      // Again under the write lock: another replica may have given some of them a VIP meanwhile.
+      const have = (await tx.query('SELECT mesh, service, address FROM vips')).map(toVip);
+      const wanted = missing(have);
+      const addresses = freeVips(have.map((v) => v.address), wanted.length);
+      const at = now();
+      for (const [i, s] of wanted.entries()) {
+        await tx.query('INSERT INTO vips (mesh, service, address, created_at) VALUES ($1, $2, $3, $4)', [s.mesh, s.service, addresses[i], at]);
+      }
+      const all = [...have, ...wanted.map((s, i) => ({ ...s, address: addresses[i]! }))];
+      return all.sort((a, b) => (a.mesh === b.mesh ? (a.service < b.service ? -1 : 1) : a.mesh < b.mesh ? -1 : 1));
     });
   }
 

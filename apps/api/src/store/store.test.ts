@@ -146,6 +146,30 @@ function storeSuite(name: string, backendFactory: () => Promise<Backend>): void 
       expect(await store.getToken('abc123')).toMatchObject({ name: 'web' });
       expect(await store.listConfigVersions()).toHaveLength(1);
     });
+
+    it('gives each service a stable virtual IP, unique across meshes, kept across a restart', async () => {
+      const first = await store.allocateVips([
+        { mesh: 'default', service: 'web' },
+        { mesh: 'default', service: 'api' },
+        { mesh: 'default', service: 'web' },
+      ]);
+      expect(first).toEqual([
+        { mesh: 'default', service: 'api', address: '240.0.0.2' },
+        { mesh: 'default', service: 'web', address: '240.0.0.1' },
+      ]);
+      // Nothing new to give: no write at all.
+      const r0 = await store.revision();
+      expect(await store.allocateVips([{ mesh: 'default', service: 'api' }])).toEqual(first);
+      expect(await store.revision()).toBe(r0);
+      // The same service name in another mesh is another service.
+      const second = await store.allocateVips([{ mesh: 'prod', service: 'web' }, { mesh: 'default', service: 'web' }]);
+      expect(second).toEqual([...first, { mesh: 'prod', service: 'web', address: '240.0.0.3' }]);
+      expect(await store.revision()).toBe(r0 + 1);
+      await store.close();
+      store = await backend.open();
+      expect(await store.listVips()).toEqual(second);
+      expect(await store.allocateVips([{ mesh: 'default', service: 'db' }])).toContainEqual({ mesh: 'default', service: 'db', address: '240.0.0.4' });
+    });
   });
 }
 

@@ -1,4 +1,4 @@
-import type { Resource } from '@meshcap/core';
+import type { Resource, ServiceVip } from '@meshcap/core';
 
 /**
  * What the control plane persists, behind one interface with two backends: embedded SQLite (a
@@ -33,6 +33,16 @@ export interface Store {
    * of order — and removes those of dataplanes in `removed` (not part of the revision: derived data).
    */
   saveConfigVersions(versions: readonly ConfigVersionRecord[], removed?: ReadonlyArray<{ mesh: string; dataplane: string }>): Promise<void>;
+
+  /** Every service's virtual IP (240.0.0.0/4), by mesh then service. */
+  listVips(): Promise<ServiceVip[]>;
+  /**
+   * Gives each service that has none yet a VIP — the lowest free one, unique across meshes — in one
+   * write (serial with other replicas' writes); a VIP once given is never changed, so it survives
+   * restarts and the service coming and going. Writes nothing when every service has one. Returns
+   * the whole list, as `listVips`.
+   */
+  allocateVips(services: ReadonlyArray<{ mesh: string; service: string }>): Promise<ServiceVip[]>;
 
   /** A counter bumped by every write: replicas sharing a PostgreSQL store compare it to notice each other's changes. */
   revision(): Promise<number>;

@@ -1,5 +1,5 @@
 import { canonicalAddress } from '../model/common.ts';
-import { inboundAddress, inboundListenerName, protocolOf, type Dataplane } from '../model/dataplane.ts';
+import { inboundAddress, inboundListenerName, isTransparent, protocolOf, type Dataplane } from '../model/dataplane.ts';
 import type { Mesh } from '../model/mesh.ts';
 import {
   POLICY_TYPES,
@@ -42,6 +42,8 @@ export interface MeshView {
   policies: readonly PolicyResource[];
   /** `Type/name` keys of the policies toggled off for a dataplane. */
   disabled: (dataplane: string) => ReadonlySet<string>;
+  /** Virtual IPs by service (the control plane's allocation); transparent dataplanes reach services at them. */
+  vips?: ReadonlyMap<string, string>;
 }
 
 /** A compiled config before it gets a version. */
@@ -135,6 +137,7 @@ interface CompileContext extends MeshView {
 function compileDataplane(dp: Dataplane, ctx: CompileContext): DataplanePoliciesContent {
   const disabled = ctx.disabled(dp.name);
   const targets = outboundTargets(dp, ctx.services);
+  const transparent = isTransparent(dp);
   const inbounds: InboundPolicies[] = activeInbounds(dp).map((ib) => ({
     listener: inboundListenerName(dp, ib),
     address: inboundAddress(dp, ib),
@@ -147,11 +150,13 @@ function compileDataplane(dp: Dataplane, ctx: CompileContext): DataplanePolicies
   }));
   const outbounds: OutboundPolicies[] = targets.map((t) => {
     const eps = ctx.endpoints.get(t.service) ?? [];
+    const vip = transparent ? ctx.vips?.get(t.service) : undefined;
     return {
       service: t.service,
       ...(t.listener !== undefined ? { listener: t.listener, address: t.address, port: t.port } : {}),
       protocol: serviceProtocol(eps, t.declaredProtocol),
       endpoints: eps,
+      ...(vip !== undefined ? { vip } : {}),
       policies: {},
     };
   });

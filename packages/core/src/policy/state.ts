@@ -50,9 +50,18 @@ export interface StoredVersion {
   hash: string;
 }
 
+/** A service's virtual IP, as the control plane's store keeps it. */
+export interface ServiceVip {
+  mesh: string;
+  service: string;
+  address: string;
+}
+
 export interface PolicyCompilerOptions {
   /** Create the `default` mesh at start, as Kuma does. Default true. */
   defaultMesh?: boolean;
+  /** Virtual IPs of services, in force from the first compile (see `setVips`). */
+  vips?: readonly ServiceVip[];
   /** Versions from a previous run (see the class comment). */
   versions?: readonly StoredVersion[];
   /**
@@ -112,6 +121,8 @@ export class PolicyCompiler {
   /** Mesh → dataplane → toggled-off `Type/name` keys, waiting for their mesh to be applied. */
   private readonly restoredToggles = new Map<string, Map<string, Set<string>>>();
   private readonly listeners = new Set<(result: ChangeResult) => void>();
+  /** Mesh → service → virtual IP. */
+  private readonly vips = new Map<string, Map<string, string>>();
   private readonly now: () => Date;
   private readonly onListenerError: (err: unknown) => void;
 
@@ -126,6 +137,32 @@ export class PolicyCompiler {
       this.restoredToggles.set(t.mesh, byDataplane);
     }
     if (options.defaultMesh !== false) this.meshEntries.set('default', this.newMesh({ type: 'Mesh', name: 'default' }));
+    this.groupVips(options.vips ?? []);
+  }
+
+  private groupVips(records: readonly ServiceVip[]): Map<string, Map<string, string>> {
+    const next = new Map<string, Map<string, string>>();
+    for (const v of records) next.set(v.mesh, (next.get(v.mesh) ?? new Map<string, string>()).set(v.service, v.address));
+    const changed = new Map<string, Map<string, string>>();
+    for (const mesh of new Set([...next.keys(), ...this.vips.keys()])) {
+      const a = next.get(mesh) ?? new Map<string, string>();
+      const b = this.vips.get(mesh) ?? new Map<string, string>();
+      if (a.size !== b.size || [...a].some(([k, v]) => b.get(k) !== v)) changed.set(mesh, a);
+    }
+    for (const [mesh, m] of changed) {
+      if (m.size === 0) this.vips.delete(mesh);
+      else this.vips.set(mesh, m);
+    }
+    return changed;
+  }
+
+  /**
+   * Replaces the virtual IPs of every mesh (the store's whole list) and recompiles the meshes whose
+   * VIPs changed. A VIP of a service no dataplane provides yet changes no config: give a service its
+   * VIP before the Dataplane that brings it, and it has the VIP from its first version.
+   */
+  setVips(records: readonly ServiceVip[]): ChangeResult {
+    return this.recompile(new Set(this.groupVips(records).keys()));
   }
 
   /** Validates and stores one resource (Mesh, Dataplane or a policy; universal or Kubernetes format). */
@@ -359,6 +396,7 @@ export class PolicyCompiler {
             dataplanes: [...entry.dataplanes.values()],
             policies: [...entry.policies.values()],
             disabled: (dp) => entry.disabled.get(dp) ?? EMPTY,
+            vips: this.vips.get(meshName),
           }, onlyDataplane === undefined ? undefined : new Set([onlyDataplane]))
         : new Map<string, DataplanePoliciesContent>();
       for (const [key, previous] of this.compiled) {

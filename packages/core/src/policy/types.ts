@@ -91,6 +91,8 @@ export interface OutboundPolicies {
   protocol: Protocol;
   /** Ready inbounds of the service in this mesh, so a transparently captured destination can be named. */
   endpoints: Endpoint[];
+  /** The service's virtual IP (transparent proxying only): `<service>.mesh` resolves to it, and outbound listeners serve it. */
+  vip?: string;
   policies: OutboundPolicyMap;
 }
 

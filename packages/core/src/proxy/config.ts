@@ -1,8 +1,11 @@
 import type { ConnectionLimits, OutlierDetectionConfig } from '../policies/mesh-circuit-breaker/decode.ts';
 import type { HealthCheckConfig } from '../policies/mesh-health-check/checker.ts';
+import { DEFAULT_ANSWER_TTL_S, DEFAULT_DNS_PORT, DEFAULT_MAX_PENDING, DEFAULT_RESOLVER_TIMEOUT_MS, DNS_LISTENER_NAME, type DnsProxyConfig, type DnsRecord } from '../dns/config.ts';
+import { mappedVip, meshDnsNames, vipListenerName, vipPorts } from '../dns/vips.ts';
 import { MeshcapError, type ErrorIssue } from '../errors.ts';
 import type { CaptureKind, FlowDirection } from '../flows/index.ts';
 import {
+  canonicalAddress,
   DEFAULT_REDIRECT_PORT_INBOUND,
   DEFAULT_REDIRECT_PORT_OUTBOUND,
   inboundAddress,
@@ -10,6 +13,7 @@ import {
   isTransparent,
   outboundListenerName,
   protocolOf,
+  SERVICE_TAG,
   serviceOf,
   type Dataplane,
   type DataplaneInbound,
@@ -26,6 +30,8 @@ export interface ServiceInfo {
   endpoints: UpstreamEndpoint[];
   /** `http2` and `grpc` services are reached over HTTP/2 (h2c). */
   protocol: 'tcp' | 'http' | 'http2' | 'grpc';
+  /** The service's virtual IP (from the control plane): transparent dataplanes get `<service>.mesh` and VIP listeners for it. */
+  vip?: string;
 }
 
 /** The protocol a service is reached with, from its Kuma protocol (kafka and unknown ones: TCP). */
@@ -128,6 +134,8 @@ export interface ProxyConfig {
   ipv6: boolean;
   listeners: ListenerConfig[];
   clusters: ClusterConfig[];
+  /** The DNS proxy (transparent mode: the `kuma:dns` listener). */
+  dns?: DnsProxyConfig;
 }
 
 export interface CompileOptions {
@@ -310,6 +318,37 @@ export function compileProxyConfig(dp: Dataplane, opts: CompileOptions = {}): Pr
     });
   });
 
+  if (transparent) {
+    // Kuma's VIP outbounds: each service with a virtual IP at port 80 and at its endpoints' ports, captured to 15001 and handed off here.
+    const taken = new Set(listeners.map((l) => `${canonicalAddress(l.address)}|${l.port}`));
+    for (const { service, info, vip } of servicesWithVip(opts.services)) {
+      const c = addCluster(cluster(service, 'service', info.endpoints, false));
+      const appProtocol = h2Protocol(info.protocol);
+      if (appProtocol) c.http2 ??= {};
+      for (const port of vipPorts(info.endpoints.map((e) => e.port))) {
+        if (taken.has(`${vip}|${port}`)) continue;
+        const name = vipListenerName(vip, port);
+        listeners.push({
+          name,
+          statName: statName(name),
+          direction: 'outbound',
+          address: vip,
+          port,
+          bind: false,
+          useOriginalDst: false,
+          transparent: false,
+          capture: 'redirect',
+          protocol: info.protocol === 'tcp' ? 'tcp' : 'http',
+          cluster: c,
+          httpStatPrefix: c.statName,
+          appProtocol,
+          service,
+          tags: { [SERVICE_TAG]: service },
+        });
+      }
+    }
+  }
+
   const seen = new Map<string, string>();
   for (const l of listeners) {
     if (!l.bind && !transparent) continue;
@@ -332,5 +371,34 @@ export function compileProxyConfig(dp: Dataplane, opts: CompileOptions = {}): Pr
     ipv6,
     listeners,
     clusters: [...clusters.values()],
+    dns: transparent ? dnsProxyConfig(opts.services, ipv4, ipv6) : undefined,
+  };
+}
+
+/** The services that have a VIP, by name (so listeners and DNS names come in a stable order). */
+function servicesWithVip(services: ServiceDirectory | undefined): Array<{ service: string; info: ServiceInfo; vip: string }> {
+  const out = [...(services ?? new Map<string, ServiceInfo>())].flatMap(([service, info]) => (info.vip ? [{ service, info, vip: info.vip }] : []));
+  return out.sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0));
+}
+
+/**
+ * The DNS proxy of a transparent dataplane, as Kuma configures Envoy's DNS filter: every service
+ * with a VIP under its mesh names (A: the VIP; AAAA in dual stack: its IPv4-mapped form), every
+ * other name forwarded to the namespace's resolvers. It listens on loopback, where the capture
+ * rules' REDIRECT sends the application's queries.
+ */
+function dnsProxyConfig(services: ServiceDirectory | undefined, ipv4: boolean, ipv6: boolean): DnsProxyConfig {
+  const domains = new Map<string, DnsRecord>();
+  for (const { service, vip } of servicesWithVip(services)) {
+    for (const name of meshDnsNames(service)) {
+      if (!domains.has(name)) domains.set(name, { a: [vip], aaaa: ipv6 ? [mappedVip(vip)] : [], ttl: DEFAULT_ANSWER_TTL_S });
+    }
+  }
+  return {
+    name: DNS_LISTENER_NAME,
+    statPrefix: statName(DNS_LISTENER_NAME),
+    addresses: [...(ipv4 ? [{ address: '127.0.0.1', port: DEFAULT_DNS_PORT }] : []), ...(ipv6 ? [{ address: '::1', port: DEFAULT_DNS_PORT }] : [])],
+    domains,
+    forward: { timeoutMs: DEFAULT_RESOLVER_TIMEOUT_MS, maxPending: DEFAULT_MAX_PENDING, upstreams: [] },
   };
 }

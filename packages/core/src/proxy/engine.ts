@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { listenTransparent } from '@meshcap/native';
+import { DnsCounters, DnsProxy } from '../dns/server.ts';
 import { MeshcapError } from '../errors.ts';
 import { FlowIds, FlowLog, type FlowAddress, type FlowDirection } from '../flows/index.ts';
 import { canonicalAddress, type Dataplane } from '../model/index.ts';
@@ -187,6 +188,9 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
   private stopping: Promise<void> | undefined;
   private updating: Promise<void> = Promise.resolve();
   private readonly log: EngineLog;
+  /** The DNS proxy (`kuma:dns`), while the config has one. */
+  private dns: DnsProxy | undefined;
+  private readonly dnsStats = new Set<string>();
 
   constructor(readonly mesh: string, readonly name: string, private readonly options: DataplaneOptions) {
     this.flows = new FlowLog(options.flowBufferSize ?? 10_000);
@@ -286,7 +290,13 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
   async start(config: ProxyConfig, adminPort: number | undefined): Promise<void> {
     this.active = this.build(config);
     await this.prepareHost(config);
-    await this.syncServers(config);
+    await this.syncDns(config);
+    try {
+      await this.syncServers(config);
+    } catch (err) {
+      await this.syncDns({ ...config, dns: undefined });
+      throw err;
+    }
     const admin = this.options.admin;
     if (admin !== false) {
       const port = admin?.port ?? adminPort ?? DEFAULT_ADMIN_PORT;
@@ -295,6 +305,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
         this.adminServer = await startAdmin(this, address, port);
       } catch (err) {
         await this.closeServers([...this.servers.values()]);
+        await this.syncDns({ ...config, dns: undefined });
         throw new MeshcapError('MESHCAP_ERR_LISTEN', `admin: cannot listen on ${address}:${port}: ${(err as Error).message}`, [], { cause: err });
       }
     }
@@ -376,6 +387,36 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
       throw err;
     }
     await this.closeServers([...this.servers.values()].filter((b) => !wanted.has(b.key)));
+  }
+
+  /**
+   * Starts, reconfigures or stops the DNS proxy to match the config. A proxy that cannot open its
+   * sockets throws MeshcapError (the caller NACKs); a running one keeps its sockets if the new ones fail.
+   */
+  private async syncDns(config: ProxyConfig): Promise<void> {
+    if (!config.dns) {
+      const old = this.dns;
+      this.dns = undefined;
+      await old?.stop();
+      return;
+    }
+    if (this.dns) {
+      await this.dns.update(config.dns);
+    } else {
+      const dns = new DnsProxy(config.dns, { log: (level, message) => this.log(level, message) });
+      await dns.start();
+      this.dns = dns;
+      const where = config.dns.addresses.map((a) => (a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`)).join(', ');
+      this.log('info', `${config.dns.name}: DNS proxy on ${where} (UDP and TCP), ${config.dns.domains.size} mesh names`);
+    }
+    // Counters by Envoy's names (`dns_filter.<stat_prefix>.*`), read from whichever proxy is running.
+    const prefix = `dns_filter.${config.dns.statPrefix}`;
+    if (!this.dnsStats.has(prefix)) {
+      this.dnsStats.add(prefix);
+      for (const key of Object.keys(new DnsCounters()) as Array<keyof DnsCounters>) {
+        this.ctx.stats.define(`${prefix}.${key}`, () => (this.dns?.statPrefix === config.dns!.statPrefix ? this.dns.counters[key] : 0));
+      }
+    }
   }
 
   /** Stops accepting on these sockets; connections already accepted carry on. */
@@ -566,6 +607,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
     try {
       this.active = this.build(config);
       await this.prepareHost(config);
+      await this.syncDns(config);
       await this.syncServers(config);
     } catch (err) {
       this.active = previous.active;
@@ -658,6 +700,8 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
       this.ctx.httpPool.closeIdle();
       for (const state of this.clusterStates.values()) state.stop();
       this.ctx.http2Pool.closeAll();
+      await this.dns?.stop();
+      this.dns = undefined;
       await this.adminServer?.close();
     })();
     return this.stopping;

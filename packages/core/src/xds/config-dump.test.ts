@@ -156,7 +156,10 @@ networking:
     await expectEnvoyValid(dump);
     expectGolden('ipv6.json', formatEnvoyJson(dump));
     const names = (configOf(dump, 'ListenersConfigDump')['dynamic_listeners'] as Array<{ name: string }>).map((l) => l.name);
-    expect(names).toEqual(['inbound:passthrough:ipv6', 'outbound:passthrough:ipv6', 'inbound:2001:2::6:8080', 'outbound:2001:2::20:5432']);
+    expect(names).toEqual(['inbound:passthrough:ipv6', 'outbound:passthrough:ipv6', 'inbound:2001:2::6:8080', 'outbound:2001:2::20:5432', 'kuma:dns']);
+    // The DNS proxy listens where ip6tables' REDIRECT sends IPv6 queries, and nowhere else.
+    expect(listenerOf(dump, 'kuma:dns')['address']).toEqual({ socket_address: { protocol: 'UDP', address: '::1', port_value: 15053 } });
+    expect(listenerOf(dump, 'kuma:dns')['additional_addresses']).toBeUndefined();
     expect(clusterOf(dump, 'inbound:passthrough:ipv6')['upstream_bind_config']).toEqual({ source_address: { address: '::6', port_value: 0 } });
     expect(clusterOf(dump, 'localhost:8080')['upstream_bind_config']).toEqual({ source_address: { address: '::6', port_value: 0 } });
   });

@@ -45,6 +45,7 @@ export const ENVOY_TYPES = {
   router: 'envoy.extensions.filters.http.router.v3.Router',
   fileAccessLog: 'envoy.extensions.access_loggers.file.v3.FileAccessLog',
   httpProtocolOptions: 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+  dnsFilter: 'envoy.extensions.filters.udp.dns_filter.v3.DnsFilterConfig',
 } as const;
 
 /** Extension names, as Kuma writes them in `name`. */
@@ -61,6 +62,7 @@ export const ENVOY_FILTERS = {
   router: 'envoy.filters.http.router',
   fileAccessLog: 'envoy.access_loggers.file',
   httpProtocolOptions: 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+  dnsFilter: 'envoy.filters.udp.dns_filter',
 } as const;
 
 export function typeUrl(fullName: string): string {

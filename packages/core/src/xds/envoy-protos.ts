@@ -44,6 +44,8 @@ export const ENVOY_PROTO_FILES = [
   'envoy/extensions/access_loggers/file/v3/file.proto',
   'envoy/extensions/access_loggers/stream/v3/stream.proto',
   'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
+  // The `kuma:dns` listener's filter (dns/envoy.ts).
+  'envoy/extensions/filters/udp/dns_filter/v3/dns_filter.proto',
   // DiscoveryRequest/DiscoveryResponse of the ADS server (apps/api/src/xds-server).
   'envoy/service/discovery/v3/ads.proto',
 ] as const;

@@ -1,3 +1,4 @@
+import type { DnsProxyConfig } from '../dns/config.ts';
 import type { DataplanePolicies } from '../policy/index.ts';
 import type { EnvoyConfigDump } from './envoy-json.ts';
 
@@ -57,6 +58,8 @@ export interface XdsProxyConfig {
   inboundMode: 'redirect' | 'tproxy';
   listeners: readonly XdsListener[];
   clusters: readonly XdsCluster[];
+  /** The DNS proxy, rendered as the `kuma:dns` listener. */
+  dns?: DnsProxyConfig;
 }
 
 export interface ConfigDumpInput {

@@ -9,6 +9,7 @@ import type {
   PermissionAction,
 } from '../model/index.ts';
 import { isIP } from 'node:net';
+import { vipListenerName, vipPorts } from '../dns/vips.ts';
 import { canonicalAddress } from '../model/index.ts';
 import { subsetMatches, type DataplanePolicies, type IdentityTags, type InboundPolicies, type InboundPolicy, type SourceIdentity } from '../policy/index.ts';
 
@@ -152,8 +153,15 @@ export function listenerPolicies(dp: DataplanePolicies | undefined): Map<string,
   if (!dp) return out;
   for (const ib of dp.inbounds) out.set(ib.listener, inboundPolicies(ib, dp.identities));
   for (const ob of dp.outbounds) {
-    if (ob.listener === undefined) continue;
-    out.set(ob.listener, outboundPolicies(ob));
+    if (ob.listener !== undefined) out.set(ob.listener, outboundPolicies(ob));
+    // The service's VIP listeners (proxy/config.ts makes them) take its `to` policies too.
+    if (ob.vip !== undefined) {
+      const p = outboundPolicies(ob);
+      for (const port of vipPorts(ob.endpoints.map((e) => e.port))) {
+        const name = vipListenerName(ob.vip, port);
+        if (!out.has(name)) out.set(name, p);
+      }
+    }
   }
   return out;
 }

@@ -11,6 +11,7 @@ import {
   typedExtension,
   type EnvoyMessage,
 } from './envoy-json.ts';
+import { dnsListener } from '../dns/envoy.ts';
 import type { DataplanePolicies } from '../policy/index.ts';
 import type { XdsCluster, XdsListener, XdsProxyConfig } from './input.ts';
 import { circuitBreakers, outlierDetection } from '../policies/mesh-circuit-breaker/envoy.ts';
@@ -298,6 +299,8 @@ export function renderDataplane(config: XdsProxyConfig, policies: DataplanePolic
   const listenerPoliciesOf = (l: XdsListener): ListenerPolicies =>
     l.direction === 'outbound' && l.useOriginalDst ? passthroughPolicies(policies, l.address.includes(':') ? 6 : 4) : policiesOf(l.name);
   const built = config.listeners.map((l) => ({ name: l.name, ...buildListener(l, listenerPoliciesOf(l), ctx) }));
+  const dns = config.dns ? dnsListener(config.dns) : undefined;
+  if (dns) built.push({ name: config.dns!.name, listener: dns, routeConfigs: [] });
   const servedBy = listenerOfCluster(config.listeners);
   const clusters: EnvoyMessage[] = [];
   const endpoints: EnvoyMessage[] = [];

@@ -30,7 +30,8 @@ describe('xdsResourcesOf: what the ADS server sends a dataplane', () => {
 
   it('the listeners are the config dump\'s (same names, inline routes); with routes "rds" the route configurations are served apart', async () => {
     const inline = xdsResourcesOf(policies);
-    expect(inline.listeners.map((l) => l['name'])).toEqual(proxyConfigOf(policies).listeners.map((l) => l.name));
+    // The proxy config's listeners, then the DNS proxy's (`kuma:dns`, a transparent dataplane's).
+    expect(inline.listeners.map((l) => l['name'])).toEqual([...proxyConfigOf(policies).listeners.map((l) => l.name), 'kuma:dns']);
     expect(inline.routes).toEqual([]);
     const rds = xdsResourcesOf(policies, { routes: 'rds' });
     const hcm = ((rds.listeners.find((l) => l['name'] === 'inbound:198.18.0.6:5000')!['filter_chains'] as Obj[])[0]!['filters'] as Obj[])[0]!['typed_config'] as Obj;

@@ -57,7 +57,7 @@ function outboundApplied<T extends OutboundPolicyType>(ob: OutboundPolicies, typ
 export function serviceDirectoryOf(policies: DataplanePolicies): ServiceDirectory {
   const out = new Map<string, ServiceInfo>();
   for (const ob of policies.outbounds) {
-    out.set(ob.service, { endpoints: ob.endpoints.map((e) => ({ address: e.address, port: e.port })), protocol: serviceProtocol(ob.protocol) });
+    out.set(ob.service, { endpoints: ob.endpoints.map((e) => ({ address: e.address, port: e.port })), protocol: serviceProtocol(ob.protocol), ...(ob.vip ? { vip: ob.vip } : {}) });
   }
   return out;
 }

@@ -13,6 +13,7 @@ import { rateLimitHttpPass, rateLimitTcpPass } from '../../policies/mesh-rate-li
 import { retryPass } from '../../policies/mesh-retry/pass.ts';
 import { timeoutHttpPass, timeoutTcpPass } from '../../policies/mesh-timeout/pass.ts';
 import { trafficPermissionHttpPass, trafficPermissionTcpPass } from '../../policies/mesh-traffic-permission/pass.ts';
+import { decodeDnsListener, isDnsListener } from '../../dns/decode.ts';
 import { decodeCluster } from './cluster.ts';
 import { chainSource } from './filter-chain-match.ts';
 import { decodeListener, type DecodedListener, type EnforcedType } from './listener.ts';
@@ -92,9 +93,13 @@ export function engineConfigFromXds(set: XdsResourceSet, options: XdsEngineOptio
     clusters.set(name, decodeCluster(c, `Cluster "${name}"`, endpoints));
     if (c['connect_timeout'] !== undefined) connectTimeouts.set(name, String(c['connect_timeout']));
   }
-  const decoded = [...byName(set.listeners, 'Listener', 'name')].map(([name, l]) =>
-    decodeListener(l, `Listener "${name}"`, routes, (cluster) => connectTimeouts.get(cluster) ?? (clusters.has(cluster) ? '5s' : undefined)),
-  );
+  const received = [...byName(set.listeners, 'Listener', 'name')];
+  const dnsListeners = received.filter(([, l]) => isDnsListener(l));
+  if (dnsListeners.length > 1) reject(`Listener "${dnsListeners[1]![0]}"`, `meshcap dp runs one DNS proxy; "${dnsListeners[0]![0]}" is already one`);
+  const dns = dnsListeners[0] ? decodeDnsListener(dnsListeners[0][1], `Listener "${dnsListeners[0][0]}"`) : undefined;
+  const decoded = received
+    .filter(([, l]) => !isDnsListener(l))
+    .map(([name, l]) => decodeListener(l, `Listener "${name}"`, routes, (cluster) => connectTimeouts.get(cluster) ?? (clusters.has(cluster) ? '5s' : undefined)));
   const inboundCapture = decoded.filter((l) => l.direction === 'inbound' && l.useOriginalDst);
   const tproxy = inboundCapture.some((l) => l.transparent);
   const originalSource = inboundCapture.find((l) => l.originalSource)?.originalSource;
@@ -122,6 +127,7 @@ export function engineConfigFromXds(set: XdsResourceSet, options: XdsEngineOptio
     ipv6: decoded.some((l) => l.useOriginalDst && l.address.includes(':')),
     listeners,
     clusters: [...clusters.values()],
+    dns,
   };
   const sinks = options.accessLogs ?? processAccessLogSinks;
   const passes: PolicyPasses = {

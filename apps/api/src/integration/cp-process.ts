@@ -1,0 +1,122 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Host, HostProcess } from '@meshcap/testkit';
+
+/**
+ * The real `meshcap cp` as a child process for the real-kernel integration tests: its API on
+ * 127.0.0.1 and the Unix socket dataplanes in network namespaces connect to. Dataplanes run as the
+ * proxy user, so the socket's directory and the files they read are world-readable.
+ */
+
+export const BIN = fileURLToPath(new URL('../../bin/meshcap.js', import.meta.url));
+export const TOKEN = 'integration-admin-token-0123456789';
+
+export interface CpDir {
+  dir: string;
+  socket: string;
+  dataDir: string;
+}
+
+export function cpDir(prefix: string): CpDir {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o755);
+  return { dir, socket: join(dir, 'cp.sock'), dataDir: join(dir, 'data') };
+}
+
+export interface Cp {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `meshcap cp` on `where` (same data directory each time, so a second start is a restart). */
+export async function startCp(where: CpDir): Promise<Cp> {
+  mkdirSync(where.dataDir, { recursive: true, mode: 0o700 });
+  const child = spawn(process.execPath, [BIN, 'cp', '--listen', '127.0.0.1:0', '--socket', where.socket, '--data-dir', where.dataDir, '--no-gui'], {
+    env: { ...process.env, MESHCAP_TOKEN: TOKEN },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`meshcap cp did not start:\n${out}\n${err}`)), 30_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('meshcap cp: ready')) {
+        clearTimeout(timer);
+        resolve(/API\s+(http:\/\/\S+)/.exec(out)![1]!);
+      }
+    });
+    void exited.then((code) => reject(new Error(`meshcap cp exited (${code}):\n${out}\n${err}`)));
+  });
+  return { child, url, exited };
+}
+
+export async function stopCp(cp: Cp | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (cp && cp.child.exitCode === null) {
+    cp.child.kill(signal);
+    await cp.exited;
+  }
+}
+
+export async function api<T>(cp: Cp, path: string, init: { method?: string; body?: string; type?: string } = {}): Promise<T> {
+  const res = await fetch(`${cp.url}${path}`, {
+    method: init.method ?? 'GET',
+    headers: { authorization: `Bearer ${TOKEN}`, ...(init.body ? { 'content-type': init.type ?? 'application/json' } : {}) },
+    body: init.body,
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/** Polls `check` (bounded) until it returns something other than undefined. */
+export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (${String(last)})` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** A transparent Dataplane in mesh `default`; `inbound` is its YAML `inbound:` block (or ''). */
+export const dataplaneYaml = (name: string, address: string, inbound: string): string => `type: Dataplane
+mesh: default
+name: ${name}
+networking:
+  address: ${address}
+${inbound}  transparentProxying: {}
+`;
+
+/** The HTTP inbound of `backend` on port 5000, for `dataplaneYaml`. */
+export const BACKEND_INBOUND = '  inbound:\n    - port: 5000\n      tags: { kuma.io/service: backend, kuma.io/protocol: http }\n';
+
+/**
+ * Starts `meshcap dp` (as root: it drops to the proxy user) in each host, with its own dataplane
+ * token and file, connected to the control plane's socket; resolves once all are connected.
+ */
+export async function startDataplanes(cp: Cp, where: CpDir, dps: ReadonlyArray<{ name: string; host: Host; yaml: string }>): Promise<HostProcess[]> {
+  const procs: HostProcess[] = [];
+  for (const { name, host, yaml } of dps) {
+    const { token } = await api<{ token: string }>(cp, '/api/tokens/dataplane', { method: 'POST', body: JSON.stringify({ name }) });
+    const tokenFile = join(where.dir, `${name}.token`);
+    writeFileSync(tokenFile, token, { mode: 0o600 });
+    const file = join(where.dir, `${name}.yaml`);
+    writeFileSync(file, yaml, { mode: 0o644 });
+    procs.push(host.spawn(process.execPath, [BIN, 'dp', '--dataplane-file', file, '--cp', `unix:${where.socket}`, '--dataplane-token-file', tokenFile]));
+  }
+  await Promise.all(procs.map((d) => d.waitForLine(/connected to the control plane as default\//, 30_000)));
+  return procs;
+}
