@@ -10,7 +10,7 @@ function issuesOf(text: string): Array<{ path: string; message: string }> {
   try {
     parseResources(text);
   } catch (err) {
-    if (err instanceof MeshcapError) return err.issues.map((i) => ({ path: i.path, message: i.message }));
+    if (err instanceof MeshcapError) return err.issues.map((i) => ({ path: i.path ?? '', message: i.message }));
     throw err;
   }
   throw new Error('expected a MeshcapError');

@@ -1,4 +1,5 @@
 import { MeshcapError, type ErrorIssue } from '../errors.ts';
+import type { TlsSocketConfig } from './tls/decode.ts';
 import type { CaptureKind, FlowDirection } from '../flows/index.ts';
 import {
   DEFAULT_REDIRECT_PORT_INBOUND,
@@ -52,6 +53,8 @@ export interface ClusterConfig {
   idleTimeoutMs?: number;
   /** Upstream connect timeout (Envoy's cluster `connect_timeout`); default the engine's. A MeshTimeout pass may still change it per connection. */
   connectTimeoutMs?: number;
+  /** Mesh service under mTLS: connections originate TLS (UpstreamTlsContext). */
+  tls?: TlsSocketConfig;
 }
 
 export type ListenerProtocol = 'tcp' | 'http';
@@ -78,6 +81,8 @@ export interface ListenerConfig {
   tags: Readonly<Record<string, string>>;
   /** Index of the inbound/outbound this listener serves in the Dataplane resource. */
   index?: number;
+  /** mTLS inbound (DownstreamTlsContext): STRICT terminates every connection; `permissive` lets plaintext in too. */
+  mtls?: { tls: TlsSocketConfig; permissive: boolean };
 }
 
 export interface ProxyConfig {

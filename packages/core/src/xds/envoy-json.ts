@@ -45,6 +45,10 @@ export const ENVOY_TYPES = {
   router: 'envoy.extensions.filters.http.router.v3.Router',
   fileAccessLog: 'envoy.extensions.access_loggers.file.v3.FileAccessLog',
   httpProtocolOptions: 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+  secret: 'envoy.extensions.transport_sockets.tls.v3.Secret',
+  downstreamTlsContext: 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+  upstreamTlsContext: 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+  tlsInspector: 'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector',
 } as const;
 
 /** Extension names, as Kuma writes them in `name`. */
@@ -61,6 +65,8 @@ export const ENVOY_FILTERS = {
   router: 'envoy.filters.http.router',
   fileAccessLog: 'envoy.access_loggers.file',
   httpProtocolOptions: 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+  tls: 'envoy.transport_sockets.tls',
+  tlsInspector: 'envoy.filters.listener.tls_inspector',
 } as const;
 
 export function typeUrl(fullName: string): string {

@@ -44,6 +44,9 @@ export const ENVOY_PROTO_FILES = [
   'envoy/extensions/access_loggers/file/v3/file.proto',
   'envoy/extensions/access_loggers/stream/v3/stream.proto',
   'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
+  'envoy/extensions/transport_sockets/tls/v3/tls.proto',
+  'envoy/extensions/transport_sockets/tls/v3/secret.proto',
+  'envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.proto',
   // DiscoveryRequest/DiscoveryResponse of the ADS server (apps/api/src/xds-server).
   'envoy/service/discovery/v3/ads.proto',
 ] as const;

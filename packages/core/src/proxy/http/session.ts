@@ -363,7 +363,8 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
       return;
     }
     const source = ctx.upstreams.source(cluster, endpoint, a.client);
-    const key = `${endpoint.address}|${endpoint.port}|${source.localAddress ?? ''}`;
+    // An mTLS connection is pooled apart from a plaintext one to the same address.
+    const key = `${endpoint.address}|${endpoint.port}|${source.localAddress ?? ''}${cluster.config.tls ? `|tls:${cluster.config.name}` : ''}`;
     this.flow.upstream = { address: endpoint.address, port: endpoint.port };
     const pooled = ctx.httpPool.acquire(key);
     if (pooled) {
@@ -374,7 +375,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     this.reqState = 'connecting';
     cluster.counters.upstream_cx_total++;
     const started = performance.now();
-    ctx.upstreams.connect(endpoint, source, this.route.connectTimeoutMs).then(
+    ctx.upstreams.connect(endpoint, source, this.route.connectTimeoutMs, cluster.config.tls).then(
       ({ socket, connectMs }) => {
         cluster.counters.upstream_cx_active++;
         const conn = new UpstreamConn(socket, key, ctx.httpPool, cluster);
