@@ -14,6 +14,7 @@ import flowsPlugin from './plugins/app/flows.ts';
 import securityPlugin from './plugins/app/security.ts';
 import tokensPlugin from './plugins/app/tokens.ts';
 import xdsServerPlugin from './plugins/app/xds-server.ts';
+import meshIdentitiesPlugin from './plugins/app/mesh-identities.ts';
 import swagger from './plugins/external/swagger.ts';
 import configDumpRoutes from './routes/config-dump.ts';
 import dataplaneRoutes from './routes/dataplanes.ts';
@@ -78,6 +79,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(tokensPlugin, { adminToken: options.adminToken });
   await app.register(securityPlugin, { allowedHosts: options.allowedHosts });
   await app.register(dataplaneHubPlugin, { heartbeatMs: options.heartbeatMs });
+  await app.register(meshIdentitiesPlugin);
   await app.register(xdsServerPlugin);
   // Routes.
   await app.register(docsRoutes);

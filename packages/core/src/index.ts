@@ -8,3 +8,4 @@ export * from './proxy/policies/index.ts';
 export * from './capture/index.ts';
 export * from './diagram/index.ts';
 export * from './xds/index.ts';
+export * from './mtls/index.ts';

@@ -2,7 +2,7 @@ import { MeshcapError, type Resource } from '@meshcap/core';
 import { isDeepStrictEqual } from 'node:util';
 import { migrations } from './migrations.ts';
 import type { Row, SqlDriver, SqlExecutor } from './sql-driver.ts';
-import type { ConfigVersionRecord, ResourceBatch, ResourceChange, ResourceKey, Store, StoredResource, Toggle, TokenRecord } from './store.ts';
+import type { ConfigVersionRecord, MeshCaRecord, ResourceBatch, ResourceChange, ResourceKey, Store, StoredResource, Toggle, TokenRecord } from './store.ts';
 
 function now(): string {
   return new Date().toISOString();
@@ -237,6 +237,18 @@ export class SqlStore implements Store {
       }
       for (const r of removed) await tx.query('DELETE FROM config_versions WHERE mesh = $1 AND dataplane = $2', [r.mesh, r.dataplane]);
     });
+  }
+
+  async getMeshCa(mesh: string, backend: string): Promise<MeshCaRecord | undefined> {
+    const [row] = await this.db.query('SELECT * FROM mesh_cas WHERE mesh = $1 AND backend = $2', [mesh, backend]);
+    return row ? { mesh: String(row.mesh), backend: String(row.backend), certPem: String(row.cert_pem), keyPem: String(row.key_pem), createdAt: String(row.created_at) } : undefined;
+  }
+
+  async putMeshCaIfAbsent(ca: Omit<MeshCaRecord, 'createdAt'>): Promise<MeshCaRecord> {
+    await this.db.transaction(async (tx) => {
+      await tx.query('INSERT INTO mesh_cas (mesh, backend, cert_pem, key_pem, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (mesh, backend) DO NOTHING', [ca.mesh, ca.backend, ca.certPem, ca.keyPem, now()]);
+    });
+    return (await this.getMeshCa(ca.mesh, ca.backend))!;
   }
 
   async revision(): Promise<number> {

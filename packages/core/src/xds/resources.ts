@@ -302,7 +302,8 @@ export function renderDataplane(config: XdsProxyConfig, policies: DataplanePolic
     transparent: config.transparent,
     tproxyMark: options.tproxyMark,
     defaultConnectTimeout: options.defaultConnectTimeout ?? '5s',
-    mtls: options.mtls,
+    // The compiled config says whether the mesh runs mTLS; a caller may render it otherwise (tests, previews).
+    mtls: options.mtls ?? (policies?.mtls ? { mesh: config.mesh, mode: policies.mtls.mode } : undefined),
   };
   const listenerPoliciesOf = (l: XdsListener): ListenerPolicies =>
     l.direction === 'outbound' && l.useOriginalDst ? passthroughPolicies(policies, l.address.includes(':') ? 6 : 4) : policiesOf(l.name);
