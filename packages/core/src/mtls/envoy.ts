@@ -42,13 +42,14 @@ function sdsConfig(name: string): EnvoyMessage {
 }
 
 function commonTlsContext(mesh: string, san: EnvoyMessage, alpn: boolean): EnvoyMessage {
+  // Field-number order, as Envoy prints: alpn_protocols (4), tls_certificate_sds_secret_configs (6), combined_validation_context (8).
   return {
+    ...(alpn ? { alpn_protocols: [KUMA_ALPN] } : {}),
     tls_certificate_sds_secret_configs: [sdsConfig(identitySecretName(mesh))],
     combined_validation_context: {
       default_validation_context: { match_typed_subject_alt_names: [{ san_type: 'URI', matcher: san }] },
       validation_context_sds_secret_config: sdsConfig(caSecretName(mesh)),
     },
-    ...(alpn ? { alpn_protocols: [KUMA_ALPN] } : {}),
   };
 }
 

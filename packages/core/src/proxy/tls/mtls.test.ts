@@ -162,6 +162,13 @@ spec:
     expect(out.tls).toMatchObject({ mode: 'mtls', verified: true, peer: ['spiffe://default/backend', 'kuma://kuma.io/service/backend'] });
   });
 
+  it('/config_dump shows the secrets in force with the private key redacted, as Envoy does', async () => {
+    const dump = await (await fetch(`http://127.0.0.1:${backend.admin!.port}/config_dump`)).text();
+    expect(dump).toContain('identity_cert:secret:default');
+    expect(dump).toContain('[redacted]');
+    expect(dump).not.toContain(Buffer.from(leaves['backend']!.keyPem).toString('base64'));
+  });
+
   it('STRICT: a plain TCP client sending from the dataplane’s own address is refused at the handshake, as a denied flow', async () => {
     const before = inboundFlows().length;
     expect(await exchange(port['in']!, 'spoofed', WEB)).toBe('');
