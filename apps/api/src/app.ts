@@ -23,6 +23,7 @@ import docsRoutes from './routes/docs.ts';
 import flowRoutes from './routes/flows.ts';
 import healthRoutes from './routes/health.ts';
 import meshRoutes from './routes/meshes.ts';
+import mtlsRoutes from './routes/mtls.ts';
 import metricsRoutes from './routes/metrics.ts';
 import policyRoutes from './routes/policies.ts';
 import resourceRoutes from './routes/resources.ts';
@@ -86,6 +87,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(healthRoutes);
   await app.register(metricsRoutes);
   await app.register(meshRoutes);
+  await app.register(mtlsRoutes);
   await app.register(dataplaneRoutes);
   await app.register(inspectRoutes);
   await app.register(configDumpRoutes);

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '@meshcap/testkit';
+import { freePort, tcpEchoServer, tcpExchange } from '@meshcap/testkit';
 import type { FlowRecord } from '../../flows/index.ts';
 import { parseResources } from '../../model/index.ts';
 import { createBuiltinCa, issueDataplaneCertificate, type CaMaterial, type IssuedCertificate } from '../../mtls/ca.ts';
@@ -19,36 +19,6 @@ import { startDataplane, type DataplaneHandle } from '../engine.ts';
 
 const WEB = '127.0.0.2';
 const HOUR = 3_600_000;
-
-/** A TCP app that answers every chunk with `echo:<chunk>`. */
-function echoApp(): Promise<{ server: net.Server; port: number }> {
-  const server = net.createServer((s) => s.on('data', (d) => s.write(`echo:${d.toString()}`)));
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as AddressInfo).port })));
-}
-
-/** Sends `text` and resolves with what came back before the peer closed or 1 s of silence; '' when refused. */
-function exchange(port: number, text: string, from?: string): Promise<string> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port, localAddress: from });
-    let got = '';
-    let timer: NodeJS.Timeout | undefined;
-    const done = (): void => {
-      clearTimeout(timer);
-      s.destroy();
-      resolve(got);
-    };
-    s.on('data', (d) => {
-      got += d.toString();
-      if (got.includes(text)) done();
-    });
-    s.on('error', done);
-    s.on('close', done);
-    s.on('connect', () => {
-      s.write(text);
-      timer = setTimeout(done, 1_000);
-    });
-  });
-}
 
 /** `openssl s_client` with no client certificate; resolves with its exit code and output. */
 function opensslNoCert(port: number): Promise<{ code: number | null; out: string }> {
@@ -102,7 +72,7 @@ describe('mTLS between dataplanes (builtin CA, SDS, STRICT and PERMISSIVE)', () 
   const newInbound = async (before: number, from = '127.0.0.1'): Promise<FlowRecord> => until(() => inboundFlows().slice(before).find((f) => f.client.address === from));
 
   beforeAll(async () => {
-    const a = await echoApp();
+    const a = await tcpEchoServer();
     app = a.server;
     port['in'] = await freePort();
     port['out'] = await freePort();
@@ -151,7 +121,7 @@ spec:
 
   it('STRICT: the real dataplane passes with its verified identity', async () => {
     const before = inboundFlows().length;
-    expect(await exchange(port['out']!, 'from-web')).toBe('echo:from-web');
+    expect(await tcpExchange(port['out']!, 'from-web')).toBe('echo:from-web');
     const f = await newInbound(before);
     expect(f.verdict).toBe('forwarded');
     expect(f.tls).toMatchObject({ mode: 'mtls', verified: true, version: 'TLSv1.3' });
@@ -171,7 +141,7 @@ spec:
 
   it('STRICT: a plain TCP client sending from the dataplane’s own address is refused at the handshake, as a denied flow', async () => {
     const before = inboundFlows().length;
-    expect(await exchange(port['in']!, 'spoofed', WEB)).toBe('');
+    expect(await tcpExchange(port['in']!, 'spoofed', { from: WEB })).toBe('');
     const f = await newInbound(before, WEB);
     expect(f.client.address).toBe(WEB);
     expect(f.verdict).toBe('denied');
@@ -191,17 +161,17 @@ spec:
   it('PERMISSIVE: both get through and the flows say which was which', async () => {
     await push('PERMISSIVE');
     let before = inboundFlows().length;
-    expect(await exchange(port['in']!, 'plain', WEB)).toBe('echo:plain');
+    expect(await tcpExchange(port['in']!, 'plain', { from: WEB })).toBe('echo:plain');
     const plain = await newInbound(before, WEB);
     expect(plain.verdict).toBe('forwarded');
     expect(plain.tls).toEqual({ mode: 'plaintext', verified: false });
     before = inboundFlows().length;
-    expect(await exchange(port['out']!, 'secure')).toBe('echo:secure');
+    expect(await tcpExchange(port['out']!, 'secure')).toBe('echo:secure');
     const secure = await newInbound(before);
     expect(secure.tls).toMatchObject({ mode: 'mtls', verified: true });
     // A plaintext client no dataplane owns: address identity, no rule for it, denied.
     before = inboundFlows().length;
-    expect(await exchange(port['in']!, 'stranger', '127.0.0.9')).toBe('');
+    expect(await tcpExchange(port['in']!, 'stranger', { from: '127.0.0.9' })).toBe('');
     expect((await newInbound(before, '127.0.0.9')).verdict).toBe('denied');
   });
 
