@@ -1,12 +1,11 @@
-import { installTransparentProxy, parseTransparentProxyConfig, type FlowRecord } from '@meshcap/core';
+import type { FlowRecord } from '@meshcap/core';
 import { describeNetns, Lab, type Host, type HostProcess } from '@meshcap/testkit';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { collectSse, type SseEvent } from '../test-support.ts';
+import { api, curl, dataplaneYaml, eventually, HTTP_INBOUND_5000, meshHosts, startCp, startDataplanes, stopCp, type Cp } from './cp-process.ts';
 
 /**
  * The whole control plane with real processes: `meshcap cp` in the root namespace, and two
@@ -14,82 +13,12 @@ import { collectSse, type SseEvent } from '../test-support.ts';
  * network namespaces, connected to it over its Unix socket.
  */
 
-const BIN = fileURLToPath(new URL('../../bin/meshcap.js', import.meta.url));
-const TOKEN = 'integration-admin-token-0123456789';
 const WEB = '198.18.6.1';
 const BACKEND = '198.18.6.2';
 
 // Dataplanes run as the proxy user: the socket's directory and their files must be readable to it.
 const dir = mkdtempSync(join(tmpdir(), 'meshcap-cp-netns-'));
 chmodSync(dir, 0o755);
-const socket = join(dir, 'cp.sock');
-const dataDir = join(dir, 'data');
-
-interface Cp {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-}
-
-async function startCp(): Promise<Cp> {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const child = spawn(process.execPath, [BIN, 'cp', '--listen', '127.0.0.1:0', '--socket', socket, '--data-dir', dataDir, '--no-gui'], {
-    env: { ...process.env, MESHCAP_TOKEN: TOKEN },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`meshcap cp did not start:\n${out}\n${err}`)), 30_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('meshcap cp: ready')) {
-        clearTimeout(timer);
-        resolve(/API\s+(http:\/\/\S+)/.exec(out)![1]!);
-      }
-    });
-    void exited.then((code) => reject(new Error(`meshcap cp exited (${code}):\n${out}\n${err}`)));
-  });
-  return { child, url, exited };
-}
-
-async function api<T>(cp: Cp, path: string, init: { method?: string; body?: string; type?: string } = {}): Promise<T> {
-  const res = await fetch(`${cp.url}${path}`, {
-    method: init.method ?? 'GET',
-    headers: { authorization: `Bearer ${TOKEN}`, ...(init.body ? { 'content-type': init.type ?? 'application/json' } : {}) },
-    body: init.body,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
-
-async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** curl inside a host (stdin closed); the HTTP status. */
-function curl(host: Host, url: string): Promise<string> {
-  return new Promise((resolve) => {
-    const child = spawn('ip', ['netns', 'exec', host.netns, 'curl', '-sS', '--max-time', '10', '-o', '/dev/null', '-w', '%{http_code}', url], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.on('close', () => resolve(out));
-  });
-}
 
 interface DpView {
   name: string;
@@ -102,13 +31,6 @@ interface DpView {
 
 const counter = (d: DpView) => Number(d.configVersion?.split('-')[0]);
 
-const dataplaneYaml = (name: string, address: string, inbound: string) => `type: Dataplane
-mesh: default
-name: ${name}
-networking:
-  address: ${address}
-${inbound}  transparentProxying: {}
-`;
 
 describeNetns('control plane with two dataplanes in network namespaces', () => {
   let lab: Lab;
@@ -124,36 +46,22 @@ describeNetns('control plane with two dataplanes in network namespaces', () => {
   };
 
   beforeAll(async () => {
-    cp = await startCp();
+    cp = await startCp(dir);
     lab = Lab.create('cp-int');
     web = await lab.host('web');
     backend = await lab.host('backend');
     await lab.link(web, backend, { a: [`${WEB}/24`], b: [`${BACKEND}/24`] });
-    for (const h of [web, backend]) await installTransparentProxy(parseTransparentProxyConfig({}), { netns: h.netns });
-    const app = backend.spawn(process.execPath, ['-e', `require('http').createServer((q,s)=>s.end('ok')).listen(5000,()=>console.log('listening'))`]);
-    await app.waitForLine(/listening/);
+    await meshHosts([web, backend], backend, 5000);
     const files = {
       web: dataplaneYaml('web', WEB, ''),
-      backend: dataplaneYaml('backend', BACKEND, '  inbound:\n    - port: 5000\n      tags: { kuma.io/service: backend, kuma.io/protocol: http }\n'),
+      backend: dataplaneYaml('backend', BACKEND, HTTP_INBOUND_5000),
     };
-    for (const [name, host] of [['web', web], ['backend', backend]] as const) {
-      const { token } = await api<{ token: string }>(cp, '/api/tokens/dataplane', { method: 'POST', body: JSON.stringify({ name }) });
-      const tokenFile = join(dir, `${name}.token`);
-      writeFileSync(tokenFile, token, { mode: 0o600 });
-      const file = join(dir, `${name}.yaml`);
-      writeFileSync(file, files[name], { mode: 0o644 });
-      dps.push(host.spawn(process.execPath, [BIN, 'dp', '--dataplane-file', file, '--cp', `unix:${socket}`, '--dataplane-token-file', tokenFile]));
-    }
-    await Promise.all(dps.map((d) => d.waitForLine(/connected to the control plane as default\//, 30_000)));
+    dps.push(...(await startDataplanes(cp, dir, [{ name: 'web', host: web, yaml: files.web }, { name: 'backend', host: backend, yaml: files.backend }])));
   }, 120_000);
 
   afterAll(async () => {
     await lab?.destroy();
-    if (cp && cp.child.exitCode === null) {
-      cp.child.kill('SIGTERM');
-      await cp.exited;
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await stopCp(cp, dir);
   });
 
   it('registers both dataplanes; each gets its config version and ACKs it', async () => {
@@ -225,7 +133,7 @@ describeNetns('control plane with two dataplanes in network namespaces', () => {
     const down = Date.now();
     const N = 5;
     for (let i = 0; i < N; i++) expect(await curl(web, `http://${BACKEND}:5000/`)).toBe('200');
-    cp = await startCp();
+    cp = await startCp(dir);
     // A fresh control plane process: it holds only flows delivered after its start.
     const flows = await eventually(async () => {
       const list = await api<{ items: FlowRecord[]; dropped: number }>(cp, `/api/flows?since=${down}&limit=1000`);
