@@ -175,6 +175,31 @@ spec:
     expect((await newInbound(before, '127.0.0.9')).verdict).toBe('denied');
   });
 
+  it('rotations under steady load (short-lived certificates re-issued while requests run) lose no request', async () => {
+    await push('STRICT');
+    let stop = false;
+    let sent = 0;
+    const failures: string[] = [];
+    const load = (async () => {
+      while (!stop) {
+        const n = sent++;
+        const got = await tcpExchange(port['out']!, `r${n}`);
+        if (got !== `echo:r${n}`) failures.push(`r${n}: ${JSON.stringify(got)}`);
+      }
+    })();
+    for (let i = 0; i < 3; i++) {
+      leaves['backend'] = await issueDataplaneCertificate(ca, { mesh: 'default', services: ['backend'], tags: { 'kuma.io/service': ['backend'] }, expirationMs: 60_000 });
+      leaves['web'] = await issueDataplaneCertificate(ca, { mesh: 'default', services: ['web'], tags: { 'kuma.io/service': ['web'], version: ['v1'] }, expirationMs: 60_000 });
+      await push('STRICT');
+      const at = sent;
+      await until(() => (sent > at + 5 ? true : undefined));
+    }
+    stop = true;
+    await load;
+    expect(failures).toEqual([]);
+    expect(sent).toBeGreaterThan(15);
+  });
+
   it('a rotated certificate applies to new connections without dropping open ones', async () => {
     await push('STRICT');
     const open = net.connect({ host: '127.0.0.1', port: port['out']! });
