@@ -78,6 +78,15 @@ describe('MeshIdentities', () => {
     const again = ids.secretsFor(compiled)!;
     expect(pemOf(again.secrets[1]!, ['validation_context', 'trusted_ca', 'inline_bytes'])).toBe(bundle);
     expect(again.version).not.toBe(ready.version);
+
+    // A CA rotation: enabledBackend moves to ca-2; the new certificate is signed by ca-2 and the trust bundle still carries both.
+    const rotated = { ...compiled, mtls: { ...compiled.mtls!, backend: 'ca-2' } };
+    expect(ids.secretsFor(rotated)).toBeUndefined();
+    await ids.idle();
+    const next = ids.secretsFor(rotated)!;
+    const leaf2 = new X509Certificate(pemOf(next.secrets[0]!, ['tls_certificate', 'certificate_chain', 'inline_bytes']));
+    expect(leaf2.checkIssued(new X509Certificate((await store.getMeshCa('default', 'ca-2'))!.certPem))).toBe(true);
+    expect(pemOf(next.secrets[1]!, ['validation_context', 'trusted_ca', 'inline_bytes'])).toBe(bundle);
     ids.close();
     await store.close();
   });

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import net from 'node:net';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, tcpEchoServer, tcpExchange } from '@meshcap/testkit';
@@ -47,6 +48,7 @@ async function until<T>(probe: () => T | undefined): Promise<T> {
 
 describe('mTLS between dataplanes (builtin CA, SDS, STRICT and PERMISSIVE)', () => {
   let app: net.Server;
+  let httpApp: http.Server;
   let backend: DataplaneHandle;
   let web: DataplaneHandle;
   let ca: CaMaterial;
@@ -76,6 +78,11 @@ describe('mTLS between dataplanes (builtin CA, SDS, STRICT and PERMISSIVE)', () 
     app = a.server;
     port['in'] = await freePort();
     port['out'] = await freePort();
+    port['inHttp'] = await freePort();
+    port['outHttp'] = await freePort();
+    httpApp = http.createServer((req, res) => res.end(`hi ${req.url}`));
+    await new Promise<void>((r) => httpApp.listen(0, '127.0.0.1', () => r()));
+    port['httpApp'] = (httpApp.address() as AddressInfo).port;
     pc = new PolicyCompiler();
     pc.applyAll(
       parseResources(`
@@ -86,6 +93,7 @@ networking:
   address: 127.0.0.1
   inbound:
     - { port: ${port['in']}, servicePort: ${a.port}, tags: { kuma.io/service: backend, kuma.io/protocol: tcp } }
+    - { port: ${port['inHttp']}, servicePort: ${port['httpApp']}, tags: { kuma.io/service: backend-http, kuma.io/protocol: http } }
 ---
 type: Dataplane
 mesh: default
@@ -96,6 +104,7 @@ networking:
     - { port: ${await freePort()}, servicePort: 1, tags: { kuma.io/service: web, version: v1 } }
   outbound:
     - { port: ${port['out']}, tags: { kuma.io/service: backend } }
+    - { port: ${port['outHttp']}, tags: { kuma.io/service: backend-http } }
 ---
 type: MeshTrafficPermission
 name: web-to-backend
@@ -104,10 +113,18 @@ spec:
   targetRef: { kind: MeshService, name: backend }
   from:
     - { targetRef: { kind: MeshService, name: web }, default: { action: Allow } }
+---
+type: MeshTrafficPermission
+name: v1-to-backend-http
+mesh: default
+spec:
+  targetRef: { kind: MeshService, name: backend-http }
+  from:
+    - { targetRef: { kind: MeshSubset, tags: { version: v1 } }, default: { action: Allow } }
 `),
     );
     ca = await createBuiltinCa({ mesh: 'default', backend: 'ca-1', rsaBits: 2048, expirationMs: 24 * HOUR });
-    leaves['backend'] = await issueDataplaneCertificate(ca, { mesh: 'default', services: ['backend'], tags: { 'kuma.io/service': ['backend'] }, expirationMs: HOUR });
+    leaves['backend'] = await issueDataplaneCertificate(ca, { mesh: 'default', services: ['backend', 'backend-http'], tags: { 'kuma.io/service': ['backend', 'backend-http'] }, expirationMs: HOUR });
     leaves['web'] = await issueDataplaneCertificate(ca, { mesh: 'default', services: ['web'], tags: { 'kuma.io/service': ['web'], version: ['v1'] }, expirationMs: HOUR });
     const start = (name: string): Promise<DataplaneHandle> => startDataplane({ xds: { mesh: 'default', name, version: 'v0', resources: resources(name, 'STRICT') }, admin: { port: 0 } });
     backend = await start('backend');
@@ -117,6 +134,7 @@ spec:
   afterAll(async () => {
     await Promise.all([backend?.stop({ drainMs: 0 }), web?.stop({ drainMs: 0 })]);
     app?.close();
+    httpApp?.close();
   });
 
   it('STRICT: the real dataplane passes with its verified identity', async () => {
@@ -129,7 +147,16 @@ spec:
     expect(f.tls?.cipher).toMatch(/^TLS_/);
     expect(f.policies).toContainEqual({ type: 'MeshTrafficPermission', name: 'web-to-backend', action: 'allow' });
     const out = await until(() => web.flows.recent().find((x) => x.direction === 'outbound'));
-    expect(out.tls).toMatchObject({ mode: 'mtls', verified: true, peer: ['spiffe://default/backend', 'kuma://kuma.io/service/backend'] });
+    expect(out.tls).toMatchObject({ mode: 'mtls', verified: true, peer: ['spiffe://default/backend', 'spiffe://default/backend-http', 'kuma://kuma.io/service/backend', 'kuma://kuma.io/service/backend-http'] });
+  });
+
+  it('HTTP over mTLS: permission by a verified tag (kuma://version/v1), the request passes with its identity', async () => {
+    const res = await fetch(`http://127.0.0.1:${port['outHttp']}/x`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('hi /x');
+    const f = await until(() => backend.flows.recent().find((x) => x.direction === 'inbound' && x.protocol === 'http' && x.http?.path === '/x'));
+    expect(f.tls).toMatchObject({ mode: 'mtls', verified: true });
+    expect(f.policies).toContainEqual({ type: 'MeshTrafficPermission', name: 'v1-to-backend-http', action: 'allow' });
   });
 
   it('/config_dump shows the secrets in force with the private key redacted, as Envoy does', async () => {
@@ -188,7 +215,7 @@ spec:
       }
     })();
     for (let i = 0; i < 3; i++) {
-      leaves['backend'] = await issueDataplaneCertificate(ca, { mesh: 'default', services: ['backend'], tags: { 'kuma.io/service': ['backend'] }, expirationMs: 60_000 });
+      leaves['backend'] = await issueDataplaneCertificate(ca, { mesh: 'default', services: ['backend', 'backend-http'], tags: { 'kuma.io/service': ['backend', 'backend-http'] }, expirationMs: 60_000 });
       leaves['web'] = await issueDataplaneCertificate(ca, { mesh: 'default', services: ['web'], tags: { 'kuma.io/service': ['web'], version: ['v1'] }, expirationMs: 60_000 });
       await push('STRICT');
       const at = sent;
@@ -210,7 +237,7 @@ spec:
     });
     expect(first).toBe('echo:before');
     const old = leaves['backend']!.serial;
-    leaves['backend'] = await issueDataplaneCertificate(ca, { mesh: 'default', services: ['backend'], tags: { 'kuma.io/service': ['backend'] }, expirationMs: HOUR });
+    leaves['backend'] = await issueDataplaneCertificate(ca, { mesh: 'default', services: ['backend', 'backend-http'], tags: { 'kuma.io/service': ['backend', 'backend-http'] }, expirationMs: HOUR });
     leaves['web'] = await issueDataplaneCertificate(ca, { mesh: 'default', services: ['web'], tags: { 'kuma.io/service': ['web'], version: ['v1'] }, expirationMs: HOUR });
     await push('STRICT');
     const after = await new Promise<string>((resolve) => {
