@@ -21,6 +21,7 @@ declare -A NEEDED=(
   [wrk]=wrk
   [h2load]=nghttp2-client
   [pg_ctlcluster]=postgresql
+  [openssl]=openssl
 )
 missing=()
 for bin in "${!NEEDED[@]}"; do
