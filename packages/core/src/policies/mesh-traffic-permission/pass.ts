@@ -6,9 +6,9 @@ import type { FlowRecord } from '../../flows/index.ts';
 import { allowingPolicy } from './identity.ts';
 
 /**
- * MeshTrafficPermission on an inbound. The client is whoever owns the connection's source address
- * (meshcap terminates no mTLS, see README): the first rule whose client subset contains that
- * identity decides. Policies on the inbound but no rule for the client: Deny, as Kuma's RBAC does.
+ * MeshTrafficPermission on an inbound. Over mTLS the client is its verified certificate (the
+ * chain's RBAC names identities, `byIdentity`); otherwise whoever owns the connection's source
+ * address: the first rule whose client subset contains that identity decides. Policies on the inbound but no rule for the client: Deny, as Kuma's RBAC does.
  * Allow and AllowWithShadowDeny let the traffic through (the latter recorded as a shadow deny);
  * Deny answers HTTP 403 or closes a TCP connection before any upstream is contacted.
  */
