@@ -35,6 +35,8 @@ export const DEFAULT_DRAIN_MS = 5_000;
 export const DEFAULT_TPROXY_MARK = 0x539;
 /** A client has this long to complete the mTLS handshake. */
 export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** PERMISSIVE: a client silent this long is taken for plaintext (Envoy's listener_filters_timeout default). */
+export const TLS_INSPECTOR_TIMEOUT_MS = 15_000;
 
 export type EngineLog = (level: 'info' | 'warn' | 'error', message: string) => void;
 
@@ -460,7 +462,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
       terminate();
       return;
     }
-    void peekTransport(socket).then(({ tls, head }) => {
+    void peekTransport(socket, TLS_INSPECTOR_TIMEOUT_MS).then(({ tls, head }) => {
       if (tls) {
         terminate(head);
         return;

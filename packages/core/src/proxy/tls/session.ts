@@ -30,20 +30,23 @@ function flowTls(s: TLSSocket, sans: string[], verified: boolean): FlowTls {
 
 /**
  * PERMISSIVE: reads the first bytes; TLS when they start a handshake. The bytes are not lost: the
- * caller gets them back (`head`) to replay. Resolves `tls: false` on a connection that closes
- * before sending anything.
+ * caller gets them back (`head`) to replay. A client that sends nothing (it closed, or its protocol
+ * waits for the server to speak first) is plaintext once it ended or `timeoutMs` passed, as Envoy's
+ * tls_inspector continues on its listener filter timeout (15 s by default) as Kuma configures it.
  */
-export function peekTransport(socket: Socket): Promise<{ tls: boolean; head?: Buffer }> {
+export function peekTransport(socket: Socket, timeoutMs: number): Promise<{ tls: boolean; head?: Buffer }> {
   return new Promise((resolve) => {
-    const onData = (chunk: Buffer): void => {
+    const done = (r: { tls: boolean; head?: Buffer }): void => {
+      clearTimeout(timer);
+      socket.off('data', onData);
       socket.off('end', onEnd);
       socket.pause();
-      resolve({ tls: chunk[0] === TLS_HANDSHAKE, head: chunk });
+      resolve(r);
     };
-    const onEnd = (): void => {
-      socket.off('data', onData);
-      resolve({ tls: false });
-    };
+    const onData = (chunk: Buffer): void => done({ tls: chunk[0] === TLS_HANDSHAKE, head: chunk });
+    const onEnd = (): void => done({ tls: false });
+    const timer = setTimeout(() => done({ tls: false }), timeoutMs);
+    timer.unref();
     socket.once('data', onData);
     socket.once('end', onEnd);
     socket.resume();
