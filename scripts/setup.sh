@@ -24,6 +24,7 @@ declare -A NEEDED=(
   [dnsmasq]=dnsmasq-base
   [dig]=bind9-dnsutils
   [dnsperf]=dnsperf
+  [openssl]=openssl
 )
 missing=()
 for bin in "${!NEEDED[@]}"; do

@@ -184,6 +184,119 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/meshes/{mesh}/mtls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A mesh's mTLS: mode, identity used by permissions, builtin CAs */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    mesh: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MeshMtls"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meshes/{mesh}/dataplanes/{name}/certificate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A dataplane's mTLS certificate (SANs, not-after, next rotation) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    mesh: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DataplaneCertificate"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/meshes/{mesh}/dataplanes": {
         parameters: {
             query?: never;
@@ -1856,6 +1969,40 @@ export interface components {
                 message: string;
             }[];
         };
+        MeshMtls: {
+            mesh: string;
+            enabled: boolean;
+            /** @enum {string} */
+            mode?: "STRICT" | "PERMISSIVE";
+            enabledBackend?: string;
+            dpCertExpiration?: string;
+            /** @enum {string} */
+            identity: "certificate" | "certificate-or-address" | "address";
+            cas: {
+                backend: string;
+                enabled: boolean;
+                certificate: components["schemas"]["Certificate"];
+            }[];
+        };
+        /** @description An X.509 certificate as shown (never a key) */
+        Certificate: {
+            subject: string;
+            issuer: string;
+            serial: string;
+            notBefore: string;
+            notAfter: string;
+            sans: string[];
+            fingerprint256: string;
+        };
+        DataplaneCertificate: {
+            mesh: string;
+            dataplane: string;
+            backend: string;
+            /** @enum {string} */
+            mode: "STRICT" | "PERMISSIVE";
+            certificate: components["schemas"]["Certificate"];
+            nextRotation: string;
+        };
         DataplaneList: {
             total: number;
             items: components["schemas"]["DataplaneSummary"][];
@@ -2253,6 +2400,14 @@ export interface components {
                 name: string;
                 action: string;
             }[];
+            tls?: {
+                /** @enum {string} */
+                mode: "mtls" | "plaintext";
+                verified: boolean;
+                peer?: string[];
+                version?: string;
+                cipher?: string;
+            };
         };
         FlowDrops: {
             controlPlane: number;

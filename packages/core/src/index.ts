@@ -9,3 +9,4 @@ export * from './capture/index.ts';
 export * from './diagram/index.ts';
 export * from './xds/index.ts';
 export * from './dns/index.ts';
+export * from './mtls/index.ts';

@@ -7,3 +7,4 @@ export type { NetnsSupport } from './privilege.ts';
 export { describeNetns } from './suite.ts';
 export { agentPath } from './agents.ts';
 export { freePort } from './free-port.ts';
+export { tcpEchoServer, tcpExchange } from './tcp-echo.ts';

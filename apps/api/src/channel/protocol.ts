@@ -65,6 +65,16 @@ export const flowRecordSchema = z.object({
   reason: z.string().optional(),
   close: z.enum(['fin', 'client_reset', 'upstream_reset', 'idle_timeout', 'local', 'drain']).optional(),
   policies: z.array(z.object({ type: z.string(), name: z.string(), action: z.string() })),
+  /** mTLS: how the peer came in (verified identity, TLS version and cipher) or plaintext. */
+  tls: z
+    .object({
+      mode: z.enum(['mtls', 'plaintext']),
+      verified: z.boolean(),
+      peer: z.array(z.string().max(2048)).max(64).optional(),
+      version: z.string().max(50).optional(),
+      cipher: z.string().max(200).optional(),
+    })
+    .optional(),
 }) satisfies z.ZodType<FlowRecord>;
 
 export const REQUEST_KINDS = ['rules', 'stats', 'config_dump', 'listeners', 'clusters'] as const;

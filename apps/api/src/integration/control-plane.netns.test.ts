@@ -1,10 +1,9 @@
 import { installTransparentProxy, parseTransparentProxyConfig, type FlowRecord } from '@meshcap/core';
 import { describeNetns, Lab, type Host, type HostProcess } from '@meshcap/testkit';
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { collectSse, type SseEvent } from '../test-support.ts';
-import { api, BACKEND_INBOUND, cpDir, dataplaneYaml, eventually, startCp, startDataplanes, stopCp, type Cp } from './cp-process.ts';
+import { api, BACKEND_INBOUND, cpDir, curl, dataplaneYaml, eventually, startCp, startDataplanes, stopCp, type Cp } from './cp-process.ts';
 
 /**
  * The whole control plane with real processes: `meshcap cp` in the root namespace, and two
@@ -17,16 +16,6 @@ const BACKEND = '198.18.6.2';
 
 const where = cpDir('meshcap-cp-netns-');
 const { dir } = where;
-
-/** curl inside a host (stdin closed); the HTTP status. */
-function curl(host: Host, url: string): Promise<string> {
-  return new Promise((resolve) => {
-    const child = spawn('ip', ['netns', 'exec', host.netns, 'curl', '-sS', '--max-time', '10', '-o', '/dev/null', '-w', '%{http_code}', url], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.on('close', () => resolve(out));
-  });
-}
 
 interface DpView {
   name: string;

@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installTransparentProxy, parseTransparentProxyConfig } from '@meshcap/core';
 import type { Host, HostProcess } from '@meshcap/testkit';
 
 /**
@@ -119,4 +120,21 @@ export async function startDataplanes(cp: Cp, where: CpDir, dps: ReadonlyArray<{
   }
   await Promise.all(procs.map((d) => d.waitForLine(/connected to the control plane as default\//, 30_000)));
   return procs;
+}
+
+/** curl inside a host (stdin closed); the HTTP status (`000` when no response came). */
+export function curl(host: Host, url: string, args: readonly string[] = []): Promise<string> {
+  return new Promise((resolve) => {
+    const child = spawn('ip', ['netns', 'exec', host.netns, 'curl', '-sS', '--max-time', '10', '-o', '/dev/null', '-w', '%{http_code}', ...args, url], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.on('close', () => resolve(out));
+  });
+}
+
+/** `install transparent-proxy` with its defaults in each host, and an HTTP app answering `ok` on `port` in `app`. */
+export async function meshHosts(hosts: readonly Host[], app: Host, port: number): Promise<void> {
+  for (const h of hosts) await installTransparentProxy(parseTransparentProxyConfig({}), { netns: h.netns });
+  const proc = app.spawn(process.execPath, ['-e', `require('http').createServer((q,s)=>s.end('ok')).listen(${port},()=>console.log('listening'))`]);
+  await proc.waitForLine(/listening/);
 }

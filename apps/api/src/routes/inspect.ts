@@ -1,4 +1,4 @@
-import { engineConfigFromXds, MeshcapError, resourcesOfConfigDump, tracePacket, tracePacketSchema, type ClusterStatus, type LocalNetwork, type Ruleset } from '@meshcap/core';
+import { engineConfigFromXds, MeshcapError, resourcesOfConfigDump, tracePacket, tracePacketSchema, type ClusterStatus, type EnvoyMessage, type LocalNetwork, type Ruleset, type XdsResourceSet } from '@meshcap/core';
 import type { FastifyInstance } from 'fastify';
 import { dataplaneParams, errorResponses } from '../schemas/common.ts';
 import { clusterList, listenerList, rulesResult, statsResult, traceResult } from '../schemas/inspect.ts';
@@ -6,6 +6,22 @@ import type { ZodTypeProvider } from '../schemas/zod-provider.ts';
 import { listenerCounters } from '../inspect/dataplane-view.ts';
 import { listenerFilters } from '../inspect/listener-filters.ts';
 import { liveStats } from '../inspect/live.ts';
+
+/**
+ * The listeners' shape does not depend on their TLS, and a dump holds no private key to decode TLS
+ * with (the certificate view shows it), so the transport sockets are left out here.
+ */
+function withoutTransportSockets(set: XdsResourceSet): XdsResourceSet {
+  const strip = (o: EnvoyMessage): EnvoyMessage => {
+    const { transport_socket: _socket, ...rest } = o;
+    return rest;
+  };
+  return {
+    ...set,
+    listeners: set.listeners.map((l) => (Array.isArray(l['filter_chains']) ? { ...l, filter_chains: (l['filter_chains'] as EnvoyMessage[]).map(strip) } : l)),
+    clusters: set.clusters.map(strip),
+  };
+}
 
 /** Rules come from the dataplane: only it can read its network namespace's netfilter tables. */
 const RULES_TIMEOUT_MS = 10_000;
@@ -36,7 +52,7 @@ export default async function inspectRoutes(app: FastifyInstance) {
       const running = fastify.dataplanes.status(mesh, name).configVersion;
       const record = records.find((r) => r.version === running) ?? records[records.length - 1];
       if (!record) throw new MeshcapError('MESHCAP_ERR_NOT_FOUND', `no resources for ${mesh}/${name} yet: its config did not compile`);
-      const { config } = engineConfigFromXds(resourcesOfConfigDump(record.dump), { version: record.version, mesh, dataplane: name });
+      const { config } = engineConfigFromXds(withoutTransportSockets(resourcesOfConfigDump(record.dump)), { version: record.version, mesh, dataplane: name });
       const stats = await liveStats(fastify.dataplanes, mesh, name);
       return {
         configVersion: record.version,

@@ -68,4 +68,18 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
       )`,
     ],
   },
+  {
+    version: 4,
+    name: 'mesh certificate authorities (builtin mTLS backends)',
+    statements: [
+      `CREATE TABLE mesh_cas (
+        mesh TEXT NOT NULL,
+        backend TEXT NOT NULL,
+        cert_pem TEXT NOT NULL,
+        key_pem TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (mesh, backend)
+      )`,
+    ],
+  },
 ];

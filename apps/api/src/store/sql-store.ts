@@ -2,7 +2,7 @@ import { freeVips, MeshcapError, type Resource, type ServiceVip } from '@meshcap
 import { isDeepStrictEqual } from 'node:util';
 import { migrations } from './migrations.ts';
 import type { Row, SqlDriver, SqlExecutor } from './sql-driver.ts';
-import type { ConfigVersionRecord, ResourceBatch, ResourceChange, ResourceKey, Store, StoredResource, Toggle, TokenRecord } from './store.ts';
+import type { ConfigVersionRecord, MeshCaRecord, ResourceBatch, ResourceChange, ResourceKey, Store, StoredResource, Toggle, TokenRecord } from './store.ts';
 
 function now(): string {
   return new Date().toISOString();
@@ -268,6 +268,18 @@ export class SqlStore implements Store {
       const all = [...have, ...wanted.map((s, i) => ({ ...s, address: addresses[i]! }))];
       return all.sort((a, b) => (a.mesh === b.mesh ? (a.service < b.service ? -1 : 1) : a.mesh < b.mesh ? -1 : 1));
     });
+  }
+
+  async getMeshCa(mesh: string, backend: string): Promise<MeshCaRecord | undefined> {
+    const [row] = await this.db.query('SELECT * FROM mesh_cas WHERE mesh = $1 AND backend = $2', [mesh, backend]);
+    return row ? { mesh: String(row.mesh), backend: String(row.backend), certPem: String(row.cert_pem), keyPem: String(row.key_pem), createdAt: String(row.created_at) } : undefined;
+  }
+
+  async putMeshCaIfAbsent(ca: Omit<MeshCaRecord, 'createdAt'>): Promise<MeshCaRecord> {
+    await this.db.transaction(async (tx) => {
+      await tx.query('INSERT INTO mesh_cas (mesh, backend, cert_pem, key_pem, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (mesh, backend) DO NOTHING', [ca.mesh, ca.backend, ca.certPem, ca.keyPem, now()]);
+    });
+    return (await this.getMeshCa(ca.mesh, ca.backend))!;
   }
 
   async revision(): Promise<number> {

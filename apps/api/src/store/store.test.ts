@@ -130,6 +130,15 @@ function storeSuite(name: string, backendFactory: () => Promise<Backend>): void 
       expect(await store.listConfigVersions()).toEqual([{ mesh: 'default', dataplane: 'web', counter: 4, hash: 'c'.repeat(64) }]);
     });
 
+    it('keeps one CA per mesh and backend: the first stored wins', async () => {
+      expect(await store.getMeshCa('default', 'ca-1')).toBeUndefined();
+      const first = await store.putMeshCaIfAbsent({ mesh: 'default', backend: 'ca-1', certPem: 'CERT-A', keyPem: 'KEY-A' });
+      const second = await store.putMeshCaIfAbsent({ mesh: 'default', backend: 'ca-1', certPem: 'CERT-B', keyPem: 'KEY-B' });
+      expect(first).toMatchObject({ certPem: 'CERT-A', keyPem: 'KEY-A' });
+      expect(second).toEqual(first);
+      expect(await store.getMeshCa('default', 'ca-1')).toEqual(first);
+    });
+
     it('bumps the revision on every write', async () => {
       const r0 = await store.revision();
       await store.setToggle({ mesh: 'default', dataplane: 'web', policyType: 'MeshFaultInjection', policyName: 'slow', enabled: true });
@@ -145,6 +154,7 @@ function storeSuite(name: string, backendFactory: () => Promise<Backend>): void 
       expect(await store.listToggles()).toEqual(toggles);
       expect(await store.getToken('abc123')).toMatchObject({ name: 'web' });
       expect(await store.listConfigVersions()).toHaveLength(1);
+      expect(await store.getMeshCa('default', 'ca-1')).toMatchObject({ certPem: 'CERT-A' });
     });
 
     it('gives each service a stable virtual IP, unique across meshes, kept across a restart', async () => {

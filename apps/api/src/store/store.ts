@@ -43,6 +43,13 @@ export interface Store {
    * the whole list, as `listVips`.
    */
   allocateVips(services: ReadonlyArray<{ mesh: string; service: string }>): Promise<ServiceVip[]>;
+  /**
+   * A mesh's builtin CA (certificate and private key). The key is read only by the control plane's
+   * CA to sign dataplane certificates: no route returns it and nothing logs it.
+   */
+  getMeshCa(mesh: string, backend: string): Promise<MeshCaRecord | undefined>;
+  /** Stores a new CA unless one exists for (mesh, backend); returns the one in force (replicas racing agree on the first). */
+  putMeshCaIfAbsent(ca: Omit<MeshCaRecord, 'createdAt'>): Promise<MeshCaRecord>;
 
   /** A counter bumped by every write: replicas sharing a PostgreSQL store compare it to notice each other's changes. */
   revision(): Promise<number>;
@@ -53,6 +60,14 @@ export interface Store {
    */
   watch(onChange: () => void, onError?: (err: Error) => void): () => void;
   close(): Promise<void>;
+}
+
+export interface MeshCaRecord {
+  mesh: string;
+  backend: string;
+  certPem: string;
+  keyPem: string;
+  createdAt: string;
 }
 
 /** `mesh` is '' for global kinds (Mesh). */

@@ -16,6 +16,7 @@ import type { DataplaneStatuses } from '../channel/dataplane-status.ts';
 import { AdsStream, type AdsCounters } from './ads-stream.ts';
 import { identifyNode } from './node-identity.ts';
 import type { NodeResources } from './node-resources.ts';
+import type { MeshIdentities } from '../mtls/mesh-identities.ts';
 import { SnapshotCache } from './snapshot-cache.ts';
 
 export { DEFAULT_XDS_PORT } from '@meshcap/core';
@@ -26,6 +27,8 @@ export interface AdsServerDeps {
   statuses: DataplaneStatuses;
   codec: EnvoyProtoJsonCodec;
   resources: NodeResources;
+  /** mTLS certificates: a new one (issued, rotated) is pushed like a config change. */
+  identities?: MeshIdentities;
   log?: (level: 'info' | 'warn', message: string) => void;
 }
 
@@ -54,7 +57,12 @@ export class AdsServer {
       (b) => deps.codec.decode('envoy.service.discovery.v3.DiscoveryRequest', b) as DiscoveryRequest,
       'bidi',
     );
-    this.unsubscribe = deps.catalog.compiler.onChange((result) => this.onChange(result));
+    const offCompiler = deps.catalog.compiler.onChange((result) => this.onChange(result));
+    const offIdentities = deps.identities?.onChange((changes) => this.onChange({ changes: changes.map((c) => ({ ...c, version: deps.catalog.compiler.version(c.mesh, c.dataplane) })) }));
+    this.unsubscribe = () => {
+      offCompiler();
+      offIdentities?.();
+    };
   }
 
   /** Streams open now. */

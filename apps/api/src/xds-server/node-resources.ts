@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { inboundPoliciesFrom, isMeshcapError, proxylessResourcesOf, xdsResourcesOf, type DataplanePolicies, type XdsResourceSet } from '@meshcap/core';
 import type { MeshCatalog } from '../catalog/index.ts';
+import type { MeshIdentities } from '../mtls/mesh-identities.ts';
 import type { XdsClientIdentity } from './node-identity.ts';
 
 /** What one xDS client should run now. The version changes exactly when the set does. */
@@ -28,7 +29,7 @@ function contentVersion(set: XdsResourceSet): string {
  * with an api_listener per outbound service, its route, EDS cluster and endpoints, with the
  * services' MeshFaultInjection for this client), versioned by content.
  */
-export function catalogNodeResources(catalog: MeshCatalog): NodeResources {
+export function catalogNodeResources(catalog: MeshCatalog, identities?: MeshIdentities): NodeResources {
   return (client) => {
     let compiled: DataplanePolicies;
     try {
@@ -41,6 +42,10 @@ export function catalogNodeResources(catalog: MeshCatalog): NodeResources {
       const set = proxylessResourcesOf(compiled, inboundPoliciesFrom((mesh, name) => catalog.compiler.compile(mesh, name), client.mesh));
       return { version: contentVersion(set), set };
     }
-    return { version: compiled.version.versionInfo, set: xdsResourcesOf(compiled) };
+    if (!compiled.mtls) return { version: compiled.version.versionInfo, set: xdsResourcesOf(compiled) };
+    // mTLS: the dataplane's SDS secrets come with its listeners and clusters; none yet, nothing new is sent (Envoy would keep warming).
+    const tls = identities?.secretsFor(compiled);
+    if (!tls) return undefined;
+    return { version: `${compiled.version.versionInfo}-${tls.version}`, set: { ...xdsResourcesOf(compiled), secrets: tls.secrets } };
   };
 }

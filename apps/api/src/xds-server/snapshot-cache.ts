@@ -50,7 +50,7 @@ export class SnapshotCache {
       byType: new Map(
         XDS_PUSH_ORDER.map((type) => [
           type,
-          snapshot.set[resourceSetField(type)].map((r) => {
+          (snapshot.set[resourceSetField(type)] ?? []).map((r) => {
             const bytes = encodeAnyMessage(this.codec.encodeAny(r));
             return { name: xdsResourceName(r), bytes, hash: createHash('sha1').update(bytes).digest('base64') };
           }),

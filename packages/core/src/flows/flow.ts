@@ -69,6 +69,22 @@ export interface FlowTimings {
   totalMs: number;
 }
 
+/**
+ * How the peer came in when its mesh has mTLS on: `mtls` with its certificate's URI SANs
+ * (`verified` when the mesh CA signed it and it is in the mesh), or `plaintext` (PERMISSIVE; its
+ * identity is then only the source address). Outbound: the server's identity.
+ */
+export interface FlowTls {
+  mode: 'mtls' | 'plaintext';
+  verified: boolean;
+  /** URI SANs of the peer certificate: `spiffe://<mesh>/<service>`, `kuma://<tag>/<value>`. */
+  peer?: string[];
+  /** `TLSv1.3`. */
+  version?: string;
+  /** `TLS_AES_256_GCM_SHA384`. */
+  cipher?: string;
+}
+
 /** One connection (TCP) or one request (HTTP) through the dataplane. */
 export interface FlowRecord {
   /** Unique across the mesh: a per-process random prefix and a sequence number. */
@@ -102,4 +118,6 @@ export interface FlowRecord {
   /** How the TCP stream ended: `fin` both ways, or who reset it, or a timeout. */
   close?: 'fin' | 'client_reset' | 'upstream_reset' | 'idle_timeout' | 'local' | 'drain';
   policies: FlowPolicyAction[];
+  /** Set on listeners and clusters with mTLS (see FlowTls). */
+  tls?: FlowTls;
 }

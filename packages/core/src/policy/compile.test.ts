@@ -530,14 +530,20 @@ spec:
     expect(compiler.compile('default', 'web-1').identities).toEqual([]);
   });
 
-  it('warns that a permission by tags cannot be proven without mTLS, and HTTP faults on a TCP inbound', () => {
-    const compiler = meshWith(policies, meshDataplanes, 'type: Mesh\nname: default\nmtls:\n  enabledBackend: ca-1\n  backends: [{name: ca-1, type: builtin}]\n');
-    const warnings = compiler.compile('default', 'backend-1').warnings;
-    expect(warnings.map((w) => [w.code, w.policy?.name, w.inbound])).toEqual([
+  it('warns that a permission by tags cannot be proven without STRICT mTLS, and HTTP faults on a TCP inbound', () => {
+    const withMode = (mode: string): PolicyCompiler =>
+      meshWith(policies, meshDataplanes, `type: Mesh\nname: default\nmtls:\n  enabledBackend: ca-1\n  backends: [{name: ca-1, type: builtin, mode: ${mode}}]\n`);
+    const permissive = withMode('PERMISSIVE').compile('default', 'backend-1').warnings;
+    expect(permissive.map((w) => [w.code, w.policy?.name, w.inbound])).toEqual([
       ['identity-unverifiable', 'allow-web', 'inbound:198.18.0.20:9090'],
       ['http-conf-on-tcp', 'tcp-faults', 'inbound:198.18.0.20:9091'],
     ]);
-    expect(warnings[0]!.message).toMatch(/no mTLS.*source address.*mTLS backend "ca-1"/);
+    expect(permissive[0]!.message).toMatch(/PERMISSIVE: a plaintext client is identified by its source address/);
+    // STRICT: every client is its verified certificate.
+    const strict = withMode('STRICT').compile('default', 'backend-1');
+    expect(strict.warnings.map((w) => w.code)).toEqual(['http-conf-on-tcp']);
+    expect(strict.mtls).toMatchObject({ backend: 'ca-1', mode: 'STRICT' });
+    expect(meshWith(policies, meshDataplanes).compile('default', 'backend-1').warnings[0]!.message).toMatch(/the mesh has no mTLS/);
   });
 
   it('warns when dataplanes share an address, since a client from it cannot be told apart', () => {

@@ -1,6 +1,6 @@
 import { canonicalAddress } from '../model/common.ts';
 import { inboundAddress, inboundListenerName, isTransparent, protocolOf, type Dataplane } from '../model/dataplane.ts';
-import type { Mesh } from '../model/mesh.ts';
+import { meshMtlsOf, type Mesh } from '../model/mesh.ts';
 import {
   POLICY_TYPES,
   targetRefRank,
@@ -199,7 +199,7 @@ function compileDataplane(dp: Dataplane, ctx: CompileContext): DataplanePolicies
     }
   }
 
-  const mtls = ctx.mesh?.mtls?.enabledBackend;
+  const mtls = meshMtlsOf(ctx.mesh);
   inbounds.forEach((ib, i) => {
     for (const [type, collected] of fromEntries[i]!) {
       collected.sort(byMergeOrder);
@@ -218,14 +218,16 @@ function compileDataplane(dp: Dataplane, ctx: CompileContext): DataplanePolicies
       const warned = new Set<string>();
       for (const c of live) {
         const ref = { type, mesh: c.origin.mesh, name: c.origin.name };
-        if (type === 'MeshTrafficPermission' && c.origin.entryTargetRef.kind !== 'Mesh' && !warned.has(c.origin.name)) {
+        // STRICT mTLS: the client is its verified certificate. Otherwise (no mTLS, or PERMISSIVE's plaintext clients) its source address.
+        if (type === 'MeshTrafficPermission' && c.origin.entryTargetRef.kind !== 'Mesh' && mtls?.mode !== 'STRICT' && !warned.has(c.origin.name)) {
           warned.add(c.origin.name);
           warnings.push({
             code: 'identity-unverifiable',
             message:
-              `${c.origin.name} decides on clients of ${ib.listener} by ${describeRef(c.origin.entryTargetRef)}, but meshcap has no mTLS: ` +
-              `a client is identified by its source address (the dataplane that owns it), which a workload able to send from that address can borrow` +
-              (mtls ? ` (mesh "${ctx.meshName}" names mTLS backend "${mtls}", which meshcap does not terminate)` : ''),
+              `${c.origin.name} decides on clients of ${ib.listener} by ${describeRef(c.origin.entryTargetRef)}, but ` +
+              (mtls
+                ? `mesh "${ctx.meshName}" runs mTLS PERMISSIVE: a plaintext client is identified by its source address (the dataplane that owns it), which a workload able to send from that address can borrow; clients over mTLS by their certificate`
+                : `the mesh has no mTLS: a client is identified by its source address (the dataplane that owns it), which a workload able to send from that address can borrow`),
             policy: ref,
             inbound: ib.listener,
           });
@@ -284,6 +286,7 @@ function compileDataplane(dp: Dataplane, ctx: CompileContext): DataplanePolicies
     mesh: ctx.meshName,
     dataplane: dp.name,
     resource: dp,
+    ...(mtls ? { mtls } : {}),
     inbounds,
     outbounds,
     identities: sourceIdentities,

@@ -1,5 +1,6 @@
 import type { Protocol } from '../model/common.ts';
 import type { Dataplane } from '../model/dataplane.ts';
+import type { MeshMtls } from '../model/mesh.ts';
 import type { InboundPolicyType, OutboundPolicyType, PolicyConfs, PolicyType, TargetRef, TargetRefKind } from '../model/policies/index.ts';
 import type { IdentityTags, SubsetTag } from './subsets.ts';
 
@@ -157,6 +158,8 @@ export interface DataplanePolicies {
   dataplane: string;
   /** The Dataplane resource this was compiled from (listeners come from it). */
   resource: Dataplane;
+  /** The mesh's mTLS (Kuma's defaults filled in) when enabled: how clients are identified (certificates; plaintext too under PERMISSIVE). */
+  mtls?: MeshMtls;
   inbounds: InboundPolicies[];
   outbounds: OutboundPolicies[];
   /** Source address → identity, present when some inbound's rules depend on the client; else empty. */

@@ -158,6 +158,8 @@ export interface ListenerPasses {
  */
 export interface PolicyPasses {
   forListener(listener: ListenerConfig): Partial<ListenerPasses>;
+  /** mTLS inbound: the passes of the listener's TLS filter chains (from xDS). */
+  forTlsChains?(listener: ListenerConfig): Partial<ListenerPasses>;
   /** Counters the policies keep outside any listener (access log lines written and dropped), for `/stats`. */
   stats?(): StatValue[];
 }

@@ -3,6 +3,7 @@ import type { HealthCheckConfig } from '../policies/mesh-health-check/checker.ts
 import { DEFAULT_ANSWER_TTL_S, DEFAULT_DNS_PORT, DEFAULT_MAX_PENDING, DEFAULT_RESOLVER_TIMEOUT_MS, DNS_LISTENER_NAME, type DnsProxyConfig, type DnsRecord } from '../dns/config.ts';
 import { mappedVip, meshDnsNames, vipListenerName, vipPorts } from '../dns/vips.ts';
 import { MeshcapError, type ErrorIssue } from '../errors.ts';
+import type { TlsSocketConfig } from './tls/decode.ts';
 import type { CaptureKind, FlowDirection } from '../flows/index.ts';
 import {
   canonicalAddress,
@@ -78,6 +79,8 @@ export interface ClusterConfig {
   maxConnectionDurationMs?: number;
   /** Below this share of healthy hosts the balancer uses them all (Envoy's `healthy_panic_threshold`, default 50; 0 disables). */
   panicThresholdPercent?: number;
+  /** Mesh service under mTLS: connections originate TLS (UpstreamTlsContext). */
+  tls?: TlsSocketConfig;
   /** The upstream speaks HTTP/2 with prior knowledge (Envoy's HttpProtocolOptions `explicit_http_config.http2_protocol_options`). */
   http2?: Http2Options;
 }
@@ -123,6 +126,8 @@ export interface ListenerConfig {
   tags: Readonly<Record<string, string>>;
   /** Index of the inbound/outbound this listener serves in the Dataplane resource. */
   index?: number;
+  /** mTLS inbound (DownstreamTlsContext): STRICT terminates every connection; `permissive` lets plaintext in too. */
+  mtls?: { tls: TlsSocketConfig; permissive: boolean };
 }
 
 export interface ProxyConfig {

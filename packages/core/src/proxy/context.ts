@@ -1,4 +1,4 @@
-import type { FlowAddress, FlowIds, FlowLog, CaptureKind, FlowProtocol, FlowRecord } from '../flows/index.ts';
+import type { FlowAddress, FlowIds, FlowLog, CaptureKind, FlowProtocol, FlowRecord, FlowTls } from '../flows/index.ts';
 import type { HttpPass, ListenerPasses } from './chain.ts';
 import type { UpstreamPool } from './http/pool.ts';
 import type { ClusterState } from './cluster-state.ts';
@@ -23,6 +23,10 @@ export interface ListenerRuntime {
   /** `http.<prefix>.*` counters, for HTTP listeners. */
   readonly http: HttpCounters | undefined;
   readonly passes: ListenerPasses;
+  /** mTLS inbound: the runtime of the TLS filter chains (connections that completed the handshake). */
+  readonly tls?: ListenerRuntime;
+  /** This is the `tls` side of a listener. */
+  readonly tlsSide?: boolean;
 }
 
 /** An open downstream connection, as the drain sees it. */
@@ -72,6 +76,8 @@ export interface Accepted {
   readonly client: FlowAddress;
   readonly destination: FlowAddress;
   readonly family: 4 | 6;
+  /** mTLS inbound: how the client came in (its verified identity). */
+  readonly tls?: FlowTls;
 }
 
 export function newFlow(ctx: EngineContext, a: Accepted, protocol: FlowProtocol, id: string, start: number): FlowRecord {
@@ -96,6 +102,7 @@ export function newFlow(ctx: EngineContext, a: Accepted, protocol: FlowProtocol,
     verdict: 'forwarded',
     reason: undefined,
     policies: [],
+    ...(a.tls ? { tls: a.tls } : {}),
   };
 }
 

@@ -24,6 +24,7 @@ import { streamRelay, type TcpRelay } from './relay.ts';
 import { ProxyStats, type StatValue } from './stats.ts';
 import { proxyTcp, type TcpTimeouts } from './tcp-proxy.ts';
 import { ignoreError, INBOUND_SOURCE_V6, UpstreamConnector } from './upstream.ts';
+import { peekTransport, terminateTls } from './tls/session.ts';
 
 export const DEFAULT_ADMIN_PORT = 9901;
 export const DEFAULT_ADMIN_ADDRESS = '127.0.0.1';
@@ -35,6 +36,10 @@ export const DEFAULT_REQUEST_HEADERS_TIMEOUT_MS = 0;
 export const DEFAULT_DRAIN_MS = 5_000;
 /** Istio's and `install transparent-proxy --inbound-mode tproxy`'s default mark (1337). */
 export const DEFAULT_TPROXY_MARK = 0x539;
+/** A client has this long to complete the mTLS handshake. */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** PERMISSIVE: a client silent this long is taken for plaintext (Envoy's listener_filters_timeout default). */
+export const TLS_INSPECTOR_TIMEOUT_MS = 15_000;
 
 export type EngineLog = (level: 'info' | 'warn' | 'error', message: string) => void;
 
@@ -215,7 +220,10 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
       requestHeadersTimeoutMs: options.requestHeadersTimeoutMs ?? DEFAULT_REQUEST_HEADERS_TIMEOUT_MS,
       open: new Set(),
       draining: false,
-      httpPasses: (l) => this.active.listeners.get(l.config.name)?.passes.http ?? l.passes.http,
+      httpPasses: (l) => {
+        const current = this.active.listeners.get(l.config.name);
+        return (l.tlsSide ? current?.tls : current)?.passes.http ?? l.passes.http;
+      },
     };
     stats.define('server.live', () => (this.state() === 'LIVE' ? 1 : 0));
     stats.define('server.uptime', () => Math.floor((Date.now() - stats.started) / 1000));
@@ -250,13 +258,16 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
     for (const c of config.clusters) clusters.set(c.name, { config: c, counters: stats.cluster(c.statName), state: this.clusterState(c) });
     const listeners = new Map<string, ListenerRuntime>();
     for (const l of config.listeners) {
-      listeners.set(l.name, {
+      const runtime = {
         config: l,
         counters: stats.listener(l.statName),
         cluster: clusters.get(l.cluster.name)!,
         http: l.protocol === 'http' ? stats.httpPrefix(l.httpStatPrefix) : undefined,
         passes: buildListenerPasses(l, this.policies),
-      });
+      };
+      const policies = this.policies;
+      const tlsPasses = l.mtls && policies?.forTlsChains ? { forListener: (x: ListenerConfig) => policies.forTlsChains!(x) } : undefined;
+      listeners.set(l.name, l.mtls ? { ...runtime, tls: { ...runtime, passes: buildListenerPasses(l, tlsPasses), tlsSide: true } } : runtime);
     }
     return { config, listeners, clusters, routes: new Routes(listeners.values()) };
   }
@@ -497,8 +508,48 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
     this.flows.publish(flow);
   }
 
+  /**
+   * mTLS inbound: STRICT terminates every connection; PERMISSIVE those that open with a TLS
+   * ClientHello (tls_inspector), the others go on as plaintext, recorded as such. A refused
+   * handshake is a denied flow with its reason, never a silent reset.
+   */
+  private acceptMtls(a: Accepted, socket: Socket, m: NonNullable<ListenerConfig['mtls']>): void {
+    const tlsSide = a.listener.tls!;
+    const terminate = (head?: Buffer): void => {
+      void terminateTls(socket, m.tls, TLS_HANDSHAKE_TIMEOUT_MS, head).then((r) => {
+        if (r.ok) {
+          this.handle({ ...a, listener: tlsSide, tls: r.tls }, r.socket);
+          return;
+        }
+        a.listener.counters.downstream_cx_denied++;
+        const flow = newFlow(this.ctx, { ...a, tls: r.tls }, a.listener.config.protocol, a.connectionId, a.start);
+        flow.verdict = 'denied';
+        flow.reason = r.reason;
+        flow.timings.totalMs = ms(a.t0, performance.now());
+        this.flows.publish(flow);
+      });
+    };
+    if (!m.permissive) {
+      terminate();
+      return;
+    }
+    void peekTransport(socket, TLS_INSPECTOR_TIMEOUT_MS).then(({ tls, head }) => {
+      if (tls) {
+        terminate(head);
+        return;
+      }
+      if (head) socket.unshift(head);
+      this.handle({ ...a, tls: { mode: 'plaintext', verified: false } }, socket);
+    });
+  }
+
   /** Runs the listener's TCP chain, then hands the connection to the HTTP session or the TCP relay. */
   private handle(a: Accepted, socket: Socket): void {
+    const mtls = a.listener.config.mtls;
+    if (mtls && !a.listener.tlsSide && a.tls === undefined) {
+      this.acceptMtls(a, socket, mtls);
+      return;
+    }
     const ctx = this.ctx;
     const passes = a.listener.passes.tcp;
     const protocol = a.listener.config.protocol;

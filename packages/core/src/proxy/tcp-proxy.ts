@@ -1,4 +1,7 @@
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+import { streamRelay } from './relay.ts';
+import { upstreamTls } from './tls/session.ts';
 import type { FlowRecord } from '../flows/index.ts';
 import { ms, type Accepted, type EngineContext, type OpenConnection } from './context.ts';
 import type { RelayHandle, RelayResult } from './relay.ts';
@@ -55,7 +58,7 @@ export function proxyTcp(ctx: EngineContext, a: Accepted, client: Socket, flow: 
   ctx.open.add(open);
   counters.upstream_cx_total++;
   const started = performance.now();
-  ctx.upstreams.connect(endpoint, ctx.upstreams.source(cluster, endpoint, a.client), timeouts.connectTimeoutMs).then(
+  ctx.upstreams.connect(endpoint, ctx.upstreams.source(cluster, endpoint, a.client), timeouts.connectTimeoutMs, cluster.config.tls).then(
     ({ socket, connectMs }) => {
       cluster.state.report(endpoint, 'success');
       socket.once('close', () => limits.connectionFreed(true));
@@ -71,7 +74,10 @@ export function proxyTcp(ctx: EngineContext, a: Accepted, client: Socket, flow: 
         return;
       }
       counters.upstream_cx_active++;
-      relay = ctx.relay.relay(client, socket, { idleTimeoutMs: timeouts.idleTimeoutMs }, (r: RelayResult) => {
+      // TLS bytes are made in user space: a kernel splice relay cannot carry them.
+      const relayer = client instanceof TLSSocket || socket instanceof TLSSocket ? streamRelay : ctx.relay;
+      if (socket instanceof TLSSocket) flow.tls = upstreamTls(socket);
+      relay = relayer.relay(client, socket, { idleTimeoutMs: timeouts.idleTimeoutMs }, (r: RelayResult) => {
         counters.upstream_cx_active--;
         counters.upstream_cx_tx_bytes_total += r.fromClient;
         counters.upstream_cx_rx_bytes_total += r.toClient;

@@ -3,6 +3,8 @@ import { connectMarked } from '@meshcap/native';
 import type { CaptureKind, FlowAddress } from '../flows/index.ts';
 import type { UpstreamEndpoint } from './config.ts';
 import type { ClusterRuntime } from './context.ts';
+import type { TlsSocketConfig } from './tls/decode.ts';
+import { originateTls, type UpstreamTlsFailure } from './tls/session.ts';
 
 /** Why an upstream connection could not be made; `reason` goes on the flow. */
 export class ConnectFailure extends Error {
@@ -76,8 +78,20 @@ export class UpstreamConnector {
     return { transparent: false, mark: this.mark };
   }
 
-  /** Connects, or rejects with a ConnectFailure (`upstream_connect_refused`, `upstream_connect_timeout`, …). */
-  connect(endpoint: UpstreamEndpoint, source: UpstreamSource, timeoutMs: number): Promise<{ socket: Socket; connectMs: number }> {
+  /** Connects, or rejects with a ConnectFailure (`upstream_connect_refused`, `upstream_connect_timeout`, `upstream_tls_…`); with `tls`, over mTLS. */
+  connect(endpoint: UpstreamEndpoint, source: UpstreamSource, timeoutMs: number, tls?: TlsSocketConfig): Promise<{ socket: Socket; connectMs: number }> {
+    const plain = this.connectPlain(endpoint, source, timeoutMs);
+    if (!tls) return plain;
+    return plain.then(({ socket }) => {
+      const t = performance.now();
+      return originateTls(socket, tls, timeoutMs).then(
+        (s) => ({ socket: s as Socket, connectMs: performance.now() - t }),
+        (err: UpstreamTlsFailure) => Promise.reject(new ConnectFailure(err.reason)),
+      );
+    });
+  }
+
+  private connectPlain(endpoint: UpstreamEndpoint, source: UpstreamSource, timeoutMs: number): Promise<{ socket: Socket; connectMs: number }> {
     return new Promise((resolve, reject) => {
       const t = performance.now();
       let socket: Socket;

@@ -16,6 +16,7 @@ import {
 import type { EnvoyAny, EnvoyMessage } from './envoy-json.ts';
 import type { EnvoyProtoJsonCodec } from './proto-json.ts';
 import type { XdsResourceSet } from './resource-set.ts';
+import { sdsNamesOf } from '../mtls/envoy.ts';
 
 /**
  * The dataplane's end of ADS (state of the world), as Envoy behaves: subscribes to every
@@ -128,7 +129,7 @@ export class AdsClient {
     if (this.targets.length === 0) throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', 'the ADS client needs at least one target');
     this.stats = { connects: 0, responses: 0, applied: 0, acks: 0, nacks: 0, version: '', target: this.targets[0]! };
     this.retryMs = opts.backoff?.initialMs ?? 250;
-    for (const type of [XDS_TYPES.listener, XDS_TYPES.cluster, XDS_TYPES.route, XDS_TYPES.endpoint] as const) {
+    for (const type of [XDS_TYPES.listener, XDS_TYPES.cluster, XDS_TYPES.route, XDS_TYPES.endpoint, XDS_TYPES.secret] as const) {
       this.types.set(type, { received: new Map(), accepted: new Map(), receivedVersion: '', acceptedVersion: '', pendingNonce: '', lastNonce: '', names: [], namesChanged: false, seen: false });
     }
     this.connect();
@@ -186,7 +187,7 @@ export class AdsClient {
     }
     this.request(XDS_TYPES.cluster);
     this.request(XDS_TYPES.listener);
-    for (const type of [XDS_TYPES.endpoint, XDS_TYPES.route] as const) if (this.state(type).names.length > 0) this.request(type);
+    for (const type of [XDS_TYPES.endpoint, XDS_TYPES.route, XDS_TYPES.secret] as const) if (this.state(type).names.length > 0) this.request(type);
   }
 
   private reconnect(): void {
@@ -241,6 +242,10 @@ export class AdsClient {
     // New names to subscribe to: CDS before EDS, LDS before RDS, as the server sends them.
     if (type === XDS_TYPES.cluster) this.resubscribe(XDS_TYPES.endpoint, edsNamesOf(t.received.values()));
     if (type === XDS_TYPES.listener) this.resubscribe(XDS_TYPES.route, rdsNamesOf(t.received.values()));
+    // Secrets by name, from the transport sockets of both, as Envoy's SDS subscriptions.
+    if (type === XDS_TYPES.listener || type === XDS_TYPES.cluster) {
+      this.resubscribe(XDS_TYPES.secret, sdsNamesOf([...this.state(XDS_TYPES.listener).received.values(), ...this.state(XDS_TYPES.cluster).received.values()]));
+    }
     await this.applyIfComplete(res.version_info);
   }
 
@@ -265,7 +270,7 @@ export class AdsClient {
     if (!l.seen || !c.seen) return 'waiting for LDS and CDS';
     const version = l.receivedVersion;
     if (c.receivedVersion !== version) return `waiting for CDS version ${version}`;
-    for (const type of [XDS_TYPES.route, XDS_TYPES.endpoint] as const) {
+    for (const type of [XDS_TYPES.route, XDS_TYPES.endpoint, XDS_TYPES.secret] as const) {
       const t = this.state(type);
       if (t.names.length === 0) continue;
       const absent = t.names.filter((n) => !t.received.has(n));
@@ -279,7 +284,7 @@ export class AdsClient {
     if (this.missing() !== undefined) return;
     const pending = [...this.types.entries()].filter(([, t]) => t.pendingNonce !== '').map(([type]) => type);
     if (pending.length === 0) return;
-    const set: XdsResourceSet = { listeners: [], routes: [], clusters: [], endpoints: [] };
+    const set: XdsResourceSet = { listeners: [], routes: [], clusters: [], endpoints: [], secrets: [] };
     for (const [type, t] of this.types) set[resourceSetField(type)] = [...t.received.values()];
     const unchanged = [...this.types.values()].every((t) => sameResources(t.received, t.accepted)) && this.stats.version === version;
     try {

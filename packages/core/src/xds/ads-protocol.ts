@@ -26,19 +26,21 @@ export const XDS_TYPES = {
   endpoint: typeUrl(ENVOY_TYPES.clusterLoadAssignment),
   listener: typeUrl(ENVOY_TYPES.listener),
   route: typeUrl(ENVOY_TYPES.routeConfiguration),
+  secret: typeUrl(ENVOY_TYPES.secret),
 } as const;
-export const XDS_PUSH_ORDER = [XDS_TYPES.cluster, XDS_TYPES.endpoint, XDS_TYPES.listener, XDS_TYPES.route] as const;
+export const XDS_PUSH_ORDER = [XDS_TYPES.cluster, XDS_TYPES.endpoint, XDS_TYPES.listener, XDS_TYPES.route, XDS_TYPES.secret] as const;
 export type XdsTypeUrl = (typeof XDS_PUSH_ORDER)[number];
 
 /** Short names, as people say them and as errors name them. */
-export const XDS_TYPE_NAMES: Record<XdsTypeUrl, 'CDS' | 'EDS' | 'LDS' | 'RDS'> = {
+export const XDS_TYPE_NAMES: Record<XdsTypeUrl, 'CDS' | 'EDS' | 'LDS' | 'RDS' | 'SDS'> = {
   [XDS_TYPES.cluster]: 'CDS',
   [XDS_TYPES.endpoint]: 'EDS',
   [XDS_TYPES.listener]: 'LDS',
   [XDS_TYPES.route]: 'RDS',
+  [XDS_TYPES.secret]: 'SDS',
 };
 
-/** LDS and CDS are subscribed to as a whole (wildcard); RDS and EDS by the names the listeners and clusters give. */
+/** LDS and CDS are subscribed to as a whole (wildcard); RDS, EDS and SDS by the names the listeners and clusters give. */
 export function isWildcardType(type: string): boolean {
   return type === XDS_TYPES.listener || type === XDS_TYPES.cluster;
 }
@@ -56,6 +58,8 @@ export function resourceSetField(type: XdsTypeUrl): keyof XdsResourceSet {
       return 'endpoints';
     case XDS_TYPES.listener:
       return 'listeners';
+    case XDS_TYPES.secret:
+      return 'secrets';
     default:
       return 'routes';
   }

@@ -1,3 +1,4 @@
+import { redactSecret } from '../mtls/envoy.ts';
 import { createHash } from 'node:crypto';
 import { MeshcapError } from '../errors.ts';
 import { compact, ENVOY_TYPES, packAny, socketAddress, typeNameOf, type EnvoyAny, type EnvoyConfigDump, type EnvoyMessage } from './envoy-json.ts';
@@ -139,7 +140,7 @@ export function configDumpOfResources(input: ResourceDumpInput): EnvoyConfigDump
       packAny(ENVOY_TYPES.listenersDump, compact({ version_info: version, dynamic_listeners: nonEmpty(dynamicListeners) })),
       packAny(ENVOY_TYPES.scopedRoutesDump, {}),
       packAny(ENVOY_TYPES.routesDump, compact({ static_route_configs: nonEmpty(staticRoutes), dynamic_route_configs: nonEmpty(dynamicRoutes) })),
-      packAny(ENVOY_TYPES.secretsDump, {}),
+      packAny(ENVOY_TYPES.secretsDump, compact({ dynamic_active_secrets: nonEmpty(secretsDump(set.secrets ?? [], version, now)) })),
     ],
   };
 }
@@ -157,6 +158,11 @@ export function resourcesOfConfigDump(dump: EnvoyConfigDump): XdsResourceSet {
     clusters: entries(ENVOY_TYPES.clustersDump, 'dynamic_active_clusters').map((c) => c['cluster'] as EnvoyMessage),
     endpoints: entries(ENVOY_TYPES.endpointsDump, 'dynamic_endpoint_configs').map((e) => e['endpoint_config'] as EnvoyMessage),
   };
+}
+
+/** Secrets as Envoy's admin shows them: private keys `[redacted]`. */
+function secretsDump(secrets: readonly EnvoyMessage[], version: string, now: string): EnvoyMessage[] {
+  return secrets.map((s) => ({ name: s['name'], version_info: version, last_updated: now, secret: redactSecret(s) }));
 }
 
 /** `{version_info, <field>: resource, last_updated}`, in the field order Envoy prints. */

@@ -46,6 +46,10 @@ export const ENVOY_TYPES = {
   fileAccessLog: 'envoy.extensions.access_loggers.file.v3.FileAccessLog',
   httpProtocolOptions: 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
   dnsFilter: 'envoy.extensions.filters.udp.dns_filter.v3.DnsFilterConfig',
+  secret: 'envoy.extensions.transport_sockets.tls.v3.Secret',
+  downstreamTlsContext: 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+  upstreamTlsContext: 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+  tlsInspector: 'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector',
 } as const;
 
 /** Extension names, as Kuma writes them in `name`. */
@@ -63,6 +67,8 @@ export const ENVOY_FILTERS = {
   fileAccessLog: 'envoy.access_loggers.file',
   httpProtocolOptions: 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
   dnsFilter: 'envoy.filters.udp.dns_filter',
+  tls: 'envoy.transport_sockets.tls',
+  tlsInspector: 'envoy.filters.listener.tls_inspector',
 } as const;
 
 export function typeUrl(fullName: string): string {

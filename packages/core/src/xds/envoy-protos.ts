@@ -46,6 +46,9 @@ export const ENVOY_PROTO_FILES = [
   'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
   // The `kuma:dns` listener's filter (dns/envoy.ts).
   'envoy/extensions/filters/udp/dns_filter/v3/dns_filter.proto',
+  'envoy/extensions/transport_sockets/tls/v3/tls.proto',
+  'envoy/extensions/transport_sockets/tls/v3/secret.proto',
+  'envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.proto',
   // DiscoveryRequest/DiscoveryResponse of the ADS server (apps/api/src/xds-server).
   'envoy/service/discovery/v3/ads.proto',
 ] as const;

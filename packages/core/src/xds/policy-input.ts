@@ -11,6 +11,7 @@ import type {
 import { isIP } from 'node:net';
 import { vipListenerName, vipPorts } from '../dns/vips.ts';
 import { canonicalAddress } from '../model/index.ts';
+import type { IdentityPolicy, IdentityRule } from '../policies/mesh-traffic-permission/identity.ts';
 import { subsetMatches, type DataplanePolicies, type IdentityTags, type InboundPolicies, type InboundPolicy, type SourceIdentity } from '../policy/index.ts';
 
 /**
@@ -49,6 +50,10 @@ export interface ListenerPolicies {
   clientGroups?: readonly ClientGroup[];
   /** Outbound passthrough: one chain per destination service and port (see DestinationGroup). */
   destinationGroups?: readonly DestinationGroup[];
+  /** Inbound: the MeshTrafficPermission rules by client identity, for the mTLS chain (first match wins, the rest denied). */
+  identityRules?: readonly IdentityRule[];
+  /** The mTLS chain: those rules as RBAC policies on verified identities (replaces `MeshTrafficPermission`). */
+  identityPolicies?: readonly IdentityPolicy[];
 }
 
 /**
@@ -142,9 +147,21 @@ function inboundPolicies(ib: InboundPolicies, identities: readonly SourceIdentit
   // The cluster's settings (not per client in Envoy; the proxy does not enforce MeshCircuitBreaker): an unknown client's rule.
   const mcb = ib.policies.MeshCircuitBreaker;
   const mcbRule = mcb ? mcb.rules[ruleIndex(mcb, NO_TAGS)] : undefined;
-  const base = { ...pickedPolicies(ib, fallback), MeshCircuitBreaker: mcbRule && actingOf(mcbRule.origins) ? mcbRule.conf : undefined };
+  const base = { ...pickedPolicies(ib, fallback), MeshCircuitBreaker: mcbRule && actingOf(mcbRule.origins) ? mcbRule.conf : undefined, identityRules: identityRulesOf(ib) };
   if (groups.size === 0) return base;
   return { ...base, clientGroups: [...groups.values()].map((g) => ({ addresses: g.addresses, policies: pickedPolicies(ib, g.indices) })) };
+}
+
+/** The inbound's MeshTrafficPermission rules with the policy each is credited to (rules whose entries are all toggled off are left out). */
+function identityRulesOf(ib: InboundPolicies): IdentityRule[] | undefined {
+  const mtp = ib.policies.MeshTrafficPermission;
+  if (!mtp || mtp.rules.length === 0) return undefined;
+  const out: IdentityRule[] = [];
+  for (const r of mtp.rules) {
+    const by = actingOf(r.origins);
+    if (by) out.push({ subset: r.subset, action: (r.conf as { action: PermissionAction }).action, policy: by });
+  }
+  return out;
 }
 
 /** Policies per listener name, for inbounds and declared outbounds. */

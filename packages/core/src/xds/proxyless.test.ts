@@ -102,7 +102,7 @@ beforeAll(async () => {
 async function expectGrpcAccepts(set: XdsResourceSet): Promise<Map<string, unknown>> {
   const parsed = new Map<string, unknown>();
   for (const [kind, type] of Object.entries(GRPC_TYPES) as Array<[keyof XdsResourceSet, () => GrpcResourceType]>) {
-    for (const resource of set[kind]) {
+    for (const resource of set[kind] ?? []) {
       await expectEnvoyValid(resource, 'google.protobuf.Any');
       const result = type().decode(GRPC_CONTEXT, codec.encodeAny(resource));
       expect(result.error, `${kind} ${result.name}`).toBeUndefined();

@@ -15,6 +15,8 @@ export interface XdsResourceSet {
   clusters: EnvoyMessage[];
   /** envoy.config.endpoint.v3.ClusterLoadAssignment (EDS, by name from the EDS clusters' `service_name` or name). */
   endpoints: EnvoyMessage[];
+  /** envoy.extensions.transport_sockets.tls.v3.Secret (SDS, by name from the transport sockets' sds configs); absent without mTLS. */
+  secrets?: EnvoyMessage[];
 }
 
 export const EMPTY_RESOURCE_SET: XdsResourceSet = Object.freeze({ listeners: [], routes: [], clusters: [], endpoints: [] }) as XdsResourceSet;

@@ -23,6 +23,8 @@ import { grpcRetryPolicy, retryPolicy } from '../policies/mesh-retry/envoy.ts';
 import { commonHttpProtocolOptions } from '../policies/mesh-timeout/envoy.ts';
 import { accessLogs, type AccessLogContext } from '../policies/mesh-access-log/envoy.ts';
 import { listenerPolicies, NO_POLICIES, passthroughPolicies, type ListenerPolicies } from './policy-input.ts';
+import { downstreamTlsSocket, MATCH_MTLS, MATCH_PLAINTEXT, TLS_INSPECTOR, upstreamTlsSocket, type MtlsRendering } from '../mtls/envoy.ts';
+import { mtlsChainPolicies } from '../mtls/permissions.ts';
 
 /** Listeners, clusters and route configurations of one dataplane, as Kuma generates them for Envoy. */
 
@@ -37,6 +39,8 @@ export interface ResourceContext {
   defaultConnectTimeout: string;
   /** `static`: a service cluster carries its endpoints (`load_assignment`); `eds`: they are served apart, as ClusterLoadAssignments (Kuma's way). */
   endpoints: 'static' | 'eds';
+  /** The mesh's mTLS: inbounds terminate it, clusters to mesh services originate it. */
+  mtls?: MtlsRendering;
 }
 
 /** Where an Envoy resource served over ADS points for the resources it names (RDS, EDS). */
@@ -74,7 +78,7 @@ function httpConnectionManager(l: XdsListener, p: ListenerPolicies, ctx: Resourc
   const routeConfig = routeConfiguration(l, p, routeName);
   // Fixed order, as the proxy runs them: permission, rate limit, faults, then the router.
   const httpFilters = [
-    p.MeshTrafficPermission ? httpRbacFilter(p.MeshTrafficPermission) : undefined,
+    p.MeshTrafficPermission ? httpRbacFilter(p.MeshTrafficPermission, p.identityPolicies) : undefined,
     p.MeshRateLimit ? httpLocalRateLimitFilter(p.MeshRateLimit) : undefined,
     ...(p.MeshFaultInjection ? faultFilters(p.MeshFaultInjection) : []),
     typedExtension(ENVOY_FILTERS.router, ENVOY_TYPES.router),
@@ -121,7 +125,7 @@ function chainFilters(l: XdsListener, p: ListenerPolicies, ctx: ResourceContext,
     return { filters: [filter], route };
   }
   const filters = [
-    p.MeshTrafficPermission ? networkRbacFilter(p.MeshTrafficPermission, l.cluster.statName) : undefined,
+    p.MeshTrafficPermission ? networkRbacFilter(p.MeshTrafficPermission, l.cluster.statName, p.identityPolicies) : undefined,
     p.MeshRateLimit ? networkLocalRateLimitFilter(p.MeshRateLimit) : undefined,
     tcpProxy(l, p, log),
   ].filter((f): f is EnvoyMessage => f !== undefined);
@@ -142,13 +146,18 @@ export function buildListener(l: XdsListener, p: ListenerPolicies, ctx: Resource
     destinationService: l.direction === 'inbound' ? (l.service ?? ctx.localService) : l.service,
     protocol: l.protocol,
   };
-  const groups = p.clientGroups ?? [];
+  // mTLS on an inbound: the client's identity is its certificate, so the mTLS chain picks policies by
+  // identity, never by source address; PERMISSIVE keeps the plaintext chains (address identity) beside it.
+  const mtls = l.direction === 'inbound' && !l.useOriginalDst ? ctx.mtls : undefined;
+  const plaintext = !mtls || mtls.mode === 'PERMISSIVE';
+  const plainMatch = mtls ? MATCH_PLAINTEXT : undefined;
+  const groups = plaintext ? (p.clientGroups ?? []) : [];
   const chains: EnvoyMessage[] = [];
   const routeConfigs: EnvoyMessage[] = [];
   groups.forEach((g, i) => {
     const name = `${l.name}:clients-${i + 1}`;
     const { filters, route } = chainFilters(l, g.policies, ctx, log, name);
-    chains.push(compact({ filter_chain_match: { source_prefix_ranges: g.addresses.map(hostCidr) }, filters, metadata: policiesMetadata(g.policies), name }));
+    chains.push(compact({ filter_chain_match: { source_prefix_ranges: g.addresses.map(hostCidr), ...plainMatch }, filters, metadata: policiesMetadata(g.policies), name }));
     if (route) routeConfigs.push(route);
   });
   // Outbound passthrough: the policies of the service whose endpoint the original destination is.
@@ -158,10 +167,19 @@ export function buildListener(l: XdsListener, p: ListenerPolicies, ctx: Resource
     const { filters } = chainFilters(l, g.policies, ctx, { ...log, destinationService: g.service }, name);
     chains.push(compact({ filter_chain_match: { prefix_ranges: g.addresses.map(hostCidr), destination_port: g.port }, filters, metadata: policiesMetadata(g.policies), name }));
   }
-  const { filters, route } = chainFilters(l, p, ctx, log, l.name);
-  chains.push(compact({ filters, metadata: policiesMetadata(p), name: groups.length + destinations.length > 0 ? l.name : undefined }));
-  if (route) routeConfigs.push(route);
-  const listenerFilters: EnvoyMessage[] = [];
+  if (mtls) {
+    const name = plaintext ? `${l.name}:mtls` : l.name;
+    const mp = mtlsChainPolicies(p, ctx.mesh);
+    const { filters, route } = chainFilters(l, mp, ctx, log, name);
+    chains.push(compact({ filter_chain_match: plaintext ? MATCH_MTLS : undefined, filters, metadata: policiesMetadata(mp), transport_socket: downstreamTlsSocket(ctx.mesh), name: plaintext || groups.length > 0 ? name : undefined }));
+    if (route) routeConfigs.push(route);
+  }
+  if (plaintext) {
+    const { filters, route } = chainFilters(l, p, ctx, log, l.name);
+    chains.push(compact({ filter_chain_match: plainMatch, filters, metadata: policiesMetadata(p), name: groups.length + destinations.length > 0 || mtls ? l.name : undefined }));
+    if (route) routeConfigs.push(route);
+  }
+  const listenerFilters: EnvoyMessage[] = mtls?.mode === 'PERMISSIVE' ? [TLS_INSPECTOR] : [];
   if (l.useOriginalDst) {
     listenerFilters.push(typedExtension(ENVOY_FILTERS.originalDst, ENVOY_TYPES.originalDst));
     // TPROXY inbound: the upstream connection leaves from the client's address (Istio does the same).
@@ -224,6 +242,8 @@ export function buildCluster(c: XdsCluster, p: ListenerPolicies, protocol: 'tcp'
       circuit_breakers: circuitBreakers(p.MeshCircuitBreaker),
       outlier_detection: c.kind === 'service' && !originalDst ? outlierDetection(p.MeshCircuitBreaker) : undefined,
       upstream_bind_config: c.inboundSource && !c.transparentSource ? { source_address: socketAddressOf(inboundSourceAddress(c), 0) } : undefined,
+      // Kuma names a mesh service's cluster after the service.
+      transport_socket: ctx.mtls && c.kind === 'service' ? upstreamTlsSocket(ctx.mesh, c.name) : undefined,
       common_lb_config:
         c.kind === 'service' && !originalDst && p.MeshCircuitBreaker?.outlierDetection?.healthyPanicThreshold !== undefined
           ? { healthy_panic_threshold: { value: p.MeshCircuitBreaker.outlierDetection.healthyPanicThreshold } }
@@ -268,6 +288,8 @@ export interface RenderOptions {
   endpoints?: 'static' | 'eds';
   tproxyMark?: number;
   defaultConnectTimeout?: string;
+  /** The mesh's mTLS (mode); the secrets themselves come from the control plane's CA. */
+  mtls?: MtlsRendering;
 }
 
 export interface RenderedDataplane {
@@ -295,6 +317,8 @@ export function renderDataplane(config: XdsProxyConfig, policies: DataplanePolic
     transparent: config.transparent,
     tproxyMark: options.tproxyMark,
     defaultConnectTimeout: options.defaultConnectTimeout ?? '5s',
+    // The compiled config says whether the mesh runs mTLS; a caller may render it otherwise (tests, previews).
+    mtls: options.mtls ?? (policies?.mtls ? { mesh: config.mesh, mode: policies.mtls.mode } : undefined),
   };
   const listenerPoliciesOf = (l: XdsListener): ListenerPolicies =>
     l.direction === 'outbound' && l.useOriginalDst ? passthroughPolicies(policies, l.address.includes(':') ? 6 : 4) : policiesOf(l.name);

@@ -94,7 +94,7 @@ describe('meshcap dp --bootstrap: an Envoy bootstrap, run as if received over xD
     const f = file('health.yaml', bootstrap(1, [{ port: 1 }], '\n      health_checks: [{ timeout: 1s }]'));
     const r = await cli(['dp', '--bootstrap', f]);
     expect(r.code).toBe(1);
-    expect(r.err).toContain(`${f}: static_resources.clusters[0] (Cluster "app").health_checks: not supported by meshcap dp`);
+    expect(r.err).toContain(`${f}: static_resources.clusters[0] (Cluster "app").health_checks[0].interval: is required and must be more than 0s (as in Envoy)`);
     expect((await cli(['dp', '--bootstrap', f, '--dataplane-file', f])).err).toBe('error: --dataplane-file and --bootstrap: give one of them');
   });
 

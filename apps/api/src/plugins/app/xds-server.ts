@@ -18,11 +18,12 @@ export default fp(
       tokens: fastify.dataplaneTokens,
       statuses: fastify.dataplanes.statuses,
       codec: await loadProtoJsonCodec(),
-      resources: catalogNodeResources(fastify.catalog),
+      resources: catalogNodeResources(fastify.catalog, fastify.meshIdentities),
+      identities: fastify.meshIdentities,
       log: (level, message) => fastify.log[level](message),
     });
     fastify.decorate('xds', server);
     fastify.addHook('preClose', async () => server.close());
   },
-  { name: 'xds-server', dependencies: ['catalog', 'tokens', 'dataplane-hub'] },
+  { name: 'xds-server', dependencies: ['catalog', 'tokens', 'dataplane-hub', 'mesh-identities'] },
 );

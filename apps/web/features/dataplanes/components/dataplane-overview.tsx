@@ -10,6 +10,7 @@ import { useDataplane } from '../api/get-dataplane.ts';
 import { useDiagram } from '../api/get-diagram.ts';
 import type { DataplanePort, Direction } from '../api/types.ts';
 import { StatTable } from './stat-table.tsx';
+import { DataplaneCertificatePanel } from '../../mtls/components/dataplane-certificate.tsx';
 
 export function DataplaneOverview({ mesh, name }: { mesh: string; name: string }) {
   const dp = useDataplane(mesh, name);
@@ -36,6 +37,7 @@ export function DataplaneOverview({ mesh, name }: { mesh: string; name: string }
               ))}
             </ul>
           </Panel>
+          <DataplaneCertificatePanel mesh={mesh} name={name} />
           <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
             <PortCards title="Inbounds" ports={d.inbounds} empty="No inbound declared." />
             <PortCards

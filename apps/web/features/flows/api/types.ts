@@ -73,6 +73,17 @@ export interface Flow {
   reason?: string;
   close?: string;
   policies: FlowPolicyAction[];
+  /** Set when the mesh runs mTLS: how the peer came in (its verified identity) or plaintext. */
+  tls?: FlowTls;
+}
+
+/** The peer's identity as the TLS handshake proved it (`peer`: URI SANs), or `plaintext`. */
+export interface FlowTls {
+  mode: 'mtls' | 'plaintext' | (string & {});
+  verified: boolean;
+  peer?: string[];
+  version?: string;
+  cipher?: string;
 }
 
 export interface FlowDrops {

@@ -52,6 +52,24 @@ export function FlowDrawer({ flow, onClose }: { flow: Flow; onClose: () => void 
           {flow.reason && <span className="text-rose-700 dark:text-rose-300">{flow.reason}</span>}
         </div>
 
+        <Section title="Identity">
+          <Fields>
+            <Field name="Identity">
+              {flow.tls === undefined ? 'source address (no mTLS)' : flow.tls.mode === 'mtls' ? (flow.tls.verified ? 'verified (mTLS)' : 'not verified (mTLS refused)') : 'source address (plaintext, PERMISSIVE)'}
+            </Field>
+            {flow.tls?.peer && flow.tls.peer.length > 0 && (
+              <Field name="Peer" mono>
+                {flow.tls.peer.join(' ')}
+              </Field>
+            )}
+            {flow.tls?.version && (
+              <Field name="TLS" mono>
+                {flow.tls.version} {flow.tls.cipher ?? ''}
+              </Field>
+            )}
+          </Fields>
+        </Section>
+
         <Section title="Policies that acted">
           {flow.policies.length === 0 ? (
             <p className="muted">No policy acted on this flow.</p>

@@ -1,6 +1,7 @@
 import { ENVOY_TYPES } from '../../xds/envoy-json.ts';
 import { fields, list, optStr, reject, str, typed, type Json } from '../../proxy/xds-config/reader.ts';
-import type { PermissionAction } from './schema.ts';
+import type { MeshTrafficPermissionConf, PermissionAction } from './schema.ts';
+import { decodePrincipal, type IdentityPolicy } from './identity.ts';
 
 /**
  * RBAC (HTTP and network) back into the MeshTrafficPermission action the permission pass runs. The
@@ -10,6 +11,28 @@ import type { PermissionAction } from './schema.ts';
 
 /** True when `rules` let everyone through, false when they let no one through. */
 function allowsAll(value: unknown, where: string): boolean {
+  return ruleSet(value, where).allowsAll;
+}
+
+/** Under mTLS: ALLOW rules whose principals name identities (`authenticated`), each policy a way in. */
+function identityRules(value: unknown, where: string): IdentityPolicy[] | undefined {
+  const r = fields(value, where, ['action', 'policies']);
+  const policies = (r['policies'] ?? {}) as Json;
+  const named = Object.entries(policies).some(([, p]) => JSON.stringify((p as Json)['principals']) !== '[{"any":true}]');
+  if (!named) return undefined;
+  if ((optStr(r['action'], `${where}.action`) ?? 'ALLOW') !== 'ALLOW') reject(`${where}.action`, 'identity principals are supported with ALLOW only');
+  return Object.entries(policies).map(([name, p]) => {
+    const at = `${where}.policies.${name}`;
+    const q = fields(p, at, ['permissions', 'principals']);
+    const perms = list(q['permissions'], `${at}.permissions`);
+    if (perms.length !== 1 || JSON.stringify(perms[0]) !== '{"any":true}') reject(`${at}.permissions`, 'only [{any: true}] is supported');
+    const principals = list(q['principals'], `${at}.principals`);
+    if (principals.length !== 1) reject(`${at}.principals`, 'exactly one principal (use and_ids) is supported');
+    return { name, principal: decodePrincipal(principals[0], `${at}.principals[0]`) };
+  });
+}
+
+function ruleSet(value: unknown, where: string): { allowsAll: boolean } {
   const r = fields(value, where, ['action', 'policies']);
   const action = optStr(r['action'], `${where}.action`) ?? 'ALLOW';
   if (action !== 'ALLOW' && action !== 'DENY') reject(`${where}.action`, `"${action}" is not supported (ALLOW or DENY)`);
@@ -28,7 +51,16 @@ function allowsAll(value: unknown, where: string): boolean {
     anyOnly('principals');
   }
   const matchesAll = names.length > 0;
-  return action === 'ALLOW' ? matchesAll : !matchesAll;
+  return { allowsAll: action === 'ALLOW' ? matchesAll : !matchesAll };
+}
+
+function conf(c: Json, where: string): MeshTrafficPermissionConf {
+  const identity = c['rules'] === undefined ? undefined : identityRules(c['rules'], `${where}.rules`);
+  if (identity) {
+    if (c['shadow_rules'] !== undefined) reject(`${where}.shadow_rules`, 'not supported with identity principals');
+    return { action: 'Allow', identity };
+  }
+  return { action: action(c, where) };
 }
 
 function action(c: Json, where: string): PermissionAction {
@@ -39,13 +71,13 @@ function action(c: Json, where: string): PermissionAction {
   return 'AllowWithShadowDeny';
 }
 
-export function decodeHttpRbac(config: unknown, where: string): PermissionAction {
+export function decodeHttpRbac(config: unknown, where: string): MeshTrafficPermissionConf {
   const c = typed(config, where, ENVOY_TYPES.httpRbac, ['rules', 'shadow_rules', 'shadow_rules_stat_prefix']);
-  return action(c, where);
+  return conf(c, where);
 }
 
-export function decodeNetworkRbac(config: unknown, where: string): PermissionAction {
+export function decodeNetworkRbac(config: unknown, where: string): MeshTrafficPermissionConf {
   const c = typed(config, where, ENVOY_TYPES.networkRbac, ['rules', 'shadow_rules', 'stat_prefix', 'shadow_rules_stat_prefix']);
   if (c['stat_prefix'] !== undefined) str(c['stat_prefix'], `${where}.stat_prefix`);
-  return action(c, where);
+  return conf(c, where);
 }

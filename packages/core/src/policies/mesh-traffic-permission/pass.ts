@@ -2,11 +2,13 @@ import type { InboundPolicy, SourceIdentity } from '../../policy/index.ts';
 import type { ActingPolicy, HttpPass, TcpPass } from '../../proxy/chain.ts';
 import { inboundSource, passName, type Applied, type ConfSource } from '../../proxy/policies/conf-source.ts';
 import type { MeshTrafficPermissionConf } from './schema.ts';
+import type { FlowRecord } from '../../flows/index.ts';
+import { allowingPolicy } from './identity.ts';
 
 /**
- * MeshTrafficPermission on an inbound. The client is whoever owns the connection's source address
- * (meshcap terminates no mTLS, see README): the first rule whose client subset contains that
- * identity decides. Policies on the inbound but no rule for the client: Deny, as Kuma's RBAC does.
+ * MeshTrafficPermission on an inbound. Over mTLS the client is its verified certificate (the
+ * chain's RBAC names identities, `byIdentity`); otherwise whoever owns the connection's source
+ * address: the first rule whose client subset contains that identity decides. Policies on the inbound but no rule for the client: Deny, as Kuma's RBAC does.
  * Allow and AllowWithShadowDeny let the traffic through (the latter recorded as a shadow deny);
  * Deny answers HTTP 403 or closes a TCP connection before any upstream is contacted.
  */
@@ -24,6 +26,22 @@ export function permissionSource(policy: InboundPolicy<MeshTrafficPermissionConf
   return inboundSource(policy, identities, () => ({ conf: { action: 'Deny' }, policy: DEFAULT_DENY }));
 }
 
+const NO_IDENTITY: ReadonlySet<string> = new Set();
+
+/**
+ * Under mTLS the chain's RBAC names identities: the first policy admitting the peer's verified
+ * SANs is credited; none admitting it is a Deny. A peer whose certificate was not verified has no
+ * identity (it matches only rules for every client).
+ */
+function byIdentity(p: Permission, flow: Readonly<FlowRecord>): Permission {
+  const identity = p.conf.identity;
+  if (!identity) return p;
+  const sans = flow.tls?.verified && flow.tls.peer ? new Set(flow.tls.peer) : NO_IDENTITY;
+  const allow = allowingPolicy(identity, sans);
+  if (!allow) return { conf: { action: 'Deny' }, policy: DEFAULT_DENY };
+  return { conf: { action: 'Allow' }, policy: { type: 'MeshTrafficPermission', name: allow.name.replace(/#\d+$/, '') } };
+}
+
 /** What the flow says about an allowed client; a Deny is recorded by whoever refuses. */
 function allowAction(p: Permission): string {
   return p.conf.action === 'AllowWithShadowDeny' ? 'shadow deny (allowed)' : 'allow';
@@ -35,8 +53,9 @@ export function trafficPermissionTcpPass(source: ConfSource<Permission>): TcpPas
     slot: 'traffic-permission',
     name: passName('MeshTrafficPermission', source),
     onConnect(ctx) {
-      const p = source.pick(ctx.client, ctx.destination);
-      if (!p) return;
+      const picked = source.pick(ctx.client, ctx.destination);
+      if (!picked) return;
+      const p = byIdentity(picked, ctx.flow);
       if (p.conf.action === 'Deny') ctx.deny(p.policy, PERMISSION_DENIED_REASON);
       else ctx.record(p.policy, allowAction(p));
     },
@@ -49,8 +68,9 @@ export function trafficPermissionHttpPass(source: ConfSource<Permission>): HttpP
     slot: 'traffic-permission',
     name: passName('MeshTrafficPermission', source),
     onRequest(ctx) {
-      const p = source.pick(ctx.flow.client, ctx.flow.destination);
-      if (!p) return;
+      const picked = source.pick(ctx.flow.client, ctx.flow.destination);
+      if (!picked) return;
+      const p = byIdentity(picked, ctx.flow);
       if (p.conf.action !== 'Deny') {
         ctx.record(p.policy, allowAction(p));
         return;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { IdentityPolicy } from './identity.ts';
 import { registerKind } from '../../model/kinds.ts';
 import { policySchema, TARGET_REF_KINDS, type PolicyResourceOf } from '../../model/policies/common.ts';
 
@@ -19,6 +20,11 @@ export type PermissionAction = 'Allow' | 'Deny' | 'AllowWithShadowDeny';
 export const meshTrafficPermissionConf = z.strictObject({ action: permissionActionSchema });
 export interface MeshTrafficPermissionConf {
   action: PermissionAction;
+  /**
+   * Under mTLS (decoded from RBAC principals, never written by users): the ways in by verified
+   * identity; a peer none of them admits is denied.
+   */
+  identity?: IdentityPolicy[];
 }
 
 export const meshTrafficPermissionSchema = policySchema({

@@ -424,7 +424,8 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     const { ctx, a } = this.session;
     const cluster = a.listener.cluster;
     const source = ctx.upstreams.source(cluster, endpoint, a.client);
-    const key = `${endpoint.address}|${endpoint.port}|${source.localAddress ?? ''}`;
+    // An mTLS connection is pooled apart from a plaintext one to the same address.
+    const key = `${endpoint.address}|${endpoint.port}|${source.localAddress ?? ''}${cluster.config.tls ? `|tls:${cluster.config.name}` : ''}`;
     const pooled = ctx.httpPool.acquire(key);
     if (pooled) {
       this.flow.timings.connectMs ??= 0;
@@ -451,7 +452,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     this.reqState = 'connecting';
     cluster.counters.upstream_cx_total++;
     const started = performance.now();
-    ctx.upstreams.connect(endpoint, source, this.route.connectTimeoutMs).then(
+    ctx.upstreams.connect(endpoint, source, this.route.connectTimeoutMs, cluster.config.tls).then(
       ({ socket, connectMs }) => {
         cluster.counters.upstream_cx_active++;
         const conn = new UpstreamConn(socket, key, ctx.httpPool, cluster);

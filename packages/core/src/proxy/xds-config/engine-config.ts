@@ -18,6 +18,7 @@ import { decodeCluster } from './cluster.ts';
 import { chainSource } from './filter-chain-match.ts';
 import { decodeListener, type DecodedListener, type EnforcedType } from './listener.ts';
 import { reject, str } from './reader.ts';
+import { decodeSecrets, decodeUpstreamTls } from '../tls/decode.ts';
 
 /**
  * What `meshcap dp` runs from the Envoy resources it received: the listeners and clusters of its
@@ -87,10 +88,15 @@ function listenerPasses(l: DecodedListener, options: XdsEngineOptions): Partial<
 export function engineConfigFromXds(set: XdsResourceSet, options: XdsEngineOptions = {}): XdsEngineConfig {
   const endpoints = byName(set.endpoints, 'ClusterLoadAssignment', 'cluster_name');
   const routes = byName(set.routes, 'RouteConfiguration', 'name');
+  const secrets = decodeSecrets(set.secrets ?? []);
   const clusters = new Map<string, ClusterConfig>();
   const connectTimeouts = new Map<string, string>();
   for (const [name, c] of byName(set.clusters, 'Cluster', 'name')) {
-    clusters.set(name, decodeCluster(c, `Cluster "${name}"`, endpoints));
+    // The transport socket is the TLS layer's (proxy/tls); the rest of the cluster decodes as ever.
+    const { transport_socket: socket, ...plain } = c;
+    const cluster = decodeCluster(plain, `Cluster "${name}"`, endpoints);
+    const tls = decodeUpstreamTls(socket, `Cluster "${name}".transport_socket`, secrets);
+    clusters.set(name, tls ? { ...cluster, tls } : cluster);
     if (c['connect_timeout'] !== undefined) connectTimeouts.set(name, String(c['connect_timeout']));
   }
   const received = [...byName(set.listeners, 'Listener', 'name')];
@@ -99,7 +105,7 @@ export function engineConfigFromXds(set: XdsResourceSet, options: XdsEngineOptio
   const dns = dnsListeners[0] ? decodeDnsListener(dnsListeners[0][1], `Listener "${dnsListeners[0][0]}"`) : undefined;
   const decoded = received
     .filter(([, l]) => !isDnsListener(l))
-    .map(([name, l]) => decodeListener(l, `Listener "${name}"`, routes, (cluster) => connectTimeouts.get(cluster) ?? (clusters.has(cluster) ? '5s' : undefined)));
+    .map(([name, l]) => decodeListener(l, `Listener "${name}"`, routes, (cluster) => connectTimeouts.get(cluster) ?? (clusters.has(cluster) ? '5s' : undefined), secrets));
   const inboundCapture = decoded.filter((l) => l.direction === 'inbound' && l.useOriginalDst);
   const tproxy = inboundCapture.some((l) => l.transparent);
   const originalSource = inboundCapture.find((l) => l.originalSource)?.originalSource;
@@ -114,8 +120,16 @@ export function engineConfigFromXds(set: XdsResourceSet, options: XdsEngineOptio
     if (l.codec === 'http2' && !cluster.http2) reject(`Listener "${l.name}".filter_chains`, `codec_type HTTP2 needs cluster "${l.cluster}" to speak HTTP/2 (explicit_http_config.http2_protocol_options): meshcap dp does not translate HTTP/2 to HTTP/1.1`);
     // TPROXY: connections to the local application leave from the client's own address (original_src on the capture listener).
     if (originalSource && l.direction === 'inbound') Object.assign(cluster, { inboundSource: true, transparentSource: true });
-    const { chains: _chains, selector: _selector, originalSource: _source, cluster: _cluster, httpStatPrefix, ...own } = l;
-    return { ...own, statName: statName(l.name), capture: captureOf(l, inboundMode), cluster, httpStatPrefix: httpStatPrefix ?? cluster.statName, service: l.tags['kuma.io/service'] };
+    const { chains: _chains, selector: _selector, originalSource: _source, cluster: _cluster, httpStatPrefix, mtls, tlsInspector: _inspector, ...own } = l;
+    return {
+      ...own,
+      statName: statName(l.name),
+      capture: captureOf(l, inboundMode),
+      cluster,
+      httpStatPrefix: httpStatPrefix ?? cluster.statName,
+      service: l.tags['kuma.io/service'],
+      mtls: mtls ? { tls: mtls.tls, permissive: l.chains.length > 0 } : undefined,
+    };
   });
   const byListener = new Map(decoded.map((l) => [l.name, l]));
   const config: ProxyConfig = {
@@ -136,12 +150,18 @@ export function engineConfigFromXds(set: XdsResourceSet, options: XdsEngineOptio
       if (!d) throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `listener ${l.name} is not one of the received listeners`);
       return listenerPasses(d, options);
     },
+    forTlsChains(l) {
+      const d = byListener.get(l.name);
+      if (!d?.mtls) throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `listener ${l.name} has no TLS filter chains`);
+      return listenerPasses({ ...d, chains: d.mtls.chains, selector: d.mtls.selector }, options);
+    },
     stats: () => sinks.statValues(),
   };
   // Building the passes compiles what the filter configs hold (formats, headers): a bad one is refused now, not at the first connection.
   for (const l of listeners) {
     try {
       passes.forListener(l);
+      if (l.mtls) passes.forTlsChains!(l);
     } catch (err) {
       if (!(err instanceof MeshcapError)) throw err;
       throw new MeshcapError(err.code, `Listener "${l.name}": ${err.message}`, err.issues.map((i) => ({ ...i, path: `Listener "${l.name}" ${i.path}` })), { cause: err });

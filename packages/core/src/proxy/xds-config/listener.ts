@@ -14,6 +14,8 @@ import { decodeHttpRbac, decodeNetworkRbac } from '../../policies/mesh-traffic-p
 import { bool, duration, fields, int, list, optStr, reject, str, typed, type Json } from './reader.ts';
 import { decodeTimeouts } from '../../policies/mesh-timeout/decode.ts';
 import { decodeRetryPolicy } from '../../policies/mesh-retry/decode.ts';
+import { decodeDownstreamTls, type DecodedSecrets, type TlsSocketConfig } from '../tls/decode.ts';
+import { checkChainTransport, sameTls, splitTransportMatch } from '../tls/chains.ts';
 
 /**
  * A Listener as the engine runs it: its address and role (capture listener, hand-off target or a
@@ -39,6 +41,10 @@ export interface DecodedListener extends Pick<ListenerConfig, 'name' | 'directio
   httpStatPrefix?: string;
   chains: DecodedChain[];
   selector: FilterChainSelector;
+  /** Chains with a TLS transport socket (mTLS): connections that handshake are served by them, with their own selector. */
+  mtls?: { tls: TlsSocketConfig; chains: DecodedChain[]; selector: FilterChainSelector };
+  /** tls_inspector: plaintext chains beside the TLS ones (PERMISSIVE). */
+  tlsInspector: boolean;
 }
 
 /** Envoy's request timeout when a route sets none. */
@@ -149,7 +155,7 @@ function httpConnectionManager(config: unknown, where: string, routes: ReadonlyM
     if (r < rank || (r === rank && name !== ENVOY_FILTERS.fault && i > 0)) reject(`${at}.name`, `out of order or repeated: meshcap dp runs ${HTTP_FILTER_ORDER.join(', ')} in this order`);
     rank = r;
     const tc = `${at}.typed_config`;
-    if (name === ENVOY_FILTERS.rbac) raw.MeshTrafficPermission = { action: decodeHttpRbac(e['typed_config'], tc) };
+    if (name === ENVOY_FILTERS.rbac) raw.MeshTrafficPermission = decodeHttpRbac(e['typed_config'], tc);
     else if (name === ENVOY_FILTERS.localRateLimit) raw.MeshRateLimit = decodeHttpLocalRateLimit(e['typed_config'], tc);
     else if (name === ENVOY_FILTERS.fault) (raw.MeshFaultInjection ??= { http: [] }).http!.push(decodeFaultFilter(e['typed_config'], tc));
     else typed(e['typed_config'], tc, ENVOY_TYPES.router, []);
@@ -201,7 +207,7 @@ function chainFilters(value: unknown, where: string, routes: ReadonlyMap<string,
     if (r < 0) reject(`${where}[${i}].name`, `"${f.name}" is not supported (${[ENVOY_FILTERS.httpConnectionManager, ...order].join(', ')})`);
     if (r <= rank) reject(`${where}[${i}].name`, `out of order or repeated: meshcap dp runs ${order.join(', ')} in this order`);
     rank = r;
-    if (f.name === ENVOY_FILTERS.networkRbac) raw.MeshTrafficPermission = { action: decodeNetworkRbac(f.config, f.at) };
+    if (f.name === ENVOY_FILTERS.networkRbac) raw.MeshTrafficPermission = decodeNetworkRbac(f.config, f.at);
     else if (f.name === ENVOY_FILTERS.networkLocalRateLimit) raw.MeshRateLimit = decodeNetworkLocalRateLimit(f.config, f.at);
     else {
       if (i !== filters.length - 1) reject(`${where}[${i + 1}]`, `nothing may follow ${ENVOY_FILTERS.tcpProxy}`);
@@ -240,8 +246,9 @@ function credited(raw: RawConfs, names: Map<string, string>, fallback: string, c
   return out;
 }
 
-function listenerFilters(value: unknown, where: string): { originalDst: boolean; originalSource?: { mark?: number } } {
+function listenerFilters(value: unknown, where: string): { originalDst: boolean; originalSource?: { mark?: number }; tlsInspector: boolean } {
   let originalDst = false;
+  let tlsInspector = false;
   let originalSource: { mark?: number } | undefined;
   list(value, where).forEach((f, i) => {
     const at = `${where}[${i}]`;
@@ -253,18 +260,27 @@ function listenerFilters(value: unknown, where: string): { originalDst: boolean;
     } else if (name === ENVOY_FILTERS.originalSrc) {
       const c = typed(e['typed_config'], `${at}.typed_config`, ENVOY_TYPES.originalSrc, ['mark']);
       originalSource = c['mark'] === undefined ? {} : { mark: int(c['mark'], `${at}.typed_config.mark`) };
+    } else if (name === ENVOY_FILTERS.tlsInspector) {
+      typed(e['typed_config'], `${at}.typed_config`, ENVOY_TYPES.tlsInspector, []);
+      tlsInspector = true;
     } else {
-      reject(`${at}.name`, `"${name}" is not supported (${ENVOY_FILTERS.originalDst}, ${ENVOY_FILTERS.originalSrc})`);
+      reject(`${at}.name`, `"${name}" is not supported (${ENVOY_FILTERS.originalDst}, ${ENVOY_FILTERS.originalSrc}, ${ENVOY_FILTERS.tlsInspector})`);
     }
   });
-  return { originalDst, originalSource };
+  return { originalDst, originalSource, tlsInspector };
 }
 
 /**
  * `where` names the resource (`Listener "inbound:…"`); `connectTimeoutOf` gives a cluster's
  * connect timeout as written (for crediting it to the chain's MeshTimeout).
  */
-export function decodeListener(listener: EnvoyMessage, where: string, routes: ReadonlyMap<string, EnvoyMessage>, connectTimeoutOf: (cluster: string) => string | undefined): DecodedListener {
+export function decodeListener(
+  listener: EnvoyMessage,
+  where: string,
+  routes: ReadonlyMap<string, EnvoyMessage>,
+  connectTimeoutOf: (cluster: string) => string | undefined,
+  secrets: DecodedSecrets = { certificates: new Map(), trusted: new Map() },
+): DecodedListener {
   const l = typed(listener, where, ENVOY_TYPES.listener, ['name', 'address', 'filter_chains', 'use_original_dst', 'metadata', 'listener_filters', 'transparent', 'traffic_direction', 'bind_to_port']);
   const name = str(l['name'], `${where}.name`);
   const { address, port } = socketAddressOf(l['address'], `${where}.address`);
@@ -274,27 +290,41 @@ export function decodeListener(listener: EnvoyMessage, where: string, routes: Re
   const lf = listenerFilters(l['listener_filters'], `${where}.listener_filters`);
   if (useOriginalDst !== lf.originalDst) reject(`${where}.listener_filters`, `use_original_dst needs ${ENVOY_FILTERS.originalDst}, and only it`);
   if (lf.originalSource && !(useOriginalDst && direction === 'INBOUND')) reject(`${where}.listener_filters`, `${ENVOY_FILTERS.originalSrc} is supported on the inbound capture listener only`);
-  const raws: Array<RawChain & { match: ChainMatch; names: Map<string, string>; chainName?: string }> = list(l['filter_chains'], `${where}.filter_chains`).map((c, i) => {
+  type Raw = RawChain & { match: ChainMatch; names: Map<string, string>; chainName?: string; tls?: TlsSocketConfig; at: string };
+  const raws: Raw[] = list(l['filter_chains'], `${where}.filter_chains`).map((c, i) => {
     const at = `${where}.filter_chains[${i}]`;
-    const chain = fields(c, at, ['filter_chain_match', 'filters', 'metadata', 'name']);
+    const chain = fields(c, at, ['filter_chain_match', 'filters', 'metadata', 'transport_socket', 'name']);
     const chainName = optStr(chain['name'], `${at}.name`);
-    return { ...chainFilters(chain['filters'], `${at}.filters`, routes), match: decodeFilterChainMatch(chain['filter_chain_match'], `${at}.filter_chain_match`), names: policiesOf(chain['metadata'], `${at}.metadata`), chainName };
+    const { rest, transport } = splitTransportMatch(chain['filter_chain_match'], `${at}.filter_chain_match`);
+    const tls = decodeDownstreamTls(chain['transport_socket'], `${at}.transport_socket`, secrets);
+    checkChainTransport(transport, tls, at);
+    return { ...chainFilters(chain['filters'], `${at}.filters`, routes), match: decodeFilterChainMatch(rest, `${at}.filter_chain_match`), names: policiesOf(chain['metadata'], `${at}.metadata`), chainName, tls, at };
   });
   if (raws.length === 0) reject(`${where}.filter_chains`, 'at least one filter chain is needed');
   const first = raws[0]!;
-  const keys = new Set<string>();
-  raws.forEach((r, i) => {
-    const at = `${where}.filter_chains[${i}]`;
-    if (r.protocol !== first.protocol) reject(`${at}.filters`, 'every filter chain of a listener must speak the same protocol in meshcap dp');
-    if (r.cluster !== first.cluster) reject(`${at}.filters`, `every filter chain of a listener must use the same cluster in meshcap dp ("${first.cluster}", here "${r.cluster}")`);
-    if (r.httpStatPrefix !== first.httpStatPrefix) reject(`${at}.filters`, 'every filter chain of a listener must use the same stat_prefix in meshcap dp');
-    if (r.codec !== first.codec || JSON.stringify(r.http2) !== JSON.stringify(first.http2)) reject(`${at}.filters`, 'every filter chain of a listener must use the same codec_type and http2_protocol_options in meshcap dp');
-    if (keys.has(r.match.key)) reject(`${at}.filter_chain_match`, 'matches the same connections as an earlier chain');
-    keys.add(r.match.key);
-  });
-  // Envoy closes a connection no chain matches; meshcap dp would relay it, so a catch-all chain is required.
-  if (!keys.has('{}')) reject(`${where}.filter_chains`, 'a filter chain without filter_chain_match (for every other connection) is required');
-  const chains = raws.map((r) => ({ match: r.match, confs: credited(r.confs, r.names, r.chainName ?? name, connectTimeoutOf(r.cluster)) }));
+  const tlsRaws = raws.filter((r) => r.tls);
+  const plainRaws = raws.filter((r) => !r.tls);
+  if (tlsRaws.length > 0 && (direction !== 'INBOUND' || useOriginalDst)) reject(`${tlsRaws[0]!.at}.transport_socket`, 'meshcap dp terminates TLS on inbound listeners (not capture listeners) only');
+  if (tlsRaws.length > 0 && plainRaws.length > 0 && !lf.tlsInspector) reject(`${where}.listener_filters`, `TLS and plaintext filter chains need ${ENVOY_FILTERS.tlsInspector}`);
+  const side = (list: Raw[]): void => {
+    const keys = new Set<string>();
+    list.forEach((r) => {
+      if (r.protocol !== first.protocol) reject(`${r.at}.filters`, 'every filter chain of a listener must speak the same protocol in meshcap dp');
+      if (r.cluster !== first.cluster) reject(`${r.at}.filters`, `every filter chain of a listener must use the same cluster in meshcap dp ("${first.cluster}", here "${r.cluster}")`);
+      if (r.httpStatPrefix !== first.httpStatPrefix) reject(`${r.at}.filters`, 'every filter chain of a listener must use the same stat_prefix in meshcap dp');
+      if (r.codec !== first.codec || JSON.stringify(r.http2) !== JSON.stringify(first.http2)) reject(`${r.at}.filters`, 'every filter chain of a listener must use the same codec_type and http2_protocol_options in meshcap dp');
+      if (r.tls) sameTls(list[0]!.tls!, r.tls, r.at);
+      if (keys.has(r.match.key)) reject(`${r.at}.filter_chain_match`, 'matches the same connections as an earlier chain');
+      keys.add(r.match.key);
+    });
+    // Envoy closes a connection no chain matches; meshcap dp would relay it, so a catch-all chain is required.
+    if (list.length > 0 && !keys.has('{}')) reject(`${where}.filter_chains`, `a ${list[0]!.tls ? 'TLS ' : ''}filter chain without filter_chain_match (for every other connection) is required`);
+  };
+  side(plainRaws);
+  side(tlsRaws);
+  const decodeChains = (list: Raw[]): DecodedChain[] => list.map((r) => ({ match: r.match, confs: credited(r.confs, r.names, r.chainName ?? name, connectTimeoutOf(r.cluster)) }));
+  const chains = decodeChains(plainRaws);
+  const tlsChains = decodeChains(tlsRaws);
   return {
     name,
     direction: direction === 'INBOUND' ? 'inbound' : 'outbound',
@@ -312,5 +342,7 @@ export function decodeListener(listener: EnvoyMessage, where: string, routes: Re
     tags: tagsOf(l['metadata'], `${where}.metadata`),
     chains,
     selector: new FilterChainSelector(chains.map((c) => c.match)),
+    mtls: tlsRaws.length > 0 ? { tls: tlsRaws[0]!.tls!, chains: tlsChains, selector: new FilterChainSelector(tlsChains.map((c) => c.match)) } : undefined,
+    tlsInspector: lf.tlsInspector,
   };
 }
