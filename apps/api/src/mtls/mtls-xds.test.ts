@@ -126,6 +126,13 @@ spec:
     expect(m.body + c.body).not.toMatch(/PRIVATE KEY/);
   });
 
+  it('the listeners of an mTLS dataplane are listed as it runs them (the dump holds no key to decode TLS with)', async () => {
+    const res = await cp.app.inject({ url: '/api/meshes/default/dataplanes/backend/listeners', headers: AUTH });
+    expect(res.statusCode).toBe(200);
+    expect(res.json<{ items: { name: string; direction: string }[] }>().items.some((l) => l.direction === 'inbound' && l.name.startsWith('inbound:') && !l.name.includes('passthrough'))).toBe(true);
+    expect((await cp.app.inject({ url: '/api/meshes/default/dataplanes/web/listeners', headers: AUTH })).statusCode).toBe(200);
+  });
+
   it('PERMISSIVE, pushed like any change: the plaintext client gets through, recorded as plaintext', async () => {
     expect((await applyYaml(cp.app, mesh('PERMISSIVE'))).statusCode).toBe(200);
     await eventually(async () => (await tcpExchange(port['in']!, 'plain', { from: WEB })) === 'echo:plain', 'plaintext accepted');
