@@ -1,6 +1,6 @@
 import type { FlowRecord } from '../../flows/index.ts';
-import type { HttpExchangeContext, HttpPass } from '../chain.ts';
-import { ms, runPasses, type EngineContext, type ListenerRuntime } from '../context.ts';
+import type { HttpExchangeContext, HttpPass, LocalReply } from '../chain.ts';
+import { ms, runPasses, type ClusterRuntime, type EngineContext, type ListenerRuntime } from '../context.ts';
 import { countStatusClass, type ClusterCounters } from '../stats.ts';
 import type { ConnectFailure } from '../upstream.ts';
 
@@ -35,6 +35,26 @@ export function startExchange(
   }
   if (r) r.then(next, failed).catch(internalError);
   else next();
+}
+
+/** Envoy's answer when a cluster's circuit breaker is open: 503 with `x-envoy-overloaded` (flag UO). */
+export const OVERFLOW_REPLY: LocalReply = Object.freeze({ status: 503, body: `${RESET_BEFORE_HEADERS}overflow`, headers: Object.freeze({ 'x-envoy-overloaded': 'true' }), verdict: 'error', reason: 'upstream_overflow' });
+
+/** Counts the request in the cluster's requests in flight (max_requests); false, counted as an overflow, at the limit. */
+export function startClusterRequest(cluster: ClusterRuntime): boolean {
+  if (cluster.state.limits.startRequest()) return true;
+  cluster.counters.upstream_rq_pending_overflow++;
+  return false;
+}
+
+export type StreamTimeout = 'stream_idle_timeout' | 'max_stream_duration';
+
+/** Counts a stream_idle_timeout or max_stream_duration; Envoy's 408 for it, for a response not yet started. */
+export function streamTimeoutReply(listener: ListenerRuntime, reason: StreamTimeout): LocalReply {
+  const counters = listener.http!;
+  if (reason === 'stream_idle_timeout') counters.downstream_rq_idle_timeout++;
+  else counters.downstream_rq_max_duration_reached++;
+  return { status: 408, body: reason === 'stream_idle_timeout' ? 'stream timeout' : 'downstream duration timeout', verdict: 'error', reason };
 }
 
 /** Counts an upstream connect failure; the reply body Envoy gives for it. */

@@ -7,7 +7,7 @@ import { countStatusClass, countUpstreamStatusClass } from '../stats.ts';
 import type { Outcome } from '../../policies/mesh-circuit-breaker/outlier.ts';
 import type { UpstreamEndpoint } from '../config.ts';
 import { pickEndpoint, type ConnectFailure } from '../upstream.ts';
-import { completeExchange, connectFailureBody, RESET_BEFORE_HEADERS, startExchange } from './exchange.ts';
+import { completeExchange, connectFailureBody, OVERFLOW_REPLY, RESET_BEFORE_HEADERS, startClusterRequest, startExchange, streamTimeoutReply, type StreamTimeout } from './exchange.ts';
 import { ChunkedFramer, CloseFramer, LengthFramer, type BodyFramer } from './body.ts';
 import { findHeadEnd, HttpParseError, parseRequestHead, parseResponseHead, REASONS, type RequestHead, type ResponseHead } from './head.ts';
 import { UpstreamConn, type UpstreamOwner } from './pool.ts';
@@ -375,10 +375,8 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
       this.replyLocal(this.local);
       return;
     }
-    const cluster = this.session.a.listener.cluster;
-    if (!cluster.state.limits.startRequest()) {
-      cluster.counters.upstream_rq_pending_overflow++;
-      this.replyOverflow();
+    if (!startClusterRequest(this.session.a.listener.cluster)) {
+      this.replyLocal(OVERFLOW_REPLY);
       return;
     }
     this.countedRequest = true;
@@ -389,11 +387,6 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     this.headBuf = this.request.toBuffer();
     this.flow.bytes.fromClient += this.headBuf.length;
     this.attempt();
-  }
-
-  /** A circuit breaker tripped: Envoy's 503 with `x-envoy-overloaded` (flag UO). */
-  private replyOverflow(): void {
-    this.replyLocal({ status: 503, body: 'upstream connect error or disconnect/reset before headers. reset reason: overflow', headers: { 'x-envoy-overloaded': 'true' }, verdict: 'error', reason: 'upstream_overflow' });
   }
 
   /** What came of the attempt, for outlier detection. */
@@ -444,7 +437,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
         ctx.httpPool.closeIdleOf(cluster.state);
       } else {
         cluster.counters.upstream_rq_pending_overflow++;
-        this.replyOverflow();
+        this.replyLocal(OVERFLOW_REPLY);
       }
       return;
     }
@@ -752,14 +745,12 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
   }
 
   /** stream_idle_timeout or max_stream_duration: Envoy's 408 before the response started, else a reset. */
-  private onStreamTimeout(reason: 'stream_idle_timeout' | 'max_stream_duration'): void {
+  private onStreamTimeout(reason: StreamTimeout): void {
     if (this.ended) return;
-    const counters = this.session.a.listener.http!;
-    if (reason === 'stream_idle_timeout') counters.downstream_rq_idle_timeout++;
-    else counters.downstream_rq_max_duration_reached++;
+    const reply = streamTimeoutReply(this.session.a.listener, reason);
     this.dropConn();
     if (this.respState === 'head' || this.respState === 'passes') {
-      this.replyError(408, reason === 'stream_idle_timeout' ? 'stream timeout' : 'downstream duration timeout', reason);
+      this.replyLocal(reply);
       return;
     }
     this.flow.verdict = 'error';

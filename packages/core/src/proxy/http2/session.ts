@@ -13,7 +13,7 @@ import type { FlowGrpc, FlowHttp, FlowRecord } from '../../flows/index.ts';
 import { newRequestId, type ActingPolicy, type HttpExchangeContext, type HttpPass, type HttpRequestView, type HttpResponseView, type HttpRoute, type LocalReply } from '../chain.ts';
 import type { ListenerConfig, UpstreamEndpoint } from '../config.ts';
 import { ms, newFlow, runPasses, type Accepted, type EngineContext, type OpenConnection } from '../context.ts';
-import { completeExchange, connectFailureBody, RESET_BEFORE_HEADERS, startExchange } from '../http/exchange.ts';
+import { completeExchange, connectFailureBody, OVERFLOW_REPLY, RESET_BEFORE_HEADERS, startClusterRequest, startExchange, streamTimeoutReply, type StreamTimeout } from '../http/exchange.ts';
 import { DEFAULT_RETRY_METHODS, type HttpTimeouts } from '../http/session.ts';
 import { countUpstreamStatusClass } from '../stats.ts';
 import type { Outcome } from '../../policies/mesh-circuit-breaker/outlier.ts';
@@ -319,10 +319,8 @@ class H2Exchange implements HttpExchangeContext {
       this.replyLocal(this.local);
       return;
     }
-    const cluster = this.session.a.listener.cluster;
-    if (!cluster.state.limits.startRequest()) {
-      cluster.counters.upstream_rq_pending_overflow++;
-      this.replyLocal({ status: 503, body: `${RESET_BEFORE_HEADERS}overflow`, headers: { 'x-envoy-overloaded': 'true' }, verdict: 'error', reason: 'upstream_overflow' });
+    if (!startClusterRequest(this.session.a.listener.cluster)) {
+      this.replyLocal(OVERFLOW_REPLY);
       return;
     }
     this.countedRequest = true;
@@ -622,13 +620,11 @@ class H2Exchange implements HttpExchangeContext {
   }
 
   /** stream_idle_timeout or max_stream_duration: 408 before the response started (as Envoy), else a reset. */
-  private onStreamTimeout(reason: 'stream_idle_timeout' | 'max_stream_duration'): void {
+  private onStreamTimeout(reason: StreamTimeout): void {
     if (this.ended) return;
-    const counters = this.session.a.listener.http!;
-    if (reason === 'stream_idle_timeout') counters.downstream_rq_idle_timeout++;
-    else counters.downstream_rq_max_duration_reached++;
+    const reply = streamTimeoutReply(this.session.a.listener, reason);
     if (this.phase !== 'response') {
-      this.replyLocal({ status: 408, body: reason === 'stream_idle_timeout' ? 'stream timeout' : 'downstream duration timeout', verdict: 'error', reason });
+      this.replyLocal(reply);
       return;
     }
     this.flow.verdict = 'error';
