@@ -39,7 +39,7 @@ export default async function configDumpRoutes(app: FastifyInstance) {
       if (source === 'dataplane') {
         dump = await fastify.dataplanes.request(mesh, name, 'config_dump', envoyQuery);
       } else {
-        const wanted = version ?? (running && records.some((r) => r.version === running) ? running : records[records.length - 1]?.version);
+        const wanted = version ?? fastify.configDumps.inForce(`${mesh}/${name}`, running)?.version;
         const record = records.find((r) => r.version === wanted);
         if (!record) {
           throw new MeshcapError('MESHCAP_ERR_NOT_FOUND', `no config dump version ${wanted ?? '(none)'} for ${mesh}/${name} (kept: ${records.map((r) => r.version).join(', ') || 'none'})`, [

@@ -48,9 +48,7 @@ export default async function inspectRoutes(app: FastifyInstance) {
       const { mesh, name } = request.params;
       fastify.catalog.requireDataplane(mesh, name);
       // What the dataplane runs: the resources of the version it ACKed (else the newest sent), decoded as meshcap dp decodes them.
-      const records = fastify.configDumps.versions(`${mesh}/${name}`);
-      const running = fastify.dataplanes.status(mesh, name).configVersion;
-      const record = records.find((r) => r.version === running) ?? records[records.length - 1];
+      const record = fastify.configDumps.inForce(`${mesh}/${name}`, fastify.dataplanes.status(mesh, name).configVersion);
       if (!record) throw new MeshcapError('MESHCAP_ERR_NOT_FOUND', `no resources for ${mesh}/${name} yet: its config did not compile`);
       const { config } = engineConfigFromXds(withoutTransportSockets(resourcesOfConfigDump(record.dump)), { version: record.version, mesh, dataplane: name });
       const stats = await liveStats(fastify.dataplanes, mesh, name);

@@ -73,6 +73,11 @@ export class ConfigDumpHistory {
     return list?.[list.length - 1];
   }
 
+  /** The version the dataplane runs (`running`, as it ACKed) if kept, else the newest. */
+  inForce(dataplane: string, running: string | null | undefined): ConfigDumpRecord | undefined {
+    return this.versions(dataplane).find((r) => r.version === running) ?? this.latest(dataplane);
+  }
+
   get(dataplane: string, version: string): ConfigDumpRecord | undefined {
     return this.byDataplane.get(dataplane)?.find((r) => r.version === version);
   }
