@@ -45,6 +45,10 @@ export class ClusterCounters {
   upstream_rq_retry_overflow = 0;
   /** max_connections reached: the request waited for a connection (or overflowed). */
   upstream_cx_overflow = 0;
+  /** Upstream mTLS, Envoy's `cluster.<name>.ssl.*`: handshakes done, of them resumed, and failed. */
+  'ssl.handshake' = 0;
+  'ssl.session_reused' = 0;
+  'ssl.connection_error' = 0;
 }
 
 export class HttpCounters {

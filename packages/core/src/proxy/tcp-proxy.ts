@@ -58,7 +58,7 @@ export function proxyTcp(ctx: EngineContext, a: Accepted, client: Socket, flow: 
   ctx.open.add(open);
   counters.upstream_cx_total++;
   const started = performance.now();
-  ctx.upstreams.connect(endpoint, ctx.upstreams.source(cluster, endpoint, a.client), timeouts.connectTimeoutMs, cluster.config.tls).then(
+  ctx.upstreams.connect(endpoint, ctx.upstreams.source(cluster, endpoint, a.client), timeouts.connectTimeoutMs, cluster.config.tls, counters).then(
     ({ socket, connectMs }) => {
       cluster.state.report(endpoint, 'success');
       socket.once('close', () => limits.connectionFreed(true));

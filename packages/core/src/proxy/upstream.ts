@@ -3,6 +3,7 @@ import { connectMarked } from '@meshcap/native';
 import type { CaptureKind, FlowAddress } from '../flows/index.ts';
 import type { UpstreamEndpoint } from './config.ts';
 import type { ClusterRuntime } from './context.ts';
+import type { ClusterCounters } from './stats.ts';
 import type { TlsSocketConfig } from './tls/decode.ts';
 import { originateTls, type UpstreamTlsFailure } from './tls/session.ts';
 
@@ -79,14 +80,23 @@ export class UpstreamConnector {
   }
 
   /** Connects, or rejects with a ConnectFailure (`upstream_connect_refused`, `upstream_connect_timeout`, `upstream_tls_…`); with `tls`, over mTLS. */
-  connect(endpoint: UpstreamEndpoint, source: UpstreamSource, timeoutMs: number, tls?: TlsSocketConfig): Promise<{ socket: Socket; connectMs: number }> {
+  connect(endpoint: UpstreamEndpoint, source: UpstreamSource, timeoutMs: number, tls?: TlsSocketConfig, counters?: ClusterCounters): Promise<{ socket: Socket; connectMs: number }> {
     const plain = this.connectPlain(endpoint, source, timeoutMs);
     if (!tls) return plain;
     return plain.then(({ socket }) => {
       const t = performance.now();
-      return originateTls(socket, tls, timeoutMs).then(
-        (s) => ({ socket: s as Socket, connectMs: performance.now() - t }),
-        (err: UpstreamTlsFailure) => Promise.reject(new ConnectFailure(err.reason)),
+      return originateTls(socket, tls, timeoutMs, `${endpoint.address}:${endpoint.port}`).then(
+        (s) => {
+          if (counters) {
+            counters['ssl.handshake']++;
+            if (s.isSessionReused()) counters['ssl.session_reused']++;
+          }
+          return { socket: s as Socket, connectMs: performance.now() - t };
+        },
+        (err: UpstreamTlsFailure) => {
+          if (counters) counters['ssl.connection_error']++;
+          return Promise.reject(new ConnectFailure(err.reason));
+        },
       );
     });
   }

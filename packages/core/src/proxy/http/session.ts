@@ -445,7 +445,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     this.reqState = 'connecting';
     cluster.counters.upstream_cx_total++;
     const started = performance.now();
-    ctx.upstreams.connect(endpoint, source, this.route.connectTimeoutMs, cluster.config.tls).then(
+    ctx.upstreams.connect(endpoint, source, this.route.connectTimeoutMs, cluster.config.tls, cluster.counters).then(
       ({ socket, connectMs }) => {
         cluster.counters.upstream_cx_active++;
         const conn = new UpstreamConn(socket, key, ctx.httpPool, cluster);

@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { ENVOY_FILTERS, ENVOY_TYPES, type EnvoyMessage } from '../../xds/envoy-json.ts';
 import { bool, fields, list, optStr, reject, str, typed } from '../xds-config/reader.ts';
@@ -95,7 +95,10 @@ function commonTlsContext(value: unknown, where: string, secrets: DecodedSecrets
   let context: SecureContext;
   let trusted: X509Certificate[];
   try {
-    context = createSecureContext({ cert: cert.certPem, key: cert.keyPem, ca, minVersion: 'TLSv1.2' });
+    // A session id context lets the inbound side resume sessions with client certificates; one per
+    // trust bundle secret (a mesh), so a session never crosses meshes (OpenSSL allows 32 bytes).
+    const sessionIdContext = createHash('sha256').update(caSecret).digest('hex').slice(0, 32);
+    context = createSecureContext({ cert: cert.certPem, key: cert.keyPem, ca, minVersion: 'TLSv1.2', sessionIdContext });
     trusted = (ca.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((pem) => new X509Certificate(pem));
   } catch (err) {
     reject(`Secret "${certificateSecret}"`, `cannot be used with Secret "${caSecret}": ${(err as Error).message}`);

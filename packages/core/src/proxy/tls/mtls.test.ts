@@ -150,6 +150,28 @@ spec:
     expect(out.tls).toMatchObject({ mode: 'mtls', verified: true, peer: ['spiffe://default/backend', 'spiffe://default/backend-http', 'kuma://kuma.io/service/backend', 'kuma://kuma.io/service/backend-http'] });
   });
 
+  it('new connections resume the TLS session (Envoy-named ssl stats), and both sides still verify the identities', async () => {
+    const sslStat = async (name: string): Promise<number> => {
+      const text = await (await fetch(`http://127.0.0.1:${web.admin!.port}/stats`)).text();
+      return [...text.matchAll(new RegExp(`^cluster\\..*\\.ssl\\.${name}: (\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+    };
+    const [handshakes, reused] = [await sslStat('handshake'), await sslStat('session_reused')];
+    let before = 0;
+    for (const n of [1, 2, 3]) {
+      before = inboundFlows().length;
+      expect(await tcpExchange(port['out']!, `again-${n}`)).toBe(`echo:again-${n}`);
+    }
+    expect((await sslStat('handshake')) - handshakes).toBe(3);
+    // The first one in this test may already resume the session of the test before; the later ones must.
+    expect((await sslStat('session_reused')) - reused).toBeGreaterThanOrEqual(2);
+    const last = await newInbound(before);
+    expect(last.tls).toMatchObject({ mode: 'mtls', verified: true });
+    expect(last.tls?.peer).toContain('spiffe://default/web');
+    const out = await until(() => web.flows.recent().find((x) => x.direction === 'outbound'));
+    expect(out.tls).toMatchObject({ mode: 'mtls', verified: true });
+    expect(out.tls?.peer).toContain('spiffe://default/backend');
+  });
+
   it('HTTP over mTLS: permission by a verified tag (kuma://version/v1), the request passes with its identity', async () => {
     const res = await fetch(`http://127.0.0.1:${port['outHttp']}/x`);
     expect(res.status).toBe(200);

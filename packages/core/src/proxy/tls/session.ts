@@ -147,11 +147,41 @@ export class UpstreamTlsFailure extends Error {
   }
 }
 
-/** Originates mTLS over a connected socket; resolves once the server proved the identity the cluster expects. */
-export function originateTls(socket: Socket, config: TlsSocketConfig, timeoutMs: number): Promise<TLSSocket> {
+/**
+ * The TLS sessions to resume, per cluster TLS config and endpoint (Envoy keeps `max_session_keys`
+ * per cluster): a resumed TLS 1.3 handshake skips the server's certificate signature and the
+ * client's check of it, the costliest part of a new mTLS connection. The server's identity was
+ * proven when the session was made and is kept in it (the SANs are still checked). A new config
+ * version, such as a rotated certificate or trust bundle, starts with none.
+ */
+interface Resumable {
+  session: Buffer;
+  /** The server's URI SANs, verified when the session was made (a resumed handshake carries no certificate). */
+  sans: string[];
+}
+const resumable = new WeakMap<TlsSocketConfig, Map<string, Resumable>>();
+const MAX_SESSIONS_PER_CLUSTER = 256;
+/** The verified URI SANs of each originated connection, for its flow. */
+const serverSans = new WeakMap<TLSSocket, string[]>();
+
+function keepSession(config: TlsSocketConfig, endpoint: string, session: Resumable): void {
+  let sessions = resumable.get(config);
+  if (!sessions) resumable.set(config, (sessions = new Map()));
+  sessions.delete(endpoint);
+  if (sessions.size >= MAX_SESSIONS_PER_CLUSTER) sessions.delete(sessions.keys().next().value!);
+  sessions.set(endpoint, session);
+}
+
+/**
+ * Originates mTLS over a connected socket to `endpoint` (`address:port`, whose last session is
+ * resumed); resolves once the server proved the identity the cluster expects.
+ */
+export function originateTls(socket: Socket, config: TlsSocketConfig, timeoutMs: number, endpoint: string): Promise<TLSSocket> {
+  const resumed = resumable.get(config)?.get(endpoint);
   return new Promise((resolve, reject) => {
     const s = tlsConnect({
       socket,
+      session: resumed?.session,
       secureContext: config.context,
       servername: config.sni,
       ALPNProtocols: config.alpn.length > 0 ? config.alpn : undefined,
@@ -167,8 +197,12 @@ export function originateTls(socket: Socket, config: TlsSocketConfig, timeoutMs:
       reject(new UpstreamTlsFailure(reason));
     };
     s.once('error', (err: NodeJS.ErrnoException) => fail(`upstream_tls_handshake_failed:${err.code ?? err.message}`));
+    // TLS 1.3 sends its tickets after the handshake (1.2 just before it ends): the newest is the one
+    // to resume. Its SANs are checked again on resumption, so a ticket of a refused server stays refused.
+    let sans: string[] = [];
+    s.on('session', (session: Buffer) => keepSession(config, endpoint, { session, sans: sans.length > 0 ? sans : peerOf(s).sans }));
     s.once('secureConnect', () => {
-      const { sans } = peerOf(s);
+      sans = s.isSessionReused() && resumed ? resumed.sans : peerOf(s).sans;
       if (!sansMatch(config.sans, sans)) {
         fail(`upstream_tls_identity_mismatch:${sans.join(',') || 'none'}`);
         return;
@@ -176,6 +210,7 @@ export function originateTls(socket: Socket, config: TlsSocketConfig, timeoutMs:
       clearTimeout(timer);
       s.removeAllListeners('error');
       s.on('error', () => {});
+      serverSans.set(s, sans);
       resolve(s);
     });
   });
@@ -183,5 +218,5 @@ export function originateTls(socket: Socket, config: TlsSocketConfig, timeoutMs:
 
 /** The flow's TLS record of an outbound connection: the server's verified identity. */
 export function upstreamTls(s: TLSSocket): FlowTls {
-  return flowTls(s, peerOf(s).sans, true);
+  return flowTls(s, serverSans.get(s) ?? peerOf(s).sans, true);
 }
