@@ -1,4 +1,5 @@
-// `npm run bench`: direct vs meshcap vs HAProxy, same namespaces, same load, one run; then DNS
+// `npm run bench`: direct vs meshcap vs HAProxy, same namespaces, same load, one run; then HTTP/2 and
+// gRPC (bench/h2.ts); mTLS vs HAProxy with TLS between the proxies (bench/mtls.ts); then DNS
 // queries/s through the dataplane's DNS proxy vs the upstream directly (bench/dns.ts); then the
 // control plane's xDS push times and cost (bench/xds.ts), and change propagation across
 // control plane replicas on PostgreSQL (bench/replicas.ts).
@@ -26,6 +27,7 @@ import { Lab, netnsSupport, type Host, type HostProcess } from '@meshcap/testkit
 import { benchH2 } from './h2.ts';
 import { median, runIn } from './host-run.ts';
 import { benchDns } from './dns.ts';
+import { benchMtls } from './mtls.ts';
 import { benchReplicas } from './replicas.ts';
 import { benchXds } from './xds.ts';
 
@@ -183,15 +185,21 @@ function ratio(a: number | undefined, b: number | undefined): string {
   return a === undefined || b === undefined || !b ? '—' : (a / b).toFixed(2);
 }
 
-/** BENCH_ONLY=proxy, BENCH_ONLY=h2, BENCH_ONLY=dns, BENCH_ONLY=xds or BENCH_ONLY=replicas runs one part. */
+/** BENCH_ONLY=proxy, BENCH_ONLY=h2, BENCH_ONLY=mtls, BENCH_ONLY=dns, BENCH_ONLY=xds or BENCH_ONLY=replicas runs one part. */
 const ONLY = process.env.BENCH_ONLY;
-const runs = (part: 'proxy' | 'h2' | 'dns' | 'xds' | 'replicas'): boolean => ONLY === undefined || ONLY === part;
+const runs = (part: 'proxy' | 'h2' | 'mtls' | 'dns' | 'xds' | 'replicas'): boolean => ONLY === undefined || ONLY === part;
 
 async function main(): Promise<void> {
   if (runs('proxy')) await benchProxies();
   if (runs('h2')) {
     await inLab('bench-h2', async (client, server) => {
       const table = await benchH2({ SECONDS, RUNS, SERVER, CLIENT, say, file, run, waitPort, startMeshcap, startHaproxy, haproxyHead, median, fmt, ratio }, client, server);
+      process.stdout.write(`\n${table}\n`);
+    });
+  }
+  if (runs('mtls')) {
+    await inLab('bench-mtls', async (client, server) => {
+      const table = await benchMtls({ SECONDS, RUNS, SERVER, CLIENT, say, file, run, waitPort, startMeshcap, startHaproxy, haproxyHead, median, fmt, ratio }, client, server);
       process.stdout.write(`\n${table}\n`);
     });
   }
