@@ -1,5 +1,6 @@
 // One lint config for every package (ESLint finds it by walking up from each package).
 import js from '@eslint/js';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 /**
@@ -42,6 +43,18 @@ export default tseslint.config(
     files: ['**/*.ts', '**/*.tsx'],
     languageOptions: { parserOptions: { projectService: true } },
     rules: { '@typescript-eslint/no-floating-promises': 'error', '@typescript-eslint/no-misused-promises': 'error' },
+  },
+  {
+    // No import cycles inside a package (the layers above keep packages acyclic): a cycle makes
+    // module initialisation order matter and hides which of two files owns a concept.
+    files: ['**/*.ts', '**/*.tsx'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts', '.tsx', '.js', '.mjs'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.tsx'] },
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.tsx', '.js', '.mjs'] })],
+    },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
   layer(['apps/web/**'], ['@meshcap/core', '@meshcap/native', '@meshcap/api', '@meshcap/testkit', '**/packages/**', '**/apps/api/**', 'fastify', 'better-sqlite3', 'pg'], 'the dashboard reaches the control plane over HTTP only (web → api → core → native)'),
   layer(['apps/api/**'], ['@meshcap/web', '**/apps/web/**', 'next', 'react', '**/packages/*/src/**'], 'the api sits below the dashboard and uses core and native by package name (web → api → core → native)'),

@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
@@ -34,5 +36,22 @@ describe('the dependency arrows are lint rules', () => {
   it('lets each package import what is below it', async () => {
     expect(await problems('apps/api/src/arrow-check.ts', "import { startDataplane } from '@meshcap/core';\nvoid startDataplane;\n")).toEqual([]);
     expect(await problems('packages/core/src/arrow-check.ts', "import { connectMarked } from '@meshcap/native';\nvoid connectMarked;\n")).toEqual([]);
+  });
+
+  it('refuses an import cycle inside a package (import-x/no-cycle)', async () => {
+    // no-cycle follows imports on disk: two real files, a.ts importing b.ts, and b.ts (linted) importing a.ts.
+    const dir = mkdtempSync(join(root, 'packages/core/src/.cycle-check-'));
+    try {
+      writeFileSync(join(dir, 'a.ts'), "import { b } from './b.ts';\nexport const a = (): number => b() + 1;\n");
+      const source = "import { a } from './a.ts';\nexport const b = (): number => a() - 1;\n";
+      writeFileSync(join(dir, 'b.ts'), source);
+      const [result] = await eslint.lintText(source, { filePath: join(dir, 'b.ts') });
+      expect(result!.messages.map((m) => m.ruleId)).toContain('import-x/no-cycle');
+      // The same two files without the back edge pass.
+      const [clean] = await eslint.lintText('export const b = (): number => 1;\n', { filePath: join(dir, 'b.ts') });
+      expect(clean!.messages.filter((m) => m.ruleId === 'import-x/no-cycle')).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

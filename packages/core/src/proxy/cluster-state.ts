@@ -2,6 +2,14 @@ import { ClusterLimits } from '../policies/mesh-circuit-breaker/limits.ts';
 import { OutlierDetector, type Outcome } from '../policies/mesh-circuit-breaker/outlier.ts';
 import { ActiveHealthChecker, type HealthCheckConnect } from '../policies/mesh-health-check/checker.ts';
 import type { ClusterConfig, UpstreamEndpoint } from './config.ts';
+import type { ClusterCounters } from './stats.ts';
+
+/** A cluster as the data path uses it: its config, its counters, its hosts' health and limits (kept across versions). */
+export interface ClusterRuntime {
+  readonly config: ClusterConfig;
+  readonly counters: ClusterCounters;
+  readonly state: ClusterState;
+}
 
 /**
  * What a cluster knows about its endpoints across config versions: each host's health (active

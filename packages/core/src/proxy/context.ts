@@ -1,19 +1,15 @@
 import type { FlowAddress, FlowIds, FlowLog, CaptureKind, FlowProtocol, FlowRecord, FlowTls } from '../flows/index.ts';
 import type { HttpPass, ListenerPasses } from './chain.ts';
 import type { UpstreamPool } from './http/pool.ts';
-import type { ClusterState } from './cluster-state.ts';
+import type { ClusterRuntime } from './cluster-state.ts';
 import type { Http2UpstreamPool } from './http2/pool.ts';
-import type { ClusterConfig, ListenerConfig } from './config.ts';
+import type { ListenerConfig } from './config.ts';
 import type { TcpRelay } from './relay.ts';
-import type { ClusterCounters, HttpCounters, ListenerCounters, ProxyStats } from './stats.ts';
+import type { HttpCounters, ListenerCounters, ProxyStats } from './stats.ts';
 import type { UpstreamConnector } from './upstream.ts';
 
-/** A cluster as the data path uses it: its config, its counters, its hosts' health and limits (kept across versions). */
-export interface ClusterRuntime {
-  readonly config: ClusterConfig;
-  readonly counters: ClusterCounters;
-  readonly state: ClusterState;
-}
+// The engine's parts take the cluster's runtime from here with the rest of the context.
+export type { ClusterRuntime };
 
 /** A listener as the data path uses it; rebuilt for each config version, counters kept by name. */
 export interface ListenerRuntime {

@@ -2,7 +2,7 @@ import net, { type Socket } from 'node:net';
 import { connectMarked } from '@meshcap/native';
 import type { CaptureKind, FlowAddress } from '../flows/index.ts';
 import type { UpstreamEndpoint } from './config.ts';
-import type { ClusterRuntime } from './context.ts';
+import type { ClusterRuntime } from './cluster-state.ts';
 import type { ClusterCounters } from './stats.ts';
 import type { TlsSocketConfig } from './tls/decode.ts';
 import { originateTls, type UpstreamTlsFailure } from './tls/session.ts';

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { ClusterRuntime } from '../context.ts';
+import type { ClusterRuntime } from '../cluster-state.ts';
 
 /** Idle keep-alive upstream connections are closed after this long unused, unless their cluster says otherwise. */
 export const POOL_IDLE_MS = 60_000;

@@ -1,6 +1,6 @@
 import http2, { type ClientHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
-import type { ClusterRuntime } from '../context.ts';
+import type { ClusterRuntime } from '../cluster-state.ts';
 import { connectionWindow, localSettings, MAX_HEADER_PAIRS, MAX_SESSION_MEMORY_MB } from './options.ts';
 
 /** Unused upstream HTTP/2 connections close after this long (Envoy's cluster idle_timeout default is 1 h; the HTTP/1 pool's is 60 s). */
