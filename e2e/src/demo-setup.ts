@@ -30,6 +30,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     api: demo.urls.api,
     dashboard: demo.urls.dashboard,
     token: demo.token,
+    socket: demo.socket,
     backend: demo.backend,
     dataplanes: demo.dataplanes.map((d) => ({ name: d.name, mesh: d.mesh, address: d.address, inboundListener: d.inboundListener ?? null, netns: d.netns ?? null })),
   };

@@ -11,6 +11,8 @@ export interface DemoInfo {
   /** `http://127.0.0.1:<port>/gui/` */
   dashboard: string;
   token: string;
+  /** The control plane's Unix socket for dataplanes. */
+  socket: string;
   backend: { address: string; port: number };
   dataplanes: Array<{ name: string; mesh: string; address: string; inboundListener: string | null; netns: string | null }>;
 }

@@ -66,6 +66,8 @@ export interface DemoHandle {
   /** Trace/inspection targets: the backend's address and port as workloads dial it. */
   backend: { address: string; port: number };
   stateDir: string;
+  /** The control plane's Unix socket, where dataplanes connect (`meshcap dp --cp unix:<socket>`). */
+  socket: string;
   api: ControlPlaneClient;
   processes(): Array<{ name: string; pid: number | undefined; running: boolean }>;
   /** Stops everything and removes what the demo made; resolves with what is left (nothing, normally). */
@@ -275,6 +277,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoHandle> {
       dataplanes: built.dataplanes,
       backend: built.backend,
       stateDir: run.stateDir,
+      socket,
       api: client,
       processes: () => run.procs.filter((p) => p.pid !== undefined).map((p) => ({ name: p.name, pid: p.pid, running: p.running })),
       stop: () => run.stop(),
