@@ -1,8 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeNetns, Lab, type Host } from '@meshcap/testkit';
 import type { FlowRecord } from '../../flows/index.ts';
-import { eventually, installDefaultCapture, startDp, type RunningDp } from '../testing/lab.ts';
+import { eventually, hostRun, installDefaultCapture, startDp, type RunningDp } from '../testing/lab.ts';
 
 // gRPC through capture on both sides, real kernel: a @grpc/grpc-js client in one namespace calls
 // the server's address (REDIRECT to 15001, the outbound listener of the grpc service), the
@@ -98,5 +101,27 @@ describeNetns('gRPC through capture (REDIRECT on both sides, HTTP/2 both hops)',
     const stats = await web.stats();
     expect(stats['cluster.backend.upstream_cx_total']).toBe(1);
     expect(stats['cluster.backend.upstream_rq_total']).toBe(21);
+  });
+
+  it('h2load: 1,000 gRPC calls as 100 concurrent streams on one connection all succeed, one flow per call', async () => {
+    // One gRPC message (uncompressed flag, 4-byte big-endian length, payload), POSTed as h2load's body.
+    const dir = mkdtempSync(join(tmpdir(), 'meshcap-h2load-'));
+    try {
+      const body = join(dir, 'unary.bin');
+      writeFileSync(body, Buffer.concat([Buffer.from([0, 0, 0, 0, 5]), Buffer.from('hello')]));
+      const before = (await web.stats())['cluster.backend.upstream_rq_total'] ?? 0;
+      const r = await hostRun(client, 'h2load', ['-n', '1000', '-c', '1', '-m', '100', '-d', body, '-H', 'content-type: application/grpc', '-H', 'te: trailers', `http://${SERVER}:5000/test.Echo/Unary`], 60_000);
+      expect(r.stdout).toMatch(/requests: 1000 total, 1000 started, 1000 done, 1000 succeeded, 0 failed, 0 errored/);
+      expect(r.stdout).toMatch(/status codes: 1000 2xx/);
+      const stats = await web.stats();
+      expect(stats['cluster.backend.upstream_rq_total']! - before).toBe(1000);
+      const flows = await eventually(async () => {
+        const f = (await backend.flows(5000)).filter((x) => x.http?.grpc?.method === 'Unary' && x.http.grpc.status === 0);
+        return f.length >= 1020 && f;
+      }, 'a flow per call on the server side');
+      expect(flows.length).toBeGreaterThanOrEqual(1020);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
