@@ -57,6 +57,8 @@ const HEAD_VECTORS: Array<[string, string, number, string]> = [
   // CL.TE and TE.CL: both framings present
   ['CL.TE', post('Content-Length: 6\r\nTransfer-Encoding: chunked\r\n', '0\r\n\r\nG'), 400, 'bad_request'],
   ['TE.CL', post('Transfer-Encoding: chunked\r\nContent-Length: 3\r\n', '8\r\nSMUGGLED\r\n0\r\n\r\n'), 400, 'bad_request'],
+  // An HTTP/1.1 listener given HTTP/2 with prior knowledge (only grpc/http2 services get the AUTO codec).
+  ['the HTTP/2 connection preface', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 505, 'bad_request'],
   ['TE with CL: 0', post('Content-Length: 0\r\nTransfer-Encoding: chunked\r\n', '0\r\n\r\n'), 400, 'bad_request'],
   // TE.TE obfuscations
   ['TE: xchunked', post('Transfer-Encoding: xchunked\r\n', '0\r\n\r\n'), 501, 'unsupported_transfer_coding'],
