@@ -9,7 +9,7 @@ import Fastify, {
 import catalogPlugin from './plugins/app/catalog.ts';
 import configDumpsPlugin from './plugins/app/config-dumps.ts';
 import dataplaneHubPlugin from './plugins/app/dataplane-hub.ts';
-import errorHandler from './plugins/app/error-handler.ts';
+import errorHandler, { frameworkErrorHandler } from './plugins/app/error-handler.ts';
 import flowsPlugin from './plugins/app/flows.ts';
 import securityPlugin from './plugins/app/security.ts';
 import tokensPlugin from './plugins/app/tokens.ts';
@@ -61,6 +61,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    frameworkErrors: frameworkErrorHandler,
     // Request ids are for logs and 5xx messages; trust no client-supplied one.
     genReqId: (() => {
       let n = 0;
