@@ -119,7 +119,8 @@ describe('every API route under generated input (real app, inject)', () => {
   const unavailable = { count: 0 };
 
   beforeAll(async () => {
-    cp = await startTestApp();
+    // Every inject comes from one address; the failed-auth limit (security.test.ts) would soon turn the admin routes into 429s.
+    cp = await startTestApp({ authFailures: { limit: Number.MAX_SAFE_INTEGER } });
     const seeded = await applyYaml(
       cp.app,
       [
