@@ -44,6 +44,12 @@ describe('app skeleton: error handler, schemas, OpenAPI', () => {
     expect(res.statusCode).toBe(404);
     expect(res.json()).toEqual({ code: 'MESHCAP_ERR_NOT_FOUND', message: 'no route GET /nope', issues: [] });
   });
+
+  it("answers a path parameter over the router's length limit with a coded 400, not Fastify's own body (found by routes.fuzz)", async () => {
+    const res = await app.inject(`/api/meshes/${'a'.repeat(300)}`);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'MESHCAP_ERR_INVALID_REQUEST', issues: [] });
+  });
 });
 
 describe('the one error handler', () => {

@@ -9,7 +9,7 @@ import Fastify, {
 import catalogPlugin from './plugins/app/catalog.ts';
 import configDumpsPlugin from './plugins/app/config-dumps.ts';
 import dataplaneHubPlugin from './plugins/app/dataplane-hub.ts';
-import errorHandler from './plugins/app/error-handler.ts';
+import errorHandler, { frameworkErrorHandler } from './plugins/app/error-handler.ts';
 import flowsPlugin from './plugins/app/flows.ts';
 import securityPlugin from './plugins/app/security.ts';
 import tokensPlugin from './plugins/app/tokens.ts';
@@ -30,12 +30,17 @@ import resourceRoutes from './routes/resources.ts';
 import tokenRoutes from './routes/tokens.ts';
 import { zodSerializerCompiler, zodValidatorCompiler, type ZodTypeProvider } from './schemas/zod-provider.ts';
 import type { Store } from './store/index.ts';
+import type { AuthFailureLimits } from './auth/index.ts';
 
 export interface AppOptions {
   /** Opened by the caller, who also closes it (after the app). */
   store: Store;
   /** The bearer token mutating routes require. */
   adminToken: string;
+  /** Lifetime of admin tokens, the bootstrap one from its first start (default Kuma's 10 years). */
+  adminTokenValidForMs?: number;
+  /** Failed authentications allowed per client address and window before 429 (default 10 a minute). */
+  authFailures?: AuthFailureLimits;
   /** Largest request body accepted, in bytes (default 1 MiB); larger bodies get 413. */
   bodyLimit?: number;
   /** Host names the API answers to besides loopback (where it listens, --allowed-host). */
@@ -61,6 +66,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    frameworkErrors: frameworkErrorHandler,
     // Request ids are for logs and 5xx messages; trust no client-supplied one.
     genReqId: (() => {
       let n = 0;
@@ -77,8 +83,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(catalogPlugin, { store: options.store, pollMs: options.storePollMs ?? (options.store.kind === 'postgres' ? 2_000 : 0) });
   await app.register(configDumpsPlugin, { limit: options.configHistory });
   await app.register(flowsPlugin, { capacity: options.flowCapacity });
-  await app.register(tokensPlugin, { adminToken: options.adminToken });
-  await app.register(securityPlugin, { allowedHosts: options.allowedHosts });
+  await app.register(tokensPlugin, { adminToken: options.adminToken, adminTokenValidForMs: options.adminTokenValidForMs });
+  await app.register(securityPlugin, { allowedHosts: options.allowedHosts, authFailures: options.authFailures });
   await app.register(dataplaneHubPlugin, { heartbeatMs: options.heartbeatMs });
   await app.register(meshIdentitiesPlugin);
   await app.register(xdsServerPlugin);

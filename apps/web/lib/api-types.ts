@@ -1766,6 +1766,11 @@ export interface paths {
                         name: string;
                         /** @default default */
                         mesh?: string;
+                        /** @description How long the token is valid (default Kuma’s 10y) */
+                        validFor?: string;
+                        tags?: {
+                            [key: string]: string | string[];
+                        };
                     };
                 };
             };
@@ -1779,6 +1784,7 @@ export interface paths {
                         "application/json": {
                             token: string;
                             id: string;
+                            expiresAt: string;
                             mesh: string;
                             name: string;
                         };
@@ -1819,6 +1825,72 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tokens/admin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Issue another admin token (kumactl generate user-token), valid for validFor; revoke it with DELETE /api/tokens/{id} */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @description How long the token is valid (default Kuma’s 10y) */
+                        validFor?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            token: string;
+                            id: string;
+                            expiresAt: string;
+                        };
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tokens": {
         parameters: {
             query?: never;
@@ -1826,7 +1898,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Dataplane tokens issued (never the tokens themselves) */
+        /** Tokens issued, dataplane and admin (never the tokens themselves) */
         get: {
             parameters: {
                 query?: never;
@@ -1850,6 +1922,10 @@ export interface paths {
                                 name: string;
                                 createdAt: string;
                                 revokedAt: string | null;
+                                expiresAt: string | null;
+                                tags: {
+                                    [key: string]: string[];
+                                } | null;
                             }[];
                         };
                     };
@@ -1883,7 +1959,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke a dataplane token */
+        /** Revoke a token (dataplane or admin); a dataplane connected with it is cut off */
         delete: {
             parameters: {
                 query?: never;

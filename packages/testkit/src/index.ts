@@ -8,3 +8,4 @@ export { describeNetns } from './suite.ts';
 export { agentPath } from './agents.ts';
 export { freePort } from './free-port.ts';
 export { tcpEchoServer, tcpExchange } from './tcp-echo.ts';
+export { fuzzSettings, withinTime, withinTimeAsync, jsonPaths, setJsonAt, mutateJson, type FuzzSettings, type Json, type JsonEdit } from './fuzz.ts';

@@ -1,4 +1,4 @@
-import { formatIssue, MeshcapError, parseResourceObject, type MeshcapErrorCode } from '@meshcap/core';
+import { formatIssue, MeshcapError, parseResourceObject, type Dataplane, type MeshcapErrorCode } from '@meshcap/core';
 import type { DataplaneIdentity } from '../auth/index.ts';
 import type { MeshCatalog } from './mesh-catalog.ts';
 
@@ -36,9 +36,27 @@ export async function registerDataplane(catalog: MeshCatalog, identity: Dataplan
       `this token is for dataplane "${identity.name}" in mesh "${identity.mesh}"; it cannot act as "${resource.name}" in mesh "${resource.mesh ?? 'default'}"`,
     );
   }
+  checkTokenTags(identity, resource as Dataplane);
   try {
     await catalog.apply([{ resource, source: JSON.stringify(raw, null, 2) }]);
   } catch (err) {
     throw new RegistrationRefused(err instanceof MeshcapError ? err.code : 'MESHCAP_ERR_INTERNAL', `cannot register dataplane: ${describeError(err)}`);
+  }
+}
+
+/**
+ * A token issued with tags (Kuma's `--tag kuma.io/service=backend`) lets its dataplane claim only
+ * those values: every inbound carrying one of those tags must carry an allowed value, so a token
+ * for `backend` cannot serve as `payments` even under its own name. Throws RegistrationRefused.
+ */
+export function checkTokenTags(identity: DataplaneIdentity, dataplane: Dataplane): void {
+  if (!identity.tags) return;
+  for (const inbound of dataplane.networking.inbound ?? []) {
+    for (const [tag, allowed] of Object.entries(identity.tags)) {
+      const value = inbound.tags[tag];
+      if (value !== undefined && !allowed.includes(value)) {
+        throw new RegistrationRefused('MESHCAP_ERR_FORBIDDEN', `this token allows ${tag} ${allowed.map((v) => `"${v}"`).join(' or ')}; dataplane "${identity.name}" claims "${value}" on inbound port ${inbound.port}`);
+      }
+    }
   }
 }

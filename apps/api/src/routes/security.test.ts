@@ -48,7 +48,7 @@ describe('same origin only, tokens, metrics', () => {
     expect(issued).toMatchObject({ mesh: 'default', name: 'web', token: expect.stringMatching(/^mcdp_[0-9a-f]{16}_/) });
     expect(await cp.app.dataplaneTokens.verify(issued.token)).toMatchObject({ mesh: 'default', name: 'web' });
     const list = (await cp.app.inject({ url: '/api/tokens', headers: AUTH })).json();
-    expect(list.items).toEqual([expect.objectContaining({ id: issued.id, name: 'web', revokedAt: null })]);
+    expect(list.items.filter((t: { kind: string }) => t.kind === 'dataplane')).toEqual([expect.objectContaining({ id: issued.id, name: 'web', revokedAt: null, expiresAt: expect.any(String) })]);
     // The secret is base64url, so it may itself hold '_': everything after the id.
     expect(JSON.stringify(list)).not.toContain(issued.token.split('_').slice(2).join('_'));
     expect((await cp.app.inject({ url: '/api/tokens' })).statusCode).toBe(401);
@@ -87,6 +87,89 @@ describe('the admin token', () => {
       expect(readFileSync(first.path!, 'utf8').trim()).toBe(first.token);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('admin tokens expire and can be revoked', () => {
+  it('issued admin tokens work until their validFor, then answer 401 TOKEN_EXPIRED; revoked ones 401; the default lifetime is Kuma’s 10 years', async () => {
+    const cp = await startTestApp();
+    try {
+      const issue = async (validFor?: string) => {
+        const res = await cp.app.inject({ method: 'POST', url: '/api/tokens/admin', headers: AUTH, payload: { name: 'ci', ...(validFor ? { validFor } : {}) } });
+        expect(res.statusCode).toBe(200);
+        return res.json<{ token: string; id: string; expiresAt: string }>();
+      };
+      const apply = (token: string) => cp.app.inject({ method: 'POST', url: '/api/tokens/dataplane', headers: { authorization: `Bearer ${token}` }, payload: { name: 'web' } });
+      const brief = await issue('1s');
+      expect((await apply(brief.token)).statusCode).toBe(200);
+      await new Promise((r) => setTimeout(r, 1_100));
+      const expired = await apply(brief.token);
+      expect(expired.statusCode).toBe(401);
+      expect(expired.json()).toMatchObject({ code: 'MESHCAP_ERR_TOKEN_EXPIRED', message: expect.stringContaining(brief.id) });
+
+      const other = await issue();
+      expect(Date.parse(other.expiresAt) - Date.now()).toBeGreaterThan(87_599 * 3600_000);
+      expect((await apply(other.token)).statusCode).toBe(200);
+      expect((await cp.app.inject({ method: 'DELETE', url: `/api/tokens/${other.id}`, headers: AUTH })).statusCode).toBe(200);
+      const revoked = await apply(other.token);
+      expect(revoked.statusCode).toBe(401);
+      expect(revoked.json().message).toContain('revoked');
+      expect((await cp.app.inject({ method: 'POST', url: '/api/tokens/admin', headers: AUTH, payload: { name: 'x', validFor: 'soon' } })).json().issues[0].path).toBe('body.validFor');
+    } finally {
+      await cp.close();
+    }
+  });
+
+  it('the bootstrap token is recorded at first start with its expiry (configurable), survives restarts with it, and can be revoked', async () => {
+    let cp = await startTestApp({ adminTokenValidForMs: 1_500 });
+    const dataDir = cp.dataDir;
+    try {
+      const list = (await cp.app.inject({ url: '/api/tokens', headers: AUTH })).json<{ items: Array<{ id: string; kind: string; expiresAt: string }> }>();
+      const boot = list.items.find((t) => t.kind === 'admin')!;
+      expect(boot.id).toMatch(/^adm-[0-9a-f]{12}$/);
+      // A restart keeps the first expiry (it does not renew a token by restarting).
+      await cp.close({ keepData: true });
+      cp = await startTestApp({ dataDir, adminTokenValidForMs: 1_500 });
+      const again = (await cp.app.inject({ url: '/api/tokens', headers: AUTH })).json<{ items: Array<{ id: string; expiresAt: string }> }>();
+      expect(again.items.find((t) => t.id === boot.id)!.expiresAt).toBe(boot.expiresAt);
+      await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(boot.expiresAt) - Date.now()) + 5_100)); // past expiry and the 5 s cache
+      const res = await cp.app.inject({ url: '/api/tokens', headers: AUTH });
+      expect(res.statusCode).toBe(401);
+      expect(res.json().code).toBe('MESHCAP_ERR_TOKEN_EXPIRED');
+    } finally {
+      await cp.close();
+    }
+    const fresh = await startTestApp();
+    try {
+      const id = (await fresh.app.inject({ url: '/api/tokens', headers: AUTH })).json<{ items: Array<{ id: string; kind: string }> }>().items.find((t) => t.kind === 'admin')!.id;
+      expect((await fresh.app.inject({ method: 'DELETE', url: `/api/tokens/${id}`, headers: AUTH })).statusCode).toBe(200);
+      expect((await fresh.app.inject({ url: '/api/tokens', headers: AUTH })).statusCode).toBe(401);
+    } finally {
+      await fresh.close();
+    }
+  }, 20_000);
+});
+
+describe('failed authentication is rate-limited per client', () => {
+  it('N failures from one address → 429 with a coded error and retry-after, even with the right token; other clients unaffected; the window passes', async () => {
+    const cp = await startTestApp({ authFailures: { limit: 5, windowMs: 1_500 } });
+    try {
+      const call = (remoteAddress: string, token: string) => cp.app.inject({ url: '/api/tokens', remoteAddress, headers: { authorization: `Bearer ${token}` } });
+      for (let i = 0; i < 5; i++) expect((await call('198.18.9.1', `guess-${i}-0123456789`)).statusCode).toBe(401);
+      const limited = await call('198.18.9.1', 'guess-6-0123456789');
+      expect(limited.statusCode).toBe(429);
+      expect(limited.json()).toMatchObject({ code: 'MESHCAP_ERR_TOO_MANY_AUTH_FAILURES', message: expect.stringContaining('198.18.9.1') });
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      // A correct guess is not told apart while limited.
+      expect((await call('198.18.9.1', AUTH.authorization.slice(7))).statusCode).toBe(429);
+      // Another client, and read routes, are unaffected.
+      expect((await call('198.18.9.2', AUTH.authorization.slice(7))).statusCode).toBe(200);
+      expect((await cp.app.inject({ url: '/api/meshes', remoteAddress: '198.18.9.1' })).statusCode).toBe(200);
+      await new Promise((r) => setTimeout(r, 1_600));
+      expect((await call('198.18.9.1', AUTH.authorization.slice(7))).statusCode).toBe(200);
+    } finally {
+      await cp.close();
     }
   });
 });

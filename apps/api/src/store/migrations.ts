@@ -82,4 +82,9 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
       )`,
     ],
   },
+  {
+    version: 5,
+    name: 'token expiry and the tags a dataplane token allows',
+    statements: [`ALTER TABLE tokens ADD COLUMN expires_at TEXT`, `ALTER TABLE tokens ADD COLUMN tags TEXT`],
+  },
 ];

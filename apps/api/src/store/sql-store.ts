@@ -2,7 +2,7 @@ import { freeVips, MeshcapError, type Resource, type ServiceVip } from '@meshcap
 import { isDeepStrictEqual } from 'node:util';
 import { migrations } from './migrations.ts';
 import type { Row, SqlDriver, SqlExecutor } from './sql-driver.ts';
-import type { ConfigVersionRecord, MeshCaRecord, ResourceBatch, ResourceChange, ResourceKey, Store, StoredResource, Toggle, TokenRecord } from './store.ts';
+import type { ConfigVersionRecord, MeshCaRecord, NewToken, ResourceBatch, ResourceChange, ResourceKey, Store, StoredResource, Toggle, TokenRecord } from './store.ts';
 
 function now(): string {
   return new Date().toISOString();
@@ -44,12 +44,14 @@ function toToggle(row: Row): Toggle {
 function toToken(row: Row): TokenRecord {
   return {
     id: String(row.id),
-    kind: 'dataplane',
+    kind: row.kind === 'admin' ? 'admin' : 'dataplane',
     mesh: String(row.mesh),
     name: String(row.name),
     secretHash: String(row.secret_hash),
     createdAt: String(row.created_at),
     revokedAt: row.revoked_at === null || row.revoked_at === undefined ? null : String(row.revoked_at),
+    expiresAt: row.expires_at === null || row.expires_at === undefined ? null : String(row.expires_at),
+    tags: typeof row.tags === 'string' ? (JSON.parse(row.tags) as Record<string, string[]>) : null,
   };
 }
 
@@ -191,18 +193,22 @@ export class SqlStore implements Store {
     });
   }
 
-  createToken(token: Omit<TokenRecord, 'createdAt' | 'revokedAt'>): Promise<TokenRecord> {
+  createToken(token: NewToken): Promise<TokenRecord> {
     return this.write(async (tx) => {
       const createdAt = now();
-      await tx.query('INSERT INTO tokens (id, kind, mesh, name, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)', [
+      const expiresAt = token.expiresAt ?? null;
+      const tags = token.tags ?? null;
+      await tx.query('INSERT INTO tokens (id, kind, mesh, name, secret_hash, created_at, expires_at, tags) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
         token.id,
         token.kind,
         token.mesh,
         token.name,
         token.secretHash,
         createdAt,
+        expiresAt,
+        tags === null ? null : JSON.stringify(tags),
       ]);
-      return { ...token, createdAt, revokedAt: null };
+      return { ...token, createdAt, revokedAt: null, expiresAt, tags };
     });
   }
 

@@ -21,7 +21,7 @@ export interface Store {
   listToggles(filter?: { mesh?: string; dataplane?: string }): Promise<Toggle[]>;
   setToggle(toggle: Omit<Toggle, 'modifiedAt'>): Promise<Toggle>;
 
-  createToken(token: Omit<TokenRecord, 'createdAt' | 'revokedAt'>): Promise<TokenRecord>;
+  createToken(token: NewToken): Promise<TokenRecord>;
   getToken(id: string): Promise<TokenRecord | undefined>;
   listTokens(): Promise<TokenRecord[]>;
   revokeToken(id: string): Promise<boolean>;
@@ -115,16 +115,22 @@ export interface ConfigVersionRecord {
   hash: string;
 }
 
-/** A dataplane token: `mcdp_<id>_<secret>`; only the secret's SHA-256 is stored. */
+/** A dataplane token (`mcdp_<id>_<secret>`) or an admin token; only the secret's SHA-256 is stored. */
 export interface TokenRecord {
   id: string;
-  kind: 'dataplane';
+  kind: 'dataplane' | 'admin';
   mesh: string;
   name: string;
   secretHash: string;
   createdAt: string;
   revokedAt: string | null;
+  /** ISO time after which the token is refused; null: never (tokens stored before expiry existed). */
+  expiresAt: string | null;
+  /** Dataplane tokens: the tag values its dataplane may claim, per tag (Kuma's token `tags`); null: any. */
+  tags: Record<string, string[]> | null;
 }
+
+export type NewToken = Omit<TokenRecord, 'createdAt' | 'revokedAt' | 'expiresAt' | 'tags'> & Partial<Pick<TokenRecord, 'expiresAt' | 'tags'>>;
 
 /** The key a resource is stored under. */
 export function resourceKey(resource: Resource, meshScoped: boolean): ResourceKey {

@@ -246,6 +246,47 @@ networking:
     await cp.app.inject({ method: 'DELETE', url: '/api/meshes/default/resources/Dataplane/db', headers: AUTH });
   });
 
+  it('a token bound to name, mesh and tags cannot act as another dataplane: not by a forged node.id, not by claiming other tags, not after it expires', async () => {
+    const issue = async (payload: object) => {
+      const res = await cp.app.inject({ method: 'POST', url: '/api/tokens/dataplane', headers: AUTH, payload });
+      expect(res.statusCode).toBe(200);
+      return res.json<{ token: string; id: string; expiresAt: string }>();
+    };
+    const bound = await issue({ name: 'pay', tags: { 'kuma.io/service': 'pay' } });
+    const as = (nodeId: string, resource: string) => dp('pay', undefined, { nodeId, metadata: { 'dataplane.token': bound.token, 'dataplane.resource': resource } });
+    // Another dataplane's node.id (web exists and is served) with this token: refused, nothing sent.
+    const forged = as('default.web', dataplane('web'));
+    // Its own name, but claiming web's service in its inbound tags: refused by the token's tags.
+    const otherTags = as('default.pay', dataplane('pay').replace('kuma.io/service: pay', 'kuma.io/service: web'));
+    // Its own name in another mesh's node.id.
+    const otherMesh = as('other.pay', dataplane('pay'));
+    await eventually(() => forged.client.stats.lastError && otherTags.client.stats.lastError && otherMesh.client.stats.lastError, 'three refusals');
+    expect(forged.client.stats.lastError).toMatch(/token is for dataplane "pay".*cannot subscribe as node "default.web"/);
+    expect(otherTags.client.stats.lastError).toMatch(/allows kuma.io\/service "pay"; dataplane "pay" claims "web"/);
+    expect(otherMesh.client.stats.lastError).toMatch(/cannot subscribe as node "other.pay"/);
+    expect([...forged.applied, ...otherTags.applied, ...otherMesh.applied]).toEqual([]);
+    expect(cp.app.catalog.dataplanes('default').map((d) => d.name)).not.toContain('pay');
+    // The honest claim passes.
+    const honest = as('default.pay', dataplane('pay', { address: '198.18.0.31' }));
+    await eventually(() => honest.applied.length > 0, 'the honest dataplane served');
+    honest.client.close();
+    await cp.app.inject({ method: 'DELETE', url: '/api/meshes/default/resources/Dataplane/pay', headers: AUTH });
+
+    // Expiry: a token valid for 1 s works, then is refused on the next connect.
+    const brief = await issue({ name: 'web', validFor: '1s' });
+    expect(Date.parse(brief.expiresAt) - Date.now()).toBeLessThanOrEqual(1_000);
+    expect(await cp.app.dataplaneTokens.verify(brief.token)).toMatchObject({ name: 'web' });
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(await cp.app.dataplaneTokens.verify(brief.token)).toBeUndefined();
+    const late = dp('web', brief.token);
+    await eventually(() => late.client.stats.lastError, 'the refusal');
+    expect(late.client.stats.lastError).toMatch(/not valid/);
+    expect(late.applied).toEqual([]);
+    // Without validFor, Kuma's default lifetime: 10 years.
+    const long = await issue({ name: 'web' });
+    expect(Date.parse(long.expiresAt) - Date.now()).toBeGreaterThan(87_599 * 3600_000);
+  });
+
   it('ends the stream of a revoked token', async () => {
     const { token, id } = await tokenFor('web');
     const { client } = dp('web', token);

@@ -1,8 +1,8 @@
-import { parseResources, type XdsNode } from '@meshcap/core';
+import { parseResources, type Dataplane, type XdsNode } from '@meshcap/core';
 import { status as GrpcStatus, type Metadata } from '@grpc/grpc-js';
 import type { DataplaneIdentity, DataplaneTokens } from '../auth/index.ts';
 import type { MeshCatalog } from '../catalog/index.ts';
-import { registerDataplane, RegistrationRefused } from '../catalog/dataplane-registration.ts';
+import { checkTokenTags, registerDataplane, RegistrationRefused } from '../catalog/dataplane-registration.ts';
 
 /** Who is on an ADS stream: the dataplane its token proves, and what kind of client it is. */
 export interface XdsClientIdentity extends DataplaneIdentity {
@@ -78,6 +78,15 @@ export async function identifyNode(node: XdsNode | undefined, metadata: Metadata
   }
   const proxyType = node.metadata?.[NODE_METADATA.proxyType] === 'proxyless' ? 'proxyless' : 'sidecar';
   const resource = resourceOf(node);
+  const stored = deps.catalog.get({ type: 'Dataplane', mesh: identity.mesh, name: identity.name });
+  if (!resource && stored) {
+    try {
+      checkTokenTags(identity, stored.resource as Dataplane);
+    } catch (err) {
+      if (err instanceof RegistrationRefused) throw new XdsRefusal(GrpcStatus.PERMISSION_DENIED, err.message);
+      throw err;
+    }
+  }
   if (resource) {
     try {
       await registerDataplane(deps.catalog, identity, resource, NODE_METADATA.resource);

@@ -123,4 +123,12 @@ spec:
     expect(syntax.code).toBe('MESHCAP_ERR_YAML_SYNTAX');
     expect(syntax.issues[0]?.line).toBeGreaterThan(0);
   });
+
+  it('refuses a YAML alias bomb (billion laughs) with a coded syntax error, not a ReferenceError (found by parse.fuzz)', () => {
+    const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 9; i++) lines.push(`a${i}: &a${i} [${Array.from({ length: 10 }, () => `*a${i - 1}`).join(', ')}]`);
+    const err = errorOf(() => parseResources(`type: Mesh\nname: bomb\n${lines.join('\n')}\n`));
+    expect(err.code).toBe('MESHCAP_ERR_YAML_SYNTAX');
+    expect(err.message).toContain('alias');
+  });
 });

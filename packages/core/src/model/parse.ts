@@ -127,7 +127,14 @@ export function parseResources(text: string, opts: ParseOptions = {}): Resource[
   const out: Resource[] = [];
   for (const [i, doc] of list.entries()) {
     if (doc.contents === null) continue; // empty document, e.g. a trailing `---`
-    const js: unknown = doc.toJS();
+    let js: unknown;
+    try {
+      js = doc.toJS();
+    } catch (err) {
+      // The reader refuses alias bombs (more alias expansions than the document's size warrants) only here.
+      const issue = { source: opts.source, document: i, message: (err as Error).message };
+      throw new MeshcapError('MESHCAP_ERR_YAML_SYNTAX', `cannot parse: ${formatIssue(issue)}`, [issue]);
+    }
     const items: Array<{ raw: unknown; prefix: PropertyKey[] }> =
       Array.isArray(js) && !isMap(doc.contents) ? js.map((raw, j) => ({ raw, prefix: [j] })) : [{ raw: js, prefix: [] }];
     for (const item of items) {

@@ -1,4 +1,4 @@
-import { isMeshcapError, MeshcapError } from '@meshcap/core';
+import { isMeshcapError, MeshcapError, parseKumaDuration } from '@meshcap/core';
 import { loadAdminToken } from '../../auth/index.ts';
 import { DEFAULT_LISTEN, parseListenAddress, startControlPlane } from '../../control-plane/index.ts';
 import { redactUrl, sqliteFile, storeTarget } from '../../store/index.ts';
@@ -25,6 +25,9 @@ Flags:
                        /var/lib/meshcap as root, ~/.meshcap otherwise)
   --token-file FILE    the admin token changes need (default: MESHCAP_TOKEN, else <data-dir>/admin-token,
                        created and printed once at first start)
+  --admin-token-valid-for DURATION
+                       lifetime of admin tokens, the bootstrap one counted from its first start
+                       (default 87600h, Kuma's 10 years; dataplane tokens take validFor when issued)
   --allowed-host NAME  another Host name the API answers to (repeatable; loopback names always work)
   --no-gui             do not serve the dashboard
   --log-level LEVEL    fatal, error, warn (default), info, debug
@@ -50,6 +53,7 @@ export const cpCommand: CliCommand = {
         'xds-listen': { type: 'string' },
         'data-dir': { type: 'string' },
         'token-file': { type: 'string' },
+        'admin-token-valid-for': { type: 'string' },
         'allowed-host': { type: 'string', multiple: true },
         'no-gui': { type: 'boolean' },
         'log-level': { type: 'string' },
@@ -69,6 +73,9 @@ export const cpCommand: CliCommand = {
       if (isMeshcapError(err)) throw new CliUsageError(err.message);
       throw err;
     }
+    const validFor = values['admin-token-valid-for'] as string | undefined;
+    const adminTokenValidForMs = validFor === undefined ? undefined : parseKumaDuration(validFor);
+    if (validFor !== undefined && adminTokenValidForMs === undefined) throw new CliUsageError(`--admin-token-valid-for: "${validFor}" is not a duration such as 24h, 30d or 10y`);
     const socketFlag = values.socket as string | undefined;
     const socket = socketFlag === 'none' ? false : (socketFlag ?? defaultSocketPath(dataDir));
     let admin;
@@ -87,6 +94,7 @@ export const cpCommand: CliCommand = {
         socket,
         xds: values['xds-listen'] === 'none' ? false : { listen: values['xds-listen'] as string | undefined },
         adminToken: admin.token,
+        adminTokenValidForMs,
         allowedHosts: values['allowed-host'] as string[] | undefined,
         gui: !values['no-gui'],
         logger: { level: logLevel },

@@ -37,6 +37,10 @@ describe('meshcap dp: flags and files', () => {
     expect((await cli(['dp', '--dataplane-file', f, '--admin-port', '70000'])).err).toBe('error: --admin-port: "70000" is not a whole number from 0 to 65535');
     expect((await cli(['dp', '--dataplane-file', f, '--idle-timeout', 'soon'])).err).toBe('error: --idle-timeout: "soon" is not a duration (such as 500ms, 5s, 1m, 1h)');
     expect((await cli(['dp', '--dataplane-file', f, '--bogus'])).code).toBe(2);
+    // The admin endpoints have no token: loopback only.
+    for (const address of ['0.0.0.0', '198.18.0.1', '::']) {
+      expect(await cli(['dp', '--dataplane-file', f, '--admin-address', address])).toMatchObject({ code: 2, err: expect.stringContaining('not a loopback address') });
+    }
   });
 
   it('reports a bad Dataplane with its field path and line, and a missing file', async () => {

@@ -57,7 +57,7 @@ Flags:
   --name NAME             which Dataplane of FILE to run (needed when it holds several)
   --admin-port N          admin endpoint port on --admin-address (default: networking.admin.port, the
                           bootstrap's admin.address, or ${DEFAULT_ADMIN_PORT}; 0 picks one)
-  --admin-address ADDR    admin endpoint address (default the bootstrap's admin.address, or 127.0.0.1)
+  --admin-address ADDR    admin endpoint address, loopback only (default the bootstrap's admin.address, or 127.0.0.1)
   --proxy-uid UID         the proxy user to run as when started as root (default ${PROXY_UID})
   --proxy-gid GID         its group (default ${PROXY_GID})
   --runtime-dir DIR       where root installs the proxy user's copy of the dataplane (one bundled file
@@ -250,6 +250,15 @@ function describe(handle: DataplaneHandle): string[] {
   return lines;
 }
 
+/**
+ * The admin endpoints answer /config_dump, /flows and /quitquitquit without a token, so they are
+ * reachable only from the dataplane's own namespace: loopback addresses, never a routable one.
+ */
+function requireLoopbackAdmin(address: string | undefined, what: string): void {
+  if (address === undefined || address === 'localhost' || address === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address)) return;
+  throw new CliUsageError(`${what}: "${address}" is not a loopback address; the dataplane admin listens on loopback only (127.0.0.1 or ::1)`);
+}
+
 export const dpCommand: CliCommand = {
   path: ['dp'],
   summary: 'run a dataplane (transparent or explicit proxy) for a Dataplane resource',
@@ -258,6 +267,7 @@ export const dpCommand: CliCommand = {
     const flags = parseFlags(args);
     const text = readDataplaneFile(flags.file, flags.bootstrap ? '--bootstrap' : '--dataplane-file');
     const { start, transparent, admin } = whatToRun(flags, text);
+    requireLoopbackAdmin(flags.adminAddress ?? admin?.address, flags.adminAddress !== undefined ? '--admin-address' : 'the bootstrap\'s admin.address');
     // Read as started (root), before dropping to the proxy user; the child gets it in its environment.
     const token = flags.cp ? readDataplaneToken(flags.tokenFile) : undefined;
     if (token) process.env[DATAPLANE_TOKEN_ENV] = token;

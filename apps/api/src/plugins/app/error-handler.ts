@@ -1,5 +1,5 @@
 import { errorRegistry, formatPath, MeshcapError, type ErrorIssue, type MeshcapErrorCode } from '@meshcap/core';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { RequestValidationError } from '../../schemas/zod-provider.ts';
 
@@ -48,6 +48,16 @@ export function errorResponse(err: unknown, requestId: string): { status: number
     body: { code: 'MESHCAP_ERR_INTERNAL', message: `internal error (request ${requestId}); the control plane log has the details`, issues: [] },
     internal: true,
   };
+}
+
+/**
+ * Errors the router raises before any route or hook runs (a path parameter over the length
+ * limit, a malformed URL): Fastify's `frameworkErrors` option, answered with the same coded body.
+ */
+export function frameworkErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const { status, body } = errorResponse(err, request.id);
+  request.log.info({ code: body.code, message: body.message }, 'request rejected');
+  void reply.code(status).header('content-type', 'application/json; charset=utf-8').send(body);
 }
 
 export default fp(

@@ -2,7 +2,7 @@ import { MeshcapError } from '@meshcap/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { isIP } from 'node:net';
-import { bearerToken } from '../../auth/index.ts';
+import { AuthFailureLimiter, bearerToken, type AuthFailureLimits } from '../../auth/index.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -14,6 +14,8 @@ declare module 'fastify' {
 export interface SecurityOptions {
   /** Host names (or addresses) the API answers to besides loopback ones: where it listens, --allowed-host. */
   allowedHosts?: readonly string[];
+  /** Failed authentications allowed per client address before 429 (default 10 a minute). */
+  authFailures?: AuthFailureLimits;
 }
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -54,7 +56,8 @@ export default fp(
       if (access === 'admin' && route.schema) route.schema = { ...route.schema, security: [{ bearer: [] }] };
     });
 
-    fastify.addHook('onRequest', async (request) => {
+    const failures = new AuthFailureLimiter(opts.authFailures);
+    fastify.addHook('onRequest', async (request, reply) => {
       if (!isUnixSocket(request)) {
         const host = request.headers.host ?? '';
         if (!allowed.has(hostName(host))) {
@@ -70,9 +73,22 @@ export default fp(
         }
       }
       if (request.routeOptions.config.access !== 'admin') return;
+      const client = request.raw.socket.remoteAddress ?? 'unix';
+      const wait = failures.retryAfter(client);
+      if (wait > 0) {
+        reply.header('retry-after', String(wait));
+        throw new MeshcapError('MESHCAP_ERR_TOO_MANY_AUTH_FAILURES', `too many requests with a missing or wrong token from ${client}; retry in ${wait} s`);
+      }
       const token = bearerToken(request.headers.authorization);
-      if (!token) throw new MeshcapError('MESHCAP_ERR_UNAUTHORIZED', 'this route changes state and needs the control plane token: Authorization: Bearer <token> (printed by `meshcap cp` at first start, kept in its data directory)');
-      if (!fastify.isAdminToken(token)) throw new MeshcapError('MESHCAP_ERR_UNAUTHORIZED', 'the token is not valid for this control plane');
+      if (!token) {
+        failures.fail(client);
+        throw new MeshcapError('MESHCAP_ERR_UNAUTHORIZED', 'this route changes state and needs the control plane token: Authorization: Bearer <token> (printed by `meshcap cp` at first start, kept in its data directory)');
+      }
+      const refusal = await fastify.checkAdminToken(token);
+      if (refusal) {
+        failures.fail(client);
+        throw refusal;
+      }
     });
   },
   { name: 'security', dependencies: ['tokens'] },
