@@ -76,6 +76,11 @@ export class FlowHub {
     return out;
   }
 
+  /** Every flow held, newest first. */
+  all(): FlowRecord[] {
+    return this.log.recent();
+  }
+
   find(id: string): FlowRecord | undefined {
     return this.log.find(id);
   }
