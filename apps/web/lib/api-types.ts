@@ -1548,6 +1548,7 @@ export interface paths {
                     verdict?: "forwarded" | "denied" | "faulted" | "error";
                     protocol?: "tcp" | "http";
                     since?: string;
+                    requestId?: string;
                     limit?: number;
                 };
                 header?: never;
@@ -1604,6 +1605,7 @@ export interface paths {
                     verdict?: "forwarded" | "denied" | "faulted" | "error";
                     protocol?: "tcp" | "http";
                     since?: string;
+                    requestId?: string;
                     lastEventId?: number;
                 };
                 header?: never;
