@@ -7,8 +7,8 @@ import { useMutationToken } from '../features/auth/components/token-provider.tsx
 import { currentTheme, setTheme, subscribeTheme } from '../lib/theme.ts';
 
 const NAV = [
-  { href: '/', label: 'Overview', match: (p: string) => p === '/' || p.startsWith('/meshes') },
-  { href: '/services', label: 'Service map', match: (p: string) => p.startsWith('/services') },
+  { href: '/', label: 'Overview', match: (p: string) => p === '/' || (p.startsWith('/meshes') && !/^\/meshes\/[^/]+\/services\//.test(p)) },
+  { href: '/services', label: 'Service map', match: (p: string) => p.startsWith('/services') || /^\/meshes\/[^/]+\/services\//.test(p) },
   { href: '/flows', label: 'Flows', match: (p: string) => p.startsWith('/flows') },
   { href: '/policies', label: 'Policies', match: (p: string) => p.startsWith('/policies') },
 ];

@@ -44,7 +44,7 @@ export interface MetricsPoint extends ErrorCounts, LatencyPercentiles {
   t: number;
   /** Requests (HTTP) and connections (TCP) that started in the step. */
   requests: number;
-  /** `requests` per second. */
+  /** `requests` per second (in the running last step, per second of it so far). */
   rate: number;
 }
 
@@ -141,7 +141,12 @@ export function goldenMetrics(flows: Iterable<FlowRecord>, selected: (f: FlowRec
     to,
     oldestFlow,
     totals: { requests: total.requests, rate: total.requests / (coveredMs / 1000), ...total.errors, ...total.percentiles() },
-    points: buckets.map((b, i) => ({ t: from + i * stepMs, requests: b.requests, rate: b.requests / (stepMs / 1000), ...b.errors, ...b.percentiles() })),
+    // The last step is still running: its rate is over the part of it that has passed.
+    points: buckets.map((b, i) => {
+      const t = from + i * stepMs;
+      const elapsedMs = Math.min(stepMs, Math.max(1000, now - t));
+      return { t, requests: b.requests, rate: b.requests / (elapsedMs / 1000), ...b.errors, ...b.percentiles() };
+    }),
     listeners: [...listeners]
       .map(([listener, { direction, acc }]) => ({ listener, direction, requests: acc.requests, ...acc.errors, ...acc.percentiles(), histogram: histogram(acc.durations) }))
       .sort((a, b) => a.listener.localeCompare(b.listener)),

@@ -67,10 +67,11 @@ describe('golden metrics from flows', () => {
     expect(m.points).toHaveLength(60);
     expect(m.to - m.from).toBe(300_000);
     const last = m.points.at(-1)!;
-    expect(last).toMatchObject({ requests: 15, rate: 3, upstream5xx: 1, upstream4xx: 1, denied: 1, localReplies: 2 });
+    // The last step (12:00:00–12:00:05) is 2.5 s old: its rate is over those 2.5 s; a whole step's over 5 s.
+    expect(last).toMatchObject({ requests: 15, rate: 6, upstream5xx: 1, upstream4xx: 1, denied: 1, localReplies: 2 });
     // 15 durations: 1..10, 50, 1, 1, 1, 1 → sorted 1,1,1,1,1,2,…,10,50: p50 is the 8th, p90 the 14th, p99 the 15th.
     expect([last.p50Ms, last.p90Ms, last.p99Ms]).toEqual([4, 10, 50]);
-    expect(m.points.at(-2)).toMatchObject({ requests: 1, p50Ms: 7 });
+    expect(m.points.at(-2)).toMatchObject({ requests: 1, rate: 0.2, p50Ms: 7 });
     expect(m.points.at(-3)).toMatchObject({ requests: 0, p50Ms: null });
     expect(m.totals).toMatchObject({ requests: 16, upstream5xx: 1, denied: 1, localReplies: 2 });
     expect(m.oldestFlow).toBe(now - 6 * 60_000);

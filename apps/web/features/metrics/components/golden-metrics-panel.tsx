@@ -99,8 +99,7 @@ export function GoldenCharts({ metrics: m }: { metrics: GoldenMetrics }) {
       tickCount={6}
       minTickGap={24}
       fontSize={11}
-      label={{ value: 'local time', position: 'insideBottomRight', offset: -2, fontSize: 11 }}
-      height={32}
+      height={24}
     />
   );
   const tooltipLabel = (v: unknown) => (typeof v === 'number' ? clockTick(v, true) : String(v));
@@ -112,7 +111,7 @@ export function GoldenCharts({ metrics: m }: { metrics: GoldenMetrics }) {
         {formatCount(t.localReplies)} other local replies, {formatCount(t.upstream4xx)} 4xx · latency p50 {formatMs(t.p50Ms)}, p90 {formatMs(t.p90Ms)}, p99 {formatMs(t.p99Ms)}
       </p>
       <div className="grid grid-cols-1 gap-4 xl:grid-cols-3">
-        <ChartFigure label="Request rate chart" caption={`Requests per second, ${m.stepS} s steps`}>
+        <ChartFigure label="Request rate chart" caption={`Requests per second, ${m.stepS} s steps (local time)`}>
           <LineChart data={m.points} margin={{ top: 8, right: 12, bottom: 4, left: 4 }}>
             <CartesianGrid strokeDasharray="3 3" className="chart-grid" />
             {xAxis}
@@ -121,7 +120,7 @@ export function GoldenCharts({ metrics: m }: { metrics: GoldenMetrics }) {
             <Line dataKey="rate" name="requests/s" stroke={SERIES.rate} strokeWidth={2} dot={false} isAnimationActive={false} />
           </LineChart>
         </ChartFigure>
-        <ChartFigure label="Errors chart" caption={`Errors by kind, counted per ${m.stepS} s step`}>
+        <ChartFigure label="Errors chart" caption={`Errors by kind, counted per ${m.stepS} s step (local time)`}>
           <BarChart data={m.points} margin={{ top: 8, right: 12, bottom: 4, left: 4 }}>
             <CartesianGrid strokeDasharray="3 3" className="chart-grid" />
             {xAxis}
@@ -133,7 +132,7 @@ export function GoldenCharts({ metrics: m }: { metrics: GoldenMetrics }) {
             ))}
           </BarChart>
         </ChartFigure>
-        <ChartFigure label="Latency chart" caption={`Latency percentiles (total duration) per ${m.stepS} s step`}>
+        <ChartFigure label="Latency chart" caption={`Latency percentiles (total duration) per ${m.stepS} s step (local time)`}>
           <LineChart data={m.points} margin={{ top: 8, right: 12, bottom: 4, left: 4 }}>
             <CartesianGrid strokeDasharray="3 3" className="chart-grid" />
             {xAxis}

@@ -76,7 +76,7 @@ describe('golden metrics charts', () => {
     await waitFor(() => expect(rate.querySelector('svg .recharts-line-curve')).toBeTruthy());
     const text = (fig: HTMLElement) => [...fig.querySelectorAll('svg text')].map((t) => t.textContent).join(' ');
     expect(text(rate)).toContain('req/s');
-    expect(text(rate)).toContain('local time');
+    expect(rate.querySelector('figcaption')!.textContent).toBe('Requests per second, 5 s steps (local time)');
     // The x axis is the clock: 12:00:00 … in local time of FROM.
     const hh = String(new Date(FROM).getHours()).padStart(2, '0');
     expect(text(rate)).toMatch(new RegExp(`${hh}:0\\d:\\d\\d`));
