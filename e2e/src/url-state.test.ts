@@ -58,15 +58,17 @@ describeDemo('URL state: what a view shows survives a reload and can be shared',
     await page.goto(gui(demo(), dataplanePath('backend', 'config-dump')));
     const versions = page.getByRole('list', { name: 'Config versions' });
     await versions.waitFor({ timeout: 30_000 });
-    await page.getByRole('button', { name: `View version ${off}` }).click();
+    const viewOff = page.getByRole('button', { name: new RegExp(`^View(ing)? version ${off}$`) });
+    await viewOff.click();
     await page.waitForURL((u) => u.searchParams.get('version') === off);
     await page.getByRole('group', { name: 'Diff view' }).getByRole('button', { name: 'Unified text' }).click();
     await page.waitForURL((u) => u.searchParams.get('diff') === 'unified');
     const before = new URL(page.url()).search;
 
     await page.reload();
-    await page.getByRole('button', { name: `View version ${off}` }).waitFor({ timeout: 30_000 });
-    expect(await page.getByRole('button', { name: `View version ${off}` }).getAttribute('aria-pressed')).toBe('true');
+    await viewOff.waitFor({ timeout: 30_000 });
+    expect(await viewOff.getAttribute('aria-pressed')).toBe('true');
+    expect(await viewOff.textContent()).toBe(`Viewing version ${off}`);
     await page.getByLabel('Unified diff').waitFor();
     expect(await page.getByRole('button', { name: 'Unified text' }).getAttribute('aria-pressed')).toBe('true');
     expect(new URL(page.url()).search).toBe(before);

@@ -19,7 +19,7 @@ export function AppHeader() {
     <header className="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
       <div className="mx-auto flex h-14 max-w-screen-xl items-center gap-6 px-6">
         <Link href="/" className="flex items-center gap-2 font-semibold tracking-tight">
-          <span aria-hidden className="grid size-7 place-items-center rounded-md bg-sky-600 text-sm text-white">
+          <span aria-hidden className="grid size-7 place-items-center rounded-md bg-sky-700 text-sm text-white">
             mc
           </span>
           meshcap

@@ -37,8 +37,10 @@ export function ConfigDumpHistory({ mesh, name, shown, onShow }: { mesh: string;
                       </div>
                       <div className="muted">{new Date(v.recordedAt).toLocaleString()}</div>
                     </div>
-                    <button type="button" className="btn-secondary px-2 py-0.5 text-xs" aria-pressed={viewing} aria-label={`View version ${v.version}`} onClick={() => onShow(v.running ? undefined : v.version)}>
+                    <button type="button" className="btn-secondary px-2 py-0.5 text-xs" aria-pressed={viewing} onClick={() => onShow(v.running ? undefined : v.version)}>
+                      {/* The name says the version and contains what is shown ("View version 3-…"; pressed: "Viewing …"). */}
                       {viewing ? 'Viewing' : 'View'}
+                      <span className="sr-only"> version {v.version}</span>
                     </button>
                   </li>
                 );

@@ -106,7 +106,7 @@ export function TraceForm({
       {error && fieldErrors > 0 && rest.length === 0 ? (
         <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">
           Trace failed: {fieldErrors === 1 ? 'fix the highlighted field' : `fix the ${fieldErrors} highlighted fields`}.
-          {isApiError(error) && <span className="ml-2 font-mono text-xs opacity-75">{error.code}</span>}
+          {isApiError(error) && <span className="ml-2 font-mono text-xs">{error.code}</span>}
         </p>
       ) : error ? (
         <ErrorBox title="Trace failed" error={error} />
