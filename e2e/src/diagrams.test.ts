@@ -1,3 +1,4 @@
+import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { dataplanePath, describeDemo, gui, dashboardSession, screenshot } from './harness.ts';
 
@@ -58,8 +59,34 @@ describeDemo('diagrams: the inbound and outbound sequence diagrams render as SVG
       expect(worst.boxes, 'the seed-style host boxes are drawn').toBeGreaterThan(0);
       expect(worst.min, 'the lowest contrast of a message text').toBeGreaterThanOrEqual(4.5);
       await screenshot(page, 'diagrams-frontend-dark');
+      // The screenshot itself, compared with the light one: the diagram's pixels are mostly dark now.
+      const dark = await meanLuminance(page, await figure.locator('svg').first().screenshot());
+      await page.evaluate(() => window.localStorage.setItem('meshcap.theme', 'light'));
+      await page.reload();
+      await figure.locator('svg').first().waitFor({ timeout: 30_000 });
+      const light = await meanLuminance(page, await figure.locator('svg').first().screenshot());
+      expect(light, 'light diagram, mean luminance').toBeGreaterThan(0.6);
+      expect(dark, 'dark diagram, mean luminance').toBeLessThan(0.35);
     } finally {
       await page.evaluate(() => window.localStorage.setItem('meshcap.theme', 'light'));
     }
   });
 });
+
+/** Mean relative luminance (0 black … 1 white) of a PNG screenshot, decoded by the page's own canvas. */
+async function meanLuminance(page: Page, png: Buffer): Promise<number> {
+  return page.evaluate(async (b64) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = img.width;
+    canvas.height = img.height;
+    const ctx = canvas.getContext('2d')!;
+    ctx.drawImage(img, 0, 0);
+    const { data } = ctx.getImageData(0, 0, img.width, img.height);
+    let sum = 0;
+    for (let i = 0; i < data.length; i += 4) sum += (0.2126 * data[i]! + 0.7152 * data[i + 1]! + 0.0722 * data[i + 2]!) / 255;
+    return sum / (data.length / 4);
+  }, png.toString('base64'));
+}

@@ -55,10 +55,8 @@ describeDemo('live flows: new flows stream in without a reload', (demo) => {
     await page.getByRole('button', { name: 'Resume' }).click();
   });
 
-  // Skipped since the xDS integration (2026-12-03): the browser's flow buffer lacks the caller's side of the
-  // client's denied direct calls (`client outbound … /counter 403 forwarded`), although /api/flows has every
-  // one of them (15 of 15 in a probe of this demo). Written against the channel-config dataplane; find why
-  // the dashboard drops them before re-enabling (see the session's closing note).
+  // Needs both sides of the client's denied direct calls in the browser's flow buffer: the client's
+  // outbound (forwarded, 403) and the backend's inbound (denied).
   it("search finds what the table shows; the caller's side of a denied call is not a green 'forwarded'", async () => {
     const { page } = session();
     await page.goto(gui(demo(), '/flows'));

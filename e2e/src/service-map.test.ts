@@ -11,10 +11,8 @@ function edgeNumbers(label: string): { rate: number; errorPct: number; p99: stri
 describeDemo('service map: the demo services and the calls between them, with numbers', (demo) => {
   const session = dashboardSession(demo);
 
-  // Skipped since the xDS integration (2026-12-03): the browser's flow buffer lacks the caller's side of the
-  // client's denied direct calls (`client outbound … /counter 403 forwarded`), although /api/flows has every
-  // one of them (15 of 15 in a probe of this demo). Written against the channel-config dataplane; find why
-  // the dashboard drops them before re-enabling (see the session's closing note).
+  // The client's direct calls to the backend are counted on its own outbound side (a forwarded 403) and
+  // marked denied from the backend's inbound side: both sides must reach the browser's flow buffer.
   it("shows client, frontend and backend, the calls with rate, errors and p99, and the client's denied direct calls marked", async () => {
     const { page } = session();
     await page.goto(gui(demo(), '/services'));

@@ -21,6 +21,7 @@ import dataplaneRoutes from './routes/dataplanes.ts';
 import inspectRoutes from './routes/inspect.ts';
 import docsRoutes from './routes/docs.ts';
 import flowRoutes from './routes/flows.ts';
+import goldenMetricsRoutes from './routes/golden-metrics.ts';
 import healthRoutes from './routes/health.ts';
 import meshRoutes from './routes/meshes.ts';
 import mtlsRoutes from './routes/mtls.ts';
@@ -100,6 +101,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(policyRoutes);
   await app.register(resourceRoutes);
   await app.register(flowRoutes);
+  await app.register(goldenMetricsRoutes);
   await app.register(tokenRoutes);
   return app;
 }

@@ -7,8 +7,8 @@ import { useMutationToken } from '../features/auth/components/token-provider.tsx
 import { currentTheme, setTheme, subscribeTheme } from '../lib/theme.ts';
 
 const NAV = [
-  { href: '/', label: 'Overview', match: (p: string) => p === '/' || p.startsWith('/meshes') },
-  { href: '/services', label: 'Service map', match: (p: string) => p.startsWith('/services') },
+  { href: '/', label: 'Overview', match: (p: string) => p === '/' || (p.startsWith('/meshes') && !/^\/meshes\/[^/]+\/services\//.test(p)) },
+  { href: '/services', label: 'Service map', match: (p: string) => p.startsWith('/services') || /^\/meshes\/[^/]+\/services\//.test(p) },
   { href: '/flows', label: 'Flows', match: (p: string) => p.startsWith('/flows') },
   { href: '/policies', label: 'Policies', match: (p: string) => p.startsWith('/policies') },
 ];
@@ -19,7 +19,7 @@ export function AppHeader() {
     <header className="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
       <div className="mx-auto flex h-14 max-w-screen-xl items-center gap-6 px-6">
         <Link href="/" className="flex items-center gap-2 font-semibold tracking-tight">
-          <span aria-hidden className="grid size-7 place-items-center rounded-md bg-sky-600 text-sm text-white">
+          <span aria-hidden className="grid size-7 place-items-center rounded-md bg-sky-700 text-sm text-white">
             mc
           </span>
           meshcap

@@ -12,7 +12,7 @@ export function ErrorBox({ error, title, onRetry }: { error: unknown; title?: st
         <div className="min-w-0">
           <p className="font-medium">{title ?? 'Something went wrong'}</p>
           {!repeatsIssues && <p className="mt-0.5 break-words">{message}</p>}
-          {api && api.code !== 'NETWORK' && <p className="mt-1 font-mono text-xs opacity-75">{api.code}</p>}
+          {api && api.code !== 'NETWORK' && <p className="mt-1 font-mono text-xs">{api.code}</p>}
           {api && api.issues.length > 0 && (
             <ul className="mt-2 list-disc space-y-0.5 pl-5 text-xs">
               {api.issues.map((issue, i) => (

@@ -90,7 +90,8 @@ export function MermaidDiagram({ text, label, zoomable = false, minScale = 0 }: 
               </ZoomButton>
             </div>
           )}
-          <div className="overflow-x-auto">
+          {/* Focusable, so a keyboard can scroll a diagram wider than its box. */}
+          <div className="overflow-x-auto" tabIndex={0} role="region" aria-label={`${label}, scrollable`}>
             <div className={`mermaid-svg ${sized ? 'mermaid-svg-sized' : ''}`} style={sized} dangerouslySetInnerHTML={{ __html: state.svg }} />
           </div>
           {full && <FullSize label={label} svg={state.svg} onClose={() => setFull(false)} />}

@@ -1548,6 +1548,7 @@ export interface paths {
                     verdict?: "forwarded" | "denied" | "faulted" | "error";
                     protocol?: "tcp" | "http";
                     since?: string;
+                    requestId?: string;
                     limit?: number;
                 };
                 header?: never;
@@ -1604,6 +1605,7 @@ export interface paths {
                     verdict?: "forwarded" | "denied" | "faulted" | "error";
                     protocol?: "tcp" | "http";
                     since?: string;
+                    requestId?: string;
                     lastEventId?: number;
                 };
                 header?: never;
@@ -1722,6 +1724,126 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["FlowDiagram"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meshes/{mesh}/services/{service}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A service's golden metrics: the requests its dataplanes received (their inbound flows), errors by kind, latency p50/p90/p99 */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description How far back: 5m (5 s steps), 15m (15 s steps) or 60m (1 min steps) */
+                    window?: "5m" | "15m" | "60m";
+                };
+                header?: never;
+                path: {
+                    mesh: string;
+                    service: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GoldenMetrics"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/meshes/{mesh}/dataplanes/{name}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A dataplane's golden metrics (its flows, both directions) and, per listener, a request counter and a latency histogram */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description How far back: 5m (5 s steps), 15m (15 s steps) or 60m (1 min steps) */
+                    window?: "5m" | "15m" | "60m";
+                };
+                header?: never;
+                path: {
+                    mesh: string;
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GoldenMetrics"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
                     };
                 };
                 /** @description error: code from the registry, message, and where (field path, line, column) */
@@ -2493,6 +2615,76 @@ export interface components {
         FlowDiagram: {
             id: string;
             mermaid: string;
+        };
+        GoldenMetrics: {
+            mesh: string;
+            service?: string;
+            dataplane?: string;
+            dataplanes: string[];
+            /** @enum {string} */
+            window: "5m" | "15m" | "60m";
+            stepS: number;
+            from: number;
+            to: number;
+            /** @description The oldest flow the control plane still holds: a window reaching further back counts from there */
+            oldestFlow: number | null;
+            totals: {
+                requests: number;
+                rate: number;
+                /** @description Forwarded; the upstream answered 5xx */
+                upstream5xx: number;
+                /** @description Forwarded; the upstream answered 4xx */
+                upstream4xx: number;
+                /** @description Denied by a policy (traffic permission, rate limit) */
+                denied: number;
+                /** @description Answered by the proxy itself, other than a denial: injected faults and proxy failures */
+                localReplies: number;
+                p50Ms: number | null;
+                p90Ms: number | null;
+                p99Ms: number | null;
+            };
+            points: components["schemas"]["MetricsPoint"][];
+            listeners: components["schemas"]["ListenerMetrics"][];
+        };
+        MetricsPoint: {
+            /** @description Start of the step, ms since the epoch */
+            t: number;
+            requests: number;
+            /** @description Requests per second */
+            rate: number;
+            /** @description Forwarded; the upstream answered 5xx */
+            upstream5xx: number;
+            /** @description Forwarded; the upstream answered 4xx */
+            upstream4xx: number;
+            /** @description Denied by a policy (traffic permission, rate limit) */
+            denied: number;
+            /** @description Answered by the proxy itself, other than a denial: injected faults and proxy failures */
+            localReplies: number;
+            p50Ms: number | null;
+            p90Ms: number | null;
+            p99Ms: number | null;
+        };
+        ListenerMetrics: {
+            listener: string;
+            /** @enum {string} */
+            direction: "inbound" | "outbound";
+            requests: number;
+            /** @description Forwarded; the upstream answered 5xx */
+            upstream5xx: number;
+            /** @description Forwarded; the upstream answered 4xx */
+            upstream4xx: number;
+            /** @description Denied by a policy (traffic permission, rate limit) */
+            denied: number;
+            /** @description Answered by the proxy itself, other than a denial: injected faults and proxy failures */
+            localReplies: number;
+            p50Ms: number | null;
+            p90Ms: number | null;
+            p99Ms: number | null;
+            histogram: {
+                /** @description Upper bound (ms); null for the last, unbounded bucket */
+                leMs: number | null;
+                count: number;
+            }[];
         };
     };
     responses: never;

@@ -8,6 +8,8 @@ export interface FlowFilter {
   protocol?: FlowProtocol;
   /** Only flows that started at or after this time (ms since the epoch). */
   since?: number;
+  /** Only the flows of this `x-request-id` (the hops of one request). */
+  requestId?: string;
 }
 
 export function matchesFlow(flow: FlowRecord, f: FlowFilter): boolean {
@@ -17,7 +19,8 @@ export function matchesFlow(flow: FlowRecord, f: FlowFilter): boolean {
     (f.direction === undefined || flow.direction === f.direction) &&
     (f.verdict === undefined || flow.verdict === f.verdict) &&
     (f.protocol === undefined || flow.protocol === f.protocol) &&
-    (f.since === undefined || flow.start >= f.since)
+    (f.since === undefined || flow.start >= f.since) &&
+    (f.requestId === undefined || flow.http?.requestId === f.requestId)
   );
 }
 
@@ -74,6 +77,11 @@ export class FlowHub {
       if (out.length >= limit) break;
     }
     return out;
+  }
+
+  /** Every flow held, newest first. */
+  all(): FlowRecord[] {
+    return this.log.recent();
   }
 
   find(id: string): FlowRecord | undefined {

@@ -131,4 +131,19 @@ describe('flow routes', () => {
       for (const r of held) r.destroy();
     }
   });
+
+  it("lists the hops of one request by its x-request-id", async () => {
+    const http = (requestId: string) => ({ method: 'GET', authority: 'backend', path: '/', status: 200, requestBytes: 0, responseBytes: 0, requestId, attempts: 1 });
+    cp.app.flows.ingest({ mesh: 'default', dataplane: 'hops' }, [
+      flow({ dataplane: 'hops', protocol: 'http', direction: 'outbound', http: http('rid-1') }),
+      flow({ dataplane: 'hops', protocol: 'http', http: http('rid-2') }),
+      flow({ dataplane: 'hops', protocol: 'http', http: http('rid-1') }),
+    ]);
+    const hops = (await cp.app.inject('/api/flows?requestId=rid-1')).json().items;
+    expect(hops.map((f: FlowRecord) => [f.direction, f.http?.requestId])).toEqual([
+      ['inbound', 'rid-1'],
+      ['outbound', 'rid-1'],
+    ]);
+    expect((await cp.app.inject('/api/flows?requestId=')).statusCode).toBe(400);
+  });
 });

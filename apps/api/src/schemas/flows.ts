@@ -17,6 +17,8 @@ export const flowFilterQuery = z.object({
   verdict: z.enum(['forwarded', 'denied', 'faulted', 'error']).optional(),
   protocol: z.enum(['tcp', 'http']).optional(),
   since: sinceValue.optional(),
+  /** The hops of one request: every flow that carried this `x-request-id`. */
+  requestId: z.string().min(1).max(200).optional(),
 });
 
 export const flowListQuery = flowFilterQuery.extend({ limit: z.coerce.number().int().min(1).max(10_000).default(100) });

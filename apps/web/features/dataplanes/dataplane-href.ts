@@ -13,3 +13,8 @@ export function dataplaneHref(mesh: string, name: string, tab?: string): string 
   const base = `${meshDataplanesHref(mesh)}/${encodeURIComponent(name)}`;
   return tab ? `${base}/${tab}` : base;
 }
+
+/** Dashboard path of a service page (its golden metrics and dataplanes). */
+export function serviceHref(mesh: string, service: string): string {
+  return `${meshHref(mesh)}/services/${encodeURIComponent(service)}`;
+}

@@ -34,11 +34,11 @@ describe('serviceGraph', () => {
   const g = serviceGraph(FLOWS_OF_THE_DEMO, DPS, NOW);
   const edge = (from: string, to: string) => g.edges.find((e) => e.from === from && e.to === to)!;
 
-  it('has the services as nodes, linking to their dataplane, and callers outside the mesh', () => {
+  it('has the services as nodes, linking to their service page, and callers outside the mesh', () => {
     expect(g.nodes.map((n) => [n.id, n.kind, n.href])).toEqual([
-      ['default/client', 'service', '/meshes/default/dataplanes/client'],
-      ['default/frontend', 'service', '/meshes/default/dataplanes/frontend'],
-      ['default/backend', 'service', '/meshes/default/dataplanes/backend'],
+      ['default/client', 'service', '/meshes/default/services/client'],
+      ['default/frontend', 'service', '/meshes/default/services/frontend'],
+      ['default/backend', 'service', '/meshes/default/services/backend'],
       ['external/203.0.113.9', 'external', undefined],
     ]);
   });

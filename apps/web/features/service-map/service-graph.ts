@@ -8,7 +8,7 @@
  * `isErrorFlow`, the same rule the overview's error rate uses.
  */
 import type { DataplaneSummary } from '../dataplanes/api/types.ts';
-import { dataplaneHref, meshDataplanesHref } from '../dataplanes/dataplane-href.ts';
+import { serviceHref } from '../dataplanes/dataplane-href.ts';
 import type { Flow } from '../flows/api/types.ts';
 import { isErrorFlow } from '../flows/flow-verdict.ts';
 import { formatHostPort } from '../../lib/format.ts';
@@ -159,7 +159,7 @@ export function serviceGraph(flows: Flow[], dataplanes: DataplaneSummary[], now:
   }
   for (const n of nodes.values()) {
     if (n.kind !== 'service') continue;
-    n.href = n.dataplanes.length === 1 ? dataplaneHref(n.mesh, n.dataplanes[0]!) : meshDataplanesHref(n.mesh);
+    n.href = serviceHref(n.mesh, n.label);
   }
   // External nodes with no edge left (every flow of theirs was counted elsewhere) are not drawn.
   const linked = new Set(out.flatMap((e) => [e.from, e.to]));

@@ -37,8 +37,10 @@ export function ConfigDumpHistory({ mesh, name, shown, onShow }: { mesh: string;
                       </div>
                       <div className="muted">{new Date(v.recordedAt).toLocaleString()}</div>
                     </div>
-                    <button type="button" className="btn-secondary px-2 py-0.5 text-xs" aria-pressed={viewing} aria-label={`View version ${v.version}`} onClick={() => onShow(v.running ? undefined : v.version)}>
+                    <button type="button" className="btn-secondary px-2 py-0.5 text-xs" aria-pressed={viewing} onClick={() => onShow(v.running ? undefined : v.version)}>
+                      {/* The name says the version and contains what is shown ("View version 3-…"; pressed: "Viewing …"). */}
                       {viewing ? 'Viewing' : 'View'}
+                      <span className="sr-only"> version {v.version}</span>
                     </button>
                   </li>
                 );
@@ -116,7 +118,7 @@ export function DiffView({ diff }: { diff: ConfigDumpDiff }) {
         shown.changes.length === 0 ? (
           <Empty>{shown.hidden > 0 ? `No difference but ${NOISE_FIELDS.join(' / ')}.` : 'No difference.'}</Empty>
         ) : (
-          <ul className="max-h-[60vh] space-y-1 overflow-auto font-mono text-xs">
+          <ul aria-label="Changes" tabIndex={0} className="max-h-[60vh] space-y-1 overflow-auto font-mono text-xs">
             {shown.changes.map((c, i) => (
               <li key={i} className="rounded border border-slate-200 px-2 py-1 break-all dark:border-slate-800">
                 <span className={`font-sans font-semibold ${kindTone[c.kind]}`}>{c.kind}</span> {c.path}
@@ -127,7 +129,7 @@ export function DiffView({ diff }: { diff: ConfigDumpDiff }) {
           </ul>
         )
       ) : (
-        <pre aria-label="Unified diff" className="max-h-[60vh] overflow-auto rounded bg-slate-50 p-2 font-mono text-xs dark:bg-slate-950">
+        <pre aria-label="Unified diff" tabIndex={0} className="max-h-[60vh] overflow-auto rounded bg-slate-50 p-2 font-mono text-xs dark:bg-slate-950">
           {shown.unified.split('\n').map((line, i) => (
             <div
               key={i}

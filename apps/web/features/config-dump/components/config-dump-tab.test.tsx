@@ -38,7 +38,9 @@ describe('ConfigDumpTab', () => {
   it('keeps the viewed version and the diff in the URL, and a fresh page on that URL shows the same', async () => {
     const first = renderApp(<ConfigDumpTab mesh="default" name="backend" />);
     fireEvent.click(await screen.findByRole('button', { name: 'View version 1-aaaa' }));
-    await screen.findByText('version 1-aaaa');
+    // Pressed, the button's name says so and still names the version.
+    await screen.findByRole('button', { name: 'Viewing version 1-aaaa' });
+    await screen.findByText('version 1-aaaa', { ignore: 'script, style, .sr-only' });
     fireEvent.change(screen.getByLabelText('From version'), { target: { value: '1-aaaa' } });
     fireEvent.change(screen.getByLabelText('To version'), { target: { value: '2-bbbb' } });
     await screen.findByRole('region', { name: 'Diff from 1-aaaa to 2-bbbb' });
@@ -47,7 +49,7 @@ describe('ConfigDumpTab', () => {
 
     first.unmount();
     renderApp(<ConfigDumpTab mesh="default" name="backend" />);
-    await screen.findByText('version 1-aaaa');
+    await screen.findByText('version 1-aaaa', { ignore: 'script, style, .sr-only' });
     await waitFor(() => expect(api.requests.filter((r) => r.url.startsWith(`${BASE}?`)).at(-1)!.url).toContain('version=1-aaaa'));
     const diff = await screen.findByRole('region', { name: 'Diff from 1-aaaa to 2-bbbb' });
     expect(within(diff).getByRole('button', { name: 'Unified text' }).getAttribute('aria-pressed')).toBe('true');

@@ -11,6 +11,7 @@ import { useDiagram } from '../api/get-diagram.ts';
 import type { DataplanePort, Direction } from '../api/types.ts';
 import { StatTable } from './stat-table.tsx';
 import { DataplaneCertificatePanel } from '../../mtls/components/dataplane-certificate.tsx';
+import { GoldenMetricsPanel } from '../../metrics/components/golden-metrics-panel.tsx';
 
 export function DataplaneOverview({ mesh, name }: { mesh: string; name: string }) {
   const dp = useDataplane(mesh, name);
@@ -37,6 +38,7 @@ export function DataplaneOverview({ mesh, name }: { mesh: string; name: string }
               ))}
             </ul>
           </Panel>
+          <GoldenMetricsPanel scope={{ kind: 'dataplane', mesh, name }} title="Golden metrics (flows of this dataplane, both directions)" />
           <DataplaneCertificatePanel mesh={mesh} name={name} />
           <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
             <PortCards title="Inbounds" ports={d.inbounds} empty="No inbound declared." />

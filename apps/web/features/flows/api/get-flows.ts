@@ -12,3 +12,13 @@ export const flowsQueryOptions = (q: FlowQuery) => queryOptions({ queryKey: flow
 export function useFlows(q: FlowQuery) {
   return useQuery(flowsQueryOptions(q));
 }
+
+/** The hops of one request (every flow with its `x-request-id`), oldest first; refreshed while hops may still arrive in later batches. */
+export function useRequestHops(requestId: string | undefined) {
+  return useQuery({
+    ...flowsQueryOptions({ requestId, limit: 50 }),
+    enabled: requestId !== undefined,
+    refetchInterval: 3_000,
+    select: (list) => [...list.items].sort((a, b) => a.start - b.start),
+  });
+}

@@ -125,5 +125,7 @@ export interface FlowQuery {
   direction?: Direction;
   verdict?: string;
   since?: number;
+  /** The hops of one request: the flows that carried this `x-request-id`. */
+  requestId?: string;
   limit?: number;
 }

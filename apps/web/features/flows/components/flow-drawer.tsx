@@ -10,6 +10,9 @@ import { dataplaneHref } from '../../dataplanes/dataplane-href.ts';
 import { useFlowDiagram } from '../api/get-flow-diagram.ts';
 import { grpcStatusText } from '../flow-text.ts';
 import type { Flow, FlowEndpoint } from '../api/types.ts';
+import { policyAnchor } from '../../policies/policy-anchor.ts';
+import { traceHref } from '../../rules/trace-url.ts';
+import { RequestHops } from './request-hops.tsx';
 import { VerdictBadge } from './verdict-badge.tsx';
 
 // Mermaid draws text at 16 px: no smaller than 75 % of that (12 px) in the drawer; wider diagrams scroll.
@@ -18,7 +21,7 @@ const DRAWER_MIN_SCALE = 0.75;
 const endpoint = (e: FlowEndpoint | null | undefined) => (e ? formatHostPort(e.address, e.port) : '—');
 
 /** A side panel with everything about one flow: its fields, the policies that acted, and its own sequence diagram. */
-export function FlowDrawer({ flow, onClose }: { flow: Flow; onClose: () => void }) {
+export function FlowDrawer({ flow, onClose, onOpenFlow }: { flow: Flow; onClose: () => void; onOpenFlow?: (id: string) => void }) {
   const titleId = useId();
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => e.key === 'Escape' && onClose();
@@ -50,7 +53,19 @@ export function FlowDrawer({ flow, onClose }: { flow: Flow; onClose: () => void 
         <div className="flex flex-wrap items-center gap-2">
           <VerdictBadge flow={flow} />
           {flow.reason && <span className="text-rose-700 dark:text-rose-300">{flow.reason}</span>}
+          <Link
+            className="link ml-auto text-xs"
+            href={traceHref({ mesh: flow.mesh, dataplane: flow.dataplane, direction: flow.direction, src: flow.client.address, dst: flow.destination.address, port: flow.destination.port })}
+          >
+            Trace this flow
+          </Link>
         </div>
+
+        {flow.http && (
+          <Section title="Hops of this request">
+            <RequestHops flow={flow} onOpen={onOpenFlow} />
+          </Section>
+        )}
 
         <Section title="Identity">
           <Fields>
@@ -77,7 +92,10 @@ export function FlowDrawer({ flow, onClose }: { flow: Flow; onClose: () => void 
             <ul className="space-y-1" aria-label="Policies that acted">
               {flow.policies.map((p, i) => (
                 <li key={i} className="rounded border border-slate-200 px-2 py-1 dark:border-slate-800">
-                  <span className="font-medium">{p.type}</span> <span className="font-mono">{p.name}</span>
+                  <span className="font-medium">{p.type}</span>{' '}
+                  <Link className="link font-mono" href={`/policies#${policyAnchor(flow.mesh, p.type, p.name)}`}>
+                    {p.name}
+                  </Link>
                   <span className="muted"> — {p.action}</span>
                 </li>
               ))}

@@ -32,6 +32,7 @@ export function FlowExplorer({ scope }: { scope?: { mesh: string; dataplane: str
   const setFilters = useCallback((f: FlowFilters) => writeUrl(flowFiltersToUrl(f)), [writeUrl]);
   const selectedId = url.get('flow');
   const select = useCallback((f: Flow) => writeUrl({ flow: f.id }, 'push'), [writeUrl]);
+  const open = useCallback((id: string) => writeUrl({ flow: id }, 'push'), [writeUrl]);
   const close = useCallback(() => writeUrl({ flow: null }), [writeUrl]);
   // Moving between rows keeps the snapshot taken when focus entered the table.
   const onRowFocus = useCallback((focused: boolean) => setHeld((h) => (focused ? (h ?? live.flows) : null)), [live.flows]);
@@ -75,7 +76,7 @@ export function FlowExplorer({ scope }: { scope?: { mesh: string; dataplane: str
         <FlowTable flows={rows} selectedId={selectedId} onSelect={select} onRowFocus={onRowFocus} label={scope ? `Flows of ${scope.dataplane}` : 'Flows'} />
       )}
       {selectedId && fetched.isError && !known ? <ErrorBox title={`Flow ${selectedId} is no longer kept`} error={fetched.error} /> : null}
-      {selected && <FlowDrawer flow={selected} onClose={close} />}
+      {selected && <FlowDrawer flow={selected} onClose={close} onOpenFlow={open} />}
     </div>
   );
 }

@@ -174,7 +174,12 @@ describe('FlowExplorer (live flows over SSE)', () => {
     expect(within(drawer).getByText('r-40')).toBeTruthy();
     const acted = within(drawer).getByRole('list', { name: 'Policies that acted' });
     expect(acted.textContent).toBe('MeshFaultInjection fi-backend — delay 200ms');
-    expect(within(drawer).getByText('204 ms')).toBeTruthy();
+    expect(within(acted).getByRole('link', { name: 'fi-backend' }).getAttribute('href')).toBe('/policies#policy-default-MeshFaultInjection-fi-backend');
+    expect(within(drawer).getByRole('link', { name: 'Trace this flow' }).getAttribute('href')).toBe(
+      '/meshes/default/dataplanes/frontend-1/rules?tdir=inbound&tsrc=198.18.0.2&tdst=198.18.0.3&tport=5000&trace=1',
+    );
+    const timings = within(drawer).getByRole('heading', { name: 'Timings' }).parentElement!;
+    expect(within(timings).getByText('204 ms')).toBeTruthy();
     const figure = await within(drawer).findByRole('figure', { name: 'Flow sequence diagram' }, { timeout: 10_000 });
     await waitFor(() => expect(figure.querySelector('svg')).toBeTruthy(), { timeout: 10_000 });
     // Participants drawn by mermaid (happy-dom's parser loses what follows the <style> inside
@@ -185,6 +190,41 @@ describe('FlowExplorer (live flows over SSE)', () => {
     fireEvent.click(within(drawer).getByRole('button', { name: 'Close' }));
     expect(screen.queryByRole('dialog', { name: 'Flow details' })).toBeNull();
   }, 30_000);
+
+  it("lists the hops of the open flow's request (same x-request-id) in order; a hop opens its own details", async () => {
+    const http = makeFlow(0).http!;
+    const hop = (i: number, dataplane: string, direction: 'inbound' | 'outbound') => makeFlow(i, { dataplane, direction, verdict: 'forwarded', http: { ...http, path: '/', status: 200, requestId: 'rid-7' } });
+    const hops = [hop(50, 'client', 'outbound'), hop(51, 'frontend', 'inbound'), hop(52, 'frontend', 'outbound'), hop(53, 'backend', 'inbound')];
+    api.on('GET', '/api/flows', (req, res) => {
+      const requestId = new URL(req.url, 'http://x').searchParams.get('requestId');
+      // Newest first, as the API lists them.
+      sendJson(res, 200, flowList(requestId === 'rid-7' ? [...hops].reverse() : [...hops, makeFlow(60)].reverse()));
+    });
+    api.on('GET', '/api/flows/f-52/diagram', (_req, res) => sendJson(res, 200, { id: 'f-52', mermaid: 'sequenceDiagram\n  participant C as Client' }));
+    api.on('GET', '/api/flows/f-53/diagram', (_req, res) => sendJson(res, 200, { id: 'f-53', mermaid: 'sequenceDiagram\n  participant C as Client' }));
+    renderApp(<FlowExplorer />);
+    const table = await screen.findByRole('table', { name: 'Flows' });
+    await waitFor(() => expect(bodyRows(table)).toHaveLength(5));
+    fireEvent.click(bodyRows(table).find((r) => r.textContent?.includes('frontend') && r.textContent.includes('out →'))!);
+
+    const list = await screen.findByRole('list', { name: 'Hops of this request' });
+    await waitFor(() => expect(within(list).getAllByRole('button')).toHaveLength(4));
+    const items = within(list).getAllByRole('button');
+    expect(items.map((b) => b.textContent?.replace(/\s+/g, ' '))).toEqual([
+      '1clientout →GET / → 200forwarded3.1 ms',
+      '2frontend→ inGET / → 200forwarded3.1 ms',
+      '3frontendout →GET / → 200forwarded3.1 ms',
+      '4backend→ inGET / → 200forwarded3.1 ms',
+    ]);
+    expect(items[2]!.getAttribute('aria-current')).toBe('true');
+    expect(screen.getByText(/4 hops/)).toBeTruthy();
+    fireEvent.click(items[3]!);
+    await waitFor(() => expect(new URL(window.location.href).searchParams.get('flow')).toBe('f-53'));
+    await waitFor(() => expect(within(screen.getByRole('list', { name: 'Hops of this request' })).getAllByRole('button')[3]!.getAttribute('aria-current')).toBe('true'));
+    // The search finds the request's hops by its id too.
+    fireEvent.change(screen.getByLabelText('Search flows'), { target: { value: 'rid-7' } });
+    await waitFor(() => expect(bodyRows(table)).toHaveLength(4));
+  });
 
   it('shows a gRPC call as service/method and grpc status name, in the row and the drawer', async () => {
     const call = makeFlow(41, {

@@ -53,7 +53,7 @@ export function DataplanePolicies({ mesh, name }: { mesh: string; name: string }
               <ul className="mt-3 space-y-1 text-xs text-amber-800 dark:text-amber-300" aria-label="Warnings">
                 {d.warnings.map((w, i) => (
                   <li key={i}>
-                    ⚠ {w.message} <span className="font-mono opacity-75">({w.code})</span>
+                    ⚠ {w.message} <span className="font-mono">({w.code})</span>
                   </li>
                 ))}
               </ul>

@@ -1,7 +1,7 @@
 'use client';
 
 import Link from 'next/link';
-import { useMemo } from 'react';
+import { useEffect, useMemo } from 'react';
 import { ErrorBox } from '../../../components/error-box.tsx';
 import { Empty, Loading, QueryState } from '../../../components/query-state.tsx';
 import { SourceDetails } from '../../../components/source-details.tsx';
@@ -20,6 +20,11 @@ export function PolicyList() {
   const queries = usePoliciesOfMeshes(names);
   const policies = queries.flatMap((q) => q.data?.items ?? []);
   const failed = queries.find((q) => q.isError);
+  const loaded = meshes.isSuccess && queries.every((q) => q.isSuccess);
+  // A link to one policy (`/policies#policy-…`) arrives before the list does: scroll to it once it is drawn.
+  useEffect(() => {
+    if (loaded && window.location.hash) document.getElementById(decodeURIComponent(window.location.hash.slice(1)))?.scrollIntoView({ block: 'start' });
+  }, [loaded]);
 
   if (meshes.isError) return <ErrorBox title="Could not load meshes" error={meshes.error} onRetry={() => void meshes.refetch()} />;
   if (failed) return <ErrorBox title="Could not load policies" error={failed.error} onRetry={() => void failed.refetch()} />;

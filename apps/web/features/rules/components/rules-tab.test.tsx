@@ -118,6 +118,29 @@ describe('RulesTab', () => {
     expect(rowOf('-A DOCKER').dataset.mark).toBeUndefined();
   });
 
+  it('keeps the trace inputs in the URL, and runs a trace the URL asks for (Trace this flow)', async () => {
+    api.on('POST', `${BASE}/trace`, (_req, res) => sendJson(res, 200, TRACE));
+    window.history.replaceState(null, '', `${window.location.pathname}?tdir=inbound&tsrc=198.18.10.4&tdst=198.18.10.2&tport=5000&trace=1`);
+    renderApp(<RulesTab mesh="default" name="frontend" />);
+    await screen.findByRole('status', { name: 'Trace result' });
+    const posts = () => api.requests.filter((r) => r.method === 'POST');
+    expect(posts().map((r) => JSON.parse(r.body) as unknown)).toEqual([{ direction: 'inbound', src: '198.18.10.4', dst: '198.18.10.2', dstPort: 5000, proto: 'tcp' }]);
+    expect(screen.getByLabelText<HTMLSelectElement>('Direction').value).toBe('inbound');
+    expect(screen.getByLabelText<HTMLInputElement>('Destination port').value).toBe('5000');
+
+    // Editing a field writes it to the URL and drops `trace=1` (the result shown is of the old inputs).
+    fireEvent.change(screen.getByLabelText('Destination port'), { target: { value: '5001' } });
+    let params = new URL(window.location.href).searchParams;
+    expect([params.get('tport'), params.get('trace')]).toEqual(['5001', null]);
+    fireEvent.click(screen.getByRole('button', { name: 'Trace' }));
+    await waitFor(() => expect(posts()).toHaveLength(2));
+    params = new URL(window.location.href).searchParams;
+    expect(Object.fromEntries(params)).toEqual({ tdir: 'inbound', tsrc: '198.18.10.4', tdst: '198.18.10.2', tport: '5001', trace: '1' });
+    // Once per submit: the URL change the submit made does not trace again.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(posts()).toHaveLength(2);
+  });
+
   it('gives the rule text the width: #, Packets and Bytes are narrow columns with visible headers', async () => {
     renderApp(<RulesTab mesh="default" name="frontend" />);
     const table = await screen.findByRole('table', { name: 'ip nat KUMA_MESH_OUTBOUND_REDIRECT rules' });

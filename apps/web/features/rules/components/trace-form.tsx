@@ -1,10 +1,12 @@
 'use client';
 
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { LabeledField } from '../../../components/labeled-field.tsx';
 import { ErrorBox } from '../../../components/error-box.tsx';
 import { isApiError } from '../../../lib/api-client.ts';
 import { fieldIssues } from '../../../lib/field-issues.ts';
+import { useUrlState } from '../../../lib/url-state.ts';
+import { TRACE_URL_KEYS as K } from '../trace-url.ts';
 import type { TraceRequest, TraceResult } from '../api/types.ts';
 import { stepText, verdictText } from '../trace-marks.ts';
 
@@ -14,7 +16,7 @@ type Field = (typeof FIELD_OF_PATH)[keyof typeof FIELD_OF_PATH];
 
 /**
  * Describe a packet and ask the API which rules it visits and which one decides. The source starts
- * as `defaultSource` (the dataplane's address) until the user types one.
+ * as `defaultSource` (the dataplane's address) until the user types one; the inputs are in the URL.
  */
 export function TraceForm({
   onTrace,
@@ -29,25 +31,50 @@ export function TraceForm({
   result: TraceResult | undefined;
   defaultSource?: string | undefined;
 }) {
-  // `src: null` is "not typed yet": it follows defaultSource, which arrives after the first render.
-  const [form, setForm] = useState<{ direction: string; src: string | null; dst: string; port: string; uid: string }>({ direction: 'outbound', src: null, dst: '', port: '', uid: '' });
-  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
-  const src = form.src ?? defaultSource ?? '';
+  // The inputs live in the URL (`?tdir=&tsrc=&tdst=&tport=&tuid=`, and `trace=1` once run), so a
+  // traced packet can be shared, reloaded, or opened prefilled from a flow ("Trace this flow").
+  const [url, writeUrl] = useUrlState();
+  const [srcTouched, setSrcTouched] = useState(false);
+  const lastRun = useRef<string | null>(null);
+  const form = {
+    direction: url.get(K.direction) === 'inbound' ? 'inbound' : 'outbound',
+    // No source in the URL: the dataplane's address, until the user edits the field.
+    src: url.get(K.src) ?? (srcTouched ? '' : (defaultSource ?? '')),
+    dst: url.get(K.dst) ?? '',
+    port: url.get(K.port) ?? '',
+    uid: url.get(K.uid) ?? '',
+  };
+  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => {
+    if (k === 'src') setSrcTouched(true);
+    writeUrl({ [K[k]]: e.target.value, [K.run]: null });
+  };
   const { byField, rest } = fieldIssues<Field>(error, FIELD_OF_PATH);
   const fieldErrors = Object.keys(byField).length;
 
+  const request = (): TraceRequest => ({
+    direction: form.direction === 'inbound' ? 'inbound' : 'outbound',
+    src: form.src.trim(),
+    dst: form.dst.trim(),
+    // Numbers are sent as typed: the API validates and names the field when one is wrong.
+    dstPort: Number(form.port),
+    proto: 'tcp',
+    ...(form.uid.trim() ? { uid: Number(form.uid) } : {}),
+  });
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    onTrace({
-      direction: form.direction === 'inbound' ? 'inbound' : 'outbound',
-      src: src.trim(),
-      dst: form.dst.trim(),
-      // Numbers are sent as typed: the API validates and names the field when one is wrong.
-      dstPort: Number(form.port),
-      proto: 'tcp',
-      ...(form.uid.trim() ? { uid: Number(form.uid) } : {}),
-    });
+    writeUrl({ [K.src]: form.src, [K.run]: '1' });
+    lastRun.current = window.location.search;
+    onTrace(request());
   };
+  // Opened with `trace=1` (a shared link, a reload, "Trace this flow"): run it once the inputs are there.
+  const qs = url.toString();
+  const runnable = url.get(K.run) === '1' && form.src !== '' && form.dst !== '' && form.port !== '';
+  useEffect(() => {
+    if (!runnable || lastRun.current === window.location.search) return;
+    lastRun.current = window.location.search;
+    onTrace(request());
+    // Runs when the URL asks for another trace (not on every new onTrace/request identity).
+  }, [runnable, qs]);
 
   return (
     <div className="space-y-3">
@@ -61,7 +88,7 @@ export function TraceForm({
           )}
         </LabeledField>
         <LabeledField label="Source address" error={byField.src}>
-          {(id, a11y) => <input id={id} {...a11y} className="field w-full font-mono" placeholder="198.18.0.2" required value={src} onChange={set('src')} />}
+          {(id, a11y) => <input id={id} {...a11y} className="field w-full font-mono" placeholder="198.18.0.2" required value={form.src} onChange={set('src')} />}
         </LabeledField>
         <LabeledField label="Destination address" error={byField.dst}>
           {(id, a11y) => <input id={id} {...a11y} className="field w-full font-mono" placeholder="198.18.0.3" required value={form.dst} onChange={set('dst')} />}
@@ -79,7 +106,7 @@ export function TraceForm({
       {error && fieldErrors > 0 && rest.length === 0 ? (
         <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">
           Trace failed: {fieldErrors === 1 ? 'fix the highlighted field' : `fix the ${fieldErrors} highlighted fields`}.
-          {isApiError(error) && <span className="ml-2 font-mono text-xs opacity-75">{error.code}</span>}
+          {isApiError(error) && <span className="ml-2 font-mono text-xs">{error.code}</span>}
         </p>
       ) : error ? (
         <ErrorBox title="Trace failed" error={error} />

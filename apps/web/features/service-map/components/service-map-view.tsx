@@ -32,7 +32,7 @@ export function ServiceMapView() {
       <div className="flex flex-wrap items-center justify-between gap-3">
         <p className="muted text-xs">
           Requests per second, error share ({ERROR_RATE_COUNTS}) and p99 latency over the last {Math.round(graph.windowS)} s of flows · a red dashed edge had denials · click a
-          service for its dataplane, an edge for its flows
+          service for its metrics and dataplanes, an edge for its flows
         </p>
         <StreamIndicator status={stream.status} />
       </div>

@@ -5,7 +5,7 @@ import { ServiceMap } from './service-map.tsx';
 
 afterEach(cleanup);
 
-const node = (label: string, dataplanes = [label]) => ({ id: `default/${label}`, label, kind: 'service' as const, mesh: 'default', dataplanes, inboundRate: 0, href: `/meshes/default/dataplanes/${label}` });
+const node = (label: string, dataplanes = [label]) => ({ id: `default/${label}`, label, kind: 'service' as const, mesh: 'default', dataplanes, inboundRate: 0, href: `/meshes/default/services/${label}` });
 const GRAPH: ServiceGraph = {
   windowS: 60,
   nodes: [{ ...node('client') }, { ...node('frontend'), inboundRate: 7.2 }, { ...node('backend'), inboundRate: 3.8 }],
@@ -25,7 +25,7 @@ describe('ServiceMap', () => {
     const byName = (name: string) => links.find((l) => l.getAttribute('aria-label')?.startsWith(name))!;
 
     expect(byName('service frontend').getAttribute('aria-label')).toBe('service frontend: 1 dataplane · in 7.2/s');
-    expect(byName('service frontend').getAttribute('href')).toBe('/meshes/default/dataplanes/frontend');
+    expect(byName('service frontend').getAttribute('href')).toBe('/meshes/default/services/frontend');
     expect(byName('frontend → backend').getAttribute('aria-label')).toBe('frontend → backend: 3.0/s · 2.5 % err · p99 212 ms');
     expect(byName('frontend → backend').getAttribute('href')).toBe('/flows?dataplane=frontend&direction=outbound&q=198.18.10.3%3A8080');
     expect(byName('client → backend').getAttribute('aria-label')).toBe('client → backend: 0.8/s · 100.0 % err · p99 1.5 ms, 48 denied');

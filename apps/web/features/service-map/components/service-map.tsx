@@ -60,11 +60,12 @@ function NodeView({ node, at }: { node: ServiceNode; at: Placed }) {
         strokeWidth={1.5}
         strokeDasharray={node.kind === 'external' ? '4 3' : undefined}
       />
-      <text x={at.x} y={at.y - 6} textAnchor="middle" className="fill-slate-900 text-sm font-semibold dark:fill-slate-50">
-        {node.label}
-      </text>
-      <text x={at.x} y={at.y + 14} textAnchor="middle" className="fill-slate-600 text-[11px] dark:fill-slate-300">
-        {detail}
+      {/* One text, two lines: its words read in order ("backend 1 dataplane · …"), as the link's name says them. */}
+      <text x={at.x} y={at.y - 6} textAnchor="middle">
+        <tspan className="fill-slate-900 text-sm font-semibold dark:fill-slate-50">{node.label}</tspan>{' '}
+        <tspan x={at.x} dy={20} className="fill-slate-600 text-[11px] dark:fill-slate-300">
+          {detail}
+        </tspan>
       </text>
     </g>
   );

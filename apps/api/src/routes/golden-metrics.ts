@@ -1,0 +1,57 @@
+import { MeshcapError } from '@meshcap/core';
+import type { FastifyInstance } from 'fastify';
+import { dataplaneParams, errorResponses } from '../schemas/common.ts';
+import { goldenMetrics, metricsWindowQuery, serviceParams } from '../schemas/golden-metrics.ts';
+import type { ZodTypeProvider } from '../schemas/zod-provider.ts';
+import { goldenMetrics as computeGoldenMetrics } from '../flows/golden-metrics.ts';
+
+const SERVICE_TAG = 'kuma.io/service';
+
+/** Rate, errors and latency over time, from the flows the control plane holds (nothing stored). */
+export default async function goldenMetricsRoutes(app: FastifyInstance) {
+  const fastify = app.withTypeProvider<ZodTypeProvider>();
+
+  fastify.get(
+    '/api/meshes/:mesh/services/:service/metrics',
+    {
+      schema: {
+        summary: "A service's golden metrics: the requests its dataplanes received (their inbound flows), errors by kind, latency p50/p90/p99",
+        tags: ['metrics'],
+        params: serviceParams,
+        querystring: metricsWindowQuery,
+        response: { 200: goldenMetrics, ...errorResponses(400, 404) },
+      },
+    },
+    async (request) => {
+      const { mesh, service } = request.params;
+      fastify.catalog.requireMesh(mesh);
+      const dataplanes = fastify.catalog
+        .dataplanes(mesh)
+        .filter((d) => d.resource.networking.inbound.some((i) => i.tags[SERVICE_TAG] === service))
+        .map((d) => d.name);
+      if (dataplanes.length === 0) throw new MeshcapError('MESHCAP_ERR_NOT_FOUND', `no dataplane of mesh "${mesh}" has an inbound of service "${service}"`);
+      const owners = new Set(dataplanes);
+      const metrics = computeGoldenMetrics(fastify.flows.all(), (f) => f.mesh === mesh && f.direction === 'inbound' && owners.has(f.dataplane), Date.now(), request.query.window);
+      return { mesh, service, dataplanes, ...metrics };
+    },
+  );
+
+  fastify.get(
+    '/api/meshes/:mesh/dataplanes/:name/metrics',
+    {
+      schema: {
+        summary: "A dataplane's golden metrics (its flows, both directions) and, per listener, a request counter and a latency histogram",
+        tags: ['metrics'],
+        params: dataplaneParams,
+        querystring: metricsWindowQuery,
+        response: { 200: goldenMetrics, ...errorResponses(400, 404) },
+      },
+    },
+    async (request) => {
+      const { mesh, name } = request.params;
+      fastify.catalog.requireDataplane(mesh, name);
+      const metrics = computeGoldenMetrics(fastify.flows.all(), (f) => f.mesh === mesh && f.dataplane === name, Date.now(), request.query.window);
+      return { mesh, dataplane: name, dataplanes: [name], ...metrics };
+    },
+  );
+}
