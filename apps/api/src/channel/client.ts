@@ -1,6 +1,9 @@
 import { MeshcapError, type FlowRecord } from '@meshcap/core';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
+import { isLoopbackHost } from '../control-plane/listen-address.ts';
+import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { LineChannel } from './line-channel.ts';
 import { CHANNEL_PATH, CHANNEL_PROTOCOL, cpMessage, DEFAULT_HEARTBEAT_MS, type CpMessage, type DpMessage, type RequestKind } from './protocol.ts';
@@ -24,6 +27,8 @@ export interface ConnectOptions {
   url: string | readonly string[];
   /** The dataplane token (`meshcap generate dataplane-token`). */
   token: string;
+  /** For `https://` control planes: the CA their certificate must chain to (the pinned control plane CA). */
+  caPem?: string;
   /** This dataplane's `Dataplane` resource; the control plane registers it. */
   dataplane: Record<string, unknown>;
   engine: ChannelEngine;
@@ -64,7 +69,7 @@ interface Batch {
   dropped: number;
 }
 
-type Target = { socketPath: string } | { host: string; port: number };
+type Target = { socketPath: string } | { host: string; port: number; tls: boolean };
 
 export function parseControlPlaneUrl(url: string): Target {
   if (url.startsWith('unix:')) {
@@ -76,10 +81,16 @@ export function parseControlPlaneUrl(url: string): Target {
   try {
     u = new URL(url);
   } catch {
-    throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `--cp: "${url}" is not a control plane address (unix:/run/meshcap/cp.sock or http://127.0.0.1:5681)`);
+    throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `--cp: "${url}" is not a control plane address (unix:/run/meshcap/cp.sock, http://127.0.0.1:5681 or https://cp.example:5681)`);
   }
-  if (u.protocol !== 'http:') throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `--cp: "${url}": only http:// and unix: are supported`);
-  return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 80) };
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `--cp: "${url}": only https://, http:// (loopback) and unix: are supported`);
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  // The channel carries the dataplane token: in the clear only where nothing off this host sees it.
+  if (u.protocol === 'http:' && !isLoopbackHost(host)) {
+    throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `--cp: "${url}": plaintext is only for loopback and Unix sockets; use https:// for a control plane on another host`);
+  }
+  const tls = u.protocol === 'https:';
+  return { host, port: Number(u.port || (tls ? 443 : 80)), tls };
 }
 
 /**
@@ -226,8 +237,10 @@ export function connectControlPlane(options: ConnectOptions): ControlPlaneConnec
     if (closed) return;
     const target = targets[targetIndex]!;
     stats.controlPlane = urls[targetIndex]!;
-    const req = http.request({
-      ...target,
+    const tls = 'tls' in target && target.tls;
+    const req = (tls ? https : http).request({
+      ...('socketPath' in target ? { socketPath: target.socketPath } : { host: target.host, port: target.port }),
+      ...(tls ? { ca: options.caPem, servername: isIP(target.host) ? undefined : target.host } : {}),
       path: CHANNEL_PATH,
       method: 'GET',
       headers: { connection: 'Upgrade', upgrade: CHANNEL_PROTOCOL, authorization: `Bearer ${options.token}`, host: 'host' in target ? target.host : 'localhost' },

@@ -127,6 +127,49 @@ export async function issueDataplaneCertificate(ca: CaMaterial, o: LeafOptions):
   return { certPem: cert.toString('pem'), keyPem: pkcs8Pem(key), notBefore, notAfter, sans, serial: sn };
 }
 
+export interface ServerCertificateOptions {
+  /** Host names (DNS SANs) and addresses (IP SANs) clients reach the server by. */
+  dnsNames: readonly string[];
+  ipAddresses: readonly string[];
+  expirationMs: number;
+  now?: Date;
+}
+
+/**
+ * A TLS server certificate signed by `ca` (the control plane's own CA: each replica serves its
+ * dataplane listeners with one for the names and addresses it is reached at; dataplanes pin the CA).
+ */
+export async function issueServerCertificate(ca: CaMaterial, o: ServerCertificateOptions): Promise<IssuedCertificate> {
+  const caCert = new x509.X509Certificate(ca.certPem);
+  const caKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(ca.keyPem), RSA_SIGN, false, ['sign']);
+  const keys = (await webcrypto.subtle.generateKey(LEAF_KEY, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const now = o.now ?? new Date();
+  const notBefore = new Date(now.getTime() - BACKDATE_MS);
+  const notAfter = new Date(now.getTime() + o.expirationMs);
+  const names = [...new Set(o.dnsNames)].map((value) => ({ type: 'dns' as const, value }));
+  const ips = [...new Set(o.ipAddresses)].map((value) => ({ type: 'ip' as const, value }));
+  const sn = serial();
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: sn,
+    subject: [{ O: ['meshcap'] }, { CN: [o.dnsNames[0] ?? o.ipAddresses[0] ?? 'meshcap-cp'] }],
+    issuer: caCert.subject,
+    notBefore,
+    notAfter,
+    publicKey: keys.publicKey as unknown as X509Key,
+    signingKey: caKey as unknown as X509Key,
+    signingAlgorithm: RSA_SIGN,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      await x509.AuthorityKeyIdentifierExtension.create(caCert),
+      new x509.SubjectAlternativeNameExtension([...names, ...ips]),
+    ],
+  });
+  const key = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
+  return { certPem: cert.toString('pem'), keyPem: pkcs8Pem(key), notBefore, notAfter, sans: [...names, ...ips].map((n) => n.value), serial: sn };
+}
+
 /** Kuma rotates a dataplane certificate once 4/5 of its lifetime has passed. */
 export function rotationTime(c: Pick<IssuedCertificate, 'notBefore' | 'notAfter'>): Date {
   const life = c.notAfter.getTime() - c.notBefore.getTime();
