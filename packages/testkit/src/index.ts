@@ -8,3 +8,5 @@ export { describeNetns } from './suite.ts';
 export { agentPath } from './agents.ts';
 export { freePort } from './free-port.ts';
 export { tcpEchoServer, tcpExchange } from './tcp-echo.ts';
+export { routedNetwork, type RoutedHost, type RoutedHostSpec, type RoutedNetwork } from './routed-network.ts';
+export { forwardUnixToTcp, type UnixForward } from './unix-forward.ts';
