@@ -100,8 +100,11 @@ describe('control plane TLS: the API, the dataplane channel and ADS for remote d
     await conn.waitConnected(10_000);
     await eventually(() => conn!.ads.stats.acks > 0 && handle!.version !== '', 'a config over ADS with TLS');
     expect(conn.ads.stats.target).toBe(xds);
-    const status = cp.app.dataplanes.statuses.get('default', 'web');
-    expect(status.configVersion).toBe(handle.version);
+    // The ACK reaches the server just after the dataplane applied the version.
+    const status = await eventually(() => {
+      const s = cp.app.dataplanes.statuses.get('default', 'web');
+      return s.configVersion === handle!.version ? s : undefined;
+    }, 'the ACK on the control plane');
     expect(status.configSource).toBe('xds');
   });
 

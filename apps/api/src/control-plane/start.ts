@@ -122,10 +122,12 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       const xdsSocket = (opts.xds ? opts.xds.socket : undefined) ?? (socketPath ? join(dirname(socketPath), 'xds.sock') : false);
       if (xdsSocket) await app.xds.listen(`unix:${xdsSocket}`);
     }
+    const url = `${apiTls ? 'https' : 'http'}://${hostText}:${address.port}`;
+    if (app.replicaPresence) app.replicaPresence.url = url;
     const running: RunningControlPlane = {
       app,
       store,
-      url: `${apiTls ? 'https' : 'http'}://${hostText}:${address.port}`,
+      url,
       tls,
       address,
       socketPath,

@@ -82,4 +82,20 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
       )`,
     ],
   },
+  {
+    version: 5,
+    name: 'dataplane sessions: which control plane replica holds each connected dataplane',
+    statements: [
+      `CREATE TABLE dataplane_sessions (
+        mesh TEXT NOT NULL,
+        name TEXT NOT NULL,
+        replica TEXT NOT NULL,
+        replica_url TEXT NOT NULL,
+        connected_at TEXT,
+        config_version TEXT,
+        seen_at TEXT NOT NULL,
+        PRIMARY KEY (mesh, name)
+      )`,
+    ],
+  },
 ];
