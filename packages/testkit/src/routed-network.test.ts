@@ -26,6 +26,14 @@ describeNetns('testkit: hosts on routed subnets behind one router, and a Unix so
     expect(route).toContain('via 198.18.201.1');
   });
 
+  it('resolves a host name to the addresses given to that host only', async () => {
+    const { cp, east, west } = net3.hosts;
+    east!.host.addHosts(cp!.addresses.map((a) => `${a} cp.mesh.test`));
+    const got = (await east!.host.run('getent', ['ahostsv4', 'cp.mesh.test'])).stdout;
+    for (const a of cp!.addresses) expect(got).toContain(a);
+    expect((await west!.host.run('getent', ['hosts', 'cp.mesh.test'], { allowFail: true })).code).not.toBe(0);
+  });
+
   it('carries a TCP exchange across the router', async () => {
     const { east, west } = net3.hosts;
     const server = west!.host.spawn(process.execPath, [agentPath('tcp-listen'), '--port', '7000', '--host', west!.addresses[0]!, '--reply', 'pong']);

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { isLoopbackHost } from '../control-plane/listen-address.ts';
-import { isIP } from 'node:net';
+import dns from 'node:dns';
+import { isIP, type LookupFunction } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { LineChannel } from './line-channel.ts';
 import { CHANNEL_PATH, CHANNEL_PROTOCOL, cpMessage, DEFAULT_HEARTBEAT_MS, type CpMessage, type DpMessage, type RequestKind } from './protocol.ts';
@@ -109,6 +110,18 @@ export function connectControlPlane(options: ConnectOptions): ControlPlaneConnec
   if (urls.length === 0) throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', '--cp: no control plane address');
   const targets = urls.map(parseControlPlaneUrl);
   let targetIndex = 0;
+  /** Failed attempts so far: which of a host name's addresses the next connection takes. */
+  let addressTurn = 0;
+  // A name with several addresses (one DNS name for the replicas) is tried address by address,
+  // not always at the first one the resolver returns.
+  const lookup: LookupFunction = (hostname, opts, callback) => {
+    dns.lookup(hostname, { all: true, family: opts.family, hints: opts.hints }, (err, addresses) => {
+      const pick = addresses?.[addressTurn % Math.max(1, addresses.length)];
+      if (err || !pick) return callback(err ?? Object.assign(new Error(`${hostname}: no address`), { code: 'ENOTFOUND' }), '', 0);
+      if (opts.all) (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, [pick]);
+      else callback(null, pick.address, pick.family);
+    });
+  };
   const bufferSize = options.bufferSize ?? 10_000;
   const batchSize = Math.max(1, Math.min(options.batchSize ?? 500, 10_000));
   const batchIntervalMs = options.batchIntervalMs ?? 200;
@@ -225,8 +238,9 @@ export function connectControlPlane(options: ConnectOptions): ControlPlaneConnec
     clearInterval(silenceTimer);
     if (closed) return;
     stats.lastError = reason;
-    // This replica is gone or refused us: the next one, if there are several.
+    // This replica is gone or refused us: the next one, if there are several (URLs, or addresses of one name).
     targetIndex = (targetIndex + 1) % targets.length;
+    addressTurn++;
     const delay = Math.round(backoff * (0.5 + Math.random() / 2));
     log('warn', `control plane unreachable (${reason}); retrying in ${delay} ms`);
     backoff = Math.min(backoff * 2, maxBackoff);
@@ -239,7 +253,7 @@ export function connectControlPlane(options: ConnectOptions): ControlPlaneConnec
     stats.controlPlane = urls[targetIndex]!;
     const tls = 'tls' in target && target.tls;
     const req = (tls ? https : http).request({
-      ...('socketPath' in target ? { socketPath: target.socketPath } : { host: target.host, port: target.port }),
+      ...('socketPath' in target ? { socketPath: target.socketPath } : { host: target.host, port: target.port, ...(isIP(target.host) ? {} : { lookup }) }),
       ...(tls ? { ca: options.caPem, servername: isIP(target.host) ? undefined : target.host } : {}),
       path: CHANNEL_PATH,
       method: 'GET',

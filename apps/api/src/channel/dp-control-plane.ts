@@ -86,7 +86,9 @@ export async function controlPlaneCa(urls: readonly string[], caFile: string | u
         log?.('warn', `pinned the control plane CA fetched from ${url} (SHA-256 ${new X509Certificate(pem).fingerprint256}); pass --ca-cert to verify it up front`);
         return pem;
       } catch (err) {
-        reasons.push(`${url}: ${(err as Error).message}`);
+        const reason = `${url}: ${(err as Error).message}`;
+        if (!reasons.includes(reason)) log?.('warn', `cannot fetch the control plane CA yet (${reason}); retrying`);
+        reasons.push(reason);
       }
     }
     await new Promise((r) => setTimeout(r, 1_000));

@@ -92,7 +92,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     app = await buildApp({
       ...opts,
       store,
-      allowedHosts: [host, ...(opts.allowedHosts ?? [])],
+      // A name the certificate is issued for is one the control plane is reached by.
+      allowedHosts: [host, ...(opts.allowedHosts ?? []), ...(opts.tls?.sans ?? [])],
       ...(tls ? { controlPlaneCaPem: tls.caPem } : {}),
       // The dataplane channel rides the API's server, so it is TLS wherever the API is.
       ...(apiTls && tls ? { serverFactory: (handler: http.RequestListener) => https.createServer({ cert: tls.certPem, key: tls.keyPem }, handler) as unknown as http.Server } : {}),

@@ -14,7 +14,8 @@ import { BIN, TOKEN } from './cp-process.ts';
  * which calls web across the router. The dataplanes reach the replicas over TCP with TLS (the
  * control plane channel and ADS; the replicas' certificates are issued from the CA they share in
  * the store, which `web` fetches once and pins and `client` is given), each with both replicas:
- * `web` on A first, `client` on B first.
+ * `web` is given one DNS name with both replicas' addresses (A's first), `client` both replicas as
+ * a repeated --cp, B first.
  */
 
 const pg: TestPostgres = await testPostgres();
@@ -80,6 +81,8 @@ interface DpView {
 /** What a process printed, both streams. */
 const output = (p: HostProcess): string => `${p.lines.join('\n')}\n${p.stderr}`;
 
+/** One DNS name for both replicas, as east resolves it (A's address first). */
+const CP_NAME = 'cp.mesh.test';
 const WEB_APP_PORT = 5000;
 const WEB_INBOUND = 8080;
 const CLIENT_OUTBOUND = 9000;
@@ -124,7 +127,7 @@ if (pg.ok) {
         const address = cpHost.addresses[i]!;
         const dir = join(work, `replica-${i}`);
         const socket = join(dir, 'cp.sock');
-        const proc = cpHost.host.spawn(process.execPath, [BIN, 'cp', '--store', store, '--listen', `${address}:5681`, '--socket', socket, '--data-dir', dir, '--no-gui'], {
+        const proc = cpHost.host.spawn(process.execPath, [BIN, 'cp', '--store', store, '--listen', `${address}:5681`, '--tls-san', CP_NAME, '--socket', socket, '--data-dir', dir, '--no-gui'], {
           env: { ...process.env, MESHCAP_TOKEN: TOKEN },
         });
         return { proc, address, url: `https://${address}:5681`, socket };
@@ -154,6 +157,7 @@ if (pg.ok) {
     it('runs web on east and client on west, each with both replicas, across the router', async () => {
       const east = net.hosts.east!;
       const west = net.hosts.west!;
+      east.host.addHosts(net.hosts.cp!.addresses.map((address) => `${address} ${CP_NAME}`));
       const app = east.host.spawn(process.execPath, ['-e', `require('http').createServer((q,s)=>s.end('ok')).listen(${WEB_APP_PORT},'127.0.0.1',()=>console.log('listening'))`]);
       await app.waitForLine(/listening/);
       const caFile = join(work, 'cp-ca.pem');
@@ -162,14 +166,16 @@ if (pg.ok) {
         {
           name: 'web',
           host: east,
-          cps: [a, b],
-          extra: [] as string[], // fetches the CA once and pins it
+          // One name with both replicas' addresses; it fetches the CA once and pins it.
+          cps: [`https://${CP_NAME}:5681`],
+          extra: [] as string[],
           yaml: `type: Dataplane\nmesh: default\nname: web\nnetworking:\n  address: ${east.addresses[0]}\n  inbound:\n    - port: ${WEB_INBOUND}\n      servicePort: ${WEB_APP_PORT}\n      serviceAddress: 127.0.0.1\n      tags: { kuma.io/service: web, kuma.io/protocol: http }\n`,
         },
         {
           name: 'client',
           host: west,
-          cps: [b, a],
+          // Both replicas, B first, as a repeated --cp; given the CA.
+          cps: [b.url, a.url],
           extra: ['--ca-cert', caFile],
           yaml: `type: Dataplane\nmesh: default\nname: client\nnetworking:\n  address: ${west.addresses[0]}\n  inbound:\n    - port: 8081\n      servicePort: 5001\n      tags: { kuma.io/service: client, kuma.io/protocol: http }\n  outbound:\n    - port: ${CLIENT_OUTBOUND}\n      tags: { kuma.io/service: web }\n`,
         },
@@ -183,14 +189,14 @@ if (pg.ok) {
           'dp',
           '--dataplane-file',
           join(work, `${s.name}.yaml`),
-          ...s.cps.flatMap((r) => ['--cp', r.url]),
+          ...s.cps.flatMap((url) => ['--cp', url]),
           '--dataplane-token-file',
           join(work, `${s.name}.token`),
           ...s.extra,
         ]);
       }
-      await Promise.all(Object.values(dps).map((d) => d.waitForLine(/connected to the control plane as default\//, 30_000)));
-      expect(output(dps.web!)).toMatch(/pinned the control plane CA fetched from https:\/\/198\.18\.60\.10:5681/);
+      await Promise.all(Object.values(dps).map((d) => d.waitForLine(/connected to the control plane as default\//, 20_000)));
+      expect(output(dps.web!)).toContain(`pinned the control plane CA fetched from https://${CP_NAME}:5681`);
       const web = await within(15_000, 'web up to date on A', async () => {
         const v = await api<DpView>(a, '/api/meshes/default/dataplanes/web');
         return v.connected && v.upToDate ? v : undefined;
@@ -213,7 +219,7 @@ if (pg.ok) {
         return r.stdout === 'ok' ? r.stdout : undefined;
       }, 200);
       expect(status.value).toBe('ok');
-    });
+    }, 90_000);
 
     it('puts an apply on replica A in force on the dataplane connected to replica B in under 1 s', async () => {
       const before = (await api<DpView>(b, '/api/meshes/default/dataplanes/client')).configVersion;

@@ -26,7 +26,8 @@ Flags:
                        loopback and Unix sockets); without these flags the certificate is issued at start
                        from a control plane CA made at the first start and kept in the store (shared by
                        replicas); dataplanes pin it (meshcap dp --ca-cert, or fetched from /api/control-plane/ca)
-  --tls-san NAME       another name or address for that issued certificate (repeatable)
+  --tls-san NAME       another name or address for that issued certificate, and one the API answers to
+                       (repeatable)
   --data-dir DIR       where the SQLite store and the admin token live (default MESHCAP_DATA_DIR,
                        /var/lib/meshcap as root, ~/.meshcap otherwise)
   --token-file FILE    the admin token changes need (default: MESHCAP_TOKEN, else <data-dir>/admin-token,
