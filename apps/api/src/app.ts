@@ -17,6 +17,7 @@ import xdsServerPlugin from './plugins/app/xds-server.ts';
 import meshIdentitiesPlugin from './plugins/app/mesh-identities.ts';
 import swagger from './plugins/external/swagger.ts';
 import configDumpRoutes from './routes/config-dump.ts';
+import controlPlaneRoutes from './routes/control-plane.ts';
 import dataplaneRoutes from './routes/dataplanes.ts';
 import inspectRoutes from './routes/inspect.ts';
 import docsRoutes from './routes/docs.ts';
@@ -55,6 +56,10 @@ export interface AppOptions {
   /** Poll the store for other replicas' writes every N ms (0: never; default 2000 for PostgreSQL). */
   storePollMs?: number;
   logger?: FastifyServerOptions['logger'];
+  /** The HTTP server to serve on (startControlPlane: an HTTPS one for a non-loopback --listen). */
+  serverFactory?: FastifyServerOptions['serverFactory'];
+  /** The CA dataplanes pin for the control plane's TLS (GET /api/control-plane/ca). */
+  controlPlaneCaPem?: string;
 }
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
@@ -66,6 +71,7 @@ export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression,
 export async function buildApp(options: AppOptions): Promise<App> {
   const app = Fastify({
     logger: options.logger ?? false,
+    ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     frameworkErrors: frameworkErrorHandler,
     // Request ids are for logs and 5xx messages; trust no client-supplied one.
@@ -103,5 +109,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(flowRoutes);
   await app.register(goldenMetricsRoutes);
   await app.register(tokenRoutes);
+  await app.register(controlPlaneRoutes, { caPem: options.controlPlaneCaPem });
   return app;
 }

@@ -2131,6 +2131,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/control-plane/ca": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The CA (PEM) that signs the control plane’s TLS certificates, for dataplanes to pin */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2228,6 +2264,11 @@ export interface components {
             errors: components["schemas"]["DataplaneError"][];
             configSource: ("xds" | "channel") | null;
             xdsStreams: number;
+            controlPlane?: {
+                replica: string;
+                url: string;
+                self: boolean;
+            } | null;
         };
         DataplaneError: {
             time: string;
@@ -2257,6 +2298,11 @@ export interface components {
             errors: components["schemas"]["DataplaneError"][];
             configSource: ("xds" | "channel") | null;
             xdsStreams: number;
+            controlPlane?: {
+                replica: string;
+                url: string;
+                self: boolean;
+            } | null;
             inbounds: components["schemas"]["DataplanePort"][];
             outbounds: components["schemas"]["DataplanePort"][];
             statsAvailable: boolean;

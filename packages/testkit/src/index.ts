@@ -9,3 +9,5 @@ export { agentPath } from './agents.ts';
 export { freePort } from './free-port.ts';
 export { tcpEchoServer, tcpExchange } from './tcp-echo.ts';
 export { fuzzSettings, withinTime, withinTimeAsync, jsonPaths, setJsonAt, mutateJson, type FuzzSettings, type Json, type JsonEdit } from './fuzz.ts';
+export { routedNetwork, type RoutedHost, type RoutedHostSpec, type RoutedNetwork } from './routed-network.ts';
+export { forwardUnixToTcp, type UnixForward } from './unix-forward.ts';

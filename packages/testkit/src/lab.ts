@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { runCommand, spawnProcess, type HostProcess, type RunOptions, type RunResult } from './exec.ts';
 
 /** Every namespace the kit makes starts with this, then the owning pid: `mct-<pid>-<seq>-<host>`. */
@@ -38,6 +39,8 @@ export function deleteNamespaceSync(name: string): void {
   } catch {
     // already deleted
   }
+  // Its /etc files for `ip netns exec` (Host.addHosts), if it had any.
+  rmSync(`/etc/netns/${name}`, { recursive: true, force: true });
 }
 
 export function listNamespaces(): string[] {
@@ -95,6 +98,17 @@ export class Host {
 
   nextInterfaceName(): string {
     return `eth${this.ifSeq++}`;
+  }
+
+  /**
+   * Names this host resolves (`/etc/hosts` lines such as `198.18.60.10 cp.mesh.test`; a name may
+   * have several addresses): written to /etc/netns/<netns>/hosts, which `ip netns exec` mounts
+   * over /etc/hosts for every command run here. Removed with the namespace.
+   */
+  addHosts(lines: readonly string[]): void {
+    const dir = `/etc/netns/${this.netns}`;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/hosts`, `${readFileSync('/etc/hosts', 'utf8').trimEnd()}\n${lines.join('\n')}\n`, { mode: 0o644 });
   }
 
   /** Runs a command inside this host's namespace. */

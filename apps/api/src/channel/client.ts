@@ -1,6 +1,10 @@
 import { MeshcapError, type FlowRecord } from '@meshcap/core';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
+import { isLoopbackHost } from '../control-plane/listen-address.ts';
+import dns from 'node:dns';
+import { isIP, type LookupFunction } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { LineChannel } from './line-channel.ts';
 import { CHANNEL_PATH, CHANNEL_PROTOCOL, cpMessage, DEFAULT_HEARTBEAT_MS, type CpMessage, type DpMessage, type RequestKind } from './protocol.ts';
@@ -24,6 +28,8 @@ export interface ConnectOptions {
   url: string | readonly string[];
   /** The dataplane token (`meshcap generate dataplane-token`). */
   token: string;
+  /** For `https://` control planes: the CA their certificate must chain to (the pinned control plane CA). */
+  caPem?: string;
   /** This dataplane's `Dataplane` resource; the control plane registers it. */
   dataplane: Record<string, unknown>;
   engine: ChannelEngine;
@@ -64,7 +70,7 @@ interface Batch {
   dropped: number;
 }
 
-type Target = { socketPath: string } | { host: string; port: number };
+type Target = { socketPath: string } | { host: string; port: number; tls: boolean };
 
 export function parseControlPlaneUrl(url: string): Target {
   if (url.startsWith('unix:')) {
@@ -76,10 +82,16 @@ export function parseControlPlaneUrl(url: string): Target {
   try {
     u = new URL(url);
   } catch {
-    throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `--cp: "${url}" is not a control plane address (unix:/run/meshcap/cp.sock or http://127.0.0.1:5681)`);
+    throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `--cp: "${url}" is not a control plane address (unix:/run/meshcap/cp.sock, http://127.0.0.1:5681 or https://cp.example:5681)`);
   }
-  if (u.protocol !== 'http:') throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `--cp: "${url}": only http:// and unix: are supported`);
-  return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 80) };
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `--cp: "${url}": only https://, http:// (loopback) and unix: are supported`);
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  // The channel carries the dataplane token: in the clear only where nothing off this host sees it.
+  if (u.protocol === 'http:' && !isLoopbackHost(host)) {
+    throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `--cp: "${url}": plaintext is only for loopback and Unix sockets; use https:// for a control plane on another host`);
+  }
+  const tls = u.protocol === 'https:';
+  return { host, port: Number(u.port || (tls ? 443 : 80)), tls };
 }
 
 /**
@@ -98,6 +110,18 @@ export function connectControlPlane(options: ConnectOptions): ControlPlaneConnec
   if (urls.length === 0) throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', '--cp: no control plane address');
   const targets = urls.map(parseControlPlaneUrl);
   let targetIndex = 0;
+  /** Failed attempts so far: which of a host name's addresses the next connection takes. */
+  let addressTurn = 0;
+  // A name with several addresses (one DNS name for the replicas) is tried address by address,
+  // not always at the first one the resolver returns.
+  const lookup: LookupFunction = (hostname, opts, callback) => {
+    dns.lookup(hostname, { all: true, family: opts.family, hints: opts.hints }, (err, addresses) => {
+      const pick = addresses?.[addressTurn % Math.max(1, addresses.length)];
+      if (err || !pick) return callback(err ?? Object.assign(new Error(`${hostname}: no address`), { code: 'ENOTFOUND' }), '', 0);
+      if (opts.all) (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, [pick]);
+      else callback(null, pick.address, pick.family);
+    });
+  };
   const bufferSize = options.bufferSize ?? 10_000;
   const batchSize = Math.max(1, Math.min(options.batchSize ?? 500, 10_000));
   const batchIntervalMs = options.batchIntervalMs ?? 200;
@@ -214,8 +238,9 @@ export function connectControlPlane(options: ConnectOptions): ControlPlaneConnec
     clearInterval(silenceTimer);
     if (closed) return;
     stats.lastError = reason;
-    // This replica is gone or refused us: the next one, if there are several.
+    // This replica is gone or refused us: the next one, if there are several (URLs, or addresses of one name).
     targetIndex = (targetIndex + 1) % targets.length;
+    addressTurn++;
     const delay = Math.round(backoff * (0.5 + Math.random() / 2));
     log('warn', `control plane unreachable (${reason}); retrying in ${delay} ms`);
     backoff = Math.min(backoff * 2, maxBackoff);
@@ -226,8 +251,10 @@ export function connectControlPlane(options: ConnectOptions): ControlPlaneConnec
     if (closed) return;
     const target = targets[targetIndex]!;
     stats.controlPlane = urls[targetIndex]!;
-    const req = http.request({
-      ...target,
+    const tls = 'tls' in target && target.tls;
+    const req = (tls ? https : http).request({
+      ...('socketPath' in target ? { socketPath: target.socketPath } : { host: target.host, port: target.port, ...(isIP(target.host) ? {} : { lookup }) }),
+      ...(tls ? { ca: options.caPem, servername: isIP(target.host) ? undefined : target.host } : {}),
       path: CHANNEL_PATH,
       method: 'GET',
       headers: { connection: 'Upgrade', upgrade: CHANNEL_PROTOCOL, authorization: `Bearer ${options.token}`, host: 'host' in target ? target.host : 'localhost' },

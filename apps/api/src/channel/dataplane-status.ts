@@ -66,6 +66,11 @@ export class DataplaneStatuses {
     return s;
   }
 
+  /** Every status heard of, by `mesh/name`. */
+  entries(): IterableIterator<[string, DataplaneStatus]> {
+    return this.byKey.entries();
+  }
+
   addError(key: string, message: string, version?: string): void {
     const s = this.mutable(key);
     s.errors = [{ time: new Date().toISOString(), message, ...(version !== undefined ? { version } : {}) }, ...s.errors].slice(0, MAX_ERRORS);

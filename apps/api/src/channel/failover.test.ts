@@ -77,6 +77,7 @@ interface DpView {
   upToDate: boolean;
   configVersion: string | null;
   expectedVersion: string | null;
+  controlPlane?: { self: boolean } | null;
 }
 
 const pg: TestPostgres = await testPostgres();
@@ -138,9 +139,10 @@ if (pg.ok) {
 
       a!.child.kill('SIGKILL');
       const killedAt = Date.now();
+      // B shows it connected at once (to A, from the sessions the replicas share) until A's row goes stale: wait for it on B itself.
       const onB = await eventually(async () => {
         const v = await view(b!);
-        return v.connected ? v : undefined;
+        return v.connected && v.controlPlane?.self ? v : undefined;
       }, 'the dataplane connected to B', 10_000);
       expect(Date.now() - killedAt).toBeLessThan(10_000);
       expect(conn.stats().controlPlane).toBe(`unix:${b!.socket}`);

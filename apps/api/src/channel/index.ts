@@ -4,4 +4,4 @@ export { DataplaneHub } from './dataplane-hub.ts';
 export { DataplaneStatuses, type DataplaneStatus, type DataplaneError } from './dataplane-status.ts';
 export { connectControlPlane, parseControlPlaneUrl, type ChannelEngine, type ChannelStats, type ConnectOptions, type ControlPlaneConnection } from './client.ts';
 export { engineFromHandle, readRulesForTrace, type EngineAdapterOptions } from './engine-adapter.ts';
-export { attachToControlPlane, xdsTargetOf, type DataplaneConnection, dataplaneChannelFlags, dataplaneChannelHelp, readDataplaneToken, DATAPLANE_TOKEN_ENV } from './dp-control-plane.ts';
+export { attachToControlPlane, controlPlaneCa, xdsTargetOf, type DataplaneConnection, dataplaneChannelFlags, dataplaneChannelHelp, readDataplaneToken, DATAPLANE_TOKEN_ENV } from './dp-control-plane.ts';

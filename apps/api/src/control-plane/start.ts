@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -8,7 +9,8 @@ import guiRoutes from '../gui/gui-routes.ts';
 import { DEFAULT_WEB_DIR, isWebBuilt, startNextServer, type NextServer } from '../gui/next-server.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { DEFAULT_XDS_PORT } from '../xds-server/index.ts';
-import { parseListenAddress } from './listen-address.ts';
+import { controlPlaneTls, type ControlPlaneTls } from './cp-tls.ts';
+import { isLoopbackHost, parseListenAddress } from './listen-address.ts';
 
 export interface ControlPlaneOptions extends Omit<AppOptions, 'store' | 'allowedHosts'> {
   dataDir: string;
@@ -27,6 +29,13 @@ export interface ControlPlaneOptions extends Omit<AppOptions, 'store' | 'allowed
    * takes port 0) and `socket` (default `xds.sock` beside the API socket). false: no ADS server.
    */
   xds?: { listen?: string; socket?: string | false } | false;
+  /**
+   * TLS for the API and the ADS server: always on a non-loopback address (plaintext is for loopback
+   * and Unix sockets only), on loopback too when `certFile`/`keyFile` are given. Without them the
+   * certificate is issued from the control plane CA kept in the store (see cp-tls.ts); `sans` adds
+   * names or addresses to it.
+   */
+  tls?: { certFile?: string; keyFile?: string; sans?: readonly string[] };
 }
 
 export interface RunningControlPlane {
@@ -38,6 +47,8 @@ export interface RunningControlPlane {
   socketPath?: string;
   /** Where the ADS server listens: `127.0.0.1:5678`, `unix:/run/meshcap/xds.sock`. */
   xdsAddresses: string[];
+  /** The TLS in use, if any listener serves it (its CA is what dataplanes pin). */
+  tls?: ControlPlaneTls;
   /** What /gui serves: the dashboard, or the page that says how to build it. */
   gui: 'served' | 'not-built' | 'off';
   close(): Promise<void>;
@@ -72,7 +83,21 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   try {
     const webDir = opts.webDir ?? DEFAULT_WEB_DIR;
     const guiMode = opts.gui === false ? 'off' : isWebBuilt(webDir) ? 'served' : 'not-built';
-    app = await buildApp({ ...opts, store, allowedHosts: [host, ...(opts.allowedHosts ?? [])] });
+    const given = opts.tls?.certFile !== undefined || opts.tls?.keyFile !== undefined;
+    const xdsListen = opts.xds === false ? undefined : (opts.xds?.listen ?? `${host.includes(':') ? `[${host}]` : host}:${port === 0 ? 0 : DEFAULT_XDS_PORT}`);
+    const xdsHost = xdsListen === undefined ? undefined : parseListenAddress(xdsListen, '--xds-listen').host;
+    const apiTls = given || !isLoopbackHost(host);
+    const xdsTls = xdsHost !== undefined && (given || !isLoopbackHost(xdsHost));
+    const tls = apiTls || xdsTls ? await controlPlaneTls(store, { certFile: opts.tls?.certFile, keyFile: opts.tls?.keyFile, hosts: [host, ...(xdsHost ? [xdsHost] : [])], extraSans: opts.tls?.sans }) : undefined;
+    app = await buildApp({
+      ...opts,
+      store,
+      // A name the certificate is issued for is one the control plane is reached by.
+      allowedHosts: [host, ...(opts.allowedHosts ?? []), ...(opts.tls?.sans ?? [])],
+      ...(tls ? { controlPlaneCaPem: tls.caPem } : {}),
+      // The dataplane channel rides the API's server, so it is TLS wherever the API is.
+      ...(apiTls && tls ? { serverFactory: (handler: http.RequestListener) => https.createServer({ cert: tls.certPem, key: tls.keyPem }, handler) as unknown as http.Server } : {}),
+    });
     if (guiMode === 'served') next = await startNextServer(webDir, (m) => app?.log.warn(m));
     if (guiMode !== 'off') await app.register(guiRoutes, { upstream: next?.origin, webDir });
     await app.listen({ host, port });
@@ -93,17 +118,18 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       chmodSync(socketPath, 0o666);
     }
     const hostText = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    if (opts.xds !== false) {
-      const xdsListen = opts.xds?.listen ?? `${hostText}:${port === 0 ? 0 : DEFAULT_XDS_PORT}`;
-      parseListenAddress(xdsListen, '--xds-listen');
-      await app.xds.listen(xdsListen);
-      const xdsSocket = opts.xds?.socket ?? (socketPath ? join(dirname(socketPath), 'xds.sock') : false);
+    if (xdsListen !== undefined) {
+      await app.xds.listen(xdsListen, xdsTls ? tls : undefined);
+      const xdsSocket = (opts.xds ? opts.xds.socket : undefined) ?? (socketPath ? join(dirname(socketPath), 'xds.sock') : false);
       if (xdsSocket) await app.xds.listen(`unix:${xdsSocket}`);
     }
+    const url = `${apiTls ? 'https' : 'http'}://${hostText}:${address.port}`;
+    if (app.replicaPresence) app.replicaPresence.url = url;
     const running: RunningControlPlane = {
       app,
       store,
-      url: `http://${hostText}:${address.port}`,
+      url,
+      tls,
       address,
       socketPath,
       xdsAddresses: app.xds.addresses,

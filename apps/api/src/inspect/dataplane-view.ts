@@ -2,6 +2,7 @@ import { isTransparent, type Dataplane, type DataplanePolicies } from '@meshcap/
 import type { z } from 'zod';
 import type { MeshCatalog } from '../catalog/index.ts';
 import type { DataplaneHub } from '../channel/dataplane-hub.ts';
+import type { ReplicaPresence } from '../channel/replica-presence.ts';
 import type { dataplanePort, dataplaneSummary } from '../schemas/dataplanes.ts';
 import type { StoredResource } from '../store/index.ts';
 
@@ -28,11 +29,18 @@ export function compiledOrUndefined(catalog: MeshCatalog, mesh: string, name: st
   }
 }
 
-export function summarize(record: StoredResource & { resource: Dataplane }, catalog: MeshCatalog, hub: DataplaneHub): Summary {
+export function summarize(record: StoredResource & { resource: Dataplane }, catalog: MeshCatalog, hub: DataplaneHub, presence?: ReplicaPresence): Summary {
   const dp = record.resource;
-  const status = hub.status(record.mesh, record.name);
+  const local = hub.status(record.mesh, record.name);
   const expected = compiledOrUndefined(catalog, record.mesh, record.name)?.version.versionInfo ?? null;
+  const holder = presence?.holder(record.mesh, record.name);
+  const here = local.connected || local.xdsStreams > 0;
+  // Held by another replica: connected there, with the version it ACKed there.
+  const elsewhere = !here && holder !== undefined && holder.replica !== presence?.id;
+  const status = elsewhere ? { ...local, connected: true, connectedAt: holder.connectedAt, lastSeen: holder.seenAt, configVersion: holder.configVersion } : local;
+  const controlPlane = presence ? (here ? { replica: presence.id, url: presence.url, self: true } : elsewhere ? { replica: holder.replica, url: holder.replicaUrl, self: false } : null) : undefined;
   return {
+    ...(controlPlane !== undefined ? { controlPlane } : {}),
     mesh: record.mesh,
     name: record.name,
     address: dp.networking.address,

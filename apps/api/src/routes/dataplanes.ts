@@ -14,7 +14,7 @@ export default async function dataplaneRoutes(app: FastifyInstance) {
     { schema: { summary: 'Dataplanes of a mesh (kumactl inspect dataplanes)', tags: ['dataplanes'], params: meshParams, response: { 200: dataplaneList, ...errorResponses(400, 404) } } },
     async (request) => {
       fastify.catalog.requireMesh(request.params.mesh);
-      const items = fastify.catalog.dataplanes(request.params.mesh).map((r) => summarize(r, fastify.catalog, fastify.dataplanes));
+      const items = fastify.catalog.dataplanes(request.params.mesh).map((r) => summarize(r, fastify.catalog, fastify.dataplanes, fastify.replicaPresence));
       return { total: items.length, items };
     },
   );
@@ -35,7 +35,7 @@ export default async function dataplaneRoutes(app: FastifyInstance) {
       const stats = await liveStats(fastify.dataplanes, mesh, name);
       const compiled = fastify.catalog.compiler.compile(mesh, name);
       return {
-        ...summarize(record, fastify.catalog, fastify.dataplanes),
+        ...summarize(record, fastify.catalog, fastify.dataplanes, fastify.replicaPresence),
         ...ports(compiled, stats ?? {}),
         statsAvailable: stats !== undefined,
         resource: record.resource,

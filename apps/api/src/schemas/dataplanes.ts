@@ -28,6 +28,11 @@ export const dataplaneSummary = z.object({
   configSource: z.enum(['xds', 'channel']).nullable(),
   /** ADS streams it has open now. */
   xdsStreams: z.number().int(),
+  /**
+   * Replicas on PostgreSQL: the control plane replica it is connected to (`self`: this one), from
+   * the sessions the replicas share; its flows and live inspect answers are on that replica.
+   */
+  controlPlane: z.object({ replica: z.string(), url: z.string(), self: z.boolean() }).nullable().optional(),
 }).meta({ id: 'DataplaneSummary' });
 
 export const dataplaneList = z.object({ total: z.number().int(), items: z.array(dataplaneSummary) }).meta({ id: 'DataplaneList' });

@@ -87,4 +87,20 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
     name: 'token expiry and the tags a dataplane token allows',
     statements: [`ALTER TABLE tokens ADD COLUMN expires_at TEXT`, `ALTER TABLE tokens ADD COLUMN tags TEXT`],
   },
+  {
+    version: 6,
+    name: 'dataplane sessions: which control plane replica holds each connected dataplane',
+    statements: [
+      `CREATE TABLE dataplane_sessions (
+        mesh TEXT NOT NULL,
+        name TEXT NOT NULL,
+        replica TEXT NOT NULL,
+        replica_url TEXT NOT NULL,
+        connected_at TEXT,
+        config_version TEXT,
+        seen_at TEXT NOT NULL,
+        PRIMARY KEY (mesh, name)
+      )`,
+    ],
+  },
 ];

@@ -2,7 +2,7 @@ import { freeVips, MeshcapError, type Resource, type ServiceVip } from '@meshcap
 import { isDeepStrictEqual } from 'node:util';
 import { migrations } from './migrations.ts';
 import type { Row, SqlDriver, SqlExecutor } from './sql-driver.ts';
-import type { ConfigVersionRecord, MeshCaRecord, NewToken, ResourceBatch, ResourceChange, ResourceKey, Store, StoredResource, Toggle, TokenRecord } from './store.ts';
+import type { ConfigVersionRecord, DataplaneSession, MeshCaRecord, NewToken, ResourceBatch, ResourceChange, ResourceKey, Store, StoredResource, Toggle, TokenRecord } from './store.ts';
 
 function now(): string {
   return new Date().toISOString();
@@ -286,6 +286,36 @@ export class SqlStore implements Store {
       await tx.query('INSERT INTO mesh_cas (mesh, backend, cert_pem, key_pem, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (mesh, backend) DO NOTHING', [ca.mesh, ca.backend, ca.certPem, ca.keyPem, now()]);
     });
     return (await this.getMeshCa(ca.mesh, ca.backend))!;
+  }
+
+  async listDataplaneSessions(): Promise<DataplaneSession[]> {
+    return (await this.db.query('SELECT * FROM dataplane_sessions ORDER BY mesh, name')).map((row) => ({
+      mesh: String(row.mesh),
+      name: String(row.name),
+      replica: String(row.replica),
+      replicaUrl: String(row.replica_url),
+      connectedAt: row.connected_at === null || row.connected_at === undefined ? null : String(row.connected_at),
+      configVersion: row.config_version === null || row.config_version === undefined ? null : String(row.config_version),
+      seenAt: String(row.seen_at),
+    }));
+  }
+
+  syncDataplaneSessions(replica: { id: string; url: string }, held: ReadonlyArray<{ mesh: string; name: string; connectedAt: string | null; configVersion: string | null }>): Promise<void> {
+    return this.db.transaction(async (tx) => {
+      const at = now();
+      for (const h of held) {
+        await tx.query(
+          `INSERT INTO dataplane_sessions (mesh, name, replica, replica_url, connected_at, config_version, seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (mesh, name) DO UPDATE SET replica = excluded.replica, replica_url = excluded.replica_url, connected_at = excluded.connected_at,
+             config_version = excluded.config_version, seen_at = excluded.seen_at`,
+          [h.mesh, h.name, replica.id, replica.url, h.connectedAt, h.configVersion, at],
+        );
+      }
+      const keep = new Set(held.map((h) => `${h.mesh}/${h.name}`));
+      for (const row of await tx.query('SELECT mesh, name FROM dataplane_sessions WHERE replica = $1', [replica.id])) {
+        if (!keep.has(`${String(row.mesh)}/${String(row.name)}`)) await tx.query('DELETE FROM dataplane_sessions WHERE mesh = $1 AND name = $2 AND replica = $3', [row.mesh, row.name, replica.id]);
+      }
+    });
   }
 
   async revision(): Promise<number> {

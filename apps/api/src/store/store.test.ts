@@ -139,6 +139,23 @@ function storeSuite(name: string, backendFactory: () => Promise<Backend>): void 
       expect(await store.getMeshCa('default', 'ca-1')).toEqual(first);
     });
 
+    it('keeps which replica holds each dataplane: a replica holds what it last said, a failover takes rows over, no revision bump', async () => {
+      const before = await store.revision();
+      await store.syncDataplaneSessions({ id: 'r-a', url: 'https://198.18.30.10:5681' }, [
+        { mesh: 'default', name: 'web', connectedAt: '2026-12-03T10:00:00.000Z', configVersion: '3-abc' },
+        { mesh: 'default', name: 'db', connectedAt: null, configVersion: null },
+      ]);
+      await store.syncDataplaneSessions({ id: 'r-b', url: 'https://198.18.30.11:5681' }, [{ mesh: 'default', name: 'web', connectedAt: '2026-12-03T10:00:05.000Z', configVersion: '3-abc' }]);
+      expect((await store.listDataplaneSessions()).map((s) => [s.name, s.replica, s.configVersion])).toEqual([
+        ['db', 'r-a', null],
+        ['web', 'r-b', '3-abc'],
+      ]);
+      // A no longer holds db; B's row for web is not A's to drop.
+      await store.syncDataplaneSessions({ id: 'r-a', url: 'https://198.18.30.10:5681' }, []);
+      expect((await store.listDataplaneSessions()).map((s) => `${s.name}@${s.replica}`)).toEqual(['web@r-b']);
+      expect(await store.revision()).toBe(before);
+    });
+
     it('bumps the revision on every write', async () => {
       const r0 = await store.revision();
       await store.setToggle({ mesh: 'default', dataplane: 'web', policyType: 'MeshFaultInjection', policyName: 'slow', enabled: true });

@@ -51,6 +51,17 @@ export interface Store {
   /** Stores a new CA unless one exists for (mesh, backend); returns the one in force (replicas racing agree on the first). */
   putMeshCaIfAbsent(ca: Omit<MeshCaRecord, 'createdAt'>): Promise<MeshCaRecord>;
 
+  /**
+   * The dataplanes each control plane replica holds (connected to it), shared so that any
+   * replica's API answers for every dataplane. Not a resource write: no revision, no notice.
+   */
+  listDataplaneSessions(): Promise<DataplaneSession[]>;
+  /**
+   * Records that `replica` holds exactly `held` now (seen now): takes over rows of other replicas
+   * for these dataplanes (a failover), and drops this replica's rows for the others.
+   */
+  syncDataplaneSessions(replica: { id: string; url: string }, held: ReadonlyArray<{ mesh: string; name: string; connectedAt: string | null; configVersion: string | null }>): Promise<void>;
+
   /** A counter bumped by every write: replicas sharing a PostgreSQL store compare it to notice each other's changes. */
   revision(): Promise<number>;
   /**
@@ -60,6 +71,19 @@ export interface Store {
    */
   watch(onChange: () => void, onError?: (err: Error) => void): () => void;
   close(): Promise<void>;
+}
+
+export interface DataplaneSession {
+  mesh: string;
+  name: string;
+  /** The replica's id (random per control plane process) and the URL its API answers on. */
+  replica: string;
+  replicaUrl: string;
+  connectedAt: string | null;
+  /** The config version the dataplane ACKed last to that replica. */
+  configVersion: string | null;
+  /** When that replica last confirmed it (a replica that died stops confirming). */
+  seenAt: string;
 }
 
 export interface MeshCaRecord {

@@ -13,6 +13,7 @@ import {
 import type { DataplaneTokens } from '../auth/index.ts';
 import type { MeshCatalog } from '../catalog/index.ts';
 import type { DataplaneStatuses } from '../channel/dataplane-status.ts';
+import { isLoopbackHost } from '../control-plane/listen-address.ts';
 import { AdsStream, type AdsCounters } from './ads-stream.ts';
 import { identifyNode } from './node-identity.ts';
 import type { NodeResources } from './node-resources.ts';
@@ -47,6 +48,8 @@ export class AdsServer {
   readonly counters: AdsCounters = { streams: 0, streamsRefused: 0, responses: 0, acks: 0, nacks: 0, staleNonces: 0, unknownTypes: 0 };
   /** Where it listens: `127.0.0.1:5678`, `unix:/run/meshcap/xds.sock`. */
   readonly addresses: string[] = [];
+  /** Those of `addresses` served over TLS. */
+  readonly tlsAddresses = new Set<string>();
 
   constructor(private readonly deps: AdsServerDeps) {
     this.snapshots = new SnapshotCache(deps.resources, deps.codec);
@@ -72,9 +75,11 @@ export class AdsServer {
 
   /**
    * Listens on `host:port` (port 0: any) or `unix:PATH` (created world-connectable, like the API
-   * socket: a stream needs a dataplane token). Resolves with the bound address.
+   * socket: a stream needs a dataplane token). Resolves with the bound address. TCP is served over
+   * TLS with `tls` (the control plane's certificate); without it only a loopback address is taken,
+   * so a dataplane token never crosses a network in the clear.
    */
-  async listen(address: string): Promise<string> {
+  async listen(address: string, tls?: { certPem: string; keyPem: string }): Promise<string> {
     if (this.closed) throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', 'the xDS server is closed');
     let target = address;
     if (address.startsWith('unix:')) {
@@ -82,15 +87,22 @@ export class AdsServer {
       mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
       if (existsSync(path)) unlinkSync(path);
       this.sockets.push(path);
-    } else if (!/^(\[[^\]]+\]|[^:]+):\d+$/.test(address)) {
-      throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `xDS listen address "${address}" is not HOST:PORT or unix:PATH`);
+    } else {
+      const m = /^(\[[^\]]+\]|[^:]+):\d+$/.exec(address);
+      if (!m) throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `xDS listen address "${address}" is not HOST:PORT or unix:PATH`);
+      if (!tls && !isLoopbackHost(m[1]!)) {
+        throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `xDS on ${address}: plaintext is only served on loopback and Unix sockets; this address needs the control plane's TLS certificate`);
+      }
     }
+    const unix = address.startsWith('unix:');
+    const creds = tls && !unix ? ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(tls.certPem), private_key: Buffer.from(tls.keyPem) }], false) : ServerCredentials.createInsecure();
     const port = await new Promise<number>((resolve, reject) => {
-      this.server.bindAsync(target, ServerCredentials.createInsecure(), (err, p) => (err ? reject(new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `cannot listen for xDS on ${address}: ${err.message}`)) : resolve(p)));
+      this.server.bindAsync(target, creds, (err, p) => (err ? reject(new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `cannot listen for xDS on ${address}: ${err.message}`)) : resolve(p)));
     });
     if (address.startsWith('unix:')) chmodSync(address.slice('unix:'.length), 0o666);
     else target = address.replace(/:\d+$/, `:${port}`);
     this.addresses.push(target);
+    if (tls && !unix) this.tlsAddresses.add(target);
     return target;
   }
 

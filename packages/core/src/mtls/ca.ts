@@ -96,19 +96,21 @@ export interface LeafOptions {
   now?: Date;
 }
 
-/** A dataplane's leaf certificate, signed by the mesh CA, for both ends of mTLS (serverAuth and clientAuth). */
-export async function issueDataplaneCertificate(ca: CaMaterial, o: LeafOptions): Promise<IssuedCertificate> {
+/** A P-256 leaf signed by `ca`: what differs between leaves is the subject, the key usages and the SANs. */
+async function issueLeaf(
+  ca: CaMaterial,
+  o: { expirationMs: number; now?: Date; subject: x509.JsonName; keyUsages: number; extendedKeyUsages: string[]; altNames: x509.JsonGeneralNames; altNamesCritical: boolean },
+): Promise<Omit<IssuedCertificate, 'sans'>> {
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(ca.keyPem), RSA_SIGN, false, ['sign']);
   const keys = (await webcrypto.subtle.generateKey(LEAF_KEY, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const now = o.now ?? new Date();
   const notBefore = new Date(now.getTime() - BACKDATE_MS);
   const notAfter = new Date(now.getTime() + o.expirationMs);
-  const sans = identitySans(o.mesh, o.services, o.tags);
   const sn = serial();
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: sn,
-    subject: [{ O: ['Kuma'] }, { OU: ['Mesh'] }, { CN: [o.services[0] ?? o.mesh] }],
+    subject: o.subject,
     issuer: caCert.subject,
     notBefore,
     notAfter,
@@ -117,14 +119,56 @@ export async function issueDataplaneCertificate(ca: CaMaterial, o: LeafOptions):
     signingAlgorithm: RSA_SIGN,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyAgreement, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
+      new x509.KeyUsagesExtension(o.keyUsages, true),
+      new x509.ExtendedKeyUsageExtension(o.extendedKeyUsages),
       await x509.AuthorityKeyIdentifierExtension.create(caCert),
-      new x509.SubjectAlternativeNameExtension(sans.map((value) => ({ type: 'url' as const, value })), true),
+      new x509.SubjectAlternativeNameExtension(o.altNames, o.altNamesCritical),
     ],
   });
   const key = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
-  return { certPem: cert.toString('pem'), keyPem: pkcs8Pem(key), notBefore, notAfter, sans, serial: sn };
+  return { certPem: cert.toString('pem'), keyPem: pkcs8Pem(key), notBefore, notAfter, serial: sn };
+}
+
+/** A dataplane's leaf certificate, signed by the mesh CA, for both ends of mTLS (serverAuth and clientAuth). */
+export async function issueDataplaneCertificate(ca: CaMaterial, o: LeafOptions): Promise<IssuedCertificate> {
+  const sans = identitySans(o.mesh, o.services, o.tags);
+  const leaf = await issueLeaf(ca, {
+    expirationMs: o.expirationMs,
+    now: o.now,
+    subject: [{ O: ['Kuma'] }, { OU: ['Mesh'] }, { CN: [o.services[0] ?? o.mesh] }],
+    keyUsages: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyAgreement,
+    extendedKeyUsages: [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
+    altNames: sans.map((value) => ({ type: 'url' as const, value })),
+    altNamesCritical: true,
+  });
+  return { ...leaf, sans };
+}
+
+export interface ServerCertificateOptions {
+  /** Host names (DNS SANs) and addresses (IP SANs) clients reach the server by. */
+  dnsNames: readonly string[];
+  ipAddresses: readonly string[];
+  expirationMs: number;
+  now?: Date;
+}
+
+/**
+ * A TLS server certificate signed by `ca` (the control plane's own CA: each replica serves its
+ * dataplane listeners with one for the names and addresses it is reached at; dataplanes pin the CA).
+ */
+export async function issueServerCertificate(ca: CaMaterial, o: ServerCertificateOptions): Promise<IssuedCertificate> {
+  const names = [...new Set(o.dnsNames)].map((value) => ({ type: 'dns' as const, value }));
+  const ips = [...new Set(o.ipAddresses)].map((value) => ({ type: 'ip' as const, value }));
+  const leaf = await issueLeaf(ca, {
+    expirationMs: o.expirationMs,
+    now: o.now,
+    subject: [{ O: ['meshcap'] }, { CN: [o.dnsNames[0] ?? o.ipAddresses[0] ?? 'meshcap-cp'] }],
+    keyUsages: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement,
+    extendedKeyUsages: [x509.ExtendedKeyUsage.serverAuth],
+    altNames: [...names, ...ips],
+    altNamesCritical: false,
+  });
+  return { ...leaf, sans: [...names, ...ips].map((n) => n.value) };
 }
 
 /** Kuma rotates a dataplane certificate once 4/5 of its lifetime has passed. */

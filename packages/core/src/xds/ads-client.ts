@@ -35,6 +35,11 @@ export interface AdsClientOptions {
   node: XdsNode;
   /** The dataplane token, sent raw in `authorization` (as Envoy's file_based_metadata credentials do). */
   token?: string;
+  /**
+   * TLS to every TCP target (a remote control plane): `caPem` the CA the server's certificate must
+   * chain to (its host name or address checked against the SANs). Unix sockets stay plaintext.
+   */
+  tls?: { caPem: string };
   codec: EnvoyProtoJsonCodec;
   /** Runs a complete set; throwing refuses it (the message is the NACK's). */
   apply(version: string, set: XdsResourceSet): Promise<void>;
@@ -142,7 +147,8 @@ export class AdsClient {
   private clientOf(target: string): Client {
     let client = this.clients.get(target);
     if (!client) {
-      client = new Client(target, credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+      const creds = this.opts.tls && !target.startsWith('unix:') ? credentials.createSsl(Buffer.from(this.opts.tls.caPem)) : credentials.createInsecure();
+      client = new Client(target, creds, { 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
       this.clients.set(target, client);
     }
     return client;

@@ -21,6 +21,13 @@ Flags:
   --xds-listen ADDR    the ADS server (Envoy xDS over gRPC) for dataplanes and proxyless gRPC clients
                        (default: the --listen host on Kuma's port 5678; "none" to disable; it also
                        listens on xds.sock beside --socket)
+  --tls-cert FILE      the certificate (PEM chain) for the API, the dataplane channel and xDS over TLS, with
+  --tls-key FILE       its key. TLS is always on for a non-loopback --listen/--xds-listen (plaintext only on
+                       loopback and Unix sockets); without these flags the certificate is issued at start
+                       from a control plane CA made at the first start and kept in the store (shared by
+                       replicas); dataplanes pin it (meshcap dp --ca-cert, or fetched from /api/control-plane/ca)
+  --tls-san NAME       another name or address for that issued certificate, and one the API answers to
+                       (repeatable)
   --data-dir DIR       where the SQLite store and the admin token live (default MESHCAP_DATA_DIR,
                        /var/lib/meshcap as root, ~/.meshcap otherwise)
   --token-file FILE    the admin token changes need (default: MESHCAP_TOKEN, else <data-dir>/admin-token,
@@ -34,7 +41,7 @@ Flags:
 
 Examples:
   meshcap cp
-  meshcap cp --store postgres://meshcap:secret@127.0.0.1:5432/meshcap --listen 0.0.0.0:5681 --allowed-host cp.internal
+  meshcap cp --store postgres://meshcap:secret@127.0.0.1:5432/meshcap --listen 0.0.0.0:5681 --allowed-host cp.internal --tls-san cp.internal
 `;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
@@ -52,6 +59,9 @@ export const cpCommand: CliCommand = {
         socket: { type: 'string' },
         'xds-listen': { type: 'string' },
         'data-dir': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'tls-san': { type: 'string', multiple: true },
         'token-file': { type: 'string' },
         'admin-token-valid-for': { type: 'string' },
         'allowed-host': { type: 'string', multiple: true },
@@ -97,6 +107,7 @@ export const cpCommand: CliCommand = {
         adminTokenValidForMs,
         allowedHosts: values['allowed-host'] as string[] | undefined,
         gui: !values['no-gui'],
+        tls: { certFile: values['tls-cert'] as string | undefined, keyFile: values['tls-key'] as string | undefined, sans: values['tls-san'] as string[] | undefined },
         logger: { level: logLevel },
       });
     } catch (err) {
@@ -111,7 +122,8 @@ export const cpCommand: CliCommand = {
     io.stdout(`meshcap cp: API        ${cp.url}  (reference: ${cp.url}/docs, OpenAPI: ${cp.url}/openapi.json)`);
     io.stdout(`meshcap cp: dashboard  ${cp.gui === 'served' ? `${cp.url}/gui` : cp.gui === 'off' ? 'off (--no-gui)' : `not built: run \`npm run build --workspace @meshcap/web\`, then restart`}`);
     if (cp.socketPath) io.stdout(`meshcap cp: dataplanes  --cp unix:${cp.socketPath} or --cp ${cp.url}`);
-    if (cp.xdsAddresses.length > 0) io.stdout(`meshcap cp: xDS (ADS)  ${cp.xdsAddresses.join(', ')}`);
+    if (cp.xdsAddresses.length > 0) io.stdout(`meshcap cp: xDS (ADS)  ${cp.xdsAddresses.map((a) => (cp.app.xds.tlsAddresses.has(a) ? `${a} (TLS)` : a)).join(', ')}`);
+    if (cp.tls) io.stdout(`meshcap cp: TLS        ${cp.tls.origin === 'files' ? 'from --tls-cert' : 'issued by the control plane CA in the store'}; dataplanes pin the CA (SHA-256 ${cp.tls.caFingerprint}): ${cp.url}/api/control-plane/ca`);
     io.stdout(`meshcap cp: store      ${store}`);
     if (admin.created) {
       io.stdout(`meshcap cp: admin token (shown once; kept in ${admin.path}, mode 0600):`);

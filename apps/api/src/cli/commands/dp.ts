@@ -23,7 +23,7 @@ import {
   type DataplaneHandle,
   type DataplaneOptions,
 } from '@meshcap/core';
-import { attachToControlPlane, dataplaneChannelFlags, dataplaneChannelHelp, DATAPLANE_TOKEN_ENV, readDataplaneToken } from '../../channel/index.ts';
+import { attachToControlPlane, controlPlaneCa, dataplaneChannelFlags, dataplaneChannelHelp, DATAPLANE_TOKEN_ENV, readDataplaneToken } from '../../channel/index.ts';
 import { CliUsageError, type CliCommand, type CliIO } from '../command.ts';
 import { DEFAULT_RUNTIME_ROOT, installDpRuntime, RUNTIME_DIR_ENV, type DpRuntime } from '../dp-runtime.ts';
 
@@ -107,6 +107,8 @@ interface DpFlags {
   /** ADS server(s) (`--xds`); default from `--cp`. */
   xds?: string[];
   tokenFile?: string;
+  /** `--ca-cert`: the CA https:// control planes are verified with. */
+  caCert?: string;
 }
 
 function intFlag(name: string, value: string | undefined, min: number, max: number): number | undefined {
@@ -178,6 +180,7 @@ function parseFlags(args: string[]): DpFlags {
     cp: v.cp,
     xds: v.xds,
     tokenFile: v['dataplane-token-file'],
+    caCert: v['ca-cert'],
   };
 }
 
@@ -300,7 +303,8 @@ export const dpCommand: CliCommand = {
       handle.setConfigDump(configDumpProvider(() => ({ config: handle.config(), ...(listening ? { admin: listening } : {}), ...(flags.tproxyMark !== undefined ? { tproxyMark: flags.tproxyMark } : {}) })));
     }
     for (const line of describe(handle)) io.stdout(line);
-    const cp = flags.cp && token && start.dataplane ? await attachToControlPlane(handle, { url: flags.cp, xds: flags.xds, token, dataplane: start.dataplane, bufferSize: flags.flowBuffer, log }) : undefined;
+    const caPem = flags.cp ? await controlPlaneCa(flags.cp, flags.caCert, log) : undefined;
+    const cp = flags.cp && token && start.dataplane ? await attachToControlPlane(handle, { url: flags.cp, xds: flags.xds, token, caPem, dataplane: start.dataplane, bufferSize: flags.flowBuffer, log }) : undefined;
     const code = await exited;
     await cp?.close();
     io.stdout(`meshcap dp: stopped`);

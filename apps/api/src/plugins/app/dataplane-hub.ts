@@ -3,10 +3,13 @@ import fp from 'fastify-plugin';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { DataplaneHub } from '../../channel/dataplane-hub.ts';
+import { ReplicaPresence } from '../../channel/replica-presence.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
     dataplanes: DataplaneHub;
+    /** Replicas on a shared PostgreSQL store: which one holds each dataplane (undefined on SQLite: one control plane). */
+    replicaPresence: ReplicaPresence | undefined;
     /** Serves the dataplane channel on another HTTP server too (the Unix socket one). */
     acceptDataplaneChannel(server: Server): void;
   }
@@ -29,6 +32,12 @@ export default fp(
       });
     };
     fastify.decorate('dataplanes', hub);
+    const presence = fastify.store.kind === 'postgres' ? new ReplicaPresence(fastify.store, hub.statuses, { log: (m) => fastify.log.warn(m) }) : undefined;
+    fastify.decorate('replicaPresence', presence);
+    if (presence) {
+      fastify.addHook('onReady', async () => presence.start());
+      fastify.addHook('preClose', async () => presence.close());
+    }
     fastify.decorate('acceptDataplaneChannel', (server: Server) => {
       server.on('upgrade', onUpgrade);
     });
