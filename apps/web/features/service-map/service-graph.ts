@@ -70,18 +70,38 @@ interface EdgeAcc {
   targets: Set<string>;
 }
 
+/** The services at both ends of a flow, as `<mesh>/<service>`; undefined outside the mesh. */
+export interface FlowServices {
+  /** The caller: the service of the dataplane that owns the client address. */
+  caller: (f: Flow) => string | undefined;
+  /** The callee: the mesh service a mesh outbound's cluster names, else the service of the dataplane that owns the original destination. */
+  callee: (f: Flow) => string | undefined;
+}
+
+export function flowServices(dataplanes: DataplaneSummary[]): FlowServices {
+  const key = (mesh: string, name: string) => `${mesh}/${name}`;
+  const byAddress = new Map<string, string>();
+  const services = new Set<string>();
+  for (const dp of dataplanes) {
+    const id = key(dp.mesh, (dp.tags[SERVICE_TAG] ?? dp.name).split(',')[0]!);
+    byAddress.set(dp.address, id);
+    services.add(id);
+  }
+  return {
+    caller: (f) => byAddress.get(f.client.address),
+    // Through a mesh outbound the cluster is the service; through the passthrough, the address says.
+    callee: (f) => (services.has(key(f.mesh, f.cluster)) ? key(f.mesh, f.cluster) : byAddress.get(f.destination.address)),
+  };
+}
+
 export function serviceGraph(flows: Flow[], dataplanes: DataplaneSummary[], now: number, windowMs = 60_000): ServiceGraph {
   const key = (mesh: string, name: string) => `${mesh}/${name}`;
   const serviceOfDp = new Map<string, string>();
-  const dpByAddress = new Map<string, DataplaneSummary>();
   const nodes = new Map<string, ServiceNode>();
-  const services = new Set<string>();
   for (const dp of dataplanes) {
     const service = (dp.tags[SERVICE_TAG] ?? dp.name).split(',')[0]!;
     const id = key(dp.mesh, service);
     serviceOfDp.set(key(dp.mesh, dp.name), id);
-    dpByAddress.set(dp.address, dp);
-    services.add(id);
     const node = nodes.get(id) ?? { id, label: service, kind: 'service' as const, mesh: dp.mesh, dataplanes: [], inboundRate: 0 };
     node.dataplanes.push(dp.name);
     nodes.set(id, node);
@@ -91,16 +111,12 @@ export function serviceGraph(flows: Flow[], dataplanes: DataplaneSummary[], now:
     if (!nodes.has(id)) nodes.set(id, { id, label: address, kind: 'external', mesh: '', dataplanes: [], inboundRate: 0 });
     return id;
   };
+  const named = flowServices(dataplanes);
   const callerOf = (f: Flow): { id: string; meshed: boolean } => {
-    const dp = dpByAddress.get(f.client.address);
-    return dp ? { id: serviceOfDp.get(key(dp.mesh, dp.name))!, meshed: true } : { id: external(f.client.address), meshed: false };
+    const id = named.caller(f);
+    return id ? { id, meshed: true } : { id: external(f.client.address), meshed: false };
   };
-  const calleeOf = (f: Flow): string => {
-    // Through a mesh outbound the cluster is the service; through the passthrough, the address says.
-    if (services.has(key(f.mesh, f.cluster))) return key(f.mesh, f.cluster);
-    const dp = dpByAddress.get(f.destination.address);
-    return dp ? serviceOfDp.get(key(dp.mesh, dp.name))! : external(formatHostPort(f.destination.address, f.destination.port));
-  };
+  const calleeOf = (f: Flow): string => named.callee(f) ?? external(formatHostPort(f.destination.address, f.destination.port));
 
   const from = now - windowMs;
   let oldest = now;

@@ -1,12 +1,14 @@
 'use client';
 
 import Link from 'next/link';
-import { useEffect, useId, type ReactNode } from 'react';
+import { useEffect, useId, useMemo, type ReactNode } from 'react';
 import { MermaidDiagram } from '../../../components/mermaid-diagram.tsx';
 import { QueryState } from '../../../components/query-state.tsx';
 import { SourceDetails } from '../../../components/source-details.tsx';
 import { formatBytes, formatHostPort, formatMs } from '../../../lib/format.ts';
-import { dataplaneHref } from '../../dataplanes/dataplane-href.ts';
+import { useDataplanes } from '../../dataplanes/api/get-dataplanes.ts';
+import { dataplaneHref, serviceHref } from '../../dataplanes/dataplane-href.ts';
+import { flowServices } from '../../service-map/service-graph.ts';
 import { useFlowDiagram } from '../api/get-flow-diagram.ts';
 import { grpcStatusText } from '../flow-text.ts';
 import type { Flow, FlowEndpoint } from '../api/types.ts';
@@ -30,6 +32,8 @@ export function FlowDrawer({ flow, onClose, onOpenFlow }: { flow: Flow; onClose:
   }, [onClose]);
 
   const dpHref = dataplaneHref(flow.mesh, flow.dataplane);
+  const dataplanes = useDataplanes(flow.mesh);
+  const services = useMemo(() => (dataplanes.data ? flowServices(dataplanes.data.items) : undefined), [dataplanes.data]);
   const total = flow.timings.totalMs;
   return (
     <aside
@@ -123,8 +127,14 @@ export function FlowDrawer({ flow, onClose, onOpenFlow }: { flow: Flow; onClose:
             <Field name="Client" mono>
               {endpoint(flow.client)}
             </Field>
+            <Field name="Client service">
+              <ServiceName id={services?.caller(flow)} />
+            </Field>
             <Field name="Original destination" mono>
               {endpoint(flow.destination)}
+            </Field>
+            <Field name="Destination service">
+              <ServiceName id={services?.callee(flow)} />
             </Field>
             <Field name="Upstream" mono>
               {endpoint(flow.upstream)}
@@ -202,6 +212,18 @@ export function FlowDrawer({ flow, onClose, onOpenFlow }: { flow: Flow; onClose:
 function FlowDiagram({ id }: { id: string }) {
   const query = useFlowDiagram(id);
   return <QueryState query={query} label="flow diagram">{(d) => <MermaidDiagram text={d.mermaid} label="Flow sequence diagram" zoomable minScale={DRAWER_MIN_SCALE} />}</QueryState>;
+}
+
+/** `<mesh>/<service>` as a link to the service page; outside the mesh, says so. */
+function ServiceName({ id }: { id: string | undefined }) {
+  if (!id) return <span className="muted">outside the mesh</span>;
+  const [mesh, ...rest] = id.split('/');
+  const service = rest.join('/');
+  return (
+    <Link className="link" href={serviceHref(mesh!, service)}>
+      {service}
+    </Link>
+  );
 }
 
 function Section({ title, children }: { title: string; children: ReactNode }) {

@@ -161,6 +161,9 @@ describe('FlowExplorer (live flows over SSE)', () => {
       timings: { connectMs: 0.5, firstByteMs: 203, totalMs: 204 },
     });
     api.on('GET', '/api/flows', (_req, res) => sendJson(res, 200, flowList([faulted])));
+    api.on('GET', '/api/meshes/default/dataplanes', (_req, res) =>
+      sendJson(res, 200, { total: 1, items: [{ mesh: 'default', name: 'backend-1', address: '198.18.0.3', tags: { 'kuma.io/service': 'backend' } }] }),
+    );
     api.on('GET', '/api/flows/f-40/diagram', (_req, res) => sendJson(res, 200, { id: 'f-40', mermaid: 'sequenceDiagram\n  participant C as Client\n  participant P as meshcap dp\n  C->>P: GET /items/40 (0 ms)\n  P-->>C: 200 (204 ms)' }));
     renderApp(<FlowExplorer />);
     const table = await screen.findByRole('table', { name: 'Flows' });
@@ -172,6 +175,10 @@ describe('FlowExplorer (live flows over SSE)', () => {
     expect(within(drawer).getByText('198.18.0.2:40040')).toBeTruthy();
     expect(within(drawer).getAllByText('198.18.0.3:5000').length).toBeGreaterThan(0);
     expect(within(drawer).getByText('r-40')).toBeTruthy();
+    // Services named from the dataplane that owns each address: the destination is the backend's; the client no dataplane's.
+    const field = (name: string) => within(drawer).getByText(name, { selector: 'dt' }).nextElementSibling!;
+    await waitFor(() => expect(within(field('Destination service') as HTMLElement).getByRole('link', { name: 'backend' }).getAttribute('href')).toBe('/meshes/default/services/backend'));
+    expect(field('Client service').textContent).toBe('outside the mesh');
     const acted = within(drawer).getByRole('list', { name: 'Policies that acted' });
     expect(acted.textContent).toBe('MeshFaultInjection fi-backend — delay 200ms');
     expect(within(acted).getByRole('link', { name: 'fi-backend' }).getAttribute('href')).toBe('/policies#policy-default-MeshFaultInjection-fi-backend');

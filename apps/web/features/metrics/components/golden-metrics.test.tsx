@@ -66,14 +66,14 @@ describe('golden metrics charts', () => {
     await api.close();
   });
 
-  it('draws rate, errors by kind and p50/p90/p99 as SVG charts with axes and units, and the window goes in the URL', async () => {
+  it('draws rate, errors by kind and p50/p90/p99 as SVG charts with axes and units, and the window goes in the URL', { timeout: 30_000 }, async () => {
     renderApp(<GoldenMetricsPanel scope={{ kind: 'service', mesh: 'default', name: 'backend' }} />);
-    const totals = await screen.findByLabelText('Totals');
+    const totals = await screen.findByLabelText('Totals', undefined, { timeout: 10_000 });
     expect(totals.textContent).toBe(
       'Last 5 min: 630 requests, 2.10/s · errors: 2 5xx, 3 denied, 1 other local replies, 0 4xx · latency p50 2.0 ms, p90 8.0 ms, p99 250 ms',
     );
     const rate = screen.getByRole('figure', { name: 'Request rate chart' });
-    await waitFor(() => expect(rate.querySelector('svg .recharts-line-curve')).toBeTruthy());
+    await waitFor(() => expect(rate.querySelector('svg .recharts-line-curve')).toBeTruthy(), { timeout: 10_000 });
     const text = (fig: HTMLElement) => [...fig.querySelectorAll('svg text')].map((t) => t.textContent).join(' ');
     expect(text(rate)).toContain('req/s');
     expect(rate.querySelector('figcaption')!.textContent).toBe('Requests per second, 5 s steps (local time)');
@@ -93,28 +93,28 @@ describe('golden metrics charts', () => {
     expect(latency.textContent).toMatch(/p50.*p90.*p99/);
 
     fireEvent.click(within(screen.getByRole('group', { name: 'Time window' })).getByRole('button', { name: 'Last 15 min' }));
-    await waitFor(() => expect(screen.getByLabelText('Totals').textContent).toMatch(/^Last 15 min:/));
+    await waitFor(() => expect(screen.getByLabelText('Totals').textContent).toMatch(/^Last 15 min:/), { timeout: 10_000 });
     expect(new URL(window.location.href).searchParams.get('window')).toBe('15m');
     expect(text(screen.getByRole('figure', { name: 'Errors chart' }))).toContain('errors / 15 s');
     expect(api.requests.some((r) => r.url.endsWith('window=15m'))).toBe(true);
     window.history.replaceState(null, '', window.location.pathname);
   });
 
-  it('shows per listener its counters and a latency histogram in Envoy buckets', async () => {
+  it('shows per listener its counters and a latency histogram in Envoy buckets', { timeout: 30_000 }, async () => {
     renderApp(<ListenerMetrics mesh="default" name="backend" />);
-    const table = await screen.findByRole('table', { name: 'Listener metrics' });
+    const table = await screen.findByRole('table', { name: 'Listener metrics' }, { timeout: 10_000 });
     const row = within(table).getByRole('rowheader', { name: /inbound:198\.18\.10\.3:8080/ }).closest('tr')!;
     expect(row.textContent).toContain('630');
     expect(row.textContent).toContain('0 5xx · 3 denied · 0 local · 0 4xx');
     expect(row.textContent).toContain('2.0 ms · 8.0 ms · 250 ms');
     const histogram = within(row).getByRole('figure', { name: 'Latency histogram of inbound:198.18.10.3:8080' });
-    await waitFor(() => expect(histogram.querySelectorAll('.recharts-bar-rectangle').length).toBeGreaterThan(0));
+    await waitFor(() => expect(histogram.querySelectorAll('.recharts-bar-rectangle').length).toBeGreaterThan(0), { timeout: 10_000 });
     const ticks = await waitFor(() => {
       // Recharts 3 draws ticks in z-index layers, not inside their axis: the x ticks are the bucket names.
       const shown = [...histogram.querySelectorAll('.recharts-cartesian-axis-tick-value')].map((t) => t.textContent ?? '').filter((t) => /^[≤>]/.test(t));
       expect(shown.length).toBeGreaterThan(0);
       return shown;
-    });
+    }, { timeout: 10_000 });
     // The empty buckets at both ends are trimmed, one kept on each side.
     expect(ticks[0]).toBe('≤ 1 ms');
     expect(ticks.at(-1)).toBe('≤ 500 ms');
