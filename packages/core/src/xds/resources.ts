@@ -22,7 +22,7 @@ import { httpLocalRateLimitFilter, networkLocalRateLimitFilter } from '../polici
 import { grpcRetryPolicy, retryPolicy } from '../policies/mesh-retry/envoy.ts';
 import { commonHttpProtocolOptions } from '../policies/mesh-timeout/envoy.ts';
 import { accessLogs, type AccessLogContext } from '../policies/mesh-access-log/envoy.ts';
-import { backendClusterName, httpRoutes, routeBackends, routeTarget } from '../policies/mesh-http-route/envoy.ts';
+import { backendClusterName, httpRoutes, routeAction, routeBackends, routeTarget } from '../policies/mesh-http-route/envoy.ts';
 import { clusterLoadBalancing, routeHashPolicy, tcpHashPolicy } from '../policies/mesh-load-balancing-strategy/envoy.ts';
 import { listenerPolicies, NO_POLICIES, outboundPolicies, passthroughPolicies, type ListenerPolicies } from './policy-input.ts';
 import { downstreamTlsSocket, MATCH_MTLS, MATCH_PLAINTEXT, TLS_INSPECTOR, upstreamTlsSocket, type MtlsRendering } from '../mtls/envoy.ts';
@@ -70,7 +70,7 @@ function routeConfiguration(l: XdsListener, p: ListenerPolicies, name: string): 
   });
   // MeshHTTPRoute: its routes, each carrying the outbound's timeout and retry policy, then the catch-all.
   const { cluster, ...shared } = compact({ ...action, hash_policy: l.direction === 'outbound' ? routeHashPolicy(p.MeshLoadBalancingStrategy) : undefined });
-  const routes = l.direction === 'outbound' && p.MeshHTTPRoute ? httpRoutes(p.MeshHTTPRoute, cluster as string, shared) : [{ match: { prefix: '/' }, route: { cluster, ...shared } }];
+  const routes = l.direction === 'outbound' && p.MeshHTTPRoute ? httpRoutes(p.MeshHTTPRoute, cluster as string, shared) : [{ match: { prefix: '/' }, route: routeAction({ cluster, ...shared }) }];
   return {
     name,
     virtual_hosts: [{ name: l.service ?? l.name, domains: ['*'], routes }],
@@ -104,17 +104,19 @@ function httpConnectionManager(l: XdsListener, p: ListenerPolicies, ctx: Resourc
 
 function tcpProxy(l: XdsListener, p: ListenerPolicies, log: AccessLogContext): EnvoyMessage {
   const idle = p.MeshTimeout?.idleTimeout;
+  const target = l.direction === 'outbound' && p.MeshTCPRoute ? routeTarget(p.MeshTCPRoute.rules[0]?.default.backendRefs, l.cluster.name) : { cluster: l.cluster.name };
   return typedExtension(
     ENVOY_FILTERS.tcpProxy,
     ENVOY_TYPES.tcpProxy,
     compact({
       stat_prefix: l.cluster.statName,
-      // MeshTCPRoute: the connections split over its backends by weight.
-      ...(l.direction === 'outbound' && p.MeshTCPRoute ? routeTarget(p.MeshTCPRoute.rules[0]?.default.backendRefs, l.cluster.name) : { cluster: l.cluster.name }),
-      hash_policy: l.direction === 'outbound' ? tcpHashPolicy(p.MeshLoadBalancingStrategy) : undefined,
+      // MeshTCPRoute: the connections split over its backends by weight (weighted_clusters is field 10, after idle_timeout).
+      cluster: target['cluster'],
       access_log: accessLogs(p.MeshAccessLog, log),
       max_connect_attempts: l.direction === 'outbound' ? p.MeshRetry?.tcp?.maxConnectAttempt : undefined,
       idle_timeout: idle === undefined ? undefined : duration(idle),
+      weighted_clusters: target['weighted_clusters'],
+      hash_policy: l.direction === 'outbound' ? tcpHashPolicy(p.MeshLoadBalancingStrategy) : undefined,
     }),
   );
 }
@@ -236,6 +238,8 @@ export function buildCluster(c: XdsCluster, p: ListenerPolicies, protocol: 'tcp'
   const type = originalDst ? 'ORIGINAL_DST' : c.kind === 'service' && ctx.endpoints === 'eds' ? 'EDS' : 'STATIC';
   const connectTimeout = p.MeshTimeout?.connectionTimeout ?? ctx.defaultConnectTimeout;
   const httpOptions = protocol === 'http' ? commonHttpProtocolOptions(p.MeshTimeout) : undefined;
+  // MeshLoadBalancingStrategy; its fields go where Envoy's field numbers put them.
+  const lb = c.kind === 'service' && !originalDst ? clusterLoadBalancing(p.MeshLoadBalancingStrategy) : {};
   return packAny(
     ENVOY_TYPES.cluster,
     compact({
@@ -243,13 +247,13 @@ export function buildCluster(c: XdsCluster, p: ListenerPolicies, protocol: 'tcp'
       type,
       eds_cluster_config: type === 'EDS' ? { eds_config: ADS_CONFIG_SOURCE } : undefined,
       connect_timeout: duration(connectTimeout),
-      lb_policy: type === 'ORIGINAL_DST' ? 'CLUSTER_PROVIDED' : undefined,
-      ...(c.kind === 'service' && !originalDst ? clusterLoadBalancing(p.MeshLoadBalancingStrategy) : {}),
+      lb_policy: type === 'ORIGINAL_DST' ? 'CLUSTER_PROVIDED' : lb['lb_policy'],
       // Health checks and outlier detection need a known set of hosts; an ORIGINAL_DST cluster has none.
       health_checks: c.kind === 'service' && !originalDst ? healthChecks(p.MeshHealthCheck, protocol) : undefined,
       circuit_breakers: circuitBreakers(p.MeshCircuitBreaker),
       outlier_detection: c.kind === 'service' && !originalDst ? outlierDetection(p.MeshCircuitBreaker) : undefined,
       upstream_bind_config: c.inboundSource && !c.transparentSource ? { source_address: socketAddressOf(inboundSourceAddress(c), 0) } : undefined,
+      ring_hash_lb_config: lb['ring_hash_lb_config'],
       // Kuma names a mesh service's cluster after the service.
       transport_socket: ctx.mtls && c.kind === 'service' ? upstreamTlsSocket(ctx.mesh, c.name) : undefined,
       common_lb_config:
@@ -271,6 +275,8 @@ export function buildCluster(c: XdsCluster, p: ListenerPolicies, protocol: 'tcp'
               ),
             }
           : undefined,
+      least_request_lb_config: lb['least_request_lb_config'],
+      maglev_lb_config: lb['maglev_lb_config'],
     }),
   );
 }

@@ -47,7 +47,16 @@ export function routeMatch(m: HttpMatch): EnvoyMessage {
     ...(m.headers ?? []).map(headerMatcher),
   ];
   const query = (m.queryParams ?? []).map((q) => ({ name: q.name, string_match: q.type === 'Exact' ? { exact: q.value } : { safe_regex: { regex: q.value } } }));
-  return compact({ ...pathMatch(m), headers: headers.length > 0 ? headers : undefined, query_parameters: query.length > 0 ? query : undefined });
+  const path = pathMatch(m);
+  // Envoy prints fields in field-number order: prefix 1, path 2, headers 6, query_parameters 7, safe_regex 10, path_separated_prefix 14.
+  return compact({
+    prefix: path['prefix'],
+    path: path['path'],
+    headers: headers.length > 0 ? headers : undefined,
+    query_parameters: query.length > 0 ? query : undefined,
+    safe_regex: path['safe_regex'],
+    path_separated_prefix: path['path_separated_prefix'],
+  });
 }
 
 /** Gateway API precedence, most specific first; ties keep their order. */
@@ -87,36 +96,47 @@ export function httpRoutes(conf: MeshHTTPRouteConf | undefined, service: string,
     const responseHeaders = d.filters?.filter((f) => f.type === 'ResponseHeaderModifier').map((f) => f.responseHeaderModifier!);
     const redirect = of('RequestRedirect')?.requestRedirect;
     const rewrite = of('URLRewrite')?.urlRewrite;
+    // Field-number order: request_headers_to_add 9, response_headers_to_add 10, response_headers_to_remove 11, request_headers_to_remove 12.
     const headers = compact({
       request_headers_to_add: flat(requestHeaders?.map(headerValueOptions)),
-      request_headers_to_remove: flat(requestHeaders?.map(removals)),
       response_headers_to_add: flat(responseHeaders?.map(headerValueOptions)),
       response_headers_to_remove: flat(responseHeaders?.map(removals)),
+      request_headers_to_remove: flat(requestHeaders?.map(removals)),
     });
     if (redirect) {
       const path = redirect.path;
       return compact({
         match: routeMatch(match),
         redirect: compact({
-          scheme_redirect: redirect.scheme,
           host_redirect: redirect.hostname,
-          port_redirect: redirect.port,
           path_redirect: path?.type === 'ReplaceFullPath' ? path.replaceFullPath : undefined,
-          prefix_rewrite: path?.type === 'ReplacePrefixMatch' ? path.replacePrefixMatch : undefined,
           response_code: REDIRECT_CODES[redirect.statusCode ?? 302],
+          prefix_rewrite: path?.type === 'ReplacePrefixMatch' ? path.replacePrefixMatch : undefined,
+          scheme_redirect: redirect.scheme,
+          port_redirect: redirect.port,
         }),
         ...headers,
       });
     }
     return compact({
       match: routeMatch(match),
-      route: compact({ ...routeTarget(d.backendRefs, service), ...pathRewrite(rewrite?.path), host_rewrite_literal: rewrite?.hostname, ...action }),
+      route: routeAction({ ...routeTarget(d.backendRefs, service), ...pathRewrite(rewrite?.path), host_rewrite_literal: rewrite?.hostname, ...action }),
       ...headers,
     });
   });
   const covered = entries.some((e) => (e.match.path === undefined || (e.match.path.type === 'PathPrefix' && e.match.path.value.replace(/\/+$/, '') === '')) && !e.match.method && !e.match.headers?.length && !e.match.queryParams?.length);
-  if (!covered) routes.push({ match: { prefix: '/' }, route: { cluster: service, ...action } });
+  if (!covered) routes.push({ match: { prefix: '/' }, route: routeAction({ cluster: service, ...action }) });
   return routes;
+}
+
+/** RouteAction fields in Envoy's field-number order. */
+const ACTION_ORDER = ['cluster', 'weighted_clusters', 'prefix_rewrite', 'host_rewrite_literal', 'timeout', 'retry_policy', 'hash_policy', 'idle_timeout', 'regex_rewrite'];
+
+export function routeAction(fields: EnvoyMessage): EnvoyMessage {
+  const out: EnvoyMessage = {};
+  for (const k of ACTION_ORDER) if (fields[k] !== undefined) out[k] = fields[k];
+  for (const k of Object.keys(fields)) if (!(k in out) && fields[k] !== undefined) out[k] = fields[k];
+  return out;
 }
 
 function flat<T>(lists: Array<T[] | undefined> | undefined): T[] | undefined {
