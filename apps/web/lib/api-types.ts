@@ -2078,6 +2078,8 @@ export interface components {
             };
             serviceAddress?: string;
             servicePort?: number;
+            vip?: string;
+            dnsNames?: string[];
             stats: {
                 [key: string]: number;
             };
