@@ -1,7 +1,9 @@
+import http2 from 'node:http2';
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MeshcapError } from '../../errors.ts';
 import { parseResources } from '../../model/index.ts';
-import { POOL_ADDRESSES, poolRequest, startPoolLab, type PoolLab } from '../../proxy/testing/pool-lab.ts';
+import { POOL_ADDRESSES, poolRequest, startPoolLab, WEB, type PoolLab } from '../../proxy/testing/pool-lab.ts';
 
 // MeshHTTPRoute through xDS: the control plane's routes (RDS shape, inline), decoded and enforced
 // by meshcap dp per request on real endpoints: pool-1 is version v1, pool-2 and pool-3 are v2.
@@ -128,6 +130,46 @@ describe('MeshHTTPRoute enforced by meshcap dp', () => {
     expect(b.headers['location']).toBe('https://elsewhere.example/here/a/b');
     expect(lab.apps.reduce((s, x) => s + x.hits, 0)).toBe(hits);
     expect(lab.web.flows.recent().find((f) => f.http?.status === 301)).toMatchObject({ reason: 'redirect', policies: [{ type: 'MeshHTTPRoute', name: 'pool-route', action: 'respond 301' }] });
+  });
+
+  it('HTTP/2 (h2c) streams are routed the same way: match, weighted subset, rewrite and header edits', async () => {
+    lab = await startPoolLab('http2', { tags: VERSIONS });
+    await lab.apply(
+      route(`
+        - matches: [{ path: { type: PathPrefix, value: /api }, headers: [{ type: Exact, name: x-canary, value: "yes" }] }]
+          default:
+            filters:
+              - { type: URLRewrite, urlRewrite: { path: { type: ReplacePrefixMatch, replacePrefixMatch: /echo }, hostname: internal.example } }
+              - { type: ResponseHeaderModifier, responseHeaderModifier: { set: [{ name: x-served-by, value: mesh }] } }
+            backendRefs: [{ kind: MeshServiceSubset, name: pool, tags: { version: v1 } }]`),
+    );
+    const port = lab.port;
+    const client = http2.connect(`http://127.0.0.1:${port}`, { createConnection: () => net.connect({ host: '127.0.0.1', port, localAddress: WEB }) });
+    try {
+      const get = (headers: http2.OutgoingHttpHeaders): Promise<{ headers: http2.IncomingHttpHeaders; body: string }> =>
+        new Promise((resolve, reject) => {
+          const req = client.request(headers);
+          let body = '';
+          let head: http2.IncomingHttpHeaders = {};
+          req.setEncoding('utf8');
+          req.on('response', (h) => (head = h));
+          req.on('data', (d: string) => (body += d));
+          req.on('end', () => resolve({ headers: head, body }));
+          req.on('error', reject);
+        });
+      for (let i = 0; i < 3; i++) {
+        const r = await get({ ':path': '/api/x?y=1', 'x-canary': 'yes' });
+        const got = JSON.parse(r.body) as { address: string; url: string; headers: Record<string, string> };
+        expect(got).toMatchObject({ address: V1, url: '/echo/x?y=1' });
+        expect(got.headers[':authority'] ?? got.headers['host']).toBe('internal.example');
+        expect(r.headers['x-served-by']).toBe('mesh');
+      }
+      const others = new Set<string>();
+      for (let i = 0; i < 3; i++) others.add((await get({ ':path': '/' })).body);
+      expect(others.size).toBe(3);
+    } finally {
+      client.close();
+    }
   });
 
   it('removing the route puts every request back on the service cluster', async () => {

@@ -1,5 +1,5 @@
 import type { ClusterRuntime } from '../../proxy/context.ts';
-import type { RequestHead, ResponseHead } from '../../proxy/http/head.ts';
+import type { ActingPolicy, HttpHeadView, HttpRequestView, LocalReply } from '../../proxy/chain.ts';
 import { hashKey } from '../mesh-load-balancing-strategy/balancer.ts';
 import type { HashPolicyConfig } from '../mesh-load-balancing-strategy/decode.ts';
 import type { DecodedRoutes, HeaderCondition, HeaderEdit, RedirectConfig, RouteConfigEntry } from './decode.ts';
@@ -12,13 +12,21 @@ import type { DecodedRoutes, HeaderCondition, HeaderEdit, RedirectConfig, RouteC
  * match the whole value (RE2 full match).
  */
 
+/** A request as HTTP/1.1 and HTTP/2 sessions both hand it to the router: its head, a settable target and authority. */
+export interface RoutableRequest extends HttpRequestView {
+  /** A route's path rewrite (origin-form target, query included). */
+  setTarget(target: string): void;
+  /** A route's host rewrite (Host on HTTP/1.1, :authority on HTTP/2). */
+  setAuthority(authority: string): void;
+}
+
 export interface RoutedRequest {
   readonly route: CompiledRoute;
   /** Undefined for a redirect. */
   readonly cluster?: ClusterRuntime;
 }
 
-type Test = (head: RequestHead, path: string, query: URLSearchParams | undefined) => boolean;
+type Test = (head: RoutableRequest, path: string, query: URLSearchParams | undefined) => boolean;
 
 function headerTest(c: HeaderCondition): Test {
   const re = c.kind === 'regex' ? new RegExp(`^(?:${c.value})$`) : undefined;
@@ -69,7 +77,7 @@ export class CompiledRoute {
     this.rewrite = config.regexRewrite ? new RegExp(config.regexRewrite.pattern, 'g') : undefined;
   }
 
-  matches(head: RequestHead, path: string, rawQuery: string | undefined): boolean {
+  matches(head: RoutableRequest, path: string, rawQuery: string | undefined): boolean {
     const query = this.needsQuery ? new URLSearchParams(rawQuery ?? '') : undefined;
     for (const t of this.tests) if (!t(head, path, query)) return false;
     return true;
@@ -87,7 +95,7 @@ export class CompiledRoute {
   }
 
   /** The request as the route sends it upstream: path and host rewritten, headers edited. */
-  applyToRequest(head: RequestHead, path: string, rawQuery: string | undefined): void {
+  applyToRequest(head: RoutableRequest, path: string, rawQuery: string | undefined): void {
     const c = this.config;
     let newPath: string | undefined;
     if (c.prefixRewrite !== undefined) {
@@ -97,11 +105,11 @@ export class CompiledRoute {
       newPath = path.replace(this.rewrite, c.regexRewrite!.substitution.replaceAll('$', '$$$$').replace(/\\(\d)/g, '$$$1'));
     }
     if (newPath !== undefined) head.setTarget(rawQuery === undefined ? newPath : `${newPath}?${rawQuery}`);
-    if (c.hostRewrite !== undefined) head.set('host', c.hostRewrite);
+    if (c.hostRewrite !== undefined) head.setAuthority(c.hostRewrite);
     editHeaders(head, c.requestHeadersToRemove, c.requestHeadersToAdd);
   }
 
-  applyToResponse(head: ResponseHead): void {
+  applyToResponse(head: HttpHeadView): void {
     editHeaders(head, this.config.responseHeadersToRemove, this.config.responseHeadersToAdd);
   }
 
@@ -110,7 +118,7 @@ export class CompiledRoute {
   }
 }
 
-function editHeaders(head: RequestHead | ResponseHead, remove: readonly string[], add: readonly HeaderEdit[]): void {
+function editHeaders(head: HttpHeadView, remove: readonly string[], add: readonly HeaderEdit[]): void {
   for (const name of remove) head.remove(name);
   for (const e of add) {
     if (e.overwrite) head.set(e.name, e.value);
@@ -132,7 +140,7 @@ export function splitPath(pathWithQuery: string): { path: string; query: string 
 }
 
 /** Where a redirect sends the client (Envoy's RedirectAction over the request's scheme, host and path). */
-export function redirectLocation(r: RedirectConfig, head: RequestHead, route: RouteConfigEntry): string {
+export function redirectLocation(r: RedirectConfig, head: RoutableRequest, route: RouteConfigEntry): string {
   const scheme = r.scheme ?? 'http';
   const authority = head.authority;
   const colon = authority.startsWith('[') ? authority.indexOf(':', authority.indexOf(']')) : authority.lastIndexOf(':');
@@ -164,7 +172,7 @@ export class HttpRouter {
     this.hashPolicy = decoded.hashPolicy ?? [];
   }
 
-  select(head: RequestHead, random: () => number): RoutedRequest | undefined {
+  select(head: RoutableRequest, random: () => number): RoutedRequest | undefined {
     const { path, query } = splitPath(head.path);
     for (const route of this.routes) {
       if (!route.matches(head, path, query)) continue;
@@ -174,12 +182,12 @@ export class HttpRouter {
   }
 
   /** The request's hash key (Envoy: the policies in order, combined; a terminal one that yields stops there); undefined when none yields. */
-  hash(head: RequestHead, sourceAddress: string): number | undefined {
+  hash(head: RoutableRequest, sourceAddress: string): number | undefined {
     return requestHash(this.hashPolicy, head, sourceAddress);
   }
 }
 
-export function requestHash(policies: readonly HashPolicyConfig[], head: RequestHead | undefined, sourceAddress: string): number | undefined {
+export function requestHash(policies: readonly HashPolicyConfig[], head: RoutableRequest | undefined, sourceAddress: string): number | undefined {
   let out: number | undefined;
   for (const p of policies) {
     const value = p.kind === 'sourceIp' ? sourceAddress : !head ? undefined : p.kind === 'header' ? head.get(p.name) : new URLSearchParams(splitPath(head.path).query ?? '').get(p.name) ?? undefined;
@@ -189,4 +197,27 @@ export function requestHash(policies: readonly HashPolicyConfig[], head: Request
     if (p.terminal) break;
   }
   return out;
+}
+
+/** What the router decided for one request: a local answer, or the cluster (and hash key) to send it to, with the route's edits applied. */
+export type RouteDecision =
+  | { reply: LocalReply }
+  | { reply?: undefined; route: CompiledRoute; cluster: ClusterRuntime; policy?: ActingPolicy; hash?: number };
+
+/**
+ * Routes one request (HTTP/1.1 and HTTP/2 alike): no route matching is Envoy's 404 (NR); a
+ * redirect is answered here; otherwise the request is rewritten and goes to the route's cluster.
+ */
+export function routeRequest(router: HttpRouter, request: RoutableRequest, random: () => number, sourceAddress: string, fallback: ClusterRuntime): RouteDecision {
+  const selected = router.select(request, random);
+  const policy: ActingPolicy | undefined = router.policy === undefined ? undefined : { type: 'MeshHTTPRoute', name: router.policy };
+  if (!selected) return { reply: { status: 404, verdict: 'error', reason: 'route_not_found', policy } };
+  const { route } = selected;
+  if (route.redirect) {
+    return { reply: { status: route.redirect.status, headers: { location: redirectLocation(route.redirect, request, route.config) }, verdict: 'forwarded', reason: 'redirect', policy } };
+  }
+  const { path, query } = splitPath(request.path);
+  route.applyToRequest(request, path, query);
+  const cluster = selected.cluster ?? fallback;
+  return { route, cluster, policy, hash: cluster.state.hashing ? router.hash(request, sourceAddress) : undefined };
 }

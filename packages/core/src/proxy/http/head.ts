@@ -177,6 +177,11 @@ export class RequestHead extends MessageHead {
     this.markRewritten();
   }
 
+  /** A route's host rewrite: the Host header (`authority` stays what the client sent, for the flow). */
+  setAuthority(authority: string): void {
+    this.set('host', authority);
+  }
+
   /** The path (with query) whatever the target form. */
   get path(): string {
     const t = this.target;

@@ -3,7 +3,7 @@ import type { FlowHttp, FlowRecord } from '../../flows/index.ts';
 import { newRequestId, type ActingPolicy, type HttpExchangeContext, type HttpPass, type HttpRoute, type LocalReply } from '../chain.ts';
 import type { ListenerConfig } from '../config.ts';
 import type { ClusterRuntime } from '../context.ts';
-import { redirectLocation, splitPath, type CompiledRoute, type HttpRouter } from '../../policies/mesh-http-route/router.ts';
+import { routeRequest, type CompiledRoute, type HttpRouter } from '../../policies/mesh-http-route/router.ts';
 import { ms, newFlow, runPasses, type Accepted, type EngineContext, type OpenConnection } from '../context.ts';
 import { countStatusClass, countUpstreamStatusClass } from '../stats.ts';
 import type { Outcome } from '../../policies/mesh-circuit-breaker/outlier.ts';
@@ -402,26 +402,18 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
 
   /** MeshHTTPRoute: picks the route and its cluster, or answers (redirect, no route); false when answered. */
   private routeRequest(router: HttpRouter): boolean {
-    const selected = router.select(this.request, this.session.ctx.random);
-    const policy = router.policy === undefined ? undefined : { type: 'MeshHTTPRoute', name: router.policy };
-    if (!selected) {
-      this.replyLocal({ status: 404, verdict: 'error', reason: 'route_not_found', policy });
+    const d = routeRequest(router, this.request, this.session.ctx.random, this.session.a.client.address, this.cluster);
+    if (d.reply) {
+      this.replyLocal(d.reply);
       return false;
     }
-    const { route, cluster } = selected;
-    if (route.redirect) {
-      this.replyLocal({ status: route.redirect.status, headers: { location: redirectLocation(route.redirect, this.request, route.config) }, verdict: 'forwarded', reason: 'redirect', policy });
-      return false;
+    this.routed = d.route;
+    this.hash = d.hash;
+    if (d.cluster !== this.cluster) {
+      this.cluster = d.cluster;
+      this.flow.cluster = d.cluster.config.name;
     }
-    const { path, query } = splitPath(this.request.path);
-    route.applyToRequest(this.request, path, query);
-    this.routed = route;
-    if (cluster && cluster !== this.cluster) {
-      this.cluster = cluster;
-      this.flow.cluster = cluster.config.name;
-    }
-    if (policy) this.record(policy, `route ${this.cluster.config.name}`);
-    if (this.cluster.state.hashing) this.hash = router.hash(this.request, this.session.a.client.address);
+    if (d.policy) this.record(d.policy, `route ${this.cluster.config.name}`);
     return true;
   }
 

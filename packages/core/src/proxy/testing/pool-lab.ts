@@ -2,6 +2,7 @@
 // xDS resources the control plane would send) calls the service `pool`, served by three apps on
 // 127.0.0.11–13 that each Dataplane resource names as an endpoint.
 import http from 'node:http';
+import http2 from 'node:http2';
 import net, { type AddressInfo } from 'node:net';
 import { freePort } from '@meshcap/testkit';
 import { parseResources } from '../../model/index.ts';
@@ -28,11 +29,12 @@ export interface PoolApp {
 /** Connections open at once to the pool's apps, and the most seen (what max_connections bounds). */
 export const poolConnections = { open: 0, max: 0 };
 
-function startApp(address: string, protocol: 'http' | 'tcp'): Promise<PoolApp> {
+function startApp(address: string, protocol: 'http' | 'http2' | 'tcp'): Promise<PoolApp> {
   const app = { address, port: 0, unhealthy: false, failing: false, hits: 0, healthChecks: 0 } as PoolApp;
+  const serve = (protocol === 'http2' ? http2.createServer : http.createServer) as (handler: (req: http.IncomingMessage, res: http.ServerResponse) => void) => net.Server;
   const server: net.Server =
-    protocol === 'http'
-      ? http.createServer((req, res) => {
+    protocol !== 'tcp'
+      ? serve((req, res) => {
           if (req.url === '/health') {
             app.healthChecks++;
             return void res.writeHead(app.unhealthy ? 503 : 200).end();
@@ -57,12 +59,16 @@ function startApp(address: string, protocol: 'http' | 'tcp'): Promise<PoolApp> {
           s.write(address);
           s.on('end', () => s.end());
         });
+  const sockets = new Set<net.Socket>();
   server.on('connection', (s: net.Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
     poolConnections.max = Math.max(poolConnections.max, ++poolConnections.open);
     s.once('close', () => poolConnections.open--);
   });
   app.kill = () => {
     if (server instanceof http.Server) server.closeAllConnections();
+    for (const s of sockets) s.destroy();
     return new Promise((r) => server.close(() => r()));
   };
   return new Promise((resolve) =>
@@ -90,7 +96,7 @@ export interface PoolLab {
 }
 
 /** `tags`: extra inbound tags of each pool app (e.g. `version`), by index. */
-export async function startPoolLab(protocol: 'http' | 'tcp' = 'http', opts: { tags?: ReadonlyArray<Record<string, string>> } = {}): Promise<PoolLab> {
+export async function startPoolLab(protocol: 'http' | 'http2' | 'tcp' = 'http', opts: { tags?: ReadonlyArray<Record<string, string>> } = {}): Promise<PoolLab> {
   const apps = await Promise.all(POOL_ADDRESSES.map((a) => startApp(a, protocol)));
   const port = await freePort();
   const pc = new PolicyCompiler();
