@@ -2322,6 +2322,8 @@ export interface components {
             };
             serviceAddress?: string;
             servicePort?: number;
+            vip?: string;
+            dnsNames?: string[];
             stats: {
                 [key: string]: number;
             };

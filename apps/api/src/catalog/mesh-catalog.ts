@@ -6,6 +6,7 @@ import {
   type ChangeResult,
   type PolicyCompiler,
   meshServices,
+  unknownRouteBackends,
   type Dataplane,
   type ErrorIssue,
   type Resource,
@@ -291,6 +292,19 @@ export class MeshCatalog {
       }
     });
     const resources = inputs.map((i) => i.resource);
+    // Routes send only to services the mesh (with this batch) provides.
+    const servicesIn = new Map<string, Set<string>>();
+    const servicesOfMesh = (mesh: string): Set<string> => {
+      let s = servicesIn.get(mesh);
+      if (!s) {
+        const dps = [...this.list({ type: 'Dataplane', mesh }).map((r) => r.resource), ...resources.filter((r) => r.type === 'Dataplane' && r.mesh === mesh)] as Dataplane[];
+        servicesIn.set(mesh, (s = new Set(meshServices(dps))));
+      }
+      return s;
+    };
+    inputs.forEach(({ resource, document }) => {
+      if (resource.type === 'MeshHTTPRoute' || resource.type === 'MeshTCPRoute') issues.push(...unknownRouteBackends(resource, servicesOfMesh(resource.mesh ?? DEFAULT_MESH)).map((i) => ({ document, ...i })));
+    });
     for (const validate of this.validators) {
       for (const { index, ...issue } of validate(resources, this)) issues.push({ document: inputs[index]?.document, ...issue });
     }

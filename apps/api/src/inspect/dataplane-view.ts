@@ -1,4 +1,4 @@
-import { isTransparent, type Dataplane, type DataplanePolicies } from '@meshcap/core';
+import { isTransparent, meshDnsNames, VIP_PORT, vipListenerName, type Dataplane, type DataplanePolicies } from '@meshcap/core';
 import type { z } from 'zod';
 import type { MeshCatalog } from '../catalog/index.ts';
 import type { DataplaneHub } from '../channel/dataplane-hub.ts';
@@ -88,16 +88,21 @@ export function ports(compiled: DataplanePolicies, stats: Record<string, number>
       stats: listenerCounters(stats, ib.listener),
     };
   });
+  // Declared outbounds, then (transparent proxying) each service reached at its VIP: its port-80 listener.
   const outbounds = compiled.outbounds
-    .filter((ob) => ob.listener !== undefined)
-    .map((ob) => ({
-      listener: ob.listener!,
-      address: ob.address ?? '127.0.0.1',
-      port: ob.port ?? 0,
-      protocol: ob.protocol,
-      service: ob.service,
-      tags: dp.networking.outbound.find((x) => x.port === ob.port)?.tags ?? {},
-      stats: listenerCounters(stats, ob.listener!),
-    }));
+    .filter((ob) => ob.listener !== undefined || ob.vip !== undefined)
+    .map((ob) => {
+      const listener = ob.listener ?? vipListenerName(ob.vip!, VIP_PORT);
+      return {
+        listener,
+        address: ob.address ?? ob.vip ?? '127.0.0.1',
+        port: ob.port ?? VIP_PORT,
+        protocol: ob.protocol,
+        service: ob.service,
+        tags: ob.listener !== undefined ? (dp.networking.outbound.find((x) => x.port === ob.port)?.tags ?? {}) : { 'kuma.io/service': ob.service },
+        ...(ob.vip !== undefined ? { vip: ob.vip, dnsNames: meshDnsNames(ob.service) } : {}),
+        stats: listenerCounters(stats, listener),
+      };
+    });
   return { inbounds, outbounds };
 }

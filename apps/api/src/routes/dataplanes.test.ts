@@ -113,6 +113,16 @@ describe('mesh, dataplane, policy and config_dump routes (no dataplane connected
     expect((await get('/api/meshes/default/dataplanes/ghost')).statusCode).toBe(404);
   });
 
+  it("a transparent dataplane's outbounds are the services at their VIPs, with the DNS names its DNS proxy answers", async () => {
+    const dp = (await get('/api/meshes/default/dataplanes/web')).json();
+    const backend = dp.outbounds.find((o: { service: string }) => o.service === 'backend');
+    expect(backend.vip).toMatch(/^240\./);
+    expect(backend).toMatchObject({ listener: `outbound:${backend.vip}:80`, address: backend.vip, port: 80, protocol: 'http', dnsNames: expect.arrayContaining(['backend.mesh']) });
+    expect(backend.dnsNames[0]).toBe('backend.mesh');
+    // A declared outbound of an explicit dataplane has no VIP.
+    expect((await get('/api/meshes/default/dataplanes/legacy')).json().outbounds[0].vip).toBeUndefined();
+  });
+
   it('lists listeners with filters from the config dump', async () => {
     const res = await get('/api/meshes/default/dataplanes/web/listeners');
     expect(res.statusCode).toBe(200);

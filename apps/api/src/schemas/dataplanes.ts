@@ -48,6 +48,9 @@ export const dataplanePort = z.object({
   tags: z.record(z.string(), z.string()),
   serviceAddress: z.string().optional(),
   servicePort: z.number().int().optional(),
+  /** Outbounds under transparent proxying: the service's virtual IP, and the names the dataplane's DNS proxy answers with it (`backend.mesh` first). */
+  vip: z.string().optional(),
+  dnsNames: z.array(z.string()).optional(),
   /** Envoy-named counters of this listener (`downstream_cx_total`…); empty while the dataplane is offline. */
   stats: counters,
 }).meta({ id: 'DataplanePort' });

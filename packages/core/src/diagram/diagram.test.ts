@@ -174,6 +174,19 @@ describe('flow diagrams', () => {
     golden('flow-tcp-refused.mmd', text);
   });
 
+  it('a flow to a mesh VIP shows the DNS step, and the endpoint its route chose', () => {
+    const toVip: FlowRecord = { ...baseFlow, listener: 'outbound:240.0.0.3:80', destination: { address: '240.0.0.3', port: 80 }, cluster: 'backend', upstream: { address: '198.18.0.21', port: 5000 }, policies: [] };
+    const plain = flowDiagram(toVip);
+    expect(plain).toContain('Note over Client: DNS: backend.mesh → 240.0.0.3<br>answered by the DNS proxy (15053)');
+    expect(plain.indexOf('DNS:')).toBeLessThan(plain.indexOf('Client->>Kernel'));
+    const routed = flowDiagram({ ...toVip, cluster: 'backend_version-v2', policies: [{ type: 'MeshHTTPRoute', name: 'split', action: 'route backend_version-v2' }] });
+    expect(routed).toContain('DNS: a .mesh name → 240.0.0.3');
+    expect(routed).toContain('participant Upstream as backend_version-v2<br>198.18.0.21:5000');
+    expect(routed).toContain('MeshHTTPRoute split<br>route backend_version-v2');
+    // Not a VIP: no DNS step.
+    expect(flowDiagram(baseFlow)).not.toContain('DNS:');
+  });
+
   it('draws a request answered by fault injection', () => {
     const flow: FlowRecord = {
       ...baseFlow,

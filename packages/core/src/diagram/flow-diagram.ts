@@ -1,6 +1,7 @@
 import type { FlowRecord } from '../flows/flow.ts';
 import { grpcStatusName } from '../proxy/http2/grpc.ts';
 import { escapeText, hostPort, lines } from './mermaid-text.ts';
+import { isVip } from '../dns/vips.ts';
 
 function ms(value: number | undefined): string | undefined {
   return value === undefined ? undefined : `${value < 10 ? value.toFixed(2) : value.toFixed(1)} ms`;
@@ -30,6 +31,12 @@ export function flowDiagram(flow: FlowRecord): string {
   const grpc = flow.http?.grpc;
   // A gRPC call is one HTTP/2 stream: named by its service and method.
   const what = grpc ? `gRPC ${grpc.service}/${grpc.method}` : flow.http ? `${flow.http.method} ${flow.http.path}` : 'TCP connection';
+  // A mesh VIP was learnt from the dataplane's DNS proxy: the step before the connection.
+  if (flow.direction === 'outbound' && isVip(flow.destination.address)) {
+    // Without a route the cluster is the service; a route's subset cluster is not a name the client asked.
+    const routed = flow.policies.some((p) => p.type === 'MeshHTTPRoute' || p.type === 'MeshTCPRoute');
+    out.push(`  Note over Client: ${lines(`DNS: ${routed ? 'a .mesh name' : `${flow.cluster}.mesh`} → ${flow.destination.address}`, 'answered by the DNS proxy (15053)')}`);
+  }
   if (flow.capture !== 'explicit') {
     out.push(`  Client->>Kernel: ${lines(`${what} to ${dest}`)}`);
     out.push(`  Kernel->>Proxy: ${lines(CAPTURE_TEXT[flow.capture], `${flow.direction} capture`)}`);

@@ -11,6 +11,10 @@ import {
   type TargetRef,
 } from '../model/policies/index.ts';
 import { mergeConfs } from './merge.ts';
+import { entryConf } from '../model/policies/common.ts';
+import { mergeHttpRouteConfs } from '../policies/mesh-http-route/merge.ts';
+import { mergeTcpRouteConfs, type MeshTCPRouteConf } from '../policies/mesh-tcp-route/schema.ts';
+import { routeBackends } from '../policies/mesh-http-route/envoy.ts';
 import {
   activeInbounds,
   attachment,
@@ -68,6 +72,12 @@ interface Collected {
 function byMergeOrder(a: Collected, b: Collected): number {
   return targetRefRank(a.origin.targetRefKind) - targetRefRank(b.origin.targetRefKind) || targetRefRank(a.origin.entryTargetRef.kind) - targetRefRank(b.origin.entryTargetRef.kind);
 }
+
+/** Route kinds merge their rules by key (Kuma's `mergeValuesByKey`), not as one JSON merge patch. */
+const RULE_MERGES: Partial<Record<PolicyType, (confs: never[]) => unknown>> = {
+  MeshHTTPRoute: mergeHttpRouteConfs,
+  MeshTCPRoute: mergeTcpRouteConfs,
+};
 
 function isHttpish(protocol: string): boolean {
   return protocol === 'http' || protocol === 'http2' || protocol === 'grpc';
@@ -182,7 +192,7 @@ function compileDataplane(dp: Dataplane, ctx: CompileContext): DataplanePolicies
       });
       const origin = (section: 'from' | 'to', entry: number): Collected => {
         const e = policy.spec[section]![entry]!;
-        return { origin: { type, mesh: policy.mesh, name: policy.name, targetRefKind: top.kind, section, entry, entryTargetRef: e.targetRef, enabled }, conf: e.default };
+        return { origin: { type, mesh: policy.mesh, name: policy.name, targetRefKind: top.kind, section, entry, entryTargetRef: e.targetRef, enabled }, conf: entryConf(e) };
       };
       for (const a of att.inbounds) {
         const i = inbounds.findIndex((ib) => ib.listener === a.listener);
@@ -244,9 +254,14 @@ function compileDataplane(dp: Dataplane, ctx: CompileContext): DataplanePolicies
     for (const [type, collected] of toEntries[i]!) {
       collected.sort(byMergeOrder);
       const live = collected.filter((c) => c.origin.enabled);
-      const conf = mergeConfs(live.map((c) => c.conf));
+      const merge = RULE_MERGES[type] ?? mergeConfs;
+      const conf = merge(live.map((c) => c.conf) as never[]);
       const policy: OutboundPolicy<unknown> = { ...(conf !== undefined ? { conf } : {}), origins: collected.map((c) => c.origin) };
       (ob.policies as Record<OutboundPolicyType, OutboundPolicy<unknown>>)[type as OutboundPolicyType] = policy;
+      if (RULE_MERGES[type] && conf !== undefined) {
+        const services = routeBackends(conf as MeshTCPRouteConf).map((r) => r.name);
+        for (const s of services) (ob.routeEndpoints ??= {})[s] = ctx.endpoints.get(s) ?? [];
+      }
       if (isHttpish(ob.protocol)) continue;
       for (const c of live) {
         if (c.origin.entryTargetRef.kind !== 'MeshService' || !httpOnly(type, c.conf)) continue;

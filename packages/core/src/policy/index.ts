@@ -9,3 +9,4 @@ export { PolicyCompiler, type ChangeResult, type ConfigChange, type PolicyCompil
 export { identityOf, inboundRuleFor, normalizeAddress, permissionFor, sourceRuleFor, type PermissionDecision } from './runtime.ts';
 export { parseAccessLogFormat, type AccessLogToken } from '../policies/mesh-access-log/format-syntax.ts';
 export type * from './types.ts';
+export { unknownRouteBackends } from '../policies/mesh-http-route/backends.ts';

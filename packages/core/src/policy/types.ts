@@ -95,6 +95,8 @@ export interface OutboundPolicies {
   /** The service's virtual IP (transparent proxying only): `<service>.mesh` resolves to it, and outbound listeners serve it. */
   vip?: string;
   policies: OutboundPolicyMap;
+  /** Ready endpoints of the services this outbound's MeshHTTPRoute/MeshTCPRoute send to (their clusters and subset clusters are built from them). */
+  routeEndpoints?: Record<string, Endpoint[]>;
 }
 
 /**

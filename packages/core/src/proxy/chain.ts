@@ -116,7 +116,8 @@ export interface LocalReply {
   body?: string;
   /** Extra response headers. */
   headers?: Record<string, string>;
-  verdict: Exclude<FlowVerdict, 'forwarded'>;
+  /** `forwarded` only for a route's redirect (the mesh sent the client on, nothing refused it). */
+  verdict: FlowVerdict;
   reason: string;
   /** The policy that answered, recorded on the flow with the status. */
   policy?: ActingPolicy;

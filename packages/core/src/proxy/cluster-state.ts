@@ -3,6 +3,8 @@ import { OutlierDetector, type Outcome } from '../policies/mesh-circuit-breaker/
 import { ActiveHealthChecker, type HealthCheckConnect } from '../policies/mesh-health-check/checker.ts';
 import type { ClusterConfig, UpstreamEndpoint } from './config.ts';
 import type { ClusterCounters } from './stats.ts';
+import { hashTable, type HashTable } from '../policies/mesh-load-balancing-strategy/balancer.ts';
+import type { LoadBalancerConfig } from '../policies/mesh-load-balancing-strategy/decode.ts';
 
 /** A cluster as the data path uses it: its config, its counters, its hosts' health and limits (kept across versions). */
 export interface ClusterRuntime {
@@ -40,6 +42,8 @@ export class Host implements UpstreamEndpoint {
   /** Per-host stats, as Envoy's /clusters prints them. */
   rqTotal = 0;
   rqError = 0;
+  /** Picked and not yet reported: what LEAST_REQUEST compares. */
+  active = 0;
 
   constructor(
     readonly address: string,
@@ -69,6 +73,8 @@ export class ClusterState {
   private checkerKey = '';
   private next = 0;
   private panicThresholdPercent = DEFAULT_PANIC_THRESHOLD_PERCENT;
+  private lb: LoadBalancerConfig | undefined;
+  private table: HashTable | undefined;
 
   constructor(
     private readonly connect: HealthCheckConnect,
@@ -82,6 +88,8 @@ export class ClusterState {
     this.hosts = config.endpoints.map((e) => old.get(`${e.address}|${e.port}`) ?? new Host(e.address, e.port));
     this.limits.configure(config.limits);
     this.panicThresholdPercent = config.panicThresholdPercent ?? DEFAULT_PANIC_THRESHOLD_PERCENT;
+    this.lb = config.loadBalancer;
+    this.table = hashTable(this.lb, this.hosts.map((h) => `${h.address}:${h.port}`));
     const outlierKey = config.outlierDetection ? JSON.stringify(config.outlierDetection) : '';
     if (outlierKey !== this.outlierKey) {
       this.outlier?.stop();
@@ -101,10 +109,12 @@ export class ClusterState {
   }
 
   /**
-   * Round robin over the healthy hosts; over all of them when too few are healthy (Envoy's panic
-   * mode); none when none is healthy and panic is off (threshold 0: "no healthy upstream").
+   * A host by the cluster's balancer (MeshLoadBalancingStrategy; round robin by default) among the
+   * healthy hosts; among all of them when too few are healthy (Envoy's panic mode); none when none
+   * is healthy and panic is off (threshold 0: "no healthy upstream"). `hash`: the request's key for
+   * RING_HASH/MAGLEV (without one they pick at random, as Envoy does).
    */
-  pick(): Host | undefined {
+  pick(hash?: number): Host | undefined {
     const hosts = this.hosts;
     const n = hosts.length;
     if (n === 0) return undefined;
@@ -112,16 +122,49 @@ export class ClusterState {
     let healthy = 0;
     for (const h of hosts) if (h.healthy(now)) healthy++;
     const panic = healthy * 100 < n * this.panicThresholdPercent;
-    for (let i = 0; i < n; i++) {
-      const h = hosts[this.next++ % n]!;
-      if (panic || h.healthy(now)) return h;
+    if (healthy === 0 && !panic) return undefined;
+    const from = (start: number): Host | undefined => {
+      for (let i = 0; i < n; i++) {
+        const h = hosts[(start + i) % n]!;
+        if (panic || h.healthy(now)) return h;
+      }
+      return undefined;
+    };
+    let picked: Host | undefined;
+    switch (this.lb?.policy) {
+      case 'random':
+        picked = from(Math.floor(this.random() * n));
+        break;
+      case 'least_request': {
+        // Power of choices: the least busy of `choiceCount` random usable hosts.
+        const choices = this.lb.choiceCount ?? 2;
+        for (let i = 0; i < choices; i++) {
+          const h = from(Math.floor(this.random() * n));
+          if (h && (!picked || h.active < picked.active)) picked = h;
+        }
+        break;
+      }
+      case 'ring_hash':
+      case 'maglev':
+        picked = from(hash === undefined || !this.table ? Math.floor(this.random() * n) : this.table.lookup(hash));
+        break;
+      default:
+        picked = from(this.next++ % n);
+        if (picked) this.next = hosts.indexOf(picked) + 1;
     }
-    return undefined;
+    if (picked) picked.active++;
+    return picked;
+  }
+
+  /** The balancer in force (for the data path: whether a request's hash key is worth computing). */
+  get hashing(): boolean {
+    return this.table !== undefined;
   }
 
   /** The outcome of a request (or, for TCP, a connection) to an endpoint; only hosts of this cluster count. */
   report(endpoint: UpstreamEndpoint, outcome: Outcome): void {
     if (!(endpoint instanceof Host)) return;
+    if (endpoint.active > 0) endpoint.active--;
     if (this.checker) this.checker.trafficSeen = true;
     endpoint.rqTotal++;
     if (outcome !== 'success' && (typeof outcome !== 'number' || outcome >= 500)) endpoint.rqError++;

@@ -1,5 +1,8 @@
 import type { ConnectionLimits, OutlierDetectionConfig } from '../policies/mesh-circuit-breaker/decode.ts';
 import type { HealthCheckConfig } from '../policies/mesh-health-check/checker.ts';
+import type { LoadBalancerConfig } from '../policies/mesh-load-balancing-strategy/decode.ts';
+import type { DecodedRoutes } from '../policies/mesh-http-route/decode.ts';
+import type { TcpRouteConfig } from '../policies/mesh-tcp-route/split.ts';
 import { DEFAULT_ANSWER_TTL_S, DEFAULT_DNS_PORT, DEFAULT_MAX_PENDING, DEFAULT_RESOLVER_TIMEOUT_MS, DNS_LISTENER_NAME, type DnsProxyConfig, type DnsRecord } from '../dns/config.ts';
 import { mappedVip, meshDnsNames, vipListenerName, vipPorts } from '../dns/vips.ts';
 import { MeshcapError, type ErrorIssue } from '../errors.ts';
@@ -79,6 +82,8 @@ export interface ClusterConfig {
   maxConnectionDurationMs?: number;
   /** Below this share of healthy hosts the balancer uses them all (Envoy's `healthy_panic_threshold`, default 50; 0 disables). */
   panicThresholdPercent?: number;
+  /** The balancer (MeshLoadBalancingStrategy: Envoy's `lb_policy` and its config); unset: round robin. */
+  loadBalancer?: LoadBalancerConfig;
   /** Mesh service under mTLS: connections originate TLS (UpstreamTlsContext). */
   tls?: TlsSocketConfig;
   /** The upstream speaks HTTP/2 with prior knowledge (Envoy's HttpProtocolOptions `explicit_http_config.http2_protocol_options`). */
@@ -126,6 +131,10 @@ export interface ListenerConfig {
   tags: Readonly<Record<string, string>>;
   /** Index of the inbound/outbound this listener serves in the Dataplane resource. */
   index?: number;
+  /** MeshHTTPRoute (or a hashing balancer): the routes a request is matched against, from the Envoy route configuration. */
+  httpRoutes?: DecodedRoutes & { policy?: string };
+  /** MeshTCPRoute (or a hashing balancer): the clusters a connection is split over. */
+  tcpRoute?: TcpRouteConfig & { policy?: string };
   /** mTLS inbound (DownstreamTlsContext): STRICT terminates every connection; `permissive` lets plaintext in too. */
   mtls?: { tls: TlsSocketConfig; permissive: boolean };
 }

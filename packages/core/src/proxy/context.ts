@@ -5,6 +5,8 @@ import type { ClusterRuntime } from './cluster-state.ts';
 import type { Http2UpstreamPool } from './http2/pool.ts';
 import type { ListenerConfig } from './config.ts';
 import type { TcpRelay } from './relay.ts';
+import type { HttpRouter } from '../policies/mesh-http-route/router.ts';
+import type { TcpSplit } from '../policies/mesh-tcp-route/split.ts';
 import type { HttpCounters, ListenerCounters, ProxyStats } from './stats.ts';
 import type { UpstreamConnector } from './upstream.ts';
 
@@ -18,6 +20,10 @@ export interface ListenerRuntime {
   readonly cluster: ClusterRuntime;
   /** `http.<prefix>.*` counters, for HTTP listeners. */
   readonly http: HttpCounters | undefined;
+  /** MeshHTTPRoute: each request picks its route and cluster (absent: every request goes to `cluster`). */
+  readonly router?: HttpRouter;
+  /** MeshTCPRoute: each connection picks its cluster. */
+  readonly tcpSplit?: TcpSplit;
   readonly passes: ListenerPasses;
   /** mTLS inbound: the runtime of the TLS filter chains (connections that completed the handshake). */
   readonly tls?: ListenerRuntime;

@@ -15,6 +15,8 @@ import type { XdsResourceSet } from '../xds/resource-set.ts';
 import { compileProxyConfig, type ClusterConfig, type ListenerConfig, type ProxyConfig, type ServiceDirectory } from './config.ts';
 import { engineConfigFromXds, type XdsEngineConfig } from './xds-config/engine-config.ts';
 import { ClusterState } from './cluster-state.ts';
+import { HttpRouter } from '../policies/mesh-http-route/router.ts';
+import { TcpSplit } from '../policies/mesh-tcp-route/split.ts';
 import { ms, newFlow, runPasses, type Accepted, type ClusterRuntime, type EngineContext, type ListenerRuntime } from './context.ts';
 import { UpstreamPool } from './http/pool.ts';
 import { Http2UpstreamPool } from './http2/pool.ts';
@@ -264,6 +266,8 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
         cluster: clusters.get(l.cluster.name)!,
         http: l.protocol === 'http' ? stats.httpPrefix(l.httpStatPrefix) : undefined,
         passes: buildListenerPasses(l, this.policies),
+        router: l.httpRoutes && l.protocol === 'http' ? new HttpRouter(l.httpRoutes, (name) => clusters.get(name)!, l.httpRoutes.policy) : undefined,
+        tcpSplit: l.tcpRoute && l.protocol === 'tcp' ? new TcpSplit(l.tcpRoute, (name) => clusters.get(name)!, l.tcpRoute.policy) : undefined,
       };
       const policies = this.policies;
       const tlsPasses = l.mtls && policies?.forTlsChains ? { forListener: (x: ListenerConfig) => policies.forTlsChains!(x) } : undefined;

@@ -6,6 +6,7 @@ import type { FlowRecord } from '../flows/index.ts';
 import { ms, type Accepted, type EngineContext, type OpenConnection } from './context.ts';
 import type { RelayHandle, RelayResult } from './relay.ts';
 import { pickEndpoint, type ConnectFailure } from './upstream.ts';
+import { hashKey } from '../policies/mesh-load-balancing-strategy/balancer.ts';
 
 export interface TcpTimeouts {
   connectTimeoutMs: number;
@@ -18,7 +19,11 @@ export interface TcpTimeouts {
  * timed-out upstream is passed to the client as an RST, like Envoy's tcp_proxy does.
  */
 export function proxyTcp(ctx: EngineContext, a: Accepted, client: Socket, flow: FlowRecord, timeouts: TcpTimeouts, onClose?: () => void): void {
-  const cluster = a.listener.cluster;
+  // MeshTCPRoute: the connection's cluster by weight (credited on the flow).
+  const split = a.listener.tcpSplit;
+  const cluster = split?.split ? split.pick(ctx.random()) : a.listener.cluster;
+  if (split?.policy !== undefined) flow.policies.push({ type: 'MeshTCPRoute', name: split.policy, action: `route ${cluster.config.name}` });
+  if (cluster !== a.listener.cluster) flow.cluster = cluster.config.name;
   const counters = cluster.counters;
   let relay: RelayHandle | undefined;
   const open: OpenConnection = {
@@ -41,7 +46,7 @@ export function proxyTcp(ctx: EngineContext, a: Accepted, client: Socket, flow: 
     publish();
   };
 
-  const endpoint = pickEndpoint(cluster, a.destination, a.capture);
+  const endpoint = pickEndpoint(cluster, a.destination, a.capture, split?.hashesSource && cluster.state.hashing ? hashKey(a.client.address) : undefined);
   if (!endpoint) {
     counters.upstream_cx_none_healthy++;
     fail('no_healthy_upstream');

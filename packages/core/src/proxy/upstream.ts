@@ -22,8 +22,8 @@ function isLoopback(address: string): boolean {
   return address === '::1' || address.startsWith('127.');
 }
 
-/** The upstream for a connection: a healthy endpoint of the cluster (round robin), or where the client was going. */
-export function pickEndpoint(cluster: ClusterRuntime, destination: FlowAddress, capture: CaptureKind): UpstreamEndpoint | undefined {
+/** The upstream for a connection: a healthy endpoint of the cluster (by its balancer; `hash` for the hashing ones), or where the client was going. */
+export function pickEndpoint(cluster: ClusterRuntime, destination: FlowAddress, capture: CaptureKind, hash?: number): UpstreamEndpoint | undefined {
   const c = cluster.config;
   if (c.kind === 'original_dst') return destination;
   const n = c.endpoints.length;
@@ -32,7 +32,7 @@ export function pickEndpoint(cluster: ClusterRuntime, destination: FlowAddress, 
   if (c.transparentSource && n === 1 && isLoopback(c.endpoints[0]!.address)) return { address: destination.address, port: c.endpoints[0]!.port };
   // A service with no known endpoints, reached transparently: the client called its address, use it.
   if (n === 0) return c.kind === 'service' && capture !== 'explicit' ? destination : undefined;
-  return cluster.state.pick();
+  return cluster.state.pick(hash);
 }
 
 export interface UpstreamSource {

@@ -510,14 +510,14 @@ class Checker {
     const wkr = r['well_known_regex'];
     if (wkr === 'HTTP_HEADER_NAME' || wkr === 'HTTP_HEADER_VALUE') {
       const strict = r['strict'] !== false;
-      // PGV's patterns: strict per RFC 7230; lax only refuses NUL, CR and LF.
+      // PGV's patterns: strict per RFC 7230; lax only refuses NUL, CR and LF (so "" passes, as an unset ClusterWeight.cluster_header does).
       const lax = (c: number): boolean => c !== 0 && c !== 0x0a && c !== 0x0d;
       const codes = [...s].map((c) => c.codePointAt(0)!);
       const ok =
         wkr === 'HTTP_HEADER_NAME'
           ? strict
             ? /^:?[0-9a-zA-Z!#$%&'*+\-.^_|~`]+$/.test(s)
-            : s.length > 0 && codes.every(lax)
+            : codes.every(lax)
           : strict
             ? codes.every((c) => c === 0x09 || (c > 0x1f && c !== 0x7f))
             : codes.every(lax);

@@ -25,6 +25,8 @@ export interface XdsCluster {
   inboundSource: boolean;
   /** TPROXY inbound: connects from the client's own address (Envoy's original_src). */
   transparentSource: boolean;
+  /** A MeshHTTPRoute/MeshTCPRoute backend (a subset): with no endpoints it has none, never the original destination. */
+  routeBackend?: boolean;
   /** The upstream speaks HTTP/2 (Kuma's `http2`/`grpc` services): `explicit_http_config.http2_protocol_options`. */
   http2?: { maxConcurrentStreams?: number; initialStreamWindowSize?: number; initialConnectionWindowSize?: number };
 }

@@ -69,15 +69,24 @@ function checkBacktracking(pattern: string): string | undefined {
 export function compileNameRegex(pattern: string | undefined): (name: string) => boolean {
   if (pattern === undefined || pattern === '') return () => true;
   if (pattern.length > 1024) throw invalid(pattern.slice(0, 64) + '…', 'pattern longer than 1024 characters');
-  if (/\(\?<?[=!]/.test(pattern)) throw invalid(pattern, 'lookaround is not supported by RE2');
-  if (/\\[1-9]|\\k</.test(pattern)) throw invalid(pattern, 'backreferences are not supported by RE2');
-  const risky = checkBacktracking(pattern);
-  if (risky) throw invalid(pattern, risky);
-  let re: RegExp;
-  try {
-    re = new RegExp(`^(?:${pattern})$`);
-  } catch (err) {
-    throw invalid(pattern, err instanceof Error ? err.message : String(err));
-  }
+  const re = compileRe2(pattern);
+  if (typeof re === 'string') throw invalid(pattern, re);
   return (name) => re.test(name);
+}
+
+/**
+ * An RE2 pattern as a JavaScript regex matching a whole string, or why it cannot be one: RE2 refuses
+ * lookaround and backreferences, and shapes that backtrack exponentially here are refused too.
+ * Shared by `name_regex` and the policies that carry RE2 patterns (MeshHTTPRoute matches).
+ */
+export function compileRe2(pattern: string): RegExp | string {
+  if (/\(\?<?[=!]/.test(pattern)) return 'lookaround is not supported by RE2';
+  if (/\\[1-9]|\\k</.test(pattern)) return 'backreferences are not supported by RE2';
+  const risky = checkBacktracking(pattern);
+  if (risky) return risky;
+  try {
+    return new RegExp(`^(?:${pattern})$`);
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
 }

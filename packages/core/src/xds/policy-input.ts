@@ -6,13 +6,16 @@ import type {
   MeshRateLimitConf,
   MeshRetryConf,
   MeshTimeoutConf,
+  MeshHTTPRouteConf,
+  MeshTCPRouteConf,
+  MeshLoadBalancingStrategyConf,
   PermissionAction,
 } from '../model/index.ts';
 import { isIP } from 'node:net';
 import { vipListenerName, vipPorts } from '../dns/vips.ts';
 import { canonicalAddress } from '../model/index.ts';
 import type { IdentityPolicy, IdentityRule } from '../policies/mesh-traffic-permission/identity.ts';
-import { subsetMatches, type DataplanePolicies, type IdentityTags, type InboundPolicies, type InboundPolicy, type SourceIdentity } from '../policy/index.ts';
+import { subsetMatches, type DataplanePolicies, type OutboundPolicies, type IdentityTags, type InboundPolicies, type InboundPolicy, type SourceIdentity } from '../policy/index.ts';
 
 /**
  * The policy engine's compiled config (`DataplanePolicies`) read per listener, in the form the Envoy
@@ -40,6 +43,11 @@ export interface ListenerPolicies {
   MeshAccessLog?: MeshAccessLogConf;
   MeshCircuitBreaker?: MeshCircuitBreakerConf;
   MeshHealthCheck?: MeshHealthCheckConf;
+  MeshHTTPRoute?: MeshHTTPRouteConf;
+  MeshTCPRoute?: MeshTCPRouteConf;
+  MeshLoadBalancingStrategy?: MeshLoadBalancingStrategyConf;
+  /** The outbound's route backends' endpoints (with tags), by service: the clusters and subset clusters the routes name. */
+  routeEndpoints?: OutboundPolicies['routeEndpoints'];
   /** The policies behind the settings above, one per type, in type order. */
   acting?: readonly ActingRef[];
   /**
@@ -184,7 +192,7 @@ export function listenerPolicies(dp: DataplanePolicies | undefined): Map<string,
 }
 
 /** The enabled `to` policies of one outbound service. */
-function outboundPolicies(ob: DataplanePolicies['outbounds'][number]): ListenerPolicies {
+export function outboundPolicies(ob: DataplanePolicies['outbounds'][number]): ListenerPolicies {
   const p = ob.policies;
   const acting: ActingRef[] = [];
   const conf = <C>(type: string, o: { conf?: C; origins: ReadonlyArray<{ enabled: boolean; name: string }> } | undefined): C | undefined => {
@@ -198,6 +206,10 @@ function outboundPolicies(ob: DataplanePolicies['outbounds'][number]): ListenerP
     MeshAccessLog: conf('MeshAccessLog', p.MeshAccessLog),
     MeshCircuitBreaker: conf('MeshCircuitBreaker', p.MeshCircuitBreaker),
     MeshHealthCheck: conf('MeshHealthCheck', p.MeshHealthCheck),
+    MeshHTTPRoute: conf('MeshHTTPRoute', p.MeshHTTPRoute),
+    MeshTCPRoute: conf('MeshTCPRoute', p.MeshTCPRoute),
+    MeshLoadBalancingStrategy: conf('MeshLoadBalancingStrategy', p.MeshLoadBalancingStrategy),
+    routeEndpoints: ob.routeEndpoints,
     acting: acting.length > 0 ? acting : undefined,
   };
 }

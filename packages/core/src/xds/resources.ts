@@ -22,7 +22,9 @@ import { httpLocalRateLimitFilter, networkLocalRateLimitFilter } from '../polici
 import { grpcRetryPolicy, retryPolicy } from '../policies/mesh-retry/envoy.ts';
 import { commonHttpProtocolOptions } from '../policies/mesh-timeout/envoy.ts';
 import { accessLogs, type AccessLogContext } from '../policies/mesh-access-log/envoy.ts';
-import { listenerPolicies, NO_POLICIES, passthroughPolicies, type ListenerPolicies } from './policy-input.ts';
+import { backendClusterName, httpRoutes, routeAction, routeBackends, routeTarget } from '../policies/mesh-http-route/envoy.ts';
+import { clusterLoadBalancing, routeHashPolicy, tcpHashPolicy } from '../policies/mesh-load-balancing-strategy/envoy.ts';
+import { listenerPolicies, NO_POLICIES, outboundPolicies, passthroughPolicies, type ListenerPolicies } from './policy-input.ts';
 import { downstreamTlsSocket, MATCH_MTLS, MATCH_PLAINTEXT, TLS_INSPECTOR, upstreamTlsSocket, type MtlsRendering } from '../mtls/envoy.ts';
 import { mtlsChainPolicies } from '../mtls/permissions.ts';
 
@@ -66,9 +68,12 @@ function routeConfiguration(l: XdsListener, p: ListenerPolicies, name: string): 
     retry_policy: l.direction === 'outbound' && p.MeshRetry ? (l.appProtocol === 'grpc' ? grpcRetryPolicy(p.MeshRetry) : retryPolicy(p.MeshRetry)) : undefined,
     idle_timeout: timeout?.streamIdleTimeout === undefined ? undefined : duration(timeout.streamIdleTimeout),
   });
+  // MeshHTTPRoute: its routes, each carrying the outbound's timeout and retry policy, then the catch-all.
+  const { cluster, ...shared } = compact({ ...action, hash_policy: l.direction === 'outbound' ? routeHashPolicy(p.MeshLoadBalancingStrategy) : undefined });
+  const routes = l.direction === 'outbound' && p.MeshHTTPRoute ? httpRoutes(p.MeshHTTPRoute, cluster as string, shared) : [{ match: { prefix: '/' }, route: routeAction({ cluster, ...shared }) }];
   return {
     name,
-    virtual_hosts: [{ name: l.service ?? l.name, domains: ['*'], routes: [{ match: { prefix: '/' }, route: action }] }],
+    virtual_hosts: [{ name: l.service ?? l.name, domains: ['*'], routes }],
     // Kuma turns this off: clusters may arrive after the routes that name them.
     validate_clusters: false,
   };
@@ -99,15 +104,19 @@ function httpConnectionManager(l: XdsListener, p: ListenerPolicies, ctx: Resourc
 
 function tcpProxy(l: XdsListener, p: ListenerPolicies, log: AccessLogContext): EnvoyMessage {
   const idle = p.MeshTimeout?.idleTimeout;
+  const target = l.direction === 'outbound' && p.MeshTCPRoute ? routeTarget(p.MeshTCPRoute.rules[0]?.default.backendRefs, l.cluster.name) : { cluster: l.cluster.name };
   return typedExtension(
     ENVOY_FILTERS.tcpProxy,
     ENVOY_TYPES.tcpProxy,
     compact({
       stat_prefix: l.cluster.statName,
-      cluster: l.cluster.name,
+      // MeshTCPRoute: the connections split over its backends by weight (weighted_clusters is field 10, after idle_timeout).
+      cluster: target['cluster'],
       access_log: accessLogs(p.MeshAccessLog, log),
       max_connect_attempts: l.direction === 'outbound' ? p.MeshRetry?.tcp?.maxConnectAttempt : undefined,
       idle_timeout: idle === undefined ? undefined : duration(idle),
+      weighted_clusters: target['weighted_clusters'],
+      hash_policy: l.direction === 'outbound' ? tcpHashPolicy(p.MeshLoadBalancingStrategy) : undefined,
     }),
   );
 }
@@ -225,10 +234,12 @@ export function loadAssignment(c: XdsCluster): EnvoyMessage {
  */
 export function buildCluster(c: XdsCluster, p: ListenerPolicies, protocol: 'tcp' | 'http', ctx: ResourceContext): EnvoyMessage {
   // Transparent mode: a service without known endpoints is reached at the original destination (what the client called).
-  const originalDst = c.kind === 'original_dst' || (c.kind === 'service' && c.endpoints.length === 0 && ctx.transparent);
+  const originalDst = c.kind === 'original_dst' || (c.kind === 'service' && c.endpoints.length === 0 && ctx.transparent && !c.routeBackend);
   const type = originalDst ? 'ORIGINAL_DST' : c.kind === 'service' && ctx.endpoints === 'eds' ? 'EDS' : 'STATIC';
   const connectTimeout = p.MeshTimeout?.connectionTimeout ?? ctx.defaultConnectTimeout;
   const httpOptions = protocol === 'http' ? commonHttpProtocolOptions(p.MeshTimeout) : undefined;
+  // MeshLoadBalancingStrategy; its fields go where Envoy's field numbers put them.
+  const lb = c.kind === 'service' && !originalDst ? clusterLoadBalancing(p.MeshLoadBalancingStrategy) : {};
   return packAny(
     ENVOY_TYPES.cluster,
     compact({
@@ -236,12 +247,13 @@ export function buildCluster(c: XdsCluster, p: ListenerPolicies, protocol: 'tcp'
       type,
       eds_cluster_config: type === 'EDS' ? { eds_config: ADS_CONFIG_SOURCE } : undefined,
       connect_timeout: duration(connectTimeout),
-      lb_policy: type === 'ORIGINAL_DST' ? 'CLUSTER_PROVIDED' : undefined,
+      lb_policy: type === 'ORIGINAL_DST' ? 'CLUSTER_PROVIDED' : lb['lb_policy'],
       // Health checks and outlier detection need a known set of hosts; an ORIGINAL_DST cluster has none.
       health_checks: c.kind === 'service' && !originalDst ? healthChecks(p.MeshHealthCheck, protocol) : undefined,
       circuit_breakers: circuitBreakers(p.MeshCircuitBreaker),
       outlier_detection: c.kind === 'service' && !originalDst ? outlierDetection(p.MeshCircuitBreaker) : undefined,
       upstream_bind_config: c.inboundSource && !c.transparentSource ? { source_address: socketAddressOf(inboundSourceAddress(c), 0) } : undefined,
+      ring_hash_lb_config: lb['ring_hash_lb_config'],
       // Kuma names a mesh service's cluster after the service.
       transport_socket: ctx.mtls && c.kind === 'service' ? upstreamTlsSocket(ctx.mesh, c.name) : undefined,
       common_lb_config:
@@ -263,6 +275,8 @@ export function buildCluster(c: XdsCluster, p: ListenerPolicies, protocol: 'tcp'
               ),
             }
           : undefined,
+      least_request_lb_config: lb['least_request_lb_config'],
+      maglev_lb_config: lb['maglev_lb_config'],
     }),
   );
 }
@@ -328,11 +342,45 @@ export function renderDataplane(config: XdsProxyConfig, policies: DataplanePolic
   const servedBy = listenerOfCluster(config.listeners);
   const clusters: EnvoyMessage[] = [];
   const endpoints: EnvoyMessage[] = [];
-  for (const c of config.clusters) {
-    const l = servedBy.get(c.name);
-    const cluster = buildCluster(c, l ? policiesOf(l.name) : NO_POLICIES, l?.protocol ?? 'tcp', ctx);
+  const add = (c: XdsCluster, p: ListenerPolicies, protocol: 'tcp' | 'http'): void => {
+    const cluster = buildCluster(c, p, protocol, ctx);
     clusters.push(cluster);
     if (cluster['type'] === 'EDS') endpoints.push(packAny(ENVOY_TYPES.clusterLoadAssignment, loadAssignment(c)));
+  };
+  for (const c of config.clusters) {
+    const l = servedBy.get(c.name);
+    add(c, l ? policiesOf(l.name) : NO_POLICIES, l?.protocol ?? 'tcp');
   }
+  for (const r of routeClusters(config, policies, new Set(config.clusters.map((c) => c.name)))) add(r.cluster, r.policies, r.protocol);
   return { ctx, built, clusters, endpoints, localService };
+}
+
+/**
+ * The clusters MeshHTTPRoute/MeshTCPRoute backends need beyond the dataplane's own: a subset of a
+ * service (its endpoints carrying the backendRef's tags), or a service the dataplane has no cluster
+ * for. Each takes the `to` policies of its service's outbound (circuit breaker, health check…).
+ */
+function routeClusters(config: XdsProxyConfig, policies: DataplanePolicies | undefined, have: Set<string>): Array<{ cluster: XdsCluster; policies: ListenerPolicies; protocol: 'tcp' | 'http' }> {
+  const out: Array<{ cluster: XdsCluster; policies: ListenerPolicies; protocol: 'tcp' | 'http' }> = [];
+  const served = new Set(config.listeners.filter((l) => l.direction === 'outbound').map((l) => l.service));
+  for (const ob of policies?.outbounds ?? []) {
+    if (!served.has(ob.service)) continue;
+    const refs = [ob.policies.MeshHTTPRoute?.conf, ob.policies.MeshTCPRoute?.conf].flatMap((c) => (c ? routeBackends(c) : []));
+    for (const ref of refs) {
+      const name = backendClusterName(ref);
+      if (have.has(name)) continue;
+      have.add(name);
+      const target = policies!.outbounds.find((o) => o.service === ref.name);
+      const all = ob.routeEndpoints?.[ref.name] ?? [];
+      const eps = all.filter((e) => Object.entries(ref.tags ?? {}).every(([k, v]) => e.tags[k] === v));
+      const protocol = ob.policies.MeshHTTPRoute ? 'http' : 'tcp';
+      const h2 = config.clusters.find((c) => c.name === ref.name)?.http2;
+      out.push({
+        cluster: { name, statName: name.replaceAll(':', '_'), kind: 'service', endpoints: eps.map((e) => ({ address: e.address, port: e.port })), inboundSource: false, transparentSource: false, routeBackend: true, ...(h2 ? { http2: h2 } : {}) },
+        policies: target ? outboundPolicies(target) : NO_POLICIES,
+        protocol,
+      });
+    }
+  }
+  return out;
 }

@@ -54,6 +54,9 @@ export interface DataplanePort {
   /** Inbound only: where the application listens. */
   serviceAddress?: string;
   servicePort?: number;
+  /** Outbound of a mesh service under transparent proxying: its virtual IP, and the names the dataplane's DNS proxy answers with it. */
+  vip?: string;
+  dnsNames?: string[];
   /** Envoy-named counters of the listener (`downstream_cx_total`, …). */
   stats: Record<string, number>;
 }

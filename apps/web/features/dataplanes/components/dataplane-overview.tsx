@@ -65,7 +65,8 @@ function Fact({ name, mono, children }: { name: string; mono?: boolean; children
   );
 }
 
-function PortCards({ title, ports, empty }: { title: string; ports: DataplanePort[]; empty: string }) {
+/** Inbounds or outbounds as cards: listener, protocol, addresses, the VIP and DNS name of a mesh service, live counters. */
+export function PortCards({ title, ports, empty }: { title: string; ports: DataplanePort[]; empty: string }) {
   return (
     <section aria-label={title}>
       <h2 className="mb-2 text-sm font-semibold">{title}</h2>
@@ -86,6 +87,12 @@ function PortCards({ title, ports, empty }: { title: string; ports: DataplanePor
                   <span className="font-mono"> → {formatHostPort(p.serviceAddress ?? '127.0.0.1', p.servicePort)}</span>
                 )}
               </p>
+              {p.vip !== undefined && (
+                <p className="muted mt-1 truncate text-xs" aria-label={`DNS of ${p.service ?? p.listener}`}>
+                  <span className="font-mono">{p.dnsNames?.[0] ?? p.service}</span> → VIP <span className="font-mono">{p.vip}</span>
+                  {p.dnsNames && p.dnsNames.length > 1 && <span title={p.dnsNames.slice(1).join(', ')}> (+{p.dnsNames.length - 1} names)</span>}
+                </p>
+              )}
               <StatTable stats={p.stats} className="mt-2" />
             </article>
           ))}

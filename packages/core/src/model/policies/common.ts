@@ -127,11 +127,19 @@ export interface PolicyFrame<C extends z.ZodType> {
   from?: readonly TargetRefKind[];
   /** Kinds allowed in `to[].targetRef`; undefined: the policy has no `to`. */
   to?: readonly TargetRefKind[];
+  /** Route kinds (MeshHTTPRoute, MeshTCPRoute): a `to[]` entry holds these `rules` instead of a `default`. */
+  rules?: z.ZodType;
 }
 
 export interface PolicyEntry<C> {
   targetRef: TargetRef;
   default: C;
+}
+
+/** What one `to[]`/`from[]` entry contributes to the merge: its `default`, or (route kinds) `{ rules }`. */
+export function entryConf(entry: PolicyEntry<unknown>): unknown {
+  const rules = (entry as { rules?: unknown }).rules;
+  return rules !== undefined ? { rules } : entry.default;
 }
 
 export interface PolicySpec<C> {
@@ -163,7 +171,9 @@ function absent(message: string) {
 export function policySchema<T extends string, C extends z.ZodType>(frame: PolicyFrame<C> & { type: T }): z.ZodType<PolicyResourceOf<T, z.output<C>>> {
   const top = frame.top ?? TARGET_REF_KINDS;
   const entry = (kinds: readonly TargetRefKind[], position: 'from' | 'to') =>
-    z.strictObject({ targetRef: targetRefSchema(kinds, position), default: frame.conf });
+    frame.rules && position === 'to'
+      ? z.strictObject({ targetRef: targetRefSchema(kinds, position), rules: frame.rules })
+      : z.strictObject({ targetRef: targetRefSchema(kinds, position), default: frame.conf });
   const spec = z
     .strictObject({
       targetRef: targetRefSchema(top, 'top').optional(),

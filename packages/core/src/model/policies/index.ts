@@ -9,6 +9,9 @@ import type { MeshRateLimitConf } from '../../policies/mesh-rate-limit/schema.ts
 import type { MeshRetryConf } from '../../policies/mesh-retry/schema.ts';
 import type { MeshTimeoutConf } from '../../policies/mesh-timeout/schema.ts';
 import type { MeshTrafficPermissionConf } from '../../policies/mesh-traffic-permission/schema.ts';
+import type { MeshHTTPRouteConf } from '../../policies/mesh-http-route/schema.ts';
+import type { MeshTCPRouteConf } from '../../policies/mesh-tcp-route/schema.ts';
+import type { MeshLoadBalancingStrategyConf } from '../../policies/mesh-load-balancing-strategy/schema.ts';
 
 export * from './common.ts';
 export * from '../../policies/mesh-access-log/schema.ts';
@@ -19,6 +22,9 @@ export * from '../../policies/mesh-rate-limit/schema.ts';
 export * from '../../policies/mesh-retry/schema.ts';
 export * from '../../policies/mesh-timeout/schema.ts';
 export * from '../../policies/mesh-traffic-permission/schema.ts';
+export * from '../../policies/mesh-http-route/schema.ts';
+export * from '../../policies/mesh-tcp-route/schema.ts';
+export * from '../../policies/mesh-load-balancing-strategy/schema.ts';
 
 /** The `default` conf type of each policy type. */
 export interface PolicyConfs {
@@ -30,6 +36,9 @@ export interface PolicyConfs {
   MeshAccessLog: MeshAccessLogConf;
   MeshCircuitBreaker: MeshCircuitBreakerConf;
   MeshHealthCheck: MeshHealthCheckConf;
+  MeshHTTPRoute: MeshHTTPRouteConf;
+  MeshTCPRoute: MeshTCPRouteConf;
+  MeshLoadBalancingStrategy: MeshLoadBalancingStrategyConf;
 }
 export type PolicyType = keyof PolicyConfs;
 
@@ -43,6 +52,9 @@ export const POLICY_SECTIONS = {
   MeshAccessLog: { from: true, to: true },
   MeshCircuitBreaker: { from: true, to: true },
   MeshHealthCheck: { from: false, to: true },
+  MeshHTTPRoute: { from: false, to: true },
+  MeshTCPRoute: { from: false, to: true },
+  MeshLoadBalancingStrategy: { from: false, to: true },
 } as const satisfies Record<PolicyType, { from: boolean; to: boolean }>;
 
 export const POLICY_TYPES = Object.keys(POLICY_SECTIONS) as PolicyType[];

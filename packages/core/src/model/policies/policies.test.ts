@@ -17,7 +17,7 @@ function issueAt(code: string, issue: { path: string; line: number; message: Reg
 
 describe('policy kinds', () => {
   it('registers every policy type as a mesh-scoped policy kind', () => {
-    expect(POLICY_TYPES).toEqual(['MeshTrafficPermission', 'MeshFaultInjection', 'MeshTimeout', 'MeshRetry', 'MeshRateLimit', 'MeshAccessLog', 'MeshCircuitBreaker', 'MeshHealthCheck']);
+    expect(POLICY_TYPES).toEqual(['MeshTrafficPermission', 'MeshFaultInjection', 'MeshTimeout', 'MeshRetry', 'MeshRateLimit', 'MeshAccessLog', 'MeshCircuitBreaker', 'MeshHealthCheck', 'MeshHTTPRoute', 'MeshTCPRoute', 'MeshLoadBalancingStrategy']);
   });
 
   it('normalises what Kuma accepts in several spellings', () => {

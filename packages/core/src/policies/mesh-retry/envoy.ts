@@ -22,7 +22,8 @@ const RETRY_ON: Record<string, string> = {
 export const DEFAULT_RETRY_ON = ['5xx', 'Reset', 'ConnectFailure'] as const;
 export const DEFAULT_RETRY_METHODS = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'] as const;
 
-function headerMatcher(m: HeaderMatch): EnvoyMessage {
+/** Kuma's HeaderMatch as Envoy's HeaderMatcher (MeshRetry's retriable headers, MeshHTTPRoute's matches). */
+export function headerMatcher(m: HeaderMatch): EnvoyMessage {
   switch (m.type ?? 'Exact') {
     case 'Present':
       return { name: m.name, present_match: true };

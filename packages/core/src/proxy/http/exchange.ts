@@ -65,13 +65,13 @@ export function connectFailureBody(counters: ClusterCounters, failure: ConnectFa
 }
 
 /** The exchange is over: counters, the completion hooks (an access log that throws is counted, never fatal), the flow published. */
-export function completeExchange(ctx: EngineContext, listener: ListenerRuntime, ex: HttpExchangeContext & { readonly flow: FlowRecord }, passes: readonly HttpPass[], t0: number): void {
+export function completeExchange(ctx: EngineContext, listener: ListenerRuntime, ex: HttpExchangeContext & { readonly flow: FlowRecord }, passes: readonly HttpPass[], t0: number, upstream = listener.cluster): void {
   const counters = listener.http!;
   const flow = ex.flow;
   counters.downstream_rq_active--;
   counters.downstream_rq_completed++;
   if (ex.http.status !== undefined) countStatusClass(counters, ex.http.status);
-  const cluster = listener.cluster.counters;
+  const cluster = upstream.counters;
   cluster.upstream_cx_tx_bytes_total += flow.bytes.fromClient;
   cluster.upstream_cx_rx_bytes_total += flow.bytes.toClient;
   flow.timings.totalMs = ms(t0, performance.now());

@@ -121,6 +121,11 @@ abstract class MessageHead {
 
   protected abstract startLine(): string;
 
+  /** The start line changed: the head is re-serialised. */
+  protected markRewritten(): void {
+    this.rewritten = true;
+  }
+
   /** The head to send: the raw bytes when unchanged, raw plus added lines, or a fresh serialisation. */
   toBuffer(): Buffer {
     if (this.rewritten) {
@@ -145,7 +150,7 @@ export class RequestHead extends MessageHead {
     headers: string[],
     minor: 0 | 1,
     readonly method: string,
-    readonly target: string,
+    private _target: string,
     /** -1 when the request has no Content-Length; with `chunked` false that means no body. */
     readonly contentLength: number,
     readonly chunked: boolean,
@@ -159,6 +164,22 @@ export class RequestHead extends MessageHead {
     readonly requestId: string | undefined,
   ) {
     super(raw, headers, minor);
+  }
+
+  get target(): string {
+    return this._target;
+  }
+
+  /** Replaces the request target (a route's path rewrite) with an origin-form one. */
+  setTarget(target: string): void {
+    if (target.charCodeAt(0) !== 47 || /[\s\0]/.test(target)) throw new TypeError(`invalid request target ${JSON.stringify(target)}`);
+    this._target = target;
+    this.markRewritten();
+  }
+
+  /** A route's host rewrite: the Host header (`authority` stays what the client sent, for the flow). */
+  setAuthority(authority: string): void {
+    this.set('host', authority);
   }
 
   /** The path (with query) whatever the target form. */

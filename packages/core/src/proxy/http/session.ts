@@ -2,6 +2,8 @@ import type { Socket } from 'node:net';
 import type { FlowHttp, FlowRecord } from '../../flows/index.ts';
 import { newRequestId, type ActingPolicy, type HttpExchangeContext, type HttpPass, type HttpRoute, type LocalReply } from '../chain.ts';
 import type { ListenerConfig } from '../config.ts';
+import type { ClusterRuntime } from '../context.ts';
+import { routeRequest, type CompiledRoute, type HttpRouter } from '../../policies/mesh-http-route/router.ts';
 import { ms, newFlow, runPasses, type Accepted, type EngineContext, type OpenConnection } from '../context.ts';
 import { countStatusClass, countUpstreamStatusClass } from '../stats.ts';
 import type { Outcome } from '../../policies/mesh-circuit-breaker/outlier.ts';
@@ -306,6 +308,12 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
   private answeredLocally = false;
   ended = false;
   private readonly t0 = performance.now();
+  /** The cluster the request goes to: the listener's, or the one its route picked (MeshHTTPRoute). */
+  private cluster: ClusterRuntime;
+  /** The route that matched (its response header edits apply to the answer). */
+  private routed: CompiledRoute | undefined;
+  /** RING_HASH/MAGLEV: the request's key. */
+  private hash: number | undefined;
 
   constructor(
     private readonly session: HttpSession,
@@ -313,6 +321,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
   ) {
     const { ctx, a, timeouts } = session;
     this.listener = a.listener.config;
+    this.cluster = a.listener.cluster;
     this.passes = ctx.httpPasses(a.listener);
     this.flow = newFlow(ctx, a, 'http', ctx.ids.next(), Date.now());
     this.http = {
@@ -375,7 +384,9 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
       this.replyLocal(this.local);
       return;
     }
-    if (!startClusterRequest(this.session.a.listener.cluster)) {
+    const router = this.session.a.listener.router;
+    if (router && !this.routeRequest(router)) return;
+    if (!startClusterRequest(this.cluster)) {
       this.replyLocal(OVERFLOW_REPLY);
       return;
     }
@@ -389,18 +400,35 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     this.attempt();
   }
 
+  /** MeshHTTPRoute: picks the route and its cluster, or answers (redirect, no route); false when answered. */
+  private routeRequest(router: HttpRouter): boolean {
+    const d = routeRequest(router, this.request, this.session.ctx.random, this.session.a.client.address, this.cluster);
+    if (d.reply) {
+      this.replyLocal(d.reply);
+      return false;
+    }
+    this.routed = d.route;
+    this.hash = d.hash;
+    if (d.cluster !== this.cluster) {
+      this.cluster = d.cluster;
+      this.flow.cluster = d.cluster.config.name;
+    }
+    if (d.policy) this.record(d.policy, `route ${this.cluster.config.name}`);
+    return true;
+  }
+
   /** What came of the attempt, for outlier detection. */
   private report(outcome: Outcome): void {
-    if (this.endpoint) this.session.a.listener.cluster.state.report(this.endpoint, outcome);
+    if (this.endpoint) this.cluster.state.report(this.endpoint, outcome);
   }
 
   private attempt(): void {
     const { a } = this.session;
-    const cluster = a.listener.cluster;
+    const cluster = this.cluster;
     this.http.attempts++;
     cluster.counters.upstream_rq_total++;
     this.respState = 'head';
-    const endpoint = pickEndpoint(cluster, a.destination, a.capture);
+    const endpoint = pickEndpoint(cluster, a.destination, a.capture, this.hash);
     this.endpoint = endpoint;
     if (!endpoint) {
       cluster.counters.upstream_cx_none_healthy++;
@@ -415,7 +443,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
   private send(endpoint: UpstreamEndpoint): void {
     this.waiting = undefined;
     const { ctx, a } = this.session;
-    const cluster = a.listener.cluster;
+    const cluster = this.cluster;
     const source = ctx.upstreams.source(cluster, endpoint, a.client);
     // An mTLS connection is pooled apart from a plaintext one to the same address.
     const key = `${endpoint.address}|${endpoint.port}|${source.localAddress ?? ''}${cluster.config.tls ? `|tls:${cluster.config.name}` : ''}`;
@@ -569,7 +597,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     this.respScan = 0;
     this.flow.timings.firstByteMs ??= ms(this.t0, performance.now());
     const rest = buf.subarray(end);
-    const cluster = this.session.a.listener.cluster;
+    const cluster = this.cluster;
     if (head.status === 101) {
       if (this.request.upgrade) this.upgrade(head, rest);
       else this.upstreamProtocolError(new Error('101 Switching Protocols without an upgrade request'));
@@ -589,6 +617,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
       return;
     }
     this.response = head;
+    this.routed?.applyToResponse(head);
     let r: void | Promise<void>;
     try {
       r = runPasses(this.passes, (p) => p.onResponse?.(this), () => this.ended);
@@ -732,7 +761,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     }
     this.flow.verdict = 'error';
     this.flow.reason = 'upstream_reset_after_response_started';
-    this.session.a.listener.cluster.counters.upstream_cx_destroy_remote++;
+    this.cluster.counters.upstream_cx_destroy_remote++;
     this.dropConn();
     this.session.client.destroy();
     this.finish();
@@ -761,7 +790,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
 
   private onRequestTimeout(): void {
     if (this.ended) return;
-    this.session.a.listener.cluster.counters.upstream_rq_timeout++;
+    this.cluster.counters.upstream_rq_timeout++;
     if (this.respState === 'head' || this.respState === 'passes') this.report('timeout');
     this.dropConn();
     if (this.respState === 'head' || this.respState === 'passes') {
@@ -784,7 +813,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
       !this.request.hasBody &&
       (p.methods ?? DEFAULT_RETRY_METHODS).includes(this.request.method);
     if (!allowed || this.countedRetry) return allowed;
-    const cluster = this.session.a.listener.cluster;
+    const cluster = this.cluster;
     if (!cluster.state.limits.startRetry()) {
       cluster.counters.upstream_rq_retry_overflow++;
       return false;
@@ -795,7 +824,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
 
   private retry(why: string): void {
     const p = this.route.retry!;
-    this.session.a.listener.cluster.counters.upstream_rq_retry++;
+    this.cluster.counters.upstream_rq_retry++;
     this.record(p.policy, `retry ${this.http.attempts}/${p.numRetries} after ${why}`);
     this.dropConn();
     this.respPending = null;
@@ -823,7 +852,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     this.http.status = 101;
     this.http.upgraded = true;
     a.listener.http!.downstream_cx_upgrades_total++;
-    countUpstreamStatusClass(a.listener.cluster.counters, 101);
+    countUpstreamStatusClass(this.cluster.counters, 101);
     const upstream = conn.detach();
     const clientHead = this.session.detach();
     const headBuf = head.toBuffer();
@@ -889,11 +918,11 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     clearTimeout(this.idleTimer);
     clearTimeout(this.durationTimer);
     const { ctx, a } = this.session;
-    const limits = a.listener.cluster.state.limits;
+    const limits = this.cluster.state.limits;
     if (this.countedRequest) limits.requestDone();
     if (this.countedRetry) limits.retryDone();
     if (this.waiting) limits.cancelWait(this.waiting);
-    completeExchange(ctx, a.listener, this, this.passes, this.t0);
+    completeExchange(ctx, a.listener, this, this.passes, this.t0, this.cluster);
     if (this.http.upgraded) return;
     const conn = this.conn;
     this.conn = null;

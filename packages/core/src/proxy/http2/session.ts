@@ -10,7 +10,7 @@ import http2, {
 } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { FlowGrpc, FlowHttp, FlowRecord } from '../../flows/index.ts';
-import { newRequestId, type ActingPolicy, type HttpExchangeContext, type HttpPass, type HttpRequestView, type HttpResponseView, type HttpRoute, type LocalReply } from '../chain.ts';
+import { newRequestId, type ActingPolicy, type HttpExchangeContext, type HttpPass, type HttpResponseView, type HttpRoute, type LocalReply } from '../chain.ts';
 import type { ListenerConfig, UpstreamEndpoint } from '../config.ts';
 import { ms, newFlow, runPasses, type Accepted, type EngineContext, type OpenConnection } from '../context.ts';
 import { completeExchange, connectFailureBody, OVERFLOW_REPLY, RESET_BEFORE_HEADERS, startClusterRequest, startExchange, streamTimeoutReply, type StreamTimeout } from '../http/exchange.ts';
@@ -18,6 +18,8 @@ import { DEFAULT_RETRY_METHODS, type HttpTimeouts } from '../http/session.ts';
 import { countUpstreamStatusClass } from '../stats.ts';
 import type { Outcome } from '../../policies/mesh-circuit-breaker/outlier.ts';
 import { pickEndpoint, type ConnectFailure } from '../upstream.ts';
+import type { ClusterRuntime } from '../context.ts';
+import { routeRequest, type CompiledRoute, type RoutableRequest } from '../../policies/mesh-http-route/router.ts';
 import { decodeGrpcMessage, encodeGrpcMessage, GRPC_DEADLINE_EXCEEDED, grpcCallOf, grpcTimeoutMs, httpToGrpcStatus, isGrpc } from './grpc.ts';
 import { connectionWindow, localSettings, MAX_HEADER_PAIRS, MAX_SESSION_MEMORY_MB, PREMATURE_RESET_MIN_LIFETIME_MS, PREMATURE_RESET_STREAM_COUNT } from './options.ts';
 
@@ -81,10 +83,10 @@ class H2Head {
   }
 }
 
-class H2Request extends H2Head implements HttpRequestView {
+class H2Request extends H2Head implements RoutableRequest {
   readonly method: string;
-  readonly path: string;
-  readonly authority: string;
+  path: string;
+  authority: string;
   constructor(
     headers: IncomingHttpHeaders,
     readonly hasBody: boolean,
@@ -97,6 +99,14 @@ class H2Request extends H2Head implements HttpRequestView {
 
   get requestId(): string | undefined {
     return this.get('x-request-id');
+  }
+
+  setTarget(target: string): void {
+    this.path = target;
+  }
+
+  setAuthority(authority: string): void {
+    this.authority = authority;
   }
 }
 
@@ -239,6 +249,11 @@ class H2Exchange implements HttpExchangeContext {
   private staleRetried = false;
   ended = false;
   private readonly t0 = performance.now();
+  /** The cluster the stream goes to: the listener's, or the one its route picked (MeshHTTPRoute). */
+  private cluster: ClusterRuntime;
+  private routed: CompiledRoute | undefined;
+  /** RING_HASH/MAGLEV: the request's key. */
+  private hash: number | undefined;
 
   constructor(
     private readonly session: Http2Session,
@@ -248,6 +263,7 @@ class H2Exchange implements HttpExchangeContext {
   ) {
     const { ctx, a } = session;
     this.listener = a.listener.config;
+    this.cluster = a.listener.cluster;
     this.passes = ctx.httpPasses(a.listener);
     this.request = new H2Request(headers, hasBody);
     this.requestEnded = !hasBody;
@@ -319,7 +335,22 @@ class H2Exchange implements HttpExchangeContext {
       this.replyLocal(this.local);
       return;
     }
-    if (!startClusterRequest(this.session.a.listener.cluster)) {
+    const router = this.session.a.listener.router;
+    if (router) {
+      const d = routeRequest(router, this.request, this.session.ctx.random, this.session.a.client.address, this.cluster);
+      if (d.reply) {
+        this.replyLocal(d.reply);
+        return;
+      }
+      this.routed = d.route;
+      this.hash = d.hash;
+      if (d.cluster !== this.cluster) {
+        this.cluster = d.cluster;
+        this.flow.cluster = d.cluster.config.name;
+      }
+      if (d.policy) this.record(d.policy, `route ${this.cluster.config.name}`);
+    }
+    if (!startClusterRequest(this.cluster)) {
       this.replyLocal(OVERFLOW_REPLY);
       return;
     }
@@ -338,10 +369,10 @@ class H2Exchange implements HttpExchangeContext {
 
   private attempt(): void {
     const { ctx, a } = this.session;
-    const cluster = a.listener.cluster;
+    const cluster = this.cluster;
     this.http.attempts++;
     cluster.counters.upstream_rq_total++;
-    const endpoint = pickEndpoint(cluster, a.destination, a.capture);
+    const endpoint = pickEndpoint(cluster, a.destination, a.capture, this.hash);
     this.endpoint = endpoint;
     if (!endpoint) {
       cluster.counters.upstream_cx_none_healthy++;
@@ -459,7 +490,7 @@ class H2Exchange implements HttpExchangeContext {
   private onResponse(headers: IncomingHttpHeaders & IncomingHttpStatusHeader, flags: number): void {
     if (this.ended) return;
     const status = Number(headers[':status']);
-    const cluster = this.session.a.listener.cluster;
+    const cluster = this.cluster;
     this.flow.timings.firstByteMs ??= ms(this.t0, performance.now());
     countUpstreamStatusClass(cluster.counters, status);
     this.report(status);
@@ -471,6 +502,7 @@ class H2Exchange implements HttpExchangeContext {
       return;
     }
     this.response = new H2Response(headers, status);
+    this.routed?.applyToResponse(this.response);
     let r: void | Promise<void>;
     try {
       r = runPasses(this.passes, (p) => p.onResponse?.(this), () => this.ended);
@@ -577,7 +609,7 @@ class H2Exchange implements HttpExchangeContext {
       // The upstream reset mid-response: the client's stream is reset with the same code.
       this.flow.verdict = 'error';
       this.flow.reason = 'upstream_reset_after_response_started';
-      this.session.a.listener.cluster.counters.upstream_cx_destroy_remote++;
+      this.cluster.counters.upstream_cx_destroy_remote++;
       this.reset(up.rstCode);
     }
   }
@@ -597,7 +629,7 @@ class H2Exchange implements HttpExchangeContext {
 
   private retry(why: string): void {
     const p = this.route.retry!;
-    this.session.a.listener.cluster.counters.upstream_rq_retry++;
+    this.cluster.counters.upstream_rq_retry++;
     this.record(p.policy, `retry ${this.http.attempts}/${p.numRetries} after ${why}`);
     this.dropUpstream();
     this.trailers = undefined;
@@ -616,7 +648,7 @@ class H2Exchange implements HttpExchangeContext {
 
   /** What came of the attempt, for outlier detection. */
   private report(outcome: Outcome): void {
-    if (this.endpoint) this.session.a.listener.cluster.state.report(this.endpoint, outcome);
+    if (this.endpoint) this.cluster.state.report(this.endpoint, outcome);
   }
 
   /** stream_idle_timeout or max_stream_duration: 408 before the response started (as Envoy), else a reset. */
@@ -636,7 +668,7 @@ class H2Exchange implements HttpExchangeContext {
     if (this.ended) return;
     if (this.phase !== 'response') this.report('timeout');
     const reason = grpcDeadline ? 'grpc_deadline_exceeded' : 'upstream_request_timeout';
-    if (!grpcDeadline) this.session.a.listener.cluster.counters.upstream_rq_timeout++;
+    if (!grpcDeadline) this.cluster.counters.upstream_rq_timeout++;
     this.dropUpstream();
     if (this.phase !== 'response') {
       this.replyLocal({ status: 504, body: 'upstream request timeout', verdict: 'error', reason });
@@ -736,9 +768,9 @@ class H2Exchange implements HttpExchangeContext {
     clearTimeout(this.timer);
     clearTimeout(this.idleTimer);
     clearTimeout(this.durationTimer);
-    if (this.countedRequest) this.session.a.listener.cluster.state.limits.requestDone();
+    if (this.countedRequest) this.cluster.state.limits.requestDone();
     this.body = null;
-    completeExchange(this.session.ctx, this.session.a.listener, this, this.passes, this.t0);
+    completeExchange(this.session.ctx, this.session.a.listener, this, this.passes, this.t0, this.cluster);
     this.session.streamDone(this, reset);
   }
 }

@@ -2,6 +2,7 @@
 // xDS resources the control plane would send) calls the service `pool`, served by three apps on
 // 127.0.0.11–13 that each Dataplane resource names as an endpoint.
 import http from 'node:http';
+import http2 from 'node:http2';
 import net, { type AddressInfo } from 'node:net';
 import { freePort } from '@meshcap/testkit';
 import { parseResources } from '../../model/index.ts';
@@ -28,17 +29,20 @@ export interface PoolApp {
 /** Connections open at once to the pool's apps, and the most seen (what max_connections bounds). */
 export const poolConnections = { open: 0, max: 0 };
 
-function startApp(address: string, protocol: 'http' | 'tcp'): Promise<PoolApp> {
+function startApp(address: string, protocol: 'http' | 'http2' | 'tcp'): Promise<PoolApp> {
   const app = { address, port: 0, unhealthy: false, failing: false, hits: 0, healthChecks: 0 } as PoolApp;
+  const serve = (protocol === 'http2' ? http2.createServer : http.createServer) as (handler: (req: http.IncomingMessage, res: http.ServerResponse) => void) => net.Server;
   const server: net.Server =
-    protocol === 'http'
-      ? http.createServer((req, res) => {
+    protocol !== 'tcp'
+      ? serve((req, res) => {
           if (req.url === '/health') {
             app.healthChecks++;
             return void res.writeHead(app.unhealthy ? 503 : 200).end();
           }
           app.hits++;
           if (req.url === '/slow') return void setTimeout(() => res.end(address), 300);
+          // What arrived (a route's rewrites and header edits): the path and headers, as JSON.
+          if (req.url?.startsWith('/echo')) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ address, url: req.url, headers: req.headers }));
           if (req.url === '/drip') {
             // A chunk every 50 ms for a second: never idle, but long.
             let n = 0;
@@ -55,12 +59,16 @@ function startApp(address: string, protocol: 'http' | 'tcp'): Promise<PoolApp> {
           s.write(address);
           s.on('end', () => s.end());
         });
+  const sockets = new Set<net.Socket>();
   server.on('connection', (s: net.Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
     poolConnections.max = Math.max(poolConnections.max, ++poolConnections.open);
     s.once('close', () => poolConnections.open--);
   });
   app.kill = () => {
     if (server instanceof http.Server) server.closeAllConnections();
+    for (const s of sockets) s.destroy();
     return new Promise((r) => server.close(() => r()));
   };
   return new Promise((resolve) =>
@@ -87,7 +95,8 @@ export interface PoolLab {
   stop(): Promise<void>;
 }
 
-export async function startPoolLab(protocol: 'http' | 'tcp' = 'http'): Promise<PoolLab> {
+/** `tags`: extra inbound tags of each pool app (e.g. `version`), by index. */
+export async function startPoolLab(protocol: 'http' | 'http2' | 'tcp' = 'http', opts: { tags?: ReadonlyArray<Record<string, string>> } = {}): Promise<PoolLab> {
   const apps = await Promise.all(POOL_ADDRESSES.map((a) => startApp(a, protocol)));
   const port = await freePort();
   const pc = new PolicyCompiler();
@@ -95,7 +104,10 @@ export async function startPoolLab(protocol: 'http' | 'tcp' = 'http'): Promise<P
     parseResources(
       [
         `type: Dataplane\nmesh: default\nname: web\nnetworking:\n  address: ${WEB}\n  inbound:\n    - { port: ${await freePort()}, servicePort: 1, tags: { kuma.io/service: web } }\n  outbound:\n    - { port: ${port}, tags: { kuma.io/service: pool } }`,
-        ...apps.map((a, i) => `type: Dataplane\nmesh: default\nname: pool-${i + 1}\nnetworking:\n  address: ${a.address}\n  inbound:\n    - { port: ${a.port}, tags: { kuma.io/service: pool, kuma.io/protocol: ${protocol} } }`),
+        ...apps.map((a, i) => {
+          const extra = Object.entries(opts.tags?.[i] ?? {}).map(([k, v]) => `, ${k}: ${v}`).join('');
+          return `type: Dataplane\nmesh: default\nname: pool-${i + 1}\nnetworking:\n  address: ${a.address}\n  inbound:\n    - { port: ${a.port}, tags: { kuma.io/service: pool, kuma.io/protocol: ${protocol}${extra} } }`;
+        }),
       ].join('\n---\n'),
     ),
   );
@@ -138,9 +150,9 @@ export async function startPoolLab(protocol: 'http' | 'tcp' = 'http'): Promise<P
 }
 
 /** One HTTP request from `web`'s address through its `pool` outbound. */
-export function poolRequest(lab: PoolLab, path = '/'): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+export function poolRequest(lab: PoolLab, path = '/', opts: { method?: string; headers?: http.OutgoingHttpHeaders } = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: lab.port, path, localAddress: WEB, agent: false, timeout: 5_000 }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port: lab.port, path, localAddress: WEB, agent: false, timeout: 5_000, ...opts }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));

@@ -6,6 +6,7 @@ import { decodeHttp2Options } from '../http2/options.ts';
 import { INBOUND_SOURCE_V4, INBOUND_SOURCE_V6 } from '../upstream.ts';
 import { decodeCircuitBreakers, decodeOutlierDetection } from '../../policies/mesh-circuit-breaker/decode.ts';
 import { decodeHealthChecks } from '../../policies/mesh-health-check/decode.ts';
+import { decodeLoadBalancer } from '../../policies/mesh-load-balancing-strategy/decode.ts';
 import { duration, fields, int, list, optStr, reject, str, typed } from './reader.ts';
 
 /**
@@ -71,19 +72,20 @@ function httpProtocolOptions(value: unknown, where: string): Pick<ClusterConfig,
 export function decodeCluster(cluster: EnvoyMessage, where: string, endpointsByName: ReadonlyMap<string, EnvoyMessage>): ClusterConfig {
   const c = typed(cluster, where, ENVOY_TYPES.cluster, [
     'name', 'type', 'eds_cluster_config', 'connect_timeout', 'lb_policy', 'upstream_bind_config', 'alt_stat_name', 'load_assignment', 'typed_extension_protocol_options',
-    'circuit_breakers', 'outlier_detection', 'health_checks', 'common_lb_config',
+    'circuit_breakers', 'outlier_detection', 'health_checks', 'common_lb_config', 'least_request_lb_config', 'ring_hash_lb_config', 'maglev_lb_config',
   ]);
   const name = str(c['name'], `${where}.name`);
   const type = optStr(c['type'], `${where}.type`) ?? 'STATIC';
   const lb = optStr(c['lb_policy'], `${where}.lb_policy`) ?? 'ROUND_ROBIN';
   let kind: ClusterConfig['kind'];
+  let loadBalancer: ClusterConfig['loadBalancer'];
   let endpoints: UpstreamEndpoint[] = [];
   if (type === 'ORIGINAL_DST') {
     if (lb !== 'CLUSTER_PROVIDED') reject(`${where}.lb_policy`, 'must be CLUSTER_PROVIDED for an ORIGINAL_DST cluster');
     if (c['load_assignment'] !== undefined) reject(`${where}.load_assignment`, 'an ORIGINAL_DST cluster has no endpoints');
     kind = 'original_dst';
   } else if (type === 'STATIC' || type === 'EDS') {
-    if (lb !== 'ROUND_ROBIN') reject(`${where}.lb_policy`, `"${lb}" is not supported (meshcap dp balances ROUND_ROBIN)`);
+    loadBalancer = decodeLoadBalancer(c, where);
     if (type === 'STATIC') {
       if (c['eds_cluster_config'] !== undefined) reject(`${where}.eds_cluster_config`, 'is for EDS clusters');
       endpoints = c['load_assignment'] === undefined ? [] : loadAssignmentEndpoints(c['load_assignment'], `${where}.load_assignment`, name);
@@ -137,5 +139,6 @@ export function decodeCluster(cluster: EnvoyMessage, where: string, endpointsByN
     outlierDetection: c['outlier_detection'] === undefined ? undefined : decodeOutlierDetection(c['outlier_detection'], `${where}.outlier_detection`),
     healthCheck: decodeHealthChecks(c['health_checks'], `${where}.health_checks`, name),
     panicThresholdPercent,
+    ...(loadBalancer ? { loadBalancer } : {}),
   };
 }

@@ -117,6 +117,9 @@ export function engineConfigFromXds(set: XdsResourceSet, options: XdsEngineOptio
   const listeners: ListenerConfig[] = decoded.map((l) => {
     const cluster = clusters.get(l.cluster);
     if (!cluster) reject(`Listener "${l.name}".filter_chains`, `names cluster "${l.cluster}", which was not received`);
+    for (const name of [...(l.httpRoutes?.routes.flatMap((r) => r.clusters ?? []) ?? []), ...(l.tcpRoute?.clusters ?? [])].map((c) => c.name)) {
+      if (!clusters.has(name)) reject(`Listener "${l.name}".filter_chains`, `routes to cluster "${name}", which was not received`);
+    }
     if (l.codec === 'http2' && !cluster.http2) reject(`Listener "${l.name}".filter_chains`, `codec_type HTTP2 needs cluster "${l.cluster}" to speak HTTP/2 (explicit_http_config.http2_protocol_options): meshcap dp does not translate HTTP/2 to HTTP/1.1`);
     // TPROXY: connections to the local application leave from the client's own address (original_src on the capture listener).
     if (originalSource && l.direction === 'inbound') Object.assign(cluster, { inboundSource: true, transparentSource: true });

@@ -13,6 +13,9 @@ import { decodeHttpLocalRateLimit, decodeNetworkLocalRateLimit } from '../../pol
 import { decodeHttpRbac, decodeNetworkRbac } from '../../policies/mesh-traffic-permission/decode.ts';
 import { bool, duration, fields, int, list, optStr, reject, str, typed, type Json } from './reader.ts';
 import { decodeTimeouts } from '../../policies/mesh-timeout/decode.ts';
+import { decodeRoutes, isSingleRoute, type DecodedRoutes } from '../../policies/mesh-http-route/decode.ts';
+import { decodeTcpHashPolicy } from '../../policies/mesh-load-balancing-strategy/decode.ts';
+import { decodeTcpWeightedClusters, type TcpRouteConfig } from '../../policies/mesh-tcp-route/split.ts';
 import { decodeRetryPolicy } from '../../policies/mesh-retry/decode.ts';
 import { decodeDownstreamTls, type DecodedSecrets, type TlsSocketConfig } from '../tls/decode.ts';
 import { checkChainTransport, sameTls, splitTransportMatch } from '../tls/chains.ts';
@@ -39,6 +42,9 @@ export interface DecodedListener extends Pick<ListenerConfig, 'name' | 'directio
   originalSource?: { mark?: number };
   cluster: string;
   httpStatPrefix?: string;
+  /** MeshHTTPRoute: the routes and the policy credited with them. */
+  httpRoutes?: ListenerConfig['httpRoutes'];
+  tcpRoute?: ListenerConfig['tcpRoute'];
   chains: DecodedChain[];
   selector: FilterChainSelector;
   /** Chains with a TLS transport socket (mTLS): connections that handshake are served by them, with their own selector. */
@@ -69,6 +75,10 @@ interface RawConfs {
 interface RawChain {
   protocol: ListenerProtocol;
   cluster: string;
+  /** MeshHTTPRoute routes (or a hash policy): the request picks its cluster. */
+  routes?: DecodedRoutes;
+  /** MeshTCPRoute split (or a hash policy): the connection picks its cluster. */
+  tcpRoute?: TcpRouteConfig;
   httpStatPrefix?: string;
   codec?: HttpCodec;
   http2?: Http2Options;
@@ -98,7 +108,7 @@ function tagsOf(metadata: unknown, where: string): Record<string, string> {
   return Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, str(v, `${where}.filter_metadata["io.kuma.tags"].${k}`)]));
 }
 
-function routeConfiguration(value: unknown, where: string, raw: RawConfs): string {
+function routeConfiguration(value: unknown, where: string, raw: RawConfs): { cluster: string; routes?: DecodedRoutes } {
   const r = fields(value, where, ['name', 'virtual_hosts', 'validate_clusters']);
   optStr(r['name'], `${where}.name`);
   if (r['validate_clusters'] !== undefined) bool(r['validate_clusters'], `${where}.validate_clusters`);
@@ -107,17 +117,14 @@ function routeConfiguration(value: unknown, where: string, raw: RawConfs): strin
   const vh = fields(hosts[0], `${where}.virtual_hosts[0]`, ['name', 'domains', 'routes']);
   const domains = list(vh['domains'], `${where}.virtual_hosts[0].domains`);
   if (domains.length !== 1 || domains[0] !== '*') reject(`${where}.virtual_hosts[0].domains`, 'only ["*"] is supported (meshcap dp does not route by host)');
-  const routes = list(vh['routes'], `${where}.virtual_hosts[0].routes`);
-  if (routes.length !== 1) reject(`${where}.virtual_hosts[0].routes`, 'exactly one route is supported');
+  const routes = decodeRoutes(vh['routes'], `${where}.virtual_hosts[0].routes`);
+  // Every route to a cluster carries the same timeout, retry policy and idle timeout (checked by decodeRoutes).
   const at = `${where}.virtual_hosts[0].routes[0]`;
-  const route = fields(routes[0], at, ['match', 'route']);
-  const match = fields(route['match'], `${at}.match`, ['prefix']);
-  if (match['prefix'] !== '/') reject(`${at}.match.prefix`, 'only "/" is supported (meshcap dp does not route by path)');
-  const action = fields(route['route'], `${at}.route`, ['cluster', 'timeout', 'retry_policy', 'idle_timeout']);
+  const action = routes.action;
   raw.requestTimeout = action['timeout'] === undefined ? ENVOY_ROUTE_TIMEOUT : duration(action['timeout'], `${at}.route.timeout`).text;
   if (action['idle_timeout'] !== undefined) raw.routeIdleTimeout = duration(action['idle_timeout'], `${at}.route.idle_timeout`).text;
   if (action['retry_policy'] !== undefined) raw.MeshRetry = decodeRetryPolicy(action['retry_policy'], `${at}.route.retry_policy`);
-  return str(action['cluster'], `${at}.route.cluster`);
+  return { cluster: routes.cluster, routes: isSingleRoute(routes) && !routes.hashPolicy ? undefined : routes };
 }
 
 /** HTTP filters in the order the engine's HTTP chain runs them; the router last. */
@@ -131,7 +138,7 @@ function httpConnectionManager(config: unknown, where: string, routes: ReadonlyM
   const http2 = h['http2_protocol_options'] === undefined ? undefined : decodeHttp2Options(h['http2_protocol_options'], `${where}.http2_protocol_options`);
   const raw: RawConfs = {};
   const statPrefix = str(h['stat_prefix'], `${where}.stat_prefix`);
-  let cluster: string;
+  let cluster: { cluster: string; routes?: DecodedRoutes };
   if ((h['rds'] === undefined) === (h['route_config'] === undefined)) reject(where, 'needs exactly one of rds or route_config');
   if (h['rds'] !== undefined) {
     const rds = fields(h['rds'], `${where}.rds`, ['config_source', 'route_config_name']);
@@ -171,18 +178,25 @@ function httpConnectionManager(config: unknown, where: string, routes: ReadonlyM
   }
   if (h['stream_idle_timeout'] !== undefined) raw.streamIdleTimeout = duration(h['stream_idle_timeout'], `${where}.stream_idle_timeout`).text;
   if (h['request_headers_timeout'] !== undefined) raw.requestHeadersTimeout = duration(h['request_headers_timeout'], `${where}.request_headers_timeout`).text;
-  return { protocol: 'http', cluster, httpStatPrefix: statPrefix, codec, http2, confs: raw };
+  return { protocol: 'http', cluster: cluster.cluster, routes: cluster.routes, httpStatPrefix: statPrefix, codec, http2, confs: raw };
 }
 
-function tcpProxy(config: unknown, where: string, raw: RawConfs): string {
-  const t = typed(config, where, ENVOY_TYPES.tcpProxy, ['stat_prefix', 'cluster', 'access_log', 'idle_timeout', 'max_connect_attempts']);
+function tcpProxy(config: unknown, where: string, raw: RawConfs): { cluster: string; tcpRoute?: TcpRouteConfig } {
+  const t = typed(config, where, ENVOY_TYPES.tcpProxy, ['stat_prefix', 'cluster', 'weighted_clusters', 'hash_policy', 'access_log', 'idle_timeout', 'max_connect_attempts']);
   str(t['stat_prefix'], `${where}.stat_prefix`);
   if (t['max_connect_attempts'] !== undefined && int(t['max_connect_attempts'], `${where}.max_connect_attempts`) !== 1) {
     reject(`${where}.max_connect_attempts`, 'meshcap dp connects once (MeshRetry tcp is not enforced)');
   }
   raw.MeshAccessLog = decodeAccessLogs(t['access_log'], `${where}.access_log`);
   if (t['idle_timeout'] !== undefined) raw.idleTimeout = duration(t['idle_timeout'], `${where}.idle_timeout`).text;
-  return str(t['cluster'], `${where}.cluster`);
+  if ((t['cluster'] === undefined) === (t['weighted_clusters'] === undefined)) reject(where, 'needs exactly one of cluster, weighted_clusters');
+  const hashPolicy = decodeTcpHashPolicy(t['hash_policy'], `${where}.hash_policy`);
+  if (t['cluster'] !== undefined) {
+    const cluster = str(t['cluster'], `${where}.cluster`);
+    return { cluster, tcpRoute: hashPolicy ? { clusters: [{ name: cluster, weight: 1 }], hashPolicy } : undefined };
+  }
+  const clusters = decodeTcpWeightedClusters(t['weighted_clusters'], `${where}.weighted_clusters`);
+  return { cluster: clusters[0]!.name, tcpRoute: { clusters, hashPolicy } };
 }
 
 /** The network filters of a chain: one HttpConnectionManager, or RBAC, local rate limit, tcp_proxy in this order. */
@@ -211,7 +225,7 @@ function chainFilters(value: unknown, where: string, routes: ReadonlyMap<string,
     else if (f.name === ENVOY_FILTERS.networkLocalRateLimit) raw.MeshRateLimit = decodeNetworkLocalRateLimit(f.config, f.at);
     else {
       if (i !== filters.length - 1) reject(`${where}[${i + 1}]`, `nothing may follow ${ENVOY_FILTERS.tcpProxy}`);
-      return { protocol: 'tcp', cluster: tcpProxy(f.config, f.at, raw), confs: raw };
+      return { protocol: 'tcp', ...tcpProxy(f.config, f.at, raw), confs: raw };
     }
   }
   return reject(where, `must end with ${ENVOY_FILTERS.tcpProxy}`);
@@ -311,6 +325,7 @@ export function decodeListener(
     list.forEach((r) => {
       if (r.protocol !== first.protocol) reject(`${r.at}.filters`, 'every filter chain of a listener must speak the same protocol in meshcap dp');
       if (r.cluster !== first.cluster) reject(`${r.at}.filters`, `every filter chain of a listener must use the same cluster in meshcap dp ("${first.cluster}", here "${r.cluster}")`);
+      if (JSON.stringify(r.routes?.routes) !== JSON.stringify(first.routes?.routes) || JSON.stringify(r.tcpRoute) !== JSON.stringify(first.tcpRoute)) reject(`${r.at}.filters`, 'every filter chain of a listener must use the same routes in meshcap dp');
       if (r.httpStatPrefix !== first.httpStatPrefix) reject(`${r.at}.filters`, 'every filter chain of a listener must use the same stat_prefix in meshcap dp');
       if (r.codec !== first.codec || JSON.stringify(r.http2) !== JSON.stringify(first.http2)) reject(`${r.at}.filters`, 'every filter chain of a listener must use the same codec_type and http2_protocol_options in meshcap dp');
       if (r.tls) sameTls(list[0]!.tls!, r.tls, r.at);
@@ -337,6 +352,8 @@ export function decodeListener(
     protocol: first.protocol,
     cluster: first.cluster,
     httpStatPrefix: first.httpStatPrefix,
+    ...(first.routes ? { httpRoutes: { ...first.routes, policy: first.names.get('MeshHTTPRoute') } } : {}),
+    ...(first.tcpRoute ? { tcpRoute: { ...first.tcpRoute, policy: first.names.get('MeshTCPRoute') } } : {}),
     ...(first.codec ? { codec: first.codec } : {}),
     ...(first.http2 ? { http2: first.http2 } : {}),
     tags: tagsOf(l['metadata'], `${where}.metadata`),
