@@ -131,6 +131,12 @@ if (pg.ok) {
       await applyYaml(b!.app, fault(500));
       for (const enabled of [true, false, true]) expect((await b!.app.inject({ method: 'PUT', url: toggleUrl, headers: AUTH, payload: { enabled } })).statusCode).toBe(200);
       const onB = b!.app.catalog.compiler.compile('default', 'web').version.versionInfo;
+      // The config history is shared: A lists the versions B compiled while A heard nothing, with B's dumps.
+      const versionsOf = (r: Replica) => r.app.configDumps.versions('default/web').map((v) => v.version);
+      const fromB = versionsOf(b!).slice(-4);
+      expect(fromB).toContain(onB);
+      await within(3_000, 'B’s versions in A’s config history', () => fromB.every((v) => versionsOf(a!).includes(v)));
+      expect(a!.app.configDumps.get('default/web', onB)?.dump).toEqual(b!.app.configDumps.get('default/web', onB)?.dump);
       expect((await applyYaml(a!.app, 'type: Mesh\nname: other\n')).statusCode).toBe(200);
       expect(a!.app.catalog.compiler.compile('default', 'web').version.versionInfo).toBe(onB);
       const dp = await a!.app.inject({ url: '/api/meshes/default/dataplanes/web' });

@@ -103,4 +103,18 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
       )`,
     ],
   },
+  {
+    version: 6,
+    name: 'config dump history, shared by control plane replicas',
+    statements: [
+      `CREATE TABLE config_dumps (
+        mesh TEXT NOT NULL,
+        dataplane TEXT NOT NULL,
+        version TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        dump TEXT NOT NULL,
+        PRIMARY KEY (mesh, dataplane, version)
+      )`,
+    ],
+  },
 ];

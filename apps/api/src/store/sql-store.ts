@@ -1,4 +1,4 @@
-import { freeVips, MeshcapError, type Resource, type ServiceVip } from '@meshcap/core';
+import { freeVips, MeshcapError, type ConfigDumpRecord, type Resource, type ServiceVip } from '@meshcap/core';
 import { isDeepStrictEqual } from 'node:util';
 import { migrations } from './migrations.ts';
 import type { Row, SqlDriver, SqlExecutor } from './sql-driver.ts';
@@ -316,6 +316,33 @@ export class SqlStore implements Store {
         if (!keep.has(`${String(row.mesh)}/${String(row.name)}`)) await tx.query('DELETE FROM dataplane_sessions WHERE mesh = $1 AND name = $2 AND replica = $3', [row.mesh, row.name, replica.id]);
       }
     });
+  }
+
+  saveConfigDump(mesh: string, dataplane: string, record: ConfigDumpRecord, keep: number): Promise<void> {
+    return this.db.transaction(async (tx) => {
+      await tx.query('INSERT INTO config_dumps (mesh, dataplane, version, recorded_at, dump) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (mesh, dataplane, version) DO NOTHING', [
+        mesh,
+        dataplane,
+        record.version,
+        record.recordedAt,
+        JSON.stringify(record.dump),
+      ]);
+      const rows = await tx.query('SELECT version FROM config_dumps WHERE mesh = $1 AND dataplane = $2 ORDER BY recorded_at DESC', [mesh, dataplane]);
+      for (const row of rows.slice(keep)) await tx.query('DELETE FROM config_dumps WHERE mesh = $1 AND dataplane = $2 AND version = $3', [mesh, dataplane, row.version]);
+    });
+  }
+
+  async listConfigDumps(since: string): Promise<Array<{ mesh: string; dataplane: string; record: ConfigDumpRecord }>> {
+    const rows = await this.db.query('SELECT * FROM config_dumps WHERE recorded_at >= $1 ORDER BY recorded_at', [since]);
+    return rows.map((row) => ({
+      mesh: String(row.mesh),
+      dataplane: String(row.dataplane),
+      record: { version: String(row.version), recordedAt: String(row.recorded_at), dump: JSON.parse(String(row.dump)) as ConfigDumpRecord['dump'] },
+    }));
+  }
+
+  async forgetConfigDumps(mesh: string, dataplane: string): Promise<void> {
+    await this.db.query('DELETE FROM config_dumps WHERE mesh = $1 AND dataplane = $2', [mesh, dataplane]);
   }
 
   async revision(): Promise<number> {

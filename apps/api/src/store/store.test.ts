@@ -156,6 +156,21 @@ function storeSuite(name: string, backendFactory: () => Promise<Backend>): void 
       expect(await store.revision()).toBe(before);
     });
 
+    it('keeps config dump history: the first copy of a version wins, the newest N per dataplane stay', async () => {
+      const dump = (v: string) => ({ configs: [{ '@type': 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump', version_info: v }] });
+      for (const [i, v] of ['1-a', '2-b', '3-c'].entries()) await store.saveConfigDump('default', 'web', { version: v, recordedAt: `2026-12-03T10:00:0${i}.000Z`, dump: dump(v) }, 2);
+      await store.saveConfigDump('default', 'web', { version: '3-c', recordedAt: '2026-12-03T10:00:09.000Z', dump: dump('other') }, 2);
+      const kept = await store.listConfigDumps('2026-12-03T00:00:00.000Z');
+      expect(kept.map((r) => [r.dataplane, r.record.version, r.record.recordedAt])).toEqual([
+        ['web', '2-b', '2026-12-03T10:00:01.000Z'],
+        ['web', '3-c', '2026-12-03T10:00:02.000Z'],
+      ]);
+      expect(kept[1]!.record.dump).toEqual(dump('3-c'));
+      expect((await store.listConfigDumps('2026-12-03T10:00:02.000Z')).map((r) => r.record.version)).toEqual(['3-c']);
+      await store.forgetConfigDumps('default', 'web');
+      expect(await store.listConfigDumps('')).toEqual([]);
+    });
+
     it('bumps the revision on every write', async () => {
       const r0 = await store.revision();
       await store.setToggle({ mesh: 'default', dataplane: 'web', policyType: 'MeshFaultInjection', policyName: 'slow', enabled: true });

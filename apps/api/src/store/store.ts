@@ -1,4 +1,4 @@
-import type { Resource, ServiceVip } from '@meshcap/core';
+import type { ConfigDumpRecord, Resource, ServiceVip } from '@meshcap/core';
 
 /**
  * What the control plane persists, behind one interface with two backends: embedded SQLite (a
@@ -61,6 +61,16 @@ export interface Store {
    * for these dataplanes (a failover), and drops this replica's rows for the others.
    */
   syncDataplaneSessions(replica: { id: string; url: string }, held: ReadonlyArray<{ mesh: string; name: string; connectedAt: string | null; configVersion: string | null }>): Promise<void>;
+
+  /**
+   * Config dump history: the first replica to record a version of a dataplane stores it (others'
+   * copies of that version are ignored); only the newest `keep` per dataplane stay.
+   */
+  saveConfigDump(mesh: string, dataplane: string, record: ConfigDumpRecord, keep: number): Promise<void>;
+  /** Records stored at or after `since` (ISO 8601), oldest first. */
+  listConfigDumps(since: string): Promise<Array<{ mesh: string; dataplane: string; record: ConfigDumpRecord }>>;
+  /** A deleted dataplane's history. */
+  forgetConfigDumps(mesh: string, dataplane: string): Promise<void>;
 
   /** A counter bumped by every write: replicas sharing a PostgreSQL store compare it to notice each other's changes. */
   revision(): Promise<number>;

@@ -223,6 +223,19 @@ describe('ConfigDumpHistory', () => {
     expect(() => h.record('x', {})).toThrow(/has no version_info/);
   });
 
+  it('merges another replica’s records: only versions it lacks, in recorded order, within the limit', () => {
+    const h = new ConfigDumpHistory({ limit: 3 });
+    h.record('x', dump('2'), new Date('2026-12-03T10:00:02Z'));
+    const rec = (v: string, s: number, extra = 0) => ({ version: v, recordedAt: `2026-12-03T10:00:0${s}.000Z`, dump: dump(v, extra) });
+    expect(h.merge('x', [rec('1', 1), rec('2', 2, 1), rec('3', 3)])).toBe(2);
+    expect(h.versions('x').map((r) => r.version)).toEqual(['1', '2', '3']);
+    // Its own copy of version 2 stays.
+    expect(h.get('x', '2')?.dump).toEqual(dump('2'));
+    expect(h.merge('x', [rec('3', 3), rec('4', 4)])).toBe(1);
+    expect(h.versions('x').map((r) => r.version)).toEqual(['2', '3', '4']);
+    expect(h.merge('x', [rec('4', 4)])).toBe(0);
+  });
+
   it('a diff naming a version that is not kept is a 404 listing what is kept', () => {
     const h = new ConfigDumpHistory();
     h.record('x', dump('1'));

@@ -97,6 +97,24 @@ export class ConfigDumpHistory {
     return diffConfigDumps(pick(fromVersion, 'from').dump, pick(toVersion, 'to').dump, options);
   }
 
+  /**
+   * Adds the records of versions not kept yet (another control plane replica recorded them), in
+   * the order they were recorded; a version kept already stays as it is. The oldest beyond the
+   * limit are dropped. Returns how many were added.
+   */
+  merge(dataplane: string, records: readonly ConfigDumpRecord[]): number {
+    const list = [...(this.byDataplane.get(dataplane) ?? [])];
+    const known = new Set(list.map((r) => r.version));
+    const added = records.filter((r) => !known.has(r.version) && known.add(r.version));
+    if (added.length === 0) return 0;
+    list.push(...added);
+    // A stable sort: records of one instant keep the order they came in.
+    list.sort((a, b) => (a.recordedAt < b.recordedAt ? -1 : a.recordedAt > b.recordedAt ? 1 : 0));
+    if (list.length > this.limit) list.splice(0, list.length - this.limit);
+    this.byDataplane.set(dataplane, list);
+    return added.length;
+  }
+
   /** Drops a dataplane's history (it was deleted). */
   forget(dataplane: string): void {
     this.byDataplane.delete(dataplane);
