@@ -104,7 +104,7 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
     ],
   },
   {
-    version: 6,
+    version: 7,
     name: 'config dump history, shared by control plane replicas',
     statements: [
       `CREATE TABLE config_dumps (
