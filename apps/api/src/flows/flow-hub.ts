@@ -68,7 +68,7 @@ export class FlowHub {
   /** Newest first. */
   list(filter: FlowFilter, limit: number): FlowRecord[] {
     const out: FlowRecord[] = [];
-    for (const flow of this.log.newest()) {
+    for (const flow of this.log.recent()) {
       if (!matchesFlow(flow, filter)) continue;
       out.push(flow);
       if (out.length >= limit) break;

@@ -25,31 +25,16 @@ export interface FlowPage {
   missed: number;
 }
 
-/** Bytes per flow the ring starts with; it doubles (up to MAX_BYTES_PER_FLOW) when flows are larger. */
-const START_BYTES_PER_FLOW = 512;
-const MAX_BYTES_PER_FLOW = 8192;
-
 /**
- * A bounded ring of the most recent flows. Each published flow is kept as its JSON, written into
- * one preallocated byte ring (off the JS heap), and parsed again only when read: a dataplane that
- * keeps 10,000 flows then holds no 10,000 object graphs that live just long enough to be promoted
- * to the old generation and die there (what made full GCs, and tail latency, in the data path).
- * Publishing is O(1) plus the serialisation; when the ring is full the oldest flow is overwritten
- * and counted in `evicted`. Readers either pull with a cursor (`since`, which reports what they
- * missed) or subscribe synchronously (they get the record itself); with no subscriber, publishing
- * does not look further than an array length. Records read back are new objects each time.
+ * A bounded ring of the most recent flows. Publishing is O(1) with no allocation besides the
+ * record itself; when the ring is full the oldest flow is overwritten and counted in `evicted`.
+ * Readers either pull with a cursor (`since`, which reports what they missed) or subscribe
+ * synchronously; with no subscriber, publishing does not look further than an array length.
  */
 export class FlowLog {
-  /** Where flow `seq` starts in `bytes`, and how long it is, at slot `seq % capacity`. */
-  private readonly starts: Uint32Array;
-  private readonly lengths: Uint32Array;
-  private bytes: Buffer;
-  /** Next write position in `bytes`. */
-  private pos = 0;
+  private readonly slots: Array<FlowRecord | undefined>;
   /** Sequence number of the next flow; equals the number ever published. */
   private seq = 0;
-  /** Sequence number of the oldest flow still held. */
-  private oldest = 0;
   private evictedCount = 0;
   private subscriberErrorCount = 0;
   /** Replaced, never mutated, so a callback may unsubscribe while we iterate. */
@@ -57,13 +42,13 @@ export class FlowLog {
 
   constructor(readonly capacity = 10_000) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`flow buffer capacity must be a positive integer, got ${capacity}`);
-    this.starts = new Uint32Array(capacity);
-    this.lengths = new Uint32Array(capacity);
-    this.bytes = Buffer.allocUnsafeSlow(Math.max(4096, capacity * START_BYTES_PER_FLOW));
+    this.slots = new Array<FlowRecord | undefined>(capacity);
   }
 
   publish(flow: FlowRecord): void {
-    this.keep(JSON.stringify(flow));
+    if (this.seq >= this.capacity) this.evictedCount++;
+    this.slots[this.seq % this.capacity] = flow;
+    this.seq++;
     const subs = this.subscribers;
     if (subs.length === 0) return;
     for (const fn of subs) {
@@ -73,65 +58,6 @@ export class FlowLog {
         this.subscriberErrorCount++;
       }
     }
-  }
-
-  private keep(json: string): void {
-    const length = Buffer.byteLength(json);
-    if (length > this.bytes.length) this.resize(length * 2); // one flow larger than the ring (rare)
-    for (;;) {
-      // Circular layout, oldest first: a flow that does not fit before the end goes to 0, and the
-      // tail it leaves behind dies with the flows that start there (the oldest).
-      const wrap = length > this.bytes.length - this.pos;
-      const start = wrap ? 0 : this.pos;
-      const end = start + length;
-      const tail = wrap ? this.pos : Infinity;
-      let grow = false;
-      while (this.oldest < this.seq) {
-        const slot = this.oldest % this.capacity;
-        const s = this.starts[slot]!;
-        const inTheWay = s >= tail || (s < end && s + this.lengths[slot]! > start);
-        const full = this.seq - this.oldest >= this.capacity;
-        if (!inTheWay && !full) break;
-        // Fewer than `capacity` flows would be kept: make the ring larger instead (bounded).
-        if (!full && this.bytes.length < this.capacity * MAX_BYTES_PER_FLOW) {
-          grow = true;
-          break;
-        }
-        this.oldest++;
-        this.evictedCount++;
-      }
-      if (grow) {
-        this.resize(Math.min(this.capacity * MAX_BYTES_PER_FLOW, Math.ceil(this.bytes.length * 1.5)));
-        continue;
-      }
-      const slot = this.seq % this.capacity;
-      this.starts[slot] = start;
-      this.lengths[slot] = this.bytes.write(json, start, 'utf8');
-      this.pos = end;
-      this.seq++;
-      return;
-    }
-  }
-
-  private resize(size: number): void {
-    const next = Buffer.allocUnsafeSlow(size);
-    let pos = 0;
-    for (let s = this.oldest; s < this.seq; s++) {
-      const slot = s % this.capacity;
-      const start = this.starts[slot]!;
-      const length = this.lengths[slot]!;
-      this.bytes.copy(next, pos, start, start + length);
-      this.starts[slot] = pos;
-      pos += length;
-    }
-    this.bytes = next;
-    this.pos = pos;
-  }
-
-  private read(seq: number): FlowRecord {
-    const slot = seq % this.capacity;
-    const start = this.starts[slot]!;
-    return JSON.parse(this.bytes.toString('utf8', start, start + this.lengths[slot]!)) as FlowRecord;
   }
 
   get hasSubscribers(): boolean {
@@ -150,23 +76,24 @@ export class FlowLog {
   recent(limit = this.capacity): FlowRecord[] {
     const n = Math.min(Math.max(0, Math.floor(limit)), this.size);
     const out: FlowRecord[] = [];
-    for (let i = 1; i <= n; i++) out.push(this.read(this.seq - i));
+    for (let i = 1; i <= n; i++) {
+      const flow = this.slots[(this.seq - i) % this.capacity];
+      if (flow) out.push(flow);
+    }
     return out;
-  }
-
-  /** The flows held, newest first, each parsed only when the iteration reaches it (for filtered reads that stop early). */
-  *newest(): Generator<FlowRecord, void, undefined> {
-    // Stops where a publish during the iteration has evicted what comes next.
-    for (let s = this.seq - 1; s >= this.oldest; s--) yield this.read(s);
   }
 
   /** Flows published at or after `cursor` (oldest first, at most `limit`), and the cursor to continue from. */
   since(cursor: number, limit = this.capacity): FlowPage {
-    const from = Math.max(cursor, this.oldest);
-    const missed = Math.max(0, this.oldest - cursor);
+    const oldest = this.seq - this.size;
+    const from = Math.max(cursor, oldest);
+    const missed = Math.max(0, oldest - cursor);
     const to = Math.min(this.seq, from + Math.max(0, Math.floor(limit)));
     const flows: FlowRecord[] = [];
-    for (let s = from; s < to; s++) flows.push(this.read(s));
+    for (let s = from; s < to; s++) {
+      const flow = this.slots[s % this.capacity];
+      if (flow) flows.push(flow);
+    }
     return { flows, cursor: to, missed };
   }
 
@@ -176,26 +103,15 @@ export class FlowLog {
   }
 
   find(id: string): FlowRecord | undefined {
-    // Look for the id's JSON in the bytes before parsing anything.
-    const needle = Buffer.from(JSON.stringify(id));
-    for (let s = this.seq - 1; s >= this.oldest; s--) {
-      const slot = s % this.capacity;
-      const start = this.starts[slot]!;
-      const at = this.bytes.indexOf(needle, start);
-      if (at < 0 || at >= start + this.lengths[slot]!) continue;
-      const flow = this.read(s);
-      if (flow.id === id) return flow;
+    for (let i = 1; i <= this.size; i++) {
+      const flow = this.slots[(this.seq - i) % this.capacity];
+      if (flow?.id === id) return flow;
     }
     return undefined;
   }
 
   get size(): number {
-    return this.seq - this.oldest;
-  }
-
-  /** Bytes the ring holds for its flows now (its buffer size). */
-  get byteCapacity(): number {
-    return this.bytes.length;
+    return Math.min(this.seq, this.capacity);
   }
 
   stats(): FlowLogStats {
