@@ -11,7 +11,8 @@
         "csrc/original_dst.c",
         "csrc/listen.c",
         "csrc/outgoing.c",
-        "csrc/process.c"
+        "csrc/process.c",
+        "csrc/relay.c"
       ],
       "cflags": ["-Wall", "-Wextra", "-O2", "-std=gnu11"],
       "defines": ["NAPI_VERSION=8"]

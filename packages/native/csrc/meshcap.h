@@ -59,5 +59,8 @@ napi_value mc_create_outgoing_socket(napi_env env, napi_callback_info info);   /
 napi_value mc_get_socket_mark(napi_env env, napi_callback_info info);          // sockopt.c
 napi_value mc_set_socket_mark(napi_env env, napi_callback_info info);          // sockopt.c
 napi_value mc_set_parent_death_signal(napi_env env, napi_callback_info info);  // process.c
+napi_value mc_relay_init(napi_env env, napi_callback_info info);               // relay.c
+napi_value mc_relay_start(napi_env env, napi_callback_info info);              // relay.c
+napi_value mc_relay_abort(napi_env env, napi_callback_info info);              // relay.c
 
 #endif

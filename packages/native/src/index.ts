@@ -8,6 +8,8 @@
  *   capture rules can exclude the proxy's own traffic; optionally from a chosen or foreign source.
  * - {@link getSocketMark} / {@link setSocketMark}: SO_MARK on an open socket.
  * - {@link exitWithParent}: a child process that does not outlive its parent (PR_SET_PDEATHSIG).
+ * - {@link relaySockets}: a TCP relay in C (epoll on the addon's own thread; read/write for small
+ *   messages, splice() through a pipe for bulk) between two connected sockets.
  *
  * Errors from the kernel are Node-style: `code` is the errno name (`'ENOENT'`, `'EPERM'`…), `errno`
  * the negated errno number (as Node reports it), `syscall` the failing call. Bad arguments throw a
@@ -27,6 +29,10 @@ interface Addon {
   setSocketMark(fd: number, mark: number): void;
   /** Arms PR_SET_PDEATHSIG; returns getppid() after arming. */
   setParentDeathSignal(signal: number): number;
+  /** Starts the relay thread once; `onDone` is called on this thread for each finished relay. */
+  relayInit(onDone: (id: number, fromClient: number, toClient: number, close: NativeRelayClose, firstUpstreamByteMs: number) => void): void;
+  relayStart(clientFd: number, upstreamFd: number, idleTimeoutMs: number, clientHead: Buffer | null, upstreamHead: Buffer | null): number;
+  relayAbort(id: number, drain: boolean): void;
 }
 
 const ADDON_PATH = '../build/Release/meshcap_native.node';
@@ -239,6 +245,125 @@ export function exitWithParent(signal: NodeJS.Signals = 'SIGKILL', parentPid: nu
   if (typeof signal !== 'string' || number === undefined) throw invalidValue('signal', signal, 'must be a signal name such as "SIGKILL"');
   checkInteger(parentPid, 'parentPid', 1, 0x7fffffff);
   if (addon.setParentDeathSignal(number) !== parentPid) process.kill(process.pid, signal);
+}
+
+/** How a natively relayed connection ended (the values of core's `RelayClose`). */
+export type NativeRelayClose = 'fin' | 'client_reset' | 'upstream_reset' | 'idle_timeout' | 'local' | 'drain';
+
+export interface NativeRelayOptions {
+  /** Close both sides after this long with no byte in either direction (checked every 100 ms). 0 disables. */
+  idleTimeoutMs: number;
+  /** Bytes already read from the client that go upstream first. */
+  clientHead?: Buffer;
+  /** Bytes already read from the upstream that go to the client first. */
+  upstreamHead?: Buffer;
+}
+
+export interface NativeRelayResult {
+  /** Bytes written upstream (client head and bytes Node had buffered included). */
+  fromClient: number;
+  /** Bytes written to the client (upstream head included). */
+  toClient: number;
+  close: NativeRelayClose;
+  /** When the relay read the first upstream byte, in ms after it started (undefined when none came). */
+  firstUpstreamByteAfterMs?: number;
+}
+
+interface LiveRelay {
+  client: net.Socket;
+  upstream: net.Socket;
+  done: (result: NativeRelayResult) => void;
+}
+
+const liveRelays = new Map<number, LiveRelay>();
+let relayThreadStarted = false;
+
+/** Runs on the JS thread when the C side finished relay `id`: its fds are out of the relay's epoll set. */
+function onRelayDone(id: number, fromClient: number, toClient: number, close: NativeRelayClose, firstUpstreamByteMs: number): void {
+  const live = liveRelays.get(id);
+  if (!live) return;
+  liveRelays.delete(id);
+  const result: NativeRelayResult = { fromClient, toClient, close, ...(firstUpstreamByteMs >= 0 ? { firstUpstreamByteAfterMs: firstUpstreamByteMs } : {}) };
+  // Closing is JavaScript's: destroy() closes each fd (an RST where the relay armed SO_LINGER 0).
+  let open = 2;
+  const closed = (): void => {
+    if (--open === 0) live.done(result);
+  };
+  for (const s of [live.client, live.upstream]) {
+    if (s.closed) closed();
+    else {
+      s.once('close', closed);
+      s.destroy();
+    }
+  }
+}
+
+/**
+ * Whether {@link relaySockets} can take these sockets: both are open TCP sockets with an fd and
+ * nothing queued for writing in Node (what Node has already read is handed over as a head).
+ */
+export function canRelaySockets(client: net.Socket, upstream: net.Socket): boolean {
+  for (const s of [client, upstream]) {
+    if (!(s instanceof net.Socket) || s.destroyed || s.connecting || s.writableLength > 0) return false;
+    const fd = handleOf(s)?.fd;
+    if (typeof fd !== 'number' || fd < 0) return false;
+  }
+  return true;
+}
+
+/** Takes the socket away from Node's reading; returns what Node had already read (or null). */
+function detach(socket: net.Socket): Buffer | null {
+  socket.pause();
+  // Read what Node buffered before reading stops: read() may start the handle reading again.
+  const buffered = socket.readableLength > 0 ? (socket.read() as Buffer | null) : null;
+  // Node would start reading again on its own: a read(0) queued for the next tick (maybeReadMore,
+  // e.g. when this runs inside a 'data' handler) calls _read, which calls readStart. Nothing may
+  // read this socket in Node any more, so its _read does nothing from here on.
+  (socket as unknown as { _read: () => void })._read = () => {};
+  const handle = handleOf(socket) as { reading?: boolean; readStop?: () => number } | null | undefined;
+  if (handle) {
+    handle.reading = false;
+    handle.readStop?.();
+  }
+  socket.setTimeout(0);
+  return buffered;
+}
+
+const joined = (a: Buffer | undefined, b: Buffer | null): Buffer | null => (a?.length ? (b?.length ? Buffer.concat([a, b]) : a) : b?.length ? b : null);
+
+/**
+ * Relays bytes both ways between two connected TCP sockets in C: Node stops reading both; the
+ * addon's thread polls their fds with epoll and moves bytes with read()/send() for small messages
+ * and splice() through a pipe pair once a read fills its 16 KiB buffer, with no JavaScript per
+ * chunk. It keeps the relay contract: backpressure both ways (a side is read only when the other
+ * took its bytes), half-close (a FIN is passed on as shutdown(SHUT_WR)), an RST or error on one side
+ * becomes an RST on the other, the idle timeout over both directions, byte counts, and `done`
+ * exactly once, after both sockets are closed (this wrapper destroys them when the relay ends).
+ * Check {@link canRelaySockets} first. Both sockets should have `allowHalfOpen: true`.
+ *
+ * @throws TypeError (`ERR_INVALID_ARG_VALUE`) when the sockets cannot be taken (see canRelaySockets).
+ */
+export function relaySockets(client: net.Socket, upstream: net.Socket, options: NativeRelayOptions, done: (result: NativeRelayResult) => void): { abort(reason: 'local' | 'drain'): void } {
+  if (!canRelaySockets(client, upstream)) throw invalidValue('client/upstream', client, 'must be open, connected TCP sockets with nothing queued for writing');
+  const idle = checkInteger(options.idleTimeoutMs, 'options.idleTimeoutMs', 0, 0xffffffff);
+  if (!relayThreadStarted) {
+    addon.relayInit(onRelayDone);
+    relayThreadStarted = true;
+  }
+  const clientHead = joined(options.clientHead, detach(client));
+  const upstreamHead = joined(options.upstreamHead, detach(upstream));
+  const id = addon.relayStart(socketFd(client, 'client'), socketFd(upstream, 'upstream'), idle, clientHead, upstreamHead);
+  liveRelays.set(id, { client, upstream, done });
+  return {
+    abort(reason) {
+      if (liveRelays.has(id)) addon.relayAbort(id, reason === 'drain');
+    },
+  };
+}
+
+/** Relays running in C now (for stats). */
+export function nativeRelaysActive(): number {
+  return liveRelays.size;
 }
 
 // ---- argument checks: every message names the argument and what it got ----

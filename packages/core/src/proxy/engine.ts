@@ -22,7 +22,7 @@ import { UpstreamPool } from './http/pool.ts';
 import { Http2UpstreamPool } from './http2/pool.ts';
 import { serveHttp } from './http2/codec.ts';
 import { originalDestination, type Destination } from './original-destination.ts';
-import { streamRelay, type TcpRelay } from './relay.ts';
+import { nativeRelay, type TcpRelay } from './relay.ts';
 import { ProxyStats, type StatValue } from './stats.ts';
 import { proxyTcp, type TcpTimeouts } from './tcp-proxy.ts';
 import { ignoreError, INBOUND_SOURCE_V6, UpstreamConnector } from './upstream.ts';
@@ -80,7 +80,7 @@ export interface DataplaneOptions {
   flowBufferSize?: number;
   /** Randomness for percentage-based policies; injectable for tests. */
   random?: () => number;
-  /** The TCP relay; a native splice relay can be passed here. */
+  /** The TCP relay for raw TCP listeners (TLS always uses the stream relay); default the native one. */
   relay?: TcpRelay;
   log?: EngineLog;
 }
@@ -215,7 +215,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
       upstreams: new UpstreamConnector(options.upstreamMark ?? 0, options.tproxyMark ?? DEFAULT_TPROXY_MARK),
       httpPool: new UpstreamPool(),
       http2Pool: new Http2UpstreamPool(),
-      relay: options.relay ?? streamRelay,
+      relay: options.relay ?? nativeRelay,
       random: options.random ?? Math.random,
       connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,

@@ -43,7 +43,7 @@ export {
   type TcpPassSlot,
 } from './chain.ts';
 export type { AdminServer, ClusterStatus, ConfigDumpProvider, ListenerStatus } from './admin.ts';
-export { streamRelay, type RelayHandle, type RelayOptions, type RelayResult, type TcpRelay } from './relay.ts';
+export { nativeRelay, streamRelay, tcpRelays, type RelayHandle, type RelayOptions, type RelayResult, type TcpRelay } from './relay.ts';
 export type { StatValue } from './stats.ts';
 export type { RequestHead, ResponseHead } from './http/head.ts';
 export { PROXY_UID, PROXY_GID, proxyUserCommand, proxyUserChildEnv, exitWithProxyUserParent, needsProxyUser } from './proxy-user.ts';

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { canRelaySockets, relaySockets } from '@meshcap/native';
 
 /** How a relayed stream ended. */
 export type RelayClose = 'fin' | 'client_reset' | 'upstream_reset' | 'idle_timeout' | 'local' | 'drain';
@@ -127,8 +128,33 @@ class StreamRelay implements RelayHandle {
   }
 }
 
-/** The relay in plain Node streams (what every connection uses until a native splice relay exists). */
+/** The relay in plain Node streams: where bytes must pass through JavaScript (TLS), and the fallback. */
 export const streamRelay: TcpRelay = {
   name: 'stream',
   relay: (client, upstream, options, done) => new StreamRelay(client, upstream, options, done),
 };
+
+/**
+ * The relay in C (@meshcap/native's relaySockets): both fds polled on the addon's thread, read/send
+ * for small messages, splice() through a pipe for bulk, no JavaScript per chunk; only the byte
+ * counts and the close come back. Sockets Node still has bytes queued to write on go to the stream
+ * relay instead (nothing is lost or reordered).
+ */
+export const nativeRelay: TcpRelay = {
+  name: 'native',
+  relay(client, upstream, options, done) {
+    if (!canRelaySockets(client, upstream)) return streamRelay.relay(client, upstream, options, done);
+    const startedAt = performance.now();
+    return relaySockets(client, upstream, options, (r) =>
+      done({
+        fromClient: r.fromClient,
+        toClient: r.toClient,
+        close: r.close,
+        firstUpstreamByteAt: options.upstreamHead?.length ? startedAt : r.firstUpstreamByteAfterMs === undefined ? undefined : startedAt + r.firstUpstreamByteAfterMs,
+      }),
+    );
+  },
+};
+
+/** The relays by name (`meshcap dp --tcp-relay`). */
+export const tcpRelays: Readonly<Record<'native' | 'stream', TcpRelay>> = { native: nativeRelay, stream: streamRelay };

@@ -18,6 +18,9 @@ export class ListenerCounters {
   downstream_cx_denied = 0;
   /** Completion hooks (`onClose`/`onComplete`, e.g. an access log) that threw; the flow was still published. */
   pass_completion_errors = 0;
+  /** Raw TCP connections relayed in C (the native relay) and through Node streams (TLS, fallback). */
+  downstream_cx_relay_native = 0;
+  downstream_cx_relay_stream = 0;
 }
 
 export class ClusterCounters {

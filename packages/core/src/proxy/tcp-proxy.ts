@@ -81,6 +81,8 @@ export function proxyTcp(ctx: EngineContext, a: Accepted, client: Socket, flow: 
       counters.upstream_cx_active++;
       // TLS bytes are made in user space: a kernel splice relay cannot carry them.
       const relayer = client instanceof TLSSocket || socket instanceof TLSSocket ? streamRelay : ctx.relay;
+      if (relayer.name === 'native') a.listener.counters.downstream_cx_relay_native++;
+      else a.listener.counters.downstream_cx_relay_stream++;
       if (socket instanceof TLSSocket) flow.tls = upstreamTls(socket);
       relay = relayer.relay(client, socket, { idleTimeoutMs: timeouts.idleTimeoutMs }, (r: RelayResult) => {
         counters.upstream_cx_active--;

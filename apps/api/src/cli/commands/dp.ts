@@ -20,6 +20,7 @@ import {
   bootstrapError,
   engineConfigFromXds,
   loadEnvoyBootstrap,
+  tcpRelays,
   type DataplaneHandle,
   type DataplaneOptions,
 } from '@meshcap/core';
@@ -72,6 +73,8 @@ Flags:
   --idle-timeout DUR      idle timeout over both directions of a connection (default 1h; 0 disables)
   --drain-time DUR        on SIGTERM, how long open connections may finish (default 5s)
   --flow-buffer N         flows kept for /flows (default 10000)
+  --tcp-relay KIND        raw TCP listeners' relay: native (default: in C, epoll + splice, no JavaScript
+                          per chunk) or stream (Node streams); TLS always uses stream
 ${dataplaneChannelHelp}
 
 Admin endpoints (127.0.0.1:9901): /ready /stats /stats/prometheus /listeners /clusters /flows /config_dump
@@ -102,6 +105,7 @@ interface DpFlags {
   idleTimeoutMs?: number;
   drainMs?: number;
   flowBuffer?: number;
+  tcpRelay?: 'native' | 'stream';
   /** Control plane(s) to connect to (`--cp`, repeatable for replicas); standalone without it. */
   cp?: string[];
   /** ADS server(s) (`--xds`); default from `--cp`. */
@@ -148,6 +152,7 @@ function parseFlags(args: string[]): DpFlags {
         'idle-timeout': { type: 'string' },
         'drain-time': { type: 'string' },
         'flow-buffer': { type: 'string' },
+        'tcp-relay': { type: 'string' },
         ...dataplaneChannelFlags,
       },
       strict: true,
@@ -161,6 +166,8 @@ function parseFlags(args: string[]): DpFlags {
   if (v['dataplane-file'] !== undefined && v.bootstrap !== undefined) throw new CliUsageError('--dataplane-file and --bootstrap: give one of them');
   if (v.bootstrap !== undefined && v.name !== undefined) throw new CliUsageError('--name: a bootstrap names its dataplane in node.id');
   if (v.bootstrap !== undefined && v.cp !== undefined) throw new CliUsageError('--cp: a bootstrap runs without a control plane');
+  const tcpRelay = v['tcp-relay'];
+  if (tcpRelay !== undefined && tcpRelay !== 'native' && tcpRelay !== 'stream') throw new CliUsageError(`--tcp-relay: "${tcpRelay}" is not native or stream`);
   return {
     file: (v['dataplane-file'] ?? v.bootstrap)!,
     bootstrap: v.bootstrap !== undefined,
@@ -177,6 +184,7 @@ function parseFlags(args: string[]): DpFlags {
     idleTimeoutMs: durationFlag('idle-timeout', v['idle-timeout']),
     drainMs: durationFlag('drain-time', v['drain-time']),
     flowBuffer: intFlag('flow-buffer', v['flow-buffer'], 1, 10_000_000),
+    tcpRelay,
     cp: v.cp,
     xds: v.xds,
     tokenFile: v['dataplane-token-file'],
@@ -292,6 +300,7 @@ export const dpCommand: CliCommand = {
       connectTimeoutMs: flags.connectTimeoutMs,
       idleTimeoutMs: flags.idleTimeoutMs,
       flowBufferSize: flags.flowBuffer,
+      ...(flags.tcpRelay ? { relay: tcpRelays[flags.tcpRelay] } : {}),
       drainMs: flags.drainMs,
       log,
     });
