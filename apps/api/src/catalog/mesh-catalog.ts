@@ -418,6 +418,7 @@ export class MeshCatalog {
 
 function storeFailure(err: unknown): MeshcapError {
   if (err instanceof MeshcapError) return err;
+  if ((err as { code?: unknown }).code === 'SQLITE_FULL') return new MeshcapError('MESHCAP_ERR_STORE_FULL', `the store's disk is full, nothing was changed: ${(err as Error).message}`, [], { cause: err });
   if (isStoreUnreachable(err)) return new MeshcapError('MESHCAP_ERR_STORE_UNAVAILABLE', `the store is not reachable, nothing was changed (the control plane keeps serving and retries): ${(err as Error).message}`, [], { cause: err });
   return new MeshcapError('MESHCAP_ERR_STORE', `the store refused the change, nothing was changed: ${(err as Error).message}`, [], { cause: err });
 }
