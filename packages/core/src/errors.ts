@@ -29,6 +29,7 @@ export const errorRegistry = {
   MESHCAP_ERR_RULESET_SYNTAX: { status: 400, summary: 'a rule set text (iptables-save output, nft JSON) could not be read' },
   MESHCAP_ERR_TOO_MANY_AUTH_FAILURES: { status: 429, summary: 'too many requests with a missing or wrong token came from this client; wait before retrying' },
   MESHCAP_ERR_TOKEN_EXPIRED: { status: 401, summary: 'the token is past its expiry (issue a new one)' },
+  MESHCAP_ERR_STORE_FULL: { status: 507, summary: 'the store\'s disk is full; nothing was changed (free space, the control plane keeps serving)' },
   MESHCAP_ERR_STORE_UNAVAILABLE: { status: 503, summary: 'the store (PostgreSQL) is not reachable; the control plane keeps serving what it holds and retries' },
 } as const satisfies Record<`MESHCAP_ERR_${string}`, { status: number; summary: string }>;
 

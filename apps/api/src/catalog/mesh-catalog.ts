@@ -13,6 +13,7 @@ import {
   type ServiceVip,
 } from '@meshcap/core';
 import type { ConfigVersionRecord, ResourceChange, ResourceKey, Store, StoredResource, Toggle } from '../store/index.ts';
+import { isStoreUnreachable } from '../store/index.ts';
 import { applyResources, applyToggle, compilerFromStore } from './compiler-load.ts';
 import { resourceSources } from './resource-sources.ts';
 
@@ -431,6 +432,8 @@ export class MeshCatalog {
 
 function storeFailure(err: unknown): MeshcapError {
   if (err instanceof MeshcapError) return err;
+  if ((err as { code?: unknown }).code === 'SQLITE_FULL') return new MeshcapError('MESHCAP_ERR_STORE_FULL', `the store's disk is full, nothing was changed: ${(err as Error).message}`, [], { cause: err });
+  if (isStoreUnreachable(err)) return new MeshcapError('MESHCAP_ERR_STORE_UNAVAILABLE', `the store is not reachable, nothing was changed (the control plane keeps serving and retries): ${(err as Error).message}`, [], { cause: err });
   return new MeshcapError('MESHCAP_ERR_STORE', `the store refused the change, nothing was changed: ${(err as Error).message}`, [], { cause: err });
 }
 

@@ -46,6 +46,10 @@ export class PostgresDriver implements SqlDriver {
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // A checked-out client has no pool listener: a server shutdown mid-transaction would be an
+    // unhandled 'error' event (a crash) instead of the failed query it also causes.
+    const ignore = (): void => {};
+    client.on('error', ignore);
     try {
       await client.query('BEGIN');
       const result = await fn({ query: async (sql, params = []) => (await client.query(sql, params as unknown[])).rows as Row[] });
@@ -55,6 +59,7 @@ export class PostgresDriver implements SqlDriver {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
+      client.off('error', ignore);
       client.release();
     }
   }
@@ -127,4 +132,16 @@ export class PostgresDriver implements SqlDriver {
     this.stopListening();
     await this.pool.end();
   }
+}
+
+// Connection-level failures: the server is down, restarting or unreachable (node-postgres and
+// libc codes, and PostgreSQL's class 08 "connection exception" and 57P0x "operator intervention").
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
+
+/** True when `err` says the store's server cannot be reached (as opposed to a query it refused). */
+export function isStoreUnreachable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  if (typeof e.code === 'string' && UNREACHABLE_CODES.has(e.code)) return true;
+  return typeof e.message === 'string' && /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED/.test(e.message);
 }

@@ -52,7 +52,9 @@ export class SqliteDriver implements SqlDriver {
         this.db.exec('COMMIT');
         return result;
       } catch (err) {
-        this.db.exec('ROLLBACK');
+        // SQLite may have rolled back already (SQLITE_FULL, SQLITE_IOERR): a second ROLLBACK would
+        // throw "no transaction is active" and hide the error that says what happened.
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
         throw err;
       }
     });

@@ -2,6 +2,7 @@ import { errorRegistry, formatPath, MeshcapError, type ErrorIssue, type MeshcapE
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { RequestValidationError } from '../../schemas/zod-provider.ts';
+import { isStoreUnreachable } from '../../store/index.ts';
 
 /** The one error body every route answers with: `{code, message, issues}`. */
 export interface ErrorBody {
@@ -42,6 +43,10 @@ export function errorResponse(err: unknown, requestId: string): { status: number
   if (typeof status === 'number' && status >= 400 && status < 500 && typeof fastifyErr.code === 'string' && fastifyErr.code.startsWith('FST_')) {
     const code = FASTIFY_STATUS_CODES[status] ?? 'MESHCAP_ERR_INVALID_REQUEST';
     return { status: errorRegistry[code].status === status ? status : 400, body: { code, message: fastifyErr.message ?? errorRegistry[code].summary, issues: [] }, internal: false };
+  }
+  // A route that reads the store directly (tokens) while PostgreSQL is away.
+  if (isStoreUnreachable(err)) {
+    return { status: 503, body: { code: 'MESHCAP_ERR_STORE_UNAVAILABLE', message: `the store is not reachable (${(err as Error).message}); retry when it is back`, issues: [] }, internal: false };
   }
   return {
     status: 500,
