@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '@meshcap/testkit';
+import { freePort, HostProcess } from '@meshcap/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { api, describeDemo, eventually, gui, dashboardSession, screenshot } from './harness.ts';
 
@@ -17,37 +17,8 @@ interface Flow {
   http?: { path: string; version?: string; grpc?: { service: string; method: string; status?: number } };
 }
 
-/** A child process and the lines it printed; `line(re)` waits (bounded) for a matching one. */
-function start(args: string[]): { child: ChildProcess; line(re: RegExp, timeoutMs?: number): Promise<string> } {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const waiters = new Set<() => void>();
-  const onData = (d: Buffer): void => {
-    out += d.toString();
-    for (const w of waiters) w();
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  return {
-    child,
-    line: (re, timeoutMs = 60_000) =>
-      new Promise((resolve, reject) => {
-        const check = (): void => {
-          const m = out.split('\n').find((l) => re.test(l));
-          if (m === undefined) return;
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolve(m);
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`no line matching ${re} in ${timeoutMs} ms:\n${out.slice(-2000)}`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      }),
-  };
-}
+/** A Node child process whose stdout lines can be awaited (the test kit's HostProcess, outside any namespace). */
+const start = (args: string[]): HostProcess => new HostProcess(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] }), args[0]!);
 
 /**
  * gRPC in the dashboard: a @grpc/grpc-js server and client (unary calls and a server stream) joined
@@ -56,7 +27,7 @@ function start(args: string[]): { child: ChildProcess; line(re: RegExp, timeoutM
  */
 describeDemo('gRPC: a call is a flow with its service, method and grpc status', (demo) => {
   const session = dashboardSession(demo);
-  const procs: ChildProcess[] = [];
+  const procs: HostProcess[] = [];
   let dir: string;
 
   beforeAll(async () => {
@@ -66,8 +37,8 @@ describeDemo('gRPC: a call is a flow with its service, method and grpc status', 
     const inbound = await freePort();
     const outbound = await freePort();
     const app = start([GRPC('grpc-app.mjs'), '--host', '127.0.0.1', '--port', String(appPort)]);
-    procs.push(app.child);
-    await app.line(/"listening"/);
+    procs.push(app);
+    await app.waitForLine(/"listening"/, 60_000);
     const dataplanes = {
       'grpc-echo': `type: Dataplane
 mesh: default
@@ -95,25 +66,19 @@ networking:
       writeFileSync(join(dir, `${name}.token`), token, { mode: 0o600 });
       writeFileSync(join(dir, `${name}.yaml`), yaml, { mode: 0o644 });
       const dp = start([MESHCAP, 'dp', '--dataplane-file', join(dir, `${name}.yaml`), '--cp', `unix:${demo().socket}`, '--dataplane-token-file', join(dir, `${name}.token`)]);
-      procs.push(dp.child);
-      await dp.line(/connected to the control plane as default\//);
+      procs.push(dp);
+      await dp.waitForLine(/connected to the control plane as default\//, 60_000);
     }
     // Calls until the caller's outbound serves them (its config arrives over ADS just after connecting).
     await eventually('gRPC calls through both dataplanes', async () => {
       const probe = start([GRPC('grpc-probe.mjs'), '--target', `127.0.0.1:${outbound}`, '--calls', '5', '--items', '20']);
-      const result = JSON.parse((await probe.line(/"result"/, 20_000)).trim()) as { replies: Array<{ echo?: string }>; items: number | string };
+      const result = JSON.parse((await probe.waitForLine(/"result"/, 20_000)).trim()) as { replies: Array<{ echo?: string }>; items: number | string };
       return result.replies.every((r) => r.echo?.startsWith('call ')) && result.items === 20 ? true : undefined;
     }, 60_000, 1_000);
   });
 
   afterAll(async () => {
-    for (const p of procs.reverse()) {
-      if (p.exitCode !== null) continue;
-      const exited = new Promise((r) => p.once('exit', r));
-      p.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-      if (p.exitCode === null) p.kill('SIGKILL');
-    }
+    for (const p of procs.reverse()) await p.stop('SIGTERM', 10_000);
     // The two dataplanes leave the mesh again (their flows stay in the control plane's buffer).
     for (const name of ['grpc-caller', 'grpc-echo']) await api(demo(), `/api/meshes/default/resources/Dataplane/${name}`, { method: 'DELETE' }).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
