@@ -17,6 +17,7 @@ import { installTransparentProxy, parseTransparentProxyConfig, uninstallTranspar
 import type { Host, HostProcess } from '@meshcap/testkit';
 import { api, cpDir, eventually, startCp, startDataplanes, stopCp } from '../apps/api/src/integration/cp-process.ts';
 import type { BenchHelpers } from './h2.ts';
+import { parseWrk } from './wrk.ts';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 
@@ -89,14 +90,9 @@ interface Measured {
 
 /** wrk's req/s and its 50 % / 99 % latencies (ms). */
 async function wrk(h: BenchHelpers, client: Host, args: string[], port: number): Promise<{ rps: number; p50: number; p99: number }> {
-  const out = await h.run(client, ['wrk', ...args, `-d${h.SECONDS}s`, '--latency', `http://${h.SERVER}:${port}/`]);
-  const ms = (p: string): number => {
-    const m = new RegExp(`\\n\\s+${p}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
-    return Number(m?.[1]) * (m?.[2] === 'us' ? 0.001 : m?.[2] === 's' ? 1000 : 1);
-  };
-  const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(out);
-  if (errors) h.say(`wrk :${port} ${args.join(' ')}: ${errors[0]}`);
-  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]), p50: ms('50'), p99: ms('99') };
+  const r = parseWrk(await h.run(client, ['wrk', ...args, `-d${h.SECONDS}s`, '--latency', `http://${h.SERVER}:${port}/`]));
+  if (r.errors) h.say(`wrk :${port} ${args.join(' ')}: ${r.errors}`);
+  return { rps: r.rps, p50: r.p50ms, p99: r.p99ms };
 }
 
 async function measure(h: BenchHelpers, client: Host, what: { http: boolean; tcp: boolean }): Promise<Measured> {

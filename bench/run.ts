@@ -31,6 +31,7 @@ import { buildOpenLoop, listenerPid, openLoop, rssMiB, withCost, type OpenLoopRe
 import { median, runIn } from './host-run.ts';
 import { benchDns } from './dns.ts';
 import { benchMtls } from './mtls.ts';
+import { parseWrk } from './wrk.ts';
 import { benchReplicas } from './replicas.ts';
 import { benchXds } from './xds.ts';
 
@@ -71,13 +72,9 @@ async function iperf(client: Host): Promise<number> {
 }
 
 async function wrk(client: Host, port: number): Promise<{ rps: number; p50ms: number }> {
-  const out = await run(client, ['wrk', '-t2', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', `http://${SERVER}:${port}/`]);
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-  const p50 = /\n\s+50%\s+([\d.]+)(us|ms|s)/.exec(out);
-  const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(out);
-  if (errors) say(`wrk :${port}: ${errors[0]}`);
-  const unit = p50?.[2] === 'us' ? 0.001 : p50?.[2] === 's' ? 1000 : 1;
-  return { rps, p50ms: Number(p50?.[1]) * unit };
+  const r = parseWrk(await run(client, ['wrk', '-t2', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', `http://${SERVER}:${port}/`]));
+  if (r.errors) say(`wrk :${port}: ${r.errors}`);
+  return r;
 }
 
 interface Measured {
