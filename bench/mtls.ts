@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { installTransparentProxy, parseTransparentProxyConfig, uninstallTransparentProxy } from '@meshcap/core';
 import type { Host, HostProcess } from '@meshcap/testkit';
-import { api, cpDir, eventually, startCp, startDataplanes, stopCp } from '../apps/api/src/integration/cp-process.ts';
+import { api, cpDir, eventually, flowsOf, startCp, startDataplanes, stopCp } from '../apps/api/src/integration/cp-process.ts';
 import type { BenchHelpers } from './h2.ts';
 import { parseWrk } from './wrk.ts';
 
@@ -117,7 +117,7 @@ async function measure(h: BenchHelpers, client: Host, what: { http: boolean; tcp
 async function untilMtls(cp: Awaited<ReturnType<typeof startCp>>, client: Host, h: BenchHelpers): Promise<void> {
   await eventually(async () => {
     await h.run(client, ['curl', '-sS', '-o', '/dev/null', '--max-time', '5', `http://${h.SERVER}:8080/`]).catch(() => '');
-    const flows = (await api<{ items: Array<{ direction: string; tls?: { mode: string; verified: boolean } }> }>(cp, '/api/flows?dataplane=mtls-server&limit=20')).items;
+    const flows = await flowsOf(cp, 'mtls-server', 20);
     return flows.some((f) => f.direction === 'inbound' && f.tls?.mode === 'mtls' && f.tls.verified) ? true : undefined;
   }, 'mTLS in force between the bench dataplanes', 60_000);
 }

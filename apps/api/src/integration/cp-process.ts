@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { installTransparentProxy, parseTransparentProxyConfig } from '@meshcap/core';
+import { installTransparentProxy, parseTransparentProxyConfig, type FlowRecord } from '@meshcap/core';
 import type { Host, HostProcess } from '@meshcap/testkit';
 
 /**
@@ -74,6 +74,11 @@ export async function api<T>(cp: Cp, path: string, init: { method?: string; body
   const text = await res.text();
   if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${text}`);
   return JSON.parse(text) as T;
+}
+
+/** The newest `limit` flows the control plane holds for one dataplane. */
+export async function flowsOf(cp: Cp, dataplane: string, limit: number): Promise<FlowRecord[]> {
+  return (await api<{ items: FlowRecord[] }>(cp, `/api/flows?dataplane=${encodeURIComponent(dataplane)}&limit=${limit}`)).items;
 }
 
 /** Polls `check` (bounded) until it returns something other than undefined. */

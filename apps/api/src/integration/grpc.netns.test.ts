@@ -4,7 +4,7 @@ import { describeNetns, Lab, type Host, type HostProcess } from '@meshcap/testki
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { api, cpDir, dataplaneYaml, eventually, startCp, startDataplanes, stopCp, type Cp } from './cp-process.ts';
+import { api, cpDir, dataplaneYaml, eventually, flowsOf, startCp, startDataplanes, stopCp, type Cp } from './cp-process.ts';
 
 /**
  * HTTP policies on gRPC calls, through capture on both sides and pushed by the real control plane:
@@ -34,8 +34,8 @@ describeNetns('gRPC through capture with the HTTP policies of the control plane'
 
   const apply = (yaml: string) => api(cp, '/api/resources', { method: 'POST', body: yaml, type: 'application/yaml' });
   const remove = (type: string, name: string) => api(cp, `/api/meshes/default/resources/${type}/${name}`, { method: 'DELETE' });
-  const backendFlows = async (): Promise<FlowRecord[]> => (await api<{ items: FlowRecord[] }>(cp, '/api/flows?dataplane=backend&limit=500')).items;
-  const webFlows = async (): Promise<FlowRecord[]> => (await api<{ items: FlowRecord[] }>(cp, '/api/flows?dataplane=web&limit=500')).items;
+  const backendFlows = (): Promise<FlowRecord[]> => flowsOf(cp, 'backend', 500);
+  const webFlows = (): Promise<FlowRecord[]> => flowsOf(cp, 'web', 500);
   const calls = async (method: 'unary' | 'slow' | 'flaky', n = 3): Promise<Reply[]> => {
     const probe = web.spawnNode(grpcFile('grpc-probe.mjs'), ['--target', `${BACKEND}:5000`, '--calls', String(n), '--method', method]);
     return (JSON.parse(await probe.waitForLine(/"result"/, 30_000)) as { replies: Reply[] }).replies;

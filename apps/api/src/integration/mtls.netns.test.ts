@@ -2,7 +2,7 @@ import type { FlowRecord } from '@meshcap/core';
 import { describeNetns, Lab, type Host, type HostProcess } from '@meshcap/testkit';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { api, BACKEND_INBOUND, cpDir, curl, dataplaneYaml, eventually, meshHosts, startCp, startDataplanes, stopCp, type Cp } from './cp-process.ts';
+import { api, BACKEND_INBOUND, cpDir, curl, dataplaneYaml, eventually, flowsOf, meshHosts, startCp, startDataplanes, stopCp, type Cp } from './cp-process.ts';
 
 /**
  * Identity that cannot be spoofed: `meshcap cp` with STRICT mTLS (builtin CA), `web` and `backend`
@@ -54,7 +54,7 @@ describeNetns('mTLS STRICT: a spoofed source address is not an identity', () => 
   let cp: Cp;
   const dps: HostProcess[] = [];
 
-  const backendFlows = async (): Promise<FlowRecord[]> => (await api<{ items: FlowRecord[] }>(cp, '/api/flows?dataplane=backend&limit=200')).items;
+  const backendFlows = (): Promise<FlowRecord[]> => flowsOf(cp, 'backend', 200);
   const apply = (yaml: string) => api(cp, '/api/resources', { method: 'POST', body: yaml, type: 'application/yaml' });
 
   beforeAll(async () => {
