@@ -1,3 +1,4 @@
+import type { FlowReason } from './reasons.ts';
 /** Which side of the workload a flow belongs to: traffic to it (inbound) or from it (outbound). */
 export type FlowDirection = 'inbound' | 'outbound';
 
@@ -113,8 +114,8 @@ export interface FlowRecord {
   http?: FlowHttp;
   timings: FlowTimings;
   verdict: FlowVerdict;
-  /** Why, for anything but a plain `forwarded`: `upstream_connect_refused`, `idle_timeout`, `bad_request: …`. */
-  reason?: string;
+  /** Why, for anything but a plain `forwarded`: a code of the registry in reasons.ts (`upstream_connect_refused`, `bad_request: …`). */
+  reason?: FlowReason;
   /** How the TCP stream ended: `fin` both ways, or who reset it, or a timeout. */
   close?: 'fin' | 'client_reset' | 'upstream_reset' | 'idle_timeout' | 'local' | 'drain';
   policies: FlowPolicyAction[];

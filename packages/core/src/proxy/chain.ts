@@ -3,6 +3,7 @@ import { MeshcapError } from '../errors.ts';
 import type { FlowAddress, FlowHttp, FlowRecord, FlowVerdict } from '../flows/index.ts';
 import type { ListenerConfig } from './config.ts';
 import type { StatValue } from './stats.ts';
+import type { FlowReason } from '../flows/reasons.ts';
 
 /**
  * The filter chains. Each listener runs a fixed, ordered list of small named passes: a TCP chain
@@ -41,7 +42,7 @@ export interface TcpConnectionContext {
   /** HTTP listeners: the connection is drained after this long (Envoy's max_connection_duration; 0 never). */
   maxConnectionDurationMs: number;
   /** Closes the connection before any upstream: verdict `denied`. */
-  deny(policy: ActingPolicy, reason: string): void;
+  deny(policy: ActingPolicy, reason: FlowReason): void;
   /** Records "policy X did Y" on the flow. */
   record(policy: ActingPolicy, action: string): void;
   /** [0, 1): the engine's injectable randomness, so percentages are testable. */
@@ -118,7 +119,7 @@ export interface LocalReply {
   headers?: Record<string, string>;
   /** `forwarded` only for a route's redirect (the mesh sent the client on, nothing refused it). */
   verdict: FlowVerdict;
-  reason: string;
+  reason: FlowReason;
   /** The policy that answered, recorded on the flow with the status. */
   policy?: ActingPolicy;
 }

@@ -90,7 +90,7 @@ const passes: PolicyPasses = {
         slot: 'traffic-permission',
         name: 'permission',
         onRequest(ctx) {
-          if (actions(ctx.request.get('x-test')).includes('deny')) ctx.respond({ status: 403, body: 'RBAC: access denied', verdict: 'denied', reason: 'rbac_denied', policy });
+          if (actions(ctx.request.get('x-test')).includes('deny')) ctx.respond({ status: 403, body: 'RBAC: access denied', verdict: 'denied', reason: 'rbac_access_denied', policy });
         },
       },
     ];
@@ -99,7 +99,7 @@ const passes: PolicyPasses = {
         slot: 'traffic-permission',
         name: 'tcp-permission',
         onConnect(ctx) {
-          if (l.service === 'forbidden') ctx.deny(policy, 'rbac_denied');
+          if (l.service === 'forbidden') ctx.deny(policy, 'rbac_access_denied');
           else ctx.record(policy, 'allow');
         },
       },
@@ -166,7 +166,7 @@ describe('engine in process (explicit mode on loopback)', () => {
       expect(r.body).toBe('RBAC: access denied');
       expect(r.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
       const f = flow((x) => x.http?.status === 403)!;
-      expect(f).toMatchObject({ verdict: 'denied', reason: 'rbac_denied', policies: [{ type: 'MeshTest', name: 'unit', action: 'respond 403' }] });
+      expect(f).toMatchObject({ verdict: 'denied', reason: 'rbac_access_denied', policies: [{ type: 'MeshTest', name: 'unit', action: 'respond 403' }] });
       expect(completed.slice(before)).toEqual([403]);
     });
   });
@@ -226,7 +226,7 @@ describe('engine in process (explicit mode on loopback)', () => {
       s.on('error', () => {});
     });
     expect(result).toBe('closed');
-    expect(flow((x) => x.listener === `inbound:127.0.0.1:${forbiddenPort}`)).toMatchObject({ verdict: 'denied', reason: 'rbac_denied', policies: [{ action: 'deny' }] });
+    expect(flow((x) => x.listener === `inbound:127.0.0.1:${forbiddenPort}`)).toMatchObject({ verdict: 'denied', reason: 'rbac_access_denied', policies: [{ action: 'deny' }] });
   });
 
   it('answers pipelined requests in order on one connection', async () => {
@@ -379,7 +379,7 @@ describe('a config update on an open keep-alive connection', () => {
 
   const teapot: PolicyPasses = {
     forListener: () => ({
-      http: [{ slot: 'fault-injection', name: 'teapot', onRequest: (ctx) => ctx.respond({ status: 418, body: 'short and stout', verdict: 'faulted', reason: 'test' }) }],
+      http: [{ slot: 'fault-injection', name: 'teapot', onRequest: (ctx) => ctx.respond({ status: 418, body: 'short and stout', verdict: 'faulted', reason: 'fault_abort' }) }],
     }),
   };
   const none: PolicyPasses = { forListener: () => ({}) };

@@ -27,6 +27,7 @@ import { ProxyStats, type StatValue } from './stats.ts';
 import { proxyTcp, type TcpTimeouts } from './tcp-proxy.ts';
 import { ignoreError, INBOUND_SOURCE_V6, UpstreamConnector } from './upstream.ts';
 import { peekTransport, terminateTls } from './tls/session.ts';
+import type { FlowReason } from '../flows/reasons.ts';
 
 export const DEFAULT_ADMIN_PORT = 9901;
 export const DEFAULT_ADMIN_ADDRESS = '127.0.0.1';
@@ -493,7 +494,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
   }
 
   /** A captured connection we cannot serve: RST, counted, and recorded as a flow. */
-  private reject(lr: ListenerRuntime, socket: Socket, client: FlowAddress, start: number, t0: number, reason: string): void {
+  private reject(lr: ListenerRuntime, socket: Socket, client: FlowAddress, start: number, t0: number, reason: FlowReason): void {
     const a: Accepted = {
       connectionId: this.ctx.ids.next(),
       start,

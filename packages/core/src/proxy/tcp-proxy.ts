@@ -7,6 +7,7 @@ import { ms, type Accepted, type EngineContext, type OpenConnection } from './co
 import type { RelayHandle, RelayResult } from './relay.ts';
 import { pickEndpoint, type ConnectFailure } from './upstream.ts';
 import { hashKey } from '../policies/mesh-load-balancing-strategy/balancer.ts';
+import type { FlowReason } from '../flows/reasons.ts';
 
 export interface TcpTimeouts {
   connectTimeoutMs: number;
@@ -39,7 +40,7 @@ export function proxyTcp(ctx: EngineContext, a: Accepted, client: Socket, flow: 
     onClose?.();
     ctx.flows.publish(flow);
   };
-  const fail = (reason: string): void => {
+  const fail = (reason: FlowReason): void => {
     flow.verdict = 'error';
     flow.reason = reason;
     client.resetAndDestroy();

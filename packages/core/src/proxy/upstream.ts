@@ -6,11 +6,12 @@ import type { ClusterRuntime } from './cluster-state.ts';
 import type { ClusterCounters } from './stats.ts';
 import type { TlsSocketConfig } from './tls/decode.ts';
 import { originateTls, type UpstreamTlsFailure } from './tls/session.ts';
+import type { FlowReason } from '../flows/reasons.ts';
 
 /** Why an upstream connection could not be made; `reason` goes on the flow. */
 export class ConnectFailure extends Error {
   override name = 'ConnectFailure';
-  constructor(readonly reason: string) {
+  constructor(readonly reason: FlowReason) {
     super(reason);
   }
 }
@@ -111,7 +112,7 @@ export class UpstreamConnector {
             ? connectMarked({ host: endpoint.address, port: endpoint.port, mark: source.mark, localAddress: source.localAddress, transparent: source.transparent, allowHalfOpen: true })
             : net.connect({ host: endpoint.address, port: endpoint.port, localAddress: source.localAddress, allowHalfOpen: true, noDelay: true });
       } catch (err) {
-        reject(new ConnectFailure(`upstream_connect_error:${(err as NodeJS.ErrnoException).code ?? 'EINVAL'}`));
+        reject(new ConnectFailure(`upstream_connect_error: ${(err as NodeJS.ErrnoException).code ?? 'EINVAL'}`));
         return;
       }
       socket.on('error', ignoreError);
@@ -124,7 +125,7 @@ export class UpstreamConnector {
           : undefined;
       const onError = (err: NodeJS.ErrnoException): void => {
         clearTimeout(timer);
-        reject(new ConnectFailure(err.code === 'ECONNREFUSED' ? 'upstream_connect_refused' : `upstream_connect_error:${err.code ?? 'unknown'}`));
+        reject(new ConnectFailure(err.code === 'ECONNREFUSED' ? 'upstream_connect_refused' : `upstream_connect_error: ${err.code ?? 'unknown'}`));
       };
       socket.once('error', onError);
       // Node issues the connect() syscall in a nextTick queued by net.connect; ours runs right after

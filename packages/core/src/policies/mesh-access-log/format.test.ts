@@ -85,7 +85,7 @@ describe('responseFlags', () => {
   it.each([
     [{}, undefined],
     [{ verdict: 'error', reason: 'upstream_connect_refused' }, 'UF'],
-    [{ verdict: 'error', reason: 'upstream_connect_error:EHOSTUNREACH' }, 'UF'],
+    [{ verdict: 'error', reason: 'upstream_connect_error: EHOSTUNREACH' }, 'UF'],
     [{ verdict: 'error', reason: 'upstream_request_timeout' }, 'UT'],
     [{ verdict: 'denied', reason: 'local_rate_limited: over 2 connections per 1m' }, 'RL'],
     [{ verdict: 'faulted', reason: 'fault_abort' }, 'FI'],

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { FlowAddress, FlowRecord } from '../../flows/index.ts';
+import { FLOW_REASONS, flowReasonCode, type FlowAddress, type FlowRecord } from '../../flows/index.ts';
 import type { HttpRequestView, HttpResponseView } from '../../proxy/chain.ts';
 import { grpcStatusName } from '../../proxy/http2/grpc.ts';
 import { parseAccessLogFormat } from './format-syntax.ts';
@@ -116,44 +116,11 @@ function requestHeader(req: HttpRequestView, name: string): string | undefined {
   }
 }
 
-function reasonCode(flow: FlowRecord): string | undefined {
-  const r = flow.reason;
-  if (r === undefined) return undefined;
-  const i = r.indexOf(':');
-  return i < 0 ? r : r.slice(0, i);
-}
-
-const FLAG_OF_REASON: Readonly<Record<string, string>> = {
-  upstream_connect_refused: 'UF',
-  upstream_connect_timeout: 'UF',
-  upstream_connect_error: 'UF',
-  no_healthy_upstream: 'UH',
-  upstream_overflow: 'UO',
-  upstream_request_timeout: 'UT',
-  upstream_reset_before_response: 'UC',
-  upstream_reset_after_response_started: 'UC',
-  upstream_reset: 'UR',
-  idle_timeout: 'SI',
-  downstream_disconnect: 'DC',
-  downstream_disconnect_mid_request: 'DC',
-  downstream_disconnect_before_upstream: 'DC',
-  local_rate_limited: 'RL',
-  fault_abort: 'FI',
-  bad_request: 'DPE',
-  request_headers_too_large: 'DPE',
-  unsupported_transfer_coding: 'DPE',
-  request_headers_timeout: 'DPE',
-  upstream_protocol_error: 'UPE',
-  redirect_loop: 'NR',
-  no_original_destination: 'NR',
-};
-
 /** Envoy's %RESPONSE_FLAGS% from what the flow recorded. */
 export function responseFlags(flow: FlowRecord): string | undefined {
   const flags: string[] = [];
   if (flow.policies.some((p) => p.type === 'MeshFaultInjection' && p.action.startsWith('delay'))) flags.push('DI');
-  const code = reasonCode(flow);
-  const flag = code === undefined ? undefined : FLAG_OF_REASON[code];
+  const flag = flow.reason === undefined ? undefined : FLOW_REASONS[flowReasonCode(flow.reason)]?.flag;
   if (flag) flags.push(flag);
   const failed = flow.verdict === 'error' || (flow.http?.status ?? 0) >= 500;
   if ((flow.http?.attempts ?? 0) > 1 && failed) flags.push('URX');

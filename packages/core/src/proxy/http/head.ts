@@ -1,3 +1,4 @@
+import type { FlowReasonCode } from '../../flows/reasons.ts';
 /**
  * HTTP/1.1 message heads: a strict parser that keeps the raw bytes, so a head that passes through
  * unchanged is forwarded as it came (no re-serialising), and one that gains a header gets it
@@ -7,7 +8,7 @@
  */
 
 /** The flow reason code of each status a head or body can be refused with (see access-log-format's flags). */
-const REASON_OF_STATUS: Readonly<Record<number, string>> = {
+const REASON_OF_STATUS: Readonly<Record<number, FlowReasonCode>> = {
   408: 'request_headers_timeout',
   431: 'request_headers_too_large',
   501: 'unsupported_transfer_coding',
@@ -17,7 +18,7 @@ const REASON_OF_STATUS: Readonly<Record<number, string>> = {
 export class HttpParseError extends Error {
   override name = 'HttpParseError';
   /** The flow's reason code: `bad_request`, `request_headers_too_large`, `unsupported_transfer_coding`, … */
-  readonly reason: string;
+  readonly reason: FlowReasonCode;
   constructor(
     /** What to answer: 400 (or 408, 431, 501, 505) for a request, 502 for a response. */
     readonly status: number,

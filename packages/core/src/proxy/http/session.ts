@@ -13,6 +13,7 @@ import { completeExchange, connectFailureBody, OVERFLOW_REPLY, RESET_BEFORE_HEAD
 import { ChunkedFramer, CloseFramer, LengthFramer, type BodyFramer } from './body.ts';
 import { findHeadEnd, HttpParseError, parseRequestHead, parseResponseHead, REASONS, type RequestHead, type ResponseHead } from './head.ts';
 import { UpstreamConn, type UpstreamOwner } from './pool.ts';
+import { flowReason, type FlowReason, type FlowReasonCode } from '../../flows/reasons.ts';
 
 /** Safe or idempotent methods (RFC 9110 §9.2): what a retry policy repeats unless it names others, and the only ones re-sent after a stale pooled connection. */
 export const DEFAULT_RETRY_METHODS = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'];
@@ -196,7 +197,7 @@ export class HttpSession implements OpenConnection {
     flow.http = { method: '', authority: '', path: '', status: err.status, requestBytes: 0, responseBytes: 0, requestId, attempts: 0 };
     flow.bytes = { fromClient: this.pending?.length ?? 0, toClient: reply.length };
     flow.verdict = 'error';
-    flow.reason = `${err.reason}: ${err.message}`;
+    flow.reason = flowReason(err.reason, err.message);
     flow.timings.totalMs = ms(t0, performance.now());
     countStatusClass(counters, err.status);
     counters.downstream_rq_completed++;
@@ -531,10 +532,11 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     } catch (err) {
       // The head already went upstream; the only safe thing left is to end both connections.
       this.flow.verdict = 'error';
-      this.flow.reason = `${err instanceof HttpParseError ? err.reason : 'bad_request'}: ${(err as Error).message}`;
+      const reason = flowReason(err instanceof HttpParseError ? err.reason : 'bad_request', (err as Error).message);
+      this.flow.reason = reason;
       this.session.a.listener.http!.downstream_cx_protocol_error++;
       if (this.respState === 'head' && !this.respSeen) {
-        this.replyError(400, `${(err as Error).message}\n`, this.flow.reason);
+        this.replyError(400, `${(err as Error).message}\n`, reason);
       } else {
         this.dropConn();
         this.session.client.destroy();
@@ -874,7 +876,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
   }
 
   /** The client went away (or half-closed mid-request): end the exchange where it stands. */
-  clientGone(reason: string): void {
+  clientGone(reason: FlowReasonCode): void {
     if (this.ended) return;
     if (this.respState !== 'done') {
       this.flow.verdict = 'error';
@@ -885,7 +887,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     this.finish();
   }
 
-  private replyError(status: number, body: string, reason: string): void {
+  private replyError(status: number, body: string, reason: FlowReason): void {
     this.replyLocal({ status, body, verdict: 'error', reason });
   }
 

@@ -22,6 +22,7 @@ import type { ClusterRuntime } from '../context.ts';
 import { routeRequest, type CompiledRoute, type RoutableRequest } from '../../policies/mesh-http-route/router.ts';
 import { decodeGrpcMessage, encodeGrpcMessage, GRPC_DEADLINE_EXCEEDED, grpcCallOf, grpcTimeoutMs, httpToGrpcStatus, isGrpc } from './grpc.ts';
 import { connectionWindow, localSettings, MAX_HEADER_PAIRS, MAX_SESSION_MEMORY_MB, PREMATURE_RESET_MIN_LIFETIME_MS, PREMATURE_RESET_STREAM_COUNT } from './options.ts';
+import type { FlowReasonCode } from '../../flows/reasons.ts';
 
 /**
  * One downstream HTTP/2 connection (h2c): every stream is an exchange of its own, with the
@@ -735,7 +736,7 @@ class H2Exchange implements HttpExchangeContext {
   }
 
   /** The connection is gone under the stream. */
-  clientGone(reason: string): void {
+  clientGone(reason: FlowReasonCode): void {
     if (this.ended) return;
     if (this.phase !== 'done') {
       this.flow.verdict = 'error';

@@ -5,6 +5,7 @@ import { connect as tlsConnect, TLSSocket, type PeerCertificate } from 'node:tls
 import { uriSans } from '../../mtls/ca.ts';
 import type { FlowTls } from '../../flows/index.ts';
 import { sansMatch, type TlsSocketConfig } from './decode.ts';
+import type { FlowReason, FlowReasonCode } from '../../flows/reasons.ts';
 
 /**
  * mTLS on the data path, with node:tls: the inbound side terminates it (client certificate from the
@@ -80,7 +81,7 @@ function replaying(socket: Socket, head: Buffer): Duplex {
   return d;
 }
 
-export type InboundTlsResult = { ok: true; socket: TLSSocket; tls: FlowTls } | { ok: false; reason: string; tls: FlowTls };
+export type InboundTlsResult = { ok: true; socket: TLSSocket; tls: FlowTls } | { ok: false; reason: FlowReason; tls: FlowTls };
 
 /**
  * Whether the peer's certificate chains to one of the trusted CAs and is valid now. OpenSSL checked
@@ -130,7 +131,7 @@ export function terminateTls(socket: Socket, config: TlsSocketConfig, handshakeT
     s.once('secure', () => {
       const { sans, cert } = peerOf(s);
       const verified = cert !== undefined && chainsToTrusted(s, config.trusted);
-      let reason: string | undefined;
+      let reason: FlowReasonCode | undefined;
       if (config.requireClientCertificate && !verified) reason = cert ? 'tls_client_certificate_untrusted' : 'tls_client_certificate_required';
       else if (verified && !sansMatch(config.sans, sans)) reason = 'tls_peer_identity_not_in_mesh';
       finish(reason ? { ok: false, reason, tls: flowTls(s, sans, false) } : { ok: true, socket: s, tls: flowTls(s, sans, verified) });
@@ -142,7 +143,7 @@ export function terminateTls(socket: Socket, config: TlsSocketConfig, handshakeT
 /** Why originating mTLS failed (`upstream_tls_…`), for the flow. */
 export class UpstreamTlsFailure extends Error {
   override name = 'UpstreamTlsFailure';
-  constructor(readonly reason: string) {
+  constructor(readonly reason: FlowReason) {
     super(reason);
   }
 }
@@ -190,13 +191,13 @@ export function originateTls(socket: Socket, config: TlsSocketConfig, timeoutMs:
       checkServerIdentity: () => undefined,
     });
     const timer = timeoutMs > 0 ? setTimeout(() => fail('upstream_tls_handshake_timeout'), timeoutMs) : undefined;
-    const fail = (reason: string): void => {
+    const fail = (reason: FlowReason): void => {
       clearTimeout(timer);
       s.destroy();
       socket.destroy();
       reject(new UpstreamTlsFailure(reason));
     };
-    s.once('error', (err: NodeJS.ErrnoException) => fail(`upstream_tls_handshake_failed:${err.code ?? err.message}`));
+    s.once('error', (err: NodeJS.ErrnoException) => fail(`upstream_tls_handshake_failed: ${err.code ?? err.message}`));
     // TLS 1.3 sends its tickets after the handshake (1.2 just before it ends): the newest is the one
     // to resume. Its SANs are checked again on resumption, so a ticket of a refused server stays refused.
     let sans: string[] = [];
@@ -204,7 +205,7 @@ export function originateTls(socket: Socket, config: TlsSocketConfig, timeoutMs:
     s.once('secureConnect', () => {
       sans = s.isSessionReused() && resumed ? resumed.sans : peerOf(s).sans;
       if (!sansMatch(config.sans, sans)) {
-        fail(`upstream_tls_identity_mismatch:${sans.join(',') || 'none'}`);
+        fail(`upstream_tls_identity_mismatch: ${sans.join(',') || 'none'}`);
         return;
       }
       clearTimeout(timer);
