@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkEnvoyJson } from '@meshcap/core';
+import { checkEnvoyJson } from '@meshcap/core/testing';
 import type { Page } from 'playwright-core';
 import { afterAll, expect, it } from 'vitest';
 import { OUTPUT_DIR } from './browser.ts';
