@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 /**
  * The arrows point one way: web → api (over HTTP only) → core → native. A package may import only
  * what is below it, and only through its public surface (`index.ts`: the package name, never a path
- * into it). `no-restricted-imports` checks every import of the files each block names.
+ * into it; tests may also use `<package>/testing`). `no-restricted-imports` checks every import of the files each block names.
  */
 const layer = (files, forbidden, why) => ({
   files,
@@ -16,7 +16,8 @@ const layer = (files, forbidden, why) => ({
       {
         patterns: [
           { group: forbidden, message: why },
-          { group: ['@meshcap/*/*'], message: "import a package by its name: its index.ts is its public surface" },
+          // `<package>/testing` is the one other surface a package offers: its test oracles, for tests.
+          { group: ['@meshcap/*/*', '!@meshcap/*/testing'], message: "import a package by its name: its index.ts is its public surface" },
         ],
       },
     ],

@@ -1,12 +1,9 @@
 import { expect, it } from 'vitest';
+import type { components } from '@meshcap/web/api-types';
 import { api, dataplanePath, describeDemo, gui, dashboardSession, screenshot } from './harness.ts';
 
-interface Summary {
-  configVersion: string | null;
-}
-interface Policies {
-  policies: Array<{ type: string; name: string; enabled: boolean }>;
-}
+type Summary = components['schemas']['DataplaneDetail'];
+type Policies = components['schemas']['DataplanePolicies'];
 
 describeDemo('bad input: a clear error, and nothing changes', (demo) => {
   const session = dashboardSession(demo);

@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkEnvoyJson } from '@meshcap/core';
+import { checkEnvoyJson } from '@meshcap/core/testing';
 import type { Page } from 'playwright-core';
 import { afterAll, expect, it } from 'vitest';
+import type { components } from '@meshcap/web/api-types';
 import { OUTPUT_DIR } from './browser.ts';
 import { api, dataplanePath, describeDemo, eventually, gui, dashboardSession, screenshot, type DemoInfo } from './harness.ts';
+
+type Schemas = components['schemas'];
 
 const FAULT_FILTER = 'envoy.filters.http.fault';
 const TOGGLE = '/api/meshes/default/dataplanes/backend/policies/MeshFaultInjection/demo-delay';
@@ -18,7 +21,7 @@ async function exportConfigDump(page: Page, demo: DemoInfo, saveAs: string): Pro
   await page.getByRole('list', { name: 'Config versions' }).waitFor();
   const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
   // Named after the dataplane and the version it shows (what it runs).
-  const { configVersion } = await api<{ configVersion: string | null }>(demo, '/api/meshes/default/dataplanes/backend');
+  const { configVersion } = await api<Schemas['DataplaneDetail']>(demo, '/api/meshes/default/dataplanes/backend');
   expect(download.suggestedFilename()).toBe(`backend-config_dump-${configVersion}.json`);
   const path = join(OUTPUT_DIR, saveAs);
   await download.saveAs(path);
@@ -30,9 +33,9 @@ async function exportConfigDump(page: Page, demo: DemoInfo, saveAs: string): Pro
 
 /** Sets the toggle through the API and waits until the backend runs the version it produced. */
 async function setFault(demo: DemoInfo, enabled: boolean): Promise<void> {
-  const { configVersion } = await api<{ configVersion: string }>(demo, TOGGLE, { method: 'PUT', body: { enabled } });
+  const { configVersion } = await api<Schemas['PolicyToggleResult']>(demo, TOGGLE, { method: 'PUT', body: { enabled } });
   await eventually(`backend runs ${configVersion}`, async () => {
-    const dp = await api<{ configVersion: string | null }>(demo, '/api/meshes/default/dataplanes/backend');
+    const dp = await api<Schemas['DataplaneDetail']>(demo, '/api/meshes/default/dataplanes/backend');
     return dp.configVersion === configVersion ? true : undefined;
   });
 }

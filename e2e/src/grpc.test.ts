@@ -5,17 +5,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, HostProcess } from '@meshcap/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { components, paths } from '@meshcap/web/api-types';
 import { api, describeDemo, eventually, gui, dashboardSession, screenshot } from './harness.ts';
 
 const MESHCAP = fileURLToPath(new URL('../../apps/api/bin/meshcap.js', import.meta.url));
 const GRPC = (file: string): string => fileURLToPath(new URL(`../../packages/core/src/proxy/http2/testing/${file}`, import.meta.url));
 
-interface Flow {
-  id: string;
-  dataplane: string;
-  direction: string;
-  http?: { path: string; version?: string; grpc?: { service: string; method: string; status?: number } };
-}
+type Schemas = components['schemas'];
+type DataplaneToken = paths['/api/tokens/dataplane']['post']['responses'][200]['content']['application/json'];
 
 /** A Node child process whose stdout lines can be awaited (the test kit's HostProcess, outside any namespace). */
 const start = (args: string[]): HostProcess => new HostProcess(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] }), args[0]!);
@@ -62,7 +59,7 @@ networking:
 `,
     };
     for (const [name, yaml] of Object.entries(dataplanes)) {
-      const { token } = await api<{ token: string }>(demo(), '/api/tokens/dataplane', { method: 'POST', body: { name } });
+      const { token } = await api<DataplaneToken>(demo(), '/api/tokens/dataplane', { method: 'POST', body: { name } });
       writeFileSync(join(dir, `${name}.token`), token, { mode: 0o600 });
       writeFileSync(join(dir, `${name}.yaml`), yaml, { mode: 0o644 });
       const dp = start([MESHCAP, 'dp', '--dataplane-file', join(dir, `${name}.yaml`), '--cp', `unix:${demo().socket}`, '--dataplane-token-file', join(dir, `${name}.token`)]);
@@ -86,7 +83,7 @@ networking:
 
   it('the flow table names each call service/method → status; the drawer shows the call and its stream', async () => {
     const flows = await eventually('the inbound gRPC flows of grpc-echo', async () => {
-      const items = (await api<{ items: Flow[] }>(demo(), '/api/flows?dataplane=grpc-echo&limit=100')).items.filter((f) => f.direction === 'inbound' && f.http?.grpc);
+      const items = (await api<Schemas['FlowList']>(demo(), '/api/flows?dataplane=grpc-echo&limit=100')).items.filter((f) => f.direction === 'inbound' && f.http?.grpc);
       return items.some((f) => f.http?.grpc?.method === 'Unary') && items.some((f) => f.http?.grpc?.method === 'List') ? items : undefined;
     });
     const unary = flows.find((f) => f.http?.grpc?.method === 'Unary')!;

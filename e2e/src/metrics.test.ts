@@ -1,22 +1,8 @@
 import { expect, it } from 'vitest';
+import type { components } from '@meshcap/web/api-types';
 import { api, dataplane, dataplanePath, describeDemo, gui, dashboardSession, screenshot } from './harness.ts';
 
-interface Counts {
-  requests: number;
-  rate: number;
-  upstream5xx: number;
-  upstream4xx: number;
-  denied: number;
-  localReplies: number;
-  p50Ms: number | null;
-  p90Ms: number | null;
-  p99Ms: number | null;
-}
-interface GoldenMetrics {
-  totals: Counts;
-  points: Array<Counts & { t: number }>;
-  listeners: Array<Counts & { listener: string; histogram: Array<{ leMs: number | null; count: number }> }>;
-}
+type GoldenMetrics = components['schemas']['GoldenMetrics'];
 
 /** `Last 5 min: 1234 requests, 4.11/s · errors: 0 5xx, 37 denied, …` → its numbers. */
 function shownTotals(text: string): { window: string; requests: number; rate: number; denied: number } {

@@ -1,16 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { components } from '@meshcap/web/api-types';
 import { api, dataplanePath, describeDemo, eventually, gui, dashboardSession, screenshot, type DemoInfo } from './harness.ts';
 
-interface Flow {
-  id: string;
-  dataplane: string;
-  direction: 'inbound' | 'outbound';
-  start: number;
-  tls?: { mode: 'mtls' | 'plaintext'; verified: boolean; peer?: string[]; version?: string };
-}
-interface StoredMesh {
-  resource: Record<string, unknown>;
-}
+type Schemas = components['schemas'];
 
 /**
  * mTLS in the demo, as a user turns it on: the default Mesh gets a builtin CA in PERMISSIVE mode
@@ -27,12 +19,12 @@ describeDemo('mTLS: identity per flow, a certificate per dataplane, the CA per m
   const verifiedInbound = (d: DemoInfo, since: number) =>
     eventually(
       'an mTLS-verified inbound flow of the frontend',
-      async () => (await api<{ items: Flow[] }>(d, '/api/flows?dataplane=frontend&limit=200')).items.find((f) => f.direction === 'inbound' && f.start >= since && f.tls?.mode === 'mtls' && f.tls.verified),
+      async () => (await api<Schemas['FlowList']>(d, '/api/flows?dataplane=frontend&limit=200')).items.find((f) => f.direction === 'inbound' && f.start >= since && f.tls?.mode === 'mtls' && f.tls.verified),
       60_000,
     );
 
   beforeAll(async () => {
-    original = (await api<StoredMesh>(demo(), '/api/meshes/default/resources/Mesh/default').catch(() => ({ resource: { type: 'Mesh', name: 'default' } }))).resource;
+    original = (await api<Schemas['StoredResource']>(demo(), '/api/meshes/default/resources/Mesh/default').catch(() => ({ resource: { type: 'Mesh', name: 'default' } }))).resource;
     await applyMesh({ ...original, type: 'Mesh', name: 'default', mtls: { enabledBackend: 'ca-e2e', backends: [{ name: 'ca-e2e', type: 'builtin', mode: 'PERMISSIVE' }] } });
   });
 
@@ -65,7 +57,7 @@ describeDemo('mTLS: identity per flow, a certificate per dataplane, the CA per m
     expect(factsText).toMatch(/Not after\s*\d{4}-\d{2}-\d{2}/);
     expect(factsText).toMatch(/Next rotation\s*\d{4}-\d{2}-\d{2}/);
     // What the page shows is the control plane's certificate for this dataplane.
-    const served = await api<{ certificate: { notAfter: string } }>(demo(), '/api/meshes/default/dataplanes/frontend/certificate');
+    const served = await api<Schemas['DataplaneCertificate']>(demo(), '/api/meshes/default/dataplanes/frontend/certificate');
     expect(factsText).toContain(served.certificate.notAfter);
     await screenshot(page, 'dataplane-mtls');
   });

@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import type { components } from '@meshcap/web/api-types';
 import { api, describeDemo, gui, dashboardSession, screenshot } from './harness.ts';
 
 describeDemo('flow hops: one request across the client, the frontend and the backend, linked by x-request-id', (demo) => {
@@ -27,7 +28,7 @@ describeDemo('flow hops: one request across the client, the frontend and the bac
     expect(texts[3]).toMatch(/^4 ?backend ?→ in ?POST \/increment → 200/);
     expect(await hops.first().getAttribute('aria-current')).toBe('true');
     // The API agrees: the same four flows carry that request id.
-    const fromApi = await api<{ items: Array<{ id: string; dataplane: string; direction: string }> }>(demo(), `/api/flows?requestId=${encodeURIComponent(requestId)}`);
+    const fromApi = await api<components['schemas']['FlowList']>(demo(), `/api/flows?requestId=${encodeURIComponent(requestId)}`);
     expect(fromApi.items.map((f) => `${f.dataplane}/${f.direction}`).sort()).toEqual(['backend/inbound', 'client/outbound', 'frontend/inbound', 'frontend/outbound']);
     await screenshot(page, 'flow-hops');
 

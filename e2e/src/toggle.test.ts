@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, expect, it } from 'vitest';
+import type { components } from '@meshcap/web/api-types';
 import { api, clockOf, dataplanePath, describeDemo, gui, dashboardSession, screenshot, shownFlows, type DemoInfo, type ShownFlow } from './harness.ts';
 
 /** The demo's MeshFaultInjection: a 300 ms delay on half of the requests at every inbound. */
@@ -12,11 +13,7 @@ const DELAY_MS = 300;
  */
 const SETTLE_MS = 1_500;
 
-interface DataplaneSummary {
-  name: string;
-  configVersion: string | null;
-  upToDate?: boolean;
-}
+type DataplaneSummary = components['schemas']['DataplaneDetail'];
 
 async function versionOf(demo: DemoInfo, name: string): Promise<DataplaneSummary> {
   return api<DataplaneSummary>(demo, `/api/meshes/default/dataplanes/${name}`);

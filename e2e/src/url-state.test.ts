@@ -1,13 +1,16 @@
 import { afterAll, expect, it } from 'vitest';
+import type { components } from '@meshcap/web/api-types';
 import { api, dataplanePath, describeDemo, eventually, gui, dashboardSession, screenshot, type DemoInfo } from './harness.ts';
+
+type Schemas = components['schemas'];
 
 const TOGGLE = '/api/meshes/default/dataplanes/backend/policies/MeshFaultInjection/demo-delay';
 
 /** Sets the toggle through the API and waits until the backend runs the version it produced. */
 async function setFault(demo: DemoInfo, enabled: boolean): Promise<string> {
-  const { configVersion } = await api<{ configVersion: string }>(demo, TOGGLE, { method: 'PUT', body: { enabled } });
+  const { configVersion } = await api<Schemas['PolicyToggleResult']>(demo, TOGGLE, { method: 'PUT', body: { enabled } });
   await eventually(`backend runs ${configVersion}`, async () => {
-    const dp = await api<{ configVersion: string | null }>(demo, '/api/meshes/default/dataplanes/backend');
+    const dp = await api<Schemas['DataplaneDetail']>(demo, '/api/meshes/default/dataplanes/backend');
     return dp.configVersion === configVersion ? true : undefined;
   });
   return configVersion;

@@ -3,16 +3,11 @@
  * (`/api/...`, outside the `/gui` base path), and every failure becomes an `ApiError` carrying the
  * API's `{code, message, issues}` so screens can show what went wrong and where.
  */
+import type { components } from './api-types.ts';
 import { readToken } from './mutation-token.ts';
 
-export interface ApiIssue {
-  message: string;
-  path?: string;
-  line?: number;
-  column?: number;
-  source?: string;
-  document?: number;
-}
+/** One `issues[]` entry of the API's error body: what is wrong and where (field path, line, column). */
+export type ApiIssue = components['schemas']['ApiError']['issues'][number];
 
 export class ApiError extends Error {
   override name = 'ApiError';

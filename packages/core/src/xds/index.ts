@@ -10,7 +10,6 @@ export { queryConfigDump, parseConfigDumpQuery, endpointsConfigDump, type Config
 export { ConfigDumpHistory, DEFAULT_CONFIG_DUMP_HISTORY, type ConfigDumpHistoryOptions, type ConfigDumpRecord } from './history.ts';
 export { diffConfigDumps, type ConfigDumpChange, type ConfigDumpDiff, type DiffOptions, type PathSegment } from './diff.ts';
 export { unifiedDiff, type UnifiedDiffOptions } from './line-diff.ts';
-export { assertEnvoyJson, checkEnvoyJson, checkEnvoyJsonWith, type EnvoyProtoCheckOptions, type EnvoyProtoIssue } from './envoy-proto-check.ts';
 export { ENVOY_PROTO_FILES, ENVOY_PROTOS_JSON_ENV, envoyProtosDescriptor, loadEnvoyProtos, type EnvoyProtos } from './envoy-protos.ts';
 export { configDumpOf, configDumpProvider, proxyConfigOf, sentConfigDumpOf, xdsResourcesOf } from './provider.ts';
 export { ADS_CONFIG_SOURCE, POLICIES_METADATA, type RenderOptions } from './resources.ts';

@@ -1,37 +1,23 @@
-/** Response shapes of the config_dump routes, as apps/api/src/schemas/inspect.ts declares them. */
+/**
+ * Response shapes of the config_dump routes (apps/api/src/schemas/inspect.ts), from the generated
+ * lib/api-types.ts.
+ */
+import type { components } from '../../../lib/api-types.ts';
 
-/** Envoy v3 admin config dump: `{"configs": [{"@type": "...ListenersConfigDump", ...}, ...]}`. */
+type Schemas = components['schemas'];
+
+/**
+ * Envoy v3 admin config dump: `{"configs": [{"@type": "...ListenersConfigDump", ...}, ...]}`. Envoy's
+ * format, not meshcap's: the OpenAPI document gives it as a JSON object (`envoy.admin.v3.ConfigDump`),
+ * so its shape is written here.
+ */
 export interface ConfigDump {
   configs: Array<{ '@type': string; [field: string]: unknown }>;
 }
 
-export interface ConfigDumpVersion {
-  version: string;
-  recordedAt: string;
-  /** The version the dataplane runs (ACKed last). */
-  running: boolean;
-}
-
+export type ConfigDumpVersion = Schemas['ConfigDumpVersion'];
 /** `GET .../config_dump/versions`, oldest first. */
-export interface ConfigDumpVersionList {
-  running: string | null;
-  latest: string | null;
-  versions: ConfigDumpVersion[];
-}
-
-export interface ConfigDumpChange {
-  kind: 'added' | 'removed' | 'changed';
-  /** JSON path of the change, e.g. `configs[2].dynamic_listeners[1].active_state.listener`. */
-  path: string;
-  segments: unknown[];
-  old?: unknown;
-  new?: unknown;
-}
-
+export type ConfigDumpVersionList = Schemas['ConfigDumpVersionList'];
+export type ConfigDumpChange = Schemas['ConfigDumpChange'];
 /** `GET .../config_dump/diff?from=&to=`: structured changes and the unified text. */
-export interface ConfigDumpDiff {
-  fromVersion?: string;
-  toVersion?: string;
-  changes: ConfigDumpChange[];
-  unified: string;
-}
+export type ConfigDumpDiff = Schemas['ConfigDumpDiff'];

@@ -1,106 +1,25 @@
-/** Response shapes of the dataplane routes, as apps/api/src/schemas/dataplanes.ts declares them. */
+/**
+ * Response shapes of the dataplane routes (apps/api/src/schemas/dataplanes.ts and inspect.ts), from
+ * the generated lib/api-types.ts.
+ */
+import type { components } from '../../../lib/api-types.ts';
 
-/** How the dataplane's traffic is captured: kernel REDIRECT, TPROXY, or explicit listeners (no capture). */
-export type CaptureMode = 'redirect' | 'tproxy' | 'explicit';
-
-export interface DataplaneError {
-  time: string;
-  message: string;
-  /** Config version the error is about (a NACK), when there is one. */
-  version?: string;
-}
+type Schemas = components['schemas'];
 
 /** One row of `GET /api/meshes/{mesh}/dataplanes` (kumactl inspect dataplanes' columns). */
-export interface DataplaneSummary {
-  mesh: string;
-  name: string;
-  address: string;
-  /** The inbounds' tags merged (several values of one key joined with ","). */
-  tags: Record<string, string>;
-  connected: boolean;
-  status: 'online' | 'offline';
-  lastSeen: string | null;
-  connectedAt: string | null;
-  /** The version the dataplane ACKed: what it runs. */
-  configVersion: string | null;
-  /** The version the control plane compiled for it now. */
-  expectedVersion: string | null;
-  /** Sent, not yet ACKed or NACKed. */
-  pendingVersion: string | null;
-  upToDate: boolean;
-  captureMode: CaptureMode;
-  totalUpdates: number;
-  totalErrors: number;
-  errors: DataplaneError[];
-}
-
-export interface DataplaneList {
-  total: number;
-  items: DataplaneSummary[];
-}
-
-export type Direction = 'inbound' | 'outbound';
-export type Protocol = string;
-
+export type DataplaneSummary = Schemas['DataplaneSummary'];
+export type DataplaneList = Schemas['DataplaneList'];
+export type DataplaneError = Schemas['DataplaneError'];
+/** How the dataplane's traffic is captured: kernel REDIRECT, TPROXY, or explicit listeners (no capture). */
+export type CaptureMode = DataplaneSummary['captureMode'];
 /** An inbound or outbound of the dataplane, with the counters of its listener. */
-export interface DataplanePort {
-  /** Listener name, e.g. `inbound:198.18.0.2:5000`. */
-  listener: string;
-  address: string;
-  port: number;
-  protocol: Protocol;
-  service?: string;
-  tags: Record<string, string>;
-  /** Inbound only: where the application listens. */
-  serviceAddress?: string;
-  servicePort?: number;
-  /** Outbound of a mesh service under transparent proxying: its virtual IP, and the names the dataplane's DNS proxy answers with it. */
-  vip?: string;
-  dnsNames?: string[];
-  /** Envoy-named counters of the listener (`downstream_cx_total`, …). */
-  stats: Record<string, number>;
-}
-
+export type DataplanePort = Schemas['DataplanePort'];
+export type Protocol = DataplanePort['protocol'];
 /** `GET /api/meshes/{mesh}/dataplanes/{name}`. */
-export interface DataplaneDetail extends DataplaneSummary {
-  inbounds: DataplanePort[];
-  outbounds: DataplanePort[];
-  /** Whether `stats` came from the running dataplane. */
-  statsAvailable: boolean;
-  /** The stored Kuma `Dataplane` resource. */
-  resource: Record<string, unknown>;
-  /** The Dataplane as it was applied or registered (YAML or JSON text). */
-  source: string;
-}
-
-/** One listener of `GET .../dataplanes/{name}/listeners` (apps/api/src/schemas/inspect.ts). */
-export interface Listener {
-  name: string;
-  direction: Direction;
-  address: string;
-  port: number;
-  /** False for listeners reached by hand-off from a capture listener (Envoy `bind_to_port: false`). */
-  bind: boolean;
-  useOriginalDst: boolean;
-  transparent: boolean;
-  capture: CaptureMode;
-  protocol: 'tcp' | 'http';
-  cluster: string;
-  service?: string;
-  /** Network and HTTP filter names in chain order. */
-  filters: string[];
-  /** Envoy-named counters; empty while the dataplane is offline. */
-  stats: Record<string, number>;
-}
-
-export interface ListenerList {
-  configVersion: string;
-  statsAvailable: boolean;
-  items: Listener[];
-}
-
+export type DataplaneDetail = Schemas['DataplaneDetail'];
+/** One listener of `GET .../dataplanes/{name}/listeners`. */
+export type Listener = Schemas['Listener'];
+export type ListenerList = Schemas['ListenerList'];
+export type Direction = Listener['direction'];
 /** `GET .../dataplanes/{name}/diagram?direction=`. */
-export interface PathDiagram {
-  direction: Direction;
-  mermaid: string;
-}
+export type PathDiagram = Schemas['PathDiagram'];

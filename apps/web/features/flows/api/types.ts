@@ -1,109 +1,35 @@
 /**
- * Response shapes of the flow routes (apps/api/src/schemas/flows.ts): a flow is core's `FlowRecord`
- * (packages/core/src/flows/flow.ts) as JSON, written out here because the dashboard imports no core code.
+ * Response shapes of the flow routes, as the control plane's OpenAPI document declares them
+ * (apps/api/src/schemas/flows.ts, generated into lib/api-types.ts): a flow is core's `FlowRecord`
+ * as JSON. The names are the dashboard's; the shapes are the schema's, so a schema change that the
+ * dashboard does not follow fails its typecheck.
  */
-import type { Direction } from '../../dataplanes/api/types.ts';
+import type { components, paths } from '../../../lib/api-types.ts';
 
-export interface FlowEndpoint {
-  address: string;
-  port: number;
-}
+type Schemas = components['schemas'];
 
-export type FlowVerdict = 'forwarded' | 'denied' | 'faulted' | 'error' | (string & {});
-
-export interface FlowHttp {
-  method: string;
-  authority: string;
-  path: string;
-  /** Absent when no response head was sent. */
-  status?: number;
-  requestBytes: number;
-  responseBytes: number;
-  requestId: string;
-  upgraded?: boolean;
-  /** More than 1 when a retry policy acted. */
-  attempts: number;
-  /** `HTTP/2` for a stream of an HTTP/2 connection. */
-  version?: 'HTTP/2';
-  /** A gRPC call: service and method from the path, grpc-status and message from the trailers. */
-  grpc?: FlowGrpc;
-}
-
-export interface FlowGrpc {
-  service: string;
-  method: string;
-  status?: number;
-  message?: string;
-}
-
+export type Flow = Schemas['FlowRecord'];
+export type FlowEndpoint = Flow['client'];
+export type FlowVerdict = Flow['verdict'];
+export type FlowHttp = NonNullable<Flow['http']>;
+/** A gRPC call: service and method from the path, grpc-status and message from the trailers. */
+export type FlowGrpc = NonNullable<FlowHttp['grpc']>;
 /** "policy X did Y": `{type: 'MeshFaultInjection', name: 'fi-backend', action: 'delay 200ms'}`. */
-export interface FlowPolicyAction {
-  type: string;
-  name: string;
-  action: string;
-}
-
+export type FlowPolicyAction = Flow['policies'][number];
 /** Milliseconds from the flow's start. */
-export interface FlowTimings {
-  connectMs?: number;
-  firstByteMs?: number;
-  totalMs: number;
-}
-
-export interface Flow {
-  id: string;
-  connectionId: string;
-  /** Milliseconds since the epoch. */
-  start: number;
-  mesh: string;
-  dataplane: string;
-  direction: Direction;
-  listener: string;
-  cluster: string;
-  capture: 'redirect' | 'tproxy' | 'explicit' | (string & {});
-  protocol: 'tcp' | 'http' | (string & {});
-  client: FlowEndpoint;
-  /** The original destination (transparent) or the listener address (explicit). */
-  destination: FlowEndpoint;
-  upstream?: FlowEndpoint;
-  bytes: { fromClient: number; toClient: number };
-  http?: FlowHttp;
-  timings: FlowTimings;
-  verdict: FlowVerdict;
-  reason?: string;
-  close?: string;
-  policies: FlowPolicyAction[];
-  /** Set when the mesh runs mTLS: how the peer came in (its verified identity) or plaintext. */
-  tls?: FlowTls;
-}
-
+export type FlowTimings = Flow['timings'];
 /** The peer's identity as the TLS handshake proved it (`peer`: URI SANs), or `plaintext`. */
-export interface FlowTls {
-  mode: 'mtls' | 'plaintext' | (string & {});
-  verified: boolean;
-  peer?: string[];
-  version?: string;
-  cipher?: string;
-}
-
-export interface FlowDrops {
-  /** Evicted from the control plane's ring. */
-  controlPlane: number;
-  /** Reported dropped by dataplanes (their buffers overflowed while the control plane was away). */
-  dataplanes: number;
-  total: number;
-}
-
+export type FlowTls = NonNullable<Flow['tls']>;
+export type FlowDrops = Schemas['FlowDrops'];
 /** `GET /api/flows`: newest first. */
-export interface FlowList {
-  total: number;
-  items: Flow[];
-  /** Same as `drops.total`. */
-  dropped: number;
-  drops: FlowDrops;
-}
+export type FlowList = Schemas['FlowList'];
+/** `GET /api/flows/{id}/diagram`. */
+export type FlowDiagram = Schemas['FlowDiagram'];
 
-/** Data of the stream's `dropped` event: flows lost so far, for this client included. */
+/**
+ * Data of the stream's `dropped` event: flows lost so far, for this client included. The stream is
+ * `text/event-stream`, which the OpenAPI document describes in words only (`/api/flows/stream`).
+ */
 export interface FlowStreamDrops {
   dropped: number;
   drops: FlowDrops;
@@ -113,19 +39,7 @@ export interface FlowStreamDrops {
   missed: number;
 }
 
-/** `GET /api/flows/{id}/diagram`. */
-export interface FlowDiagram {
-  id: string;
-  mermaid: string;
-}
+type FlowListQuery = NonNullable<paths['/api/flows']['get']['parameters']['query']>;
 
-export interface FlowQuery {
-  mesh?: string;
-  dataplane?: string;
-  direction?: Direction;
-  verdict?: string;
-  since?: number;
-  /** The hops of one request: the flows that carried this `x-request-id`. */
-  requestId?: string;
-  limit?: number;
-}
+/** The filters of `GET /api/flows` (`requestId`: the hops of one request), `since` in ms since the epoch. */
+export type FlowQuery = Omit<FlowListQuery, 'since'> & { since?: number };

@@ -1,17 +1,5 @@
-/** Response shapes of the mesh routes, as apps/api/src/schemas/meshes.ts declares them. */
-export interface Mesh {
-  type: 'Mesh';
-  name: string;
-  creationTime: string;
-  modificationTime: string;
-  dataplanes: { total: number; online: number };
-  /** How many policies the mesh holds. */
-  policies: number;
-  /** The Mesh resource as stored. */
-  resource: Record<string, unknown>;
-}
+/** Response shapes of the mesh routes (apps/api/src/schemas/meshes.ts), from the generated lib/api-types.ts. */
+import type { components } from '../../../lib/api-types.ts';
 
-export interface MeshList {
-  total: number;
-  items: Mesh[];
-}
+export type Mesh = components['schemas']['Mesh'];
+export type MeshList = components['schemas']['MeshList'];

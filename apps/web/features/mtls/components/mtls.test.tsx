@@ -4,6 +4,7 @@ import { startApiFixture, sendJson, type ApiFixture } from '../../../test/api-fi
 import { makeFlow } from '../../../test/flow-fixtures.ts';
 import { cleanupApp, renderApp } from '../../../test/render-app.tsx';
 import { FlowDrawer } from '../../flows/components/flow-drawer.tsx';
+import type { Flow } from '../../flows/api/types.ts';
 import type { Certificate } from '../api/types.ts';
 import { DataplaneCertificatePanel } from './dataplane-certificate.tsx';
 import { MeshMtlsPanel } from './mesh-mtls.tsx';
@@ -62,7 +63,7 @@ describe('mTLS in the dashboard', () => {
 
   it('the flow drawer says whether the identity was verified, and whose', async () => {
     api.on('GET', '/api/flows/f-1/diagram', (_req, res) => sendJson(res, 200, { id: 'f-1', mermaid: 'sequenceDiagram\n  A->>B: x' }));
-    const flow = { ...makeFlow(1), tls: { mode: 'mtls', verified: true, peer: ['spiffe://default/web'], version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' } };
+    const flow: Flow = { ...makeFlow(1), tls: { mode: 'mtls', verified: true, peer: ['spiffe://default/web'], version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' } };
     const { unmount } = renderApp(<FlowDrawer flow={flow} onClose={() => {}} />);
     expect(screen.getByText('verified (mTLS)')).toBeTruthy();
     expect(screen.getByText('spiffe://default/web')).toBeTruthy();

@@ -1,4 +1,12 @@
-/** Response shapes of the rules and trace routes (realign with apps/api/API.md). */
+/**
+ * Response shapes of the rules and trace routes (apps/api/src/schemas/inspect.ts), from the generated
+ * lib/api-types.ts. The schema declares the envelopes but leaves core's rule-set and trace documents
+ * (packages/core/src/capture/ruleset/types.ts, capture/trace/types.ts) as `unknown`, so their
+ * shapes are written here and put in place of the `unknown` fields.
+ */
+import type { components, paths } from '../../../lib/api-types.ts';
+
+type Schemas = components['schemas'];
 
 export interface Counters {
   packets: number;
@@ -50,29 +58,14 @@ export interface RulesetSource {
   unreadable?: string;
 }
 
-export interface Ruleset {
-  tables: Table[];
-  sources: RulesetSource[];
-  /** What the reader did not understand in the rules. */
-  warnings: string[];
-}
+/** `warnings`: what the reader did not understand in the rules. */
+export type Ruleset = Omit<Schemas['RulesResult']['ruleset'], 'tables' | 'sources'> & { tables: Table[]; sources: RulesetSource[] };
 
-/** `GET /api/meshes/{mesh}/dataplanes/{name}/rules`: read by the dataplane in its own namespace. */
-export interface RulesResult {
-  ruleset: Ruleset;
-  /** The namespace's addresses (the trace uses them); shown as is. */
-  local: unknown;
-}
+/** `GET /api/meshes/{mesh}/dataplanes/{name}/rules`: read by the dataplane in its own namespace; `local` (its addresses) is shown as is. */
+export type RulesResult = Omit<Schemas['RulesResult'], 'ruleset'> & { ruleset: Ruleset };
 
 /** Body of `POST .../dataplanes/{name}/trace`: core's `TracePacket` (capture/trace/types.ts). */
-export interface TraceRequest {
-  direction: 'inbound' | 'outbound';
-  src: string;
-  dst: string;
-  dstPort: number;
-  proto: 'tcp' | 'udp';
-  uid?: number;
-}
+export type TraceRequest = paths['/api/meshes/{mesh}/dataplanes/{name}/trace']['post']['requestBody']['content']['application/json'];
 
 export interface RuleRef {
   family: string;
@@ -111,14 +104,10 @@ export type TraceVerdict =
   | { kind: 'queued' }
   | { kind: 'unknown'; reason: string };
 
-/** Answer of the trace route: core's `TraceResult`. */
-export interface TraceResult {
-  family: 'ipv4' | 'ipv6';
-  certain: boolean;
+/** Answer of the trace route: core's `TraceResult`; `steps`: the path assuming every unknown match did not match. */
+export type TraceResult = Omit<Schemas['TraceResult'], 'verdict' | 'decidedBy' | 'steps' | 'unknowns'> & {
   verdict: TraceVerdict | { kind: 'uncertain'; possible: TraceVerdict[] };
   decidedBy?: TraceDecider;
-  /** The path assuming every unknown match did not match. */
   steps: TraceStep[];
   unknowns: Array<{ rule: RuleRef; reasons: string[] }>;
-  assumptions: string[];
-}
+};

@@ -55,6 +55,7 @@ const ref = (chain: string, index: number): RuleRef => {
 };
 
 const TRACE: TraceResult = {
+  packet: { direction: 'outbound', src: '198.18.10.2', dst: '198.18.10.3', dstPort: 5000, proto: 'tcp' },
   family: 'ipv4',
   certain: true,
   verdict: { kind: 'captured', mechanism: 'REDIRECT', port: 15001 },
@@ -65,8 +66,10 @@ const TRACE: TraceResult = {
     { hook: 'OUTPUT', family: 'ip', table: 'nat', chain: 'KUMA_MESH_OUTBOUND', kind: 'rule', rule: ref('KUMA_MESH_OUTBOUND', 2), result: 'matched', action: 'jump KUMA_MESH_OUTBOUND_REDIRECT' },
     { hook: 'OUTPUT', family: 'ip', table: 'nat', chain: 'KUMA_MESH_OUTBOUND_REDIRECT', kind: 'rule', rule: ref('KUMA_MESH_OUTBOUND_REDIRECT', 1), result: 'matched', action: 'REDIRECT to 127.0.0.1:15001' },
   ],
+  outcomes: [],
   unknowns: [],
   assumptions: [],
+  explorationLimited: false,
 };
 
 describe('RulesTab', () => {

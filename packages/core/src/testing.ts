@@ -1,0 +1,7 @@
+/**
+ * `@meshcap/core/testing`: what tests use to check meshcap's output, kept out of the engine's public
+ * surface (`index.ts`) so no runtime code can come to depend on a test oracle. Today: the strict
+ * reader of Envoy JSON against Envoy's own protos, which tests run over config dumps and xDS
+ * resources (the e2e suite over the dashboard's downloads).
+ */
+export { assertEnvoyJson, checkEnvoyJson, checkEnvoyJsonWith, type EnvoyProtoCheckOptions, type EnvoyProtoIssue } from './xds/envoy-proto-check.ts';
