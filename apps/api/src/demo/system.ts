@@ -1,4 +1,5 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { runSystemCommand } from '@meshcap/core';
 
 /** The outcome of a finished system command. */
 export interface CommandOutput {
@@ -8,20 +9,15 @@ export interface CommandOutput {
 }
 
 /**
- * Runs `file args` to completion (bounded by `timeoutMs`). Rejects with the command line and its
- * stderr when it exits non-zero, unless `allowFail`.
+ * Runs `file args` to completion with core's command runner (bounded by `timeoutMs`). Rejects with
+ * the command line and its stderr when it exits non-zero, unless `allowFail`.
  */
-export function runCommand(file: string, args: readonly string[], opts: { allowFail?: boolean; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CommandOutput> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: opts.timeoutMs ?? 30_000, maxBuffer: 16 * 1024 * 1024, env: opts.env ?? process.env, encoding: 'utf8' }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
-      if (err && !opts.allowFail) {
-        reject(new Error(`${[file, ...args].join(' ')} failed (exit ${code}): ${(stderr || stdout || err.message).trim()}`));
-        return;
-      }
-      resolve({ code, stdout, stderr });
-    });
-  });
+export async function runCommand(file: string, args: readonly string[], opts: { allowFail?: boolean; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CommandOutput> {
+  const r = await runSystemCommand({ env: opts.env }, file, args, undefined, opts.timeoutMs ?? 30_000);
+  // A command killed at the timeout has no exit code: it failed.
+  const code = r.code ?? 1;
+  if (code !== 0 && !opts.allowFail) throw new Error(`${r.command} failed (exit ${r.code ?? 'killed'}): ${(r.stderr || r.stdout).trim()}`);
+  return { code, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Synchronous variant for exit-time cleanup; never throws, returns stdout ('' on failure). */

@@ -37,7 +37,7 @@ export { renderNftTable, renderNftScript, nftBaseChain, nftFamily } from './rend
 export { renderDryRun } from './render-dry-run.ts';
 export { detectIptablesFlavour, removalFromSave, type IptablesFlavour } from './iptables-backend.ts';
 export { installTransparentProxy, uninstallScopeOf, uninstallTransparentProxy, type InstallOptions, type InstallResult, type UninstallResult, type UninstallScope } from './install.ts';
-export type { CaptureContext } from './system-command.ts';
+export { runSystemCommand, type CaptureContext, type CommandResult } from './system-command.ts';
 // Reading rules back (iptables-save / nft JSON, with counters); PortRange comes from there.
 export * from './ruleset/index.ts';
 export * from './trace/index.ts';

@@ -20,8 +20,13 @@ export interface CommandResult {
 
 const TIMEOUT_MS = 60_000;
 
-/** Runs a command to completion (stdin from `input`); never throws for a non-zero exit, only when it cannot start. */
-export function runSystemCommand(ctx: CaptureContext, file: string, args: readonly string[], input?: string): Promise<CommandResult> {
+/**
+ * The one way meshcap runs a system command (iptables, nft, ip, the demo's tools): to completion,
+ * stdin from `input`, killed after `timeoutMs` (default 60 s). Never throws for a non-zero exit
+ * (`code` is null when it was killed), only when it cannot start (MESHCAP_ERR_COMMAND_FAILED, its
+ * `cause` the spawn error: ENOENT when not installed).
+ */
+export function runSystemCommand(ctx: CaptureContext, file: string, args: readonly string[], input?: string, timeoutMs = TIMEOUT_MS): Promise<CommandResult> {
   const [bin, argv] = ctx.netns ? ['ip', ['netns', 'exec', ctx.netns, file, ...args]] : [file, [...args]];
   const command = [file, ...args].join(' ');
   ctx.log?.(`$ ${ctx.netns ? `(netns ${ctx.netns}) ` : ''}${command}`);
@@ -31,7 +36,7 @@ export function runSystemCommand(ctx: CaptureContext, file: string, args: readon
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', (err) => {
       clearTimeout(timer);
       const code = (err as NodeJS.ErrnoException).code;

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { listenTransparent } from '@meshcap/native';
@@ -28,6 +27,7 @@ import { proxyTcp, type TcpTimeouts } from './tcp-proxy.ts';
 import { ignoreError, INBOUND_SOURCE_V6, UpstreamConnector } from './upstream.ts';
 import { peekTransport, terminateTls } from './tls/session.ts';
 import type { FlowReason } from '../flows/reasons.ts';
+import { runSystemCommand } from '../capture/system-command.ts';
 
 export const DEFAULT_ADMIN_PORT = 9901;
 export const DEFAULT_ADMIN_ADDRESS = '127.0.0.1';
@@ -172,12 +172,13 @@ function hasLoopbackAddress(address: string): boolean {
 }
 
 /** IPv6 inbound traffic is relayed from ::6, which (unlike 127.0.0.6) is not local until added to lo. */
-function addLoopbackAddress(address: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    execFile('ip', ['-6', 'addr', 'add', `${address}/128`, 'dev', 'lo', 'nodad'], { timeout: 5_000 }, (err, _out, stderr) => {
-      resolve(err ? (stderr.trim() || err.message) : undefined);
-    });
-  });
+async function addLoopbackAddress(address: string): Promise<string | undefined> {
+  try {
+    const r = await runSystemCommand({}, 'ip', ['-6', 'addr', 'add', `${address}/128`, 'dev', 'lo', 'nodad'], undefined, 5_000);
+    return r.code === 0 ? undefined : r.stderr.trim() || `exit ${r.code ?? 'killed'}`;
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 class DataplaneEngine implements DataplaneHandle, AdminSource {

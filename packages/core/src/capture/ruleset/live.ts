@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
 import { MeshcapError } from '../../errors.ts';
+import { commandError, runSystemCommand } from '../system-command.ts';
 import { IPTABLES_BUILTIN_CHAINS, parseIptablesSave } from './iptables-save.ts';
 import { parseNftHandles, parseNftJson } from './nft-json.ts';
 import type { Ruleset } from './types.ts';
@@ -15,23 +15,18 @@ export interface ToolRunOptions {
  * installed. A refusal for lack of privilege is MESHCAP_ERR_PERMISSION; any other failure
  * MESHCAP_ERR_COMMAND_FAILED with the tool's own message.
  */
-export function runTool(file: string, args: readonly string[], options: ToolRunOptions = {}): Promise<string | undefined> {
-  const [bin, argv] = options.netns ? ['ip', ['netns', 'exec', options.netns, file, ...args]] : [file, [...args]];
-  const command = [file, ...args].join(' ');
-  return new Promise((resolve, reject) => {
-    execFile(bin, argv, { timeout: options.timeoutMs ?? 15_000, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (!err) return resolve(stdout);
-      const e = err as NodeJS.ErrnoException & { code?: string | number };
-      if (e.code === 'ENOENT') return resolve(undefined);
-      const message = (stderr || e.message).trim().split('\n').slice(0, 3).join(' ');
-      if (/permission denied|operation not permitted|must be root/i.test(message)) {
-        return reject(new MeshcapError('MESHCAP_ERR_PERMISSION', `${command}: ${message}`, [], { cause: err }));
-      }
-      // `ip netns exec` with a missing tool reports the exec failure itself.
-      if (options.netns && /exec of ".*" failed: No such file or directory/.test(message)) return resolve(undefined);
-      reject(new MeshcapError('MESHCAP_ERR_COMMAND_FAILED', `${command}: ${message}`, [], { cause: err }));
-    });
-  });
+export async function runTool(file: string, args: readonly string[], options: ToolRunOptions = {}): Promise<string | undefined> {
+  let result;
+  try {
+    result = await runSystemCommand({ netns: options.netns }, file, args, undefined, options.timeoutMs ?? 15_000);
+  } catch (err) {
+    if (((err as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return undefined;
+    throw err;
+  }
+  if (result.code === 0) return result.stdout;
+  // `ip netns exec` with a missing tool reports the exec failure itself.
+  if (options.netns && /exec of ".*" failed: No such file or directory/.test(result.stderr)) return undefined;
+  throw commandError(result);
 }
 
 /** Concatenates rule sets (tables, sources and warnings in order). */
