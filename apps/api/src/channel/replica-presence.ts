@@ -70,6 +70,22 @@ export class ReplicaPresence {
     return this.sessions.get(`${mesh}/${name}`);
   }
 
+  /** The live rows for dataplane `name` (in `mesh`, or in any mesh when it is not given). */
+  holders(name: string, mesh?: string): DataplaneSession[] {
+    if (mesh !== undefined) {
+      const one = this.holder(mesh, name);
+      return one ? [one] : [];
+    }
+    return [...this.sessions.values()].filter((s) => s.name === name);
+  }
+
+  /** The replicas that hold a dataplane now (their rows are all a replica writes), this one included. */
+  replicas(): Array<{ id: string; url: string }> {
+    const out = new Map<string, string>();
+    for (const s of this.sessions.values()) out.set(s.replica, s.replicaUrl);
+    return [...out].map(([id, url]) => ({ id, url }));
+  }
+
   async close(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
