@@ -162,6 +162,11 @@ if (pg.ok) {
       expect(dump.headers.get('x-meshcap-answered-by')).toBe(onA.controlPlane?.replica);
       expect(JSON.stringify(await dump.json())).toContain('type.googleapis.com/envoy.admin.v3');
 
+      // A request already forwarded is answered where it arrives, never sent on (no loops).
+      const notAgain = await fetch(`${b!.url}/api/meshes/default/dataplanes/web/stats`, { headers: { 'x-meshcap-forwarded-by': 'test' } });
+      expect(notAgain.status).toBe(503);
+      expect(((await notAgain.json()) as { code: string }).code).toBe('MESHCAP_ERR_DATAPLANE_UNAVAILABLE');
+
       // A second dataplane, given A only: when A is gone, B says so for it with a code naming A.
       const apiProbe = net.createServer();
       await new Promise<void>((r) => apiProbe.listen(0, '127.0.0.1', () => r()));
