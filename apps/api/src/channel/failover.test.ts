@@ -162,6 +162,21 @@ if (pg.ok) {
       expect(dump.headers.get('x-meshcap-answered-by')).toBe(onA.controlPlane?.replica);
       expect(JSON.stringify(await dump.json())).toContain('type.googleapis.com/envoy.admin.v3');
 
+      // Its live flow stream too (replayed from the start, then live), as a stream.
+      const abort = new AbortController();
+      const stream = await fetch(`${b!.url}/api/flows/stream?mesh=default&dataplane=web&lastEventId=-1`, { signal: abort.signal });
+      expect(stream.status).toBe(200);
+      expect(stream.headers.get('content-type')).toContain('text/event-stream');
+      const reader = stream.body!.getReader();
+      let events = '';
+      while (!/event: flow\ndata: .*"dataplane":"web"/.test(events)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        events += new TextDecoder().decode(value);
+      }
+      abort.abort();
+      expect(events).toMatch(/event: flow\ndata: .*"dataplane":"web"/);
+
       // A request already forwarded is answered where it arrives, never sent on (no loops).
       const notAgain = await fetch(`${b!.url}/api/meshes/default/dataplanes/web/stats`, { headers: { 'x-meshcap-forwarded-by': 'test' } });
       expect(notAgain.status).toBe(503);
