@@ -11,6 +11,7 @@ import configDumpsPlugin from './plugins/app/config-dumps.ts';
 import dataplaneHubPlugin from './plugins/app/dataplane-hub.ts';
 import errorHandler, { frameworkErrorHandler } from './plugins/app/error-handler.ts';
 import flowsPlugin from './plugins/app/flows.ts';
+import replicaForwardingPlugin from './plugins/app/replica-forwarding.ts';
 import securityPlugin from './plugins/app/security.ts';
 import tokensPlugin from './plugins/app/tokens.ts';
 import xdsServerPlugin from './plugins/app/xds-server.ts';
@@ -93,6 +94,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(tokensPlugin, { adminToken: options.adminToken, adminTokenValidForMs: options.adminTokenValidForMs });
   await app.register(securityPlugin, { allowedHosts: options.allowedHosts, authFailures: options.authFailures });
   await app.register(dataplaneHubPlugin, { heartbeatMs: options.heartbeatMs });
+  await app.register(replicaForwardingPlugin, { controlPlaneCaPem: options.controlPlaneCaPem });
   await app.register(meshIdentitiesPlugin);
   await app.register(xdsServerPlugin);
   // Routes.

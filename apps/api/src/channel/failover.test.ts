@@ -77,7 +77,7 @@ interface DpView {
   upToDate: boolean;
   configVersion: string | null;
   expectedVersion: string | null;
-  controlPlane?: { self: boolean } | null;
+  controlPlane?: { self: boolean; replica?: string } | null;
 }
 
 const pg: TestPostgres = await testPostgres();
@@ -90,6 +90,8 @@ if (pg.ok) {
     let app: net.Server | undefined;
     let handle: DataplaneHandle | undefined;
     let conn: DataplaneConnection | undefined;
+    let api: DataplaneHandle | undefined;
+    let apiConn: DataplaneConnection | undefined;
     let inboundPort: number;
     const view = (cp: CpProcess) => fetch(`${cp.url}/api/meshes/default/dataplanes/web`).then((r) => r.json() as Promise<DpView>);
 
@@ -100,6 +102,8 @@ if (pg.ok) {
     });
     afterAll(async () => {
       await conn?.close({ flushMs: 0 });
+      await apiConn?.close({ flushMs: 0 });
+      await api?.stop({ drainMs: 0 });
       await handle?.stop({ drainMs: 0 });
       await new Promise((r) => app?.close(r));
       await stopCp(a);
@@ -114,7 +118,7 @@ if (pg.ok) {
       for (const cp of [a, b]) expect(cp.output()).not.toMatch(/duplicate key|error/i);
     });
 
-    it('moves a dataplane to the other replica when its replica is killed, with its config in force, and takes applies there', async () => {
+    it('answers on B for a dataplane on A (its flows, stats, config_dump asked of A), says 503 REPLICA_UNREACHABLE naming A once A is killed, moves the dataplane to B with its config in force, and takes applies there', async () => {
       const appPort = (app!.address() as net.AddressInfo).port;
       const probe = net.createServer();
       await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
@@ -137,8 +141,69 @@ if (pg.ok) {
       expect(conn.ads.stats.target).toBe(`unix:${join(dirs[0]!, 'xds.sock')}`);
       expect(await echo(inboundPort, 'before')).toBe('before');
 
+      // B answers for it: what only A has (its flows, what is read from the dataplane) is asked of A.
+      const flowsOnB = await eventually(async () => {
+        const r = await fetch(`${b!.url}/api/flows?mesh=default&dataplane=web`);
+        const body = (await r.json()) as { items: Array<{ dataplane: string; id: string }> };
+        return r.status === 200 && body.items.length > 0 ? { body, answeredBy: r.headers.get('x-meshcap-answered-by') } : undefined;
+      }, "web's flows read through B", 10_000);
+      expect(flowsOnB.answeredBy).toBe(onA.controlPlane?.replica);
+      expect(flowsOnB.body.items.every((f) => f.dataplane === 'web')).toBe(true);
+      const flowsOnA = (await (await fetch(`${a!.url}/api/flows?mesh=default&dataplane=web`)).json()) as { items: Array<{ id: string }> };
+      expect(flowsOnB.body.items.map((f) => f.id)).toEqual(flowsOnA.items.slice(0, flowsOnB.body.items.length).map((f) => f.id));
+      // The list of all flows on B (B holds none yet) is merged from A's.
+      const allOnB = (await (await fetch(`${b!.url}/api/flows`)).json()) as { items: Array<{ id: string }> };
+      expect(allOnB.items.map((f) => f.id)).toEqual(expect.arrayContaining(flowsOnB.body.items.map((f) => f.id)));
+      const stats = await fetch(`${b!.url}/api/meshes/default/dataplanes/web/stats`);
+      expect(stats.status).toBe(200);
+      expect(Object.keys(((await stats.json()) as { stats: Record<string, number> }).stats).length).toBeGreaterThan(0);
+      const dump = await fetch(`${b!.url}/api/meshes/default/dataplanes/web/config_dump?source=dataplane`);
+      expect(dump.status).toBe(200);
+      expect(dump.headers.get('x-meshcap-answered-by')).toBe(onA.controlPlane?.replica);
+      expect(JSON.stringify(await dump.json())).toContain('type.googleapis.com/envoy.admin.v3');
+
+      // Its live flow stream too (replayed from the start, then live), as a stream.
+      const abort = new AbortController();
+      const stream = await fetch(`${b!.url}/api/flows/stream?mesh=default&dataplane=web&lastEventId=-1`, { signal: abort.signal });
+      expect(stream.status).toBe(200);
+      expect(stream.headers.get('content-type')).toContain('text/event-stream');
+      const reader = stream.body!.getReader();
+      let events = '';
+      while (!/event: flow\ndata: .*"dataplane":"web"/.test(events)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        events += new TextDecoder().decode(value);
+      }
+      abort.abort();
+      expect(events).toMatch(/event: flow\ndata: .*"dataplane":"web"/);
+
+      // A request already forwarded is answered where it arrives, never sent on (no loops).
+      const notAgain = await fetch(`${b!.url}/api/meshes/default/dataplanes/web/stats`, { headers: { 'x-meshcap-forwarded-by': 'test' } });
+      expect(notAgain.status).toBe(503);
+      expect(((await notAgain.json()) as { code: string }).code).toBe('MESHCAP_ERR_DATAPLANE_UNAVAILABLE');
+
+      // A second dataplane, given A only: when A is gone, B says so for it with a code naming A.
+      const apiProbe = net.createServer();
+      await new Promise<void>((r) => apiProbe.listen(0, '127.0.0.1', () => r()));
+      const apiPort = (apiProbe.address() as net.AddressInfo).port;
+      await new Promise((r) => apiProbe.close(r));
+      const apiDataplane = parseResources(
+        `type: Dataplane\nmesh: default\nname: api\nnetworking:\n  address: 127.0.0.1\n  inbound:\n    - port: ${apiPort}\n      servicePort: ${appPort}\n      serviceAddress: 127.0.0.1\n      tags: { kuma.io/service: api }\n`,
+      )[0] as unknown as Dataplane;
+      api = await startDataplane({ dataplane: apiDataplane, admin: false });
+      const apiIssued = await fetch(`${a!.url}/api/tokens/dataplane`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'api' }) });
+      apiConn = await attachToControlPlane(api, { url: [`unix:${a!.socket}`], token: ((await apiIssued.json()) as { token: string }).token, dataplane: apiDataplane, backoff: { initialMs: 50, maxMs: 500 } });
+      await apiConn.waitConnected(10_000);
+      await eventually(async () => (await fetch(`${b!.url}/api/meshes/default/dataplanes/api/stats`)).status === 200, 'api stats through B', 10_000);
+
       a!.child.kill('SIGKILL');
       const killedAt = Date.now();
+      await a!.exited;
+      const gone = await fetch(`${b!.url}/api/meshes/default/dataplanes/api/stats`);
+      expect(gone.status).toBe(503);
+      const goneBody = (await gone.json()) as { code: string; message: string };
+      expect(goneBody.code).toBe('MESHCAP_ERR_REPLICA_UNREACHABLE');
+      expect(goneBody.message).toContain(onA.controlPlane!.replica!);
       // B shows it connected at once (to A, from the sessions the replicas share) until A's row goes stale: wait for it on B itself.
       const onB = await eventually(async () => {
         const v = await view(b!);

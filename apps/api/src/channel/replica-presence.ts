@@ -13,9 +13,21 @@ import type { DataplaneStatuses } from './dataplane-status.ts';
  * replica that died and is ignored (a dataplane that moves is taken over by its new replica's next
  * write). Why: listing and watching dataplanes — what the dashboard does most — then needs no
  * replica-to-replica traffic, no replica addresses reachable from each other and no second way for
- * a dead replica to fail a request; the store is already what replicas must both reach. What is
- * not shared stays with the holding replica: its flows and live inspect requests (rules, stats,
- * config_dump from the dataplane), which the summary points to by `controlPlane.url`.
+ * a dead replica to fail a request; the store is already what replicas must both reach.
+ *
+ * What is not shared stays with the holding replica: a dataplane's flows and what is read from it
+ * over the channel (stats, clusters, rules, listeners, config_dump). For those, a replica that does
+ * not hold the dataplane asks the one that does (replica-forward.ts): the request goes to the
+ * holder's `url` from these rows with the caller's Authorization, over TLS verified with the
+ * control plane CA in the store, bounded in time, and the holder's status and body are the answer;
+ * a holder that does not answer is a 503 MESHCAP_ERR_REPLICA_UNREACHABLE naming it. A forwarded
+ * request carries a header and is never forwarded again (no loops while two views disagree). Why
+ * ask rather than share: flows are many and short-lived and the channel is a live connection —
+ * writing them to the store would put the hot path on PostgreSQL. The list of all flows (no
+ * `dataplane=` filter) is merged: each live replica named in these rows is asked for its list
+ * (2 s each, in parallel; one that does not answer is left out), and the lists are merged newest
+ * first. A replica that holds no dataplane now is not asked (it writes no row), so flows it kept
+ * from a dataplane that moved away are listed by that replica only.
  */
 export class ReplicaPresence {
   /** This replica: random per process, with the host name to read it by. */
@@ -68,6 +80,22 @@ export class ReplicaPresence {
   /** The replica that holds `mesh/name`, if one confirmed it lately (this one included). */
   holder(mesh: string, name: string): DataplaneSession | undefined {
     return this.sessions.get(`${mesh}/${name}`);
+  }
+
+  /** The live rows for dataplane `name` (in `mesh`, or in any mesh when it is not given). */
+  holders(name: string, mesh?: string): DataplaneSession[] {
+    if (mesh !== undefined) {
+      const one = this.holder(mesh, name);
+      return one ? [one] : [];
+    }
+    return [...this.sessions.values()].filter((s) => s.name === name);
+  }
+
+  /** The replicas that hold a dataplane now (their rows are all a replica writes), this one included. */
+  replicas(): Array<{ id: string; url: string }> {
+    const out = new Map<string, string>();
+    for (const s of this.sessions.values()) out.set(s.replica, s.replicaUrl);
+    return [...out].map(([id, url]) => ({ id, url }));
   }
 
   async close(): Promise<void> {

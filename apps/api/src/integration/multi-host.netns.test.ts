@@ -237,6 +237,28 @@ if (pg.ok) {
       expect((await api<DpView>(a, '/api/meshes/default/dataplanes/client')).expectedVersion).toBe(inForce.value.configVersion);
     });
 
+    it("answers on B for web, held by A: web's flows, stats and config_dump asked of A over TLS (the store's CA), and every replica's flows in the list of all", async () => {
+      type Flows = { items: Array<{ id: string; dataplane: string }> };
+      const webFlows = await within(10_000, "web's flows read through B", async () => {
+        const f = await api<Flows>(b, '/api/flows?mesh=default&dataplane=web');
+        return f.items.length > 0 ? f : undefined;
+      }, 100);
+      expect(webFlows.value.items.every((f) => f.dataplane === 'web')).toBe(true);
+      const onA = await api<Flows>(a, '/api/flows?mesh=default&dataplane=web');
+      expect(onA.items.map((f) => f.id)).toEqual(expect.arrayContaining(webFlows.value.items.map((f) => f.id)));
+      const stats = await api<{ stats: Record<string, number> }>(b, '/api/meshes/default/dataplanes/web/stats');
+      expect(Object.keys(stats.stats).length).toBeGreaterThan(0);
+      const dump = await api<Record<string, unknown>>(b, '/api/meshes/default/dataplanes/web/config_dump?source=dataplane');
+      expect(JSON.stringify(dump)).toContain('type.googleapis.com/envoy.admin.v3');
+      // The list of all flows on B: client's (held by B) and web's (merged from A), by time.
+      const all = await within(10_000, "both dataplanes' flows in B's list of all", async () => {
+        const f = await api<Flows>(b, '/api/flows?limit=1000');
+        const names = new Set(f.items.map((i) => i.dataplane));
+        return names.has('web') && names.has('client') ? f : undefined;
+      }, 100);
+      expect(all.value.items.length).toBeGreaterThan(0);
+    }, 30_000);
+
     it('loses no request under steady traffic when replica A is killed; web shows as connected to B within 10 s; B lists every dataplane', async () => {
       const west = net.hosts.west!;
       const webBefore = await api<DpView>(a, '/api/meshes/default/dataplanes/web');

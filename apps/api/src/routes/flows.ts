@@ -4,7 +4,10 @@ import type { ServerResponse } from 'node:http';
 import { errorResponses, textResponse } from '../schemas/common.ts';
 import { flowDiagramResult, flowList, flowListQuery, flowParams, flowRecord, flowStreamQuery } from '../schemas/flows.ts';
 import type { ZodTypeProvider } from '../schemas/zod-provider.ts';
+import { FORWARDED_HEADER } from '../channel/replica-forward.ts';
 import { matchesFlow, type FlowFilter, type FlowHub } from '../flows/flow-hub.ts';
+
+type FlowListBody = { items: FlowRecord[]; drops: { controlPlane: number; dataplanes: number; total: number } };
 
 /** A stream client further behind than this (bytes queued) skips flows, and is told how many. */
 const SSE_MAX_QUEUED_BYTES = 1024 * 1024;
@@ -39,8 +42,22 @@ export default async function flowRoutes(app: FastifyInstance) {
     { schema: { summary: 'Recent flows, newest first, filtered', tags: ['flows'], querystring: flowListQuery, response: { 200: flowList, ...errorResponses(400) } } },
     async (request) => {
       const { limit, ...filter } = request.query;
-      const items = fastify.flows.list(filter, limit);
-      const drops = fastify.flows.drops();
+      let items = fastify.flows.list(filter, limit);
+      const drops = { ...fastify.flows.drops() };
+      // Not about one dataplane (one is forwarded to its holder): merged from every live replica.
+      const forwarder = fastify.replicaForwarder;
+      if (forwarder && filter.dataplane === undefined && request.headers[FORWARDED_HEADER] === undefined) {
+        const parts = await Promise.all(forwarder.otherReplicas().map((r) => forwarder.json<FlowListBody>(r, request.url, request.headers.authorization).catch(() => undefined)));
+        const seen = new Set(items.map((f) => f.id));
+        for (const part of parts) {
+          if (!part) continue; // A replica that does not answer in time is left out, not waited for.
+          for (const flow of part.items) if (!seen.has(flow.id) && seen.add(flow.id)) items.push(flow);
+          drops.controlPlane += part.drops.controlPlane;
+          drops.dataplanes += part.drops.dataplanes;
+          drops.total += part.drops.total;
+        }
+        items = items.sort((x, y) => y.start - x.start).slice(0, limit);
+      }
       return { total: items.length, items, dropped: drops.total, drops };
     },
   );
