@@ -1,4 +1,4 @@
-import { isFlowReason, type FlowReason, type FlowRecord } from '@meshcap/core';
+import { isFlowReason, type FlowRecord } from '@meshcap/core';
 import { z } from 'zod';
 
 /**
@@ -62,7 +62,7 @@ export const flowRecordSchema = z.object({
     .optional(),
   timings: z.object({ connectMs: z.number().optional(), firstByteMs: z.number().optional(), totalMs: z.number() }),
   verdict: z.enum(['forwarded', 'denied', 'faulted', 'error']),
-  reason: z.custom<FlowReason>((v) => typeof v === 'string' && isFlowReason(v), 'not a registered flow reason code (packages/core/src/flows/reasons.ts)').optional(),
+  reason: z.string().refine(isFlowReason, 'not a registered flow reason code (packages/core/src/flows/reasons.ts)').optional(),
   close: z.enum(['fin', 'client_reset', 'upstream_reset', 'idle_timeout', 'local', 'drain']).optional(),
   policies: z.array(z.object({ type: z.string(), name: z.string(), action: z.string() })),
   /** mTLS: how the peer came in (verified identity, TLS version and cipher) or plaintext. */
