@@ -1,5 +1,6 @@
 import { MeshcapError } from '@meshcap/core';
 import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 
 export const DEFAULT_LISTEN = '127.0.0.1:5681';
 
@@ -18,4 +19,18 @@ export function parseListenAddress(text: string, flag = '--listen'): { host: str
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
   return h === 'localhost' || h === '::1' || /^127\./.test(h) || /^::ffff:127\./.test(h);
+}
+
+/**
+ * Where other replicas reach a server listening on `host` (the URL its presence row advertises):
+ * the address itself, or for a wildcard (0.0.0.0, ::) the first non-loopback address of that
+ * family on this host — the cp's certificate names every local address then — else loopback.
+ */
+export function advertisedHost(host: string): string {
+  if (host !== '0.0.0.0' && host !== '::') return host;
+  const family = host === '::' ? 'IPv6' : 'IPv4';
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (!a.internal && a.family === family && !a.address.startsWith('fe80:')) return a.address;
+  }
+  return family === 'IPv6' ? '::1' : '127.0.0.1';
 }

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { connect } from 'node:net';
+import { connect, isIP } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { buildApp, type App, type AppOptions } from '../app.ts';
@@ -10,7 +10,7 @@ import { DEFAULT_WEB_DIR, isWebBuilt, startNextServer, type NextServer } from '.
 import { openStore, type Store } from '../store/index.ts';
 import { DEFAULT_XDS_PORT } from '../xds-server/index.ts';
 import { controlPlaneTls, type ControlPlaneTls } from './cp-tls.ts';
-import { isLoopbackHost, parseListenAddress } from './listen-address.ts';
+import { advertisedHost, isLoopbackHost, parseListenAddress } from './listen-address.ts';
 
 export interface ControlPlaneOptions extends Omit<AppOptions, 'store' | 'allowedHosts'> {
   dataDir: string;
@@ -117,7 +117,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       // Any local user may connect, as to 127.0.0.1: the channel needs a dataplane token, changes the admin token.
       chmodSync(socketPath, 0o666);
     }
-    const hostText = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const advertised = advertisedHost(address.address);
+    const hostText = isIP(advertised) === 6 ? `[${advertised}]` : advertised;
     if (xdsListen !== undefined) {
       await app.xds.listen(xdsListen, xdsTls ? tls : undefined);
       const xdsSocket = (opts.xds ? opts.xds.socket : undefined) ?? (socketPath ? join(dirname(socketPath), 'xds.sock') : false);
