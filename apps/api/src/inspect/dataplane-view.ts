@@ -5,6 +5,7 @@ import type { DataplaneHub } from '../channel/dataplane-hub.ts';
 import type { ReplicaPresence } from '../channel/replica-presence.ts';
 import type { dataplanePort, dataplaneSummary } from '../schemas/dataplanes.ts';
 import type { StoredResource } from '../store/index.ts';
+import { isAckOfPolicyVersion } from '../xds-server/node-resources.ts';
 
 type Summary = z.input<typeof dataplaneSummary>;
 type Port = z.input<typeof dataplanePort>;
@@ -53,7 +54,7 @@ export function summarize(record: StoredResource & { resource: Dataplane }, cata
     configVersion: status.configVersion,
     expectedVersion: expected,
     pendingVersion: status.pendingVersion,
-    upToDate: expected !== null && status.configVersion === expected,
+    upToDate: expected !== null && isAckOfPolicyVersion(status.configVersion, expected),
     captureMode: captureMode(dp),
     totalUpdates: status.totalUpdates,
     totalErrors: status.errors.length,

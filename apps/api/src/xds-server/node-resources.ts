@@ -46,6 +46,16 @@ export function catalogNodeResources(catalog: MeshCatalog, identities?: MeshIden
     // mTLS: the dataplane's SDS secrets come with its listeners and clusters; none yet, nothing new is sent (Envoy would keep warming).
     const tls = identities?.secretsFor(compiled);
     if (!tls) return undefined;
-    return { version: `${compiled.version.versionInfo}-${tls.version}`, set: { ...xdsResourcesOf(compiled), secrets: tls.secrets } };
+    return { version: withSecretsVersion(compiled.version.versionInfo, tls.version), set: { ...xdsResourcesOf(compiled), secrets: tls.secrets } };
   };
+}
+
+/** With mTLS a dataplane ACKs the policy version followed by its certificates' version (they rotate on their own). */
+function withSecretsVersion(policyVersion: string, secretsVersion: string): string {
+  return `${policyVersion}-${secretsVersion}`;
+}
+
+/** Whether a version a dataplane ACKed is this policy version, with or without its certificates' part. */
+export function isAckOfPolicyVersion(acked: string | null, policyVersion: string): boolean {
+  return acked !== null && (acked === policyVersion || acked.startsWith(withSecretsVersion(policyVersion, '')));
 }
