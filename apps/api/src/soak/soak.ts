@@ -4,7 +4,8 @@
  * policy is toggled off and on for the client's dataplane every SOAK_TOGGLE_S (5) seconds. Samples
  * both dataplanes' RSS and fd count from /proc every 5 s; prints the drift over the steady state
  * (after the first SOAK_WARMUP_S), the requests and the errors; exits 1 when RSS grew over 10 %
- * after warm-up or any request failed. SOAK_MINUTES (default 30). Needs root.
+ * after warm-up or any request failed. SOAK_MINUTES (default 30); SOAK_TCP_RELAY (native, the
+ * dp's default, or stream) picks the dataplanes' raw TCP relay. Needs root.
  *
  * RSS drift compares the steady state's start with its end: the peak RSS over its first third with
  * the peak over its last third. Peaks, because V8's heap is a sawtooth (a single sample lands
@@ -61,11 +62,12 @@ export interface SoakResult {
   ok: boolean;
 }
 
-export async function runSoak(opts: { minutes: number; warmupS?: number; toggleS?: number; log?: (line: string) => void }): Promise<SoakResult> {
+export async function runSoak(opts: { minutes: number; warmupS?: number; toggleS?: number; tcpRelay?: string; log?: (line: string) => void }): Promise<SoakResult> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const durationMs = opts.minutes * 60_000;
   const warmupMs = (opts.warmupS ?? Math.max(90, (durationMs / 1000) * 0.2)) * 1000;
-  if (durationMs < warmupMs + 30_000) throw new Error(`a ${opts.minutes} min soak leaves under 30 s after its ${warmupMs / 1000} s warm-up to judge RSS by: run longer or set SOAK_WARMUP_S`);
+  // Samples come every 5 s: the steady state needs three for a first and a last third.
+  if (durationMs < warmupMs + 15_000) throw new Error(`a ${opts.minutes} min soak leaves under 15 s after its ${warmupMs / 1000} s warm-up to judge RSS by: run longer or set SOAK_WARMUP_S`);
   const toggleMs = (opts.toggleS ?? 5) * 1000;
   const where = cpDir('meshcap-soak-');
   const lab = Lab.create('soak');
@@ -83,9 +85,10 @@ export async function runSoak(opts: { minutes: number; warmupS?: number; toggleS
     const apps = backend.spawn(process.execPath, ['-e', APPS]);
     await apps.waitForLine(/tcp|http/);
     await api(cp, '/api/resources', { method: 'POST', body: POLICY, type: 'application/yaml' });
+    const args = opts.tcpRelay === undefined ? [] : ['--tcp-relay', opts.tcpRelay];
     await startDataplanes(cp, where, [
-      { name: 'web', host: web, yaml: dataplaneYaml('web', WEB, '') },
-      { name: 'backend', host: backend, yaml: dataplaneYaml('backend', BACKEND, INBOUNDS) },
+      { name: 'web', host: web, yaml: dataplaneYaml('web', WEB, ''), args },
+      { name: 'backend', host: backend, yaml: dataplaneYaml('backend', BACKEND, INBOUNDS), args },
     ], 120_000);
     await eventually(async () => {
       const { items } = await api<{ items: Array<{ upToDate: boolean }> }>(cp, '/api/meshes/default/dataplanes');
@@ -140,7 +143,7 @@ export async function runSoak(opts: { minutes: number; warmupS?: number; toggleS
       );
     }
     const ok = final.failed === 0 && final.ok > 0 && Object.values(drift).every((d) => d.rssPct <= 10);
-    log(`[soak] ${opts.minutes} min: ${final.ok} requests, ${final.failed} failed${final.errors.length ? ` (${final.errors.join('; ')})` : ''}, ${toggles} policy toggles: ${ok ? 'PASS' : 'FAIL'}`);
+    log(`[soak] ${opts.minutes} min${opts.tcpRelay ? ` (${opts.tcpRelay} TCP relay)` : ''}: ${final.ok} requests, ${final.failed} failed${final.errors.length ? ` (${final.errors.join('; ')})` : ''}, ${toggles} policy toggles: ${ok ? 'PASS' : 'FAIL'}`);
     return { requests: final.ok, failed: final.failed, errors: final.errors, toggles, drift, ok };
   } finally {
     load?.child.kill('SIGKILL');
@@ -154,7 +157,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const minutes = Number(process.env['SOAK_MINUTES'] ?? 30);
   const warmupS = process.env['SOAK_WARMUP_S'] === undefined ? undefined : Number(process.env['SOAK_WARMUP_S']);
   const toggleS = process.env['SOAK_TOGGLE_S'] === undefined ? undefined : Number(process.env['SOAK_TOGGLE_S']);
-  runSoak({ minutes, warmupS, toggleS }).then(
+  runSoak({ minutes, warmupS, toggleS, tcpRelay: process.env['SOAK_TCP_RELAY'] }).then(
     (r) => process.exit(r.ok ? 0 : 1),
     (err: unknown) => {
       console.error(`[soak] could not run: ${(err as Error).stack ?? String(err)}`);
