@@ -111,17 +111,17 @@ export const BACKEND_INBOUND = '  inbound:\n    - port: 5000\n      tags: { kuma
 
 /**
  * Starts `meshcap dp` (as root: it drops to the proxy user) in each host, with its own dataplane
- * token and file, connected to the control plane's socket; resolves once all are connected.
+ * token and file (and `args`, more flags), connected to the control plane's socket; resolves once all are connected.
  */
-export async function startDataplanes(cp: Cp, where: CpDir, dps: ReadonlyArray<{ name: string; host: Host; yaml: string }>, timeoutMs = 30_000): Promise<HostProcess[]> {
+export async function startDataplanes(cp: Cp, where: CpDir, dps: ReadonlyArray<{ name: string; host: Host; yaml: string; args?: readonly string[] }>, timeoutMs = 30_000): Promise<HostProcess[]> {
   const procs: HostProcess[] = [];
-  for (const { name, host, yaml } of dps) {
+  for (const { name, host, yaml, args = [] } of dps) {
     const { token } = await api<{ token: string }>(cp, '/api/tokens/dataplane', { method: 'POST', body: JSON.stringify({ name }) });
     const tokenFile = join(where.dir, `${name}.token`);
     writeFileSync(tokenFile, token, { mode: 0o600 });
     const file = join(where.dir, `${name}.yaml`);
     writeFileSync(file, yaml, { mode: 0o644 });
-    procs.push(host.spawn(process.execPath, [BIN, 'dp', '--dataplane-file', file, '--cp', `unix:${where.socket}`, '--dataplane-token-file', tokenFile]));
+    procs.push(host.spawn(process.execPath, [BIN, 'dp', '--dataplane-file', file, '--cp', `unix:${where.socket}`, '--dataplane-token-file', tokenFile, ...args]));
   }
   await Promise.all(procs.map((d) => d.waitForLine(/connected to the control plane as default\//, timeoutMs)));
   return procs;

@@ -5,9 +5,9 @@ import { expect, it } from 'vitest';
 
 // `npm run soak` itself, briefly (SOAK_MINUTES=0.5), so the command cannot rot: it must set up,
 // drive mixed traffic with policy toggles, print its drift figures and a verdict, and exit 0
-// exactly when the verdict is PASS. Half a minute is too short for the RSS criterion (the
-// dataplanes' bounded flow logs are still filling), so the verdict itself is judged by full runs.
-// Known finding of those runs: a policy toggle resets raw TCP connections in flight (see README).
+// exactly when the verdict is PASS. Half a minute is too short for the RSS criterion (a
+// dataplane's heap still grows for its first ~80 s under this load), so the verdict itself is
+// judged by full runs (see README).
 
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -20,7 +20,7 @@ describeNetns('npm run soak (brief)', () => {
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const code = await new Promise<number | null>((r) => child.on('exit', r));
     console.log(out.split('\n').filter((l) => l.startsWith('[soak]')).join('\n'));
-    expect(out).toMatch(/\[soak\] web: RSS after warm-up [\d.]+ MiB, peak [\d.]+ MiB \(drift -?[\d.]+ %\), fds \d+ → \d+/);
+    expect(out).toMatch(/\[soak\] web: RSS [\d.]+ MiB at start; after the 10 s warm-up [\d.]+ MiB, at the end [\d.]+ MiB \(drift -?[\d.]+ %; .*\), fds \d+ → \d+/);
     expect(out).toMatch(/\[soak\] backend: RSS/);
     const summary = /\[soak\] 0\.5 min: (\d+) requests, (\d+) failed.*, (\d+) policy toggles: (PASS|FAIL)/.exec(out);
     expect(summary, out.slice(-2000)).not.toBeNull();

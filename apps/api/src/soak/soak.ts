@@ -2,9 +2,17 @@
  * `npm run soak`: steady mixed traffic (HTTP GET, HTTP POST with a body, raw TCP echo) through two
  * `meshcap dp` behind the default capture, connected to a real `meshcap cp`, while a MeshTimeout
  * policy is toggled off and on for the client's dataplane every SOAK_TOGGLE_S (5) seconds. Samples
- * both dataplanes' RSS and fd count from /proc; prints the drift after warm-up (the first
- * SOAK_WARMUP_S, default a fifth of the run, at least 10 s), the requests and the errors; exits 1
- * when RSS grew over 10 % after warm-up or any request failed. SOAK_MINUTES (default 30). Needs root.
+ * both dataplanes' RSS and fd count from /proc every 5 s; prints the drift over the steady state
+ * (after the first SOAK_WARMUP_S), the requests and the errors; exits 1 when RSS grew over 10 %
+ * after warm-up or any request failed. SOAK_MINUTES (default 30); SOAK_TCP_RELAY (native, the
+ * dp's default, or stream) picks the dataplanes' raw TCP relay. Needs root.
+ *
+ * RSS drift compares the steady state's start with its end: the peak RSS over its first third with
+ * the peak over its last third. Peaks, because V8's heap is a sawtooth (a single sample lands
+ * anywhere on it); equal windows of the steady state, because under this load a dataplane's RSS
+ * climbs for its first ~80 s (106 → ~195 MiB measured here: V8 growing its heap until the first
+ * major collections) and then holds, so a baseline taken inside that climb measures the warm-up,
+ * not a leak. Hence the default warm-up: a fifth of the run, at least 90 s.
  */
 import { installTransparentProxy, parseTransparentProxyConfig } from '@meshcap/core';
 import { Lab, type Host, type HostProcess } from '@meshcap/testkit';
@@ -54,10 +62,12 @@ export interface SoakResult {
   ok: boolean;
 }
 
-export async function runSoak(opts: { minutes: number; warmupS?: number; toggleS?: number; log?: (line: string) => void }): Promise<SoakResult> {
+export async function runSoak(opts: { minutes: number; warmupS?: number; toggleS?: number; tcpRelay?: string; log?: (line: string) => void }): Promise<SoakResult> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const durationMs = opts.minutes * 60_000;
-  const warmupMs = (opts.warmupS ?? Math.max(10, (durationMs / 1000) * 0.2)) * 1000;
+  const warmupMs = (opts.warmupS ?? Math.max(90, (durationMs / 1000) * 0.2)) * 1000;
+  // Samples come every 5 s: the steady state needs three for a first and a last third.
+  if (durationMs < warmupMs + 15_000) throw new Error(`a ${opts.minutes} min soak leaves under 15 s after its ${warmupMs / 1000} s warm-up to judge RSS by: run longer or set SOAK_WARMUP_S`);
   const toggleMs = (opts.toggleS ?? 5) * 1000;
   const where = cpDir('meshcap-soak-');
   const lab = Lab.create('soak');
@@ -75,9 +85,10 @@ export async function runSoak(opts: { minutes: number; warmupS?: number; toggleS
     const apps = backend.spawn(process.execPath, ['-e', APPS]);
     await apps.waitForLine(/tcp|http/);
     await api(cp, '/api/resources', { method: 'POST', body: POLICY, type: 'application/yaml' });
+    const args = opts.tcpRelay === undefined ? [] : ['--tcp-relay', opts.tcpRelay];
     await startDataplanes(cp, where, [
-      { name: 'web', host: web, yaml: dataplaneYaml('web', WEB, '') },
-      { name: 'backend', host: backend, yaml: dataplaneYaml('backend', BACKEND, INBOUNDS) },
+      { name: 'web', host: web, yaml: dataplaneYaml('web', WEB, ''), args },
+      { name: 'backend', host: backend, yaml: dataplaneYaml('backend', BACKEND, INBOUNDS), args },
     ], 120_000);
     await eventually(async () => {
       const { items } = await api<{ items: Array<{ upToDate: boolean }> }>(cp, '/api/meshes/default/dataplanes');
@@ -116,15 +127,23 @@ export async function runSoak(opts: { minutes: number; warmupS?: number; toggleS
     const final = load.jsonLines<{ ok: number; failed: number; errors: string[]; final?: boolean }>().find((l) => l.final)!;
     for (const [name, pid] of Object.entries(pids)) samples[name]!.push(sample(pid));
     const drift: SoakResult['drift'] = {};
+    const mib = (kib: number): string => (kib / 1024).toFixed(1);
     for (const [name, list] of Object.entries(samples)) {
-      const base = list.find((s) => s.at - t0 >= warmupMs) ?? list[0]!;
-      const last = list.at(-1)!;
-      const peak = Math.max(...list.filter((s) => s.at >= base.at).map((s) => s.rssKiB));
-      drift[name] = { rssPct: ((peak - base.rssKiB) / base.rssKiB) * 100, fds: last.fds - base.fds };
-      log(`[soak] ${name}: RSS after warm-up ${(base.rssKiB / 1024).toFixed(1)} MiB, peak ${(peak / 1024).toFixed(1)} MiB (drift ${drift[name].rssPct.toFixed(1)} %), fds ${base.fds} → ${last.fds} (drift ${drift[name].fds})`);
+      const steady = list.filter((s) => s.at - t0 >= warmupMs);
+      const third = Math.max(1, Math.floor(steady.length / 3));
+      const start = Math.max(...steady.slice(0, third).map((s) => s.rssKiB));
+      const end = Math.max(...steady.slice(-third).map((s) => s.rssKiB));
+      const first = steady[0]!;
+      const last = steady.at(-1)!;
+      drift[name] = { rssPct: ((end - start) / start) * 100, fds: last.fds - first.fds };
+      const windowS = Math.round(((steady.at(-1)!.at - first.at) / 1000) / 3);
+      log(
+        `[soak] ${name}: RSS ${mib(list[0]!.rssKiB)} MiB at start; after the ${warmupMs / 1000} s warm-up ${mib(start)} MiB, at the end ${mib(end)} MiB (drift ${drift[name].rssPct.toFixed(1)} %; peaks of the first and last ~${windowS} s), ` +
+          `fds ${first.fds} → ${last.fds} (drift ${drift[name].fds})`,
+      );
     }
     const ok = final.failed === 0 && final.ok > 0 && Object.values(drift).every((d) => d.rssPct <= 10);
-    log(`[soak] ${opts.minutes} min: ${final.ok} requests, ${final.failed} failed${final.errors.length ? ` (${final.errors.join('; ')})` : ''}, ${toggles} policy toggles: ${ok ? 'PASS' : 'FAIL'}`);
+    log(`[soak] ${opts.minutes} min${opts.tcpRelay ? ` (${opts.tcpRelay} TCP relay)` : ''}: ${final.ok} requests, ${final.failed} failed${final.errors.length ? ` (${final.errors.join('; ')})` : ''}, ${toggles} policy toggles: ${ok ? 'PASS' : 'FAIL'}`);
     return { requests: final.ok, failed: final.failed, errors: final.errors, toggles, drift, ok };
   } finally {
     load?.child.kill('SIGKILL');
@@ -138,7 +157,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const minutes = Number(process.env['SOAK_MINUTES'] ?? 30);
   const warmupS = process.env['SOAK_WARMUP_S'] === undefined ? undefined : Number(process.env['SOAK_WARMUP_S']);
   const toggleS = process.env['SOAK_TOGGLE_S'] === undefined ? undefined : Number(process.env['SOAK_TOGGLE_S']);
-  runSoak({ minutes, warmupS, toggleS }).then(
+  runSoak({ minutes, warmupS, toggleS, tcpRelay: process.env['SOAK_TCP_RELAY'] }).then(
     (r) => process.exit(r.ok ? 0 : 1),
     (err: unknown) => {
       console.error(`[soak] could not run: ${(err as Error).stack ?? String(err)}`);

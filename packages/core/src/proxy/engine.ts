@@ -459,17 +459,17 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
     let target = lr;
     let destination: Destination;
     if (lr.config.useOriginalDst) {
-      if (this.ctx.upstreams.isOwn(client.address, client.port)) {
-        // Our own upstream connection came back: capture rules that do not exclude the proxy. Refuse, never loop.
-        lr.counters.downstream_cx_redirect_loop++;
-        this.reject(lr, socket, client, start, t0, 'redirect_loop');
-        return;
-      }
       try {
         destination = originalDestination(socket, lr.config.capture);
       } catch (err) {
         lr.counters.downstream_cx_no_original_dst++;
         this.reject(lr, socket, client, start, t0, `no_original_destination: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        return;
+      }
+      if (this.ctx.upstreams.isOwn(client, destination)) {
+        // Our own upstream connection came back: capture rules that do not exclude the proxy. Refuse, never loop.
+        lr.counters.downstream_cx_redirect_loop++;
+        this.reject(lr, socket, client, start, t0, 'redirect_loop');
         return;
       }
       const handed = active.routes.resolve(lr.config.direction, destination);

@@ -1,6 +1,7 @@
 import net, { type Socket } from 'node:net';
 import { connectMarked } from '@meshcap/native';
 import type { CaptureKind, FlowAddress } from '../flows/index.ts';
+import { canonicalAddress } from '../model/common.ts';
 import type { UpstreamEndpoint } from './config.ts';
 import type { ClusterRuntime } from './cluster-state.ts';
 import type { ClusterCounters } from './stats.ts';
@@ -48,11 +49,16 @@ export interface UpstreamSource {
 export const INBOUND_SOURCE_V4 = '127.0.0.6';
 export const INBOUND_SOURCE_V6 = '::6';
 
+/** A connection by both ends, each address as the kernel prints it. */
+function ownKey(localAddress: string, localPort: number, remoteAddress: string, remotePort: number): string {
+  return `${localAddress}|${localPort}|${remoteAddress}|${remotePort}`;
+}
+
 /**
  * Opens the proxy's upstream connections: with SO_MARK and/or a transparent source through
- * @meshcap/native when asked, else with plain `net.connect`. It remembers the local address of
- * every connection it opened, so a capture listener can recognise one of them coming back (a
- * redirect loop: the proxy's own traffic captured again) and refuse it instead of looping.
+ * @meshcap/native when asked, else with plain `net.connect`. It remembers both ends of every
+ * connection it opened, so a capture listener can recognise one of them coming back (a redirect
+ * loop: the proxy's own traffic captured again) and refuse it instead of looping.
  */
 export class UpstreamConnector {
   private readonly own = new Set<string>();
@@ -67,9 +73,16 @@ export class UpstreamConnector {
     readonly tproxyMark: number,
   ) {}
 
-  /** Whether `address:port` is the local end of one of our own upstream connections. */
-  isOwn(address: string | undefined, port: number | undefined): boolean {
-    return this.own.size !== 0 && this.own.has(`${address}|${port}`);
+  /**
+   * Whether a captured connection from `client` to `destination` (its original destination) is one
+   * of our own upstream connections. The whole 4-tuple, not the local end alone: the kernel gives
+   * one local port to several connections as long as their destinations differ, so an app's
+   * connection can share its source port with one of ours to another address or port (a pooled
+   * HTTP upstream, say); matching on the port alone refused such app connections as loops (RST),
+   * a few in every 10,000 under load (the soak).
+   */
+  isOwn(client: FlowAddress, destination: FlowAddress): boolean {
+    return this.own.size !== 0 && this.own.has(ownKey(client.address, client.port, destination.address, destination.port));
   }
 
   /** Source for a connection to `endpoint`: inbound clusters connect from 127.0.0.6/::6, or (TPROXY) as the client. */
@@ -135,7 +148,8 @@ export class UpstreamConnector {
       process.nextTick(() => {
         const local = socket.address() as { address?: string; port?: number };
         if (local.port === undefined || socket.destroyed) return;
-        key = `${local.address}|${local.port}`;
+        // The endpoint's address as a resource wrote it; the captured side reads the kernel's form.
+        key = ownKey(local.address ?? '', local.port, canonicalAddress(endpoint.address), endpoint.port);
         this.own.add(key);
       });
       socket.once('close', () => {
