@@ -98,6 +98,11 @@ function checkError(err: unknown): void {
 }
 
 /** What the store does with a parsed resource: JSON out, parsed again, the same. */
+function asJsonValue(value: unknown): unknown {
+  const text = JSON.stringify(value);
+  return text === undefined ? undefined : (JSON.parse(text) as unknown);
+}
+
 function checkRoundTrip(resources: Resource[]): void {
   for (const r of resources) expect(parseResourceObject(JSON.parse(JSON.stringify(r)))).toEqual(r);
 }
@@ -125,7 +130,8 @@ describe(`resource YAML/JSON parsing properties (${params.numRuns} inputs each, 
 
   it('objects (JSON bodies): the same, without the YAML reader', () => {
     fc.assert(
-      fc.property(fc.oneof(mutated, fc.anything()), (value) => {
+      // What a JSON body can carry: fc.anything() also makes undefined inside arrays and -0, which JSON has not.
+      fc.property(fc.oneof(mutated, fc.anything()).map(asJsonValue), (value) => {
         withinTime(() => {
           try {
             checkRoundTrip([parseResourceObject(value)]);
