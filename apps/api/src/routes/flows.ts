@@ -1,13 +1,12 @@
 import { flowDiagram, MeshcapError, type FlowRecord } from '@meshcap/core';
 import type { FastifyInstance } from 'fastify';
 import type { ServerResponse } from 'node:http';
+import type { z } from 'zod';
 import { errorResponses, textResponse } from '../schemas/common.ts';
 import { flowDiagramResult, flowList, flowListQuery, flowParams, flowRecord, flowStreamQuery } from '../schemas/flows.ts';
 import type { ZodTypeProvider } from '../schemas/zod-provider.ts';
 import { FORWARDED_HEADER } from '../channel/replica-forward.ts';
 import { matchesFlow, type FlowFilter, type FlowHub } from '../flows/flow-hub.ts';
-
-type FlowListBody = { items: FlowRecord[]; drops: { controlPlane: number; dataplanes: number; total: number } };
 
 /** A stream client further behind than this (bytes queued) skips flows, and is told how many. */
 const SSE_MAX_QUEUED_BYTES = 1024 * 1024;
@@ -47,11 +46,15 @@ export default async function flowRoutes(app: FastifyInstance) {
       // Not about one dataplane (one is forwarded to its holder): merged from every live replica.
       const forwarder = fastify.replicaForwarder;
       if (forwarder && filter.dataplane === undefined && request.headers[FORWARDED_HEADER] === undefined) {
-        const parts = await Promise.all(forwarder.otherReplicas().map((r) => forwarder.json<FlowListBody>(r, request.url, request.headers.authorization).catch(() => undefined)));
+        const parts = await Promise.all(forwarder.otherReplicas().map((r) => forwarder.json<z.infer<typeof flowList>>(r, request.url, request.headers.authorization).catch(() => undefined)));
         const seen = new Set(items.map((f) => f.id));
         for (const part of parts) {
           if (!part) continue; // A replica that does not answer in time is left out, not waited for.
-          for (const flow of part.items) if (!seen.has(flow.id) && seen.add(flow.id)) items.push(flow);
+          for (const flow of part.items) {
+            if (seen.has(flow.id)) continue;
+            seen.add(flow.id);
+            items.push(flow);
+          }
           drops.controlPlane += part.drops.controlPlane;
           drops.dataplanes += part.drops.dataplanes;
           drops.total += part.drops.total;

@@ -136,7 +136,7 @@ export async function runSoak(opts: { minutes: number; warmupS?: number; toggleS
       const first = steady[0]!;
       const last = steady.at(-1)!;
       drift[name] = { rssPct: ((end - start) / start) * 100, fds: last.fds - first.fds };
-      const windowS = Math.round(((steady.at(-1)!.at - first.at) / 1000) / 3);
+      const windowS = Math.round((last.at - first.at) / 1000 / 3);
       log(
         `[soak] ${name}: RSS ${mib(list[0]!.rssKiB)} MiB at start; after the ${warmupMs / 1000} s warm-up ${mib(start)} MiB, at the end ${mib(end)} MiB (drift ${drift[name].rssPct.toFixed(1)} %; peaks of the first and last ~${windowS} s), ` +
           `fds ${first.fds} → ${last.fds} (drift ${drift[name].fds})`,

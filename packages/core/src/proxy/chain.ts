@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { MeshcapError } from '../errors.ts';
-import type { FlowAddress, FlowHttp, FlowRecord, FlowVerdict } from '../flows/index.ts';
+import type { FlowAddress, FlowHttp, FlowRecord, FlowVerdict, FlowReason } from '../flows/index.ts';
 import type { ListenerConfig } from './config.ts';
 import type { StatValue } from './stats.ts';
-import type { FlowReason } from '../flows/reasons.ts';
 
 /**
  * The filter chains. Each listener runs a fixed, ordered list of small named passes: a TCP chain

@@ -3,7 +3,7 @@ import { networkInterfaces } from 'node:os';
 import { listenTransparent } from '@meshcap/native';
 import { DnsCounters, DnsProxy } from '../dns/server.ts';
 import { MeshcapError } from '../errors.ts';
-import { FlowIds, FlowLog, type FlowAddress, type FlowDirection } from '../flows/index.ts';
+import { FlowIds, FlowLog, type FlowAddress, type FlowDirection, type FlowReason } from '../flows/index.ts';
 import { canonicalAddress, type Dataplane } from '../model/index.ts';
 import { startAdmin, type AdminServer, type AdminSource, type ClusterStatus, type ConfigDumpProvider, type ListenerStatus } from './admin.ts';
 import { buildListenerPasses, type PolicyPasses, type TcpConnectionContext } from './chain.ts';
@@ -26,7 +26,6 @@ import { ProxyStats, type StatValue } from './stats.ts';
 import { proxyTcp, type TcpTimeouts } from './tcp-proxy.ts';
 import { ignoreError, INBOUND_SOURCE_V6, UpstreamConnector } from './upstream.ts';
 import { peekTransport, terminateTls } from './tls/session.ts';
-import type { FlowReason } from '../flows/reasons.ts';
 import { runSystemCommand } from '../capture/system-command.ts';
 
 export const DEFAULT_ADMIN_PORT = 9901;

@@ -2,12 +2,11 @@ import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { streamRelay } from './relay.ts';
 import { upstreamTls } from './tls/session.ts';
-import type { FlowRecord } from '../flows/index.ts';
+import type { FlowRecord, FlowReason } from '../flows/index.ts';
 import { ms, type Accepted, type EngineContext, type OpenConnection } from './context.ts';
 import type { RelayHandle, RelayResult } from './relay.ts';
 import { pickEndpoint, type ConnectFailure } from './upstream.ts';
 import { hashKey } from '../policies/mesh-load-balancing-strategy/balancer.ts';
-import type { FlowReason } from '../flows/reasons.ts';
 
 export interface TcpTimeouts {
   connectTimeoutMs: number;

@@ -1,13 +1,12 @@
 import net, { type Socket } from 'node:net';
 import { connectMarked } from '@meshcap/native';
-import type { CaptureKind, FlowAddress } from '../flows/index.ts';
+import type { CaptureKind, FlowAddress, FlowReason } from '../flows/index.ts';
 import { canonicalAddress } from '../model/common.ts';
 import type { UpstreamEndpoint } from './config.ts';
 import type { ClusterRuntime } from './cluster-state.ts';
 import type { ClusterCounters } from './stats.ts';
 import type { TlsSocketConfig } from './tls/decode.ts';
 import { originateTls, type UpstreamTlsFailure } from './tls/session.ts';
-import type { FlowReason } from '../flows/reasons.ts';
 
 /** Why an upstream connection could not be made; `reason` goes on the flow. */
 export class ConnectFailure extends Error {

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { FlowHttp, FlowRecord } from '../../flows/index.ts';
+import { flowReason, type FlowHttp, type FlowRecord, type FlowReason, type FlowReasonCode } from '../../flows/index.ts';
 import { newRequestId, type ActingPolicy, type HttpExchangeContext, type HttpPass, type HttpRoute, type LocalReply } from '../chain.ts';
 import type { ListenerConfig } from '../config.ts';
 import type { ClusterRuntime } from '../context.ts';
@@ -13,7 +13,6 @@ import { completeExchange, connectFailureBody, OVERFLOW_REPLY, RESET_BEFORE_HEAD
 import { ChunkedFramer, CloseFramer, LengthFramer, type BodyFramer } from './body.ts';
 import { findHeadEnd, HttpParseError, parseRequestHead, parseResponseHead, REASONS, type RequestHead, type ResponseHead } from './head.ts';
 import { UpstreamConn, type UpstreamOwner } from './pool.ts';
-import { flowReason, type FlowReason, type FlowReasonCode } from '../../flows/reasons.ts';
 
 /** Safe or idempotent methods (RFC 9110 §9.2): what a retry policy repeats unless it names others, and the only ones re-sent after a stale pooled connection. */
 export const DEFAULT_RETRY_METHODS = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'];

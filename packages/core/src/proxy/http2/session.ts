@@ -9,7 +9,7 @@ import http2, {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { Socket } from 'node:net';
-import type { FlowGrpc, FlowHttp, FlowRecord } from '../../flows/index.ts';
+import type { FlowGrpc, FlowHttp, FlowRecord, FlowReasonCode } from '../../flows/index.ts';
 import { newRequestId, type ActingPolicy, type HttpExchangeContext, type HttpPass, type HttpResponseView, type HttpRoute, type LocalReply } from '../chain.ts';
 import type { ListenerConfig, UpstreamEndpoint } from '../config.ts';
 import { ms, newFlow, runPasses, type Accepted, type EngineContext, type OpenConnection } from '../context.ts';
@@ -22,7 +22,6 @@ import type { ClusterRuntime } from '../context.ts';
 import { routeRequest, type CompiledRoute, type RoutableRequest } from '../../policies/mesh-http-route/router.ts';
 import { decodeGrpcMessage, encodeGrpcMessage, GRPC_DEADLINE_EXCEEDED, grpcCallOf, grpcTimeoutMs, httpToGrpcStatus, isGrpc } from './grpc.ts';
 import { connectionWindow, localSettings, MAX_HEADER_PAIRS, MAX_SESSION_MEMORY_MB, PREMATURE_RESET_MIN_LIFETIME_MS, PREMATURE_RESET_STREAM_COUNT } from './options.ts';
-import type { FlowReasonCode } from '../../flows/reasons.ts';
 
 /**
  * One downstream HTTP/2 connection (h2c): every stream is an exchange of its own, with the

@@ -3,9 +3,8 @@ import { Duplex } from 'node:stream';
 import type { X509Certificate } from 'node:crypto';
 import { connect as tlsConnect, TLSSocket, type PeerCertificate } from 'node:tls';
 import { uriSans } from '../../mtls/ca.ts';
-import type { FlowTls } from '../../flows/index.ts';
+import type { FlowTls, FlowReason, FlowReasonCode } from '../../flows/index.ts';
 import { sansMatch, type TlsSocketConfig } from './decode.ts';
-import type { FlowReason, FlowReasonCode } from '../../flows/reasons.ts';
 
 /**
  * mTLS on the data path, with node:tls: the inbound side terminates it (client certificate from the
