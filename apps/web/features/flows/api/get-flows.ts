@@ -19,6 +19,8 @@ export function useRequestHops(requestId: string | undefined) {
     ...flowsQueryOptions({ requestId, limit: 50 }),
     enabled: requestId !== undefined,
     refetchInterval: 3_000,
-    select: (list) => [...list.items].sort((a, b) => a.start - b.start),
+    // Start times are milliseconds: a caller's hop and its callee's often share one. The caller's
+    // lasts at least as long (it encloses the callee's), so on a tie the longer hop comes first.
+    select: (list) => [...list.items].sort((a, b) => a.start - b.start || b.timings.totalMs - a.timings.totalMs),
   });
 }

@@ -202,6 +202,9 @@ describe('FlowExplorer (live flows over SSE)', () => {
     const http = makeFlow(0).http!;
     const hop = (i: number, dataplane: string, direction: 'inbound' | 'outbound') => makeFlow(i, { dataplane, direction, verdict: 'forwarded', http: { ...http, path: '/', status: 200, requestId: 'rid-7' } });
     const hops = [hop(50, 'client', 'outbound'), hop(51, 'frontend', 'inbound'), hop(52, 'frontend', 'outbound'), hop(53, 'backend', 'inbound')];
+    // The frontend's call and the backend's inbound started in the same millisecond: the call encloses it (lasts longer).
+    hops[2]!.timings = { ...hops[2]!.timings, totalMs: 5.2 };
+    hops[3]!.start = hops[2]!.start;
     api.on('GET', '/api/flows', (req, res) => {
       const requestId = new URL(req.url, 'http://x').searchParams.get('requestId');
       // Newest first, as the API lists them.
@@ -220,7 +223,7 @@ describe('FlowExplorer (live flows over SSE)', () => {
     expect(items.map((b) => b.textContent?.replace(/\s+/g, ' '))).toEqual([
       '1clientout →GET / → 200forwarded3.1 ms',
       '2frontend→ inGET / → 200forwarded3.1 ms',
-      '3frontendout →GET / → 200forwarded3.1 ms',
+      '3frontendout →GET / → 200forwarded5.2 ms',
       '4backend→ inGET / → 200forwarded3.1 ms',
     ]);
     expect(items[2]!.getAttribute('aria-current')).toBe('true');
