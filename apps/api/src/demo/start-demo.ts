@@ -417,6 +417,8 @@ interface DataplaneRow {
 async function waitConnected(client: ControlPlaneClient, run: DemoRun, names: string[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let missing = names;
+  // Why each missing one is missing: not connected at all, or connected with no config ACKed yet.
+  let state = new Map<string, string>();
   while (Date.now() < deadline) {
     const dead = run.procs.find((p) => p.name.startsWith('dp ') && !p.running);
     if (dead) throw new Error(`${dead.name} exited; its output:\n${dead.output() || '(none)'}`);
@@ -424,6 +426,7 @@ async function waitConnected(client: ControlPlaneClient, run: DemoRun, names: st
       const body = await client.getJson<unknown>(`/api/meshes/${MESH}/dataplanes`);
       const rows: DataplaneRow[] = Array.isArray(body) ? body : ((body as { items?: DataplaneRow[] }).items ?? []);
       missing = names.filter((n) => !rows.some((r) => r.name === n && r.connected === true && Boolean(r.configVersion)));
+      state = new Map(rows.map((r) => [r.name ?? '', r.connected === true ? 'connected, no config ACKed yet' : 'not connected']));
       if (missing.length === 0) return;
     } catch {
       // not answering yet
@@ -431,5 +434,6 @@ async function waitConnected(client: ControlPlaneClient, run: DemoRun, names: st
     await sleep(250);
   }
   const outputs = run.procs.filter((p) => missing.some((m) => p.name === `dp ${m}`)).map((p) => `--- ${p.name}:\n${p.output() || '(no output)'}`);
-  throw new Error(`dataplanes not connected after ${timeoutMs} ms: ${missing.join(', ')}\n${outputs.join('\n')}`);
+  const why = missing.map((m) => `${m} (${state.get(m) ?? 'unknown to the control plane'})`);
+  throw new Error(`dataplanes not connected after ${timeoutMs} ms: ${why.join(', ')}\n${outputs.join('\n')}`);
 }
