@@ -11,9 +11,10 @@ import { describeNetns, freePort, Lab, type Host, type HostProcess } from '@mesh
 
 /** Commands in a test host (testkit's `host.run`, 20 s bound): the result even when the command fails. */
 const IN_HOST = { allowFail: true } as const;
-import { main } from '../main.ts';
+import { dpMain as main } from './main.ts';
 
-const bin = fileURLToPath(new URL('../../../bin/meshcap.js', import.meta.url));
+/** `meshcap dp` as a process: the dataplane's entry (what `meshcap dp` hands to, and what the proxy-user runtime bundles). */
+const dpProcess = ['--import', 'tsx', fileURLToPath(new URL('./dp-main.ts', import.meta.url))];
 const dir = mkdtempSync(join(tmpdir(), 'meshcap-dp-cli-'));
 chmodSync(dir, 0o755);
 
@@ -109,7 +110,7 @@ describe('meshcap dp --bootstrap: an Envoy bootstrap, run as if received over xD
     const plain = await freePort();
     const faulty = await freePort();
     const f = file('bootstrap.yaml', bootstrap(appPort, [{ port: plain }, { port: faulty, abort: 418 }]));
-    const dp = spawn(process.execPath, [bin, 'dp', '--bootstrap', f], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const dp = spawn(process.execPath, [...dpProcess, 'dp', '--bootstrap', f], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       let out = '';
       dp.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -169,8 +170,8 @@ networking:
     ]);
     await app.waitForLine(/listening/);
     // The backend's file is readable by root only: the proxy user gets its text from the parent.
-    serverDp = server.spawn(process.execPath, [bin, 'dp', '--dataplane-file', file('backend.yaml', backend, 0o600)]);
-    clientDp = client.spawn(process.execPath, [bin, 'dp', '--dataplane-file', file('web.yaml', `type: Dataplane\nname: web\nnetworking:\n  address: ${CLIENT}\n  transparentProxying: {}\n`)]);
+    serverDp = server.spawn(process.execPath, [...dpProcess, 'dp', '--dataplane-file', file('backend.yaml', backend, 0o600)]);
+    clientDp = client.spawn(process.execPath, [...dpProcess, 'dp', '--dataplane-file', file('web.yaml', `type: Dataplane\nname: web\nnetworking:\n  address: ${CLIENT}\n  transparentProxying: {}\n`)]);
     await Promise.all([serverDp.waitForLine(/^meshcap dp: ready$/, 30_000), clientDp.waitForLine(/^meshcap dp: ready$/, 30_000)]);
   }, 90_000);
 
