@@ -1,3 +1,4 @@
+import type * as GrpcJs from '@grpc/grpc-js';
 import type { Client, ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
 import { isMeshcapError, formatIssue, MeshcapError } from '../errors.ts';
 import {
@@ -114,7 +115,7 @@ export function edsNamesOf(clusters: Iterable<EnvoyMessage>): string[] {
   return [...out].sort();
 }
 
-type Grpc = typeof import('@grpc/grpc-js');
+type Grpc = typeof GrpcJs;
 let grpcLoading: Promise<Grpc> | undefined;
 /**
  * grpc-js (and the proto-loader it pulls in) is loaded when the first ADS client starts: a
