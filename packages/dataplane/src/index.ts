@@ -3,7 +3,7 @@
 // runtime, and the CLI runner every `meshcap` command uses. The arrows: api → dataplane → core → native.
 export { dpMain } from './main.ts';
 export { dpCommand } from './dp-command.ts';
-export { bundleDataplane, installDpRuntime, DEFAULT_RUNTIME_ROOT, RUNTIME_DIR_ENV, type DataplaneBundle, type DpRuntime } from './dp-runtime.ts';
+export { bundleDataplane, buildDataplane, BUILT_ENTRY, installDpRuntime, DEFAULT_RUNTIME_ROOT, RUNTIME_DIR_ENV, type DataplaneBundle, type DpRuntime } from './dp-runtime.ts';
 
 // The command runner (one for every `meshcap` verb: the dataplane's here, the control plane's in apps/api).
 export { CliUsageError, type CliCommand, type CliIO } from './cli/command.ts';

@@ -1,14 +1,16 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { buildDataplane } from '@meshcap/dataplane';
 
 // Issue 20: `meshcap dp` is one of the one `meshcap` command's verbs, yet its process loads none of
 // the control plane: bin/meshcap.js hands `dp` to @meshcap/dataplane before it imports the cp CLI.
-// A module hook records every module the process resolves; `meshcap --help` (the whole CLI) is the
-// control that the hook sees Fastify and the drivers when they are loaded.
+// Issue 17: once built, it runs compiled JavaScript, with no TypeScript loader. A module hook records
+// every module the process loads; `meshcap --help` (the whole CLI) is the control that the hook
+// sees Fastify and the drivers when they are loaded.
 
 const BIN = fileURLToPath(new URL('../../bin/meshcap.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'meshcap-dp-modules-'));
@@ -17,10 +19,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const HOOKS = `import { appendFileSync } from 'node:fs';
 let log;
 export function initialize(data) { log = data.log; }
-export async function resolve(specifier, context, next) {
-  const resolved = await next(specifier, context);
-  appendFileSync(log, resolved.url + '\\n');
-  return resolved;
+export async function load(url, context, next) {
+  appendFileSync(log, url + '\\n');
+  return next(url, context);
 }
 `;
 
@@ -43,11 +44,24 @@ function loadedModules(name: string, args: string[]): Promise<string[]> {
 const CONTROL_PLANE = /\/node_modules\/(fastify|@fastify\/[^/]+|better-sqlite3|pg|next|react)\/|\/apps\/api\/src\//;
 
 describe('meshcap dp loads no control plane', () => {
-  it('meshcap dp: no Fastify, no SQLite or PostgreSQL driver, nothing of apps/api/src', async () => {
-    const modules = await loadedModules('dp', ['dp', '--help']);
-    expect(modules.some((m) => m.includes('/packages/dataplane/src/'))).toBe(true);
-    expect(modules.filter((m) => CONTROL_PLANE.test(m))).toEqual([]);
-  }, 90_000);
+  it('built: runs packages/dataplane/dist/dp.mjs alone (no tsx, no .ts module); from the sources when one is newer than it, with no Fastify, driver or apps/api module either way', async () => {
+    const entry = await buildDataplane();
+    const compiled = await loadedModules('dp-built', ['dp', '--help']);
+    expect(compiled).toContain(pathToFileURL(entry).href);
+    expect(compiled.filter((m) => m.endsWith('.ts') || m.includes('/node_modules/tsx/') || CONTROL_PLANE.test(m))).toEqual([]);
+
+    // A build older than its inputs (a source edited since) is not run: the sources are.
+    const { atime, mtime } = statSync(entry);
+    utimesSync(entry, atime, new Date(0));
+    try {
+      const sources = await loadedModules('dp-sources', ['dp', '--help']);
+      expect(sources.some((m) => m.includes('/packages/dataplane/src/') && m.endsWith('.ts'))).toBe(true);
+      expect(sources).not.toContain(pathToFileURL(entry).href);
+      expect(sources.filter((m) => CONTROL_PLANE.test(m))).toEqual([]);
+    } finally {
+      utimesSync(entry, atime, mtime);
+    }
+  }, 180_000);
 
   it('the whole CLI (meshcap --help) does load them: the hook sees them', async () => {
     const modules = await loadedModules('cli', ['--help']);
