@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { describeNetns, freePort, Lab, type Host, type HostProcess } from '@mesh
 
 /** Commands in a test host (testkit's `host.run`, 20 s bound): the result even when the command fails. */
 const IN_HOST = { allowFail: true } as const;
+import { buildDataplane } from './dp-runtime.ts';
 import { dpMain as main } from './main.ts';
 
 /** `meshcap dp` as a process: the dataplane's entry (what `meshcap dp` hands to, and what the proxy-user runtime bundles). */
@@ -145,6 +146,7 @@ describeNetns('meshcap dp started as root next to the default install transparen
   let server: Host;
   let serverDp: HostProcess;
   let clientDp: HostProcess;
+  let built: string;
 
   const backend = `type: Dataplane
 mesh: default
@@ -171,9 +173,11 @@ networking:
     await app.waitForLine(/listening/);
     // The backend's file is readable by root only: the proxy user gets its text from the parent.
     serverDp = server.spawn(process.execPath, [...dpProcess, 'dp', '--dataplane-file', file('backend.yaml', backend, 0o600)]);
-    clientDp = client.spawn(process.execPath, [...dpProcess, 'dp', '--dataplane-file', file('web.yaml', `type: Dataplane\nname: web\nnetworking:\n  address: ${CLIENT}\n  transparentProxying: {}\n`)]);
+    // The client's from the build (what `meshcap dp` runs once built): a bundled root parent installs its own file.
+    built = await buildDataplane();
+    clientDp = client.spawn(process.execPath, [built, 'dp', '--dataplane-file', file('web.yaml', `type: Dataplane\nname: web\nnetworking:\n  address: ${CLIENT}\n  transparentProxying: {}\n`)]);
     await Promise.all([serverDp.waitForLine(/^meshcap dp: ready$/, 30_000), clientDp.waitForLine(/^meshcap dp: ready$/, 30_000)]);
-  }, 90_000);
+  }, 150_000);
 
   afterAll(async () => {
     await lab?.destroy();
@@ -184,6 +188,13 @@ networking:
     expect(serverDp.lines.some((l) => /^meshcap dp: dataplane default\/backend, transparent \(inbound redirect, outbound redirect\), UID 5678$/.test(l))).toBe(true);
     const info = JSON.parse((await server.run('curl', ['-sS', 'http://127.0.0.1:9901/server_info'], IN_HOST)).stdout);
     expect(info).toMatchObject({ uid: 5678, state: 'LIVE', node: { id: 'default.backend' } });
+  });
+
+  it('from the build too: the compiled root parent installs its own file as the proxy user\'s runtime', () => {
+    const runtime = /^meshcap dp: proxy-user runtime (\S+)/.exec(clientDp.lines.find((l) => l.startsWith('meshcap dp: proxy-user runtime')) ?? '')?.[1];
+    expect(runtime).toBeDefined();
+    expect(readFileSync(`${runtime}/dist/dp.mjs`).equals(readFileSync(built))).toBe(true);
+    expect(clientDp.lines.some((l) => /^meshcap dp: dataplane default\/web, transparent .*, UID 5678$/.test(l))).toBe(true);
   });
 
   it('just works: a captured request goes out through 15001 and in through 15006 with no loop', async () => {
