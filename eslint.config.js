@@ -4,7 +4,7 @@ import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 /**
- * The arrows point one way: web → api (over HTTP only) → core → native. A package may import only
+ * The arrows point one way: web → api (over HTTP only) → dataplane → core → native. A package may import only
  * what is below it, and only through its public surface (`index.ts`: the package name, never a path
  * into it; tests may also use `<package>/testing`). `no-restricted-imports` checks every import of the files each block names.
  */
@@ -57,9 +57,11 @@ export default tseslint.config(
     },
     rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
-  layer(['apps/web/**'], ['@meshcap/core', '@meshcap/native', '@meshcap/api', '@meshcap/testkit', '**/packages/**', '**/apps/api/**', 'fastify', 'better-sqlite3', 'pg'], 'the dashboard reaches the control plane over HTTP only (web → api → core → native)'),
-  layer(['apps/api/**'], ['@meshcap/web', '**/apps/web/**', 'next', 'react', '**/packages/*/src/**'], 'the api sits below the dashboard and uses core and native by package name (web → api → core → native)'),
-  layer(['packages/core/**'], ['@meshcap/api', '@meshcap/web', '**/apps/**', 'fastify', 'better-sqlite3', 'pg', 'next', 'react'], 'core knows nothing of the api or the dashboard (web → api → core → native)'),
-  layer(['packages/native/**'], ['@meshcap/core', '@meshcap/api', '@meshcap/web', '**/apps/**', '**/packages/core/**'], 'native is the bottom layer (web → api → core → native)'),
-  layer(['packages/testkit/**'], ['@meshcap/core', '@meshcap/native', '@meshcap/api', '@meshcap/web', '**/apps/**'], 'the test kit is used by every package, so it depends on none of them'),
+  layer(['apps/web/**'], ['@meshcap/core', '@meshcap/native', '@meshcap/api', '@meshcap/dataplane', '@meshcap/testkit', '**/packages/**', '**/apps/api/**', 'fastify', 'better-sqlite3', 'pg'], 'the dashboard reaches the control plane over HTTP only (web → api → dataplane → core → native)'),
+  layer(['apps/api/**'], ['@meshcap/web', '**/apps/web/**', 'next', 'react', '**/packages/*/src/**'], 'the api sits below the dashboard and uses dataplane, core and native by package name (web → api → dataplane → core → native)'),
+  // `meshcap dp` runs this package alone (and bundled, as the proxy user): the control plane's code and its drivers must never come in.
+  layer(['packages/dataplane/**'], ['@meshcap/api', '@meshcap/web', '**/apps/**', '**/core/src/**', '**/native/src/**', 'fastify', 'fastify-plugin', '@fastify/*', 'better-sqlite3', 'pg', 'next', 'react'], 'the dataplane sits below the control plane and loads none of it, nor its HTTP framework or database drivers; core and native by package name (web → api → dataplane → core → native)'),
+  layer(['packages/core/**'], ['@meshcap/api', '@meshcap/dataplane', '@meshcap/web', '**/apps/**', '**/packages/dataplane/**', 'fastify', 'better-sqlite3', 'pg', 'next', 'react'], 'core knows nothing of the api, the dataplane process or the dashboard (web → api → dataplane → core → native)'),
+  layer(['packages/native/**'], ['@meshcap/core', '@meshcap/api', '@meshcap/dataplane', '@meshcap/web', '**/apps/**', '**/packages/core/**', '**/packages/dataplane/**'], 'native is the bottom layer (web → api → dataplane → core → native)'),
+  layer(['packages/testkit/**'], ['@meshcap/core', '@meshcap/native', '@meshcap/api', '@meshcap/dataplane', '@meshcap/web', '**/apps/**'], 'the test kit is used by every package, so it depends on none of them'),
 );

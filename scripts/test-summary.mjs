@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 const dir = new URL('../.test-results/', import.meta.url).pathname;
 // Every package with tests; one whose report is missing did not run (its build or lint failed).
-const expected = ['api', 'core', 'e2e', 'native', 'testkit', 'web'];
+const expected = ['api', 'core', 'dataplane', 'e2e', 'native', 'testkit', 'web'];
 let passed = 0;
 let failed = 0;
 let skipped = 0;

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
 
-// The dependency arrows (web → api over HTTP → core → native) are lint rules of the repository's
+// The dependency arrows (web → api over HTTP → dataplane → core → native) are lint rules of the repository's
 // eslint.config.js, so a violation fails `npm test`: these imports, placed in each package, must be refused.
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -29,6 +29,15 @@ describe('the dependency arrows are lint rules', () => {
     ['packages/native/src/arrow-check.ts', "import { MeshcapError } from '@meshcap/core';\nvoid MeshcapError;\n", /native is the bottom layer/],
     ['apps/api/src/arrow-check.ts', "import { x } from '../../../packages/core/src/proxy/engine.ts';\nvoid x;\n", /by package name/],
     ['apps/api/src/arrow-check.ts', "import { x } from '@meshcap/core/proxy';\nvoid x;\n", /public surface/],
+    // `meshcap dp` (and its bundle) must not load the control plane, its HTTP framework or its database drivers.
+    ['packages/dataplane/src/arrow-check.ts', "import { runCli } from '@meshcap/api';\nvoid runCli;\n", /dataplane sits below the control plane/],
+    ['packages/dataplane/src/arrow-check.ts', "import { x } from '../../../apps/api/src/control-plane/listen-address.ts';\nvoid x;\n", /dataplane sits below the control plane/],
+    ['packages/dataplane/src/arrow-check.ts', "import Fastify from 'fastify';\nvoid Fastify;\n", /dataplane sits below the control plane/],
+    ['packages/dataplane/src/arrow-check.ts', "import Database from 'better-sqlite3';\nvoid Database;\n", /dataplane sits below the control plane/],
+    ['packages/dataplane/src/arrow-check.ts', "import pg from 'pg';\nvoid pg;\n", /dataplane sits below the control plane/],
+    ['packages/dataplane/src/arrow-check.ts', "import { x } from '../../core/src/proxy/engine.ts';\nvoid x;\n", /dataplane sits below the control plane/],
+    ['packages/core/src/arrow-check.ts', "import { dpMain } from '@meshcap/dataplane';\nvoid dpMain;\n", /core knows nothing of the api, the dataplane/],
+    ['apps/web/lib/arrow-check.ts', "import { flowRecordSchema } from '@meshcap/dataplane';\nvoid flowRecordSchema;\n", /over HTTP only/],
   ])('refuses in %s: %s', async (file, source, message) => {
     expect(await problems(file, source)).toEqual([expect.stringMatching(message)]);
   });
@@ -36,6 +45,8 @@ describe('the dependency arrows are lint rules', () => {
   it('lets each package import what is below it', async () => {
     expect(await problems('apps/api/src/arrow-check.ts', "import { startDataplane } from '@meshcap/core';\nvoid startDataplane;\n")).toEqual([]);
     expect(await problems('packages/core/src/arrow-check.ts', "import { connectMarked } from '@meshcap/native';\nvoid connectMarked;\n")).toEqual([]);
+    expect(await problems('apps/api/src/arrow-check.ts', "import { dpMain } from '@meshcap/dataplane';\nvoid dpMain;\n")).toEqual([]);
+    expect(await problems('packages/dataplane/src/arrow-check.ts', "import { startDataplane } from '@meshcap/core';\nvoid startDataplane;\n")).toEqual([]);
   });
 
   it('refuses an import cycle inside a package (import-x/no-cycle)', async () => {

@@ -7,10 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlane, type RunningControlPlane } from '../control-plane/index.ts';
 import { AUTH, TEST_TOKEN } from '../test-support.ts';
-import { connectControlPlane } from './client.ts';
-import { attachToControlPlane, type DataplaneConnection } from './dp-control-plane.ts';
+import { connectControlPlane, attachToControlPlane, type DataplaneConnection, engineFromHandle } from '@meshcap/dataplane';
 import { echoExchange as echo } from './echo-exchange.ts';
-import { engineFromHandle } from './engine-adapter.ts';
 
 /** Polls `check` until it returns a value (bounded). */
 async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 10_000): Promise<T> {

@@ -7,17 +7,7 @@ import type { MeshCatalog } from '../catalog/index.ts';
 import { registerDataplane, RegistrationRefused } from '../catalog/dataplane-registration.ts';
 import type { FlowHub } from '../flows/flow-hub.ts';
 import { DataplaneStatuses, type DataplaneStatus } from './dataplane-status.ts';
-import { LineChannel } from './line-channel.ts';
-import {
-  CHANNEL_PATH,
-  CHANNEL_PROTOCOL,
-  DEFAULT_HEARTBEAT_MS,
-  dpMessage,
-  flowRecordSchema,
-  type CpMessage,
-  type DpMessage,
-  type RequestKind,
-} from './protocol.ts';
+import { LineChannel, CHANNEL_PATH, CHANNEL_PROTOCOL, DEFAULT_HEARTBEAT_MS, dpMessage, flowRecordSchema, type CpMessage, type DpMessage, type RequestKind } from '@meshcap/dataplane';
 
 const HELLO_TIMEOUT_MS = 10_000;
 

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPostgres, type TestPostgres } from '../store/test-postgres.ts';
 import { AUTH, TEST_TOKEN } from '../test-support.ts';
-import { attachToControlPlane, type DataplaneConnection } from './dp-control-plane.ts';
+import { attachToControlPlane, type DataplaneConnection } from '@meshcap/dataplane';
 import { echoExchange as echo } from './echo-exchange.ts';
 
 /**

@@ -3,8 +3,7 @@ import http from 'node:http';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { findAdminToken } from '../auth/index.ts';
-import { parseControlPlaneUrl } from '../channel/client.ts';
-import { CliUsageError } from './command.ts';
+import { parseControlPlaneUrl, CliUsageError } from '@meshcap/dataplane';
 
 /** Where a control plane keeps its data by default: /var/lib/meshcap as root, ~/.meshcap otherwise (MESHCAP_DATA_DIR wins). */
 export function defaultDataDir(): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CliUsageError, type CliCommand } from './command.ts';
+import { CliUsageError, type CliCommand } from '@meshcap/dataplane';
 import { main, usage } from './main.ts';
 
 function capture() {

@@ -1,6 +1,5 @@
-import type { CliCommand, CliIO } from './command.ts';
+import { type CliCommand, type CliIO, defaultIO, runCommands, usage as usageOf } from '@meshcap/dataplane';
 import { commands } from './commands/index.ts';
-import { defaultIO, runCommands, usage as usageOf } from './run.ts';
 
 export function usage(list: readonly CliCommand[] = commands): string {
   return usageOf(list);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attachToControlPlane, controlPlaneCa, parseControlPlaneUrl, type DataplaneConnection } from '../channel/index.ts';
+import { attachToControlPlane, controlPlaneCa, parseControlPlaneUrl, type DataplaneConnection } from '@meshcap/dataplane';
 import { openStore, type Store } from '../store/index.ts';
 import { AdsServer } from '../xds-server/index.ts';
 import { TEST_TOKEN } from '../test-support.ts';

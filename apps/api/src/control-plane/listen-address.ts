@@ -15,12 +15,6 @@ export function parseListenAddress(text: string, flag = '--listen'): { host: str
   return { host: host === '' ? '127.0.0.1' : host, port };
 }
 
-/** 127.0.0.0/8, ::1 and `localhost`: where plaintext is allowed (nothing off this host can listen in). */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\./.test(h) || /^::ffff:127\./.test(h);
-}
-
 /**
  * Where other replicas reach a server listening on `host` (the URL its presence row advertises):
  * the address itself, or for a wildcard (0.0.0.0, ::) the first non-loopback address of that

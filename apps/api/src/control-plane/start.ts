@@ -10,7 +10,8 @@ import { DEFAULT_WEB_DIR, isWebBuilt, startNextServer, type NextServer } from '.
 import { openStore, type Store } from '../store/index.ts';
 import { DEFAULT_XDS_PORT } from '../xds-server/index.ts';
 import { controlPlaneTls, type ControlPlaneTls } from './cp-tls.ts';
-import { advertisedHost, isLoopbackHost, parseListenAddress } from './listen-address.ts';
+import { isLoopbackHost } from '@meshcap/dataplane';
+import { advertisedHost, parseListenAddress } from './listen-address.ts';
 
 export interface ControlPlaneOptions extends Omit<AppOptions, 'store' | 'allowedHosts'> {
   dataDir: string;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { flowRecordSchema } from '../channel/protocol.ts';
+import { flowRecordSchema } from '@meshcap/dataplane';
 
 /** The channel's flow schema, named for the OpenAPI document (`.meta` makes a copy; the channel's stays unnamed). */
 export const flowRecord = flowRecordSchema.meta({ id: 'FlowRecord' });

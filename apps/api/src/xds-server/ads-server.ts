@@ -13,7 +13,7 @@ import {
 import type { DataplaneTokens } from '../auth/index.ts';
 import type { MeshCatalog } from '../catalog/index.ts';
 import type { DataplaneStatuses } from '../channel/dataplane-status.ts';
-import { isLoopbackHost } from '../control-plane/listen-address.ts';
+import { isLoopbackHost } from '@meshcap/dataplane';
 import { AdsStream, type AdsCounters } from './ads-stream.ts';
 import { identifyNode } from './node-identity.ts';
 import type { NodeResources } from './node-resources.ts';

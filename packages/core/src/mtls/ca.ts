@@ -1,7 +1,5 @@
-// @peculiar/x509 resolves its algorithm providers through tsyringe, which needs the Reflect metadata API.
-import 'reflect-metadata';
 import { randomBytes, webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 
 /**
  * Kuma's builtin CA: one self-signed root per mesh and backend, and per dataplane a leaf carrying
@@ -11,11 +9,27 @@ import * as x509 from '@peculiar/x509';
  * callers on the control plane except inside an SDS Secret for the dataplane that owns them.
  */
 
-type X509Key = x509.X509CertificateCreateSelfSignedParams['keys']['privateKey'];
-type X509Keys = x509.X509CertificateCreateSelfSignedParams['keys'];
+type X509Key = X509.X509CertificateCreateSelfSignedParams['keys']['privateKey'];
+type X509Keys = X509.X509CertificateCreateSelfSignedParams['keys'];
+type X509Lib = typeof X509;
 
-// Node's webcrypto is the DOM Crypto at run time; its type differs by lib (DOM or not), so it is cast.
-x509.cryptoProvider.set(webcrypto as never);
+let x509Loading: Promise<X509Lib> | undefined;
+/**
+ * @peculiar/x509 (with tsyringe and reflect-metadata, about half a MB of code) is loaded when a
+ * certificate is first made: only the control plane makes them; a dataplane reads them with
+ * node:crypto (`summarizeCertificate`, `uriSans`) and never holds it.
+ */
+function loadX509(): Promise<X509Lib> {
+  x509Loading ??= (async () => {
+    // @peculiar/x509 resolves its algorithm providers through tsyringe, which needs the Reflect metadata API.
+    await import('reflect-metadata');
+    const x509 = await import('@peculiar/x509');
+    // Node's webcrypto is the DOM Crypto at run time; its type differs by lib (DOM or not), so it is cast.
+    x509.cryptoProvider.set(webcrypto as never);
+    return x509;
+  })();
+  return x509Loading;
+}
 
 export interface CaMaterial {
   certPem: string;
@@ -46,7 +60,7 @@ function serial(): string {
   return b.toString('hex');
 }
 
-function pkcs8Pem(der: ArrayBuffer): string {
+function pkcs8Pem(x509: X509Lib, der: ArrayBuffer): string {
   return x509.PemConverter.encode(der, 'PRIVATE KEY');
 }
 
@@ -60,6 +74,7 @@ export interface CaOptions {
 
 /** A new self-signed mesh CA (Kuma's subject: O=Kuma, OU=Mesh, CN=<mesh>). */
 export async function createBuiltinCa(o: CaOptions): Promise<CaMaterial> {
+  const x509 = await loadX509();
   const alg = { ...RSA_SIGN, publicExponent: new Uint8Array([1, 0, 1]), modulusLength: o.rsaBits };
   const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const now = o.now ?? new Date();
@@ -78,7 +93,7 @@ export async function createBuiltinCa(o: CaOptions): Promise<CaMaterial> {
     ],
   });
   const key = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
-  return { certPem: cert.toString('pem'), keyPem: pkcs8Pem(key) };
+  return { certPem: cert.toString('pem'), keyPem: pkcs8Pem(x509, key) };
 }
 
 /** The identity of a dataplane as URI SANs, in Kuma's order: services first, then every tag value. */
@@ -99,8 +114,9 @@ export interface LeafOptions {
 /** A P-256 leaf signed by `ca`: what differs between leaves is the subject, the key usages and the SANs. */
 async function issueLeaf(
   ca: CaMaterial,
-  o: { expirationMs: number; now?: Date; subject: x509.JsonName; keyUsages: number; extendedKeyUsages: string[]; altNames: x509.JsonGeneralNames; altNamesCritical: boolean },
+  o: { expirationMs: number; now?: Date; subject: X509.JsonName; keyUsages: number; extendedKeyUsages: string[]; altNames: X509.JsonGeneralNames; altNamesCritical: boolean },
 ): Promise<Omit<IssuedCertificate, 'sans'>> {
+  const x509 = await loadX509();
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(ca.keyPem), RSA_SIGN, false, ['sign']);
   const keys = (await webcrypto.subtle.generateKey(LEAF_KEY, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
@@ -126,11 +142,12 @@ async function issueLeaf(
     ],
   });
   const key = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
-  return { certPem: cert.toString('pem'), keyPem: pkcs8Pem(key), notBefore, notAfter, serial: sn };
+  return { certPem: cert.toString('pem'), keyPem: pkcs8Pem(x509, key), notBefore, notAfter, serial: sn };
 }
 
 /** A dataplane's leaf certificate, signed by the mesh CA, for both ends of mTLS (serverAuth and clientAuth). */
 export async function issueDataplaneCertificate(ca: CaMaterial, o: LeafOptions): Promise<IssuedCertificate> {
+  const x509 = await loadX509();
   const sans = identitySans(o.mesh, o.services, o.tags);
   const leaf = await issueLeaf(ca, {
     expirationMs: o.expirationMs,
@@ -157,6 +174,7 @@ export interface ServerCertificateOptions {
  * dataplane listeners with one for the names and addresses it is reached at; dataplanes pin the CA).
  */
 export async function issueServerCertificate(ca: CaMaterial, o: ServerCertificateOptions): Promise<IssuedCertificate> {
+  const x509 = await loadX509();
   const names = [...new Set(o.dnsNames)].map((value) => ({ type: 'dns' as const, value }));
   const ips = [...new Set(o.ipAddresses)].map((value) => ({ type: 'ip' as const, value }));
   const leaf = await issueLeaf(ca, {

@@ -1,4 +1,5 @@
-import { Client, credentials, Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import type * as GrpcJs from '@grpc/grpc-js';
+import type { Client, ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
 import { isMeshcapError, formatIssue, MeshcapError } from '../errors.ts';
 import {
   ADS_METHOD_PATH,
@@ -114,6 +115,17 @@ export function edsNamesOf(clusters: Iterable<EnvoyMessage>): string[] {
   return [...out].sort();
 }
 
+type Grpc = typeof GrpcJs;
+let grpcLoading: Promise<Grpc> | undefined;
+/**
+ * grpc-js (and the proto-loader it pulls in) is loaded when the first ADS client starts: a
+ * dataplane that runs from a file, with no control plane, never holds it (about 7 MB idle).
+ */
+function loadGrpc(): Promise<Grpc> {
+  grpcLoading ??= import('@grpc/grpc-js');
+  return grpcLoading;
+}
+
 export class AdsClient {
   private readonly targets: readonly string[];
   /** One gRPC client per target, made when first tried. */
@@ -127,6 +139,7 @@ export class AdsClient {
   private retryTimer: NodeJS.Timeout | undefined;
   private firstRequest = true;
   private readonly waiters = new Set<{ version: string; resolve: () => void }>();
+  private grpc: Grpc | undefined;
   readonly stats: AdsClientStats;
 
   constructor(private readonly opts: AdsClientOptions) {
@@ -137,16 +150,23 @@ export class AdsClient {
     for (const type of [XDS_TYPES.listener, XDS_TYPES.cluster, XDS_TYPES.route, XDS_TYPES.endpoint, XDS_TYPES.secret] as const) {
       this.types.set(type, { received: new Map(), accepted: new Map(), receivedVersion: '', acceptedVersion: '', pendingNonce: '', lastNonce: '', names: [], namesChanged: false, seen: false });
     }
-    this.connect();
+    void loadGrpc().then(
+      (grpc) => {
+        this.grpc = grpc;
+        this.connect();
+      },
+      (err: unknown) => this.opts.log?.('error', `xDS: cannot load @grpc/grpc-js: ${(err as Error).message}`),
+    );
   }
 
   private state(type: XdsTypeUrl): TypeState {
     return this.types.get(type)!;
   }
 
-  private clientOf(target: string): Client {
+  private clientOf(grpc: Grpc, target: string): Client {
     let client = this.clients.get(target);
     if (!client) {
+      const { credentials, Client } = grpc;
       const creds = this.opts.tls && !target.startsWith('unix:') ? credentials.createSsl(Buffer.from(this.opts.tls.caPem)) : credentials.createInsecure();
       client = new Client(target, creds, { 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
       this.clients.set(target, client);
@@ -155,12 +175,13 @@ export class AdsClient {
   }
 
   private connect(): void {
-    if (this.closed) return;
-    const metadata = new Metadata();
+    const grpc = this.grpc;
+    if (this.closed || !grpc) return;
+    const metadata = new grpc.Metadata();
     if (this.opts.token) metadata.set('authorization', this.opts.token);
     const target = this.targets[this.targetIndex]!;
     this.stats.target = target;
-    const stream = this.clientOf(target).makeBidiStreamRequest<DiscoveryRequest, ReceivedDiscoveryResponse>(
+    const stream = this.clientOf(grpc, target).makeBidiStreamRequest<DiscoveryRequest, ReceivedDiscoveryResponse>(
       ADS_METHOD_PATH,
       (m) => Buffer.from(this.opts.codec.encode('envoy.service.discovery.v3.DiscoveryRequest', m)),
       (b) => decodeDiscoveryResponse(this.opts.codec, b),

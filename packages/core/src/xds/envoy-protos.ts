@@ -81,7 +81,7 @@ function includeDirs(): string[] {
 
 /**
  * A protobufjs JSON descriptor of the protos to load instead of the .proto files: the proxy-user
- * dataplane runs from a bundle without node_modules (see apps/api/src/cli/dp-runtime.ts).
+ * dataplane runs from a bundle without node_modules (see packages/dataplane/src/dp-runtime.ts).
  */
 export const ENVOY_PROTOS_JSON_ENV = 'MESHCAP_ENVOY_PROTOS_JSON';
 

@@ -2,8 +2,7 @@ import type { MeshcapError } from '@meshcap/core';
 import { formatIssue, isMeshcapError, parseResources } from '@meshcap/core';
 import { readFileSync } from 'node:fs';
 import { ControlPlaneApi, controlPlaneFlags, controlPlaneFlagsHelp } from '../api-client.ts';
-import { CliUsageError, type CliCommand, type CliIO } from '../command.ts';
-import { parseCommandFlags } from '../flags.ts';
+import { CliUsageError, type CliCommand, type CliIO, parseCommandFlags } from '@meshcap/dataplane';
 import { outputFormat, renderTable, serialize } from '../output/format.ts';
 
 const HELP = `Usage: meshcap apply -f FILE [-f FILE…] [flags]

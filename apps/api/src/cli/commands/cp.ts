@@ -3,8 +3,7 @@ import { loadAdminToken } from '../../auth/index.ts';
 import { DEFAULT_LISTEN, parseListenAddress, startControlPlane } from '../../control-plane/index.ts';
 import { redactUrl, sqliteFile, storeTarget } from '../../store/index.ts';
 import { defaultDataDir, defaultSocketPath } from '../api-client.ts';
-import { CliUsageError, type CliCommand, type CliIO } from '../command.ts';
-import { parseCommandFlags } from '../flags.ts';
+import { CliUsageError, type CliCommand, type CliIO, parseCommandFlags } from '@meshcap/dataplane';
 
 const HELP = `Usage: meshcap cp [flags]
 

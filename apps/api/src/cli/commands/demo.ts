@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { startDemo, type DemoHandle } from '../../demo/index.ts';
-import { CliUsageError, type CliCommand, type CliIO } from '../command.ts';
+import { CliUsageError, type CliCommand, type CliIO } from '@meshcap/dataplane';
 
 const HELP = `Usage: meshcap demo [flags]
 

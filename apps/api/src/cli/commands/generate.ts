@@ -1,8 +1,6 @@
 import { DEFAULT_XDS_ADDRESS, envoyBootstrap, grpcBootstrap, parseXdsAddress } from '@meshcap/core';
-import { DATAPLANE_TOKEN_ENV, readDataplaneToken } from '../../channel/index.ts';
+import { DATAPLANE_TOKEN_ENV, readDataplaneToken, CliUsageError, type CliCommand, type CliIO, parseCommandFlags } from '@meshcap/dataplane';
 import { ControlPlaneApi, controlPlaneFlags, controlPlaneFlagsHelp } from '../api-client.ts';
-import { CliUsageError, type CliCommand, type CliIO } from '../command.ts';
-import { parseCommandFlags } from '../flags.ts';
 
 const HELP = `Usage: meshcap generate dataplane-token --name NAME [--mesh MESH] [flags]
 

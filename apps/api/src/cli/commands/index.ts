@@ -1,4 +1,4 @@
-import type { CliCommand } from '../command.ts';
+import { type CliCommand, dpCommand } from '@meshcap/dataplane';
 import { applyCommand } from './apply.ts';
 import { cpCommand } from './cp.ts';
 import { generateBootstrapCommand, generateDataplaneTokenCommand } from './generate.ts';
@@ -7,7 +7,6 @@ import { installTransparentProxyCommand } from './install-transparent-proxy.ts';
 import { uninstallTransparentProxyCommand } from './uninstall-transparent-proxy.ts';
 import { demoCommand } from './demo.ts';
 import { traceCommand } from './trace.ts';
-import { dpCommand } from './dp.ts';
 
 /** Every `meshcap` verb, in the order `meshcap --help` lists them. */
 export const commands: CliCommand[] = [cpCommand, applyCommand, inspectDataplanesCommand, inspectDataplaneCommand, generateDataplaneTokenCommand, generateBootstrapCommand, installTransparentProxyCommand, uninstallTransparentProxyCommand, traceCommand, demoCommand, dpCommand];

@@ -1,7 +1,6 @@
 import { stringify } from 'yaml';
 import { ControlPlaneApi, controlPlaneFlags, controlPlaneFlagsHelp } from '../api-client.ts';
-import { CliUsageError, type CliCommand, type CliIO } from '../command.ts';
-import { parseCommandFlags } from '../flags.ts';
+import { CliUsageError, type CliCommand, type CliIO, parseCommandFlags } from '@meshcap/dataplane';
 import { ago, outputFormat, renderTable, serialize } from '../output/format.ts';
 
 const LIST_HELP = `Usage: meshcap inspect dataplanes [--mesh MESH] [flags]

@@ -6,8 +6,7 @@ import {
   transparentProxyOptions,
   type TransparentProxyConfig,
 } from '@meshcap/core';
-import type { CliCommand } from '../command.ts';
-import { asUsageError } from '../flags.ts';
+import { type CliCommand, asUsageError } from '@meshcap/dataplane';
 import { readTransparentProxyInvocation } from './transparent-proxy-flags.ts';
 
 function defaultText(value: TransparentProxyConfig[keyof TransparentProxyConfig]): string {

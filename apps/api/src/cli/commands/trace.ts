@@ -16,8 +16,7 @@ import {
   type Ruleset,
   type TracePacket,
 } from '@meshcap/core';
-import { CliUsageError, type CliCommand, type CliIO } from '../command.ts';
-import { parseFlags } from '../flags.ts';
+import { CliUsageError, type CliCommand, type CliIO, parseFlags } from '@meshcap/dataplane';
 
 const HELP = `meshcap trace: follow a connection's first packet through the rules, in kernel order
 

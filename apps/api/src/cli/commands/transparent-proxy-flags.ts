@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
 import { loadTransparentProxyOptions, transparentProxyOptions, type TransparentProxyConfig } from '@meshcap/core';
-import { CliUsageError } from '../command.ts';
-import { asUsageError, parseFlags } from '../flags.ts';
+import { CliUsageError, asUsageError, parseFlags } from '@meshcap/dataplane';
 
 /**
  * The flags of `install transparent-proxy`, declared once: `uninstall transparent-proxy` takes

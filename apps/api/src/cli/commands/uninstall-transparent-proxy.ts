@@ -1,5 +1,5 @@
 import { uninstallScopeOf, uninstallTransparentProxy } from '@meshcap/core';
-import type { CliCommand } from '../command.ts';
+import type { CliCommand } from '@meshcap/dataplane';
 import { readTransparentProxyInvocation } from './transparent-proxy-flags.ts';
 
 const help = [

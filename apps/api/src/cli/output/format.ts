@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { CliUsageError } from '../command.ts';
+import { CliUsageError } from '@meshcap/dataplane';
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
 

@@ -30,9 +30,11 @@ export interface TargetRef {
   sectionName?: string;
 }
 
+// µ (micro sign, U+00B5) and μ (Greek mu, U+03BC) escaped: esbuild leaves a regex literal's characters
+// as they are, and one non-ASCII character makes V8 hold the whole dataplane bundle two bytes a character.
 /** Go's time.ParseDuration syntax, which Kuma's k8s Duration fields use: "5s", "100ms", "1m30s", "1.5h". */
-const DURATION_RE = /^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
-const DURATION_PART_RE = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g;
+const DURATION_RE = /^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+$/;
+const DURATION_PART_RE = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/g;
 const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Milliseconds in a Kuma duration ("5s" → 5000, "1m30s" → 90000, "0" → 0). Throws on a malformed one. */

@@ -203,6 +203,9 @@ describe('durations', () => {
     ['1m30s', 90_000],
     ['1.5h', 5_400_000],
     ['250us', 0.25],
+    // Go accepts both micro signs: U+00B5 and U+03BC.
+    ['250\u00b5s', 0.25],
+    ['250\u03bcs', 0.25],
     ['2h45m', 9_900_000],
   ])('%s is %d ms', (text, ms) => {
     expect(durationToMs(text)).toBeCloseTo(ms, 9);

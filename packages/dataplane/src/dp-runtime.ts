@@ -34,6 +34,12 @@ export interface DpRuntime {
 }
 
 const ENTRY = fileURLToPath(new URL('./dp-main.ts', import.meta.url));
+/** This package's directory: the build step writes dist/ and build/ here. */
+const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+/** Set in the bundle (esbuild's `define`): there, the runtime installed is this very file, as the sources are not at hand. */
+declare const __MESHCAP_DP_BUNDLE__: boolean | undefined;
+const RUNNING_BUNDLE = typeof __MESHCAP_DP_BUNDLE__ !== 'undefined';
 
 function addonPath(): string {
   // @meshcap/native's entry is packages/native/src/index.ts; the addon is ../build/Release beside it.
@@ -41,8 +47,21 @@ function addonPath(): string {
   return path.join(path.dirname(entry), '..', 'build', 'Release', 'meshcap_native.node');
 }
 
-/** Bundles dp-main.ts (platform node, target node20, ESM). Nothing is external but Node's builtins. */
-export async function bundleDataplane(): Promise<Uint8Array> {
+export interface DataplaneBundle {
+  /** The one ESM file the proxy-user child runs. */
+  code: Uint8Array;
+  /** What went into it (esbuild's metafile inputs, paths relative to the working directory), with the bytes each adds. */
+  inputs: Record<string, number>;
+}
+
+/**
+ * Bundles dp-main.ts (platform node, target node20, ESM). Nothing is external but Node's builtins
+ * and esbuild itself (only a root parent bundles; the child it starts never does). The output is
+ * ASCII: V8 keeps a source with any other character as a two-byte string, which doubled the bundle's
+ * resident size (7.2 MB for 3.8 MB of code); `charset` escapes strings and regexes, and minified
+ * whitespace drops the comments it leaves as they are. Names stay, so stack traces keep them.
+ */
+export async function bundleDataplane(): Promise<DataplaneBundle> {
   const esbuild = await import('esbuild');
   const result = await esbuild.build({
     entryPoints: [ENTRY],
@@ -50,7 +69,12 @@ export async function bundleDataplane(): Promise<Uint8Array> {
     platform: 'node',
     target: 'node20',
     format: 'esm',
+    charset: 'ascii',
+    define: { __MESHCAP_DP_BUNDLE__: 'true' },
+    minifyWhitespace: true,
+    external: ['esbuild'],
     write: false,
+    metafile: true,
     outfile: 'dp.mjs',
     logLevel: 'silent',
     legalComments: 'none',
@@ -58,8 +82,50 @@ export async function bundleDataplane(): Promise<Uint8Array> {
     banner: { js: "import { createRequire as __meshcapCreateRequire } from 'node:module';\nconst require = __meshcapCreateRequire(import.meta.url);" },
   });
   const out = result.outputFiles.find((f) => f.path.endsWith('.mjs'));
-  if (!out) throw new MeshcapError('MESHCAP_ERR_INTERNAL', 'esbuild produced no dataplane bundle');
-  return out.contents;
+  const meta = Object.values(result.metafile.outputs)[0];
+  if (!out || !meta) throw new MeshcapError('MESHCAP_ERR_INTERNAL', 'esbuild produced no dataplane bundle');
+  return { code: out.contents, inputs: Object.fromEntries(Object.entries(meta.inputs).map(([file, v]) => [file, v.bytesInOutput])) };
+}
+
+function readAddon(): Buffer {
+  try {
+    return readFileSync(addonPath());
+  } catch (err) {
+    throw new MeshcapError('MESHCAP_ERR_INTERNAL', `@meshcap/native: the addon is not built (${addonPath()}: ${(err as NodeJS.ErrnoException).code}); run \`npm run install -w @meshcap/native\``);
+  }
+}
+
+/** Where the build step leaves the compiled dataplane, and the list of files it was made of. */
+export const BUILT_ENTRY = path.join(PACKAGE_DIR, 'dist', 'dp.mjs');
+export const BUILT_INPUTS = path.join(PACKAGE_DIR, 'dist', 'inputs.json');
+/** Beside the entry, in dist/ as in an installed runtime: Envoy's protos, so a bundled root parent need not load them itself to install its child. */
+const PROTOS_FILE = 'envoy-protos.json';
+
+/**
+ * The build step (`npm run build`): the bundle into this package's dist/dp.mjs, a copy of the addon
+ * where its loader looks from there (../build/Release), and dist/inputs.json, every file it was made
+ * of, and Envoy's protos as the runtime has them. `meshcap dp` (apps/api/bin/meshcap.js) runs the
+ * compiled file while none of the inputs is newer than it, with no TypeScript loader in the process,
+ * and the sources through tsx otherwise.
+ */
+export async function buildDataplane(): Promise<string> {
+  const { code, inputs } = await bundleDataplane();
+  const addon = readAddon();
+  const dist = path.dirname(BUILT_ENTRY);
+  mkdirSync(dist, { recursive: true });
+  mkdirSync(path.join(PACKAGE_DIR, 'build', 'Release'), { recursive: true });
+  // Each file written aside and renamed into place: a `meshcap dp` starting meanwhile sees the old one or the new one.
+  const put = (file: string, bytes: string | Uint8Array): void => {
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, file);
+  };
+  put(path.join(PACKAGE_DIR, 'build', 'Release', 'meshcap_native.node'), addon);
+  put(path.join(dist, PROTOS_FILE), await envoyProtosDescriptor());
+  put(BUILT_INPUTS, `${JSON.stringify(Object.keys(inputs).map((f) => path.resolve(f)), null, 1)}\n`);
+  // Last: its modification time is the build's.
+  put(BUILT_ENTRY, code);
+  return BUILT_ENTRY;
 }
 
 /** `dir` and every ancestor must be searchable by others (o+x), or the proxy user cannot reach what is inside. */
@@ -88,18 +154,13 @@ export async function installDpRuntime(root = process.env[RUNTIME_DIR_ENV] || DE
   root = path.resolve(root);
   const hint = `pass --runtime-dir (or ${RUNTIME_DIR_ENV}) a directory root can create whose parents are mode 0755`;
   checkReachable(node, 'node', 'install Node.js system-wide (e.g. /usr/bin/node) and run meshcap dp with it');
-  let addon: Buffer;
-  try {
-    addon = readFileSync(addonPath());
-  } catch (err) {
-    throw new MeshcapError('MESHCAP_ERR_INTERNAL', `@meshcap/native: the addon is not built (${addonPath()}: ${(err as NodeJS.ErrnoException).code}); run \`npm run install -w @meshcap/native\``);
-  }
-  const bundle = await bundleDataplane();
-  const protosJson = await envoyProtosDescriptor();
+  const addon = readAddon();
+  const bundle = RUNNING_BUNDLE ? readFileSync(fileURLToPath(import.meta.url)) : (await bundleDataplane()).code;
+  const protosJson = RUNNING_BUNDLE ? readFileSync(fileURLToPath(new URL(`./${PROTOS_FILE}`, import.meta.url))) : await envoyProtosDescriptor();
   const hash = createHash('sha256').update(bundle).update(addon).update(protosJson).digest('hex').slice(0, 12);
   const dir = path.join(root, hash);
   const entry = path.join(dir, 'dist', 'dp.mjs');
-  const protos = path.join(dir, 'dist', 'envoy-protos.json');
+  const protos = path.join(dir, 'dist', PROTOS_FILE);
   try {
     mkdirReadable(root);
   } catch (err) {
@@ -115,7 +176,7 @@ export async function installDpRuntime(root = process.env[RUNTIME_DIR_ENV] || DE
     }
     for (const [file, bytes] of [
       [path.join(tmp, 'dist', 'dp.mjs'), bundle],
-      [path.join(tmp, 'dist', 'envoy-protos.json'), protosJson],
+      [path.join(tmp, 'dist', PROTOS_FILE), protosJson],
       [path.join(tmp, 'build', 'Release', 'meshcap_native.node'), addon],
     ] as const) {
       writeFileSync(file, bytes, { mode: 0o644 });

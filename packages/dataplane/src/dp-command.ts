@@ -24,9 +24,9 @@ import {
   type DataplaneHandle,
   type DataplaneOptions,
 } from '@meshcap/core';
-import { attachToControlPlane, controlPlaneCa, dataplaneChannelFlags, dataplaneChannelHelp, DATAPLANE_TOKEN_ENV, readDataplaneToken } from '../../channel/index.ts';
-import { CliUsageError, type CliCommand, type CliIO } from '../command.ts';
-import { DEFAULT_RUNTIME_ROOT, installDpRuntime, RUNTIME_DIR_ENV, type DpRuntime } from '../dp-runtime.ts';
+import { attachToControlPlane, controlPlaneCa, dataplaneChannelFlags, dataplaneChannelHelp, DATAPLANE_TOKEN_ENV, readDataplaneToken } from './channel/dp-control-plane.ts';
+import { CliUsageError, type CliCommand, type CliIO } from './cli/command.ts';
+import { DEFAULT_RUNTIME_ROOT, installDpRuntime, RUNTIME_DIR_ENV, type DpRuntime } from './dp-runtime.ts';
 
 const HELP = `Usage: meshcap dp --dataplane-file FILE [flags]
        meshcap dp --bootstrap FILE [flags]

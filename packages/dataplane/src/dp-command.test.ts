@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,9 +11,11 @@ import { describeNetns, freePort, Lab, type Host, type HostProcess } from '@mesh
 
 /** Commands in a test host (testkit's `host.run`, 20 s bound): the result even when the command fails. */
 const IN_HOST = { allowFail: true } as const;
-import { main } from '../main.ts';
+import { buildDataplane } from './dp-runtime.ts';
+import { dpMain as main } from './main.ts';
 
-const bin = fileURLToPath(new URL('../../../bin/meshcap.js', import.meta.url));
+/** `meshcap dp` as a process: the dataplane's entry (what `meshcap dp` hands to, and what the proxy-user runtime bundles). */
+const dpProcess = ['--import', 'tsx', fileURLToPath(new URL('./dp-main.ts', import.meta.url))];
 const dir = mkdtempSync(join(tmpdir(), 'meshcap-dp-cli-'));
 chmodSync(dir, 0o755);
 
@@ -109,7 +111,7 @@ describe('meshcap dp --bootstrap: an Envoy bootstrap, run as if received over xD
     const plain = await freePort();
     const faulty = await freePort();
     const f = file('bootstrap.yaml', bootstrap(appPort, [{ port: plain }, { port: faulty, abort: 418 }]));
-    const dp = spawn(process.execPath, [bin, 'dp', '--bootstrap', f], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const dp = spawn(process.execPath, [...dpProcess, 'dp', '--bootstrap', f], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       let out = '';
       dp.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -144,6 +146,7 @@ describeNetns('meshcap dp started as root next to the default install transparen
   let server: Host;
   let serverDp: HostProcess;
   let clientDp: HostProcess;
+  let built: string;
 
   const backend = `type: Dataplane
 mesh: default
@@ -169,10 +172,12 @@ networking:
     ]);
     await app.waitForLine(/listening/);
     // The backend's file is readable by root only: the proxy user gets its text from the parent.
-    serverDp = server.spawn(process.execPath, [bin, 'dp', '--dataplane-file', file('backend.yaml', backend, 0o600)]);
-    clientDp = client.spawn(process.execPath, [bin, 'dp', '--dataplane-file', file('web.yaml', `type: Dataplane\nname: web\nnetworking:\n  address: ${CLIENT}\n  transparentProxying: {}\n`)]);
+    serverDp = server.spawn(process.execPath, [...dpProcess, 'dp', '--dataplane-file', file('backend.yaml', backend, 0o600)]);
+    // The client's from the build (what `meshcap dp` runs once built): a bundled root parent installs its own file.
+    built = await buildDataplane();
+    clientDp = client.spawn(process.execPath, [built, 'dp', '--dataplane-file', file('web.yaml', `type: Dataplane\nname: web\nnetworking:\n  address: ${CLIENT}\n  transparentProxying: {}\n`)]);
     await Promise.all([serverDp.waitForLine(/^meshcap dp: ready$/, 30_000), clientDp.waitForLine(/^meshcap dp: ready$/, 30_000)]);
-  }, 90_000);
+  }, 150_000);
 
   afterAll(async () => {
     await lab?.destroy();
@@ -183,6 +188,13 @@ networking:
     expect(serverDp.lines.some((l) => /^meshcap dp: dataplane default\/backend, transparent \(inbound redirect, outbound redirect\), UID 5678$/.test(l))).toBe(true);
     const info = JSON.parse((await server.run('curl', ['-sS', 'http://127.0.0.1:9901/server_info'], IN_HOST)).stdout);
     expect(info).toMatchObject({ uid: 5678, state: 'LIVE', node: { id: 'default.backend' } });
+  });
+
+  it('from the build too: the compiled root parent installs its own file as the proxy user\'s runtime', () => {
+    const runtime = /^meshcap dp: proxy-user runtime (\S+)/.exec(clientDp.lines.find((l) => l.startsWith('meshcap dp: proxy-user runtime')) ?? '')?.[1];
+    expect(runtime).toBeDefined();
+    expect(readFileSync(`${runtime}/dist/dp.mjs`).equals(readFileSync(built))).toBe(true);
+    expect(clientDp.lines.some((l) => /^meshcap dp: dataplane default\/web, transparent .*, UID 5678$/.test(l))).toBe(true);
   });
 
   it('just works: a captured request goes out through 15001 and in through 15006 with no loop', async () => {

@@ -2,7 +2,7 @@ import { MeshcapError, type FlowRecord } from '@meshcap/core';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import { isLoopbackHost } from '../control-plane/listen-address.ts';
+import { isLoopbackHost } from './loopback.ts';
 import dns from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import type { Duplex } from 'node:stream';
