@@ -9,7 +9,7 @@ import { countStatusClass, countUpstreamStatusClass } from '../stats.ts';
 import type { Outcome } from '../../policies/mesh-circuit-breaker/outlier.ts';
 import type { UpstreamEndpoint } from '../config.ts';
 import { pickEndpoint, type ConnectFailure } from '../upstream.ts';
-import { completeExchange, connectFailureBody, OVERFLOW_REPLY, RESET_BEFORE_HEADERS, startClusterRequest, startExchange, streamTimeoutReply, type StreamTimeout } from './exchange.ts';
+import { chainHooks, completeExchange, connectFailureBody, OVERFLOW_REPLY, RESET_BEFORE_HEADERS, startClusterRequest, startExchange, streamTimeoutReply, type StreamTimeout } from './exchange.ts';
 import { ChunkedFramer, CloseFramer, LengthFramer, type BodyFramer } from './body.ts';
 import { findHeadEnd, HttpParseError, parseRequestHead, parseResponseHead, REASONS, type RequestHead, type ResponseHead } from './head.ts';
 import { UpstreamConn, type UpstreamOwner } from './pool.ts';
@@ -621,7 +621,7 @@ class Exchange implements HttpExchangeContext, UpstreamOwner {
     this.routed?.applyToResponse(head);
     let r: void | Promise<void>;
     try {
-      r = runPasses(this.passes, (p) => p.onResponse?.(this), () => this.ended);
+      r = chainHooks(this.passes).onResponse ? runPasses(this.passes, (p) => p.onResponse?.(this), () => this.ended) : undefined;
     } catch (err) {
       this.passFailed(err);
       return;
