@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { ClusterRuntime } from '../cluster-state.ts';
+import { idleSweep, type IdleTracked } from './idle-sweep.ts';
 
 /** Idle keep-alive upstream connections are closed after this long unused, unless their cluster says otherwise. */
 export const POOL_IDLE_MS = 60_000;
@@ -19,8 +20,11 @@ export interface UpstreamOwner {
  * dispatch to the exchange that currently owns it (none while idle in the pool), so reusing a
  * connection costs no listener churn.
  */
-export class UpstreamConn {
+export class UpstreamConn implements IdleTracked {
   owner: UpstreamOwner | null = null;
+  /** While in the pool: since when (the idle sweep closes it after the cluster's idle timeout). */
+  idleSince = 0;
+  readonly idleLimitMs: number;
   /** False once the connection cannot carry another request (closed, half-closed, stray bytes). */
   usable = true;
   /** performance.now() at connect: the cluster's max_connection_duration bounds its reuse. */
@@ -37,15 +41,16 @@ export class UpstreamConn {
   };
   private readonly onClose = (): void => {
     this.usable = false;
+    idleSweep.delete(this);
     this.pool.forget(this);
     const owner = this.owner;
     this.owner = null;
     owner?.onUpstreamClose();
   };
   private readonly onDrain = (): void => this.owner?.onUpstreamDrain();
-  private readonly onTimeout = (): void => {
+  onIdle(): void {
     if (!this.owner) this.socket.destroy();
-  };
+  }
 
   constructor(
     readonly socket: Socket,
@@ -57,7 +62,7 @@ export class UpstreamConn {
     socket.on('end', this.onEnd);
     socket.on('close', this.onClose);
     socket.on('drain', this.onDrain);
-    socket.setTimeout(cluster.config.idleTimeoutMs ?? POOL_IDLE_MS, this.onTimeout);
+    this.idleLimitMs = cluster.config.idleTimeoutMs ?? POOL_IDLE_MS;
     socket.once('close', () => {
       cluster.counters.upstream_cx_active--;
       cluster.state.limits.connectionFreed(true);
@@ -70,7 +75,7 @@ export class UpstreamConn {
     this.socket.off('end', this.onEnd);
     this.socket.off('close', this.onClose);
     this.socket.off('drain', this.onDrain);
-    this.socket.setTimeout(0);
+    idleSweep.delete(this);
     this.owner = null;
     this.usable = false;
     return this.socket;
@@ -85,6 +90,7 @@ export class UpstreamPool {
     const list = this.idle.get(key);
     while (list && list.length) {
       const conn = list.pop()!;
+      idleSweep.delete(conn);
       if (conn.usable && !conn.socket.destroyed) return conn;
     }
     return undefined;
@@ -104,6 +110,8 @@ export class UpstreamPool {
       return;
     }
     list.push(conn);
+    conn.idleSince = performance.now();
+    if (conn.idleLimitMs > 0) idleSweep.add(conn);
     // A request waiting for a connection of this cluster (max_connections reached) may take it.
     conn.cluster.state.limits.connectionFreed(false);
   }

@@ -12,6 +12,7 @@ import { pickEndpoint, type ConnectFailure } from '../upstream.ts';
 import { chainHooks, completeExchange, connectFailureBody, OVERFLOW_REPLY, RESET_BEFORE_HEADERS, startClusterRequest, startExchange, streamTimeoutReply, type StreamTimeout } from './exchange.ts';
 import { ChunkedFramer, CloseFramer, LengthFramer, type BodyFramer } from './body.ts';
 import { findHeadEnd, HttpParseError, parseRequestHead, parseResponseHead, REASONS, type RequestHead, type ResponseHead } from './head.ts';
+import { idleSweep, type IdleTracked } from './idle-sweep.ts';
 import { UpstreamConn, type UpstreamOwner } from './pool.ts';
 
 /** Safe or idempotent methods (RFC 9110 §9.2): what a retry policy repeats unless it names others, and the only ones re-sent after a stale pooled connection. */
@@ -34,8 +35,10 @@ export interface HttpTimeouts {
  * request is in flight at a time; bytes read ahead of need (pipelined requests) are held up to
  * PENDING_LIMIT, beyond which the client is not read until they are wanted, so nothing piles up.
  */
-export class HttpSession implements OpenConnection {
+export class HttpSession implements OpenConnection, IdleTracked {
   pending: Buffer | null = null;
+  /** Keep-alive idle timeout: since when no request is in flight (or bytes last came). */
+  idleSince = performance.now();
   private scanFrom = 0;
   ex: Exchange | null = null;
   private closed = false;
@@ -53,6 +56,7 @@ export class HttpSession implements OpenConnection {
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.ending) return;
+    this.idleSince = performance.now();
     const ex = this.ex;
     if (ex && ex.reqState === 'body') {
       ex.forwardBody(chunk);
@@ -75,6 +79,7 @@ export class HttpSession implements OpenConnection {
   };
   private readonly onClose = (): void => {
     this.closed = true;
+    idleSweep.delete(this);
     clearTimeout(this.headTimer);
     clearTimeout(this.durationTimer);
     this.ctx.open.delete(this);
@@ -85,10 +90,14 @@ export class HttpSession implements OpenConnection {
     if (this.ex) this.ex.onClientDrain();
     else this.next();
   };
-  private readonly onTimeout = (): void => {
+  get idleLimitMs(): number {
+    return this.timeouts.idleTimeoutMs;
+  }
+
+  onIdle(): void {
     // Keep-alive idle timeout: only a connection with no request in flight is idle.
     if (!this.ex) this.client.destroy();
-  };
+  }
 
   constructor(
     readonly ctx: EngineContext,
@@ -104,7 +113,7 @@ export class HttpSession implements OpenConnection {
     client.on('end', this.onEnd);
     client.on('close', this.onClose);
     client.on('drain', this.onDrain);
-    if (timeouts.idleTimeoutMs > 0) client.setTimeout(timeouts.idleTimeoutMs, this.onTimeout);
+    if (timeouts.idleTimeoutMs > 0) idleSweep.add(this);
     if (timeouts.maxConnectionDurationMs > 0) {
       this.durationTimer = setTimeout(this.onMaxDuration, timeouts.maxConnectionDurationMs);
       this.durationTimer.unref();
@@ -210,6 +219,7 @@ export class HttpSession implements OpenConnection {
   /** Called by the exchange when it is over; `keep`: the connection may carry another request. */
   exchangeDone(keep: boolean): void {
     this.ex = null;
+    this.idleSince = performance.now();
     if (this.closed) return;
     if (!keep || this.clientEnded || this.closing) {
       this.close();
@@ -237,7 +247,7 @@ export class HttpSession implements OpenConnection {
     this.client.off('end', this.onEnd);
     this.client.off('close', this.onClose);
     this.client.off('drain', this.onDrain);
-    this.client.setTimeout(0);
+    idleSweep.delete(this);
     const rest = this.pending ?? undefined;
     this.pending = null;
     return rest;
