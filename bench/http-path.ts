@@ -33,10 +33,10 @@ const cores = (values.core ?? [join(here, '../packages/core')]).map((c) => resol
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 /** utime and stime of a process, µs. */
-function cpuUs(pid: number): { user: number; sys: number } {
+function cpuUs(pid: number): { user: number; sys: number; minflt: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { user: Number(f[11]) * TICK_US, sys: Number(f[12]) * TICK_US };
+  return { user: Number(f[11]) * TICK_US, sys: Number(f[12]) * TICK_US, minflt: Number(f[7]) };
 }
 
 async function freePort(): Promise<number> {
@@ -144,14 +144,14 @@ function h2load(port: number, n: number): { rps: number; ok: number } {
   return { rps, ok };
 }
 
-async function measure(pid: number, port: number): Promise<{ usPerReq: number; userPerReq: number; rps: number }> {
+async function measure(pid: number, port: number): Promise<{ usPerReq: number; userPerReq: number; faultsPerReq: number; rps: number }> {
   h2load(port, WARMUP);
   const before = cpuUs(pid);
   const { rps, ok } = h2load(port, REQUESTS);
   const after = cpuUs(pid);
   if (ok !== REQUESTS) throw new Error(`only ${ok}/${REQUESTS} requests answered 2xx`);
   const user = after.user - before.user;
-  return { usPerReq: (user + after.sys - before.sys) / REQUESTS, userPerReq: user / REQUESTS, rps };
+  return { usPerReq: (user + after.sys - before.sys) / REQUESTS, userPerReq: user / REQUESTS, faultsPerReq: (after.minflt - before.minflt) / REQUESTS, rps };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'http-path-'));
@@ -175,7 +175,7 @@ try {
       r.user.push(m.userPerReq);
       r.rps.push(m.rps);
       results.set(name, r);
-      console.log(`run ${run + 1} ${name}: ${m.usPerReq.toFixed(1)} µs CPU/request (user ${m.userPerReq.toFixed(1)}), ${m.rps.toFixed(0)} req/s`);
+      console.log(`run ${run + 1} ${name}: ${m.usPerReq.toFixed(1)} µs CPU/request (user ${m.userPerReq.toFixed(1)}), ${m.faultsPerReq.toFixed(2)} page faults/request, ${m.rps.toFixed(0)} req/s`);
     }
   }
 } finally {

@@ -22,8 +22,8 @@ export interface UpstreamOwner {
  */
 export class UpstreamConn implements IdleTracked {
   owner: UpstreamOwner | null = null;
-  /** While in the pool: since when (the idle sweep closes it after the cluster's idle timeout). */
-  idleSince = 0;
+  /** Since when it is unused (the idle sweep closes it in the pool after the cluster's idle timeout); it stays in the sweep for its life, so reuse costs no sweep update. */
+  idleSince = performance.now();
   readonly idleLimitMs: number;
   /** False once the connection cannot carry another request (closed, half-closed, stray bytes). */
   usable = true;
@@ -63,6 +63,7 @@ export class UpstreamConn implements IdleTracked {
     socket.on('close', this.onClose);
     socket.on('drain', this.onDrain);
     this.idleLimitMs = cluster.config.idleTimeoutMs ?? POOL_IDLE_MS;
+    if (this.idleLimitMs > 0) idleSweep.add(this);
     socket.once('close', () => {
       cluster.counters.upstream_cx_active--;
       cluster.state.limits.connectionFreed(true);
@@ -90,7 +91,6 @@ export class UpstreamPool {
     const list = this.idle.get(key);
     while (list && list.length) {
       const conn = list.pop()!;
-      idleSweep.delete(conn);
       if (conn.usable && !conn.socket.destroyed) return conn;
     }
     return undefined;
@@ -111,7 +111,6 @@ export class UpstreamPool {
     }
     list.push(conn);
     conn.idleSince = performance.now();
-    if (conn.idleLimitMs > 0) idleSweep.add(conn);
     // A request waiting for a connection of this cluster (max_connections reached) may take it.
     conn.cluster.state.limits.connectionFreed(false);
   }
