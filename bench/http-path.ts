@@ -1,7 +1,8 @@
 // The HTTP/1.1 path's own cost, on loopback, one hop, no capture rules: h2load (--h1, keep-alive,
 // -c16) → a meshcap dataplane's inbound HTTP listener → a 1 KiB origin. Prints the dataplane's CPU
 // per request (utime+stime from /proc/<pid>/stat over the measured requests, after a warm-up) and
-// requests/s; with --haproxy the same through HAProxy in HTTP mode (one thread) for the ratio.
+// requests/s; with --haproxy the same through HAProxy in HTTP mode (one thread) for the ratio, with
+// --tcp the same dataplane relaying the port as plain TCP (what the HTTP path adds over the relay).
 // Bounded: a fixed number of requests per run. Usage:
 //   node --import tsx bench/http-path.ts [--requests 20000] [--runs 3] [--core <dir of packages/core>,…]
 //        [--haproxy] [--prof <dir>]
@@ -23,6 +24,8 @@ const { values } = parseArgs({
     core: { type: 'string', multiple: true },
     haproxy: { type: 'boolean', default: false },
     prof: { type: 'string' },
+    /** Also run the same dataplane with the port declared tcp (the relay, no HTTP path): the floor. */
+    tcp: { type: 'boolean', default: false },
   },
 });
 const REQUESTS = Number(values.requests);
@@ -83,7 +86,7 @@ function waitLine(proc: ChildProcess, match: (line: string) => boolean): Promise
   });
 }
 
-async function startDp(core: string, port: number, appPort: number, dir: string, prof?: string): Promise<ChildProcess> {
+async function startDp(core: string, port: number, appPort: number, dir: string, prof?: string, protocol = 'http'): Promise<ChildProcess> {
   const file = join(dir, `dp-${port}.yaml`);
   writeFileSync(
     file,
@@ -96,7 +99,7 @@ networking:
     - port: ${port}
       servicePort: ${appPort}
       serviceAddress: 127.0.0.1
-      tags: { kuma.io/service: bench, kuma.io/protocol: http }
+      tags: { kuma.io/service: bench, kuma.io/protocol: ${protocol} }
 `,
   );
   const args = [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), '--import', 'tsx', join(core, 'src/proxy/testing/dataplane.ts'), '--file', file, '--admin-port', String(await freePort())];
@@ -161,11 +164,12 @@ await waitLine(origin, (l) => l === 'ready');
 const results = new Map<string, { us: number[]; user: number[]; rps: number[] }>();
 const procs: ChildProcess[] = [origin];
 try {
-  const names = [...cores.map((c) => c), ...(values.haproxy ? ['haproxy'] : [])];
+  const names = [...cores.map((c) => c), ...(values.tcp ? cores.map((c) => `tcp:${c}`) : []), ...(values.haproxy ? ['haproxy'] : [])];
   for (let run = 0; run < RUNS; run++) {
     for (const name of names) {
       const port = await freePort();
-      const proc = name === 'haproxy' ? await startHaproxy(port, appPort, dir) : await startDp(name, port, appPort, dir, values.prof);
+      const proc =
+        name === 'haproxy' ? await startHaproxy(port, appPort, dir) : name.startsWith('tcp:') ? await startDp(name.slice(4), port, appPort, dir, values.prof, 'tcp') : await startDp(name, port, appPort, dir, values.prof);
       procs.push(proc);
       const m = await measure(proc.pid!, port);
       proc.kill('SIGTERM');
