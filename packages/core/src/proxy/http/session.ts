@@ -25,11 +25,11 @@ export interface HttpTimeouts {
 
 /**
  * One downstream HTTP/1.1 connection: reads the client, finds and parses each request head and
- * hands it to an Exchange (h1-exchange.ts), one at a time; keep-alive, the head and connection
- * timeouts, and the answer to a request that cannot be parsed. Request heads are parsed from the raw bytes; bodies are never
- * buffered: their bytes are forwarded as they arrive while a framer finds where they end. One
- * request is in flight at a time; bytes read ahead of need (pipelined requests) are held up to
- * PENDING_LIMIT, beyond which the client is not read until they are wanted, so nothing piles up.
+ * hands it to an Exchange (h1-exchange.ts); keep-alive, the head and connection timeouts, and the
+ * answer to a request that cannot be parsed. Bodies are never buffered: their bytes are forwarded
+ * as they arrive while a framer finds where they end. One request is in flight at a time; bytes
+ * read ahead of need (pipelined requests) are held up to PENDING_LIMIT, beyond which the client is
+ * not read until they are wanted, so nothing piles up.
  */
 export class HttpSession implements OpenConnection, IdleTracked, Downstream {
   pending: Buffer | null = null;
