@@ -123,37 +123,41 @@ export class ClusterState {
     for (const h of hosts) if (h.healthy(now)) healthy++;
     const panic = healthy * 100 < n * this.panicThresholdPercent;
     if (healthy === 0 && !panic) return undefined;
-    const from = (start: number): Host | undefined => {
-      for (let i = 0; i < n; i++) {
-        const h = hosts[(start + i) % n]!;
-        if (panic || h.healthy(now)) return h;
-      }
-      return undefined;
-    };
     let picked: Host | undefined;
     switch (this.lb?.policy) {
       case 'random':
-        picked = from(Math.floor(this.random() * n));
+        picked = this.usableFrom(Math.floor(this.random() * n), panic, now);
         break;
       case 'least_request': {
         // Power of choices: the least busy of `choiceCount` random usable hosts.
         const choices = this.lb.choiceCount ?? 2;
         for (let i = 0; i < choices; i++) {
-          const h = from(Math.floor(this.random() * n));
+          const h = this.usableFrom(Math.floor(this.random() * n), panic, now);
           if (h && (!picked || h.active < picked.active)) picked = h;
         }
         break;
       }
       case 'ring_hash':
       case 'maglev':
-        picked = from(hash === undefined || !this.table ? Math.floor(this.random() * n) : this.table.lookup(hash));
+        picked = this.usableFrom(hash === undefined || !this.table ? Math.floor(this.random() * n) : this.table.lookup(hash), panic, now);
         break;
       default:
-        picked = from(this.next++ % n);
+        picked = this.usableFrom(this.next++ % n, panic, now);
         if (picked) this.next = hosts.indexOf(picked) + 1;
     }
     if (picked) picked.active++;
     return picked;
+  }
+
+  /** The first host from `start` on (wrapping) that may take a request: healthy, or any in panic mode. */
+  private usableFrom(start: number, panic: boolean, now: number): Host | undefined {
+    const hosts = this.hosts;
+    const n = hosts.length;
+    for (let i = 0; i < n; i++) {
+      const h = hosts[(start + i) % n]!;
+      if (panic || h.healthy(now)) return h;
+    }
+    return undefined;
   }
 
   /** The balancer in force (for the data path: whether a request's hash key is worth computing). */

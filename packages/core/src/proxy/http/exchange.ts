@@ -13,6 +13,23 @@ import type { ConnectFailure } from '../upstream.ts';
 /** Envoy's local reply body when the upstream failed before a response head. */
 export const RESET_BEFORE_HEADERS = 'upstream connect error or disconnect/reset before headers. reset reason: ';
 
+/** Which hooks a chain has, computed once per chain (chains change only with the config): a hook no pass has costs nothing per request. */
+export interface ChainHooks {
+  onRequest: boolean;
+  onResponse: boolean;
+  onComplete: boolean;
+}
+const hooksOfChain = new WeakMap<readonly HttpPass[], ChainHooks>();
+
+export function chainHooks(passes: readonly HttpPass[]): ChainHooks {
+  let hooks = hooksOfChain.get(passes);
+  if (!hooks) {
+    hooks = { onRequest: passes.some((p) => p.onRequest), onResponse: passes.some((p) => p.onResponse), onComplete: passes.some((p) => p.onComplete) };
+    hooksOfChain.set(passes, hooks);
+  }
+  return hooks;
+}
+
 /** Counts the request and runs the `onRequest` passes; `next` after them (synchronously when they all are), `failed` when one throws or rejects. */
 export function startExchange(
   ex: HttpExchangeContext,
@@ -26,6 +43,10 @@ export function startExchange(
   const counters = listener.http!;
   counters.downstream_rq_total++;
   counters.downstream_rq_active++;
+  if (!chainHooks(passes).onRequest) {
+    next();
+    return;
+  }
   let r: void | Promise<void>;
   try {
     r = runPasses(passes, (p) => p.onRequest?.(ex), stopped);

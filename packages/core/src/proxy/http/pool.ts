@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { ClusterRuntime } from '../cluster-state.ts';
+import { idleSweep, type IdleTracked } from './idle-sweep.ts';
 
 /** Idle keep-alive upstream connections are closed after this long unused, unless their cluster says otherwise. */
 export const POOL_IDLE_MS = 60_000;
@@ -19,8 +20,11 @@ export interface UpstreamOwner {
  * dispatch to the exchange that currently owns it (none while idle in the pool), so reusing a
  * connection costs no listener churn.
  */
-export class UpstreamConn {
+export class UpstreamConn implements IdleTracked {
   owner: UpstreamOwner | null = null;
+  /** Since when it is unused (the idle sweep closes it in the pool after the cluster's idle timeout); it stays in the sweep for its life, so reuse costs no sweep update. */
+  idleSince = performance.now();
+  readonly idleLimitMs: number;
   /** False once the connection cannot carry another request (closed, half-closed, stray bytes). */
   usable = true;
   /** performance.now() at connect: the cluster's max_connection_duration bounds its reuse. */
@@ -37,15 +41,16 @@ export class UpstreamConn {
   };
   private readonly onClose = (): void => {
     this.usable = false;
+    idleSweep.delete(this);
     this.pool.forget(this);
     const owner = this.owner;
     this.owner = null;
     owner?.onUpstreamClose();
   };
   private readonly onDrain = (): void => this.owner?.onUpstreamDrain();
-  private readonly onTimeout = (): void => {
+  onIdle(): void {
     if (!this.owner) this.socket.destroy();
-  };
+  }
 
   constructor(
     readonly socket: Socket,
@@ -57,7 +62,8 @@ export class UpstreamConn {
     socket.on('end', this.onEnd);
     socket.on('close', this.onClose);
     socket.on('drain', this.onDrain);
-    socket.setTimeout(cluster.config.idleTimeoutMs ?? POOL_IDLE_MS, this.onTimeout);
+    this.idleLimitMs = cluster.config.idleTimeoutMs ?? POOL_IDLE_MS;
+    if (this.idleLimitMs > 0) idleSweep.add(this);
     socket.once('close', () => {
       cluster.counters.upstream_cx_active--;
       cluster.state.limits.connectionFreed(true);
@@ -70,7 +76,7 @@ export class UpstreamConn {
     this.socket.off('end', this.onEnd);
     this.socket.off('close', this.onClose);
     this.socket.off('drain', this.onDrain);
-    this.socket.setTimeout(0);
+    idleSweep.delete(this);
     this.owner = null;
     this.usable = false;
     return this.socket;
@@ -104,6 +110,7 @@ export class UpstreamPool {
       return;
     }
     list.push(conn);
+    conn.idleSince = performance.now();
     // A request waiting for a connection of this cluster (max_connections reached) may take it.
     conn.cluster.state.limits.connectionFreed(false);
   }
