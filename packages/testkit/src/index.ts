@@ -11,3 +11,4 @@ export { tcpEchoServer, tcpExchange } from './tcp-echo.ts';
 export { fuzzSettings, withinTime, withinTimeAsync, jsonPaths, setJsonAt, mutateJson, type FuzzSettings, type Json, type JsonEdit } from './fuzz.ts';
 export { routedNetwork, type RoutedHost, type RoutedHostSpec, type RoutedNetwork } from './routed-network.ts';
 export { forwardUnixToTcp, type UnixForward } from './unix-forward.ts';
+export { privateCheckout, type PrivateCheckout } from './private-checkout.ts';

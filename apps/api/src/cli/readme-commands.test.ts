@@ -1,10 +1,10 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeNetns, Lab, type Host } from '@meshcap/testkit';
+import { describeNetns, Lab, privateCheckout, type Host, type PrivateCheckout } from '@meshcap/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoIdFor, demoResidue, sweepDeadDemos } from '../demo/index.ts';
 
@@ -126,7 +126,15 @@ describeNetns('README commands in a namespace', () => {
 });
 
 describeNetns('README quick start', () => {
-  it('npm run demo: `meshcap demo` comes up and Ctrl-C removes everything (bounded)', async () => {
+  // Issue 20: from a clone where root clones it, a 0700 home, with what the set-up and build leave.
+  let checkout: PrivateCheckout;
+  beforeAll(() => {
+    checkout = privateCheckout(ROOT, ['apps/web/.next']);
+  });
+  afterAll(() => checkout?.remove());
+
+  it('npm run demo: `meshcap demo` from a clone in a 0700 home comes up and Ctrl-C removes everything (bounded)', async () => {
+    expect(statSync(checkout.home).mode & 0o777).toBe(0o700);
     // As written it listens on 5681; another port here, so a control plane already running there does not fail the test.
     const port = await new Promise<number>((resolve) => {
       const probe = createServer().listen(0, '127.0.0.1', () => {
@@ -134,7 +142,7 @@ describeNetns('README quick start', () => {
         probe.close(() => resolve(free));
       });
     });
-    const child = spawn(process.execPath, [BIN, 'demo', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
+    const child = spawn(process.execPath, [join(checkout.dir, 'apps/api/bin/meshcap.js'), 'demo', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'], cwd: checkout.dir });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));

@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { installTransparentProxy, parseTransparentProxyConfig } from '@meshcap/core';
-import { describeNetns, Lab, type Host, type HostProcess } from '@meshcap/testkit';
+import { describeNetns, Lab, privateCheckout, type Host, type HostProcess, type PrivateCheckout } from '@meshcap/testkit';
 
 /** Commands in a test host (testkit's `host.run`, 20 s bound): the result even when the command fails. */
 const IN_HOST = { allowFail: true } as const;
@@ -19,40 +18,31 @@ describeNetns('meshcap dp as root from a checkout in a 0700 home (issue 20)', ()
   let lab: Lab;
   let host: Host;
   let dp: HostProcess;
-  let home: string;
   let runtimeRoot: string;
-  let checkout: string;
+  let checkout: PrivateCheckout;
 
   beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), 'meshcap-home-'));
-    chmodSync(home, 0o700);
-    checkout = join(home, 'meshcap');
-    execFileSync('git', ['clone', '--quiet', '--local', '--no-checkout', repo, checkout]);
-    execFileSync('git', ['-C', checkout, 'checkout', '--quiet', execFileSync('git', ['-C', repo, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim()]);
-    // What `npm install` would have left: node_modules (hard links, cheap) and the built addon.
-    const modules = ['node_modules', ...['apps', 'packages'].flatMap((d) => readdirSync(join(repo, d)).map((p) => join(d, p, 'node_modules')))];
-    for (const m of modules.filter((m) => existsSync(join(repo, m)))) execFileSync('cp', ['-al', join(repo, m), join(checkout, m)]);
-    execFileSync('cp', ['-a', join(repo, 'packages/native/build'), join(checkout, 'packages/native/build')]);
+    checkout = privateCheckout(repo);
     runtimeRoot = mkdtempSync(join(tmpdir(), 'meshcap-runtime-'));
     chmodSync(runtimeRoot, 0o755);
-    const file = join(checkout, 'dp.yaml');
+    const file = join(checkout.dir, 'dp.yaml');
     writeFileSync(file, 'type: Dataplane\nname: web\nnetworking:\n  address: 198.18.6.1\n  transparentProxying: {}\n', { mode: 0o600 });
 
     lab = Lab.create('dp-home');
     host = await lab.host('web');
     await installTransparentProxy(parseTransparentProxyConfig({}), { netns: host.netns });
-    dp = host.spawn(process.execPath, [join(checkout, 'apps/api/bin/meshcap.js'), 'dp', '--dataplane-file', file, '--runtime-dir', join(runtimeRoot, 'rt')], { cwd: checkout });
+    dp = host.spawn(process.execPath, [join(checkout.dir, 'apps/api/bin/meshcap.js'), 'dp', '--dataplane-file', file, '--runtime-dir', join(runtimeRoot, 'rt')], { cwd: checkout.dir });
     await dp.waitForLine(/^meshcap dp: ready$/, 30_000);
   }, 90_000);
 
   afterAll(async () => {
     await lab?.destroy();
-    if (home) rmSync(home, { recursive: true, force: true });
+    checkout?.remove();
     if (runtimeRoot) rmSync(runtimeRoot, { recursive: true, force: true });
   });
 
   it('the proxy-user child (UID 5678) runs from the root-owned runtime directory and answers on 9901', async () => {
-    expect(statSync(home).mode & 0o777).toBe(0o700);
+    expect(statSync(checkout.home).mode & 0o777).toBe(0o700);
     expect(dp.lines.some((l) => l.startsWith(`meshcap dp: proxy-user runtime ${join(runtimeRoot, 'rt')}/`))).toBe(true);
     expect(dp.lines).toContain('meshcap dp: dataplane default/web, transparent (inbound redirect, outbound redirect), UID 5678');
     expect((await host.run('curl', ['-sS', 'http://127.0.0.1:9901/ready'], IN_HOST)).stdout.trim()).toBe('LIVE');
