@@ -1688,6 +1688,15 @@ export interface paths {
                         "application/json": components["schemas"]["ApiError"];
                     };
                 };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1728,6 +1737,15 @@ export interface paths {
                 };
                 /** @description error: code from the registry, message, and where (field path, line, column) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };

@@ -154,6 +154,21 @@ if (pg.ok) {
       // The list of all flows on B (B holds none yet) is merged from A's.
       const allOnB = (await (await fetch(`${b!.url}/api/flows`)).json()) as { items: Array<{ id: string }> };
       expect(allOnB.items.map((f) => f.id)).toEqual(expect.arrayContaining(flowsOnB.body.items.map((f) => f.id)));
+      // One flow by its id, and its diagram: B holds neither, asks every live replica, A has it.
+      const flowId = flowsOnB.body.items[0]!.id;
+      const oneOnB = await fetch(`${b!.url}/api/flows/${flowId}`);
+      expect(oneOnB.status).toBe(200);
+      expect(await oneOnB.json()).toEqual(await (await fetch(`${a!.url}/api/flows/${flowId}`)).json());
+      const diagramOnB = await fetch(`${b!.url}/api/flows/${flowId}/diagram`);
+      expect(diagramOnB.status).toBe(200);
+      expect(((await diagramOnB.json()) as { mermaid: string }).mermaid).toContain('sequenceDiagram');
+      const noneOnB = await fetch(`${b!.url}/api/flows/00000000-0000-4000-8000-000000000000`);
+      expect(noneOnB.status).toBe(404);
+      expect(((await noneOnB.json()) as { message: string }).message).toContain('no control plane replica has it');
+      // The dataplane's page on B shows its live counters, read from A.
+      const detailOnB = (await (await fetch(`${b!.url}/api/meshes/default/dataplanes/web`)).json()) as { statsAvailable: boolean; inbounds: Array<{ stats: Record<string, number> }> };
+      expect(detailOnB.statsAvailable).toBe(true);
+      expect(Object.keys(detailOnB.inbounds[0]!.stats).length).toBeGreaterThan(0);
       const stats = await fetch(`${b!.url}/api/meshes/default/dataplanes/web/stats`);
       expect(stats.status).toBe(200);
       expect(Object.keys(((await stats.json()) as { stats: Record<string, number> }).stats).length).toBeGreaterThan(0);
@@ -204,6 +219,12 @@ if (pg.ok) {
       const goneBody = (await gone.json()) as { code: string; message: string };
       expect(goneBody.code).toBe('MESHCAP_ERR_REPLICA_UNREACHABLE');
       expect(goneBody.message).toContain(onA.controlPlane!.replica!);
+      // A flow B does not hold: A might have it and does not answer, so B cannot say 404.
+      const flowGone = await fetch(`${b!.url}/api/flows/${flowId}`);
+      expect(flowGone.status).toBe(503);
+      const flowGoneBody = (await flowGone.json()) as { code: string; message: string };
+      expect(flowGoneBody.code).toBe('MESHCAP_ERR_REPLICA_UNREACHABLE');
+      expect(flowGoneBody.message).toContain(onA.controlPlane!.replica!);
       // B shows it connected at once (to A, from the sessions the replicas share) until A's row goes stale: wait for it on B itself.
       const onB = await eventually(async () => {
         const v = await view(b!);

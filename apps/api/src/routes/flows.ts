@@ -1,12 +1,12 @@
 import { flowDiagram, MeshcapError, type FlowRecord } from '@meshcap/core';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { errorResponses, textResponse } from '../schemas/common.ts';
 import { flowDiagramResult, flowList, flowListQuery, flowParams, flowRecord, flowStreamQuery } from '../schemas/flows.ts';
 import type { ZodTypeProvider } from '../schemas/zod-provider.ts';
 import { FORWARDED_HEADER } from '../channel/replica-forward.ts';
-import { matchesFlow, type FlowFilter, type FlowHub } from '../flows/flow-hub.ts';
+import { matchesFlow, type FlowFilter } from '../flows/flow-hub.ts';
 
 /** A stream client further behind than this (bytes queued) skips flows, and is told how many. */
 const SSE_MAX_QUEUED_BYTES = 1024 * 1024;
@@ -15,10 +15,24 @@ const SSE_DROPS_EVERY_MS = 2_000;
 /** Live streams served at once: each holds a subscription and up to SSE_MAX_QUEUED_BYTES. */
 export const SSE_MAX_STREAMS = 64;
 
-function requireFlow(flows: FlowHub, id: string): FlowRecord {
-  const flow = flows.find(id);
-  if (!flow) throw new MeshcapError('MESHCAP_ERR_NOT_FOUND', `no flow "${id}" (the control plane keeps the most recent ${flows.stats().capacity})`);
-  return flow;
+/**
+ * A flow by id, wherever it lives. Its id is the dataplane's (a UUID), which says nothing of the
+ * replica it reached, and the dataplane may have moved since: so a flow not held here is asked of
+ * every other live replica at once, the first to have it answers (replica-forward.ts `firstHit`).
+ * Not carried in the id: the id is the dataplane's own (its admin /flows and the request hops name
+ * flows by it) and a rewritten one would differ per replica. A request already forwarded is
+ * answered from here alone (no fan-out from a fan-out).
+ */
+async function requireFlow(fastify: FastifyInstance, request: FastifyRequest, id: string): Promise<FlowRecord> {
+  const flow = fastify.flows.find(id);
+  if (flow) return flow;
+  const forwarder = fastify.replicaForwarder;
+  if (forwarder && request.headers[FORWARDED_HEADER] === undefined) {
+    const hit = await forwarder.firstHit(`/api/flows/${encodeURIComponent(id)}`, request.headers.authorization, `flow "${id}"`);
+    if (hit) return flowRecord.parse(hit.body) as FlowRecord;
+  }
+  const where = forwarder ? 'no control plane replica has it; each keeps' : 'the control plane keeps';
+  throw new MeshcapError('MESHCAP_ERR_NOT_FOUND', `no flow "${id}" (${where} the most recent ${fastify.flows.stats().capacity})`);
 }
 
 /** Writes one Server-Sent Event; false when the client is too far behind and the event was skipped. */
@@ -127,13 +141,13 @@ export default async function flowRoutes(app: FastifyInstance) {
 
   fastify.get(
     '/api/flows/:id',
-    { schema: { summary: 'One flow', tags: ['flows'], params: flowParams, response: { 200: flowRecord, ...errorResponses(404) } } },
-    async (request) => requireFlow(fastify.flows, request.params.id),
+    { schema: { summary: 'One flow', tags: ['flows'], params: flowParams, response: { 200: flowRecord, ...errorResponses(404, 503) } } },
+    async (request) => requireFlow(fastify, request, request.params.id),
   );
 
   fastify.get(
     '/api/flows/:id/diagram',
-    { schema: { summary: 'Mermaid sequence diagram of one flow, with its timings', tags: ['flows'], params: flowParams, response: { 200: flowDiagramResult, ...errorResponses(404) } } },
-    async (request) => ({ id: request.params.id, mermaid: flowDiagram(requireFlow(fastify.flows, request.params.id)) }),
+    { schema: { summary: 'Mermaid sequence diagram of one flow, with its timings', tags: ['flows'], params: flowParams, response: { 200: flowDiagramResult, ...errorResponses(404, 503) } } },
+    async (request) => ({ id: request.params.id, mermaid: flowDiagram(await requireFlow(fastify, request, request.params.id)) }),
   );
 }
