@@ -192,6 +192,31 @@ if (pg.ok) {
       abort.abort();
       expect(events).toMatch(/event: flow\ndata: .*"dataplane":"web"/);
 
+      // B's stream of all flows (the dashboard's) carries A's live flows too: one made after it opened.
+      const allAbort = new AbortController();
+      const all = await fetch(`${b!.url}/api/flows/stream`, { signal: allAbort.signal });
+      expect(all.status).toBe(200);
+      const allReader = all.body!.getReader();
+      const sent = `relayed-${Date.now()}`;
+      let allEvents = '';
+      const relayed = (async () => {
+        while (!/event: flow\ndata: .*"dataplane":"web"/.test(allEvents)) {
+          const { value, done } = await allReader.read();
+          if (done) break;
+          allEvents += new TextDecoder().decode(value);
+        }
+      })();
+      // Until B follows A's stream (it looks at once), echo again: each echo is a new flow of web.
+      await eventually(async () => {
+        expect(await echo(inboundPort, sent)).toBe(sent);
+        return /event: flow\ndata: .*"dataplane":"web"/.test(allEvents) || undefined;
+      }, "a flow of web on A in B's stream of all flows", 10_000);
+      allAbort.abort();
+      await relayed.catch(() => undefined);
+      // Relayed without an id: a client resumes from B's own ids only.
+      const relayedEvent = /(id: \d+\n)?event: flow\ndata: .*"dataplane":"web"/.exec(allEvents)![0];
+      expect(relayedEvent.startsWith('id:')).toBe(false);
+
       // A request already forwarded is answered where it arrives, never sent on (no loops).
       const notAgain = await fetch(`${b!.url}/api/meshes/default/dataplanes/web/stats`, { headers: { 'x-meshcap-forwarded-by': 'test' } });
       expect(notAgain.status).toBe(503);

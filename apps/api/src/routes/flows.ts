@@ -6,6 +6,7 @@ import { errorResponses, textResponse } from '../schemas/common.ts';
 import { flowDiagramResult, flowList, flowListQuery, flowParams, flowRecord, flowStreamQuery } from '../schemas/flows.ts';
 import type { ZodTypeProvider } from '../schemas/zod-provider.ts';
 import { FORWARDED_HEADER } from '../channel/replica-forward.ts';
+import { relayReplicaFlows } from '../channel/replica-flow-relay.ts';
 import { matchesFlow, type FlowFilter } from '../flows/flow-hub.ts';
 
 /** A stream client further behind than this (bytes queued) skips flows, and is told how many. */
@@ -37,9 +38,21 @@ async function requireFlow(fastify: FastifyInstance, request: FastifyRequest, id
 
 /** Writes one Server-Sent Event; false when the client is too far behind and the event was skipped. */
 function writeEvent(res: ServerResponse, event: string, data: unknown, id?: number): boolean {
+  return writeEventText(res, event, JSON.stringify(data), id);
+}
+
+/** `writeEvent` with the data already JSON text (a flow relayed from another replica as it came). */
+function writeEventText(res: ServerResponse, event: string, json: string, id?: number): boolean {
   if (res.writableLength > SSE_MAX_QUEUED_BYTES) return false;
-  res.write(`${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  res.write(`${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${json}\n\n`);
   return true;
+}
+
+/** The stream's filters, for the other replicas' streams (each resumes from its own ids). */
+function relayQuery(url: string): URLSearchParams {
+  const query = new URL(url, 'http://replica').searchParams;
+  query.delete('lastEventId');
+  return query;
 }
 
 export default async function flowRoutes(app: FastifyInstance) {
@@ -121,9 +134,19 @@ export default async function flowRoutes(app: FastifyInstance) {
         if (!matchesFlow(flow, filter)) return;
         if (!writeEvent(res, 'flow', flow, seq)) skipped++;
       });
+      // Not about one dataplane (one is forwarded to its holder): the other replicas' live flows too,
+      // without ids (the ids a client resumes from are this replica's; see replica-flow-relay.ts).
+      const forwarder = fastify.replicaForwarder;
+      const stopRelay =
+        forwarder && filter.dataplane === undefined && request.headers[FORWARDED_HEADER] === undefined
+          ? relayReplicaFlows(forwarder, relayQuery(request.url), request.headers.authorization, (json) => {
+              if (!writeEventText(res, 'flow', json)) skipped++;
+            })
+          : undefined;
       const heartbeat = setInterval(() => res.write(': ping\n\n'), SSE_HEARTBEAT_MS);
       const drops = setInterval(reportDrops, SSE_DROPS_EVERY_MS);
       const stop = () => {
+        stopRelay?.();
         unsubscribe();
         clearInterval(heartbeat);
         clearInterval(drops);
