@@ -1651,6 +1651,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/flow-reasons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every reason a flow can record (core's registry): its code, Envoy's response flag, what it means */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FlowReasonList"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/flows/{id}": {
         parameters: {
             query?: never;
@@ -2677,6 +2713,18 @@ export interface components {
             controlPlane: number;
             dataplanes: number;
             total: number;
+        };
+        FlowReasonList: {
+            total: number;
+            items: components["schemas"]["FlowReason"][];
+        };
+        FlowReason: {
+            /** @description what `flow.reason` is, or starts with before `: ` and a detail */
+            code: string;
+            /** @description Envoy's response flag for the same condition (%RESPONSE_FLAGS%), null where Envoy has none */
+            flag: string | null;
+            /** @description what happened, for a person */
+            means: string;
         };
         FlowDiagram: {
             id: string;

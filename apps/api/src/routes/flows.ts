@@ -1,9 +1,9 @@
-import { flowDiagram, MeshcapError, type FlowRecord } from '@meshcap/core';
+import { FLOW_REASONS, flowDiagram, MeshcapError, type FlowRecord } from '@meshcap/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { errorResponses, textResponse } from '../schemas/common.ts';
-import { flowDiagramResult, flowList, flowListQuery, flowParams, flowRecord, flowStreamQuery } from '../schemas/flows.ts';
+import { flowDiagramResult, flowList, flowListQuery, flowParams, flowReasonList, flowRecord, flowStreamQuery } from '../schemas/flows.ts';
 import type { ZodTypeProvider } from '../schemas/zod-provider.ts';
 import { FORWARDED_HEADER } from '../channel/replica-forward.ts';
 import { relayReplicaFlows } from '../channel/replica-flow-relay.ts';
@@ -159,6 +159,15 @@ export default async function flowRoutes(app: FastifyInstance) {
       streams.add(end);
       request.raw.on('close', stop);
       res.on('close', stop);
+    },
+  );
+
+  fastify.get(
+    '/api/flow-reasons',
+    { schema: { summary: "Every reason a flow can record (core's registry): its code, Envoy's response flag, what it means", tags: ['flows'], response: { 200: flowReasonList } } },
+    async () => {
+      const items = Object.entries(FLOW_REASONS).map(([code, r]) => ({ code, flag: r.flag ?? null, means: r.means }));
+      return { total: items.length, items };
     },
   );
 
