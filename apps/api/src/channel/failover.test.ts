@@ -169,6 +169,13 @@ if (pg.ok) {
       const detailOnB = (await (await fetch(`${b!.url}/api/meshes/default/dataplanes/web`)).json()) as { statsAvailable: boolean; inbounds: Array<{ stats: Record<string, number> }> };
       expect(detailOnB.statsAvailable).toBe(true);
       expect(Object.keys(detailOnB.inbounds[0]!.stats).length).toBeGreaterThan(0);
+      // The service's golden metrics on B (which holds none of its flows) count web's flows on A;
+      // the dataplane's are asked of A.
+      const serviceOnB = (await (await fetch(`${b!.url}/api/meshes/default/services/web/metrics`)).json()) as { totals: { requests: number } };
+      expect(serviceOnB.totals.requests).toBeGreaterThan(0);
+      const dpMetrics = await fetch(`${b!.url}/api/meshes/default/dataplanes/web/metrics`);
+      expect(dpMetrics.headers.get('x-meshcap-answered-by')).toBe(onA.controlPlane?.replica);
+      expect(((await dpMetrics.json()) as { totals: { requests: number } }).totals.requests).toBeGreaterThan(0);
       const stats = await fetch(`${b!.url}/api/meshes/default/dataplanes/web/stats`);
       expect(stats.status).toBe(200);
       expect(Object.keys(((await stats.json()) as { stats: Record<string, number> }).stats).length).toBeGreaterThan(0);
