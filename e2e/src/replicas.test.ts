@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inCI } from '@meshcap/testkit';
+import { freePort, HostProcess, inCI } from '@meshcap/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPostgres, type TestPostgres } from '../../apps/api/src/store/test-postgres.ts';
 import { eventually, openDashboardAt, screenshot, type Session } from './harness.ts';
@@ -21,75 +21,28 @@ import { eventually, openDashboardAt, screenshot, type Session } from './harness
 const BIN = fileURLToPath(new URL('../../apps/api/bin/meshcap.js', import.meta.url));
 const TOKEN = 'e2e-replicas-admin-token-0123456789';
 
-interface Proc {
-  child: ChildProcess;
-  exited: Promise<void>;
-  output: () => string;
-  /** Resolves with the first line matching `re` (bounded). */
-  line: (re: RegExp, timeoutMs?: number) => Promise<string>;
-}
-
 /** Every process this file starts, so that none outlives it even when a start fails. */
-const procs: Proc[] = [];
+const procs: HostProcess[] = [];
 
-function run(args: string[]): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, MESHCAP_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const waiters = new Set<() => void>();
-  const collect = (d: Buffer) => {
-    out += d.toString();
-    for (const w of [...waiters]) w();
-  };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
-  const exited = new Promise<void>((r) => child.on('exit', () => r()));
-  const line = (re: RegExp, timeoutMs = 60_000) =>
-    new Promise<string>((resolve, reject) => {
-      const check = () => {
-        const hit = out.split('\n').find((l) => re.test(l));
-        if (hit === undefined) return;
-        waiters.delete(check);
-        clearTimeout(timer);
-        resolve(hit);
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`no line ${re} within ${timeoutMs} ms from meshcap ${args[0]}:\n${out}`));
-      }, timeoutMs);
-      waiters.add(check);
-      void exited.then(() => {
-        if (!waiters.has(check)) return;
-        waiters.delete(check);
-        clearTimeout(timer);
-        reject(new Error(`meshcap ${args[0]} exited (${child.exitCode ?? child.signalCode}):\n${out}`));
-      });
-      check();
-    });
-  const proc = { child, exited, output: () => out, line };
+/** `meshcap <args>` as a child of this test. */
+function meshcap(args: string[]): HostProcess {
+  const proc = new HostProcess(spawn(process.execPath, [BIN, ...args], { env: { ...process.env, MESHCAP_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'pipe'] }), `meshcap ${args[0]}`);
   procs.push(proc);
   return proc;
 }
 
-async function stop(proc: Proc): Promise<void> {
-  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
-  proc.child.kill('SIGTERM');
-  const timer = setTimeout(() => proc.child.kill('SIGKILL'), 10_000);
-  await proc.exited;
-  clearTimeout(timer);
-}
-
 interface Cp {
-  proc: Proc;
+  proc: HostProcess;
   url: string;
   socket: string;
 }
 
 async function startCp(dir: string, store: string, gui: boolean): Promise<Cp> {
   const socket = join(dir, 'cp.sock');
-  const proc = run(['cp', '--store', store, '--listen', '127.0.0.1:0', '--data-dir', dir, '--socket', socket, ...(gui ? [] : ['--no-gui'])]);
-  await proc.line(/meshcap cp: ready/);
-  const url = /API\s+(http:\/\/\S+)/.exec(proc.output())![1]!;
-  if (gui) expect(proc.output()).toContain(`dashboard  ${url}/gui`);
+  const proc = meshcap(['cp', '--store', store, '--listen', '127.0.0.1:0', '--data-dir', dir, '--socket', socket, ...(gui ? [] : ['--no-gui'])]);
+  await proc.waitForLine(/meshcap cp: ready/, 60_000);
+  const url = /API\s+(http:\/\/\S+)/.exec(await proc.waitForLine(/API\s+http:/))![1]!;
+  if (gui) expect(await proc.waitForLine(/meshcap cp: dashboard/)).toContain(`${url}/gui`);
   return { proc, url, socket };
 }
 
@@ -103,16 +56,6 @@ async function api<T>(cp: Cp, path: string, init: { method?: string; body?: unkn
   const text = await res.text();
   if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${text.slice(0, 500)}`);
   return JSON.parse(text) as T;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = net.createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 interface DpRow {
@@ -140,7 +83,7 @@ if (pg.ok) {
     beforeAll(async () => {
       app = http.createServer((_req, res) => res.end('ok'));
       await new Promise<void>((r) => app.listen(0, '127.0.0.1', () => r()));
-      const appPort = (app.address() as net.AddressInfo).port;
+      const appPort = (app.address() as AddressInfo).port;
       // As a Deployment starts them: together, on an empty database; only B serves the dashboard.
       [a, b] = await Promise.all([startCp(mkdtempSync(join(dir, 'a-')), pg.url, false), startCp(mkdtempSync(join(dir, 'b-')), pg.url, true)]);
       // A dataplane on each replica, registered from its file with a token issued by A (tokens are shared).
@@ -157,8 +100,8 @@ if (pg.ok) {
         const { token } = await api<{ token: string }>(a, '/api/tokens/dataplane', { method: 'POST', body: { name } });
         const tokenFile = join(dir, `${name}.token`);
         writeFileSync(tokenFile, token, { mode: 0o600 });
-        const dp = run(['dp', '--dataplane-file', file, '--cp', `unix:${cp.socket}`, '--dataplane-token-file', tokenFile, '--admin-port', '0']);
-        await dp.line(new RegExp(`connected to the control plane as default/${name}`));
+        const dp = meshcap(['dp', '--dataplane-file', file, '--cp', `unix:${cp.socket}`, '--dataplane-token-file', tokenFile, '--admin-port', '0']);
+        await dp.waitForLine(new RegExp(`connected to the control plane as default/${name}`), 60_000);
       }
       // Steady traffic through both (bounded: 5 requests a second each, 3,000 at most).
       traffic = setInterval(() => {
@@ -178,8 +121,8 @@ if (pg.ok) {
       clearInterval(traffic);
       await session?.close();
       // Dataplanes first, then the replicas (B stops its dashboard server with it).
-      for (const p of procs.filter((p) => p.child.spawnargs.includes('dp'))) await stop(p);
-      for (const p of procs) await stop(p);
+      for (const p of procs.filter((p) => p.description === 'meshcap dp')) await p.stop();
+      for (const p of procs) await p.stop('SIGTERM', 10_000);
       await new Promise((r) => app?.close(r));
       await pg.drop();
       rmSync(dir, { recursive: true, force: true });
