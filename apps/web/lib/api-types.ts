@@ -287,6 +287,15 @@ export interface paths {
                         "application/json": components["schemas"]["ApiError"];
                     };
                 };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
             };
         };
         put?: never;
@@ -509,6 +518,15 @@ export interface paths {
                 };
                 /** @description error: code from the registry, message, and where (field path, line, column) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1000,6 +1018,15 @@ export interface paths {
                         "application/json": components["schemas"]["ApiError"];
                     };
                 };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1054,6 +1081,15 @@ export interface paths {
                 };
                 /** @description error: code from the registry, message, and where (field path, line, column) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1902,6 +1938,15 @@ export interface paths {
                 };
                 /** @description error: code from the registry, message, and where (field path, line, column) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };

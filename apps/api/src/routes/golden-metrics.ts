@@ -64,7 +64,7 @@ export default async function goldenMetricsRoutes(app: FastifyInstance) {
         tags: ['metrics'],
         params: dataplaneParams,
         querystring: metricsWindowQuery,
-        response: { 200: goldenMetrics, ...errorResponses(400, 404) },
+        response: { 200: goldenMetrics, ...errorResponses(400, 404, 503) },
       },
     },
     async (request) => {
