@@ -26,8 +26,10 @@ import type { DataplaneStatuses } from './dataplane-status.ts';
  * writing them to the store would put the hot path on PostgreSQL. The list of all flows (no
  * `dataplane=` filter) is merged: each live replica named in these rows is asked for its list
  * (2 s each, in parallel; one that does not answer is left out), and the lists are merged newest
- * first. Every replica also writes a row of its own each second, holding a dataplane or not: one
- * whose dataplanes moved away still has their flows, so it is asked too.
+ * first; the stream of all flows follows every live replica's own stream (replica-flow-relay.ts); a
+ * flow by id, which names no replica, is asked of all of them at once (`firstHit`). Every replica
+ * also writes a row of its own each second, holding a dataplane or not: one whose dataplanes moved
+ * away still has their flows, so it is asked too.
  */
 export class ReplicaPresence {
   /** This replica: random per process, with the host name to read it by. */
