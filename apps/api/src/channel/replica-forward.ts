@@ -130,7 +130,11 @@ export class ReplicaForwarder {
       clearTimeout(timer);
     }
     const text = Buffer.concat(chunks).toString('utf8');
-    return { status: res.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
+    try {
+      return { status: res.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
+    } catch {
+      throw replicaUnreachable(replica, holds ?? 'this dataplane', `it answered ${res.status} with no JSON`);
+    }
   }
 
   /**
@@ -149,7 +153,7 @@ export class ReplicaForwarder {
         if (done || --pending > 0) return;
         done = true;
         if (failed.length === 0) return resolve(undefined);
-        const names = failed.map((f) => `${f.id} (${f.url}): ${f.why}`).join('; ');
+        const names = failed.map((f) => `${f.id} (${f.url}: ${f.why})`).join(', ');
         reject(new MeshcapError('MESHCAP_ERR_REPLICA_UNREACHABLE', `no replica that answered has ${holds}, and ${failed.length === 1 ? 'control plane replica' : 'control plane replicas'} ${names}, which may hold it, did not answer; retry`));
       };
       for (const replica of replicas) {
