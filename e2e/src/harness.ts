@@ -61,11 +61,16 @@ export interface Session {
  * fragment, which the dashboard keeps for the tab and removes from the address bar.
  */
 export async function openDashboard(demo: DemoInfo, opts: { withToken?: boolean } = {}): Promise<Session> {
+  return openDashboardAt(demo.dashboard, opts.withToken === false ? undefined : demo.token);
+}
+
+/** `openDashboard` for any control plane's dashboard (`http://…/gui/`), signed in with `token` when given. */
+export async function openDashboardAt(dashboard: string, token: string | undefined): Promise<Session> {
   const browser = await launchBrowser();
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   context.setDefaultTimeout(20_000);
   const page = await context.newPage();
-  await page.goto(opts.withToken === false ? demo.dashboard : `${demo.dashboard}#token=${demo.token}`);
+  await page.goto(token === undefined ? dashboard : `${dashboard}#token=${token}`);
   return {
     browser,
     context,

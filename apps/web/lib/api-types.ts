@@ -287,6 +287,15 @@ export interface paths {
                         "application/json": components["schemas"]["ApiError"];
                     };
                 };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
             };
         };
         put?: never;
@@ -509,6 +518,15 @@ export interface paths {
                 };
                 /** @description error: code from the registry, message, and where (field path, line, column) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1000,6 +1018,15 @@ export interface paths {
                         "application/json": components["schemas"]["ApiError"];
                     };
                 };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1054,6 +1081,15 @@ export interface paths {
                 };
                 /** @description error: code from the registry, message, and where (field path, line, column) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1651,6 +1687,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/flow-reasons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every reason a flow can record (core's registry): its code, Envoy's response flag, what it means */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FlowReasonList"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/flows/{id}": {
         parameters: {
             query?: never;
@@ -1681,6 +1753,15 @@ export interface paths {
                 };
                 /** @description error: code from the registry, message, and where (field path, line, column) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1728,6 +1809,15 @@ export interface paths {
                 };
                 /** @description error: code from the registry, message, and where (field path, line, column) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1848,6 +1938,15 @@ export interface paths {
                 };
                 /** @description error: code from the registry, message, and where (field path, line, column) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description error: code from the registry, message, and where (field path, line, column) */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2388,25 +2487,431 @@ export interface components {
             };
         };
         RulesResult: {
-            ruleset: {
-                tables: unknown[];
-                sources: unknown[];
-                warnings: string[];
+            ruleset: components["schemas"]["Ruleset"];
+            local: components["schemas"]["LocalNetwork"];
+        };
+        Ruleset: {
+            tables: components["schemas"]["RuleTable"][];
+            sources: components["schemas"]["RulesetSource"][];
+            warnings: string[];
+        };
+        RuleTable: {
+            /** @enum {string} */
+            backend: "iptables" | "nftables";
+            /** @enum {string} */
+            family: "ip" | "ip6" | "inet";
+            name: string;
+            /** @enum {string} */
+            flavour?: "nft" | "legacy";
+            chains: components["schemas"]["RuleChain"][];
+        };
+        RuleChain: {
+            name: string;
+            base?: {
+                /** @enum {string} */
+                hook: "PREROUTING" | "INPUT" | "FORWARD" | "OUTPUT" | "POSTROUTING";
+                priority: number;
+                /** @enum {string} */
+                type: "filter" | "nat" | "route";
             };
-            local: unknown;
+            /** @enum {string} */
+            policy?: "ACCEPT" | "DROP";
+            counters?: components["schemas"]["RuleCounters"];
+            rules: components["schemas"]["Rule"][];
+        };
+        RuleCounters: {
+            packets: number;
+            bytes: number;
+        };
+        Rule: {
+            /** @enum {string} */
+            backend: "iptables" | "nftables";
+            /** @enum {string} */
+            family: "ip" | "ip6" | "inet";
+            table: string;
+            chain: string;
+            index: number;
+            handle?: number;
+            text: string;
+            comment?: string;
+            ours: boolean;
+            line?: number;
+            counters?: components["schemas"]["RuleCounters"];
+            matches: components["schemas"]["RuleMatch"][];
+            actions: components["schemas"]["RuleAction"][];
+        };
+        RuleMatch: {
+            /** @constant */
+            kind: "protocol";
+            negated: boolean;
+            protocol: string;
+        } | {
+            /** @constant */
+            kind: "family";
+            negated: boolean;
+            /** @enum {string} */
+            family: "ipv4" | "ipv6";
+        } | {
+            /** @constant */
+            kind: "address";
+            /** @enum {string} */
+            field: "source" | "destination";
+            negated: boolean;
+            cidrs: {
+                /** @enum {string} */
+                family: "ipv4" | "ipv6";
+                text: string;
+                address: string;
+                prefixLength: number;
+            }[];
+        } | {
+            /** @constant */
+            kind: "interface";
+            /** @enum {string} */
+            field: "in" | "out";
+            negated: boolean;
+            name: string;
+            wildcard: boolean;
+        } | {
+            /** @constant */
+            kind: "port";
+            /** @enum {string} */
+            field: "source" | "destination" | "either";
+            negated: boolean;
+            ranges: {
+                from: number;
+                to: number;
+            }[];
+            protocol?: string;
+        } | {
+            /** @constant */
+            kind: "owner";
+            uid?: {
+                negated: boolean;
+                ranges: {
+                    from: number;
+                    to: number;
+                }[];
+            };
+            gid?: {
+                negated: boolean;
+                ranges: {
+                    from: number;
+                    to: number;
+                }[];
+            };
+            socketExists?: {
+                negated: boolean;
+            };
+            supplementaryGroups: boolean;
+        } | {
+            /** @constant */
+            kind: "mark";
+            negated: boolean;
+            value: number;
+            mask: number;
+        } | {
+            /** @constant */
+            kind: "connmark";
+            negated: boolean;
+            value: number;
+            mask: number;
+        } | {
+            /** @constant */
+            kind: "comment";
+            comment: string;
+        } | {
+            /** @constant */
+            kind: "conntrack";
+            state?: {
+                negated: boolean;
+                states: ("NEW" | "ESTABLISHED" | "RELATED" | "INVALID" | "UNTRACKED" | "SNAT" | "DNAT")[];
+            };
+        } | {
+            /** @constant */
+            kind: "addrtype";
+            source?: {
+                negated: boolean;
+                types: string[];
+            };
+            destination?: {
+                negated: boolean;
+                types: string[];
+            };
+            /** @enum {string} */
+            limitIface?: "in" | "out";
+        } | {
+            /** @constant */
+            kind: "socket";
+            options: string[];
+        } | {
+            /** @constant */
+            kind: "tcp-flags";
+            negated: boolean;
+            mask: string[];
+            set: string[];
+        } | {
+            /** @constant */
+            kind: "fragment";
+            negated: boolean;
+        } | {
+            /** @constant */
+            kind: "unknown";
+            module?: string;
+            text: string;
+        };
+        RuleAction: {
+            /** @constant */
+            kind: "jump";
+            chain: string;
+        } | {
+            /** @constant */
+            kind: "goto";
+            chain: string;
+        } | {
+            /** @constant */
+            kind: "accept";
+        } | {
+            /** @constant */
+            kind: "drop";
+        } | {
+            /** @constant */
+            kind: "return";
+        } | {
+            /** @constant */
+            kind: "reject";
+            with?: string;
+        } | {
+            /** @constant */
+            kind: "redirect";
+            ports?: {
+                from: number;
+                to: number;
+            };
+        } | {
+            /** @constant */
+            kind: "tproxy";
+            port: number;
+            address?: string;
+            mark?: {
+                value: number;
+                mask: number;
+            };
+        } | {
+            /** @constant */
+            kind: "mark";
+            change: {
+                value: number;
+                mask: number;
+            };
+        } | {
+            /** @constant */
+            kind: "connmark";
+            /** @enum {string} */
+            op: "set" | "save" | "restore";
+            change?: {
+                value: number;
+                mask: number;
+            };
+            nfmask: number;
+            ctmask: number;
+        } | {
+            /** @constant */
+            kind: "ct";
+            notrack: boolean;
+            zone?: number;
+            helper?: string;
+            options: string[];
+        } | {
+            /** @constant */
+            kind: "log";
+            prefix?: string;
+            level?: string;
+        } | {
+            /** @constant */
+            kind: "dnat";
+            to: string;
+        } | {
+            /** @constant */
+            kind: "snat";
+            to: string;
+        } | {
+            /** @constant */
+            kind: "masquerade";
+            ports?: {
+                from: number;
+                to: number;
+            };
+        } | {
+            /** @constant */
+            kind: "queue";
+            text: string;
+        } | {
+            /** @constant */
+            kind: "other";
+            name: string;
+            text: string;
+        };
+        RulesetSource: {
+            /** @enum {string} */
+            kind: "iptables-save" | "nft-json";
+            /** @enum {string} */
+            family?: "ip" | "ip6" | "inet";
+            /** @enum {string} */
+            flavour?: "nft" | "legacy";
+            generatedBy?: string;
+            origin?: string;
+            unreadable?: string;
+        };
+        LocalNetwork: {
+            interfaces: {
+                name: string;
+                addresses: {
+                    /** @enum {string} */
+                    family: "ipv4" | "ipv6";
+                    address: string;
+                    prefixLength: number;
+                }[];
+            }[];
         };
         TraceResult: {
-            packet: unknown;
+            packet: {
+                /** @enum {string} */
+                direction: "inbound" | "outbound";
+                src: string;
+                dst: string;
+                dstPort: number;
+                srcPort?: number;
+                /** @enum {string} */
+                proto: "tcp" | "udp";
+                uid?: number;
+                gid?: number;
+                mark?: number;
+                inIface?: string;
+                outIface?: string;
+            };
             /** @enum {string} */
             family: "ipv4" | "ipv6";
             certain: boolean;
-            verdict: unknown;
-            decidedBy?: unknown;
-            steps: unknown[];
-            outcomes: unknown[];
-            unknowns: unknown[];
+            verdict: components["schemas"]["TraceVerdict"] | {
+                /** @constant */
+                kind: "uncertain";
+                possible: components["schemas"]["TraceVerdict"][];
+            };
+            decidedBy?: components["schemas"]["TraceDecider"];
+            steps: components["schemas"]["TraceStep"][];
+            outcomes: components["schemas"]["TraceOutcome"][];
+            unknowns: {
+                rule: components["schemas"]["RuleRef"];
+                reasons: string[];
+            }[];
             assumptions: string[];
             explorationLimited: boolean;
+        };
+        TraceVerdict: {
+            /** @constant */
+            kind: "captured";
+            /** @enum {string} */
+            mechanism: "REDIRECT" | "TPROXY";
+            port: number;
+            portTo?: number;
+            address?: string;
+        } | {
+            /** @constant */
+            kind: "dnat";
+            address?: string;
+            port?: number;
+        } | {
+            /** @constant */
+            kind: "accepted";
+            /** @enum {string} */
+            delivery: "local" | "sent" | "forwarded";
+            address: string;
+            port: number;
+            iface?: string;
+        } | {
+            /** @constant */
+            kind: "dropped";
+        } | {
+            /** @constant */
+            kind: "rejected";
+            with?: string;
+        } | {
+            /** @constant */
+            kind: "queued";
+        } | {
+            /** @constant */
+            kind: "unknown";
+            reason: string;
+        };
+        TraceDecider: {
+            /** @constant */
+            kind: "rule";
+            rule: components["schemas"]["RuleRef"];
+        } | {
+            /** @constant */
+            kind: "policy";
+            /** @enum {string} */
+            backend: "iptables" | "nftables";
+            /** @enum {string} */
+            family: "ip" | "ip6" | "inet";
+            table: string;
+            chain: string;
+            /** @enum {string} */
+            policy: "ACCEPT" | "DROP";
+        };
+        RuleRef: {
+            /** @enum {string} */
+            backend: "iptables" | "nftables";
+            /** @enum {string} */
+            family: "ip" | "ip6" | "inet";
+            table: string;
+            chain: string;
+            index: number;
+            handle?: number;
+            text: string;
+            comment?: string;
+            ours: boolean;
+        };
+        TraceStep: {
+            /** @enum {string} */
+            hook: "PREROUTING" | "INPUT" | "FORWARD" | "OUTPUT" | "POSTROUTING";
+            /** @enum {string} */
+            backend: "iptables" | "nftables";
+            /** @enum {string} */
+            family: "ip" | "ip6" | "inet";
+            table: string;
+            chain: string;
+            /** @enum {string} */
+            kind: "rule" | "policy" | "chain-end" | "skip" | "event";
+            rule?: components["schemas"]["RuleRef"];
+            /** @enum {string} */
+            result?: "matched" | "not-matched" | "unknown";
+            assumedMatched?: boolean;
+            matches?: {
+                match: string;
+                /** @enum {string} */
+                result: "match" | "no-match" | "unknown";
+                reason: string;
+            }[];
+            action?: string;
+            note?: string;
+        };
+        TraceOutcome: {
+            assumptions: {
+                rule: components["schemas"]["RuleRef"];
+                matched: boolean;
+            }[];
+            verdict: components["schemas"]["TraceVerdict"];
+            decidedBy?: components["schemas"]["TraceDecider"];
+            steps: components["schemas"]["TraceStep"][];
+            matchedRules: components["schemas"]["RuleRef"][];
+            final: {
+                src?: string;
+                dst?: string;
+                dstPort?: number;
+                mark: number;
+            };
         };
         ConfigDumpVersionList: {
             running: string | null;
@@ -2659,6 +3164,18 @@ export interface components {
             controlPlane: number;
             dataplanes: number;
             total: number;
+        };
+        FlowReasonList: {
+            total: number;
+            items: components["schemas"]["FlowReason"][];
+        };
+        FlowReason: {
+            /** @description what `flow.reason` is, or starts with before `: ` and a detail */
+            code: string;
+            /** @description Envoy's response flag for the same condition (%RESPONSE_FLAGS%), null where Envoy has none */
+            flag: string | null;
+            /** @description what happened, for a person */
+            means: string;
         };
         FlowDiagram: {
             id: string;

@@ -23,7 +23,7 @@ export const errorRegistry = {
   MESHCAP_ERR_DATAPLANE_UNAVAILABLE: { status: 503, summary: 'the dataplane is not connected to the control plane' },
   MESHCAP_ERR_DATAPLANE_TIMEOUT: { status: 504, summary: 'the dataplane did not answer in time' },
   MESHCAP_ERR_STORE: { status: 500, summary: 'the store (SQLite or PostgreSQL) failed' },
-  MESHCAP_ERR_REPLICA_UNREACHABLE: { status: 503, summary: 'the control plane replica that holds the dataplane did not answer (it died, or its API is not reachable from this replica); retry' },
+  MESHCAP_ERR_REPLICA_UNREACHABLE: { status: 503, summary: 'the control plane replica that holds the dataplane (or may hold the flow asked for) did not answer (it died, or its API is not reachable from this replica); retry' },
   MESHCAP_ERR_CONTROL_PLANE_UNREACHABLE: { status: 503, summary: 'the control plane did not answer (not running, or another address)' },
   MESHCAP_ERR_TOO_MANY_STREAMS: { status: 503, summary: 'as many live streams are open as the control plane serves; close one or retry later' },
   MESHCAP_ERR_NO_ROUTE: { status: 400, summary: 'the kernel has no route to the destination, so there is no source address to default to (pass --src)' },

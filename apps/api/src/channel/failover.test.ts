@@ -154,6 +154,28 @@ if (pg.ok) {
       // The list of all flows on B (B holds none yet) is merged from A's.
       const allOnB = (await (await fetch(`${b!.url}/api/flows`)).json()) as { items: Array<{ id: string }> };
       expect(allOnB.items.map((f) => f.id)).toEqual(expect.arrayContaining(flowsOnB.body.items.map((f) => f.id)));
+      // One flow by its id, and its diagram: B holds neither, asks every live replica, A has it.
+      const flowId = flowsOnB.body.items[0]!.id;
+      const oneOnB = await fetch(`${b!.url}/api/flows/${flowId}`);
+      expect(oneOnB.status).toBe(200);
+      expect(await oneOnB.json()).toEqual(await (await fetch(`${a!.url}/api/flows/${flowId}`)).json());
+      const diagramOnB = await fetch(`${b!.url}/api/flows/${flowId}/diagram`);
+      expect(diagramOnB.status).toBe(200);
+      expect(((await diagramOnB.json()) as { mermaid: string }).mermaid).toContain('sequenceDiagram');
+      const noneOnB = await fetch(`${b!.url}/api/flows/00000000-0000-4000-8000-000000000000`);
+      expect(noneOnB.status).toBe(404);
+      expect(((await noneOnB.json()) as { message: string }).message).toContain('no control plane replica has it');
+      // The dataplane's page on B shows its live counters, read from A.
+      const detailOnB = (await (await fetch(`${b!.url}/api/meshes/default/dataplanes/web`)).json()) as { statsAvailable: boolean; inbounds: Array<{ stats: Record<string, number> }> };
+      expect(detailOnB.statsAvailable).toBe(true);
+      expect(Object.keys(detailOnB.inbounds[0]!.stats).length).toBeGreaterThan(0);
+      // The service's golden metrics on B (which holds none of its flows) count web's flows on A;
+      // the dataplane's are asked of A.
+      const serviceOnB = (await (await fetch(`${b!.url}/api/meshes/default/services/web/metrics`)).json()) as { totals: { requests: number } };
+      expect(serviceOnB.totals.requests).toBeGreaterThan(0);
+      const dpMetrics = await fetch(`${b!.url}/api/meshes/default/dataplanes/web/metrics`);
+      expect(dpMetrics.headers.get('x-meshcap-answered-by')).toBe(onA.controlPlane?.replica);
+      expect(((await dpMetrics.json()) as { totals: { requests: number } }).totals.requests).toBeGreaterThan(0);
       const stats = await fetch(`${b!.url}/api/meshes/default/dataplanes/web/stats`);
       expect(stats.status).toBe(200);
       expect(Object.keys(((await stats.json()) as { stats: Record<string, number> }).stats).length).toBeGreaterThan(0);
@@ -176,6 +198,31 @@ if (pg.ok) {
       }
       abort.abort();
       expect(events).toMatch(/event: flow\ndata: .*"dataplane":"web"/);
+
+      // B's stream of all flows (the dashboard's) carries A's live flows too: one made after it opened.
+      const allAbort = new AbortController();
+      const all = await fetch(`${b!.url}/api/flows/stream`, { signal: allAbort.signal });
+      expect(all.status).toBe(200);
+      const allReader = all.body!.getReader();
+      const sent = `relayed-${Date.now()}`;
+      let allEvents = '';
+      const relayed = (async () => {
+        while (!/event: flow\ndata: .*"dataplane":"web"/.test(allEvents)) {
+          const { value, done } = await allReader.read();
+          if (done) break;
+          allEvents += new TextDecoder().decode(value);
+        }
+      })();
+      // Until B follows A's stream (it looks at once), echo again: each echo is a new flow of web.
+      await eventually(async () => {
+        expect(await echo(inboundPort, sent)).toBe(sent);
+        return /event: flow\ndata: .*"dataplane":"web"/.test(allEvents) || undefined;
+      }, "a flow of web on A in B's stream of all flows", 10_000);
+      allAbort.abort();
+      await relayed.catch(() => undefined);
+      // Relayed without an id: a client resumes from B's own ids only.
+      const relayedEvent = /(id: \d+\n)?event: flow\ndata: .*"dataplane":"web"/.exec(allEvents)![0];
+      expect(relayedEvent.startsWith('id:')).toBe(false);
 
       // A request already forwarded is answered where it arrives, never sent on (no loops).
       const notAgain = await fetch(`${b!.url}/api/meshes/default/dataplanes/web/stats`, { headers: { 'x-meshcap-forwarded-by': 'test' } });
@@ -204,6 +251,12 @@ if (pg.ok) {
       const goneBody = (await gone.json()) as { code: string; message: string };
       expect(goneBody.code).toBe('MESHCAP_ERR_REPLICA_UNREACHABLE');
       expect(goneBody.message).toContain(onA.controlPlane!.replica!);
+      // A flow B does not hold: A might have it and does not answer, so B cannot say 404.
+      const flowGone = await fetch(`${b!.url}/api/flows/${flowId}`);
+      expect(flowGone.status).toBe(503);
+      const flowGoneBody = (await flowGone.json()) as { code: string; message: string };
+      expect(flowGoneBody.code).toBe('MESHCAP_ERR_REPLICA_UNREACHABLE');
+      expect(flowGoneBody.message).toContain(onA.controlPlane!.replica!);
       // B shows it connected at once (to A, from the sessions the replicas share) until A's row goes stale: wait for it on B itself.
       const onB = await eventually(async () => {
         const v = await view(b!);

@@ -18,6 +18,16 @@ const FORWARD_TIMEOUT_MS = 15_000;
 /** A replica asked for its share of an un-filtered flow list: it answers from memory, or not at all. */
 const FAN_OUT_TIMEOUT_MS = 2_000;
 
+/** A replica that did not answer; `cause` holds why alone (for an answer that names several). */
+function replicaUnreachable(replica: { id: string; url: string }, holds: string, why: string): MeshcapError {
+  return new MeshcapError(
+    'MESHCAP_ERR_REPLICA_UNREACHABLE',
+    `control plane replica ${replica.id} (${replica.url}), which holds ${holds}, did not answer: ${why}; retry (a dataplane whose replica died moves to another within seconds)`,
+    [],
+    { cause: new Error(why) },
+  );
+}
+
 /** Hop-by-hop headers: they describe the connection to the holder, not the answer. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);
 
@@ -68,7 +78,7 @@ export class ReplicaForwarder {
   async send(
     replica: { id: string; url: string },
     request: { method: string; path: string; authorization?: string; body?: string; contentType?: string },
-    timeoutMs = FORWARD_TIMEOUT_MS,
+    { timeoutMs = FORWARD_TIMEOUT_MS, holds = 'this dataplane' }: { timeoutMs?: number; holds?: string } = {},
   ): Promise<ForwardedResponse> {
     const target = new URL(request.path, replica.url);
     const tls = target.protocol === 'https:';
@@ -79,8 +89,7 @@ export class ReplicaForwarder {
       headers['content-type'] = request.contentType ?? 'application/json';
       headers['content-length'] = String(Buffer.byteLength(request.body));
     }
-    const unreachable = (why: string) =>
-      new MeshcapError('MESHCAP_ERR_REPLICA_UNREACHABLE', `control plane replica ${replica.id} (${replica.url}), which holds this dataplane, did not answer: ${why}; retry (a dataplane whose replica died moves to another within seconds)`);
+    const unreachable = (why: string) => replicaUnreachable(replica, holds, why);
     return new Promise<ForwardedResponse>((resolve, reject) => {
       const options: https.RequestOptions = { method: request.method, headers, ...(ca !== undefined ? { ca } : {}) };
       const req = (tls ? https : http).request(target, options, (res) => {
@@ -103,16 +112,66 @@ export class ReplicaForwarder {
 
   /** `send` and read the JSON body (for the merged flow list). */
   async json<T>(replica: { id: string; url: string }, path: string, authorization?: string): Promise<T> {
-    const res = await this.send(replica, { method: 'GET', path, authorization }, FAN_OUT_TIMEOUT_MS);
+    const { status, body } = await this.read(replica, path, authorization, FAN_OUT_TIMEOUT_MS);
+    if (status !== 200) throw new Error(`replica ${replica.id} answered ${status}`);
+    return body as T;
+  }
+
+  /** `send` a GET and read its JSON body, both within `timeoutMs` (MESHCAP_ERR_REPLICA_UNREACHABLE past it). */
+  async read(replica: { id: string; url: string }, path: string, authorization: string | undefined, timeoutMs: number, holds?: string): Promise<{ status: number; body: unknown }> {
+    const res = await this.send(replica, { method: 'GET', path, authorization }, { timeoutMs, ...(holds !== undefined ? { holds } : {}) });
     const chunks: Buffer[] = [];
-    const timer = setTimeout(() => res.body.destroy(new Error('body not read in time')), FAN_OUT_TIMEOUT_MS);
+    const timer = setTimeout(() => res.body.destroy(new Error('body not read in time')), timeoutMs);
     try {
       for await (const chunk of res.body) chunks.push(chunk as Buffer);
+    } catch (err) {
+      throw replicaUnreachable(replica, holds ?? 'this dataplane', `its answer broke off (${(err as Error).message})`);
     } finally {
       clearTimeout(timer);
     }
-    if (res.status !== 200) throw new Error(`replica ${replica.id} answered ${res.status}`);
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+    const text = Buffer.concat(chunks).toString('utf8');
+    try {
+      return { status: res.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
+    } catch {
+      throw replicaUnreachable(replica, holds ?? 'this dataplane', `it answered ${res.status} with no JSON`);
+    }
+  }
+
+  /**
+   * The first other replica to answer 200 for `path`, asked all at once (for what its id alone does
+   * not place: a flow by id), each within FAN_OUT_TIMEOUT_MS. Undefined when every one answered
+   * 404; MESHCAP_ERR_REPLICA_UNREACHABLE naming those that did not answer when none had it.
+   */
+  async firstHit(path: string, authorization: string | undefined, holds: string): Promise<{ replica: string; body: unknown } | undefined> {
+    const replicas = this.otherReplicas();
+    if (replicas.length === 0) return undefined;
+    const failed: Array<{ id: string; url: string; why: string }> = [];
+    return new Promise((resolve, reject) => {
+      let pending = replicas.length;
+      let done = false;
+      const settle = () => {
+        if (done || --pending > 0) return;
+        done = true;
+        if (failed.length === 0) return resolve(undefined);
+        const names = failed.map((f) => `${f.id} (${f.url}: ${f.why})`).join(', ');
+        reject(new MeshcapError('MESHCAP_ERR_REPLICA_UNREACHABLE', `no replica that answered has ${holds}, and ${failed.length === 1 ? 'control plane replica' : 'control plane replicas'} ${names}, which may hold it, did not answer; retry`));
+      };
+      for (const replica of replicas) {
+        this.read(replica, path, authorization, FAN_OUT_TIMEOUT_MS, holds).then(
+          ({ status, body }) => {
+            if (status === 200 && !done) {
+              done = true;
+              resolve({ replica: replica.id, body });
+            } else if (status !== 404) failed.push({ ...replica, why: `answered ${status}` });
+            settle();
+          },
+          (err: unknown) => {
+            failed.push({ ...replica, why: err instanceof MeshcapError && err.cause instanceof Error ? err.cause.message : String(err) });
+            settle();
+          },
+        );
+      }
+    });
   }
 
   /** The store's control plane CA (every replica issued its certificate from it), read once. */

@@ -26,8 +26,10 @@ import type { DataplaneStatuses } from './dataplane-status.ts';
  * writing them to the store would put the hot path on PostgreSQL. The list of all flows (no
  * `dataplane=` filter) is merged: each live replica named in these rows is asked for its list
  * (2 s each, in parallel; one that does not answer is left out), and the lists are merged newest
- * first. A replica that holds no dataplane now is not asked (it writes no row), so flows it kept
- * from a dataplane that moved away are listed by that replica only.
+ * first; the stream of all flows follows every live replica's own stream (replica-flow-relay.ts); a
+ * flow by id, which names no replica, is asked of all of them at once (`firstHit`). Every replica
+ * also writes a row of its own each second, holding a dataplane or not: one whose dataplanes moved
+ * away still has their flows, so it is asked too.
  */
 export class ReplicaPresence {
   /** This replica: random per process, with the host name to read it by. */
@@ -35,6 +37,7 @@ export class ReplicaPresence {
   /** Where this replica's API answers (set once it listens). */
   url = '';
   private sessions = new Map<string, DataplaneSession>();
+  private live: Array<{ id: string; url: string }> = [];
   private timer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
   private readonly staleMs: number;
@@ -71,6 +74,7 @@ export class ReplicaPresence {
       await this.store.syncDataplaneSessions({ id: this.id, url: this.url }, held);
       const fresh = Date.now() - this.staleMs;
       this.sessions = new Map((await this.store.listDataplaneSessions()).filter((s) => Date.parse(s.seenAt) >= fresh).map((s) => [`${s.mesh}/${s.name}`, s]));
+      this.live = (await this.store.listControlPlaneReplicas()).filter((r) => Date.parse(r.seenAt) >= fresh).map(({ id, url }) => ({ id, url }));
     } catch (err) {
       // The store is away: keep the last view (the next tick tries again).
       this.opts.log?.(`dataplane sessions not synced: ${(err as Error).message}`);
@@ -91,18 +95,16 @@ export class ReplicaPresence {
     return [...this.sessions.values()].filter((s) => s.name === name);
   }
 
-  /** The replicas that hold a dataplane now (their rows are all a replica writes), this one included. */
+  /** The replicas that confirmed lately that they are alive (holding a dataplane or not), this one included. */
   replicas(): Array<{ id: string; url: string }> {
-    const out = new Map<string, string>();
-    for (const s of this.sessions.values()) out.set(s.replica, s.replicaUrl);
-    return [...out].map(([id, url]) => ({ id, url }));
+    return this.live;
   }
 
   async close(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
     await this.syncing;
-    // Let the others see at once that this replica holds nothing any more.
-    await this.store.syncDataplaneSessions({ id: this.id, url: this.url }, []).catch(() => undefined);
+    // Let the others see at once that this replica holds nothing any more, and is gone.
+    await this.store.leaveControlPlaneReplicas(this.id).catch(() => undefined);
   }
 }

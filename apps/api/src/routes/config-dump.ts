@@ -55,7 +55,7 @@ export default async function configDumpRoutes(app: FastifyInstance) {
 
   fastify.get(
     '/api/meshes/:mesh/dataplanes/:name/config_dump/versions',
-    { schema: { summary: 'Config dump versions kept for the dataplane (oldest first)', tags: ['config_dump'], params: dataplaneParams, response: { 200: configDumpVersions, ...errorResponses(400, 404) } } },
+    { schema: { summary: 'Config dump versions kept for the dataplane (oldest first)', tags: ['config_dump'], params: dataplaneParams, response: { 200: configDumpVersions, ...errorResponses(400, 404, 503) } } },
     async (request) => {
       const { records, running } = versionsOf(request.params.mesh, request.params.name);
       return {
@@ -74,7 +74,7 @@ export default async function configDumpRoutes(app: FastifyInstance) {
         tags: ['config_dump'],
         params: dataplaneParams,
         querystring: configDumpDiffQuery,
-        response: { 200: configDumpDiff, ...errorResponses(400, 404) },
+        response: { 200: configDumpDiff, ...errorResponses(400, 404, 503) },
       },
     },
     async (request) => {

@@ -32,7 +32,7 @@ export default async function dataplaneRoutes(app: FastifyInstance) {
     async (request) => {
       const { mesh, name } = request.params;
       const record = fastify.catalog.requireDataplane(mesh, name);
-      const stats = await liveStats(fastify.dataplanes, mesh, name);
+      const stats = await liveStats(fastify.dataplanes, mesh, name, { forwarder: fastify.replicaForwarder, authorization: request.headers.authorization });
       const compiled = fastify.catalog.compiler.compile(mesh, name);
       return {
         ...summarize(record, fastify.catalog, fastify.dataplanes, fastify.replicaPresence),

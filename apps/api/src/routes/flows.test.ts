@@ -1,4 +1,4 @@
-import type { FlowRecord } from '@meshcap/core';
+import { FLOW_REASONS, type FlowRecord } from '@meshcap/core';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,6 +72,16 @@ describe('flow routes', () => {
     expect(diagram.mermaid).toContain('upstream_connect_refused');
     expect((await cp.app.inject('/api/flows/nope')).statusCode).toBe(404);
     expect((await cp.app.inject('/api/flows/nope/diagram')).statusCode).toBe(404);
+  });
+
+  it("serves core's flow reason registry: each code with Envoy's flag (null where Envoy has none) and its meaning", async () => {
+    const res = await cp.app.inject('/api/flow-reasons');
+    expect(res.statusCode).toBe(200);
+    const { total, items } = res.json() as { total: number; items: Array<{ code: string; flag: string | null; means: string }> };
+    expect(items.map((r) => r.code)).toEqual(Object.keys(FLOW_REASONS));
+    expect(total).toBe(items.length);
+    expect(items.find((r) => r.code === 'upstream_connect_refused')).toEqual({ code: 'upstream_connect_refused', flag: 'UF', means: 'the upstream refused the connection' });
+    expect(items.find((r) => r.code === 'redirect')?.flag).toBeNull();
   });
 
   it('streams new flows as Server-Sent Events, filtered', async () => {

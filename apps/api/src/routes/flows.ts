@@ -1,12 +1,13 @@
-import { flowDiagram, MeshcapError, type FlowRecord } from '@meshcap/core';
-import type { FastifyInstance } from 'fastify';
+import { FLOW_REASONS, flowDiagram, MeshcapError, type FlowRecord } from '@meshcap/core';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { errorResponses, textResponse } from '../schemas/common.ts';
-import { flowDiagramResult, flowList, flowListQuery, flowParams, flowRecord, flowStreamQuery } from '../schemas/flows.ts';
+import { flowDiagramResult, flowList, flowListQuery, flowParams, flowReasonList, flowRecord, flowStreamQuery } from '../schemas/flows.ts';
 import type { ZodTypeProvider } from '../schemas/zod-provider.ts';
 import { FORWARDED_HEADER } from '../channel/replica-forward.ts';
-import { matchesFlow, type FlowFilter, type FlowHub } from '../flows/flow-hub.ts';
+import { relayReplicaFlows } from '../channel/replica-flow-relay.ts';
+import { matchesFlow, type FlowFilter } from '../flows/flow-hub.ts';
 
 /** A stream client further behind than this (bytes queued) skips flows, and is told how many. */
 const SSE_MAX_QUEUED_BYTES = 1024 * 1024;
@@ -15,17 +16,43 @@ const SSE_DROPS_EVERY_MS = 2_000;
 /** Live streams served at once: each holds a subscription and up to SSE_MAX_QUEUED_BYTES. */
 export const SSE_MAX_STREAMS = 64;
 
-function requireFlow(flows: FlowHub, id: string): FlowRecord {
-  const flow = flows.find(id);
-  if (!flow) throw new MeshcapError('MESHCAP_ERR_NOT_FOUND', `no flow "${id}" (the control plane keeps the most recent ${flows.stats().capacity})`);
-  return flow;
+/**
+ * A flow by id, wherever it lives. Its id is the dataplane's (a UUID), which says nothing of the
+ * replica it reached, and the dataplane may have moved since: so a flow not held here is asked of
+ * every other live replica at once, the first to have it answers (replica-forward.ts `firstHit`).
+ * Not carried in the id: the id is the dataplane's own (its admin /flows and the request hops name
+ * flows by it) and a rewritten one would differ per replica. A request already forwarded is
+ * answered from here alone (no fan-out from a fan-out).
+ */
+async function requireFlow(fastify: FastifyInstance, request: FastifyRequest, id: string): Promise<FlowRecord> {
+  const flow = fastify.flows.find(id);
+  if (flow) return flow;
+  const forwarder = fastify.replicaForwarder;
+  if (forwarder && request.headers[FORWARDED_HEADER] === undefined) {
+    const hit = await forwarder.firstHit(`/api/flows/${encodeURIComponent(id)}`, request.headers.authorization, `flow "${id}"`);
+    if (hit) return flowRecord.parse(hit.body) as FlowRecord;
+  }
+  const where = forwarder ? 'no control plane replica has it; each keeps' : 'the control plane keeps';
+  throw new MeshcapError('MESHCAP_ERR_NOT_FOUND', `no flow "${id}" (${where} the most recent ${fastify.flows.stats().capacity})`);
 }
 
 /** Writes one Server-Sent Event; false when the client is too far behind and the event was skipped. */
 function writeEvent(res: ServerResponse, event: string, data: unknown, id?: number): boolean {
+  return writeEventText(res, event, JSON.stringify(data), id);
+}
+
+/** `writeEvent` with the data already JSON text (a flow relayed from another replica as it came). */
+function writeEventText(res: ServerResponse, event: string, json: string, id?: number): boolean {
   if (res.writableLength > SSE_MAX_QUEUED_BYTES) return false;
-  res.write(`${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  res.write(`${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${json}\n\n`);
   return true;
+}
+
+/** The stream's filters, for the other replicas' streams (each resumes from its own ids). */
+function relayQuery(url: string): URLSearchParams {
+  const query = new URL(url, 'http://replica').searchParams;
+  query.delete('lastEventId');
+  return query;
 }
 
 export default async function flowRoutes(app: FastifyInstance) {
@@ -107,9 +134,19 @@ export default async function flowRoutes(app: FastifyInstance) {
         if (!matchesFlow(flow, filter)) return;
         if (!writeEvent(res, 'flow', flow, seq)) skipped++;
       });
+      // Not about one dataplane (one is forwarded to its holder): the other replicas' live flows too,
+      // without ids (the ids a client resumes from are this replica's; see replica-flow-relay.ts).
+      const forwarder = fastify.replicaForwarder;
+      const stopRelay =
+        forwarder && filter.dataplane === undefined && request.headers[FORWARDED_HEADER] === undefined
+          ? relayReplicaFlows(forwarder, relayQuery(request.url), request.headers.authorization, (json) => {
+              if (!writeEventText(res, 'flow', json)) skipped++;
+            })
+          : undefined;
       const heartbeat = setInterval(() => res.write(': ping\n\n'), SSE_HEARTBEAT_MS);
       const drops = setInterval(reportDrops, SSE_DROPS_EVERY_MS);
       const stop = () => {
+        stopRelay?.();
         unsubscribe();
         clearInterval(heartbeat);
         clearInterval(drops);
@@ -126,14 +163,23 @@ export default async function flowRoutes(app: FastifyInstance) {
   );
 
   fastify.get(
+    '/api/flow-reasons',
+    { schema: { summary: "Every reason a flow can record (core's registry): its code, Envoy's response flag, what it means", tags: ['flows'], response: { 200: flowReasonList } } },
+    async () => {
+      const items = Object.entries(FLOW_REASONS).map(([code, r]) => ({ code, flag: r.flag ?? null, means: r.means }));
+      return { total: items.length, items };
+    },
+  );
+
+  fastify.get(
     '/api/flows/:id',
-    { schema: { summary: 'One flow', tags: ['flows'], params: flowParams, response: { 200: flowRecord, ...errorResponses(404) } } },
-    async (request) => requireFlow(fastify.flows, request.params.id),
+    { schema: { summary: 'One flow', tags: ['flows'], params: flowParams, response: { 200: flowRecord, ...errorResponses(404, 503) } } },
+    async (request) => requireFlow(fastify, request, request.params.id),
   );
 
   fastify.get(
     '/api/flows/:id/diagram',
-    { schema: { summary: 'Mermaid sequence diagram of one flow, with its timings', tags: ['flows'], params: flowParams, response: { 200: flowDiagramResult, ...errorResponses(404) } } },
-    async (request) => ({ id: request.params.id, mermaid: flowDiagram(requireFlow(fastify.flows, request.params.id)) }),
+    { schema: { summary: 'Mermaid sequence diagram of one flow, with its timings', tags: ['flows'], params: flowParams, response: { 200: flowDiagramResult, ...errorResponses(404, 503) } } },
+    async (request) => ({ id: request.params.id, mermaid: flowDiagram(await requireFlow(fastify, request, request.params.id)) }),
   );
 }

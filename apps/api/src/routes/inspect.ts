@@ -41,7 +41,7 @@ export default async function inspectRoutes(app: FastifyInstance) {
         summary: 'Listeners of the dataplane (capture, per-inbound/outbound, passthrough) with their filters and live counters',
         tags: ['dataplanes'],
         params: dataplaneParams,
-        response: { 200: listenerList, ...errorResponses(400, 404) },
+        response: { 200: listenerList, ...errorResponses(400, 404, 503) },
       },
     },
     async (request) => {

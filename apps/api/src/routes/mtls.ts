@@ -30,7 +30,7 @@ export default async function mtlsRoutes(app: FastifyInstance) {
 
   fastify.get(
     '/api/meshes/:mesh/dataplanes/:name/certificate',
-    { schema: { summary: "A dataplane's mTLS certificate (SANs, not-after, next rotation)", tags: ['dataplanes'], params: dataplaneParams, response: { 200: dataplaneCertificate, ...errorResponses(400, 404) } } },
+    { schema: { summary: "A dataplane's mTLS certificate (SANs, not-after, next rotation)", tags: ['dataplanes'], params: dataplaneParams, response: { 200: dataplaneCertificate, ...errorResponses(400, 404, 503) } } },
     async (request) => {
       const { mesh, name } = request.params;
       fastify.catalog.requireDataplane(mesh, name);

@@ -45,3 +45,13 @@ export const flowList = z.object({
 
 export const flowParams = z.object({ id: z.string().min(1).max(200) });
 export const flowDiagramResult = z.object({ id: z.string(), mermaid: z.string() }).meta({ id: 'FlowDiagram' });
+
+/** One code of core's FLOW_REASONS registry: what `flow.reason` starts with, Envoy's flag for it, what it means. */
+export const flowReasonEntry = z
+  .object({
+    code: z.string().describe('what `flow.reason` is, or starts with before `: ` and a detail'),
+    flag: z.string().nullable().describe("Envoy's response flag for the same condition (%RESPONSE_FLAGS%), null where Envoy has none"),
+    means: z.string().describe('what happened, for a person'),
+  })
+  .meta({ id: 'FlowReason' });
+export const flowReasonList = z.object({ total: z.number().int(), items: z.array(flowReasonEntry) }).meta({ id: 'FlowReasonList' });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { localNetwork, ruleset, traceResultDocument } from './capture.ts';
 
 const counters = z.record(z.string(), z.number());
 
@@ -44,27 +45,11 @@ export const clusterItem = z.object({
 
 export const clusterList = z.object({ items: z.array(clusterItem) }).meta({ id: 'ClusterList' });
 
-/** The capture rule set read from the dataplane's network namespace (capture/ruleset types). */
-export const rulesResult = z.object({
-  ruleset: z.object({ tables: z.array(z.unknown()), sources: z.array(z.unknown()), warnings: z.array(z.string()) }),
-  /** The namespace's addresses, which the trace uses to tell local destinations. */
-  local: z.unknown(),
-}).meta({ id: 'RulesResult' });
+/** The capture rule set read from the dataplane's network namespace, and its addresses. */
+export const rulesResult = z.object({ ruleset, local: localNetwork }).meta({ id: 'RulesResult' });
 
 /** capture/trace's TraceResult: verdict, deciding rule, steps, outcomes. */
-export const traceResult = z.object({
-  packet: z.unknown(),
-  family: z.enum(['ipv4', 'ipv6']),
-  /** True when every explored path ends in the same verdict. */
-  certain: z.boolean(),
-  verdict: z.unknown(),
-  decidedBy: z.unknown().optional(),
-  steps: z.array(z.unknown()),
-  outcomes: z.array(z.unknown()),
-  unknowns: z.array(z.unknown()),
-  assumptions: z.array(z.string()),
-  explorationLimited: z.boolean(),
-}).meta({ id: 'TraceResult' });
+export const traceResult = traceResultDocument.meta({ id: 'TraceResult' });
 
 export const configDumpQuery = z.object({
   resource: z.string().optional(),

@@ -117,4 +117,15 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
       )`,
     ],
   },
+  {
+    version: 8,
+    name: 'control plane replicas alive, whether or not they hold a dataplane (they may hold its flows)',
+    statements: [
+      `CREATE TABLE control_plane_replicas (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        seen_at TEXT NOT NULL
+      )`,
+    ],
+  },
 ];

@@ -2,7 +2,7 @@ import { freeVips, MeshcapError, type ConfigDumpRecord, type Resource, type Serv
 import { isDeepStrictEqual } from 'node:util';
 import { migrations } from './migrations.ts';
 import type { Row, SqlDriver, SqlExecutor } from './sql-driver.ts';
-import type { ConfigVersionRecord, DataplaneSession, MeshCaRecord, NewToken, ResourceBatch, ResourceChange, ResourceKey, Store, StoredResource, Toggle, TokenRecord } from './store.ts';
+import type { ConfigVersionRecord, ControlPlaneReplica, DataplaneSession, MeshCaRecord, NewToken, ResourceBatch, ResourceChange, ResourceKey, Store, StoredResource, Toggle, TokenRecord } from './store.ts';
 
 function now(): string {
   return new Date().toISOString();
@@ -315,6 +315,20 @@ export class SqlStore implements Store {
       for (const row of await tx.query('SELECT mesh, name FROM dataplane_sessions WHERE replica = $1', [replica.id])) {
         if (!keep.has(`${String(row.mesh)}/${String(row.name)}`)) await tx.query('DELETE FROM dataplane_sessions WHERE mesh = $1 AND name = $2 AND replica = $3', [row.mesh, row.name, replica.id]);
       }
+      await tx.query('INSERT INTO control_plane_replicas (id, url, seen_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET url = excluded.url, seen_at = excluded.seen_at', [replica.id, replica.url, at]);
+    });
+  }
+
+  async listControlPlaneReplicas(): Promise<ControlPlaneReplica[]> {
+    // Replicas that died without leaving (killed) stop confirming: their rows are dropped a day later.
+    await this.db.query('DELETE FROM control_plane_replicas WHERE seen_at < $1', [new Date(Date.now() - 86_400_000).toISOString()]);
+    return (await this.db.query('SELECT * FROM control_plane_replicas ORDER BY id')).map((row) => ({ id: String(row.id), url: String(row.url), seenAt: String(row.seen_at) }));
+  }
+
+  leaveControlPlaneReplicas(replicaId: string): Promise<void> {
+    return this.db.transaction(async (tx) => {
+      await tx.query('DELETE FROM dataplane_sessions WHERE replica = $1', [replicaId]);
+      await tx.query('DELETE FROM control_plane_replicas WHERE id = $1', [replicaId]);
     });
   }
 

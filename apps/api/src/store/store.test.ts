@@ -153,6 +153,14 @@ function storeSuite(name: string, backendFactory: () => Promise<Backend>): void 
       // A no longer holds db; B's row for web is not A's to drop.
       await store.syncDataplaneSessions({ id: 'r-a', url: 'https://198.18.30.10:5681' }, []);
       expect((await store.listDataplaneSessions()).map((s) => `${s.name}@${s.replica}`)).toEqual(['web@r-b']);
+      // A holding nothing is still a replica (it may keep flows of a dataplane that moved away), until it leaves.
+      expect((await store.listControlPlaneReplicas()).map((r) => [r.id, r.url])).toEqual([
+        ['r-a', 'https://198.18.30.10:5681'],
+        ['r-b', 'https://198.18.30.11:5681'],
+      ]);
+      await store.leaveControlPlaneReplicas('r-b');
+      expect((await store.listControlPlaneReplicas()).map((r) => r.id)).toEqual(['r-a']);
+      expect(await store.listDataplaneSessions()).toEqual([]);
       expect(await store.revision()).toBe(before);
     });
 

@@ -61,6 +61,10 @@ export interface Store {
    * for these dataplanes (a failover), and drops this replica's rows for the others.
    */
   syncDataplaneSessions(replica: { id: string; url: string }, held: ReadonlyArray<{ mesh: string; name: string; connectedAt: string | null; configVersion: string | null }>): Promise<void>;
+  /** The replicas and when each last synced its sessions (it did so even holding none); rows unseen for a day are dropped. */
+  listControlPlaneReplicas(): Promise<ControlPlaneReplica[]>;
+  /** A replica that stops: its sessions and its own row go at once, so the others stop asking it. */
+  leaveControlPlaneReplicas(replicaId: string): Promise<void>;
 
   /**
    * Config dump history: the first replica to record a version of a dataplane stores it (others'
@@ -93,6 +97,14 @@ export interface DataplaneSession {
   /** The config version the dataplane ACKed last to that replica. */
   configVersion: string | null;
   /** When that replica last confirmed it (a replica that died stops confirming). */
+  seenAt: string;
+}
+
+export interface ControlPlaneReplica {
+  /** Random per control plane process (see replica-presence.ts). */
+  id: string;
+  /** Where its API answers. */
+  url: string;
   seenAt: string;
 }
 

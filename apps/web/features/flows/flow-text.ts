@@ -20,6 +20,15 @@ export function grpcStatusText(status: number): string {
   return `${GRPC_STATUS[status] ?? 'status'} (${status})`;
 }
 
+/**
+ * The registry code of a recorded reason: a reason is a code from `GET /api/flow-reasons`,
+ * optionally followed by `: ` and a detail for a person (`bad_request: bare LF in the request head`).
+ */
+export function flowReasonCode(reason: string): string {
+  const i = reason.indexOf(':');
+  return i < 0 ? reason : reason.slice(0, i);
+}
+
 export function policiesText(f: Flow): string {
   return f.policies.map((p) => `${p.name}: ${p.action}`).join(', ');
 }

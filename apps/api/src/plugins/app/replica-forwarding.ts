@@ -11,11 +11,13 @@ declare module 'fastify' {
 
 /**
  * Routes answered from what only the replica holding the dataplane has: what it reads from the
- * dataplane over the channel (stats, clusters, rules, config_dump from the dataplane) and what it
- * derives from the version the dataplane ACKed there (listeners, config_dump versions and diff).
+ * dataplane over the channel (stats, clusters, rules, config_dump from the dataplane), what it
+ * derives from the version the dataplane ACKed there (listeners, config_dump versions and diff),
+ * the certificate it issued the dataplane, and the golden metrics of the dataplane's flows.
+ * (The dataplane's own page reads its live counters from the holder itself: see inspect/live.ts.)
  */
 const HELD_ROUTES = new Set(
-  ['listeners', 'clusters', 'stats', 'rules', 'trace', 'config_dump', 'config_dump/versions', 'config_dump/diff'].map((r) => `/api/meshes/:mesh/dataplanes/:name/${r}`),
+  ['listeners', 'clusters', 'stats', 'rules', 'trace', 'config_dump', 'config_dump/versions', 'config_dump/diff', 'certificate', 'metrics'].map((r) => `/api/meshes/:mesh/dataplanes/:name/${r}`),
 );
 /** Flow routes forwarded when they filter on one dataplane (its flows live where it is connected). */
 const FLOW_ROUTES = new Set(['/api/flows', '/api/flows/stream']);

@@ -9,6 +9,7 @@ import { formatHostPort } from '../../../lib/format.ts';
 import { useDataplane } from '../api/get-dataplane.ts';
 import { useDiagram } from '../api/get-diagram.ts';
 import type { DataplanePort, Direction } from '../api/types.ts';
+import { ControlPlaneReplica } from './dataplane-table.tsx';
 import { StatTable } from './stat-table.tsx';
 import { DataplaneCertificatePanel } from '../../mtls/components/dataplane-certificate.tsx';
 import { GoldenMetricsPanel } from '../../metrics/components/golden-metrics-panel.tsx';
@@ -29,6 +30,11 @@ export function DataplaneOverview({ mesh, name }: { mesh: string; name: string }
               <Fact name="Config version" mono>
                 {d.configVersion ?? '—'}
               </Fact>
+              {d.controlPlane !== undefined && (
+                <Fact name="Control plane">
+                  <ControlPlaneReplica controlPlane={d.controlPlane} />
+                </Fact>
+              )}
             </dl>
             <ul aria-label="Tags" className="mt-3 flex flex-wrap gap-1.5">
               {Object.entries(d.tags).map(([k, v]) => (

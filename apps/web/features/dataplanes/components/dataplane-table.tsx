@@ -4,20 +4,25 @@ import { formatAgo } from '../../../lib/format.ts';
 import type { DataplaneSummary } from '../api/types.ts';
 import { dataplaneHref } from '../dataplane-href.ts';
 
-/** kumactl's `inspect dataplanes` as a table: every row links to its dataplane page. */
+/**
+ * kumactl's `inspect dataplanes` as a table: every row links to its dataplane page. With control
+ * plane replicas (the API then says which replica holds each dataplane) a column names it.
+ */
 export function DataplaneTable({ dataplanes, now }: { dataplanes: DataplaneSummary[]; now: number }) {
+  const replicas = dataplanes.some((dp) => dp.controlPlane !== undefined);
   return (
     <table className="w-full table-fixed text-sm" aria-label="Dataplanes">
       <thead className="border-b border-slate-200 text-left text-xs font-medium tracking-wide text-slate-500 uppercase dark:border-slate-800 dark:text-slate-400">
         <tr>
-          <th className="w-[22%] px-3 py-2">Name</th>
-          <th className="w-[9%] px-3 py-2">Mesh</th>
+          <th className={`${replicas ? 'w-[17%]' : 'w-[22%]'} px-3 py-2`}>Name</th>
+          <th className={`${replicas ? 'w-[7%]' : 'w-[9%]'} px-3 py-2`}>Mesh</th>
           <th className="w-[10%] px-3 py-2">Status</th>
-          <th className="w-[15%] px-3 py-2">Address</th>
-          <th className="w-[10%] px-3 py-2">Capture</th>
-          <th className="w-[14%] px-3 py-2">Config version</th>
-          <th className="w-[11%] px-3 py-2">Last seen</th>
-          <th className="w-[9%] px-3 py-2 text-right">Errors</th>
+          {replicas && <th className="w-[14%] px-3 py-2">Control plane</th>}
+          <th className={`${replicas ? 'w-[12%]' : 'w-[15%]'} px-3 py-2`}>Address</th>
+          <th className={`${replicas ? 'w-[8%]' : 'w-[10%]'} px-3 py-2`}>Capture</th>
+          <th className={`${replicas ? 'w-[12%]' : 'w-[14%]'} px-3 py-2`}>Config version</th>
+          <th className={`${replicas ? 'w-[12%]' : 'w-[11%]'} px-3 py-2`}>Last seen</th>
+          <th className={`${replicas ? 'w-[8%]' : 'w-[9%]'} px-3 py-2 text-right`}>Errors</th>
         </tr>
       </thead>
       <tbody>
@@ -33,6 +38,11 @@ export function DataplaneTable({ dataplanes, now }: { dataplanes: DataplaneSumma
             <td className="px-3 py-2">
               <StatusBadge connected={dp.connected} />
             </td>
+            {replicas && (
+              <td className="px-3 py-2 text-xs">
+                <ControlPlaneReplica controlPlane={dp.controlPlane} />
+              </td>
+            )}
             <td className="truncate px-3 py-2 font-mono text-xs">{dp.address}</td>
             <td className="px-3 py-2">
               <CaptureBadge mode={dp.captureMode} />
@@ -46,6 +56,17 @@ export function DataplaneTable({ dataplanes, now }: { dataplanes: DataplaneSumma
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** The control plane replica a dataplane is connected to ('this replica' when it is the one serving this page). */
+export function ControlPlaneReplica({ controlPlane }: { controlPlane: DataplaneSummary['controlPlane'] }) {
+  if (!controlPlane) return <span className="muted">—</span>;
+  return (
+    <span className="block truncate" title={controlPlane.url} aria-label={`Control plane replica ${controlPlane.replica}${controlPlane.self ? ' (this replica)' : ''}`}>
+      <span className="font-mono">{controlPlane.replica}</span>
+      {controlPlane.self && <span className="muted block">this replica</span>}
+    </span>
   );
 }
 

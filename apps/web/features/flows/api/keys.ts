@@ -7,4 +7,5 @@ export const flowKeys = {
   list: (q: FlowQuery) => [...flowKeys.all, 'list', q] as const,
   one: (id: string) => [...flowKeys.all, 'one', id] as const,
   diagram: (id: string) => [...flowKeys.all, 'diagram', id] as const,
+  reasons: () => [...flowKeys.all, 'reasons'] as const,
 };

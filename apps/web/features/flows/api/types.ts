@@ -25,6 +25,9 @@ export type FlowDrops = Schemas['FlowDrops'];
 export type FlowList = Schemas['FlowList'];
 /** `GET /api/flows/{id}/diagram`. */
 export type FlowDiagram = Schemas['FlowDiagram'];
+/** `GET /api/flow-reasons`: core's registry of the codes `flow.reason` starts with. */
+export type FlowReasonList = Schemas['FlowReasonList'];
+export type FlowReasonEntry = Schemas['FlowReason'];
 
 /**
  * Data of the stream's `dropped` event: flows lost so far, for this client included. The stream is

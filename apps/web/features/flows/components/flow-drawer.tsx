@@ -10,7 +10,8 @@ import { useDataplanes } from '../../dataplanes/api/get-dataplanes.ts';
 import { dataplaneHref, serviceHref } from '../../dataplanes/dataplane-href.ts';
 import { flowServices } from '../../service-map/service-graph.ts';
 import { useFlowDiagram } from '../api/get-flow-diagram.ts';
-import { grpcStatusText } from '../flow-text.ts';
+import { flowReasonCode, grpcStatusText } from '../flow-text.ts';
+import { useFlowReasons } from '../api/get-flow-reasons.ts';
 import type { Flow, FlowEndpoint } from '../api/types.ts';
 import { policyAnchor } from '../../policies/policy-anchor.ts';
 import { traceHref } from '../../rules/trace-url.ts';
@@ -56,7 +57,7 @@ export function FlowDrawer({ flow, onClose, onOpenFlow }: { flow: Flow; onClose:
       <div className="flex-1 space-y-5 overflow-y-auto p-4 text-sm">
         <div className="flex flex-wrap items-center gap-2">
           <VerdictBadge flow={flow} />
-          {flow.reason && <span className="text-rose-700 dark:text-rose-300">{flow.reason}</span>}
+          {flow.reason && <FlowReasonText reason={flow.reason} />}
           <Link
             className="link ml-auto text-xs"
             href={traceHref({ mesh: flow.mesh, dataplane: flow.dataplane, direction: flow.direction, src: flow.client.address, dst: flow.destination.address, port: flow.destination.port })}
@@ -245,5 +246,23 @@ function Field({ name, mono, children }: { name: string; mono?: boolean; childre
       <dt className="muted">{name}</dt>
       <dd className={`break-words ${mono ? 'font-mono text-xs leading-5' : ''}`}>{children}</dd>
     </>
+  );
+}
+
+/** The recorded reason, and what its code means (the control plane's registry), with Envoy's flag for it. */
+function FlowReasonText({ reason }: { reason: string }) {
+  const reasons = useFlowReasons();
+  const code = flowReasonCode(reason);
+  const entry = reasons.data?.items.find((r) => r.code === code);
+  return (
+    <span className="text-rose-700 dark:text-rose-300">
+      <span className="font-mono">{reason}</span>
+      {entry && (
+        <span className="muted block text-xs" aria-label="What the reason means">
+          {entry.means}
+          {entry.flag !== null && ` · Envoy response flag ${entry.flag}`}
+        </span>
+      )}
+    </span>
   );
 }

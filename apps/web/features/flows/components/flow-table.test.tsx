@@ -198,6 +198,29 @@ describe('FlowExplorer (live flows over SSE)', () => {
     expect(screen.queryByRole('dialog', { name: 'Flow details' })).toBeNull();
   }, 30_000);
 
+  it("shows what a flow's reason means and Envoy's flag for it, from the control plane's registry", async () => {
+    const failed = makeFlow(41, { verdict: 'error', reason: 'upstream_connect_refused: connect ECONNREFUSED 198.18.0.3:5000' });
+    api.on('GET', '/api/flows', (_req, res) => sendJson(res, 200, flowList([failed])));
+    api.on('GET', '/api/flows/f-41/diagram', (_req, res) => sendJson(res, 200, { id: 'f-41', mermaid: 'sequenceDiagram\n  participant C as Client' }));
+    api.on('GET', '/api/flow-reasons', (_req, res) =>
+      sendJson(res, 200, {
+        total: 2,
+        items: [
+          { code: 'upstream_connect_timeout', flag: 'UF', means: 'the upstream did not accept the connection in the connect timeout' },
+          { code: 'upstream_connect_refused', flag: 'UF', means: 'the upstream refused the connection' },
+        ],
+      }),
+    );
+    renderApp(<FlowExplorer />);
+    const table = await screen.findByRole('table', { name: 'Flows' });
+    await waitFor(() => expect(bodyRows(table)).toHaveLength(1));
+    fireEvent.click(bodyRows(table)[0]!);
+    const drawer = screen.getByRole('dialog', { name: 'Flow details' });
+    expect(within(drawer).getByText('upstream_connect_refused: connect ECONNREFUSED 198.18.0.3:5000')).toBeTruthy();
+    const meaning = await within(drawer).findByLabelText('What the reason means');
+    expect(meaning.textContent).toBe('the upstream refused the connection · Envoy response flag UF');
+  }, 30_000);
+
   it("lists the hops of the open flow's request (same x-request-id) in order; a hop opens its own details", async () => {
     const http = makeFlow(0).http!;
     const hop = (i: number, dataplane: string, direction: 'inbound' | 'outbound') => makeFlow(i, { dataplane, direction, verdict: 'forwarded', http: { ...http, path: '/', status: 200, requestId: 'rid-7' } });

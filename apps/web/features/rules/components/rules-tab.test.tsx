@@ -2,12 +2,13 @@ import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sendJson, startApiFixture, type ApiFixture } from '../../../test/api-fixture.ts';
 import { cleanupApp, renderApp } from '../../../test/render-app.tsx';
-import type { RuleRef, RulesResult, TraceResult } from '../api/types.ts';
+import type { Rule, RuleRef, RulesResult, TraceResult } from '../api/types.ts';
 import { RulesTab } from './rules-tab.tsx';
 
 const BASE = '/api/meshes/default/dataplanes/frontend';
 
-const rule = (chain: string, index: number, text: string, ours: boolean, packets: number) => ({
+const rule = (chain: string, index: number, text: string, ours: boolean, packets: number): Rule => ({
+  backend: 'iptables',
   family: 'ip',
   table: 'nat',
   chain,
@@ -16,6 +17,8 @@ const rule = (chain: string, index: number, text: string, ours: boolean, packets
   ours,
   counters: { packets, bytes: packets * 60 },
   ...(ours ? { comment: 'meshcap/outbound' } : {}),
+  matches: [],
+  actions: [],
 });
 
 const RULES: RulesResult = {
@@ -46,12 +49,12 @@ const RULES: RulesResult = {
     ],
     warnings: [],
   },
-  local: {},
+  local: { interfaces: [] },
 };
 
 const ref = (chain: string, index: number): RuleRef => {
   const r = RULES.ruleset.tables[0]!.chains.find((c) => c.name === chain)!.rules[index - 1]!;
-  return { family: r.family, table: r.table, chain: r.chain, index: r.index, text: r.text, ours: r.ours };
+  return { backend: r.backend, family: r.family, table: r.table, chain: r.chain, index: r.index, text: r.text, ours: r.ours };
 };
 
 const TRACE: TraceResult = {
@@ -61,10 +64,10 @@ const TRACE: TraceResult = {
   verdict: { kind: 'captured', mechanism: 'REDIRECT', port: 15001 },
   decidedBy: { kind: 'rule', rule: ref('KUMA_MESH_OUTBOUND_REDIRECT', 1) },
   steps: [
-    { hook: 'OUTPUT', family: 'ip', table: 'nat', chain: 'OUTPUT', kind: 'rule', rule: ref('OUTPUT', 1), result: 'matched', action: 'jump KUMA_MESH_OUTBOUND' },
-    { hook: 'OUTPUT', family: 'ip', table: 'nat', chain: 'KUMA_MESH_OUTBOUND', kind: 'rule', rule: ref('KUMA_MESH_OUTBOUND', 1), result: 'not-matched' },
-    { hook: 'OUTPUT', family: 'ip', table: 'nat', chain: 'KUMA_MESH_OUTBOUND', kind: 'rule', rule: ref('KUMA_MESH_OUTBOUND', 2), result: 'matched', action: 'jump KUMA_MESH_OUTBOUND_REDIRECT' },
-    { hook: 'OUTPUT', family: 'ip', table: 'nat', chain: 'KUMA_MESH_OUTBOUND_REDIRECT', kind: 'rule', rule: ref('KUMA_MESH_OUTBOUND_REDIRECT', 1), result: 'matched', action: 'REDIRECT to 127.0.0.1:15001' },
+    { hook: 'OUTPUT', backend: 'iptables', family: 'ip', table: 'nat', chain: 'OUTPUT', kind: 'rule', rule: ref('OUTPUT', 1), result: 'matched', action: 'jump KUMA_MESH_OUTBOUND' },
+    { hook: 'OUTPUT', backend: 'iptables', family: 'ip', table: 'nat', chain: 'KUMA_MESH_OUTBOUND', kind: 'rule', rule: ref('KUMA_MESH_OUTBOUND', 1), result: 'not-matched' },
+    { hook: 'OUTPUT', backend: 'iptables', family: 'ip', table: 'nat', chain: 'KUMA_MESH_OUTBOUND', kind: 'rule', rule: ref('KUMA_MESH_OUTBOUND', 2), result: 'matched', action: 'jump KUMA_MESH_OUTBOUND_REDIRECT' },
+    { hook: 'OUTPUT', backend: 'iptables', family: 'ip', table: 'nat', chain: 'KUMA_MESH_OUTBOUND_REDIRECT', kind: 'rule', rule: ref('KUMA_MESH_OUTBOUND_REDIRECT', 1), result: 'matched', action: 'REDIRECT to 127.0.0.1:15001' },
   ],
   outcomes: [],
   unknowns: [],
