@@ -10,6 +10,9 @@ import type { TcpSplit } from '../policies/mesh-tcp-route/split.ts';
 import type { HttpCounters, ListenerCounters, ProxyStats } from './stats.ts';
 import type { UpstreamConnector } from './upstream.ts';
 
+/** Where the engine and its parts say what they did (the dp prints it; tests collect it). */
+export type EngineLog = (level: 'info' | 'warn' | 'error', message: string) => void;
+
 // The engine's parts take the cluster's runtime from here with the rest of the context.
 export type { ClusterRuntime };
 

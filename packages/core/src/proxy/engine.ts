@@ -1,12 +1,9 @@
-import net, { type AddressInfo, type Socket } from 'node:net';
-import { networkInterfaces } from 'node:os';
-import { listenTransparent } from '@meshcap/native';
-import { DnsCounters, DnsProxy } from '../dns/server.ts';
+import type { AddressInfo } from 'node:net';
 import { MeshcapError } from '../errors.ts';
-import { FlowIds, FlowLog, type FlowAddress, type FlowDirection, type FlowReason } from '../flows/index.ts';
-import { canonicalAddress, type Dataplane } from '../model/index.ts';
+import { FlowIds, FlowLog } from '../flows/index.ts';
+import type { Dataplane } from '../model/index.ts';
 import { startAdmin, type AdminServer, type AdminSource, type ClusterStatus, type ConfigDumpProvider, type ListenerStatus } from './admin.ts';
-import { buildListenerPasses, type PolicyPasses, type TcpConnectionContext } from './chain.ts';
+import { buildListenerPasses, type PolicyPasses } from './chain.ts';
 import { configDumpOfResources } from '../xds/config-dump.ts';
 import type { EnvoyConfigDump } from '../xds/envoy-json.ts';
 import { queryConfigDump } from '../xds/query.ts';
@@ -14,19 +11,19 @@ import type { XdsResourceSet } from '../xds/resource-set.ts';
 import { compileProxyConfig, type ClusterConfig, type ListenerConfig, type ProxyConfig, type ServiceDirectory } from './config.ts';
 import { engineConfigFromXds, type XdsEngineConfig } from './xds-config/engine-config.ts';
 import { ClusterState } from './cluster-state.ts';
+import { acceptConnection } from './connection.ts';
+import { DataplaneDns } from './dataplane-dns.ts';
+import { ListenerRoutes } from './listener-routes.ts';
+import { ListenerSockets } from './listener-sockets.ts';
 import { HttpRouter } from '../policies/mesh-http-route/router.ts';
 import { TcpSplit } from '../policies/mesh-tcp-route/split.ts';
-import { ms, newFlow, runPasses, type Accepted, type ClusterRuntime, type EngineContext, type ListenerRuntime } from './context.ts';
+import type { ClusterRuntime, EngineContext, EngineLog, ListenerRuntime } from './context.ts';
 import { UpstreamPool } from './http/pool.ts';
 import { Http2UpstreamPool } from './http2/pool.ts';
-import { serveHttp } from './http2/codec.ts';
-import { originalDestination, type Destination } from './original-destination.ts';
 import { nativeRelay, type TcpRelay } from './relay.ts';
 import { ProxyStats, type StatValue } from './stats.ts';
-import { proxyTcp, type TcpTimeouts } from './tcp-proxy.ts';
-import { ignoreError, INBOUND_SOURCE_V6, UpstreamConnector } from './upstream.ts';
-import { peekTransport, terminateTls } from './tls/session.ts';
-import { runSystemCommand } from '../capture/system-command.ts';
+import { prepareTransparentHost } from './transparent-host.ts';
+import { UpstreamConnector } from './upstream.ts';
 
 export const DEFAULT_ADMIN_PORT = 9901;
 export const DEFAULT_ADMIN_ADDRESS = '127.0.0.1';
@@ -38,12 +35,8 @@ export const DEFAULT_REQUEST_HEADERS_TIMEOUT_MS = 0;
 export const DEFAULT_DRAIN_MS = 5_000;
 /** Istio's and `install transparent-proxy --inbound-mode tproxy`'s default mark (1337). */
 export const DEFAULT_TPROXY_MARK = 0x539;
-/** A client has this long to complete the mTLS handshake. */
-export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
-/** PERMISSIVE: a client silent this long is taken for plaintext (Envoy's listener_filters_timeout default). */
-export const TLS_INSPECTOR_TIMEOUT_MS = 15_000;
 
-export type EngineLog = (level: 'info' | 'warn' | 'error', message: string) => void;
+export type { EngineLog };
 
 /** What a dataplane runs when it starts from xDS resources instead of a Dataplane resource. */
 export interface XdsStart {
@@ -122,62 +115,11 @@ export interface DataplaneHandle {
   stop(options?: { drainMs?: number }): Promise<void>;
 }
 
-/** Which listener serves a captured connection, by its original destination (Envoy's use_original_dst hand-off). */
-class Routes {
-  private readonly exact = new Map<string, ListenerRuntime>();
-  private readonly inboundByPort = new Map<number, ListenerRuntime>();
-
-  constructor(listeners: Iterable<ListenerRuntime>) {
-    for (const l of listeners) {
-      const c = l.config;
-      if (c.bind) continue;
-      this.exact.set(`${c.direction}|${canonicalAddress(c.address)}|${c.port}`, l);
-      if (c.direction === 'inbound' && !this.inboundByPort.has(c.port)) this.inboundByPort.set(c.port, l);
-    }
-  }
-
-  /**
-   * The declared inbound/outbound for `dst`: exact address and port; for inbound, any declared
-   * inbound on that port (the connection was captured on this host, so it is for this workload).
-   */
-  resolve(direction: FlowDirection, dst: FlowAddress): ListenerRuntime | undefined {
-    if (this.exact.size === 0) return undefined;
-    const hit = this.exact.get(`${direction}|${dst.address}|${dst.port}`);
-    if (hit || direction === 'outbound') return hit;
-    return this.inboundByPort.get(dst.port);
-  }
-}
-
 interface Active {
   readonly config: ProxyConfig;
   readonly listeners: Map<string, ListenerRuntime>;
   readonly clusters: Map<string, ClusterRuntime>;
-  readonly routes: Routes;
-}
-
-interface BoundServer {
-  readonly key: string;
-  readonly server: net.Server;
-  /** Name of the listener this socket serves (looked up in the active config at each accept). */
-  listener: string;
-}
-
-function bindKey(l: ListenerConfig): string {
-  return `${l.address}|${l.port}|${l.transparent ? 'transparent' : ''}`;
-}
-
-function hasLoopbackAddress(address: string): boolean {
-  return (networkInterfaces().lo ?? []).some((i) => i.address === address);
-}
-
-/** IPv6 inbound traffic is relayed from ::6, which (unlike 127.0.0.6) is not local until added to lo. */
-async function addLoopbackAddress(address: string): Promise<string | undefined> {
-  try {
-    const r = await runSystemCommand({}, 'ip', ['-6', 'addr', 'add', `${address}/128`, 'dev', 'lo', 'nodad'], undefined, 5_000);
-    return r.code === 0 ? undefined : r.stderr.trim() || `exit ${r.code ?? 'killed'}`;
-  } catch (err) {
-    return (err as Error).message;
-  }
+  readonly routes: ListenerRoutes;
 }
 
 class DataplaneEngine implements DataplaneHandle, AdminSource {
@@ -185,7 +127,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
   readonly ctx: EngineContext;
   private active!: Active;
   private readonly clusterStates = new Map<string, ClusterState>();
-  private readonly servers = new Map<string, BoundServer>();
+  private readonly sockets: ListenerSockets;
   private policies: PolicyPasses | undefined;
   private services: ServiceDirectory | undefined;
   private adminServer: AdminServer | undefined;
@@ -196,9 +138,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
   private stopping: Promise<void> | undefined;
   private updating: Promise<void> = Promise.resolve();
   private readonly log: EngineLog;
-  /** The DNS proxy (`kuma:dns`), while the config has one. */
-  private dns: DnsProxy | undefined;
-  private readonly dnsStats = new Set<string>();
+  private readonly dns: DataplaneDns;
 
   constructor(readonly mesh: string, readonly name: string, private readonly options: DataplaneOptions) {
     this.flows = new FlowLog(options.flowBufferSize ?? 10_000);
@@ -228,6 +168,11 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
         return (l.tlsSide ? current?.tls : current)?.passes.http ?? l.passes.http;
       },
     };
+    this.sockets = new ListenerSockets(
+      (bound, socket) => acceptConnection(this.ctx, this.active.listeners.get(bound.listener), this.active.routes, socket),
+      (message) => this.log('error', message),
+    );
+    this.dns = new DataplaneDns(stats, this.log);
     stats.define('server.live', () => (this.state() === 'LIVE' ? 1 : 0));
     stats.define('server.uptime', () => Math.floor((Date.now() - stats.started) / 1000));
     stats.define('server.total_connections', () => this.ctx.open.size);
@@ -274,7 +219,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
       const tlsPasses = l.mtls && policies?.forTlsChains ? { forListener: (x: ListenerConfig) => policies.forTlsChains!(x) } : undefined;
       listeners.set(l.name, l.mtls ? { ...runtime, tls: { ...runtime, passes: buildListenerPasses(l, tlsPasses), tlsSide: true } } : runtime);
     }
-    return { config, listeners, clusters, routes: new Routes(listeners.values()) };
+    return { config, listeners, clusters, routes: new ListenerRoutes(listeners.values()) };
   }
 
   /** The state of a cluster by name, configured for this version of it. */
@@ -305,12 +250,12 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
 
   async start(config: ProxyConfig, adminPort: number | undefined): Promise<void> {
     this.active = this.build(config);
-    await this.prepareHost(config);
-    await this.syncDns(config);
+    await prepareTransparentHost(config, this.log);
+    await this.dns.sync(config);
     try {
-      await this.syncServers(config);
+      await this.sockets.sync(config);
     } catch (err) {
-      await this.syncDns({ ...config, dns: undefined });
+      await this.dns.stop();
       throw err;
     }
     const admin = this.options.admin;
@@ -320,8 +265,8 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
       try {
         this.adminServer = await startAdmin(this, address, port);
       } catch (err) {
-        await this.closeServers([...this.servers.values()]);
-        await this.syncDns({ ...config, dns: undefined });
+        this.sockets.closeAll();
+        await this.dns.stop();
         throw new MeshcapError('MESHCAP_ERR_LISTEN', `admin: cannot listen on ${address}:${port}: ${(err as Error).message}`, [], { cause: err });
       }
     }
@@ -345,285 +290,6 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
     });
     const dump = this.xdsDump;
     this.dump = (query) => queryConfigDump(dump, query);
-  }
-
-  /** Host prerequisites of transparent mode that only we know we need. */
-  private async prepareHost(config: ProxyConfig): Promise<void> {
-    if (!config.transparent || !config.ipv6 || config.inboundMode === 'tproxy') return;
-    if (hasLoopbackAddress(INBOUND_SOURCE_V6)) return;
-    const problem = await addLoopbackAddress(INBOUND_SOURCE_V6);
-    if (problem) this.log('warn', `IPv6 inbound traffic is relayed from ${INBOUND_SOURCE_V6}, which is not on lo and could not be added (${problem}); IPv6 inbound connections will fail`);
-    else this.log('info', `added ${INBOUND_SOURCE_V6}/128 to lo (source of IPv6 inbound relays, excluded from capture)`);
-  }
-
-  private async listen(l: ListenerConfig, bound: BoundServer): Promise<void> {
-    const server = bound.server;
-    try {
-      if (l.transparent) {
-        await listenTransparent(server, { host: l.address, port: l.port, ipv6Only: net.isIP(l.address) === 6 });
-      } else {
-        await new Promise<void>((resolve, reject) => {
-          server.once('error', reject);
-          server.listen({ host: l.address, port: l.port, ipv6Only: net.isIP(l.address) === 6, backlog: 511 }, () => {
-            server.off('error', reject);
-            resolve();
-          });
-        });
-      }
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      const code = e.code === 'EACCES' || e.code === 'EPERM' ? 'MESHCAP_ERR_PERMISSION' : 'MESHCAP_ERR_LISTEN';
-      throw new MeshcapError(code, `listener ${l.name}: cannot listen on ${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}${l.transparent ? ' (transparent)' : ''}: ${e.code ?? e.message}`, [], { cause: err });
-    }
-    server.on('error', (err) => this.log('error', `listener ${bound.listener}: ${err.message}`));
-  }
-
-  /** Opens sockets for listeners that bind and are not open yet; closes those no longer wanted. */
-  private async syncServers(config: ProxyConfig): Promise<void> {
-    const wanted = new Map<string, ListenerConfig>();
-    for (const l of config.listeners) if (l.bind) wanted.set(bindKey(l), l);
-    const opened: BoundServer[] = [];
-    try {
-      for (const [key, l] of wanted) {
-        const existing = this.servers.get(key);
-        if (existing) {
-          existing.listener = l.name;
-          continue;
-        }
-        const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
-        const bound: BoundServer = { key, server, listener: l.name };
-        server.on('connection', (socket: Socket) => this.onConnection(bound, socket));
-        await this.listen(l, bound);
-        opened.push(bound);
-        this.servers.set(key, bound);
-      }
-    } catch (err) {
-      for (const b of opened) this.servers.delete(b.key);
-      await this.closeServers(opened);
-      throw err;
-    }
-    await this.closeServers([...this.servers.values()].filter((b) => !wanted.has(b.key)));
-  }
-
-  /**
-   * Starts, reconfigures or stops the DNS proxy to match the config. A proxy that cannot open its
-   * sockets throws MeshcapError (the caller NACKs); a running one keeps its sockets if the new ones fail.
-   */
-  private async syncDns(config: ProxyConfig): Promise<void> {
-    if (!config.dns) {
-      const old = this.dns;
-      this.dns = undefined;
-      await old?.stop();
-      return;
-    }
-    if (this.dns) {
-      await this.dns.update(config.dns);
-    } else {
-      const dns = new DnsProxy(config.dns, { log: (level, message) => this.log(level, message) });
-      await dns.start();
-      this.dns = dns;
-      const where = config.dns.addresses.map((a) => (a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`)).join(', ');
-      this.log('info', `${config.dns.name}: DNS proxy on ${where} (UDP and TCP), ${config.dns.domains.size} mesh names`);
-    }
-    // Counters by Envoy's names (`dns_filter.<stat_prefix>.*`), read from whichever proxy is running.
-    const prefix = `dns_filter.${config.dns.statPrefix}`;
-    if (!this.dnsStats.has(prefix)) {
-      this.dnsStats.add(prefix);
-      for (const key of Object.keys(new DnsCounters()) as Array<keyof DnsCounters>) {
-        this.ctx.stats.define(`${prefix}.${key}`, () => (this.dns?.statPrefix === config.dns!.statPrefix ? this.dns.counters[key] : 0));
-      }
-    }
-  }
-
-  /** Stops accepting on these sockets; connections already accepted carry on. */
-  private async closeServers(list: BoundServer[]): Promise<void> {
-    for (const b of list) {
-      this.servers.delete(b.key);
-      b.server.close();
-    }
-  }
-
-  private onConnection(bound: BoundServer, socket: Socket): void {
-    socket.on('error', ignoreError);
-    const active = this.active;
-    const lr = active.listeners.get(bound.listener);
-    if (!lr || this.ctx.draining) {
-      socket.destroy();
-      return;
-    }
-    const t0 = performance.now();
-    const start = Date.now();
-    countOpen(lr, socket);
-    const client = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
-    let target = lr;
-    let destination: Destination;
-    if (lr.config.useOriginalDst) {
-      try {
-        destination = originalDestination(socket, lr.config.capture);
-      } catch (err) {
-        lr.counters.downstream_cx_no_original_dst++;
-        this.reject(lr, socket, client, start, t0, `no_original_destination: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-        return;
-      }
-      if (this.ctx.upstreams.isOwn(client, destination)) {
-        // Our own upstream connection came back: capture rules that do not exclude the proxy. Refuse, never loop.
-        lr.counters.downstream_cx_redirect_loop++;
-        this.reject(lr, socket, client, start, t0, 'redirect_loop');
-        return;
-      }
-      const handed = active.routes.resolve(lr.config.direction, destination);
-      if (handed) {
-        target = handed;
-        countOpen(handed, socket);
-        handed.counters.downstream_cx_handed_off++;
-      }
-    } else {
-      destination = { address: socket.localAddress ?? '', port: socket.localPort ?? 0, family: socket.localFamily === 'IPv6' ? 6 : 4 };
-    }
-    const a: Accepted = {
-      connectionId: this.ctx.ids.next(),
-      start,
-      t0,
-      listener: target,
-      capture: lr.config.capture,
-      client,
-      destination: { address: destination.address, port: destination.port },
-      family: destination.family,
-    };
-    this.handle(a, socket);
-  }
-
-  /** A captured connection we cannot serve: RST, counted, and recorded as a flow. */
-  private reject(lr: ListenerRuntime, socket: Socket, client: FlowAddress, start: number, t0: number, reason: FlowReason): void {
-    const a: Accepted = {
-      connectionId: this.ctx.ids.next(),
-      start,
-      t0,
-      listener: lr,
-      capture: lr.config.capture,
-      client,
-      destination: { address: socket.localAddress ?? '', port: socket.localPort ?? 0 },
-      family: socket.localFamily === 'IPv6' ? 6 : 4,
-    };
-    const flow = newFlow(this.ctx, a, 'tcp', a.connectionId, start);
-    flow.verdict = 'error';
-    flow.reason = reason;
-    flow.timings.totalMs = ms(t0, performance.now());
-    socket.resetAndDestroy();
-    this.flows.publish(flow);
-  }
-
-  /**
-   * mTLS inbound: STRICT terminates every connection; PERMISSIVE those that open with a TLS
-   * ClientHello (tls_inspector), the others go on as plaintext, recorded as such. A refused
-   * handshake is a denied flow with its reason, never a silent reset.
-   */
-  private acceptMtls(a: Accepted, socket: Socket, m: NonNullable<ListenerConfig['mtls']>): void {
-    const tlsSide = a.listener.tls!;
-    const terminate = (head?: Buffer): void => {
-      void terminateTls(socket, m.tls, TLS_HANDSHAKE_TIMEOUT_MS, head).then((r) => {
-        if (r.ok) {
-          this.handle({ ...a, listener: tlsSide, tls: r.tls }, r.socket);
-          return;
-        }
-        a.listener.counters.downstream_cx_denied++;
-        const flow = newFlow(this.ctx, { ...a, tls: r.tls }, a.listener.config.protocol, a.connectionId, a.start);
-        flow.verdict = 'denied';
-        flow.reason = r.reason;
-        flow.timings.totalMs = ms(a.t0, performance.now());
-        this.flows.publish(flow);
-      });
-    };
-    if (!m.permissive) {
-      terminate();
-      return;
-    }
-    void peekTransport(socket, TLS_INSPECTOR_TIMEOUT_MS).then(({ tls, head }) => {
-      if (tls) {
-        terminate(head);
-        return;
-      }
-      if (head) socket.unshift(head);
-      this.handle({ ...a, tls: { mode: 'plaintext', verified: false } }, socket);
-    });
-  }
-
-  /** Runs the listener's TCP chain, then hands the connection to the HTTP session or the TCP relay. */
-  private handle(a: Accepted, socket: Socket): void {
-    const mtls = a.listener.config.mtls;
-    if (mtls && !a.listener.tlsSide && a.tls === undefined) {
-      this.acceptMtls(a, socket, mtls);
-      return;
-    }
-    const ctx = this.ctx;
-    const passes = a.listener.passes.tcp;
-    const protocol = a.listener.config.protocol;
-    const timeouts: TcpTimeouts = { connectTimeoutMs: a.listener.cluster.config.connectTimeoutMs ?? ctx.connectTimeoutMs, idleTimeoutMs: ctx.idleTimeoutMs };
-    if (passes.length === 0) {
-      if (protocol === 'http') serveHttp(ctx, a, socket, { ...timeouts, requestHeadersTimeoutMs: ctx.requestHeadersTimeoutMs, maxConnectionDurationMs: 0 });
-      else proxyTcp(ctx, a, socket, newFlow(ctx, a, 'tcp', a.connectionId, a.start), timeouts);
-      return;
-    }
-    const flow = newFlow(ctx, a, protocol, a.connectionId, a.start);
-    let denied = false;
-    const tctx: TcpConnectionContext = {
-      flow,
-      listener: a.listener.config,
-      client: a.client,
-      destination: a.destination,
-      connectTimeoutMs: timeouts.connectTimeoutMs,
-      idleTimeoutMs: timeouts.idleTimeoutMs,
-      requestHeadersTimeoutMs: ctx.requestHeadersTimeoutMs,
-      maxConnectionDurationMs: 0,
-      deny(policy, reason) {
-        denied = true;
-        flow.policies.push({ type: policy.type, name: policy.name, action: 'deny' });
-        flow.verdict = 'denied';
-        flow.reason = reason;
-      },
-      record(policy, action) {
-        flow.policies.push({ type: policy.type, name: policy.name, action });
-      },
-      random: ctx.random,
-    };
-    const closed = (): void => {
-      for (const p of passes) {
-        try {
-          p.onClose?.(tctx);
-        } catch {
-          // An access log that fails must not take the connection down with it; it is counted.
-          a.listener.counters.pass_completion_errors++;
-        }
-      }
-    };
-    const proceed = (): void => {
-      if (denied) {
-        a.listener.counters.downstream_cx_denied++;
-        socket.destroy();
-        flow.timings.totalMs = ms(a.t0, performance.now());
-        closed();
-        this.flows.publish(flow);
-        return;
-      }
-      const t = { connectTimeoutMs: tctx.connectTimeoutMs, idleTimeoutMs: tctx.idleTimeoutMs, requestHeadersTimeoutMs: tctx.requestHeadersTimeoutMs, maxConnectionDurationMs: tctx.maxConnectionDurationMs };
-      if (protocol === 'http') serveHttp(ctx, a, socket, t);
-      else proxyTcp(ctx, a, socket, flow, t, closed);
-    };
-    const failed = (err: unknown): void => {
-      flow.verdict = 'error';
-      flow.reason = `pass_error: ${(err as Error)?.message ?? String(err)}`;
-      socket.resetAndDestroy();
-      flow.timings.totalMs = ms(a.t0, performance.now());
-      closed();
-      this.flows.publish(flow);
-    };
-    try {
-      const r = runPasses(passes, (p) => p.onConnect(tctx), () => denied);
-      if (r) r.then(proceed, failed).catch(failed);
-      else proceed();
-    } catch (err) {
-      failed(err);
-    }
   }
 
   updateConfig(version: string, dataplane: Dataplane, policies?: PolicyPasses, services?: ServiceDirectory): Promise<void> {
@@ -662,9 +328,9 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
     this.services = services;
     try {
       this.active = this.build(config);
-      await this.prepareHost(config);
-      await this.syncDns(config);
-      await this.syncServers(config);
+      await prepareTransparentHost(config, this.log);
+      await this.dns.sync(config);
+      await this.sockets.sync(config);
     } catch (err) {
       this.active = previous.active;
       this.policies = previous.policies;
@@ -747,7 +413,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
     this.stopping ??= (async () => {
       const drainMs = options.drainMs ?? DEFAULT_DRAIN_MS;
       this.ctx.draining = true;
-      await this.closeServers([...this.servers.values()]);
+      this.sockets.closeAll();
       for (const c of this.ctx.open) c.drain();
       const deadline = Date.now() + drainMs;
       while (this.ctx.open.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -756,23 +422,11 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
       this.ctx.httpPool.closeIdle();
       for (const state of this.clusterStates.values()) state.stop();
       this.ctx.http2Pool.closeAll();
-      await this.dns?.stop();
-      this.dns = undefined;
+      await this.dns.stop();
       await this.adminServer?.close();
     })();
     return this.stopping;
   }
-}
-
-/** Counts an open connection on a listener (total and active). */
-function countOpen(l: ListenerRuntime, socket: Socket): void {
-  const c = l.counters;
-  c.downstream_cx_total++;
-  c.downstream_cx_active++;
-  socket.once('close', () => {
-    c.downstream_cx_active--;
-    c.downstream_cx_destroy++;
-  });
 }
 
 /**
