@@ -6,8 +6,8 @@
 //   node --import tsx bench/flow-ring.ts [flows=300000]
 //
 // Variants: the ring of columns (FlowLog) and, for comparison, the ring of retained records it
-// replaced (ObjectRing below), each at 10,000 slots and at 1 slot (`--flow-buffer 1`), without
-// and with a subscriber that holds flows in batches of 500 and serialises them (as the channel
+// replaced (ObjectRing below), each at 10,000 slots, at 1 slot (`--flow-buffer 1`) and at the
+// control plane's 50,000, without and with a subscriber that holds flows in batches of 500 and serialises them (as the channel
 // to the control plane does).
 import { execFileSync } from 'node:child_process';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -176,6 +176,9 @@ if (process.argv[2] === '--child') {
     { ring: 'columns', capacity: 10_000, subscriber: false },
     { ring: 'objects', capacity: 10_000, subscriber: true },
     { ring: 'columns', capacity: 10_000, subscriber: true },
+    // The control plane's FlowHub ring.
+    { ring: 'objects', capacity: 50_000, subscriber: false },
+    { ring: 'columns', capacity: 50_000, subscriber: false },
   ];
   const rows: string[] = [];
   // Interleaved rounds: the machine is shared, so each variant sees the same noise.

@@ -48,10 +48,10 @@ const N_GRPC_STATUS = 13;
 const NUMS = 14;
 
 /**
- * Strings of a slot: `strs[slot * STRS + field]`. Most are shared (listener, cluster, mesh names,
- * enum values), so a slot only points at strings that already live in old space; the few made per
- * flow (ids, addresses, path) are leaf objects the marker does not trace. The rare nested parts
- * (policies, tls) are kept as one JSON string each.
+ * Strings of a slot: `strs[slot * STRS + field]`. The ones kept here are shared (listener,
+ * cluster, mesh names, enum values, reason codes), so a slot only points at strings that already
+ * live in old space. Texts made per flow go to the text bytes below; their columns here hold only
+ * those that do not fit there. The rare nested parts (policies, tls) are one JSON string each.
  */
 const S_ID = 0;
 const S_CONNECTION_ID = 1;
@@ -113,9 +113,9 @@ const F_CONNECT_MS = 1 << 8;
 const F_FIRST_BYTE_MS = 1 << 9;
 
 /**
- * A bounded ring of the most recent flows. Publishing is O(1) and allocates nothing (the record
- * is copied into the slot's columns, see the layout above); when the ring is full the oldest flow
- * is overwritten and counted in `evicted`. Readers either pull with a cursor (`since`, which
+ * A bounded ring of the most recent flows. Publishing is O(1) and allocates nothing but the JSON
+ * of a flow's policies, if any (the record is copied into the slot's columns, see the layout
+ * above); when the ring is full the oldest flow is overwritten and counted in `evicted`. Readers either pull with a cursor (`since`, which
  * reports what they missed) or subscribe synchronously and get the published record itself; with
  * no subscriber, publishing does not look further than an array length.
  */
@@ -134,7 +134,7 @@ export class FlowLog {
   private subscriberErrorCount = 0;
   /** Replaced, never mutated, so a callback may unsubscribe while we iterate. */
   private subscribers: readonly FlowSubscriber[] = [];
-  /** The last tls object and its JSON: the flows of one connection share one object. */
+  /** The last tls object and its JSON: the flows of one connection share one object, made once at its handshake. */
   private lastTls: FlowRecord['tls'];
   private lastTlsJson: string | undefined;
 
@@ -147,6 +147,7 @@ export class FlowLog {
     this.textLengths = new Int16Array(capacity * TEXTS).fill(-1);
   }
 
+  /** Records the flow as it is now: a change made to the record after this call is not seen by readers of the ring. */
   publish(flow: FlowRecord): void {
     if (this.seq >= this.capacity) this.evictedCount++;
     this.store(this.seq % this.capacity, flow);
