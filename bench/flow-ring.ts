@@ -3,12 +3,13 @@
 // ring adds: ns per flow, heap held after a full GC, and GC pauses (PerformanceObserver 'gc').
 // Each variant runs in its own child process so one's heap does not colour the next.
 //
-//   node --import tsx bench/flow-ring.ts [flows=300000]
+//   node --import tsx bench/flow-ring.ts [flows=300000] [rounds=2]
 //
 // Variants: the ring of columns (FlowLog) and, for comparison, the ring of retained records it
 // replaced (ObjectRing below), each at 10,000 slots, at 1 slot (`--flow-buffer 1`) and at the
-// control plane's 50,000, without and with a subscriber that holds flows in batches of 500 and serialises them (as the channel
-// to the control plane does).
+// control plane's 50,000, without and with a subscriber that holds flows in batches of 500 and
+// serialises them (as the channel to the control plane does). Survived and promoted bytes come
+// from V8's own account (--trace-gc-nvp) and do not depend on the machine's load; times do.
 import { execFileSync } from 'node:child_process';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
