@@ -5,8 +5,9 @@
 //   - the ring of retained records this replaced (its publish put back on FlowLog's prototype);
 //   - each ring with a live subscriber that batches flows and serialises them like the channel to
 //     the control plane does (500 a batch or every 200 ms; the JSON is built and dropped).
-// Reports p50/p99/p99.9 from the intended send time and the dp's CPU (utime+stime from /proc) per
-// request.
+// Reports p50/p99/p99.9 from the intended send time, the dp's CPU (utime+stime from /proc) per
+// request, its GC pauses, and the bytes promoted to old space per request (old space's growth
+// over a window without Mark-Compact), which unlike times does not depend on the machine's load.
 //
 //   node --import tsx bench/flow-ring-loopback.ts [rate=1000] [seconds=10] [rounds=2]
 import { execFile, fork, type ChildProcess } from 'node:child_process';
@@ -16,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { FlowLog, type FlowRecord } from '../packages/core/src/flows/index.ts';
 import { dataplaneSchema } from '../packages/core/src/model/index.ts';
 import { startDataplane } from '../packages/core/src/proxy/engine.ts';
@@ -119,9 +121,14 @@ async function dataplane(v: Variant, upstreamPort: number, port: number): Promis
       gc.maxPauseMs = Math.max(gc.maxPauseMs, e.duration);
     }
   }).observe({ entryTypes: ['gc'] });
+  // With no Mark-Compact in the window, what old space grew by is what scavenges promoted.
+  const old = (): number => getHeapSpaceStatistics().reduce((sum, sp) => (sp.space_name === 'old_space' || sp.space_name === 'lo_space' ? sum + sp.space_used_size : sum), 0);
+  let old0 = 0;
   process.on('message', (m) => {
-    if (m === 'reset') for (const k of Object.keys(gc) as Array<keyof typeof gc>) gc[k] = 0;
-    else process.send!({ gc });
+    if (m === 'reset') {
+      for (const k of Object.keys(gc) as Array<keyof typeof gc>) gc[k] = 0;
+      old0 = old();
+    } else process.send!({ gc: { ...gc, oldGrowth: old() - old0 } });
   });
   process.send!({ ready: true });
 }
@@ -154,7 +161,7 @@ async function main(): Promise<void> {
     { ring: 'columns', capacity: 10_000, subscriber: true },
     { ring: 'objects', capacity: 10_000, subscriber: true },
   ];
-  const results = new Map<string, Array<{ p50: number; p99: number; p999: number; cpuUs: number; errors: number; gcUs: number; markCompacts: number; maxPauseMs: number }>>();
+  const results = new Map<string, Array<{ p50: number; p99: number; p999: number; cpuUs: number; errors: number; gcUs: number; markCompacts: number; maxPauseMs: number; promotedPerReq: number }>>();
   try {
     for (let r = 0; r < rounds; r++) {
       for (const v of variants) {
@@ -172,7 +179,7 @@ async function main(): Promise<void> {
         dp.proc.kill();
         await new Promise((r) => dp.proc.once('exit', r));
         const key = `${v.ring} ${v.capacity}${v.subscriber ? ' + subscriber' : ''}`;
-        results.set(key, [...(results.get(key) ?? []), { p50: res.p50, p99: res.p99, p999: res.p999, cpuUs: (cpu * 1e6) / Math.max(1, res.completed), errors: res.errors, gcUs: ((gc['scavengeMs']! + gc['markCompactMs']!) * 1000) / Math.max(1, res.completed), markCompacts: gc['markCompacts']!, maxPauseMs: gc['maxPauseMs']! }]);
+        results.set(key, [...(results.get(key) ?? []), { p50: res.p50, p99: res.p99, p999: res.p999, cpuUs: (cpu * 1e6) / Math.max(1, res.completed), errors: res.errors, gcUs: ((gc['scavengeMs']! + gc['markCompactMs']!) * 1000) / Math.max(1, res.completed), markCompacts: gc['markCompacts']!, maxPauseMs: gc['maxPauseMs']!, promotedPerReq: gc['markCompacts'] === 0 ? gc['oldGrowth']! / Math.max(1, res.completed) : NaN }]);
         console.error(`round ${r + 1} ${key}: p99 ${res.p99.toFixed(3)} ms, cpu ${((cpu * 1e6) / Math.max(1, res.completed)).toFixed(1)} µs/req, errors ${res.errors}, gc ${JSON.stringify(gc)}`);
       }
     }
@@ -182,9 +189,9 @@ async function main(): Promise<void> {
   }
   const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
   console.log(`${rate} req/s for ${seconds} s (after a 2 s warm-up run; the ring full from the start) on 8 keep-alive connections, 1 KiB responses, ${rounds} interleaved rounds (median; all p99s listed)`);
-  console.log('| ring | p50 ms | p99 ms | p99.9 ms | dp CPU µs/req | dp GC pause µs/req | Mark-Compacts | max GC pause ms | p99s |\n|---|---:|---:|---:|---:|---:|---:|---:|---|');
+  console.log('| ring | p50 ms | p99 ms | p99.9 ms | dp CPU µs/req | dp GC pause µs/req | promoted B/req | Mark-Compacts | max GC pause ms | p99s |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const [key, rs] of results) {
-    console.log(`| ${key} | ${med(rs.map((x) => x.p50)).toFixed(3)} | ${med(rs.map((x) => x.p99)).toFixed(3)} | ${med(rs.map((x) => x.p999)).toFixed(3)} | ${med(rs.map((x) => x.cpuUs)).toFixed(1)} | ${med(rs.map((x) => x.gcUs)).toFixed(1)} | ${med(rs.map((x) => x.markCompacts))} | ${med(rs.map((x) => x.maxPauseMs)).toFixed(1)} | ${rs.map((x) => x.p99.toFixed(2)).join(' ')} |`);
+    console.log(`| ${key} | ${med(rs.map((x) => x.p50)).toFixed(3)} | ${med(rs.map((x) => x.p99)).toFixed(3)} | ${med(rs.map((x) => x.p999)).toFixed(3)} | ${med(rs.map((x) => x.cpuUs)).toFixed(1)} | ${med(rs.map((x) => x.gcUs)).toFixed(1)} | ${med(rs.map((x) => x.promotedPerReq)).toFixed(0)} | ${med(rs.map((x) => x.markCompacts))} | ${med(rs.map((x) => x.maxPauseMs)).toFixed(1)} | ${rs.map((x) => x.p99.toFixed(2)).join(' ')} |`);
   }
 }
 
