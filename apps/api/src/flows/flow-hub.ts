@@ -71,7 +71,8 @@ export class FlowHub {
   /** Newest first. */
   list(filter: FlowFilter, limit: number): FlowRecord[] {
     const out: FlowRecord[] = [];
-    for (const flow of this.log.recent()) {
+    // Records are built as the walk reaches them: a filtered page stops early.
+    for (const flow of this.log.newestFirst()) {
       if (!matchesFlow(flow, filter)) continue;
       out.push(flow);
       if (out.length >= limit) break;
@@ -79,9 +80,9 @@ export class FlowHub {
     return out;
   }
 
-  /** Every flow held, newest first. */
-  all(): FlowRecord[] {
-    return this.log.recent();
+  /** Every flow held, newest first, each built as the walk reaches it (no array of 50,000 records at once). */
+  all(): Iterable<FlowRecord> {
+    return this.log.newestFirst();
   }
 
   find(id: string): FlowRecord | undefined {

@@ -65,6 +65,32 @@ describe('FlowLog', () => {
     expect(log.stats()).toMatchObject({ subscribers: 1, subscriberErrors: 2 });
   });
 
+  it('keeps a flow as it was published, texts that are not ASCII or too long for a slot included', () => {
+    const log = new FlowLog(2);
+    const f = flow('a');
+    f.http = { method: 'GET', authority: 'ünïcode.example', path: `/${'p'.repeat(300)}`, status: 200, requestBytes: 1, responseBytes: 2, requestId: 'r1', attempts: 1 };
+    f.policies.push({ type: 'MeshRetry', name: 'r', action: 'retry 1/2 after 503' });
+    log.publish(f);
+    const published = structuredClone(f);
+    f.verdict = 'error';
+    f.http.path = '/changed';
+    f.policies.length = 0;
+    expect(log.find('a')).toEqual(published);
+    expect(log.recent()[0]).not.toBe(f);
+  });
+
+  it('walks newest first and stops at flows overwritten while the walk was paused', () => {
+    const log = new FlowLog(3);
+    for (const id of ['a', 'b', 'c']) log.publish(flow(id));
+    const walk = log.newestFirst()[Symbol.iterator]();
+    expect(walk.next().value?.id).toBe('c');
+    // d and e overwrite a and b: the walk ends after c instead of reading their slots.
+    log.publish(flow('d'));
+    log.publish(flow('e'));
+    expect(walk.next().done).toBe(true);
+    expect([...log.newestFirst()].map((f) => f.id)).toEqual(['e', 'd', 'c']);
+  });
+
   it('rejects a capacity that is not a positive integer', () => {
     expect(() => new FlowLog(0)).toThrow(/positive integer/);
   });
