@@ -2,6 +2,8 @@
  * `@meshcap/core/testing`: what tests use to check meshcap's output, kept out of the engine's public
  * surface (`index.ts`) so no runtime code can come to depend on a test oracle. Today: the strict
  * reader of Envoy JSON against Envoy's own protos, which tests run over config dumps and xDS
- * resources (the e2e suite over the dashboard's downloads).
+ * resources (the e2e suite over the dashboard's downloads); and the resource fixtures tests apply
+ * (`dataplaneYaml`, the docs' seed Dataplane), so a manifest's shape is written once.
  */
 export { assertEnvoyJson, checkEnvoyJson, checkEnvoyJsonWith, type EnvoyProtoCheckOptions, type EnvoyProtoIssue } from './xds/envoy-proto-check.ts';
+export { dataplaneYaml, resourcesYaml, SEED_DATAPLANE_YAML, type DataplaneFixture, type InboundFixture, type OutboundFixture } from './testing/resources.ts';

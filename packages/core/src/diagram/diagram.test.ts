@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { FlowRecord } from '../flows/flow.ts';
 import { parseResources } from '../model/parse.ts';
 import { PolicyCompiler } from '../policy/state.ts';
+import { SEED_DATAPLANE_YAML } from '../testing.ts';
 import { dataplanePathDiagram, escapeMermaidText, flowDiagram } from './index.ts';
 
 const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), '__golden__');
@@ -67,21 +68,6 @@ spec:
         http: { numRetries: 3 }
 `;
 
-// The seed's "life without transparent proxying" Dataplane.
-const seedDataplane = `type: Dataplane
-mesh: default
-name: demo-app
-networking:
-  address: 10.119.249.39
-  inbound:
-    - port: 15000
-      servicePort: 5000
-      serviceAddress: 127.0.0.1
-      tags:
-        kuma.io/service: app
-        kuma.io/protocol: http
-`;
-
 function compiled(text: string, toggles: Array<[string, string, string]> = []) {
   const compiler = new PolicyCompiler();
   compiler.applyAll(parseResources(text));
@@ -112,10 +98,10 @@ describe('dataplane path diagrams', () => {
   });
 
   it('draws the seed Dataplane without capture: no kernel, explicit listener', () => {
-    const text = dataplanePathDiagram(compiled(seedDataplane).compile('default', 'demo-app'), 'inbound');
+    const text = dataplanePathDiagram(compiled(SEED_DATAPLANE_YAML).compile('default', 'demo-app'), 'inbound');
     expect(text).not.toContain('Kernel');
     golden('seed-demo-app-inbound.mmd', text);
-    expect(dataplanePathDiagram(compiled(seedDataplane).compile('default', 'demo-app'), 'outbound')).toContain('declares no outbound');
+    expect(dataplanePathDiagram(compiled(SEED_DATAPLANE_YAML).compile('default', 'demo-app'), 'outbound')).toContain('declares no outbound');
   });
 
   it('names the application and cluster of each inbound as the proxy does, also for two inbounds on one port', () => {

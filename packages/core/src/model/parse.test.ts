@@ -1,22 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MeshcapError } from '../errors.ts';
+import { SEED_DATAPLANE_YAML } from '../testing.ts';
 import { inboundListenerName, protocolOf, type Dataplane } from './dataplane.ts';
 import { parseResources } from './parse.ts';
-
-// The seed's "life without transparent proxying" example, indentation and all.
-const seedDataplane = `  type: Dataplane
-  mesh: default
-  name: demo-app
-  networking: 
-    address: 10.119.249.39 
-    inbound: 
-      - port: 15000
-        servicePort: 5000
-        serviceAddress: 127.0.0.1
-        tags: 
-          kuma.io/service: app
-          kuma.io/protocol: http
-`;
 
 function errorOf(fn: () => unknown): MeshcapError {
   try {
@@ -30,7 +16,7 @@ function errorOf(fn: () => unknown): MeshcapError {
 
 describe('parseResources', () => {
   it("loads the seed's Dataplane as written", () => {
-    const [dp] = parseResources(seedDataplane) as [Dataplane];
+    const [dp] = parseResources(SEED_DATAPLANE_YAML) as [Dataplane];
     expect(dp).toMatchObject({ type: 'Dataplane', mesh: 'default', name: 'demo-app' });
     expect(dp.networking.inbound[0]).toEqual({
       port: 15000,

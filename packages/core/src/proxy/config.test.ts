@@ -2,24 +2,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseResources, type Dataplane } from '../model/index.ts';
+import { SEED_DATAPLANE_YAML } from '../testing.ts';
 import { compileProxyConfig, serviceDirectory } from './config.ts';
 import { loadDataplaneFile } from './standalone.ts';
 import { renderStatsPrometheus, ProxyStats } from './stats.ts';
-
-/** The seed's "life without transparent proxying" Dataplane, exactly as the docs print it. */
-const SEED = `  type: Dataplane
-  mesh: default
-  name: demo-app
-  networking: 
-    address: 10.119.249.39 
-    inbound: 
-      - port: 15000
-        servicePort: 5000
-        serviceAddress: 127.0.0.1
-        tags: 
-          kuma.io/service: app
-          kuma.io/protocol: http
-`;
 
 function golden(name: string, actual: string): void {
   const path = fileURLToPath(new URL(`./__golden__/${name}`, import.meta.url));
@@ -31,7 +17,7 @@ const dp = (yaml: string): Dataplane => parseResources(yaml)[0] as unknown as Da
 
 describe('listeners and clusters from a Dataplane', () => {
   it("loads the seed's example as written: one explicit HTTP inbound to 127.0.0.1:5000", () => {
-    const { dataplane, services } = loadDataplaneFile(SEED, 'seed.yaml');
+    const { dataplane, services } = loadDataplaneFile(SEED_DATAPLANE_YAML, 'seed.yaml');
     const config = compileProxyConfig(dataplane, { services });
     expect(config).toMatchObject({ dataplane: 'demo-app', mesh: 'default', transparent: false });
     expect(config.listeners).toHaveLength(1);

@@ -1,0 +1,83 @@
+import { stringify } from 'yaml';
+
+/**
+ * Resource fixtures for tests: the Dataplane and policy manifests many tests apply, built from the
+ * few things a test varies (names, addresses, ports, tags) so each test still shows what matters to
+ * it and the manifest's shape lives in one place. Output is Kuma YAML text, as a user would apply
+ * it: tests feed it to `parseResources`, the API or the CLI exactly as they fed their own copies.
+ */
+
+export interface InboundFixture {
+  port: number;
+  servicePort?: number;
+  serviceAddress?: string;
+  /** `kuma.io/service`. */
+  service: string;
+  /** `kuma.io/protocol`; omitted when not given (the mesh's default, tcp). */
+  protocol?: string;
+  /** Tags after service and protocol, in this order. */
+  tags?: Record<string, string>;
+}
+
+export interface OutboundFixture {
+  port: number;
+  address?: string;
+  /** `kuma.io/service` of the service called. */
+  service: string;
+}
+
+export interface DataplaneFixture {
+  /** Omitted from the manifest when not given (the resource then lands in mesh `default`). */
+  mesh?: string;
+  name: string;
+  address: string;
+  inbound?: InboundFixture[];
+  outbound?: OutboundFixture[];
+  transparentProxying?: {
+    redirectPortInbound?: number;
+    redirectPortOutbound?: number;
+    redirectPortInboundV6?: number;
+    inboundMode?: 'redirect' | 'tproxy';
+  };
+}
+
+/** A Dataplane manifest (one YAML document). */
+export function dataplaneYaml(dp: DataplaneFixture): string {
+  const networking: Record<string, unknown> = { address: dp.address };
+  if (dp.inbound) {
+    networking['inbound'] = dp.inbound.map((i) => ({
+      port: i.port,
+      ...(i.servicePort !== undefined && { servicePort: i.servicePort }),
+      ...(i.serviceAddress !== undefined && { serviceAddress: i.serviceAddress }),
+      tags: { 'kuma.io/service': i.service, ...(i.protocol !== undefined && { 'kuma.io/protocol': i.protocol }), ...i.tags },
+    }));
+  }
+  if (dp.outbound) {
+    networking['outbound'] = dp.outbound.map((o) => ({ port: o.port, ...(o.address !== undefined && { address: o.address }), tags: { 'kuma.io/service': o.service } }));
+  }
+  if (dp.transparentProxying) networking['transparentProxying'] = dp.transparentProxying;
+  return stringify({ type: 'Dataplane', ...(dp.mesh !== undefined && { mesh: dp.mesh }), name: dp.name, networking });
+}
+
+/** Several manifests as one multi-document YAML text, in order. */
+export function resourcesYaml(...documents: string[]): string {
+  return documents.map((d) => (d.endsWith('\n') ? d : `${d}\n`)).join('---\n');
+}
+
+/**
+ * The Kuma docs' "life without transparent proxying" Dataplane, exactly as they print it: indented
+ * two spaces, with trailing blanks after some keys (loading it as written is itself a test).
+ */
+export const SEED_DATAPLANE_YAML = `  type: Dataplane
+  mesh: default
+  name: demo-app
+  networking: 
+    address: 10.119.249.39 
+    inbound: 
+      - port: 15000
+        servicePort: 5000
+        serviceAddress: 127.0.0.1
+        tags: 
+          kuma.io/service: app
+          kuma.io/protocol: http
+`;
