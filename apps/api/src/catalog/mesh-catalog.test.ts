@@ -1,26 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dataplaneYaml, resourcesYaml } from '@meshcap/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../store/index.ts';
 import { MeshCatalog } from './mesh-catalog.ts';
 
-const resources = `type: Dataplane
-name: web
-networking:
-  address: 198.18.0.10
-  inbound:
-    - port: 8080
-      tags: { kuma.io/service: web, kuma.io/protocol: http }
----
-type: Dataplane
-name: api
-networking:
-  address: 198.18.0.11
-  inbound:
-    - port: 9090
-      tags: { kuma.io/service: api, kuma.io/protocol: http }
----
+const resources = `${resourcesYaml(
+  dataplaneYaml({ name: 'web', address: '198.18.0.10', inbound: [{ port: 8080, service: 'web', protocol: 'http' }] }),
+  dataplaneYaml({ name: 'api', address: '198.18.0.11', inbound: [{ port: 9090, service: 'api', protocol: 'http' }] }),
+)}---
 type: MeshFaultInjection
 name: abort-all
 spec:

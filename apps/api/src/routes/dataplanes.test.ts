@@ -1,43 +1,18 @@
+import { dataplaneYaml, resourcesYaml } from '@meshcap/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyYaml, AUTH, startTestApp, type TestControlPlane } from '../test-support.ts';
 
-const mesh = `type: Dataplane
-mesh: default
-name: web
-networking:
-  address: 198.18.0.10
-  inbound:
-    - port: 8080
-      servicePort: 8081
-      tags: { kuma.io/service: web, kuma.io/protocol: http, version: v1 }
-  transparentProxying:
-    redirectPortInbound: 15006
-    redirectPortOutbound: 15001
----
-type: Dataplane
-mesh: default
-name: backend
-networking:
-  address: 198.18.0.11
-  inbound:
-    - port: 9000
-      tags: { kuma.io/service: backend, kuma.io/protocol: http }
-  transparentProxying:
-    inboundMode: tproxy
----
-type: Dataplane
-mesh: default
-name: legacy
-networking:
-  address: 127.0.0.1
-  inbound:
-    - port: 15000
-      servicePort: 5000
-      tags: { kuma.io/service: legacy }
-  outbound:
-    - port: 10001
-      tags: { kuma.io/service: backend }
----
+const mesh = `${resourcesYaml(
+  dataplaneYaml({
+    mesh: 'default',
+    name: 'web',
+    address: '198.18.0.10',
+    inbound: [{ port: 8080, servicePort: 8081, service: 'web', protocol: 'http', tags: { version: 'v1' } }],
+    transparentProxying: { redirectPortInbound: 15006, redirectPortOutbound: 15001 },
+  }),
+  dataplaneYaml({ mesh: 'default', name: 'backend', address: '198.18.0.11', inbound: [{ port: 9000, service: 'backend', protocol: 'http' }], transparentProxying: { inboundMode: 'tproxy' } }),
+  dataplaneYaml({ mesh: 'default', name: 'legacy', address: '127.0.0.1', inbound: [{ port: 15000, servicePort: 5000, service: 'legacy' }], outbound: [{ port: 10001, service: 'backend' }] }),
+)}---
 type: MeshFaultInjection
 mesh: default
 name: slow-web

@@ -1,26 +1,13 @@
 import type { FlowRecord } from '@meshcap/core';
+import { dataplaneYaml, resourcesYaml } from '@meshcap/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goldenMetrics, LATENCY_BUCKETS_MS } from '../flows/golden-metrics.ts';
 import { applyYaml, startTestApp, type TestControlPlane } from '../test-support.ts';
 
-const resources = `type: Dataplane
-mesh: default
-name: web
-networking:
-  address: 198.18.0.10
-  inbound:
-    - port: 8080
-      tags: { kuma.io/service: web, kuma.io/protocol: http }
----
-type: Dataplane
-mesh: default
-name: backend-1
-networking:
-  address: 198.18.0.11
-  inbound:
-    - port: 9000
-      tags: { kuma.io/service: backend, kuma.io/protocol: http }
-`;
+const resources = resourcesYaml(
+  dataplaneYaml({ mesh: 'default', name: 'web', address: '198.18.0.10', inbound: [{ port: 8080, service: 'web', protocol: 'http' }] }),
+  dataplaneYaml({ mesh: 'default', name: 'backend-1', address: '198.18.0.11', inbound: [{ port: 9000, service: 'backend', protocol: 'http' }] }),
+);
 
 let seq = 0;
 function flow(over: Partial<FlowRecord> & { status?: number }): FlowRecord {

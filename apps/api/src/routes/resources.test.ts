@@ -1,25 +1,12 @@
+import { dataplaneYaml, resourcesYaml } from '@meshcap/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyYaml, AUTH, startTestApp, type TestControlPlane } from '../test-support.ts';
 
 const twoDataplanes = `# web and api
-type: Dataplane
-mesh: default
-name: web
-networking:
-  address: 198.18.0.10
-  inbound:
-    - port: 8080
-      tags: { kuma.io/service: web, kuma.io/protocol: http }
----
-type: Dataplane
-mesh: default
-name: api
-networking:
-  address: 198.18.0.11
-  inbound:
-    - port: 9090
-      tags: { kuma.io/service: api }
-`;
+${resourcesYaml(
+  dataplaneYaml({ mesh: 'default', name: 'web', address: '198.18.0.10', inbound: [{ port: 8080, service: 'web', protocol: 'http' }] }),
+  dataplaneYaml({ mesh: 'default', name: 'api', address: '198.18.0.11', inbound: [{ port: 9090, service: 'api' }] }),
+)}`;
 
 describe('POST /api/resources and GET/DELETE /api/meshes/{mesh}/resources/{type}/{name}', () => {
   let cp: TestControlPlane;
