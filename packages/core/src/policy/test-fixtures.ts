@@ -1,6 +1,7 @@
 import type { Dataplane } from '../model/dataplane.ts';
 import { parseResources } from '../model/parse.ts';
 import type { PolicyResource } from '../model/policies/index.ts';
+import { dataplaneYaml } from '../testing.ts';
 
 /** Test-only builders; not exported from the package. */
 
@@ -14,21 +15,16 @@ export interface DataplaneSketch {
   reachableServices?: string[];
 }
 
-/** A validated Dataplane from a short description. */
+/** A validated Dataplane from a short description (its manifest written by the shared `dataplaneYaml`). */
 export function dataplane(d: DataplaneSketch): Dataplane {
   const [dp] = parseResources(
-    JSON.stringify({
-      type: 'Dataplane',
-      name: d.name,
+    dataplaneYaml({
       mesh: d.mesh ?? 'default',
-      networking: {
-        address: d.address,
-        inbound: d.inbound ?? [],
-        outbound: (d.outbound ?? []).map((o) => ({ port: o.port, tags: { 'kuma.io/service': o.service } })),
-        ...(d.transparent
-          ? { transparentProxying: { redirectPortInbound: 15006, redirectPortOutbound: 15001, ...(d.reachableServices ? { reachableServices: d.reachableServices } : {}) } }
-          : {}),
-      },
+      name: d.name,
+      address: d.address,
+      inbound: d.inbound ?? [],
+      outbound: d.outbound ?? [],
+      ...(d.transparent && { transparentProxying: { redirectPortInbound: 15006, redirectPortOutbound: 15001, ...(d.reachableServices && { reachableServices: d.reachableServices }) } }),
     }),
   );
   return dp as Dataplane;

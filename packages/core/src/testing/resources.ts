@@ -11,8 +11,9 @@ export interface InboundFixture {
   port: number;
   servicePort?: number;
   serviceAddress?: string;
-  /** `kuma.io/service`. */
-  service: string;
+  name?: string;
+  /** `kuma.io/service`; without it, `tags` must carry it. */
+  service?: string;
   /** `kuma.io/protocol`; omitted when not given (the mesh's default, tcp). */
   protocol?: string;
   /** Tags after service and protocol, in this order. */
@@ -38,6 +39,7 @@ export interface DataplaneFixture {
     redirectPortOutbound?: number;
     redirectPortInboundV6?: number;
     inboundMode?: 'redirect' | 'tproxy';
+    reachableServices?: string[];
   };
 }
 
@@ -49,7 +51,8 @@ export function dataplaneYaml(dp: DataplaneFixture): string {
       port: i.port,
       ...(i.servicePort !== undefined && { servicePort: i.servicePort }),
       ...(i.serviceAddress !== undefined && { serviceAddress: i.serviceAddress }),
-      tags: { 'kuma.io/service': i.service, ...(i.protocol !== undefined && { 'kuma.io/protocol': i.protocol }), ...i.tags },
+      ...(i.name !== undefined && { name: i.name }),
+      tags: { ...(i.service !== undefined && { 'kuma.io/service': i.service }), ...(i.protocol !== undefined && { 'kuma.io/protocol': i.protocol }), ...i.tags },
     }));
   }
   if (dp.outbound) {
