@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { FlowRecord } from '../flows/flow.ts';
 import { parseResources } from '../model/parse.ts';
 import { PolicyCompiler } from '../policy/state.ts';
-import { SEED_DATAPLANE_YAML } from '../testing.ts';
+import { dataplaneYaml, resourcesYaml, SEED_DATAPLANE_YAML } from '../testing.ts';
 import { dataplanePathDiagram, escapeMermaidText, flowDiagram } from './index.ts';
 
 const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), '__golden__');
@@ -19,33 +19,22 @@ function golden(name: string, actual: string): void {
   expect(actual).toBe(readFileSync(file, 'utf8'));
 }
 
-const mesh = `
-type: Dataplane
-mesh: default
-name: web
-networking:
-  address: 198.18.0.10
-  inbound:
-    - port: 8080
-      servicePort: 8081
-      tags: { kuma.io/service: web, kuma.io/protocol: http }
-  transparentProxying:
-    redirectPortInbound: 15006
-    redirectPortOutbound: 15001
----
-type: Dataplane
-mesh: default
-name: backend
-networking:
-  address: 198.18.0.11
-  inbound:
-    - port: 9000
-      tags: { kuma.io/service: backend, kuma.io/protocol: http }
-  transparentProxying:
-    redirectPortInbound: 15006
-    redirectPortOutbound: 15001
-    inboundMode: tproxy
----
+const mesh = `${resourcesYaml(
+  dataplaneYaml({
+    mesh: 'default',
+    name: 'web',
+    address: '198.18.0.10',
+    inbound: [{ port: 8080, servicePort: 8081, service: 'web', protocol: 'http' }],
+    transparentProxying: { redirectPortInbound: 15006, redirectPortOutbound: 15001 },
+  }),
+  dataplaneYaml({
+    mesh: 'default',
+    name: 'backend',
+    address: '198.18.0.11',
+    inbound: [{ port: 9000, service: 'backend', protocol: 'http' }],
+    transparentProxying: { redirectPortInbound: 15006, redirectPortOutbound: 15001, inboundMode: 'tproxy' },
+  }),
+)}---
 type: MeshFaultInjection
 mesh: default
 name: slow-web

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildConfigDump, configDumpOfResources, configDumpVersion, resourcesOfConfigDump } from './config-dump.ts';
 import { formatEnvoyJson } from './envoy-json.ts';
 import { configDumpOf, xdsResourcesOf } from './provider.ts';
+import { dataplaneYaml, resourcesYaml, SEED_DATAPLANE_YAML } from '../testing.ts';
 import {
   SEED,
   chainFor,
@@ -166,20 +167,7 @@ networking:
 
   it('without transparent proxying: bound listeners on the declared ports, no passthrough (golden)', async () => {
     // The seed's "life without transparent proxying": listen on 15000, forward to 127.0.0.1:5000.
-    const yaml = `
-type: Dataplane
-mesh: default
-name: demo-app
-networking:
-  address: 198.18.1.39
-  inbound:
-    - port: 15000
-      servicePort: 5000
-      serviceAddress: 127.0.0.1
-      tags:
-        kuma.io/service: app
-        kuma.io/protocol: http
-`;
+    const yaml = SEED_DATAPLANE_YAML.replace('10.119.249.39', '198.18.1.39');
     const dump = dumpFor(meshWith(yaml), 'demo-app');
     await expectEnvoyValid(dump);
     expectGolden('explicit.json', formatEnvoyJson(dump));
@@ -191,51 +179,21 @@ networking:
 });
 
 describe('buildConfigDump: policies', () => {
-  const MESH = `
-type: Dataplane
-mesh: default
-name: backend
-networking:
-  address: 198.18.0.10
-  inbound:
-    - port: 8080
-      tags:
-        kuma.io/service: backend
-        kuma.io/protocol: http
-    - port: 9000
-      tags:
-        kuma.io/service: backend
-  outbound:
-    - port: 7070
-      address: 198.18.0.30
-      tags:
-        kuma.io/service: payments
-  transparentProxying:
-    redirectPortInbound: 15006
-    redirectPortOutbound: 15001
----
-type: Dataplane
-mesh: default
-name: frontend
-networking:
-  address: 198.18.0.11
-  inbound:
-    - port: 80
-      tags:
-        kuma.io/service: frontend
-        kuma.io/protocol: http
----
-type: Dataplane
-mesh: default
-name: payments
-networking:
-  address: 198.18.0.30
-  inbound:
-    - port: 7070
-      tags:
-        kuma.io/service: payments
-        kuma.io/protocol: http
----
+  const MESH = `${resourcesYaml(
+    dataplaneYaml({
+      mesh: 'default',
+      name: 'backend',
+      address: '198.18.0.10',
+      inbound: [
+        { port: 8080, service: 'backend', protocol: 'http' },
+        { port: 9000, service: 'backend' },
+      ],
+      outbound: [{ port: 7070, address: '198.18.0.30', service: 'payments' }],
+      transparentProxying: { redirectPortInbound: 15006, redirectPortOutbound: 15001 },
+    }),
+    dataplaneYaml({ mesh: 'default', name: 'frontend', address: '198.18.0.11', inbound: [{ port: 80, service: 'frontend', protocol: 'http' }] }),
+    dataplaneYaml({ mesh: 'default', name: 'payments', address: '198.18.0.30', inbound: [{ port: 7070, service: 'payments', protocol: 'http' }] }),
+  )}---
 type: MeshTrafficPermission
 mesh: default
 name: only-frontend

@@ -6,25 +6,19 @@ import type { EnvoyConfigDump } from './envoy-json.ts';
 import { ConfigDumpHistory } from './history.ts';
 import { diffSequences, unifiedDiff } from './line-diff.ts';
 import { configDumpOf, configDumpProvider } from './provider.ts';
+import { dataplaneYaml } from '../testing.ts';
 import { dumpFor, expectEnvoyValid, expectGolden, inputFor, meshWith, SEED } from './test-fixtures.ts';
 
 // The seed's demo-app, and another instance of its service that the same fault policy selects.
 const MESH = `${SEED}
 ---
-type: Dataplane
-mesh: default
-name: other-app
-networking:
-  address: 198.18.0.7
-  inbound:
-    - port: 5000
-      tags:
-        kuma.io/service: demo-app
-        kuma.io/protocol: http
-  transparentProxying:
-    redirectPortInbound: 15006
-    redirectPortOutbound: 15001
----
+${dataplaneYaml({
+  mesh: 'default',
+  name: 'other-app',
+  address: '198.18.0.7',
+  inbound: [{ port: 5000, service: 'demo-app', protocol: 'http' }],
+  transparentProxying: { redirectPortInbound: 15006, redirectPortOutbound: 15001 },
+})}---
 type: MeshFaultInjection
 mesh: default
 name: slow-demo
