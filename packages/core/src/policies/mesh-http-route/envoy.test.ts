@@ -5,49 +5,27 @@ import { assertEnvoyJson } from '../../xds/envoy-proto-check.ts';
 import type { EnvoyMessage } from '../../xds/envoy-json.ts';
 import { configDumpOf, xdsResourcesOf } from '../../xds/provider.ts';
 import { engineConfigFromXds } from '../../proxy/xds-config/engine-config.ts';
+import { dataplaneYaml, resourcesYaml } from '../../testing.ts';
 
 // The Envoy resources MeshHTTPRoute, MeshTCPRoute and MeshLoadBalancingStrategy render to: strictly
 // valid against Envoy's protos, in Kuma's shape, and read back by meshcap dp's decoder.
 
-const MESH = `
-type: Dataplane
-mesh: default
-name: web
-networking:
-  address: 198.18.0.1
-  inbound: [{ port: 8080, servicePort: 80, tags: { kuma.io/service: web, kuma.io/protocol: http } }]
-  outbound:
-    - { port: 10001, tags: { kuma.io/service: backend } }
-    - { port: 10002, tags: { kuma.io/service: db } }
----
-type: Dataplane
-mesh: default
-name: backend-1
-networking:
-  address: 198.18.0.2
-  inbound: [{ port: 8080, tags: { kuma.io/service: backend, kuma.io/protocol: http, version: v1 } }]
----
-type: Dataplane
-mesh: default
-name: backend-2
-networking:
-  address: 198.18.0.3
-  inbound: [{ port: 8080, tags: { kuma.io/service: backend, kuma.io/protocol: http, version: v2 } }]
----
-type: Dataplane
-mesh: default
-name: db-1
-networking:
-  address: 198.18.0.4
-  inbound: [{ port: 5432, tags: { kuma.io/service: db, role: primary } }]
----
-type: Dataplane
-mesh: default
-name: db-2
-networking:
-  address: 198.18.0.5
-  inbound: [{ port: 5432, tags: { kuma.io/service: db, role: replica } }]
-`;
+const MESH = resourcesYaml(
+  dataplaneYaml({
+    mesh: 'default',
+    name: 'web',
+    address: '198.18.0.1',
+    inbound: [{ port: 8080, servicePort: 80, service: 'web', protocol: 'http' }],
+    outbound: [
+      { port: 10001, service: 'backend' },
+      { port: 10002, service: 'db' },
+    ],
+  }),
+  dataplaneYaml({ mesh: 'default', name: 'backend-1', address: '198.18.0.2', inbound: [{ port: 8080, service: 'backend', protocol: 'http', tags: { version: 'v1' } }] }),
+  dataplaneYaml({ mesh: 'default', name: 'backend-2', address: '198.18.0.3', inbound: [{ port: 8080, service: 'backend', protocol: 'http', tags: { version: 'v2' } }] }),
+  dataplaneYaml({ mesh: 'default', name: 'db-1', address: '198.18.0.4', inbound: [{ port: 5432, service: 'db', tags: { role: 'primary' } }] }),
+  dataplaneYaml({ mesh: 'default', name: 'db-2', address: '198.18.0.5', inbound: [{ port: 5432, service: 'db', tags: { role: 'replica' } }] }),
+);
 
 const POLICIES = `
 type: MeshHTTPRoute

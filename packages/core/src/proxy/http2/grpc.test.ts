@@ -11,6 +11,7 @@ import { PolicyCompiler } from '../../policy/index.ts';
 import { xdsResourcesOf } from '../../xds/provider.ts';
 import type { EnvoyMessage } from '../../xds/envoy-json.ts';
 import { startDataplane, type DataplaneHandle } from '../engine.ts';
+import { dataplaneYaml, resourcesYaml, type InboundFixture } from '../../testing.ts';
 
 // gRPC through meshcap dp, from the Envoy resources a real PolicyCompiler renders for
 // `kuma.io/protocol: grpc` services: a real @grpc/grpc-js client calls web's outbound listener,
@@ -130,37 +131,24 @@ describe('gRPC through meshcap dp (HTTP/2, from xDS)', () => {
     app = await startApp('127.0.0.1');
     flakyApp = await startApp(FLAKY);
     for (const k of ['echo', 'abort', 'exhausted', 'secret', 'slow', 'limited', 'web', 'outEcho', 'outFlaky']) port[k] = await freePort();
-    const grpcInbound = (name: string): string => `    - { port: ${port[name]}, servicePort: ${app.port}, tags: { kuma.io/service: ${name}, kuma.io/protocol: grpc } }`;
+    const grpcInbound = (name: string): InboundFixture => ({ port: port[name]!, servicePort: app.port, service: name, protocol: 'grpc' });
     pc = new PolicyCompiler();
     pc.applyAll(
       parseResources(`
-type: Dataplane
-mesh: default
-name: backend
-networking:
-  address: 127.0.0.1
-  inbound:
-${['echo', 'abort', 'exhausted', 'secret', 'slow', 'limited'].map(grpcInbound).join('\n')}
----
-type: Dataplane
-mesh: default
-name: web
-networking:
-  address: ${WEB}
-  inbound:
-    - { port: ${port['web']}, servicePort: ${app.port}, tags: { kuma.io/service: web, kuma.io/protocol: grpc } }
-  outbound:
-    - { port: ${port['outEcho']}, tags: { kuma.io/service: echo } }
-    - { port: ${port['outFlaky']}, tags: { kuma.io/service: flaky } }
----
-type: Dataplane
-mesh: default
-name: flaky-1
-networking:
-  address: ${FLAKY}
-  inbound:
-    - { port: ${flakyApp.port}, tags: { kuma.io/service: flaky, kuma.io/protocol: grpc } }
----
+${resourcesYaml(
+  dataplaneYaml({ mesh: 'default', name: 'backend', address: '127.0.0.1', inbound: ['echo', 'abort', 'exhausted', 'secret', 'slow', 'limited'].map(grpcInbound) }),
+  dataplaneYaml({
+    mesh: 'default',
+    name: 'web',
+    address: WEB,
+    inbound: [{ port: port['web']!, servicePort: app.port, service: 'web', protocol: 'grpc' }],
+    outbound: [
+      { port: port['outEcho']!, service: 'echo' },
+      { port: port['outFlaky']!, service: 'flaky' },
+    ],
+  }),
+  dataplaneYaml({ mesh: 'default', name: 'flaky-1', address: FLAKY, inbound: [{ port: flakyApp.port, service: 'flaky', protocol: 'grpc' }] }),
+)}---
 type: MeshFaultInjection
 name: fi-unavailable
 mesh: default

@@ -13,6 +13,7 @@ import { ENVOY_TYPES, type EnvoyMessage } from '../../xds/envoy-json.ts';
 import { xdsResourcesOf } from '../../xds/provider.ts';
 import type { XdsResourceSet } from '../../xds/resource-set.ts';
 import { startDataplane, type DataplaneHandle } from '../engine.ts';
+import { dataplaneYaml, resourcesYaml, type InboundFixture } from '../../testing.ts';
 
 // Parity: a policy applied through a real PolicyCompiler, rendered as the Envoy resources the
 // control plane sends (xdsResourcesOf), applied with applyXds, is enforced on real loopback
@@ -81,40 +82,25 @@ describe('meshcap dp from xDS: policies enforced as their Envoy rendering says',
     const f = await app(FLAKY);
     apps.push(a.server, f.server);
     for (const k of ['secret', 'abort', 'limited', 'slow', 'logged', 'secretTcp', 'web', 'out']) port[k] = await freePort();
-    const inbound = (p: number, service: string, extra = '', protocol = 'http'): string =>
-      `    - { port: ${p}, servicePort: ${a.port}, tags: { kuma.io/service: ${service}, kuma.io/protocol: ${protocol}${extra} } }`;
-    const mesh = `
-type: Dataplane
-mesh: default
-name: backend
-networking:
-  address: 127.0.0.1
-  inbound:
-${inbound(port['secret']!, 'secret')}
-${inbound(port['abort']!, 'abort')}
-${inbound(port['limited']!, 'limited', ', group: per-client')}
-${inbound(port['slow']!, 'slow', ', group: per-client')}
-${inbound(port['logged']!, 'logged', ', group: per-client')}
-${inbound(port['secretTcp']!, 'secret-tcp', '', 'tcp')}
----
-type: Dataplane
-mesh: default
-name: web
-networking:
-  address: ${WEB}
-  inbound:
-${inbound(port['web']!, 'web')}
-  outbound:
-    - { port: ${port['out']}, tags: { kuma.io/service: flaky } }
----
-type: Dataplane
-mesh: default
-name: flaky-1
-networking:
-  address: ${FLAKY}
-  inbound:
-    - { port: ${f.port}, tags: { kuma.io/service: flaky, kuma.io/protocol: http } }
-`;
+    const inbound = (p: number, service: string, tags?: Record<string, string>, protocol = 'http'): InboundFixture => ({ port: p, servicePort: a.port, service, protocol, ...(tags && { tags }) });
+    const perClient = { group: 'per-client' };
+    const mesh = resourcesYaml(
+      dataplaneYaml({
+        mesh: 'default',
+        name: 'backend',
+        address: '127.0.0.1',
+        inbound: [
+          inbound(port['secret']!, 'secret'),
+          inbound(port['abort']!, 'abort'),
+          inbound(port['limited']!, 'limited', perClient),
+          inbound(port['slow']!, 'slow', perClient),
+          inbound(port['logged']!, 'logged', perClient),
+          inbound(port['secretTcp']!, 'secret-tcp', undefined, 'tcp'),
+        ],
+      }),
+      dataplaneYaml({ mesh: 'default', name: 'web', address: WEB, inbound: [inbound(port['web']!, 'web')], outbound: [{ port: port['out']!, service: 'flaky' }] }),
+      dataplaneYaml({ mesh: 'default', name: 'flaky-1', address: FLAKY, inbound: [{ port: f.port, service: 'flaky', protocol: 'http' }] }),
+    );
     pc = new PolicyCompiler();
     pc.applyAll(parseResources(mesh));
     // Started from the resources of a mesh without policies, as a dataplane's first push.
