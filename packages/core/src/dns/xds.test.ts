@@ -5,6 +5,7 @@ import { engineConfigFromXds } from '../proxy/xds-config/engine-config.ts';
 import type { EnvoyMessage } from '../xds/envoy-json.ts';
 import { proxyConfigOf, xdsResourcesOf } from '../xds/provider.ts';
 import type { XdsResourceSet } from '../xds/resource-set.ts';
+import { dataplaneYaml, resourcesYaml } from '../testing.ts';
 import { expectEnvoyValid } from '../xds/test-fixtures.ts';
 import { freeVips, meshDnsNames, vipPorts } from './vips.ts';
 
@@ -12,44 +13,12 @@ import { freeVips, meshDnsNames, vipPorts } from './vips.ts';
 // control plane renders VIP outbound listeners and the `kuma:dns` listener, the dataplane decodes
 // them back into what it runs (or refuses them, naming the field).
 
-const MESH = `
-type: Dataplane
-mesh: default
-name: web
-networking:
-  address: 198.18.7.1
-  inbound:
-    - port: 8080
-      tags: { kuma.io/service: web, kuma.io/protocol: http }
-  transparentProxying: {}
----
-type: Dataplane
-mesh: default
-name: backend-1
-networking:
-  address: 198.18.7.2
-  inbound:
-    - port: 5000
-      tags: { kuma.io/service: backend, kuma.io/protocol: http }
----
-type: Dataplane
-mesh: default
-name: db_kuma-demo_svc_5432
-networking:
-  address: 198.18.7.3
-  inbound:
-    - port: 5432
-      tags: { kuma.io/service: db_kuma-demo_svc_5432 }
----
-type: Dataplane
-mesh: default
-name: explicit
-networking:
-  address: 198.18.7.4
-  inbound:
-    - port: 9000
-      tags: { kuma.io/service: explicit }
-`;
+const MESH = resourcesYaml(
+  dataplaneYaml({ mesh: 'default', name: 'web', address: '198.18.7.1', inbound: [{ port: 8080, service: 'web', protocol: 'http' }], transparentProxying: {} }),
+  dataplaneYaml({ mesh: 'default', name: 'backend-1', address: '198.18.7.2', inbound: [{ port: 5000, service: 'backend', protocol: 'http' }] }),
+  dataplaneYaml({ mesh: 'default', name: 'db_kuma-demo_svc_5432', address: '198.18.7.3', inbound: [{ port: 5432, service: 'db_kuma-demo_svc_5432' }] }),
+  dataplaneYaml({ mesh: 'default', name: 'explicit', address: '198.18.7.4', inbound: [{ port: 9000, service: 'explicit' }] }),
+);
 
 const TIMEOUT = `
 type: MeshTimeout

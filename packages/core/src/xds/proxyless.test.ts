@@ -5,43 +5,26 @@ import { loadProtoJsonCodec, type EnvoyProtoJsonCodec } from './proto-json.ts';
 import { inboundPoliciesFrom, proxylessResourcesOf } from './proxyless.ts';
 import type { XdsResourceSet } from './resource-set.ts';
 import { expectEnvoyValid, meshWith } from './test-fixtures.ts';
+import { dataplaneYaml, resourcesYaml } from '../testing.ts';
 
 type Obj = Record<string, unknown>;
 
 // A proxyless client `web` calls `backend` (two dataplanes) and `cache` (no endpoint yet).
-const MESH = `
-type: Dataplane
-mesh: default
-name: web
-networking:
-  address: 198.18.0.5
-  inbound: [{ port: 8080, tags: { kuma.io/service: web, kuma.io/protocol: grpc } }]
-  outbound:
-    - { port: 10001, tags: { kuma.io/service: backend } }
-    - { port: 10002, tags: { kuma.io/service: cache } }
----
-type: Dataplane
-mesh: default
-name: backend-1
-networking:
-  address: 198.18.0.10
-  inbound: [{ port: 50051, tags: { kuma.io/service: backend, kuma.io/protocol: grpc } }]
----
-type: Dataplane
-mesh: default
-name: backend-2
-networking:
-  address: 198.18.0.11
-  inbound: [{ port: 50051, tags: { kuma.io/service: backend, kuma.io/protocol: grpc } }]
----
-type: Dataplane
-mesh: default
-name: admin
-networking:
-  address: 198.18.0.7
-  inbound: [{ port: 8080, tags: { kuma.io/service: admin } }]
-  outbound: [{ port: 10001, tags: { kuma.io/service: backend } }]
-`;
+const MESH = resourcesYaml(
+  dataplaneYaml({
+    mesh: 'default',
+    name: 'web',
+    address: '198.18.0.5',
+    inbound: [{ port: 8080, service: 'web', protocol: 'grpc' }],
+    outbound: [
+      { port: 10001, service: 'backend' },
+      { port: 10002, service: 'cache' },
+    ],
+  }),
+  dataplaneYaml({ mesh: 'default', name: 'backend-1', address: '198.18.0.10', inbound: [{ port: 50051, service: 'backend', protocol: 'grpc' }] }),
+  dataplaneYaml({ mesh: 'default', name: 'backend-2', address: '198.18.0.11', inbound: [{ port: 50051, service: 'backend', protocol: 'grpc' }] }),
+  dataplaneYaml({ mesh: 'default', name: 'admin', address: '198.18.0.7', inbound: [{ port: 8080, service: 'admin' }], outbound: [{ port: 10001, service: 'backend' }] }),
+);
 
 const POLICIES = `
 type: MeshRetry
