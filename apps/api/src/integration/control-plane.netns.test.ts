@@ -3,7 +3,7 @@ import { describeNetns, Lab, type Host, type HostProcess } from '@meshcap/testki
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { collectSse, type SseEvent } from '../test-support.ts';
-import { api, BACKEND_INBOUND, cpDir, curl, dataplaneYaml, eventually, startCp, startDataplanes, stopCp, type Cp } from './cp-process.ts';
+import { api, BACKEND_INBOUND, cpDir, curl, transparentDataplaneYaml, eventually, startCp, startDataplanes, stopCp, type Cp } from './cp-process.ts';
 
 /**
  * The whole control plane with real processes: `meshcap cp` in the root namespace, and two
@@ -52,8 +52,8 @@ describeNetns('control plane with two dataplanes in network namespaces', () => {
     await app.waitForLine(/listening/);
     dps.push(
       ...(await startDataplanes(cp, where, [
-        { name: 'web', host: web, yaml: dataplaneYaml('web', WEB, '') },
-        { name: 'backend', host: backend, yaml: dataplaneYaml('backend', BACKEND, BACKEND_INBOUND) },
+        { name: 'web', host: web, yaml: transparentDataplaneYaml({ name: 'web', address: WEB }) },
+        { name: 'backend', host: backend, yaml: transparentDataplaneYaml({ name: 'backend', address: BACKEND, inbound: BACKEND_INBOUND }) },
       ])),
     );
   }, 120_000);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installTransparentProxy, parseTransparentProxyConfig, type FlowRecord } from '@meshcap/core';
+import { dataplaneYaml, type DataplaneFixture, type InboundFixture } from '@meshcap/core/testing';
 import type { Host, HostProcess } from '@meshcap/testkit';
 
 /**
@@ -97,17 +98,11 @@ export async function eventually<T>(check: () => Promise<T | undefined>, what: s
   }
 }
 
-/** A transparent Dataplane in mesh `default`; `inbound` is its YAML `inbound:` block (or ''). */
-export const dataplaneYaml = (name: string, address: string, inbound: string): string => `type: Dataplane
-mesh: default
-name: ${name}
-networking:
-  address: ${address}
-${inbound}  transparentProxying: {}
-`;
+/** A transparent Dataplane in mesh `default` (capture installed in its host, Kuma's default ports). */
+export const transparentDataplaneYaml = (dp: Omit<DataplaneFixture, 'mesh' | 'transparentProxying'>): string => dataplaneYaml({ mesh: 'default', ...dp, transparentProxying: {} });
 
-/** The HTTP inbound of `backend` on port 5000, for `dataplaneYaml`. */
-export const BACKEND_INBOUND = '  inbound:\n    - port: 5000\n      tags: { kuma.io/service: backend, kuma.io/protocol: http }\n';
+/** The HTTP inbound of `backend` on port 5000, for `transparentDataplaneYaml`. */
+export const BACKEND_INBOUND: InboundFixture[] = [{ port: 5000, service: 'backend', protocol: 'http' }];
 
 /**
  * Starts `meshcap dp` (as root: it drops to the proxy user) in each host, with its own dataplane

@@ -3,7 +3,7 @@ import { describeNetns, Lab, type Host } from '@meshcap/testkit';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { api, BACKEND_INBOUND, cpDir, dataplaneYaml, eventually, startCp, startDataplanes, stopCp, type Cp } from './cp-process.ts';
+import { api, BACKEND_INBOUND, cpDir, transparentDataplaneYaml, eventually, startCp, startDataplanes, stopCp, type Cp } from './cp-process.ts';
 
 /**
  * `.mesh` names and VIPs end to end, in real namespaces with capture and `--redirect-dns` on:
@@ -58,8 +58,8 @@ describeNetns('.mesh DNS and VIPs through capture with --redirect-dns (cp, two d
     const app = backend.spawn(process.execPath, ['-e', `require('http').createServer((q,s)=>s.end('backend says hi')).listen(5000,()=>console.log('listening'))`]);
     await app.waitForLine(/listening/);
     await startDataplanes(cp, where, [
-      { name: 'backend', host: backend, yaml: dataplaneYaml('backend', BACKEND, BACKEND_INBOUND) },
-      { name: 'web', host: client, yaml: dataplaneYaml('web', CLIENT, '') },
+      { name: 'backend', host: backend, yaml: transparentDataplaneYaml({ name: 'backend', address: BACKEND, inbound: BACKEND_INBOUND }) },
+      { name: 'web', host: client, yaml: transparentDataplaneYaml({ name: 'web', address: CLIENT }) },
     ]);
   }, 120_000);
 

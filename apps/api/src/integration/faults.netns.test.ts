@@ -3,7 +3,7 @@ import { describeNetns, Lab, type Host, type HostProcess } from '@meshcap/testki
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { api, BACKEND_INBOUND, BIN, cpDir, curl, dataplaneYaml, eventually, meshHosts, startCp, startDataplanes, stopCp, type Cp } from './cp-process.ts';
+import { api, BACKEND_INBOUND, BIN, cpDir, curl, transparentDataplaneYaml, eventually, meshHosts, startCp, startDataplanes, stopCp, type Cp } from './cp-process.ts';
 
 /**
  * Faults on real processes: `meshcap cp` and two `meshcap dp` in network namespaces behind the
@@ -55,8 +55,8 @@ describeNetns('faults on real processes: access log disk full, control plane out
     await app.waitForLine(/listening/);
     dps.push(
       ...(await startDataplanes(cp, where, [
-        { name: 'web', host: web, yaml: dataplaneYaml('web', WEB, '') },
-        { name: 'backend', host: backend, yaml: dataplaneYaml('backend', BACKEND, BACKEND_INBOUND) },
+        { name: 'web', host: web, yaml: transparentDataplaneYaml({ name: 'web', address: WEB }) },
+        { name: 'backend', host: backend, yaml: transparentDataplaneYaml({ name: 'backend', address: BACKEND, inbound: BACKEND_INBOUND }) },
       ], 90_000)),
     );
     await eventually(bothUpToDate, 'both dataplanes up to date');
@@ -147,7 +147,7 @@ describeNetns('faults on real processes: access log disk full, control plane out
 
     const tokenFile = join(where.dir, 'backend.token');
     const file = join(where.dir, 'backend.yaml');
-    writeFileSync(file, dataplaneYaml('backend', BACKEND, BACKEND_INBOUND), { mode: 0o644 });
+    writeFileSync(file, transparentDataplaneYaml({ name: 'backend', address: BACKEND, inbound: BACKEND_INBOUND }), { mode: 0o644 });
     const restarted = backend.spawn(process.execPath, [BIN, 'dp', '--dataplane-file', file, '--cp', `unix:${where.socket}`, '--dataplane-token-file', tokenFile]);
     await restarted.waitForLine(/connected to the control plane as default\//, 90_000);
     dps[1] = restarted;

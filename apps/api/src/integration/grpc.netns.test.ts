@@ -4,7 +4,7 @@ import { describeNetns, Lab, type Host, type HostProcess } from '@meshcap/testki
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { api, cpDir, dataplaneYaml, eventually, flowsOf, startCp, startDataplanes, stopCp, type Cp } from './cp-process.ts';
+import { api, cpDir, transparentDataplaneYaml, eventually, flowsOf, startCp, startDataplanes, stopCp, type Cp } from './cp-process.ts';
 
 /**
  * HTTP policies on gRPC calls, through capture on both sides and pushed by the real control plane:
@@ -60,8 +60,8 @@ describeNetns('gRPC through capture with the HTTP policies of the control plane'
     await app.waitForLine(/"listening"/);
     dps.push(
       ...(await startDataplanes(cp, where, [
-        { name: 'web', host: web, yaml: dataplaneYaml('web', WEB, `  inbound:\n    - port: 7000\n      tags: { kuma.io/service: web }\n  outbound:\n    - { port: 5000, address: ${BACKEND}, tags: { kuma.io/service: backend } }\n`) },
-        { name: 'backend', host: backend, yaml: dataplaneYaml('backend', BACKEND, '  inbound:\n    - port: 5000\n      tags: { kuma.io/service: backend, kuma.io/protocol: grpc }\n') },
+        { name: 'web', host: web, yaml: transparentDataplaneYaml({ name: 'web', address: WEB, inbound: [{ port: 7000, service: 'web' }], outbound: [{ port: 5000, address: BACKEND, service: 'backend' }] }) },
+        { name: 'backend', host: backend, yaml: transparentDataplaneYaml({ name: 'backend', address: BACKEND, inbound: [{ port: 5000, service: 'backend', protocol: 'grpc' }] }) },
       ])),
     );
   }, 120_000);

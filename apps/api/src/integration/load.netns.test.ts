@@ -3,7 +3,7 @@ import { describeNetns, Lab, type Host, type HostProcess } from '@meshcap/testki
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { api, BIN, cpDir, dataplaneYaml, eventually, startCp, stopCp, type Cp } from './cp-process.ts';
+import { api, BIN, cpDir, transparentDataplaneYaml, eventually, startCp, stopCp, type Cp } from './cp-process.ts';
 
 /**
  * LOAD_CONNECTIONS (the issue's 10,000) concurrent TCP connections through one `meshcap dp`
@@ -70,7 +70,7 @@ describeNetns(`load: ${N} concurrent connections through one dataplane`, () => {
     const tokenFile = join(where.dir, 'server.token');
     writeFileSync(tokenFile, token, { mode: 0o600 });
     const file = join(where.dir, 'server.yaml');
-    writeFileSync(file, dataplaneYaml('server', SERVER, '  inbound:\n    - port: 7000\n      tags: { kuma.io/service: echo, kuma.io/protocol: tcp }\n'), { mode: 0o644 });
+    writeFileSync(file, transparentDataplaneYaml({ name: 'server', address: SERVER, inbound: [{ port: 7000, service: 'echo', protocol: 'tcp' }] }), { mode: 0o644 });
     dp = server.spawn('sh', ['-c', `ulimit -n ${FD_LIMIT} && exec ${process.execPath} ${BIN} dp --dataplane-file ${file} --cp unix:${where.socket} --dataplane-token-file ${tokenFile}`]);
     await dp.waitForLine(/connected to the control plane as default\//, 90_000);
     await eventually(async () => (await api<{ upToDate: boolean }>(cp, '/api/meshes/default/dataplanes/server')).upToDate || undefined, 'the config with the breaker', 60_000);

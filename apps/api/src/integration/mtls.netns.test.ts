@@ -2,7 +2,7 @@ import type { FlowRecord } from '@meshcap/core';
 import { describeNetns, Lab, type Host, type HostProcess } from '@meshcap/testkit';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { api, BACKEND_INBOUND, cpDir, curl, dataplaneYaml, eventually, flowsOf, meshHosts, startCp, startDataplanes, stopCp, type Cp } from './cp-process.ts';
+import { api, BACKEND_INBOUND, cpDir, curl, transparentDataplaneYaml, eventually, flowsOf, meshHosts, startCp, startDataplanes, stopCp, type Cp } from './cp-process.ts';
 
 /**
  * Identity that cannot be spoofed: `meshcap cp` with STRICT mTLS (builtin CA), `web` and `backend`
@@ -68,8 +68,8 @@ describeNetns('mTLS STRICT: a spoofed source address is not an identity', () => 
     await meshHosts([web, backend], backend, 5000);
     await apply([mesh(true), PERMISSION].join('---\n'));
     const files = {
-      web: dataplaneYaml('web', WEB, `  inbound:\n    - port: 7000\n      tags: { kuma.io/service: web }\n  outbound:\n    - { port: 5000, address: ${BACKEND}, tags: { kuma.io/service: backend } }\n`),
-      backend: dataplaneYaml('backend', BACKEND, BACKEND_INBOUND),
+      web: transparentDataplaneYaml({ name: 'web', address: WEB, inbound: [{ port: 7000, service: 'web' }], outbound: [{ port: 5000, address: BACKEND, service: 'backend' }] }),
+      backend: transparentDataplaneYaml({ name: 'backend', address: BACKEND, inbound: BACKEND_INBOUND }),
     };
     dps.push(...(await startDataplanes(cp, where, [{ name: 'web', host: web, yaml: files.web }, { name: 'backend', host: backend, yaml: files.backend }])));
   }, 120_000);

@@ -3,7 +3,7 @@ import { describeNetns, Lab, type Host, type HostProcess } from '@meshcap/testki
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { api, cpDir, dataplaneYaml, eventually, startCp, startDataplanes, stopCp, type Cp } from './cp-process.ts';
+import { api, cpDir, transparentDataplaneYaml, eventually, startCp, startDataplanes, stopCp, type Cp } from './cp-process.ts';
 
 /**
  * Service discovery and routing end to end, in real namespaces with capture and `--redirect-dns`
@@ -65,9 +65,9 @@ describeNetns('backend.mesh: round robin, MeshHTTPRoute split and outlier ejecti
       ...backends.map((host, i) => ({
         name: `b${i + 1}`,
         host,
-        yaml: dataplaneYaml(`b${i + 1}`, BACKEND[i]!, `  inbound:\n    - port: 5000\n      tags: { kuma.io/service: backend, kuma.io/protocol: http, version: ${VERSION[i]} }\n`),
+        yaml: transparentDataplaneYaml({ name: `b${i + 1}`, address: BACKEND[i]!, inbound: [{ port: 5000, service: 'backend', protocol: 'http', tags: { version: VERSION[i]! } }] }),
       })),
-      { name: 'web', host: client, yaml: dataplaneYaml('web', CLIENT[0], '') },
+      { name: 'web', host: client, yaml: transparentDataplaneYaml({ name: 'web', address: CLIENT[0] }) },
     ], 120_000);
     // The client runs a config that knows all three endpoints.
     await eventually(async () => {

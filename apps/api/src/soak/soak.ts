@@ -15,14 +15,18 @@
  * not a leak. Hence the default warm-up: a fifth of the run, at least 90 s.
  */
 import { installTransparentProxy, parseTransparentProxyConfig } from '@meshcap/core';
+import type { InboundFixture } from '@meshcap/core/testing';
 import { Lab, type Host, type HostProcess } from '@meshcap/testkit';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { api, cpDir, dataplaneYaml, eventually, startCp, startDataplanes, stopCp } from '../integration/cp-process.ts';
+import { api, cpDir, transparentDataplaneYaml, eventually, startCp, startDataplanes, stopCp } from '../integration/cp-process.ts';
 
 const WEB = '198.18.10.1';
 const BACKEND = '198.18.10.2';
-const INBOUNDS = '  inbound:\n    - port: 5000\n      tags: { kuma.io/service: backend, kuma.io/protocol: http }\n    - port: 6000\n      tags: { kuma.io/service: backend-tcp, kuma.io/protocol: tcp }\n';
+const INBOUNDS: InboundFixture[] = [
+  { port: 5000, service: 'backend', protocol: 'http' },
+  { port: 6000, service: 'backend-tcp', protocol: 'tcp' },
+];
 const POLICY = `type: MeshTimeout\nmesh: default\nname: soak-timeouts\nspec:\n  targetRef: { kind: Mesh }\n  to:\n    - targetRef: { kind: Mesh }\n      default: { idleTimeout: 30s, http: { requestTimeout: 10s } }\n`;
 
 const APPS = `const http=require('http'),net=require('net');http.createServer((q,s)=>{if(q.method==='POST'){let n=0;q.on('data',(d)=>n+=d.length);q.on('end',()=>s.end(String(n)));return}s.end('ok')}).listen(5000,()=>console.log('http'));net.createServer((s)=>s.pipe(s)).listen(6000,()=>console.log('tcp'))`;
@@ -87,8 +91,8 @@ export async function runSoak(opts: { minutes: number; warmupS?: number; toggleS
     await api(cp, '/api/resources', { method: 'POST', body: POLICY, type: 'application/yaml' });
     const args = opts.tcpRelay === undefined ? [] : ['--tcp-relay', opts.tcpRelay];
     await startDataplanes(cp, where, [
-      { name: 'web', host: web, yaml: dataplaneYaml('web', WEB, ''), args },
-      { name: 'backend', host: backend, yaml: dataplaneYaml('backend', BACKEND, INBOUNDS), args },
+      { name: 'web', host: web, yaml: transparentDataplaneYaml({ name: 'web', address: WEB }), args },
+      { name: 'backend', host: backend, yaml: transparentDataplaneYaml({ name: 'backend', address: BACKEND, inbound: INBOUNDS }), args },
     ], 120_000);
     await eventually(async () => {
       const { items } = await api<{ items: Array<{ upToDate: boolean }> }>(cp, '/api/meshes/default/dataplanes');
