@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import { AdsClient, loadProtoJsonCodec, startDataplane, type DataplaneHandle, type EnvoyProtoJsonCodec, type FlowRecord } from '@meshcap/core';
+import { dataplaneYaml, resourcesYaml } from '@meshcap/core/testing';
 import { freePort, tcpEchoServer, tcpExchange } from '@meshcap/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyYaml, AUTH, startTestApp, type TestControlPlane } from '../test-support.ts';
@@ -66,24 +67,10 @@ describe('mTLS through the control plane (builtin CA, ADS with SDS)', () => {
     port['in'] = await freePort();
     port['out'] = await freePort();
     const yaml = `${mesh('STRICT')}---
-type: Dataplane
-mesh: default
-name: backend
-networking:
-  address: 127.0.0.1
-  inbound:
-    - { port: ${port['in']}, servicePort: ${a.port}, tags: { kuma.io/service: backend } }
----
-type: Dataplane
-mesh: default
-name: web
-networking:
-  address: ${WEB}
-  inbound:
-    - { port: ${await freePort()}, servicePort: 1, tags: { kuma.io/service: web } }
-  outbound:
-    - { port: ${port['out']}, tags: { kuma.io/service: backend } }
----
+${resourcesYaml(
+  dataplaneYaml({ mesh: 'default', name: 'backend', address: '127.0.0.1', inbound: [{ port: port['in']!, servicePort: a.port, service: 'backend' }] }),
+  dataplaneYaml({ mesh: 'default', name: 'web', address: WEB, inbound: [{ port: await freePort(), servicePort: 1, service: 'web' }], outbound: [{ port: port['out']!, service: 'backend' }] }),
+)}---
 type: MeshTrafficPermission
 name: web-to-backend
 mesh: default

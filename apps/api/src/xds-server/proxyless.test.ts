@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, makeGenericClientConstructor, Server, ServerCredentials, status, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { register as registerXds } from '@grpc/grpc-js-xds';
+import { dataplaneYaml, resourcesYaml } from '@meshcap/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../cli/main.ts';
 import { applyYaml, AUTH, startTestApp, type TestControlPlane } from '../test-support.ts';
@@ -45,27 +46,11 @@ async function startBackend(name = 'backend'): Promise<{ port: number; attempts:
   return { port, attempts, close: () => server.forceShutdown() };
 }
 
-const MESH = (backendPort: number) => `type: Dataplane
-mesh: default
-name: web
-networking:
-  address: 198.18.0.5
-  inbound:
-    - port: 8080
-      tags: { kuma.io/service: web, kuma.io/protocol: grpc }
-  outbound:
-    - port: 10001
-      tags: { kuma.io/service: backend }
----
-type: Dataplane
-mesh: default
-name: backend
-networking:
-  address: 127.0.0.1
-  inbound:
-    - port: ${backendPort}
-      tags: { kuma.io/service: backend, kuma.io/protocol: grpc }
-`;
+const MESH = (backendPort: number) =>
+  resourcesYaml(
+    dataplaneYaml({ mesh: 'default', name: 'web', address: '198.18.0.5', inbound: [{ port: 8080, service: 'web', protocol: 'grpc' }], outbound: [{ port: 10001, service: 'backend' }] }),
+    dataplaneYaml({ mesh: 'default', name: 'backend', address: '127.0.0.1', inbound: [{ port: backendPort, service: 'backend', protocol: 'grpc' }] }),
+  );
 
 const abort = (httpStatus: number) => `type: MeshFaultInjection
 mesh: default
@@ -90,15 +75,7 @@ spec:
         http: { requestTimeout: 200ms }
 `;
 
-const SECOND_BACKEND = (port: number) => `type: Dataplane
-mesh: default
-name: backend-2
-networking:
-  address: 127.0.0.1
-  inbound:
-    - port: ${port}
-      tags: { kuma.io/service: backend, kuma.io/protocol: grpc }
-`;
+const SECOND_BACKEND = (port: number) => dataplaneYaml({ mesh: 'default', name: 'backend-2', address: '127.0.0.1', inbound: [{ port, service: 'backend', protocol: 'grpc' }] });
 
 const RETRY = `type: MeshRetry
 mesh: default
