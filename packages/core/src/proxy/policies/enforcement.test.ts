@@ -8,6 +8,7 @@ import type { FlowRecord } from '../../flows/index.ts';
 import { parseResources } from '../../model/index.ts';
 import { PolicyCompiler } from '../../policy/index.ts';
 import { curl, eventually, startTcpApp, tcpProbe } from '../testing/lab.ts';
+import { dataplaneYaml, resourcesYaml, type InboundFixture } from '../../testing.ts';
 
 // Mesh policies enforced by real dataplanes on real traffic. Explicit mode (no capture rules; the
 // capture path is the proxy tests' subject): the server namespace runs two dataplanes of service
@@ -30,74 +31,57 @@ const ACCESS_HTTP = join(dir, 'access-http.log');
 const ACCESS_TCP = join(dir, 'access-tcp.log');
 const ACCESS_JSON = join(dir, 'access-json.log');
 
-const http = (service: string) => `{ kuma.io/service: ${service}, kuma.io/protocol: http }`;
-const inbound = (port: number, service: string, servicePort: number, protocol: 'http' | 'tcp' = 'http', serviceAddress = '127.0.0.1') =>
-  `    - { port: ${port}, servicePort: ${servicePort}, serviceAddress: ${serviceAddress}, tags: ${protocol === 'http' ? http(service) : `{ kuma.io/service: ${service} }`} }`;
+/** An inbound forwarding to an app on this host (`serviceAddress`), HTTP unless told `tcp`. */
+const inbound = (port: number, service: string, servicePort: number, protocol: 'http' | 'tcp' = 'http', serviceAddress = '127.0.0.1'): InboundFixture => ({
+  port,
+  servicePort,
+  serviceAddress,
+  service,
+  ...(protocol === 'http' && { protocol }),
+});
 
 const RESOURCES = `
-type: Dataplane
-mesh: default
-name: backend-1
-networking:
-  address: ${B1}
-  inbound:
-${[
-  inbound(15000, 'backend', 5000),
-  inbound(15101, 'abort', 5000),
-  inbound(15102, 'delay', 5000),
-  inbound(15103, 'zero', 5000),
-  inbound(15104, 'half', 5000),
-  inbound(15105, 'slow', 5000),
-  inbound(15106, 'flaky', 5000),
-  inbound(15107, 'limited', 5000),
-  inbound(15108, 'secret', 5000),
-  inbound(15109, 'guarded', 5000),
-  inbound(15110, 'shadow', 5000),
-  inbound(15111, 'logged', 5000),
-  inbound(15112, 'throttled', 5000),
-  inbound(15113, 'noroute', 5099, 'http', NOWHERE),
-  inbound(16101, 'idle-tcp', 6000, 'tcp'),
-  inbound(16102, 'limited-tcp', 6000, 'tcp'),
-  inbound(16103, 'secret-tcp', 6000, 'tcp'),
-  inbound(16104, 'logged-tcp', 6000, 'tcp'),
-].join('\n')}
----
-type: Dataplane
-mesh: default
-name: backend-2
-networking:
-  address: ${B2}
-  inbound:
-${inbound(15000, 'backend', 5001)}
----
-type: Dataplane
-mesh: default
-name: web
-networking:
-  address: ${WEB}
-  inbound:
-${inbound(18080, 'web', 8080)}
-  outbound:
-    - { port: 10002, tags: { kuma.io/service: flaky } }
-    - { port: 10003, tags: { kuma.io/service: resetter } }
-    - { port: 10004, tags: { kuma.io/service: ghost } }
----
-type: Dataplane
-mesh: default
-name: resetter-1
-networking:
-  address: ${B3}
-  inbound:
-    - { port: 7000, tags: ${http('resetter')} }
----
-type: Dataplane
-mesh: default
-name: ghost-1
-networking:
-  address: ${B3}
-  inbound:
-    - { port: 7001, tags: ${http('ghost')} }
----
+${resourcesYaml(
+  dataplaneYaml({
+    mesh: 'default',
+    name: 'backend-1',
+    address: B1,
+    inbound: [
+      inbound(15000, 'backend', 5000),
+      inbound(15101, 'abort', 5000),
+      inbound(15102, 'delay', 5000),
+      inbound(15103, 'zero', 5000),
+      inbound(15104, 'half', 5000),
+      inbound(15105, 'slow', 5000),
+      inbound(15106, 'flaky', 5000),
+      inbound(15107, 'limited', 5000),
+      inbound(15108, 'secret', 5000),
+      inbound(15109, 'guarded', 5000),
+      inbound(15110, 'shadow', 5000),
+      inbound(15111, 'logged', 5000),
+      inbound(15112, 'throttled', 5000),
+      inbound(15113, 'noroute', 5099, 'http', NOWHERE),
+      inbound(16101, 'idle-tcp', 6000, 'tcp'),
+      inbound(16102, 'limited-tcp', 6000, 'tcp'),
+      inbound(16103, 'secret-tcp', 6000, 'tcp'),
+      inbound(16104, 'logged-tcp', 6000, 'tcp'),
+    ],
+  }),
+  dataplaneYaml({ mesh: 'default', name: 'backend-2', address: B2, inbound: [inbound(15000, 'backend', 5001)] }),
+  dataplaneYaml({
+    mesh: 'default',
+    name: 'web',
+    address: WEB,
+    inbound: [inbound(18080, 'web', 8080)],
+    outbound: [
+      { port: 10002, service: 'flaky' },
+      { port: 10003, service: 'resetter' },
+      { port: 10004, service: 'ghost' },
+    ],
+  }),
+  dataplaneYaml({ mesh: 'default', name: 'resetter-1', address: B3, inbound: [{ port: 7000, service: 'resetter', protocol: 'http' }] }),
+  dataplaneYaml({ mesh: 'default', name: 'ghost-1', address: B3, inbound: [{ port: 7001, service: 'ghost', protocol: 'http' }] }),
+)}---
 type: MeshFaultInjection
 name: fi-toggle
 mesh: default
