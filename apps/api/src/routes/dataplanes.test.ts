@@ -1,8 +1,8 @@
-import { dataplaneYaml, resourcesYaml } from '@meshcap/core/testing';
+import { dataplaneYaml, faultDelayYaml, httpRetryYaml, resourcesYaml } from '@meshcap/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyYaml, AUTH, startTestApp, type TestControlPlane } from '../test-support.ts';
 
-const mesh = `${resourcesYaml(
+const mesh = resourcesYaml(
   dataplaneYaml({
     mesh: 'default',
     name: 'web',
@@ -12,27 +12,9 @@ const mesh = `${resourcesYaml(
   }),
   dataplaneYaml({ mesh: 'default', name: 'backend', address: '198.18.0.11', inbound: [{ port: 9000, service: 'backend', protocol: 'http' }], transparentProxying: { inboundMode: 'tproxy' } }),
   dataplaneYaml({ mesh: 'default', name: 'legacy', address: '127.0.0.1', inbound: [{ port: 15000, servicePort: 5000, service: 'legacy' }], outbound: [{ port: 10001, service: 'backend' }] }),
-)}---
-type: MeshFaultInjection
-mesh: default
-name: slow-web
-spec:
-  targetRef: { kind: MeshService, name: web }
-  from:
-    - targetRef: { kind: Mesh }
-      default:
-        http:
-          - delay: { value: 5s, percentage: 50 }
----
-type: MeshRetry
-mesh: default
-name: retry-backend
-spec:
-  targetRef: { kind: Mesh }
-  to:
-    - targetRef: { kind: MeshService, name: backend }
-      default: { http: { numRetries: 3 } }
-`;
+  faultDelayYaml({ name: 'slow-web', service: 'web', delay: '5s', percentage: 50 }),
+  httpRetryYaml({ name: 'retry-backend', service: 'backend', numRetries: 3 }),
+);
 
 describe('mesh, dataplane, policy and config_dump routes (no dataplane connected)', () => {
   let cp: TestControlPlane;

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { FlowRecord } from '../flows/flow.ts';
 import { parseResources } from '../model/parse.ts';
 import { PolicyCompiler } from '../policy/state.ts';
-import { dataplaneYaml, resourcesYaml, SEED_DATAPLANE_YAML } from '../testing.ts';
+import { dataplaneYaml, faultDelayYaml, httpRetryYaml, resourcesYaml, SEED_DATAPLANE_YAML } from '../testing.ts';
 import { dataplanePathDiagram, escapeMermaidText, flowDiagram } from './index.ts';
 
 const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), '__golden__');
@@ -19,7 +19,7 @@ function golden(name: string, actual: string): void {
   expect(actual).toBe(readFileSync(file, 'utf8'));
 }
 
-const mesh = `${resourcesYaml(
+const mesh = resourcesYaml(
   dataplaneYaml({
     mesh: 'default',
     name: 'web',
@@ -34,28 +34,9 @@ const mesh = `${resourcesYaml(
     inbound: [{ port: 9000, service: 'backend', protocol: 'http' }],
     transparentProxying: { redirectPortInbound: 15006, redirectPortOutbound: 15001, inboundMode: 'tproxy' },
   }),
-)}---
-type: MeshFaultInjection
-mesh: default
-name: slow-web
-spec:
-  targetRef: { kind: MeshService, name: web }
-  from:
-    - targetRef: { kind: Mesh }
-      default:
-        http:
-          - delay: { value: 5s, percentage: 50 }
----
-type: MeshRetry
-mesh: default
-name: retry-backend
-spec:
-  targetRef: { kind: Mesh }
-  to:
-    - targetRef: { kind: MeshService, name: backend }
-      default:
-        http: { numRetries: 3 }
-`;
+  faultDelayYaml({ name: 'slow-web', service: 'web', delay: '5s', percentage: 50 }),
+  httpRetryYaml({ name: 'retry-backend', service: 'backend', numRetries: 3 }),
+);
 
 function compiled(text: string, toggles: Array<[string, string, string]> = []) {
   const compiler = new PolicyCompiler();

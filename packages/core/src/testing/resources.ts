@@ -84,3 +84,23 @@ export const SEED_DATAPLANE_YAML = `  type: Dataplane
           kuma.io/service: app
           kuma.io/protocol: http
 `;
+
+/** A MeshFaultInjection delaying `percentage` % of HTTP requests to `service` by `delay`, from anyone in the mesh. */
+export function faultDelayYaml(p: { mesh?: string; name: string; service: string; delay: string; percentage: number }): string {
+  return stringify({
+    type: 'MeshFaultInjection',
+    mesh: p.mesh ?? 'default',
+    name: p.name,
+    spec: { targetRef: { kind: 'MeshService', name: p.service }, from: [{ targetRef: { kind: 'Mesh' }, default: { http: [{ delay: { value: p.delay, percentage: p.percentage } }] } }] },
+  });
+}
+
+/** A MeshRetry: every dataplane retries HTTP requests to `service` up to `numRetries` times. */
+export function httpRetryYaml(p: { mesh?: string; name: string; service: string; numRetries: number }): string {
+  return stringify({
+    type: 'MeshRetry',
+    mesh: p.mesh ?? 'default',
+    name: p.name,
+    spec: { targetRef: { kind: 'Mesh' }, to: [{ targetRef: { kind: 'MeshService', name: p.service }, default: { http: { numRetries: p.numRetries } } }] },
+  });
+}
