@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeNetns, Lab, type Host, type HostProcess } from '@meshcap/testkit';
+import { dataplaneYaml, resourcesYaml, type InboundFixture } from '../testing.ts';
 import { curl, eventually, hostRun, startDp, startHttpApp, startTcpApp, tcpProbe, fixtures, type RunningDp } from './testing/lab.ts';
 
 // "A life without transparent proxying": no capture rules anywhere. The server's dataplane listens
@@ -8,56 +9,37 @@ import { curl, eventually, hostRun, startDp, startHttpApp, startTcpApp, tcpProbe
 const SERVER = '198.18.1.10';
 const CLIENT = '198.18.1.1';
 
-const backendYaml = `
-type: Dataplane
-mesh: default
-name: backend
-networking:
-  address: ${SERVER}
-  inbound:
-    - port: 15000
-      servicePort: 5000
-      serviceAddress: 127.0.0.1
-      tags: { kuma.io/service: backend, kuma.io/protocol: http }
-    - port: 15003
-      servicePort: 5003
-      tags: { kuma.io/service: refused-http, kuma.io/protocol: http }
-    - port: 16000
-      servicePort: 6000
-      tags: { kuma.io/service: echo }
-    - port: 16001
-      servicePort: 6001
-      tags: { kuma.io/service: halfclose }
-    - port: 16002
-      servicePort: 6002
-      tags: { kuma.io/service: resetter }
-    - port: 16003
-      servicePort: 6003
-      tags: { kuma.io/service: refused-tcp }
-    - port: 16004
-      servicePort: 6004
-      tags: { kuma.io/service: silent }
-    - port: 16005
-      servicePort: 6005
-      tags: { kuma.io/service: counter }
-    - port: 16009
-      servicePort: 6009
-      tags: { kuma.io/service: blackhole }
-`;
+// Each inbound listens on 1xxxx and forwards to the app on the port without the leading 1.
+const tcpInbound = (port: number, service: string): InboundFixture => ({ port, servicePort: port - 10_000, service });
+const backendYaml = dataplaneYaml({
+  mesh: 'default',
+  name: 'backend',
+  address: SERVER,
+  inbound: [
+    { port: 15000, servicePort: 5000, serviceAddress: '127.0.0.1', service: 'backend', protocol: 'http' },
+    { port: 15003, servicePort: 5003, service: 'refused-http', protocol: 'http' },
+    tcpInbound(16000, 'echo'),
+    tcpInbound(16001, 'halfclose'),
+    tcpInbound(16002, 'resetter'),
+    tcpInbound(16003, 'refused-tcp'),
+    tcpInbound(16004, 'silent'),
+    tcpInbound(16005, 'counter'),
+    tcpInbound(16009, 'blackhole'),
+  ],
+});
 
-const webYaml = `
-type: Dataplane
-mesh: default
-name: web
-networking:
-  address: ${CLIENT}
-  outbound:
-    - port: 10001
-      tags: { kuma.io/service: backend }
-    - port: 10002
-      tags: { kuma.io/service: echo }
----
-${backendYaml}`;
+const webYaml = resourcesYaml(
+  dataplaneYaml({
+    mesh: 'default',
+    name: 'web',
+    address: CLIENT,
+    outbound: [
+      { port: 10001, service: 'backend' },
+      { port: 10002, service: 'echo' },
+    ],
+  }),
+  backendYaml,
+);
 
 describeNetns('dataplane, explicit mode (no capture rules, no privileges)', () => {
   let lab: Lab;

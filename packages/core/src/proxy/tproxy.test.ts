@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeNetns, Lab, type Host, type HostProcess } from '@meshcap/testkit';
+import { dataplaneYaml } from '../testing.ts';
 import { curl, eventually, installDefaultCapture, startDp, startHttpApp, startTcpApp, tcpProbe, type RunningDp } from './testing/lab.ts';
 
 // TPROXY inbound (`install transparent-proxy --inbound-mode tproxy`): the dataplane accepts on a
@@ -24,19 +25,7 @@ describeNetns('dataplane, TPROXY inbound', () => {
     await lab.link(client, server, { a: [`${CLIENT}/24`, `${CLIENT6}/64`], b: [`${SERVER}/24`, `${SERVER6}/64`] });
     await installDefaultCapture(server, { inboundMode: 'tproxy' });
     [, tcpApp] = await Promise.all([startHttpApp(server, 5000), startTcpApp(server, 7000, 'echo')]);
-    dp = await startDp(
-      server,
-      `
-type: Dataplane
-name: backend
-networking:
-  address: ${SERVER}
-  inbound:
-    - port: 5000
-      tags: { kuma.io/service: backend, kuma.io/protocol: http }
-  transparentProxying: { inboundMode: tproxy }
-`,
-    );
+    dp = await startDp(server, dataplaneYaml({ name: 'backend', address: SERVER, inbound: [{ port: 5000, service: 'backend', protocol: 'http' }], transparentProxying: { inboundMode: 'tproxy' } }));
   }, 90_000);
 
   afterAll(async () => {

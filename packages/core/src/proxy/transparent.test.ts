@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeNetns, Lab, type Host, type HostProcess } from '@meshcap/testkit';
+import { dataplaneYaml, resourcesYaml } from '../testing.ts';
 import { curl, eventually, hostRun, installDefaultCapture, ruleCounter, startDp, startHttpApp, startTcpApp, tcpProbe, type RunningDp } from './testing/lab.ts';
 
 // Transparent mode next to the default `meshcap install transparent-proxy` (REDIRECT to 15006 and
@@ -10,37 +11,21 @@ const CLIENT = '198.18.2.1';
 const SERVER6 = '2001:2:0:2::10';
 const CLIENT6 = '2001:2:0:2::1';
 
-const backendYaml = `
-type: Dataplane
-mesh: default
-name: backend
-networking:
-  address: ${SERVER}
-  inbound:
-    - port: 5000
-      tags: { kuma.io/service: backend, kuma.io/protocol: http }
-    - port: 6000
-      tags: { kuma.io/service: echo }
-  transparentProxying:
-    redirectPortInbound: 15006
-    redirectPortOutbound: 15001
-`;
+const backendYaml = dataplaneYaml({
+  mesh: 'default',
+  name: 'backend',
+  address: SERVER,
+  inbound: [
+    { port: 5000, service: 'backend', protocol: 'http' },
+    { port: 6000, service: 'echo' },
+  ],
+  transparentProxying: { redirectPortInbound: 15006, redirectPortOutbound: 15001 },
+});
 
-const webYaml = `
-type: Dataplane
-mesh: default
-name: web
-networking:
-  address: ${CLIENT}
-  outbound:
-    - port: 5000
-      address: ${SERVER}
-      tags: { kuma.io/service: backend }
-  transparentProxying:
-    redirectPortInbound: 15006
-    redirectPortOutbound: 15001
----
-${backendYaml}`;
+const webYaml = resourcesYaml(
+  dataplaneYaml({ mesh: 'default', name: 'web', address: CLIENT, outbound: [{ port: 5000, address: SERVER, service: 'backend' }], transparentProxying: { redirectPortInbound: 15006, redirectPortOutbound: 15001 } }),
+  backendYaml,
+);
 
 describeNetns('dataplane, transparent mode (REDIRECT capture on both sides)', () => {
   let lab: Lab;

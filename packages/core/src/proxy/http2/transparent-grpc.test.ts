@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeNetns, Lab, type Host } from '@meshcap/testkit';
 import type { FlowRecord } from '../../flows/index.ts';
+import { dataplaneYaml, resourcesYaml } from '../../testing.ts';
 import { eventually, hostRun, installDefaultCapture, startDp, type RunningDp } from '../testing/lab.ts';
 
 // gRPC through capture on both sides, real kernel: a @grpc/grpc-js client in one namespace calls
@@ -16,28 +17,12 @@ const here = (name: string): string => fileURLToPath(new URL(`./testing/${name}`
 const SERVER = '198.18.16.10';
 const CLIENT = '198.18.16.1';
 
-const backendYaml = `
-type: Dataplane
-mesh: default
-name: backend
-networking:
-  address: ${SERVER}
-  inbound:
-    - { port: 5000, tags: { kuma.io/service: backend, kuma.io/protocol: grpc } }
-  transparentProxying: { redirectPortInbound: 15006, redirectPortOutbound: 15001 }
-`;
+const backendYaml = dataplaneYaml({ mesh: 'default', name: 'backend', address: SERVER, inbound: [{ port: 5000, service: 'backend', protocol: 'grpc' }], transparentProxying: { redirectPortInbound: 15006, redirectPortOutbound: 15001 } });
 
-const webYaml = `
-type: Dataplane
-mesh: default
-name: web
-networking:
-  address: ${CLIENT}
-  outbound:
-    - { port: 5000, address: ${SERVER}, tags: { kuma.io/service: backend } }
-  transparentProxying: { redirectPortInbound: 15006, redirectPortOutbound: 15001 }
----
-${backendYaml}`;
+const webYaml = resourcesYaml(
+  dataplaneYaml({ mesh: 'default', name: 'web', address: CLIENT, outbound: [{ port: 5000, address: SERVER, service: 'backend' }], transparentProxying: { redirectPortInbound: 15006, redirectPortOutbound: 15001 } }),
+  backendYaml,
+);
 
 describeNetns('gRPC through capture (REDIRECT on both sides, HTTP/2 both hops)', () => {
   let lab: Lab;
