@@ -6,4 +6,4 @@
  * (`dataplaneYaml`, the docs' seed Dataplane), so a manifest's shape is written once.
  */
 export { assertEnvoyJson, checkEnvoyJson, checkEnvoyJsonWith, type EnvoyProtoCheckOptions, type EnvoyProtoIssue } from './xds/envoy-proto-check.ts';
-export { dataplaneYaml, faultDelayYaml, httpRetryYaml, resourcesYaml, SEED_DATAPLANE_YAML, type DataplaneFixture, type InboundFixture, type OutboundFixture } from './testing/resources.ts';
+export { allowAllPermissionYaml, dataplaneYaml, faultDelayYaml, httpRetryYaml, resourcesYaml, SEED_DATAPLANE_YAML, type DataplaneFixture, type InboundFixture, type OutboundFixture } from './testing/resources.ts';

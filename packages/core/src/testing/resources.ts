@@ -104,3 +104,13 @@ export function httpRetryYaml(p: { mesh?: string; name: string; service: string;
     spec: { targetRef: { kind: 'Mesh' }, to: [{ targetRef: { kind: 'MeshService', name: p.service }, default: { http: { numRetries: p.numRetries } } }] },
   });
 }
+
+/** A MeshTrafficPermission that allows everyone in the mesh to reach `service` (every inbound when no service is given). */
+export function allowAllPermissionYaml(p: { mesh?: string; name: string; service?: string }): string {
+  return stringify({
+    type: 'MeshTrafficPermission',
+    name: p.name,
+    mesh: p.mesh ?? 'default',
+    spec: { targetRef: p.service === undefined ? { kind: 'Mesh' } : { kind: 'MeshService', name: p.service }, from: [{ targetRef: { kind: 'Mesh' }, default: { action: 'Allow' } }] },
+  });
+}

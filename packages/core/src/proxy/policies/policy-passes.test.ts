@@ -6,6 +6,7 @@ import { MeshcapError } from '../../errors.ts';
 import type { FlowRecord } from '../../flows/index.ts';
 import { PolicyCompiler, type DataplanePolicies } from '../../policy/index.ts';
 import { dataplane, http, policyResources } from '../../policy/test-fixtures.ts';
+import { allowAllPermissionYaml } from '../../testing.ts';
 import { buildListenerPasses, type ActingPolicy, type TcpConnectionContext } from '../chain.ts';
 import { compileProxyConfig, type ListenerConfig } from '../config.ts';
 import { AccessLogSinks } from '../../policies/mesh-access-log/sink.ts';
@@ -15,13 +16,7 @@ import { policyPasses, serviceDirectoryOf } from './policy-passes.ts';
 // Enforcement on real traffic is enforcement.test.ts; this is the mapping, without a kernel.
 
 const POLICIES = `
-type: MeshTrafficPermission
-name: allow-all
-mesh: default
-spec:
-  targetRef: { kind: MeshService, name: web }
-  from: [{ targetRef: { kind: Mesh }, default: { action: Allow } }]
----
+${allowAllPermissionYaml({ name: 'allow-all', service: 'web' })}---
 type: MeshFaultInjection
 name: fi-web
 mesh: default
