@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installTransparentProxy, parseTransparentProxyConfig } from '@meshcap/core';
+import { dataplaneYaml } from '@meshcap/core/testing';
 import { describeNetns, freePort, Lab, type Host, type HostProcess } from '@meshcap/testkit';
 
 /** Commands in a test host (testkit's `host.run`, 20 s bound): the result even when the command fails. */
@@ -148,16 +149,7 @@ describeNetns('meshcap dp started as root next to the default install transparen
   let clientDp: HostProcess;
   let built: string;
 
-  const backend = `type: Dataplane
-mesh: default
-name: backend
-networking:
-  address: ${SERVER}
-  inbound:
-    - port: 5000
-      tags: { kuma.io/service: backend, kuma.io/protocol: http }
-  transparentProxying: {}
-`;
+  const backend = dataplaneYaml({ mesh: 'default', name: 'backend', address: SERVER, inbound: [{ port: 5000, service: 'backend', protocol: 'http' }], transparentProxying: {} });
 
   beforeAll(async () => {
     lab = Lab.create('dp-cli');
@@ -175,7 +167,7 @@ networking:
     serverDp = server.spawn(process.execPath, [...dpProcess, 'dp', '--dataplane-file', file('backend.yaml', backend, 0o600)]);
     // The client's from the build (what `meshcap dp` runs once built): a bundled root parent installs its own file.
     built = await buildDataplane();
-    clientDp = client.spawn(process.execPath, [built, 'dp', '--dataplane-file', file('web.yaml', `type: Dataplane\nname: web\nnetworking:\n  address: ${CLIENT}\n  transparentProxying: {}\n`)]);
+    clientDp = client.spawn(process.execPath, [built, 'dp', '--dataplane-file', file('web.yaml', dataplaneYaml({ name: 'web', address: CLIENT, transparentProxying: {} }))]);
     await Promise.all([serverDp.waitForLine(/^meshcap dp: ready$/, 30_000), clientDp.waitForLine(/^meshcap dp: ready$/, 30_000)]);
   }, 150_000);
 
