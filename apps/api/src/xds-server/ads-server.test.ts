@@ -12,6 +12,7 @@ import {
   type XdsResourceSet,
   type XdsTypeUrl,
 } from '@meshcap/core';
+import { dataplaneYaml } from '@meshcap/core/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { applyYaml, AUTH, startTestApp, type TestControlPlane } from '../test-support.ts';
 
@@ -26,28 +27,18 @@ async function eventually<T>(check: () => T | undefined | false, what: string, t
   }
 }
 
+/** Dataplane `name` serving its own service over HTTP on 8080, calling `outbound` (on redis's address) when given. */
 function dataplane(name: string, opts: { address?: string; outbound?: string } = {}): string {
-  const outbound = opts.outbound ? `\n  outbound:\n    - port: 6379\n      address: 198.18.0.20\n      tags: { kuma.io/service: ${opts.outbound} }` : '';
-  return `type: Dataplane
-mesh: default
-name: ${name}
-networking:
-  address: ${opts.address ?? '198.18.0.10'}
-  inbound:
-    - port: 8080
-      tags: { kuma.io/service: ${name}, kuma.io/protocol: http }${outbound}
-`;
+  return dataplaneYaml({
+    mesh: 'default',
+    name,
+    address: opts.address ?? '198.18.0.10',
+    inbound: [{ port: 8080, service: name, protocol: 'http' }],
+    ...(opts.outbound && { outbound: [{ port: 6379, address: '198.18.0.20', service: opts.outbound }] }),
+  });
 }
 
-const REDIS = `type: Dataplane
-mesh: default
-name: redis
-networking:
-  address: 198.18.0.20
-  inbound:
-    - port: 6379
-      tags: { kuma.io/service: redis }
-`;
+const REDIS = dataplaneYaml({ mesh: 'default', name: 'redis', address: '198.18.0.20', inbound: [{ port: 6379, service: 'redis' }] });
 
 function fault(name: string, status: number): string {
   return `type: MeshFaultInjection
@@ -188,16 +179,18 @@ describe('ADS server (state of the world) with the dataplane ADS client', () => 
     // The client subscribes to redis's load assignment; without endpoints `cache` has none; its dataplane's arrival
     // pushes CDS, EDS and LDS at once, so the client's new EDS names reach the server after the
     // EDS response went out (a stale nonce, which the server ignores): the client asks again.
-    const cacheDp = (address: string) => `type: Dataplane
-mesh: default
-name: cache
-networking:
-  address: ${address}
-  inbound:
-    - port: 6380
-      tags: { kuma.io/service: cache }
-`;
-    expect((await applyYaml(cp.app, dataplane('shop', { address: '198.18.0.11' }).replace('kuma.io/service: shop, kuma.io/protocol: http }', 'kuma.io/service: shop, kuma.io/protocol: http }\n  outbound:\n    - { port: 6379, address: 198.18.0.20, tags: { kuma.io/service: redis } }\n    - { port: 6380, address: 198.18.0.21, tags: { kuma.io/service: cache } }\n  transparentProxying: { redirectPortInbound: 15006, redirectPortOutbound: 15001 }'))).statusCode).toBe(200);
+    const cacheDp = (address: string) => dataplaneYaml({ mesh: 'default', name: 'cache', address, inbound: [{ port: 6380, service: 'cache' }] });
+    expect((await applyYaml(cp.app, dataplaneYaml({
+      mesh: 'default',
+      name: 'shop',
+      address: '198.18.0.11',
+      inbound: [{ port: 8080, service: 'shop', protocol: 'http' }],
+      outbound: [
+        { port: 6379, address: '198.18.0.20', service: 'redis' },
+        { port: 6380, address: '198.18.0.21', service: 'cache' },
+      ],
+      transparentProxying: { redirectPortInbound: 15006, redirectPortOutbound: 15001 },
+    }))).statusCode).toBe(200);
     const { token } = await tokenFor('shop');
     const { client, applied } = dp('shop', token);
     await client.applied(expected('shop'));
