@@ -1,4 +1,5 @@
 import type { FlowRecord } from '@meshcap/core';
+import { allowAllPermissionYaml } from '@meshcap/core/testing';
 import { describeNetns, Lab, type Host, type HostProcess } from '@meshcap/testkit';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -27,14 +28,7 @@ const mesh = (mtls: boolean, mode: 'STRICT' | 'PERMISSIVE' = 'STRICT', dpCertExp
 name: default
 ${mtls ? `mtls:\n  enabledBackend: ca-1\n  backends:\n    - { name: ca-1, type: builtin, mode: ${mode}${dpCertExpiration ? `, dpCert: { rotation: { expiration: ${dpCertExpiration} } }` : ''} }\n` : ''}`;
 
-const ALLOW_ALL = `type: MeshTrafficPermission
-name: only-web
-mesh: default
-spec:
-  targetRef: { kind: MeshService, name: backend }
-  from:
-    - { targetRef: { kind: Mesh }, default: { action: Allow } }
-`;
+const ALLOW_ALL = allowAllPermissionYaml({ name: 'only-web', service: 'backend' });
 
 
 const PERMISSION = `type: MeshTrafficPermission
