@@ -4,6 +4,7 @@ import { configDumpOfResources } from '../xds/config-dump.ts';
 import { xdsResourcesOf } from '../xds/provider.ts';
 import { expectEnvoyValid, meshWith } from '../xds/test-fixtures.ts';
 import { engineConfigFromXds } from '../proxy/xds-config/engine-config.ts';
+import { dataplaneYaml, resourcesYaml } from '../testing.ts';
 import { createBuiltinCa, issueDataplaneCertificate } from './ca.ts';
 import { mtlsSecrets, sdsNamesOf } from './envoy.ts';
 
@@ -17,24 +18,10 @@ mtls:
   enabledBackend: ca-1
   backends: [{ name: ca-1, type: builtin, mode: ${mode} }]
 ---
-type: Dataplane
-mesh: default
-name: web
-networking:
-  address: 198.18.0.2
-  inbound:
-    - { port: 8080, tags: { kuma.io/service: web, kuma.io/protocol: http } }
-  outbound:
-    - { port: 9090, address: 198.18.0.2, tags: { kuma.io/service: backend } }
----
-type: Dataplane
-mesh: default
-name: backend
-networking:
-  address: 198.18.0.3
-  inbound:
-    - { port: 9090, tags: { kuma.io/service: backend, version: v2 } }
----
+${resourcesYaml(
+  dataplaneYaml({ mesh: 'default', name: 'web', address: '198.18.0.2', inbound: [{ port: 8080, service: 'web', protocol: 'http' }], outbound: [{ port: 9090, address: '198.18.0.2', service: 'backend' }] }),
+  dataplaneYaml({ mesh: 'default', name: 'backend', address: '198.18.0.3', inbound: [{ port: 9090, service: 'backend', tags: { version: 'v2' } }] }),
+)}---
 type: MeshTrafficPermission
 name: from-web-v1
 mesh: default

@@ -12,6 +12,7 @@ import { PolicyCompiler } from '../../policy/index.ts';
 import { xdsResourcesOf } from '../../xds/provider.ts';
 import type { XdsResourceSet } from '../../xds/resource-set.ts';
 import { startDataplane, type DataplaneHandle } from '../engine.ts';
+import { dataplaneYaml, resourcesYaml } from '../../testing.ts';
 
 // mTLS on real loopback traffic between two meshcap dataplanes run from the Envoy resources the
 // control plane sends (listeners, clusters and SDS secrets from a builtin CA). `web` (127.0.0.2)
@@ -86,26 +87,27 @@ describe('mTLS between dataplanes (builtin CA, SDS, STRICT and PERMISSIVE)', () 
     pc = new PolicyCompiler();
     pc.applyAll(
       parseResources(`
-type: Dataplane
-mesh: default
-name: backend
-networking:
-  address: 127.0.0.1
-  inbound:
-    - { port: ${port['in']}, servicePort: ${a.port}, tags: { kuma.io/service: backend, kuma.io/protocol: tcp } }
-    - { port: ${port['inHttp']}, servicePort: ${port['httpApp']}, tags: { kuma.io/service: backend-http, kuma.io/protocol: http } }
----
-type: Dataplane
-mesh: default
-name: web
-networking:
-  address: ${WEB}
-  inbound:
-    - { port: ${await freePort()}, servicePort: 1, tags: { kuma.io/service: web, version: v1 } }
-  outbound:
-    - { port: ${port['out']}, tags: { kuma.io/service: backend } }
-    - { port: ${port['outHttp']}, tags: { kuma.io/service: backend-http } }
----
+${resourcesYaml(
+  dataplaneYaml({
+    mesh: 'default',
+    name: 'backend',
+    address: '127.0.0.1',
+    inbound: [
+      { port: port['in']!, servicePort: a.port, service: 'backend', protocol: 'tcp' },
+      { port: port['inHttp']!, servicePort: port['httpApp']!, service: 'backend-http', protocol: 'http' },
+    ],
+  }),
+  dataplaneYaml({
+    mesh: 'default',
+    name: 'web',
+    address: WEB,
+    inbound: [{ port: await freePort(), servicePort: 1, service: 'web', tags: { version: 'v1' } }],
+    outbound: [
+      { port: port['out']!, service: 'backend' },
+      { port: port['outHttp']!, service: 'backend-http' },
+    ],
+  }),
+)}---
 type: MeshTrafficPermission
 name: web-to-backend
 mesh: default
