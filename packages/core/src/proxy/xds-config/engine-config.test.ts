@@ -6,6 +6,7 @@ import { xdsResourcesOf } from '../../xds/provider.ts';
 import type { XdsResourceSet } from '../../xds/resource-set.ts';
 import type { TcpConnectionContext } from '../chain.ts';
 import { compileProxyConfig, serviceDirectory, type ProxyConfig } from '../config.ts';
+import { dataplaneYaml, resourcesYaml } from '../../testing.ts';
 import { engineConfigFromXds } from './engine-config.ts';
 
 // Decoding received Envoy resources into what the engine runs: the same listeners and clusters as
@@ -14,26 +15,20 @@ import { engineConfigFromXds } from './engine-config.ts';
 type Obj = Record<string, unknown>;
 
 const seed = (inboundMode: 'redirect' | 'tproxy' = 'redirect'): string => `
-type: Dataplane
-mesh: default
-name: demo-app
-networking:
-  address: 198.18.0.6
-  inbound:
-    - { port: 5000, tags: { kuma.io/service: demo-app, kuma.io/protocol: http } }
-    - { port: 6000, tags: { kuma.io/service: demo-tcp } }
-  outbound:
-    - { port: 6379, address: 198.18.0.20, tags: { kuma.io/service: redis } }
-  transparentProxying: { redirectPortInbound: 15006, redirectPortOutbound: 15001, inboundMode: ${inboundMode} }
----
-type: Dataplane
-mesh: default
-name: redis
-networking:
-  address: 198.18.0.20
-  inbound:
-    - { port: 6379, tags: { kuma.io/service: redis } }
----
+${resourcesYaml(
+  dataplaneYaml({
+    mesh: 'default',
+    name: 'demo-app',
+    address: '198.18.0.6',
+    inbound: [
+      { port: 5000, service: 'demo-app', protocol: 'http' },
+      { port: 6000, service: 'demo-tcp' },
+    ],
+    outbound: [{ port: 6379, address: '198.18.0.20', service: 'redis' }],
+    transparentProxying: { redirectPortInbound: 15006, redirectPortOutbound: 15001, inboundMode },
+  }),
+  dataplaneYaml({ mesh: 'default', name: 'redis', address: '198.18.0.20', inbound: [{ port: 6379, service: 'redis' }] }),
+)}---
 type: MeshTimeout
 name: redis-timeout
 mesh: default
