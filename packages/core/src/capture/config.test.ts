@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { MeshcapError } from '../errors.ts';
+import { meshcapErrorOf } from '../testing.ts';
 import {
   defaultTransparentProxyConfig,
   loadTransparentProxyConfig,
@@ -22,16 +22,6 @@ function tempFile(name: string, text: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'meshcap-capture-')), name);
   writeFileSync(path, text);
   return path;
-}
-
-function errorOf(fn: () => unknown): MeshcapError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof MeshcapError) return err;
-    throw err;
-  }
-  throw new Error('expected a MeshcapError');
 }
 
 describe('transparent-proxy config: defaults and names', () => {
@@ -128,31 +118,31 @@ describe('transparent-proxy config: bad input names the flag and the value', () 
     [{ 'sleep-between-retries': 'soon' }, '--sleep-between-retries: "soon" is not a duration'],
     [{ 'kuma-dp-user': 'bad user!' }, '--kuma-dp-user: "bad user!" must be a UID or a user name'],
   ])('%j', (flags, message) => {
-    const err = errorOf(() => loadTransparentProxyConfig({ flags: flags as Record<string, string> }));
+    const err = meshcapErrorOf(() => loadTransparentProxyConfig({ flags: flags as Record<string, string> }));
     expect(err.code).toBe('MESHCAP_ERR_INVALID_ARGUMENT');
     expect(err.message).toContain(message);
   });
 
   it('names the env var and the config file field', () => {
-    expect(errorOf(() => loadTransparentProxyConfig({ env: { MESHCAP_TRANSPARENT_PROXY_REDIRECT_DNS_PORT: '0' } })).message).toBe(
+    expect(meshcapErrorOf(() => loadTransparentProxyConfig({ env: { MESHCAP_TRANSPARENT_PROXY_REDIRECT_DNS_PORT: '0' } })).message).toBe(
       'MESHCAP_TRANSPARENT_PROXY_REDIRECT_DNS_PORT: 0 must be a port (1-65535)',
     );
     const file = tempFile('bad.yaml', 'excludeOutboundIps: ["198.18.0.1", "300.1.1.1"]\nbogus: 1\n');
-    const err = errorOf(() => loadTransparentProxyConfig({ configFile: file }));
+    const err = meshcapErrorOf(() => loadTransparentProxyConfig({ configFile: file }));
     expect(err.message).toContain(`${file}: excludeOutboundIps: "300.1.1.1" is not an IPv4/IPv6 address or CIDR`);
     expect(err.message).toContain(`${file}: unknown option(s) "bogus"`);
-    expect(errorOf(() => loadTransparentProxyConfig({ configFile: '/nonexistent/tp.yaml' })).message).toMatch(/^--config-file: cannot read "\/nonexistent\/tp.yaml"/);
-    expect(errorOf(() => loadTransparentProxyConfig({ configFile: tempFile('x.yaml', 'a: [') })).code).toBe('MESHCAP_ERR_YAML_SYNTAX');
+    expect(meshcapErrorOf(() => loadTransparentProxyConfig({ configFile: '/nonexistent/tp.yaml' })).message).toMatch(/^--config-file: cannot read "\/nonexistent\/tp.yaml"/);
+    expect(meshcapErrorOf(() => loadTransparentProxyConfig({ configFile: tempFile('x.yaml', 'a: [') })).code).toBe('MESHCAP_ERR_YAML_SYNTAX');
     // A map where a list of addresses or entries belongs is shown as the user wrote it.
     const nested = tempFile('nested.yaml', 'excludeOutboundIps: { a: 1 }\nexcludeOutboundPortsForUids: [{ tcp: 22 }]\n');
-    const nestedErr = errorOf(() => loadTransparentProxyConfig({ configFile: nested }));
+    const nestedErr = meshcapErrorOf(() => loadTransparentProxyConfig({ configFile: nested }));
     expect(nestedErr.message).toContain(`${nested}: excludeOutboundIps: {"a":1} is not an IPv4/IPv6 address or CIDR`);
     expect(nestedErr.message).toContain(`${nested}: excludeOutboundPortsForUids: {"tcp":22} must be [tcp|udp|*:][ports:]uids`);
   });
 
   it('reports an unknown --kuma-dp-user when resolving', () => {
     const config = loadTransparentProxyConfig({ flags: { 'kuma-dp-user': 'nobody-here' } });
-    const err = errorOf(() => resolveTransparentProxyConfig(config, { passwdPath: fixture('passwd') }));
+    const err = meshcapErrorOf(() => resolveTransparentProxyConfig(config, { passwdPath: fixture('passwd') }));
     expect(err.message).toBe(`--kuma-dp-user: "nobody-here" is not a UID nor a user in ${fixture('passwd')}`);
     expect(resolveTransparentProxyConfig(parseTransparentProxyConfig({ kumaDpUser: 'kuma-dp' }), { passwdPath: fixture('passwd') }).kumaDpUid).toBe(5678);
   });

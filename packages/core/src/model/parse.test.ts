@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MeshcapError } from '../errors.ts';
-import { SEED_DATAPLANE_YAML } from '../testing.ts';
+import { meshcapErrorOf, SEED_DATAPLANE_YAML } from '../testing.ts';
 import { inboundListenerName, protocolOf, type Dataplane } from './dataplane.ts';
 import { parseResources } from './parse.ts';
-
-function errorOf(fn: () => unknown): MeshcapError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof MeshcapError) return err;
-    throw err;
-  }
-  throw new Error('expected a MeshcapError');
-}
 
 describe('parseResources', () => {
   it("loads the seed's Dataplane as written", () => {
@@ -74,7 +63,7 @@ name: Bad_Name
 networking:
   address: 198.18.0.1
 `;
-    const err = errorOf(() => parseResources(text, { source: 'dp.yaml' }));
+    const err = meshcapErrorOf(() => parseResources(text, { source: 'dp.yaml' }));
     expect(err.code).toBe('MESHCAP_ERR_INVALID_RESOURCE');
     const byPath = Object.fromEntries(err.issues.map((i) => [i.path, i]));
     expect(byPath['networking.address']).toMatchObject({ line: 4, document: 0, source: 'dp.yaml' });
@@ -96,16 +85,16 @@ spec:
       - port: 0
         tags: { kuma.io/service: b }
 `;
-    const err = errorOf(() => parseResources(text));
+    const err = meshcapErrorOf(() => parseResources(text));
     expect(err.issues[0]).toMatchObject({ path: 'spec.networking.inbound[0].port', line: 9 });
   });
 
   it('rejects unknown kinds, unknown fields and bad YAML with coded errors', () => {
-    expect(errorOf(() => parseResources('type: Nope\nname: x\n')).code).toBe('MESHCAP_ERR_UNKNOWN_KIND');
-    const unknownField = errorOf(() => parseResources('type: Dataplane\nname: x\nnetworking:\n  address: 198.18.0.1\n  inbund: []\n'));
+    expect(meshcapErrorOf(() => parseResources('type: Nope\nname: x\n')).code).toBe('MESHCAP_ERR_UNKNOWN_KIND');
+    const unknownField = meshcapErrorOf(() => parseResources('type: Dataplane\nname: x\nnetworking:\n  address: 198.18.0.1\n  inbund: []\n'));
     expect(unknownField.issues[0]).toMatchObject({ path: 'networking', line: 4 });
     expect(unknownField.issues[0]?.message).toContain('inbund');
-    const syntax = errorOf(() => parseResources('type: Mesh\nname: [unclosed\n'));
+    const syntax = meshcapErrorOf(() => parseResources('type: Mesh\nname: [unclosed\n'));
     expect(syntax.code).toBe('MESHCAP_ERR_YAML_SYNTAX');
     expect(syntax.issues[0]?.line).toBeGreaterThan(0);
   });
@@ -113,7 +102,7 @@ spec:
   it('refuses a YAML alias bomb (billion laughs) with a coded syntax error, not a ReferenceError (found by parse.fuzz)', () => {
     const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
     for (let i = 1; i < 9; i++) lines.push(`a${i}: &a${i} [${Array.from({ length: 10 }, () => `*a${i - 1}`).join(', ')}]`);
-    const err = errorOf(() => parseResources(`type: Mesh\nname: bomb\n${lines.join('\n')}\n`));
+    const err = meshcapErrorOf(() => parseResources(`type: Mesh\nname: bomb\n${lines.join('\n')}\n`));
     expect(err.code).toBe('MESHCAP_ERR_YAML_SYNTAX');
     expect(err.message).toContain('alias');
   });
