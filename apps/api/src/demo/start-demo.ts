@@ -411,6 +411,18 @@ interface DataplaneRow {
   connected?: boolean;
   /** The version the dataplane ACKed; null before its first config runs. */
   configVersion?: string | null;
+  expectedVersion?: string | null;
+  pendingVersion?: string | null;
+  xdsStreams?: number;
+  errors?: Array<{ message?: string }>;
+}
+
+/** Where a dataplane that is not ready stands, for the error that names it: which side to look at. */
+function notReadyState(r: DataplaneRow): string {
+  if (r.connected !== true) return 'not connected';
+  const xds = `${r.xdsStreams ?? 0} xDS streams, compiled ${r.expectedVersion ?? 'nothing'}, sent and not ACKed ${r.pendingVersion ?? 'nothing'}`;
+  const error = r.errors?.[0]?.message;
+  return `connected, no config ACKed yet: ${xds}${error ? `; last error: ${error}` : ''}`;
 }
 
 /** Polls the control plane until every named dataplane reports connected (bounded); names the missing ones. */
@@ -426,7 +438,7 @@ async function waitConnected(client: ControlPlaneClient, run: DemoRun, names: st
       const body = await client.getJson<unknown>(`/api/meshes/${MESH}/dataplanes`);
       const rows: DataplaneRow[] = Array.isArray(body) ? body : ((body as { items?: DataplaneRow[] }).items ?? []);
       missing = names.filter((n) => !rows.some((r) => r.name === n && r.connected === true && Boolean(r.configVersion)));
-      state = new Map(rows.map((r) => [r.name ?? '', r.connected === true ? 'connected, no config ACKed yet' : 'not connected']));
+      state = new Map(rows.map((r) => [r.name ?? '', notReadyState(r)]));
       if (missing.length === 0) return;
     } catch {
       // not answering yet
