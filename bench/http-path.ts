@@ -10,11 +10,11 @@
 // interleaved, A B A B …, so load on a shared machine falls on both alike.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort, startOrigin } from './loopback-origin.ts';
 
 const { values } = parseArgs({
   options: {
@@ -40,34 +40,6 @@ function cpuUs(pid: number): { user: number; sys: number; minflt: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return { user: Number(f[11]) * TICK_US, sys: Number(f[12]) * TICK_US, minflt: Number(f[7]) };
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-/** The origin, in its own process: answers every request head with 200 and 1 KiB. */
-function startOrigin(port: number): ChildProcess {
-  const src = `
-    const net = require('node:net');
-    const res = Buffer.concat([Buffer.from('HTTP/1.1 200 OK\\r\\ncontent-type: application/octet-stream\\r\\ncontent-length: 1024\\r\\n\\r\\n'), Buffer.alloc(1024, 'x')]);
-    net.createServer((s) => {
-      s.setNoDelay(true);
-      let tail = '';
-      s.on('data', (d) => {
-        const t = tail + d.toString('latin1');
-        let i = 0, n = 0;
-        while ((i = t.indexOf('\\r\\n\\r\\n', i)) >= 0) { n++; i += 4; }
-        tail = t.slice(t.lastIndexOf('\\r\\n\\r\\n') + 4 || 0).slice(-3);
-        for (let k = 0; k < n; k++) s.write(res);
-      });
-      s.on('error', () => {});
-    }).listen(${port}, '127.0.0.1', () => process.stdout.write('ready\\n'));`;
-  return spawn(process.execPath, ['-e', src], { stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
 function waitLine(proc: ChildProcess, match: (line: string) => boolean): Promise<string> {

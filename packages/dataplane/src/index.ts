@@ -12,6 +12,7 @@ export { asUsageError, parseCommandFlags, parseFlags } from './cli/flags.ts';
 
 // The dataplane channel: its protocol (the control plane's hub speaks the other end), and the dataplane's side.
 export { CHANNEL_PATH, CHANNEL_PROTOCOL, DEFAULT_HEARTBEAT_MS, MAX_LINE_BYTES, REQUEST_KINDS, cpMessage, dpMessage, flowRecordSchema, type CpMessage, type DpMessage, type RequestKind } from './channel/protocol.ts';
+export { checkFlowRecord, flowRecordIssue } from './channel/flow-record-check.ts';
 export { LineChannel } from './channel/line-channel.ts';
 export { isLoopbackHost } from './channel/loopback.ts';
 export { connectControlPlane, parseControlPlaneUrl, type ChannelEngine, type ChannelStats, type ConnectOptions, type ControlPlaneConnection } from './channel/client.ts';

@@ -7,7 +7,7 @@ import type { MeshCatalog } from '../catalog/index.ts';
 import { registerDataplane, RegistrationRefused } from '../catalog/dataplane-registration.ts';
 import type { FlowHub } from '../flows/flow-hub.ts';
 import { DataplaneStatuses, type DataplaneStatus } from './dataplane-status.ts';
-import { LineChannel, CHANNEL_PATH, CHANNEL_PROTOCOL, DEFAULT_HEARTBEAT_MS, dpMessage, flowRecordSchema, type CpMessage, type DpMessage, type RequestKind } from '@meshcap/dataplane';
+import { LineChannel, CHANNEL_PATH, CHANNEL_PROTOCOL, DEFAULT_HEARTBEAT_MS, checkFlowRecord, dpMessage, flowRecordIssue, type CpMessage, type DpMessage, type RequestKind } from '@meshcap/dataplane';
 
 const HELLO_TIMEOUT_MS = 10_000;
 
@@ -236,17 +236,22 @@ export class DataplaneHub {
     if (seqs) seqs.lastSeq = msg.seq;
     const { mesh, name } = session.identity;
     const flows: FlowRecord[] = [];
+    let firstRefused: unknown;
     for (const raw of msg.flows) {
-      const parsed = flowRecordSchema.safeParse(raw);
-      if (!parsed.success) {
+      // The record checked is a copy of the known fields: ours to amend.
+      const flow = checkFlowRecord(raw);
+      if (!flow) {
         this.counters.flowsRejected++;
+        firstRefused ??= raw;
         continue;
       }
       // A dataplane speaks only for itself.
-      flows.push({ ...parsed.data, mesh, dataplane: name });
+      flow.mesh = mesh;
+      flow.dataplane = name;
+      flows.push(flow);
     }
     const rejected = msg.flows.length - flows.length;
-    if (rejected) this.addError(session.key, `${rejected} malformed flow record(s) in batch ${msg.seq} were dropped`);
+    if (rejected) this.addError(session.key, `${rejected} malformed flow record(s) in batch ${msg.seq} were dropped (the first: ${flowRecordIssue(firstRefused)})`);
     this.counters.flowBatches++;
     this.deps.flows.ingest({ mesh, dataplane: name }, flows, msg.dropped + rejected);
     session.channel.send({ type: 'flows-ack', seq: msg.seq });

@@ -66,8 +66,14 @@ export interface ControlPlaneConnection {
 
 interface Batch {
   seq: number;
-  flows: FlowRecord[];
+  /** Each flow's JSON, made when it was published: held until acknowledged, a flat string is no object graph for the GC to promote and walk. */
+  flows: string[];
   dropped: number;
+}
+
+/** A `flows` message line, from its flows' JSON as they were kept. */
+function flowsLine(batch: Batch): string {
+  return `{"type":"flows","seq":${batch.seq},"flows":[${batch.flows.join(',')}],"dropped":${batch.dropped}}`;
 }
 
 type Target = { socketPath: string } | { host: string; port: number; tls: boolean };
@@ -142,7 +148,7 @@ export function connectControlPlane(options: ConnectOptions): ControlPlaneConnec
   const waiters: Array<() => void> = [];
 
   // Flows: `pending` not yet batched, `inFlight` sent and not acknowledged (sent again after a reconnect).
-  let pending: FlowRecord[] = [];
+  let pending: string[] = [];
   const inFlight = new Map<number, Batch>();
   let inFlightFlows = 0;
   let nextSeq = 0;
@@ -151,7 +157,7 @@ export function connectControlPlane(options: ConnectOptions): ControlPlaneConnec
 
   const unsubscribe = options.engine.subscribeFlows((flow) => {
     if (closed) return;
-    pending.push(flow);
+    pending.push(JSON.stringify(flow));
     if (pending.length + inFlightFlows > bufferSize) {
       // Bounded: the oldest unsent flow goes, and the loss is counted and reported.
       pending.shift();
@@ -173,7 +179,7 @@ export function connectControlPlane(options: ConnectOptions): ControlPlaneConnec
       droppedUnreported = 0;
       inFlight.set(batch.seq, batch);
       inFlightFlows += flows.length;
-      channel.send({ type: 'flows', ...batch });
+      channel.sendLine(flowsLine(batch));
     }
   }
 
@@ -194,7 +200,7 @@ export function connectControlPlane(options: ConnectOptions): ControlPlaneConnec
         setConnected(true);
         log('info', `connected to the control plane as ${msg.mesh}/${msg.name}`);
         // Batches the previous control plane connection did not acknowledge go first, in order.
-        for (const batch of inFlight.values()) ch.send({ type: 'flows', ...batch });
+        for (const batch of inFlight.values()) ch.sendLine(flowsLine(batch));
         flush();
         return;
       case 'error':

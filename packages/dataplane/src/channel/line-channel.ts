@@ -64,8 +64,13 @@ export class LineChannel<In, Out> {
 
   /** Queues a message; false when the channel is closed. */
   send(msg: Out): boolean {
+    return this.sendLine(JSON.stringify(msg));
+  }
+
+  /** Queues a message already serialised (one JSON object, no newline; the caller's to get right); false when the channel is closed. */
+  sendLine(json: string): boolean {
     if (this.closed) return false;
-    this.socket.write(`${JSON.stringify(msg)}\n`);
+    this.socket.write(`${json}\n`);
     return true;
   }
 
