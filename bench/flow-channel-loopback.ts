@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freePort, startOrigin } from './loopback-origin.ts';
+import { freePort, startOrigin, waitLine, writeBenchDataplane } from './loopback-origin.ts';
 import { cpuSeconds } from './open-loop.ts';
 
 const { values } = parseArgs({
@@ -35,26 +35,6 @@ const RUNS = Number(values.runs);
 const TOKEN = 'bench-admin-token-0123456789abcdef';
 const trees = (values.tree ?? [fileURLToPath(new URL('..', import.meta.url))]).map((t) => resolve(t));
 const variants = values.variants.split(',') as Array<'alone' | 'cp' | 'cp+sse'>;
-
-/** Resolves with the first line of the child's stdout (or stderr) that `match` accepts. */
-function waitLine(proc: ChildProcess, match: (line: string) => boolean, timeoutMs = 60_000): Promise<string> {
-  return new Promise((res, rej) => {
-    let buf = '';
-    const timer = setTimeout(() => rej(new Error(`no ready line in ${timeoutMs} ms:\n${buf}`)), timeoutMs);
-    const onData = (d: Buffer): void => {
-      buf += d.toString();
-      for (const line of buf.split('\n'))
-        if (match(line)) {
-          clearTimeout(timer);
-          res(line);
-          return;
-        }
-    };
-    proc.stdout?.on('data', onData);
-    proc.stderr?.on('data', onData);
-    proc.once('exit', (code) => rej(new Error(`exited ${code} before ready:\n${buf}`)));
-  });
-}
 
 /** Node flags for a child: `--cpu-prof` into <prof>/<label> with --prof. */
 function profArgs(label: string): string[] {
@@ -85,21 +65,7 @@ async function startCp(tree: string, dir: string, label: string): Promise<Cp> {
 }
 
 async function startDp(tree: string, dir: string, port: number, appPort: number, label: string, cp?: Cp): Promise<ChildProcess> {
-  const file = join(dir, `dp-${port}.yaml`);
-  writeFileSync(
-    file,
-    `type: Dataplane
-mesh: default
-name: bench
-networking:
-  address: 127.0.0.1
-  inbound:
-    - port: ${port}
-      servicePort: ${appPort}
-      serviceAddress: 127.0.0.1
-      tags: { kuma.io/service: bench, kuma.io/protocol: http }
-`,
-  );
+  const file = writeBenchDataplane(dir, port, appPort);
   const extra: string[] = [];
   if (cp) {
     const res = await fetch(`${cp.url}/api/tokens/dataplane`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench' }) });

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freePort, startOrigin } from './loopback-origin.ts';
+import { freePort, startOrigin, waitLine, writeBenchDataplane } from './loopback-origin.ts';
 
 const { values } = parseArgs({
   options: {
@@ -42,38 +42,8 @@ function cpuUs(pid: number): { user: number; sys: number; minflt: number } {
   return { user: Number(f[11]) * TICK_US, sys: Number(f[12]) * TICK_US, minflt: Number(f[7]) };
 }
 
-function waitLine(proc: ChildProcess, match: (line: string) => boolean): Promise<string> {
-  return new Promise((res, rej) => {
-    let buf = '';
-    const onData = (d: Buffer): void => {
-      buf += d.toString();
-      for (const line of buf.split('\n')) if (match(line)) {
-        proc.stdout!.off('data', onData);
-        res(line);
-        return;
-      }
-    };
-    proc.stdout!.on('data', onData);
-    proc.once('exit', (code) => rej(new Error(`exited ${code} before ready`)));
-  });
-}
-
 async function startDp(core: string, port: number, appPort: number, dir: string, prof?: string, protocol = 'http'): Promise<ChildProcess> {
-  const file = join(dir, `dp-${port}.yaml`);
-  writeFileSync(
-    file,
-    `type: Dataplane
-mesh: default
-name: bench
-networking:
-  address: 127.0.0.1
-  inbound:
-    - port: ${port}
-      servicePort: ${appPort}
-      serviceAddress: 127.0.0.1
-      tags: { kuma.io/service: bench, kuma.io/protocol: ${protocol} }
-`,
-  );
+  const file = writeBenchDataplane(dir, port, appPort, protocol);
   const args = [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), '--import', 'tsx', join(core, 'src/proxy/testing/dataplane.ts'), '--file', file, '--admin-port', String(await freePort())];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], cwd: core });
   await waitLine(proc, (l) => l.includes('"ready"'));

@@ -1,6 +1,9 @@
-// What the loopback harnesses share: a free port and the 1 KiB origin in its own process.
+// What the loopback harnesses share: a free port, the 1 KiB origin in its own process, a child's
+// ready line, and the one-inbound Dataplane they put in front of the origin.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
 
 export async function freePort(): Promise<number> {
   const s = createServer();
@@ -10,8 +13,8 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export /** The origin, in its own process: answers every request head with 200 and 1 KiB. */
-function startOrigin(port: number): ChildProcess {
+/** The origin, in its own process: answers every request head with 200 and 1 KiB. */
+export function startOrigin(port: number): ChildProcess {
   const src = `
     const net = require('node:net');
     const res = Buffer.concat([Buffer.from('HTTP/1.1 200 OK\\r\\ncontent-type: application/octet-stream\\r\\ncontent-length: 1024\\r\\n\\r\\n'), Buffer.alloc(1024, 'x')]);
@@ -28,4 +31,46 @@ function startOrigin(port: number): ChildProcess {
       s.on('error', () => {});
     }).listen(${port}, '127.0.0.1', () => process.stdout.write('ready\\n'));`;
   return spawn(process.execPath, ['-e', src], { stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+/** The first line of the child's output (stdout and stderr) that `match` takes; fails if it exits first or after `timeoutMs`. */
+export function waitLine(proc: ChildProcess, match: (line: string) => boolean, timeoutMs = 60_000): Promise<string> {
+  return new Promise((res, rej) => {
+    let buf = '';
+    const timer = setTimeout(() => rej(new Error(`no ready line in ${timeoutMs} ms:\n${buf}`)), timeoutMs);
+    const onData = (d: Buffer): void => {
+      buf += d.toString();
+      for (const line of buf.split('\n'))
+        if (match(line)) {
+          clearTimeout(timer);
+          proc.stdout?.off('data', onData);
+          proc.stderr?.off('data', onData);
+          res(line);
+          return;
+        }
+    };
+    proc.stdout?.on('data', onData);
+    proc.stderr?.on('data', onData);
+    proc.once('exit', (code) => rej(new Error(`exited ${code} before ready:\n${buf}`)));
+  });
+}
+
+/** `<dir>/dp-<port>.yaml`: Dataplane `bench` with one inbound on 127.0.0.1:`port` in front of the origin on `appPort`. */
+export function writeBenchDataplane(dir: string, port: number, appPort: number, protocol = 'http'): string {
+  const file = join(dir, `dp-${port}.yaml`);
+  writeFileSync(
+    file,
+    `type: Dataplane
+mesh: default
+name: bench
+networking:
+  address: 127.0.0.1
+  inbound:
+    - port: ${port}
+      servicePort: ${appPort}
+      serviceAddress: 127.0.0.1
+      tags: { kuma.io/service: bench, kuma.io/protocol: ${protocol} }
+`,
+  );
+  return file;
 }
