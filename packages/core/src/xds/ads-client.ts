@@ -60,7 +60,12 @@ export interface AdsClientStats {
   version: string;
   /** The target of the current (or last) stream. */
   target: string;
+  /** What the set received last still lacks (`waiting for EDS backend`), as Envoy's warming state; undefined once complete. */
+  waitingFor?: string;
 }
+
+/** An incomplete set is logged once it has waited this long (Envoy's initial_fetch_timeout is 15 s). */
+const INCOMPLETE_WARN_MS = 10_000;
 
 interface TypeState {
   /** Resources of the last response, by name. */
@@ -140,6 +145,7 @@ export class AdsClient {
   private firstRequest = true;
   private readonly waiters = new Set<{ version: string; resolve: () => void }>();
   private grpc: Grpc | undefined;
+  private incompleteTimer: NodeJS.Timeout | undefined;
   readonly stats: AdsClientStats;
 
   constructor(private readonly opts: AdsClientOptions) {
@@ -261,8 +267,11 @@ export class AdsClient {
     t.receivedVersion = res.version_info;
     t.pendingNonce = res.nonce;
     t.seen = true;
-    if (t.namesChanged) {
-      // Ask again with this response's nonce, which the server takes (as Envoy's ACK carries its names).
+    // This response may answer an older request (names asked for before the latest), and the server
+    // ignored the requests that carried the newer names with an older nonce: ask again with this
+    // nonce, which the server takes (as Envoy's ACK carries its names). A set that is complete is
+    // ACKed with its names anyway; one that lacks a name would otherwise wait for ever.
+    if (t.namesChanged || t.names.some((n) => !t.received.has(n))) {
       t.namesChanged = false;
       this.request(type);
     }
@@ -308,7 +317,16 @@ export class AdsClient {
   }
 
   private async applyIfComplete(version: string): Promise<void> {
-    if (this.missing() !== undefined) return;
+    this.stats.waitingFor = this.missing();
+    if (this.stats.waitingFor !== undefined) {
+      // Said once per wait, so that a dataplane stuck without its config says on what.
+      this.incompleteTimer ??= setTimeout(() => {
+        if (this.stats.waitingFor !== undefined) this.opts.log?.('warn', `xDS: no complete set to apply after ${INCOMPLETE_WARN_MS / 1000} s: ${this.stats.waitingFor}`);
+      }, INCOMPLETE_WARN_MS).unref();
+      return;
+    }
+    clearTimeout(this.incompleteTimer);
+    this.incompleteTimer = undefined;
     const pending = [...this.types.entries()].filter(([, t]) => t.pendingNonce !== '').map(([type]) => type);
     if (pending.length === 0) return;
     const set: XdsResourceSet = { listeners: [], routes: [], clusters: [], endpoints: [], secrets: [] };
@@ -363,6 +381,7 @@ export class AdsClient {
   close(): void {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.incompleteTimer);
     const s = this.stream;
     this.stream = undefined;
     s?.cancel();
