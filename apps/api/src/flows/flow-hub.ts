@@ -50,6 +50,9 @@ export interface FlowDrops {
 export class FlowHub {
   private readonly log: FlowLog;
   private readonly counters = new Map<string, DataplaneFlowCounters>();
+  /** The JSON text of the flow published last, made once for every live stream that sends it. */
+  private textOf: FlowRecord | undefined;
+  private text = '';
 
   constructor(capacity = 50_000) {
     this.log = new FlowLog(capacity);
@@ -100,6 +103,18 @@ export class FlowHub {
   /** Calls `fn` for every flow added from now on, with its event id. */
   subscribe(fn: FlowListener): () => void {
     return this.log.subscribe((flow) => fn(flow, this.log.cursor - 1));
+  }
+
+  /**
+   * A flow as JSON text. Every live stream sends the flow being published: the text is made once
+   * for all of them (and not at all when no stream's filter takes it).
+   */
+  json(flow: FlowRecord): string {
+    if (this.textOf !== flow) {
+      this.text = JSON.stringify(flow);
+      this.textOf = flow;
+    }
+    return this.text;
   }
 
   /** The event id of the newest flow (-1 when none yet). */

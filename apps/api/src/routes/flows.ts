@@ -1,6 +1,5 @@
 import { FLOW_REASONS, flowDiagram, MeshcapError, type FlowRecord } from '@meshcap/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { errorResponses, textResponse } from '../schemas/common.ts';
 import { flowDiagramResult, flowList, flowListQuery, flowParams, flowReasonList, flowRecord, flowStreamQuery } from '../schemas/flows.ts';
@@ -8,6 +7,7 @@ import type { ZodTypeProvider } from '../schemas/zod-provider.ts';
 import { FORWARDED_HEADER } from '../channel/replica-forward.ts';
 import { relayReplicaFlows } from '../channel/replica-flow-relay.ts';
 import { matchesFlow, type FlowFilter } from '../flows/flow-hub.ts';
+import { SseWriter } from '../flows/sse-writer.ts';
 
 /** A stream client further behind than this (bytes queued) skips flows, and is told how many. */
 const SSE_MAX_QUEUED_BYTES = 1024 * 1024;
@@ -34,18 +34,6 @@ async function requireFlow(fastify: FastifyInstance, request: FastifyRequest, id
   }
   const where = forwarder ? 'no control plane replica has it; each keeps' : 'the control plane keeps';
   throw new MeshcapError('MESHCAP_ERR_NOT_FOUND', `no flow "${id}" (${where} the most recent ${fastify.flows.stats().capacity})`);
-}
-
-/** Writes one Server-Sent Event; false when the client is too far behind and the event was skipped. */
-function writeEvent(res: ServerResponse, event: string, data: unknown, id?: number): boolean {
-  return writeEventText(res, event, JSON.stringify(data), id);
-}
-
-/** `writeEvent` with the data already JSON text (a flow relayed from another replica as it came). */
-function writeEventText(res: ServerResponse, event: string, json: string, id?: number): boolean {
-  if (res.writableLength > SSE_MAX_QUEUED_BYTES) return false;
-  res.write(`${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${json}\n\n`);
-  return true;
 }
 
 /** The stream's filters, for the other replicas' streams (each resumes from its own ids). */
@@ -115,6 +103,7 @@ export default async function flowRoutes(app: FastifyInstance) {
       const res = reply.raw;
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no', connection: 'keep-alive' });
       res.write('retry: 3000\n\n');
+      const sse = new SseWriter(res, SSE_MAX_QUEUED_BYTES);
       let skipped = 0;
       let missed = 0;
       let lastReported = '';
@@ -122,17 +111,17 @@ export default async function flowRoutes(app: FastifyInstance) {
         const drops = fastify.flows.drops();
         const payload = { dropped: drops.total + skipped + missed, drops, skipped, missed };
         const text = JSON.stringify(payload);
-        if (text !== lastReported && writeEvent(res, 'dropped', payload)) lastReported = text;
+        if (text !== lastReported && sse.event('dropped', text)) lastReported = text;
       };
       if (lastId !== undefined) {
         const replay = fastify.flows.replay(lastId, filter);
         missed = replay.missed;
-        for (const { flow, seq } of replay.flows) if (!writeEvent(res, 'flow', flow, seq)) skipped++;
+        for (const { flow, seq } of replay.flows) if (!sse.event('flow', JSON.stringify(flow), seq)) skipped++;
       }
       reportDrops();
       const unsubscribe = fastify.flows.subscribe((flow, seq) => {
         if (!matchesFlow(flow, filter)) return;
-        if (!writeEvent(res, 'flow', flow, seq)) skipped++;
+        if (!sse.event('flow', fastify.flows.json(flow), seq)) skipped++;
       });
       // Not about one dataplane (one is forwarded to its holder): the other replicas' live flows too,
       // without ids (the ids a client resumes from are this replica's; see replica-flow-relay.ts).
@@ -140,12 +129,13 @@ export default async function flowRoutes(app: FastifyInstance) {
       const stopRelay =
         forwarder && filter.dataplane === undefined && request.headers[FORWARDED_HEADER] === undefined
           ? relayReplicaFlows(forwarder, relayQuery(request.url), request.headers.authorization, (json) => {
-              if (!writeEventText(res, 'flow', json)) skipped++;
+              if (!sse.event('flow', json)) skipped++;
             })
           : undefined;
-      const heartbeat = setInterval(() => res.write(': ping\n\n'), SSE_HEARTBEAT_MS);
+      const heartbeat = setInterval(() => sse.raw(': ping\n\n'), SSE_HEARTBEAT_MS);
       const drops = setInterval(reportDrops, SSE_DROPS_EVERY_MS);
       const stop = () => {
+        sse.close();
         stopRelay?.();
         unsubscribe();
         clearInterval(heartbeat);
@@ -153,8 +143,8 @@ export default async function flowRoutes(app: FastifyInstance) {
         streams.delete(end);
       };
       const end = () => {
+        sse.end();
         stop();
-        res.end();
       };
       streams.add(end);
       request.raw.on('close', stop);
