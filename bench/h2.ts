@@ -10,6 +10,7 @@
 import { fileURLToPath } from 'node:url';
 import { installTransparentProxy, parseTransparentProxyConfig, uninstallTransparentProxy } from '@meshcap/core';
 import type { Host, HostProcess } from '@meshcap/testkit';
+import { benchDataplane } from './bench-dataplane.ts';
 
 export interface BenchHelpers {
   SECONDS: number;
@@ -49,28 +50,20 @@ backend original_destination
 }
 
 function dataplanes(h: BenchHelpers): { server: string; client: string } {
-  const server = `type: Dataplane
-mesh: default
-name: h2-server
-networking:
-  address: ${h.SERVER}
-  inbound:
-    - { port: 8090, tags: { kuma.io/service: origin-h2, kuma.io/protocol: http2 } }
-    - { port: 50051, tags: { kuma.io/service: origin-grpc, kuma.io/protocol: grpc } }
-  transparentProxying: { ipFamilyMode: IPv4 }
-`;
-  const client = `type: Dataplane
-mesh: default
-name: h2-client
-networking:
-  address: ${h.CLIENT}
-  outbound:
-    - { port: 8090, address: ${h.SERVER}, tags: { kuma.io/service: origin-h2 } }
-    - { port: 50051, address: ${h.SERVER}, tags: { kuma.io/service: origin-grpc } }
-  transparentProxying: { ipFamilyMode: IPv4 }
----
-${server}`;
-  return { server, client };
+  const server = benchDataplane('h2-server', h.SERVER, {
+    inbound: [
+      { port: 8090, service: 'origin-h2', protocol: 'http2' },
+      { port: 50051, service: 'origin-grpc', protocol: 'grpc' },
+    ],
+  });
+  const client = benchDataplane('h2-client', h.CLIENT, {
+    outbound: [
+      { port: 8090, address: h.SERVER, service: 'origin-h2' },
+      { port: 50051, address: h.SERVER, service: 'origin-grpc' },
+    ],
+  });
+  // No control plane: the client's dp learns the server's endpoints from its Dataplane.
+  return { server, client: `${client}---\n${server}` };
 }
 
 interface Measured {

@@ -16,6 +16,7 @@ import { rmSync } from 'node:fs';
 import { installTransparentProxy, parseTransparentProxyConfig, uninstallTransparentProxy } from '@meshcap/core';
 import type { Host, HostProcess } from '@meshcap/testkit';
 import { api, cpDir, eventually, flowsOf, startCp, startDataplanes, stopCp } from '../apps/api/src/integration/cp-process.ts';
+import { benchDataplane } from './bench-dataplane.ts';
 import type { BenchHelpers } from './h2.ts';
 import { parseWrk } from './wrk.ts';
 
@@ -27,28 +28,19 @@ ${mtls ? 'mtls:\n  enabledBackend: ca-1\n  backends:\n    - { name: ca-1, type: 
 
 function dataplanes(h: BenchHelpers): { server: string; client: string } {
   return {
-    server: `type: Dataplane
-mesh: default
-name: mtls-server
-networking:
-  address: ${h.SERVER}
-  inbound:
-    - { port: 8080, tags: { kuma.io/service: origin-http, kuma.io/protocol: http } }
-    - { port: 8081, tags: { kuma.io/service: origin-tcp } }
-  transparentProxying: { ipFamilyMode: IPv4 }
-`,
-    client: `type: Dataplane
-mesh: default
-name: mtls-client
-networking:
-  address: ${h.CLIENT}
-  inbound:
-    - { port: 7000, tags: { kuma.io/service: bench-client } }
-  outbound:
-    - { port: 8080, address: ${h.SERVER}, tags: { kuma.io/service: origin-http } }
-    - { port: 8081, address: ${h.SERVER}, tags: { kuma.io/service: origin-tcp } }
-  transparentProxying: { ipFamilyMode: IPv4 }
-`,
+    server: benchDataplane('mtls-server', h.SERVER, {
+      inbound: [
+        { port: 8080, service: 'origin-http', protocol: 'http' },
+        { port: 8081, service: 'origin-tcp' },
+      ],
+    }),
+    client: benchDataplane('mtls-client', h.CLIENT, {
+      inbound: [{ port: 7000, service: 'bench-client' }],
+      outbound: [
+        { port: 8080, address: h.SERVER, service: 'origin-http' },
+        { port: 8081, address: h.SERVER, service: 'origin-tcp' },
+      ],
+    }),
   };
 }
 

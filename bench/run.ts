@@ -26,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { installTransparentProxy, parseTransparentProxyConfig, uninstallTransparentProxy } from '@meshcap/core';
 import { Lab, netnsSupport, type Host, type HostProcess } from '@meshcap/testkit';
 import { api as cpApi, cpDir, startCp, stopCp, TOKEN as CP_TOKEN, type Cp } from '../apps/api/src/integration/cp-process.ts';
+import { benchDataplane } from './bench-dataplane.ts';
 import { benchH2 } from './h2.ts';
 import { buildOpenLoop, listenerPid, openLoop, rssMiB, withCost, type OpenLoopResult, type ProxyCost } from './open-loop.ts';
 import { median, runIn } from './host-run.ts';
@@ -138,32 +139,15 @@ backend original_destination
 `;
 }
 
-const backendDp = `type: Dataplane
-mesh: default
-name: bench-server
-networking:
-  address: ${SERVER}
-  inbound:
-    - port: 8080
-      tags: { kuma.io/service: origin-http, kuma.io/protocol: http }
-    - port: 8081
-      tags: { kuma.io/service: origin-tcp }
-    - port: 5201
-      tags: { kuma.io/service: iperf }
-  transparentProxying: { ipFamilyMode: IPv4 }
-`;
-const clientDp = `type: Dataplane
-mesh: default
-name: bench-client
-networking:
-  address: ${CLIENT}
-  outbound:
-    - port: 8080
-      address: ${SERVER}
-      tags: { kuma.io/service: origin-http }
-  transparentProxying: { ipFamilyMode: IPv4 }
----
-${backendDp}`;
+const backendDp = benchDataplane('bench-server', SERVER, {
+  inbound: [
+    { port: 8080, service: 'origin-http', protocol: 'http' },
+    { port: 8081, service: 'origin-tcp' },
+    { port: 5201, service: 'iperf' },
+  ],
+});
+// No control plane: the client's dp learns the server's endpoints from its Dataplane.
+const clientDp = `${benchDataplane('bench-client', CLIENT, { outbound: [{ port: 8080, address: SERVER, service: 'origin-http' }] })}---\n${backendDp}`;
 
 async function startMeshcap(host: Host, path: string, name: string, extra: readonly string[] = []): Promise<HostProcess> {
   // A short drain, well inside stop()'s 5 s grace: a SIGKILL of the root parent would leave the

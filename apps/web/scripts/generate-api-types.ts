@@ -37,9 +37,13 @@ export function openApiDocument(): OpenAPI3 {
   return JSON.parse(json) as OpenAPI3;
 }
 
-/** The text of lib/api-types.ts for `doc`. */
+/**
+ * The text of lib/api-types.ts for `doc`. Each schema is also exported under its own name
+ * (`export type Listener = components['schemas']['Listener']`), so the features' api/types.ts
+ * re-export the API's names rather than each writing that mapping again.
+ */
 export async function generateApiTypes(doc: OpenAPI3 = openApiDocument()): Promise<string> {
-  const ast = await openapiTS(doc, { silent: true });
+  const ast = await openapiTS(doc, { silent: true, rootTypes: true, rootTypesNoSchemaPrefix: true });
   return HEADER + astToString(ast);
 }
 

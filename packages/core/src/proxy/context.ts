@@ -85,7 +85,12 @@ export interface Accepted {
   readonly tls?: FlowTls;
 }
 
-export function newFlow(ctx: EngineContext, a: Accepted, protocol: FlowProtocol, id: string, start: number): FlowRecord {
+/** What newFlow reads of an accepted connection (an `Accepted` is one; bench/flow-ring.ts builds one without an engine). */
+export type FlowStart = Pick<Accepted, 'connectionId' | 'capture' | 'client' | 'destination' | 'tls'> & {
+  readonly listener: { readonly config: Pick<ListenerConfig, 'direction' | 'name'> & { readonly cluster: { readonly name: string } } };
+};
+
+export function newFlow(ctx: Pick<EngineContext, 'mesh' | 'dataplane'>, a: FlowStart, protocol: FlowProtocol, id: string, start: number): FlowRecord {
   const l = a.listener.config;
   return {
     id,

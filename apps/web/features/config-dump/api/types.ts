@@ -2,9 +2,14 @@
  * Response shapes of the config_dump routes (apps/api/src/schemas/inspect.ts), from the generated
  * lib/api-types.ts.
  */
-import type { components } from '../../../lib/api-types.ts';
-
-type Schemas = components['schemas'];
+export type {
+  ConfigDumpVersion,
+  /** `GET .../config_dump/versions`, oldest first. */
+  ConfigDumpVersionList,
+  ConfigDumpChange,
+  /** `GET .../config_dump/diff?from=&to=`: structured changes and the unified text. */
+  ConfigDumpDiff,
+} from '../../../lib/api-types.ts';
 
 /**
  * Envoy v3 admin config dump: `{"configs": [{"@type": "...ListenersConfigDump", ...}, ...]}`. Envoy's
@@ -14,10 +19,3 @@ type Schemas = components['schemas'];
 export interface ConfigDump {
   configs: Array<{ '@type': string; [field: string]: unknown }>;
 }
-
-export type ConfigDumpVersion = Schemas['ConfigDumpVersion'];
-/** `GET .../config_dump/versions`, oldest first. */
-export type ConfigDumpVersionList = Schemas['ConfigDumpVersionList'];
-export type ConfigDumpChange = Schemas['ConfigDumpChange'];
-/** `GET .../config_dump/diff?from=&to=`: structured changes and the unified text. */
-export type ConfigDumpDiff = Schemas['ConfigDumpDiff'];

@@ -1,8 +1,8 @@
 'use client';
 
-import { QueryState } from '../../../components/query-state.tsx';
 import { formatHostPort } from '../../../lib/format.ts';
 import { useClusters, type Cluster } from '../api/get-clusters.ts';
+import { PartsTable } from './parts-table.tsx';
 import { StatTable } from './stat-table.tsx';
 
 /** Envoy's health flags in words: why an endpoint gets no traffic. */
@@ -38,54 +38,45 @@ function Endpoints({ c }: { c: Cluster }) {
   );
 }
 
+const COLUMNS = [
+  { title: 'Name', width: 'w-[22%]' },
+  { title: 'Endpoints', width: 'w-[34%]' },
+  { title: 'Circuit breakers', width: 'w-[16%]' },
+  { title: 'Counters', width: 'w-[28%]' },
+];
+
 export function ClusterTable({ mesh, name }: { mesh: string; name: string }) {
   const q = useClusters(mesh, name);
   return (
-    <QueryState query={q} label="clusters" isEmpty={(d) => d.items.length === 0} empty="This dataplane has no clusters.">
-      {(d) => (
-        <div className="space-y-2">
-          <p className="muted text-xs">From the running dataplane, refreshed every 3 s: endpoint health (active checks, outlier ejection), circuit breakers and counters.</p>
-          <div className="card overflow-hidden">
-            <table className="w-full table-fixed text-sm" aria-label="Clusters">
-              <thead className="border-b border-slate-200 bg-slate-50 text-left text-xs font-medium tracking-wide text-slate-500 uppercase dark:border-slate-800 dark:bg-slate-900/80 dark:text-slate-400">
-                <tr>
-                  <th className="w-[22%] px-3 py-2">Name</th>
-                  <th className="w-[34%] px-3 py-2">Endpoints</th>
-                  <th className="w-[16%] px-3 py-2">Circuit breakers</th>
-                  <th className="w-[28%] px-3 py-2">Counters</th>
-                </tr>
-              </thead>
-              <tbody>
-                {d.items.map((c) => (
-                  <tr key={c.name} className="border-b border-slate-100 align-top last:border-0 dark:border-slate-800/70">
-                    <th scope="row" className="px-3 py-2 text-left font-mono text-xs font-medium break-all">
-                      {c.name} <span className="muted mt-0.5 block font-sans font-normal">{c.kind.replace('_', ' ')}</span>
-                    </th>
-                    <td className="px-3 py-2">
-                      <Endpoints c={c} />
-                    </td>
-                    <td className="px-3 py-2 font-mono text-xs">
-                      <dl className="grid grid-cols-[auto_1fr] gap-x-2">
-                        <dt className="muted">connections</dt>
-                        <dd>{c.limits.maxConnections}</dd>
-                        <dt className="muted">pending</dt>
-                        <dd>{c.limits.maxPendingRequests}</dd>
-                        <dt className="muted">requests</dt>
-                        <dd>{c.limits.maxRequests}</dd>
-                        <dt className="muted">retries</dt>
-                        <dd>{c.limits.maxRetries}</dd>
-                      </dl>
-                    </td>
-                    <td className="px-3 py-2">
-                      <StatTable stats={Object.fromEntries(SHOWN.filter((k) => k in c.stats).map((k) => [k, c.stats[k]!]))} columns={1} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </div>
+    <PartsTable
+      query={q}
+      title="Clusters"
+      intro={() => 'From the running dataplane, refreshed every 3 s: endpoint health (active checks, outlier ejection), circuit breakers and counters.'}
+      columns={COLUMNS}
+      name={(c) => c.name}
+      detail={(c) => c.kind.replace('_', ' ')}
+      cells={(c) => (
+        <>
+          <td className="px-3 py-2">
+            <Endpoints c={c} />
+          </td>
+          <td className="px-3 py-2 font-mono text-xs">
+            <dl className="grid grid-cols-[auto_1fr] gap-x-2">
+              <dt className="muted">connections</dt>
+              <dd>{c.limits.maxConnections}</dd>
+              <dt className="muted">pending</dt>
+              <dd>{c.limits.maxPendingRequests}</dd>
+              <dt className="muted">requests</dt>
+              <dd>{c.limits.maxRequests}</dd>
+              <dt className="muted">retries</dt>
+              <dd>{c.limits.maxRetries}</dd>
+            </dl>
+          </td>
+          <td className="px-3 py-2">
+            <StatTable stats={Object.fromEntries(SHOWN.filter((k) => k in c.stats).map((k) => [k, c.stats[k]!]))} columns={1} />
+          </td>
+        </>
       )}
-    </QueryState>
+    />
   );
 }

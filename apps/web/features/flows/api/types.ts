@@ -4,11 +4,20 @@
  * as JSON. The names are the dashboard's; the shapes are the schema's, so a schema change that the
  * dashboard does not follow fails its typecheck.
  */
-import type { components, paths } from '../../../lib/api-types.ts';
+import type { FlowDrops, FlowRecord as Flow, paths } from '../../../lib/api-types.ts';
 
-type Schemas = components['schemas'];
+export type {
+  FlowRecord as Flow,
+  FlowDrops,
+  /** `GET /api/flows`: newest first. */
+  FlowList,
+  /** `GET /api/flows/{id}/diagram`. */
+  FlowDiagram,
+  /** `GET /api/flow-reasons`: core's registry of the codes `flow.reason` starts with. */
+  FlowReasonList,
+  FlowReason as FlowReasonEntry,
+} from '../../../lib/api-types.ts';
 
-export type Flow = Schemas['FlowRecord'];
 export type FlowEndpoint = Flow['client'];
 export type FlowVerdict = Flow['verdict'];
 export type FlowHttp = NonNullable<Flow['http']>;
@@ -20,14 +29,6 @@ export type FlowPolicyAction = Flow['policies'][number];
 export type FlowTimings = Flow['timings'];
 /** The peer's identity as the TLS handshake proved it (`peer`: URI SANs), or `plaintext`. */
 export type FlowTls = NonNullable<Flow['tls']>;
-export type FlowDrops = Schemas['FlowDrops'];
-/** `GET /api/flows`: newest first. */
-export type FlowList = Schemas['FlowList'];
-/** `GET /api/flows/{id}/diagram`. */
-export type FlowDiagram = Schemas['FlowDiagram'];
-/** `GET /api/flow-reasons`: core's registry of the codes `flow.reason` starts with. */
-export type FlowReasonList = Schemas['FlowReasonList'];
-export type FlowReasonEntry = Schemas['FlowReason'];
 
 /**
  * Data of the stream's `dropped` event: flows lost so far, for this client included. The stream is

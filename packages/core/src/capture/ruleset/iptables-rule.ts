@@ -96,6 +96,9 @@ function parseInterface(name: string): { name: string; wildcard: boolean } {
   return name.endsWith('+') ? { name: name.slice(0, -1), wildcard: true } : { name, wildcard: false };
 }
 
+/** Options whose argument the parser reads as one value (a protocol, an interface, a module, a target or chain). */
+const NEEDS_ARGUMENT: ReadonlySet<string> = new Set(['-p', '--protocol', '-i', '--in-interface', '-o', '--out-interface', '-m', '--match', '-j', '--jump', '-g', '--goto']);
+
 /** Parses the words after `-A CHAIN`. `chains` are the table's chain names, so `-j NAME` can be told from a target. */
 export function parseRuleArgs(line: string, tokens: readonly Token[], chains: ReadonlySet<string>): ParsedRuleArgs {
   const out: ParsedRuleArgs = { matches: [], actions: [] };
@@ -112,18 +115,16 @@ export function parseRuleArgs(line: string, tokens: readonly Token[], chains: Re
   let i = 0;
   while (i < tokens.length) {
     const first = i;
-    let negated = false;
-    if (isNegation(tokens[i])) {
-      negated = true;
-      i++;
-    }
+    const negated = isNegation(tokens[i]);
+    if (negated) i++;
     const opt = tokens[i]?.value ?? '';
     const arg = tokens[i + 1]?.value;
+    // Its argument missing, the option and the rest of the line are kept verbatim.
+    if (arg === undefined && NEEDS_ARGUMENT.has(opt)) return (unknown(first, tokens.length), out);
     switch (opt) {
       case '-p':
       case '--protocol': {
-        if (arg === undefined) return (unknown(first, tokens.length), out);
-        const protocol = arg.toLowerCase();
+        const protocol = arg!.toLowerCase();
         if (!negated) ruleProtocol = protocol;
         out.matches.push({ kind: 'protocol', negated, protocol });
         i += 2;
@@ -145,8 +146,7 @@ export function parseRuleArgs(line: string, tokens: readonly Token[], chains: Re
       case '--in-interface':
       case '-o':
       case '--out-interface': {
-        if (arg === undefined) return (unknown(first, tokens.length), out);
-        out.matches.push({ kind: 'interface', field: opt === '-i' || opt === '--in-interface' ? 'in' : 'out', negated, ...parseInterface(arg) });
+        out.matches.push({ kind: 'interface', field: opt === '-i' || opt === '--in-interface' ? 'in' : 'out', negated, ...parseInterface(arg!) });
         i += 2;
         break;
       }
@@ -166,9 +166,8 @@ export function parseRuleArgs(line: string, tokens: readonly Token[], chains: Re
       }
       case '-m':
       case '--match': {
-        if (arg === undefined) return (unknown(first, tokens.length), out);
         const { options, end } = collectOptions(tokens, i + 2);
-        parseModule(arg, options, first, end, ruleProtocol, out, unknown);
+        parseModule(arg!, options, first, end, ruleProtocol, out, unknown);
         i = end;
         break;
       }
@@ -176,11 +175,10 @@ export function parseRuleArgs(line: string, tokens: readonly Token[], chains: Re
       case '--jump':
       case '-g':
       case '--goto': {
-        if (arg === undefined) return (unknown(first, tokens.length), out);
         const { options, end } = collectOptions(tokens, i + 2);
         const isGoto = opt === '-g' || opt === '--goto';
-        if (isGoto) out.actions.push({ kind: 'goto', chain: arg });
-        else out.actions.push(parseTarget(arg, options, text(first + (negated ? 1 : 0), end), chains));
+        if (isGoto) out.actions.push({ kind: 'goto', chain: arg! });
+        else out.actions.push(parseTarget(arg!, options, text(first + (negated ? 1 : 0), end), chains));
         // Options a goto cannot take are kept rather than dropped.
         if (isGoto && options.length) unknown(i + 2, end);
         i = end;
@@ -214,11 +212,8 @@ function collectOptions(tokens: readonly Token[], i: number): { options: ModuleO
   const options: ModuleOption[] = [];
   while (i < tokens.length) {
     const first = i;
-    let negated = false;
-    if (isNegation(tokens[i])) {
-      negated = true;
-      i++;
-    }
+    const negated = isNegation(tokens[i]);
+    if (negated) i++;
     const t = tokens[i];
     if (!t || !isOptionToken(t) || TOP_LEVEL.has(t.value)) {
       i = first;

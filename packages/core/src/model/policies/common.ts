@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { resourceMeta, tags } from '../common.ts';
+import { registerKind } from '../kinds.ts';
 
 /**
  * Building blocks of Kuma's targetRef policies (kumahq/kuma api/common/v1alpha1 and
@@ -199,4 +200,14 @@ export function policySchema<T extends string, C extends z.ZodType>(frame: Polic
     ...resourceMeta,
     spec,
   }) as unknown as z.ZodType<PolicyResourceOf<T, z.output<C>>>;
+}
+
+/**
+ * A policy kind: its resource schema (`policySchema`), registered as a mesh-scoped policy kind so the
+ * parser, store and API know it. Each kind's `schema.ts` calls this once, at import.
+ */
+export function policyKind<T extends string, C extends z.ZodType>(frame: PolicyFrame<C> & { type: T }): z.ZodType<PolicyResourceOf<T, z.output<C>>> {
+  const schema = policySchema(frame);
+  registerKind({ type: frame.type, schema, meshScoped: true, policy: true });
+  return schema;
 }

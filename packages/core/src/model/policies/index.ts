@@ -1,4 +1,4 @@
-// Kuma's targetRef policy kinds. Importing this module registers each kind with `registerKind`.
+// Kuma's targetRef policy kinds. Importing this module registers each kind (each kind's schema.ts calls `policyKind`).
 import type { Resource } from '../parse.ts';
 import type { PolicyResourceOf } from './common.ts';
 import type { MeshAccessLogConf } from '../../policies/mesh-access-log/schema.ts';

@@ -1,7 +1,8 @@
 import { MeshcapError } from '../../errors.ts';
 import type { FlowRecord } from '../../flows/index.ts';
 import type { ActingPolicy, HttpPass, TcpPass } from '../../proxy/chain.ts';
-import { passName, type Applied, type ConfSource } from '../../proxy/policies/conf-source.ts';
+import type { Applied, ConfSource } from '../../proxy/policies/conf-source.ts';
+import { policyHttpPass, policyTcpPass } from '../../proxy/policies/policy-pass.ts';
 import { compileAccessLogFormat, type AccessLogRecord, type CompiledAccessLogFormat } from './format.ts';
 import type { MeshAccessLogConf } from './schema.ts';
 import type { AccessLogSink, AccessLogSinks } from './sink.ts';
@@ -58,32 +59,19 @@ function subjectFields(subject: LogSubject, flow: FlowRecord): Pick<AccessLogRec
 }
 
 export function accessLogTcpPass(source: ConfSource<Applied<MeshAccessLogConf>>, subject: LogSubject, sinks: AccessLogSinks): TcpPass | undefined {
-  const logs = source.map((a) => compileAccessLogs(a, 'tcp', sinks));
-  if (logs.empty) return undefined;
-  return {
-    slot: 'access-log',
-    name: passName('MeshAccessLog', logs),
-    onConnect() {},
-    onClose(ctx) {
-      const l = logs.pick(ctx.client, ctx.destination);
-      if (!l) return;
+  return policyTcpPass('MeshAccessLog', 'access-log', source.map((a) => compileAccessLogs(a, 'tcp', sinks)), {
+    onClose(ctx, l) {
       const flow = ctx.flow as FlowRecord;
       write(l, { flow, ...subjectFields(subject, flow) }, (p, action) => ctx.record(p, action));
     },
-  };
+  });
 }
 
 export function accessLogHttpPass(source: ConfSource<Applied<MeshAccessLogConf>>, subject: LogSubject, sinks: AccessLogSinks): HttpPass | undefined {
-  const logs = source.map((a) => compileAccessLogs(a, 'http', sinks));
-  if (logs.empty) return undefined;
-  return {
-    slot: 'access-log',
-    name: passName('MeshAccessLog', logs),
-    onComplete(ctx) {
-      const l = logs.pick(ctx.flow.client, ctx.flow.destination);
-      if (!l) return;
+  return policyHttpPass('MeshAccessLog', 'access-log', source.map((a) => compileAccessLogs(a, 'http', sinks)), {
+    onComplete(ctx, l) {
       const flow = ctx.flow as FlowRecord;
       write(l, { flow, request: ctx.request, response: ctx.response, ...subjectFields(subject, flow) }, (p, action) => ctx.record(p, action));
     },
-  };
+  });
 }

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { registerKind } from '../../model/kinds.ts';
-import { policySchema, type PolicyResourceOf } from '../../model/policies/common.ts';
+import { policyKind, type PolicyResourceOf } from '../../model/policies/common.ts';
 
 /**
  * MeshAccessLog (kumahq/kuma pkg/plugins/policies/meshaccesslog): where a record of each connection
@@ -69,12 +68,5 @@ export const ACCESS_LOG_DEFAULT_TCP_FORMAT =
 export const ACCESS_LOG_DEFAULT_HTTP_FORMAT =
   '[%START_TIME%] %KUMA_MESH% "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%KUMA_SOURCE_SERVICE%" "%KUMA_DESTINATION_SERVICE%" "%KUMA_SOURCE_ADDRESS_WITHOUT_PORT%" "%UPSTREAM_HOST%"';
 
-export const meshAccessLogSchema = policySchema({
-  type: 'MeshAccessLog',
-  conf: meshAccessLogConf,
-  from: ['Mesh'],
-  to: ['Mesh', 'MeshService'],
-});
+export const meshAccessLogSchema = policyKind({ type: 'MeshAccessLog', conf: meshAccessLogConf, from: ['Mesh'], to: ['Mesh', 'MeshService'] });
 export type MeshAccessLog = PolicyResourceOf<'MeshAccessLog', MeshAccessLogConf>;
-
-registerKind({ type: 'MeshAccessLog', schema: meshAccessLogSchema, meshScoped: true, policy: true });

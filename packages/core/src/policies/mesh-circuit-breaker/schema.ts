@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { registerKind } from '../../model/kinds.ts';
-import { durationSchema, policySchema, uint32Schema, type PolicyResourceOf } from '../../model/policies/common.ts';
+import { durationSchema, policyKind, uint32Schema, type PolicyResourceOf } from '../../model/policies/common.ts';
 
 /** MeshCircuitBreaker (kumahq/kuma pkg/plugins/policies/meshcircuitbreaker): connection limits and outlier detection. */
 const intOrDecimal = z.union([z.number(), z.string().regex(/^\d+(\.\d+)?$/, 'must be a number')]).transform((v) => Number(v));
@@ -37,12 +36,5 @@ export const meshCircuitBreakerConf = z.strictObject({
 });
 export type MeshCircuitBreakerConf = z.output<typeof meshCircuitBreakerConf>;
 
-export const meshCircuitBreakerSchema = policySchema({
-  type: 'MeshCircuitBreaker',
-  conf: meshCircuitBreakerConf,
-  from: ['Mesh'],
-  to: ['Mesh', 'MeshService'],
-});
+export const meshCircuitBreakerSchema = policyKind({ type: 'MeshCircuitBreaker', conf: meshCircuitBreakerConf, from: ['Mesh'], to: ['Mesh', 'MeshService'] });
 export type MeshCircuitBreaker = PolicyResourceOf<'MeshCircuitBreaker', MeshCircuitBreakerConf>;
-
-registerKind({ type: 'MeshCircuitBreaker', schema: meshCircuitBreakerSchema, meshScoped: true, policy: true });

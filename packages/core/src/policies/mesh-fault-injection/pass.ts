@@ -1,6 +1,7 @@
 import { durationToMs } from '../../model/policies/common.ts';
 import type { ActingPolicy, HttpExchangeContext, HttpPass } from '../../proxy/chain.ts';
-import { passName, type Applied, type ConfSource } from '../../proxy/policies/conf-source.ts';
+import type { Applied, ConfSource } from '../../proxy/policies/conf-source.ts';
+import { policyHttpPass } from '../../proxy/policies/policy-pass.ts';
 import { bandwidthToBitsPerSecond, type MeshFaultInjectionConf } from './schema.ts';
 
 /**
@@ -83,14 +84,7 @@ function abortOrThrottle(ctx: HttpExchangeContext, f: Faults, i: number): boolea
 }
 
 export function faultInjectionPass(source: ConfSource<Applied<MeshFaultInjectionConf>>): HttpPass | undefined {
-  const faults = source.map(compile);
-  if (faults.empty) return undefined;
-  return {
-    slot: 'fault-injection',
-    name: passName('MeshFaultInjection', faults),
-    onRequest(ctx) {
-      const f = faults.pick(ctx.flow.client, ctx.flow.destination);
-      if (f) return run(ctx, f, 0);
-    },
-  };
+  return policyHttpPass('MeshFaultInjection', 'fault-injection', source.map(compile), {
+    onRequest: (ctx, f) => run(ctx, f, 0),
+  });
 }

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { registerKind } from '../../model/kinds.ts';
-import { durationSchema, httpStatusSchema, percentageSchema, policySchema, TARGET_REF_KINDS, type PolicyResourceOf } from '../../model/policies/common.ts';
+import { durationSchema, httpStatusSchema, percentageSchema, policyKind, TARGET_REF_KINDS, type PolicyResourceOf } from '../../model/policies/common.ts';
 
 /**
  * MeshFaultInjection (kumahq/kuma pkg/plugins/policies/meshfaultinjection): HTTP faults on an
@@ -40,11 +39,5 @@ export const meshFaultInjectionConf = z.strictObject({ http: z.array(fault).opti
 export type MeshFaultInjectionConf = z.output<typeof meshFaultInjectionConf>;
 export type FaultInjectionFault = z.output<typeof fault>;
 
-export const meshFaultInjectionSchema = policySchema({
-  type: 'MeshFaultInjection',
-  conf: meshFaultInjectionConf,
-  from: TARGET_REF_KINDS,
-});
+export const meshFaultInjectionSchema = policyKind({ type: 'MeshFaultInjection', conf: meshFaultInjectionConf, from: TARGET_REF_KINDS });
 export type MeshFaultInjection = PolicyResourceOf<'MeshFaultInjection', MeshFaultInjectionConf>;
-
-registerKind({ type: 'MeshFaultInjection', schema: meshFaultInjectionSchema, meshScoped: true, policy: true });

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { registerKind } from '../../model/kinds.ts';
-import { durationSchema, headerModifierSchema, httpStatusSchema, policySchema, positiveDuration, type PolicyResourceOf } from '../../model/policies/common.ts';
+import { durationSchema, headerModifierSchema, httpStatusSchema, policyKind, positiveDuration, type PolicyResourceOf } from '../../model/policies/common.ts';
 
 /** MeshHealthCheck (kumahq/kuma pkg/plugins/policies/meshhealthcheck): active checks of an outbound's endpoints. */
 export const meshHealthCheckConf = z.strictObject({
@@ -30,11 +29,5 @@ export const meshHealthCheckConf = z.strictObject({
 });
 export type MeshHealthCheckConf = z.output<typeof meshHealthCheckConf>;
 
-export const meshHealthCheckSchema = policySchema({
-  type: 'MeshHealthCheck',
-  conf: meshHealthCheckConf,
-  to: ['Mesh', 'MeshService'],
-});
+export const meshHealthCheckSchema = policyKind({ type: 'MeshHealthCheck', conf: meshHealthCheckConf, to: ['Mesh', 'MeshService'] });
 export type MeshHealthCheck = PolicyResourceOf<'MeshHealthCheck', MeshHealthCheckConf>;
-
-registerKind({ type: 'MeshHealthCheck', schema: meshHealthCheckSchema, meshScoped: true, policy: true });

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { registerKind } from '../../model/kinds.ts';
 import { tags } from '../../model/common.ts';
-import { headerMatchSchema, policySchema, type PolicyResourceOf } from '../../model/policies/common.ts';
+import { headerMatchSchema, policyKind, type PolicyResourceOf } from '../../model/policies/common.ts';
 import { compileRe2 } from '../../xds/name-regex.ts';
 
 /**
@@ -146,7 +145,7 @@ export interface MeshHTTPRouteConf {
   rules: HttpRule[];
 }
 
-export const meshHTTPRouteSchema = policySchema({
+export const meshHTTPRouteSchema = policyKind({
   type: 'MeshHTTPRoute',
   conf: z.never(),
   rules: z.array(httpRuleSchema).max(64, 'at most 64 rules'),
@@ -154,5 +153,3 @@ export const meshHTTPRouteSchema = policySchema({
   to: ['MeshService'],
 }) as unknown as z.ZodType<PolicyResourceOf<'MeshHTTPRoute', MeshHTTPRouteConf>>;
 export type MeshHTTPRoute = PolicyResourceOf<'MeshHTTPRoute', MeshHTTPRouteConf>;
-
-registerKind({ type: 'MeshHTTPRoute', schema: meshHTTPRouteSchema, meshScoped: true, policy: true });

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { registerKind } from '../../model/kinds.ts';
-import { policySchema, uint32Schema, type PolicyResourceOf } from '../../model/policies/common.ts';
+import { policyKind, uint32Schema, type PolicyResourceOf } from '../../model/policies/common.ts';
 
 /**
  * MeshLoadBalancingStrategy (kumahq/kuma pkg/plugins/policies/meshloadbalancingstrategy): how a
@@ -56,12 +55,10 @@ export const meshLoadBalancingStrategyConf = z.strictObject({
 });
 export type MeshLoadBalancingStrategyConf = z.output<typeof meshLoadBalancingStrategyConf>;
 
-export const meshLoadBalancingStrategySchema = policySchema({
+export const meshLoadBalancingStrategySchema = policyKind({
   type: 'MeshLoadBalancingStrategy',
   conf: meshLoadBalancingStrategyConf,
   top: ['Mesh', 'MeshSubset', 'MeshService', 'MeshServiceSubset'],
   to: ['Mesh', 'MeshService'],
 });
 export type MeshLoadBalancingStrategy = PolicyResourceOf<'MeshLoadBalancingStrategy', MeshLoadBalancingStrategyConf>;
-
-registerKind({ type: 'MeshLoadBalancingStrategy', schema: meshLoadBalancingStrategySchema, meshScoped: true, policy: true });

@@ -1,7 +1,8 @@
 import { MeshcapError } from '../../errors.ts';
 import { durationToMs } from '../../model/policies/common.ts';
 import type { ActingPolicy, HttpPass, TcpPass } from '../../proxy/chain.ts';
-import { passName, type Applied, type ConfSource } from '../../proxy/policies/conf-source.ts';
+import type { Applied, ConfSource } from '../../proxy/policies/conf-source.ts';
+import { policyHttpPass, policyTcpPass } from '../../proxy/policies/policy-pass.ts';
 import { RATE_LIMIT_DEFAULT_STATUS, type MeshRateLimitConf } from './schema.ts';
 
 /**
@@ -58,15 +59,11 @@ function limit(policy: ActingPolicy, rate: { num: number; interval: string } | u
 
 export function rateLimitTcpPass(source: ConfSource<RateLimit>, now?: () => number): TcpPass | undefined {
   const limits = source.map((r) => (r.conf.local?.tcp?.disabled ? undefined : limit(r.policy, r.conf.local?.tcp?.connectionRate, 'connections', now)));
-  if (limits.empty) return undefined;
-  return {
-    slot: 'rate-limit',
-    name: passName('MeshRateLimit', limits),
-    onConnect(ctx) {
-      const l = limits.pick(ctx.client, ctx.destination);
-      if (l && !l.bucket.take()) ctx.deny(l.policy, `${RATE_LIMITED_REASON}: over ${l.rate}`);
+  return policyTcpPass('MeshRateLimit', 'rate-limit', limits, {
+    onConnect(ctx, l) {
+      if (!l.bucket.take()) ctx.deny(l.policy, `${RATE_LIMITED_REASON}: over ${l.rate}`);
     },
-  };
+  });
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -102,15 +99,11 @@ export function rateLimitHttpPass(source: ConfSource<RateLimit>, listener: strin
       body: `local_rate_limited: ${listener} takes at most ${l.rate} (${l.policy.type} ${l.policy.name})\n`,
     };
   });
-  if (limits.empty) return undefined;
-  return {
-    slot: 'rate-limit',
-    name: passName('MeshRateLimit', limits),
-    onRequest(ctx) {
-      const l = limits.pick(ctx.flow.client, ctx.flow.destination);
-      if (!l || l.bucket.take()) return;
+  return policyHttpPass('MeshRateLimit', 'rate-limit', limits, {
+    onRequest(ctx, l) {
+      if (l.bucket.take()) return;
       ctx.record(l.policy, `rate limit ${l.status} (over ${l.rate})`);
       ctx.respond({ status: l.status, body: l.body, headers: l.headers, verdict: 'denied', reason: RATE_LIMITED_REASON });
     },
-  };
+  });
 }

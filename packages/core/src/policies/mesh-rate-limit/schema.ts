@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { registerKind } from '../../model/kinds.ts';
-import { headerModifierSchema, httpStatusSchema, policySchema, positiveDuration, uint32Schema, type PolicyResourceOf } from '../../model/policies/common.ts';
+import { headerModifierSchema, httpStatusSchema, policyKind, positiveDuration, uint32Schema, type PolicyResourceOf } from '../../model/policies/common.ts';
 
 /**
  * MeshRateLimit (kumahq/kuma pkg/plugins/policies/meshratelimit): local, per-instance limits on an
@@ -28,11 +27,5 @@ export type MeshRateLimitConf = z.output<typeof meshRateLimitConf>;
 /** Status of a rate-limited HTTP request when `onRateLimit.status` is not set. */
 export const RATE_LIMIT_DEFAULT_STATUS = 429;
 
-export const meshRateLimitSchema = policySchema({
-  type: 'MeshRateLimit',
-  conf: meshRateLimitConf,
-  from: ['Mesh'],
-});
+export const meshRateLimitSchema = policyKind({ type: 'MeshRateLimit', conf: meshRateLimitConf, from: ['Mesh'] });
 export type MeshRateLimit = PolicyResourceOf<'MeshRateLimit', MeshRateLimitConf>;
-
-registerKind({ type: 'MeshRateLimit', schema: meshRateLimitSchema, meshScoped: true, policy: true });

@@ -1,6 +1,7 @@
 import { durationToMs } from '../../model/policies/common.ts';
 import type { ActingPolicy, HttpExchangeContext, HttpPass, HttpRetryPolicy } from '../../proxy/chain.ts';
-import { passName, type Applied, type ConfSource } from '../../proxy/policies/conf-source.ts';
+import type { Applied, ConfSource } from '../../proxy/policies/conf-source.ts';
+import { policyHttpPass } from '../../proxy/policies/policy-pass.ts';
 import { DEFAULT_GRPC_RETRY_ON } from './envoy.ts';
 import type { GrpcRetryOn, MeshRetryConf } from './schema.ts';
 
@@ -93,14 +94,9 @@ function routeRetry(r: Retry, ctx: HttpExchangeContext): HttpRetryPolicy {
 }
 
 export function retryPass(source: ConfSource<Applied<MeshRetryConf>>): HttpPass | undefined {
-  const retries = source.map(compile);
-  if (retries.empty) return undefined;
-  return {
-    slot: 'retry',
-    name: passName('MeshRetry', retries),
-    onRequest(ctx) {
-      const r = retries.pick(ctx.flow.client, ctx.flow.destination);
-      if (r) ctx.route.retry = routeRetry(r, ctx);
+  return policyHttpPass('MeshRetry', 'retry', source.map(compile), {
+    onRequest(ctx, r) {
+      ctx.route.retry = routeRetry(r, ctx);
     },
-  };
+  });
 }

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { registerKind } from '../../model/kinds.ts';
-import { durationSchema, headerMatchSchema, policySchema, positiveDuration, uint32Schema, type PolicyResourceOf } from '../../model/policies/common.ts';
+import { durationSchema, headerMatchSchema, policyKind, positiveDuration, uint32Schema, type PolicyResourceOf } from '../../model/policies/common.ts';
 
 /**
  * MeshRetry (kumahq/kuma pkg/plugins/policies/meshretry): retries on an outbound. `retryOn` takes
@@ -68,11 +67,5 @@ export const meshRetryConf = z.strictObject({
 });
 export type MeshRetryConf = z.output<typeof meshRetryConf>;
 
-export const meshRetrySchema = policySchema({
-  type: 'MeshRetry',
-  conf: meshRetryConf,
-  to: ['Mesh', 'MeshService'],
-});
+export const meshRetrySchema = policyKind({ type: 'MeshRetry', conf: meshRetryConf, to: ['Mesh', 'MeshService'] });
 export type MeshRetry = PolicyResourceOf<'MeshRetry', MeshRetryConf>;
-
-registerKind({ type: 'MeshRetry', schema: meshRetrySchema, meshScoped: true, policy: true });

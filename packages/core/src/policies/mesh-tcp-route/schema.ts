@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { registerKind } from '../../model/kinds.ts';
-import { policySchema, type PolicyResourceOf } from '../../model/policies/common.ts';
+import { policyKind, type PolicyResourceOf } from '../../model/policies/common.ts';
 import { backendRefsSchema, type BackendRef } from '../mesh-http-route/schema.ts';
 
 /**
@@ -14,7 +13,7 @@ export interface MeshTCPRouteConf {
   rules: TcpRule[];
 }
 
-export const meshTCPRouteSchema = policySchema({
+export const meshTCPRouteSchema = policyKind({
   type: 'MeshTCPRoute',
   conf: z.never(),
   // Kuma takes one rule per entry (its validation: "must have exactly one rule").
@@ -30,5 +29,3 @@ export function mergeTcpRouteConfs(confs: readonly MeshTCPRouteConf[]): MeshTCPR
   for (const c of confs) for (const r of c.rules) if (r.default.backendRefs !== undefined) backendRefs = r.default.backendRefs;
   return confs.length === 0 ? undefined : { rules: [{ default: backendRefs ? { backendRefs } : {} }] };
 }
-
-registerKind({ type: 'MeshTCPRoute', schema: meshTCPRouteSchema, meshScoped: true, policy: true });

@@ -1,6 +1,7 @@
 import { durationToMs } from '../../model/policies/common.ts';
 import type { ActingPolicy, HttpPass, TcpPass } from '../../proxy/chain.ts';
-import { passName, type Applied, type ConfSource } from '../../proxy/policies/conf-source.ts';
+import type { Applied, ConfSource } from '../../proxy/policies/conf-source.ts';
+import { policyHttpPass, policyTcpPass } from '../../proxy/policies/policy-pass.ts';
 import type { MeshTimeoutConf } from './schema.ts';
 
 /**
@@ -66,24 +67,18 @@ export function timeoutTcpPass(source: ConfSource<Applied<MeshTimeoutConf>>): Tc
     const t = compile(a);
     return t.connect || t.idle || t.requestHeaders || t.maxConnection ? t : undefined;
   });
-  if (timeouts.empty) return undefined;
-  return {
-    slot: 'timeout',
-    name: passName('MeshTimeout', timeouts),
-    onConnect(ctx) {
-      const t = timeouts.pick(ctx.client, ctx.destination);
-      if (!t) return;
+  return policyTcpPass('MeshTimeout', 'timeout', timeouts, {
+    onConnect(ctx, t) {
       if (t.connect) ctx.connectTimeoutMs = t.connect.ms;
       if (t.idle) ctx.idleTimeoutMs = t.idle.ms;
       if (ctx.listener.protocol !== 'http') return;
       if (t.requestHeaders) ctx.requestHeadersTimeoutMs = t.requestHeaders.ms;
       if (t.maxConnection) ctx.maxConnectionDurationMs = t.maxConnection.ms;
     },
-    onClose(ctx) {
-      const t = timeouts.pick(ctx.client, ctx.destination);
-      if (t) recordExpiry(t, ctx.flow.reason, ctx.flow.close, (p, action) => ctx.record(p, action));
+    onClose(ctx, t) {
+      recordExpiry(t, ctx.flow.reason, ctx.flow.close, (p, action) => ctx.record(p, action));
     },
-  };
+  });
 }
 
 /** The request timeout of each request; records which timeout ended a request. */
@@ -92,22 +87,15 @@ export function timeoutHttpPass(source: ConfSource<Applied<MeshTimeoutConf>>): H
     const t = compile(a);
     return t.connect || t.request || t.streamIdle || t.maxStream ? t : undefined;
   });
-  if (timeouts.empty) return undefined;
-  return {
-    slot: 'timeout',
-    name: passName('MeshTimeout', timeouts),
-    onRequest(ctx) {
-      const t = timeouts.pick(ctx.flow.client, ctx.flow.destination);
-      if (!t) return;
+  return policyHttpPass('MeshTimeout', 'timeout', timeouts, {
+    onRequest(ctx, t) {
       if (t.request) ctx.route.requestTimeoutMs = t.request.ms;
       if (t.streamIdle) ctx.route.streamIdleTimeoutMs = t.streamIdle.ms;
       // The smaller bound wins when the cluster has one too.
       if (t.maxStream && (ctx.route.maxStreamDurationMs === 0 || t.maxStream.ms < ctx.route.maxStreamDurationMs)) ctx.route.maxStreamDurationMs = t.maxStream.ms;
     },
-    onComplete(ctx) {
-      if (ctx.flow.reason === undefined) return;
-      const t = timeouts.pick(ctx.flow.client, ctx.flow.destination);
-      if (t) recordExpiry(t, ctx.flow.reason, undefined, (p, action) => ctx.record(p, action));
+    onComplete(ctx, t) {
+      if (ctx.flow.reason !== undefined) recordExpiry(t, ctx.flow.reason, undefined, (p, action) => ctx.record(p, action));
     },
-  };
+  });
 }

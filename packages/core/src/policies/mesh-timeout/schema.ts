@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { registerKind } from '../../model/kinds.ts';
-import { durationSchema, policySchema, positiveDuration, type PolicyResourceOf } from '../../model/policies/common.ts';
+import { durationSchema, policyKind, positiveDuration, type PolicyResourceOf } from '../../model/policies/common.ts';
 
 /**
  * MeshTimeout (kumahq/kuma pkg/plugins/policies/meshtimeout). `0s` disables a timeout, except
@@ -31,12 +30,5 @@ export const MESH_TIMEOUT_SIDECAR_DEFAULTS = {
   http: { requestTimeout: '15s', streamIdleTimeout: '30m', maxStreamDuration: '0s', maxConnectionDuration: '0s', requestHeadersTimeout: '0s' },
 } as const satisfies MeshTimeoutConf;
 
-export const meshTimeoutSchema = policySchema({
-  type: 'MeshTimeout',
-  conf: meshTimeoutConf,
-  from: ['Mesh'],
-  to: ['Mesh', 'MeshService'],
-});
+export const meshTimeoutSchema = policyKind({ type: 'MeshTimeout', conf: meshTimeoutConf, from: ['Mesh'], to: ['Mesh', 'MeshService'] });
 export type MeshTimeout = PolicyResourceOf<'MeshTimeout', MeshTimeoutConf>;
-
-registerKind({ type: 'MeshTimeout', schema: meshTimeoutSchema, meshScoped: true, policy: true });

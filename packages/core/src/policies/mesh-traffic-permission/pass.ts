@@ -1,6 +1,7 @@
 import type { InboundPolicy, SourceIdentity } from '../../policy/index.ts';
 import type { ActingPolicy, HttpPass, TcpPass } from '../../proxy/chain.ts';
-import { inboundSource, passName, type Applied, type ConfSource } from '../../proxy/policies/conf-source.ts';
+import { inboundSource, type Applied, type ConfSource } from '../../proxy/policies/conf-source.ts';
+import { policyHttpPass, policyTcpPass } from '../../proxy/policies/policy-pass.ts';
 import type { MeshTrafficPermissionConf } from './schema.ts';
 import type { FlowRecord } from '../../flows/index.ts';
 import { allowingPolicy } from './identity.ts';
@@ -48,28 +49,18 @@ function allowAction(p: Permission): string {
 }
 
 export function trafficPermissionTcpPass(source: ConfSource<Permission>): TcpPass | undefined {
-  if (source.empty) return undefined;
-  return {
-    slot: 'traffic-permission',
-    name: passName('MeshTrafficPermission', source),
-    onConnect(ctx) {
-      const picked = source.pick(ctx.client, ctx.destination);
-      if (!picked) return;
+  return policyTcpPass('MeshTrafficPermission', 'traffic-permission', source, {
+    onConnect(ctx, picked) {
       const p = byIdentity(picked, ctx.flow);
       if (p.conf.action === 'Deny') ctx.deny(p.policy, PERMISSION_DENIED_REASON);
       else ctx.record(p.policy, allowAction(p));
     },
-  };
+  });
 }
 
 export function trafficPermissionHttpPass(source: ConfSource<Permission>): HttpPass | undefined {
-  if (source.empty) return undefined;
-  return {
-    slot: 'traffic-permission',
-    name: passName('MeshTrafficPermission', source),
-    onRequest(ctx) {
-      const picked = source.pick(ctx.flow.client, ctx.flow.destination);
-      if (!picked) return;
+  return policyHttpPass('MeshTrafficPermission', 'traffic-permission', source, {
+    onRequest(ctx, picked) {
       const p = byIdentity(picked, ctx.flow);
       if (p.conf.action !== 'Deny') {
         ctx.record(p.policy, allowAction(p));
@@ -78,5 +69,5 @@ export function trafficPermissionHttpPass(source: ConfSource<Permission>): HttpP
       ctx.record(p.policy, 'deny 403');
       ctx.respond({ status: 403, body: PERMISSION_DENIED_BODY, verdict: 'denied', reason: PERMISSION_DENIED_REASON });
     },
-  };
+  });
 }

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { IdentityPolicy } from './identity.ts';
-import { registerKind } from '../../model/kinds.ts';
-import { policySchema, TARGET_REF_KINDS, type PolicyResourceOf } from '../../model/policies/common.ts';
+import { policyKind, TARGET_REF_KINDS, type PolicyResourceOf } from '../../model/policies/common.ts';
 
 /**
  * MeshTrafficPermission (kumahq/kuma pkg/plugins/policies/meshtrafficpermission): which clients may
@@ -27,11 +26,5 @@ export interface MeshTrafficPermissionConf {
   identity?: IdentityPolicy[];
 }
 
-export const meshTrafficPermissionSchema = policySchema({
-  type: 'MeshTrafficPermission',
-  conf: meshTrafficPermissionConf,
-  from: TARGET_REF_KINDS,
-});
+export const meshTrafficPermissionSchema = policyKind({ type: 'MeshTrafficPermission', conf: meshTrafficPermissionConf, from: TARGET_REF_KINDS });
 export type MeshTrafficPermission = PolicyResourceOf<'MeshTrafficPermission', MeshTrafficPermissionConf>;
-
-registerKind({ type: 'MeshTrafficPermission', schema: meshTrafficPermissionSchema, meshScoped: true, policy: true });

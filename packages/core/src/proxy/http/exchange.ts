@@ -1,5 +1,6 @@
 import type { FlowRecord } from '../../flows/index.ts';
-import type { HttpExchangeContext, HttpPass, LocalReply } from '../chain.ts';
+import { routeRequest, type CompiledRoute, type HttpRouter, type RoutableRequest } from '../../policies/mesh-http-route/router.ts';
+import type { ActingPolicy, HttpExchangeContext, HttpPass, LocalReply } from '../chain.ts';
 import { ms, runPasses, type ClusterRuntime, type EngineContext, type ListenerRuntime } from '../context.ts';
 import { countStatusClass, type ClusterCounters } from '../stats.ts';
 import type { ConnectFailure } from '../upstream.ts';
@@ -58,11 +59,55 @@ export function startExchange(
   else next();
 }
 
+/** What an exchange keeps of MeshHTTPRoute's decision for its request. */
+export interface RoutedExchange {
+  readonly flow: FlowRecord;
+  readonly request: RoutableRequest;
+  /** The cluster the request goes to: the listener's, or the one its route picked. */
+  cluster: ClusterRuntime;
+  /** The route that matched (its response header edits apply to the answer). */
+  routed: CompiledRoute | undefined;
+  /** RING_HASH/MAGLEV: the request's key. */
+  hash: number | undefined;
+  record(policy: ActingPolicy, action: string): void;
+}
+
+/**
+ * Whether the request, its passes run, goes upstream: not when a pass answered it (`local`), nor
+ * when MeshHTTPRoute answers it (redirect, no route), nor when the chosen cluster is at its
+ * max_requests (counted there in flight otherwise). Returns the answer to give instead; undefined
+ * when the request goes (counted in its cluster: the exchange must free that slot when it ends).
+ */
+export function admitRequest(ex: RoutedExchange, local: LocalReply | null, router: HttpRouter | undefined, random: () => number, sourceAddress: string): LocalReply | undefined {
+  if (local) return local;
+  const reply = router && routeExchange(ex, router, random, sourceAddress);
+  if (reply) return reply;
+  return startClusterRequest(ex.cluster) ? undefined : OVERFLOW_REPLY;
+}
+
+/**
+ * MeshHTTPRoute for the exchange's request: the route, hash key and cluster the router picks are
+ * kept on the exchange (the cluster and the route policy recorded on the flow). Returns the local
+ * answer when the router gives one instead (redirect, no route), undefined when routed.
+ */
+function routeExchange(ex: RoutedExchange, router: HttpRouter, random: () => number, sourceAddress: string): LocalReply | undefined {
+  const d = routeRequest(router, ex.request, random, sourceAddress, ex.cluster);
+  if (d.reply) return d.reply;
+  ex.routed = d.route;
+  ex.hash = d.hash;
+  if (d.cluster !== ex.cluster) {
+    ex.cluster = d.cluster;
+    ex.flow.cluster = d.cluster.config.name;
+  }
+  if (d.policy) ex.record(d.policy, `route ${ex.cluster.config.name}`);
+  return undefined;
+}
+
 /** Envoy's answer when a cluster's circuit breaker is open: 503 with `x-envoy-overloaded` (flag UO). */
 export const OVERFLOW_REPLY: LocalReply = Object.freeze({ status: 503, body: `${RESET_BEFORE_HEADERS}overflow`, headers: Object.freeze({ 'x-envoy-overloaded': 'true' }), verdict: 'error', reason: 'upstream_overflow' });
 
 /** Counts the request in the cluster's requests in flight (max_requests); false, counted as an overflow, at the limit. */
-export function startClusterRequest(cluster: ClusterRuntime): boolean {
+function startClusterRequest(cluster: ClusterRuntime): boolean {
   if (cluster.state.limits.startRequest()) return true;
   cluster.counters.upstream_rq_pending_overflow++;
   return false;

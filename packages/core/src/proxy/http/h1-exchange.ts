@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { flowReason, type FlowHttp, type FlowReason, type FlowReasonCode, type FlowRecord } from '../../flows/index.ts';
-import { routeRequest, type CompiledRoute, type HttpRouter } from '../../policies/mesh-http-route/router.ts';
+import type { CompiledRoute } from '../../policies/mesh-http-route/router.ts';
 import type { Outcome } from '../../policies/mesh-circuit-breaker/outlier.ts';
 import type { ActingPolicy, HttpExchangeContext, HttpPass, HttpRoute, LocalReply } from '../chain.ts';
 import type { ListenerConfig, UpstreamEndpoint } from '../config.ts';
@@ -8,7 +8,7 @@ import { ms, runPasses, type Accepted, type ClusterRuntime, type EngineContext, 
 import { countUpstreamStatusClass } from '../stats.ts';
 import { pickEndpoint, type ConnectFailure } from '../upstream.ts';
 import { ExchangeState } from './exchange-state.ts';
-import { chainHooks, completeExchange, OVERFLOW_REPLY, RESET_BEFORE_HEADERS, startClusterRequest, startExchange, streamTimeoutReply, type StreamTimeout } from './exchange.ts';
+import { admitRequest, chainHooks, completeExchange, OVERFLOW_REPLY, RESET_BEFORE_HEADERS, startExchange, streamTimeoutReply, type RoutedExchange, type StreamTimeout } from './exchange.ts';
 import { HttpParseError, type RequestHead, type ResponseHead } from './head.ts';
 import { localReplyBytes } from './local-reply.ts';
 import type { UpstreamConn, UpstreamOwner } from './pool.ts';
@@ -41,7 +41,7 @@ export interface Downstream extends RequestSource, OpenConnection {
  * ResponseWriter (response to the client), seekConnection (which connection); where the exchange
  * stands is its ExchangeState.
  */
-export class Exchange implements HttpExchangeContext, UpstreamOwner, RequestTarget, ResponseTarget, ConnectionSeeker {
+export class Exchange implements HttpExchangeContext, UpstreamOwner, RequestTarget, ResponseTarget, ConnectionSeeker, RoutedExchange {
   readonly flow: FlowRecord;
   readonly http: FlowHttp;
   readonly route: HttpRoute;
@@ -50,8 +50,10 @@ export class Exchange implements HttpExchangeContext, UpstreamOwner, RequestTarg
   response: ResponseHead | undefined;
   upstream: UpstreamConn | null = null;
   waiting: (() => void) | undefined;
-  /** The cluster the request goes to: the listener's, or the one its route picked (MeshHTTPRoute). */
+  /** MeshHTTPRoute's decision (RoutedExchange): the listener's cluster until a route picks another. */
   cluster: ClusterRuntime;
+  routed: CompiledRoute | undefined;
+  hash: number | undefined;
   /** The chain in force when the request arrived; it serves the whole exchange. */
   private readonly passes: readonly HttpPass[];
   private readonly requestWriter = new RequestWriter(this);
@@ -65,10 +67,6 @@ export class Exchange implements HttpExchangeContext, UpstreamOwner, RequestTarg
   /** The endpoint of the current attempt (its outcome feeds outlier detection). */
   private endpoint: UpstreamEndpoint | undefined;
   private readonly t0 = performance.now();
-  /** The route that matched (its response header edits apply to the answer). */
-  private routed: CompiledRoute | undefined;
-  /** RING_HASH/MAGLEV: the request's key. */
-  private hash: number | undefined;
 
   constructor(
     readonly downstream: Downstream,
@@ -144,14 +142,9 @@ export class Exchange implements HttpExchangeContext, UpstreamOwner, RequestTarg
 
   private afterRequestPasses(): void {
     if (this.state.ended) return;
-    if (this.local) {
-      this.replyLocal(this.local);
-      return;
-    }
-    const router = this.accepted.listener.router;
-    if (router && !this.routeRequest(router)) return;
-    if (!startClusterRequest(this.cluster)) {
-      this.replyLocal(OVERFLOW_REPLY);
+    const reply = admitRequest(this, this.local, this.accepted.listener.router, this.ctx.random, this.accepted.client.address);
+    if (reply) {
+      this.replyLocal(reply);
       return;
     }
     this.state.countedRequest = true;
@@ -161,23 +154,6 @@ export class Exchange implements HttpExchangeContext, UpstreamOwner, RequestTarg
     if (r.maxStreamDurationMs > 0) this.durationTimer = setTimeout(() => this.onStreamTimeout('max_stream_duration'), r.maxStreamDurationMs);
     this.flow.bytes.fromClient += this.requestWriter.prepare();
     this.attempt();
-  }
-
-  /** MeshHTTPRoute: picks the route and its cluster, or answers (redirect, no route); false when answered. */
-  private routeRequest(router: HttpRouter): boolean {
-    const d = routeRequest(router, this.request, this.ctx.random, this.accepted.client.address, this.cluster);
-    if (d.reply) {
-      this.replyLocal(d.reply);
-      return false;
-    }
-    this.routed = d.route;
-    this.hash = d.hash;
-    if (d.cluster !== this.cluster) {
-      this.cluster = d.cluster;
-      this.flow.cluster = d.cluster.config.name;
-    }
-    if (d.policy) this.record(d.policy, `route ${this.cluster.config.name}`);
-    return true;
   }
 
   /** What came of the attempt, for outlier detection. */

@@ -13,13 +13,13 @@ import type { FlowGrpc, FlowHttp, FlowRecord, FlowReasonCode } from '../../flows
 import { newRequestId, type ActingPolicy, type HttpExchangeContext, type HttpPass, type HttpResponseView, type HttpRoute, type LocalReply } from '../chain.ts';
 import type { ListenerConfig, UpstreamEndpoint } from '../config.ts';
 import { ms, newFlow, runPasses, type Accepted, type EngineContext, type OpenConnection } from '../context.ts';
-import { completeExchange, connectFailureBody, OVERFLOW_REPLY, RESET_BEFORE_HEADERS, startClusterRequest, startExchange, streamTimeoutReply, type StreamTimeout } from '../http/exchange.ts';
+import { admitRequest, completeExchange, connectFailureBody, RESET_BEFORE_HEADERS, startExchange, streamTimeoutReply, type RoutedExchange, type StreamTimeout } from '../http/exchange.ts';
 import { DEFAULT_RETRY_METHODS, type HttpTimeouts } from '../http/session.ts';
 import { countUpstreamStatusClass } from '../stats.ts';
 import type { Outcome } from '../../policies/mesh-circuit-breaker/outlier.ts';
 import { pickEndpoint, type ConnectFailure } from '../upstream.ts';
 import type { ClusterRuntime } from '../context.ts';
-import { routeRequest, type CompiledRoute, type RoutableRequest } from '../../policies/mesh-http-route/router.ts';
+import type { CompiledRoute, RoutableRequest } from '../../policies/mesh-http-route/router.ts';
 import { decodeGrpcMessage, encodeGrpcMessage, GRPC_DEADLINE_EXCEEDED, grpcCallOf, grpcTimeoutMs, httpToGrpcStatus, isGrpc } from './grpc.ts';
 import { connectionWindow, localSettings, MAX_HEADER_PAIRS, MAX_SESSION_MEMORY_MB, PREMATURE_RESET_MIN_LIFETIME_MS, PREMATURE_RESET_STREAM_COUNT } from './options.ts';
 
@@ -220,7 +220,7 @@ export class Http2Session implements OpenConnection {
 type Phase = 'passes' | 'upstream' | 'response' | 'done';
 
 /** One stream and its flow: the HTTP chain, then an upstream stream (again on a retry), body and trailers both ways. */
-class H2Exchange implements HttpExchangeContext {
+class H2Exchange implements HttpExchangeContext, RoutedExchange {
   readonly flow: FlowRecord;
   readonly http: FlowHttp;
   readonly route: HttpRoute;
@@ -249,11 +249,10 @@ class H2Exchange implements HttpExchangeContext {
   private staleRetried = false;
   ended = false;
   private readonly t0 = performance.now();
-  /** The cluster the stream goes to: the listener's, or the one its route picked (MeshHTTPRoute). */
-  private cluster: ClusterRuntime;
-  private routed: CompiledRoute | undefined;
-  /** RING_HASH/MAGLEV: the request's key. */
-  private hash: number | undefined;
+  /** MeshHTTPRoute's decision (RoutedExchange): the listener's cluster until a route picks another. */
+  cluster: ClusterRuntime;
+  routed: CompiledRoute | undefined;
+  hash: number | undefined;
 
   constructor(
     private readonly session: Http2Session,
@@ -331,27 +330,9 @@ class H2Exchange implements HttpExchangeContext {
 
   private afterRequestPasses(): void {
     if (this.ended) return;
-    if (this.local) {
-      this.replyLocal(this.local);
-      return;
-    }
-    const router = this.session.a.listener.router;
-    if (router) {
-      const d = routeRequest(router, this.request, this.session.ctx.random, this.session.a.client.address, this.cluster);
-      if (d.reply) {
-        this.replyLocal(d.reply);
-        return;
-      }
-      this.routed = d.route;
-      this.hash = d.hash;
-      if (d.cluster !== this.cluster) {
-        this.cluster = d.cluster;
-        this.flow.cluster = d.cluster.config.name;
-      }
-      if (d.policy) this.record(d.policy, `route ${this.cluster.config.name}`);
-    }
-    if (!startClusterRequest(this.cluster)) {
-      this.replyLocal(OVERFLOW_REPLY);
+    const reply = admitRequest(this, this.local, this.session.a.listener.router, this.session.ctx.random, this.session.a.client.address);
+    if (reply) {
+      this.replyLocal(reply);
       return;
     }
     this.countedRequest = true;

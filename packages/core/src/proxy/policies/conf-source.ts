@@ -143,9 +143,3 @@ function tagsByAddress(identities: readonly SourceIdentity[]): ReadonlyMap<strin
 export function destinationSource<T>(byDestination: ReadonlyMap<string, T>): ConfSource<T> {
   return new DestinationSource(byDestination);
 }
-
-/** `MeshTimeout/timeout-a,timeout-b`: the pass's name in the chain listing. */
-export function passName(type: string, source: ConfSource<{ policy: ActingPolicy }>): string {
-  const names = [...new Set(source.candidates().map((c) => c.policy.name))];
-  return names.length ? `${type}/${names.join(',')}` : type;
-}
