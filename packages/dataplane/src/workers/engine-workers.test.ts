@@ -9,39 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEnvoyBootstrap, startDataplane, type DataplaneHandle, type FlowRecord } from '@meshcap/core';
 import { freePort } from '@meshcap/testkit';
 import { dpMain } from '../main.ts';
+import { bootstrap as withListeners } from '../testing/bootstrap.ts';
 import { EngineWorkers, MAX_WORKERS } from './engine-workers.ts';
 
-const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const dir = mkdtempSync(join(tmpdir(), 'meshcap-dp-workers-'));
-
-/** An Envoy bootstrap: an HTTP listener on each port, all to cluster `app` on 127.0.0.1:appPort. */
-function bootstrap(appPort: number, ports: number[]): string {
-  const listener = (port: number): string => `
-    - name: inbound:127.0.0.1:${port}
-      address: { socket_address: { address: 127.0.0.1, port_value: ${port} } }
-      traffic_direction: INBOUND
-      filter_chains:
-        - filters:
-            - name: envoy.filters.network.http_connection_manager
-              typed_config:
-                '@type': ${HCM}
-                stat_prefix: app_${port}
-                route_config:
-                  virtual_hosts: [{ name: app, domains: ['*'], routes: [{ match: { prefix: / }, route: { cluster: app, timeout: 0s } }] }]
-                http_filters:
-                  - name: envoy.filters.http.router
-                    typed_config: { '@type': type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }`;
-  return `node: { id: default.workers }
-admin: { address: { socket_address: { address: 127.0.0.1, port_value: 0 } } }
-static_resources:
-  listeners:${ports.map(listener).join('')}
-  clusters:
-    - name: app
-      type: STATIC
-      connect_timeout: 1s
-      load_assignment: { cluster_name: app, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${appPort} } } } }] }] }
-`;
-}
 
 /** `n` requests, each on a connection of its own (so the kernel's 4-tuple hash picks a worker for each). */
 async function requests(port: number, n: number): Promise<void> {
@@ -73,6 +44,11 @@ async function statsWhen(admin: string, ok: (s: StatsJson) => boolean): Promise<
     if (ok(s) || Date.now() > deadline) return s;
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** The fixture's bootstrap with one plain HTTP listener on each port. */
+function bootstrap(appPort: number, ports: number[]): string {
+  return withListeners(appPort, ports.map((port) => ({ port })));
 }
 
 let app: http.Server;
@@ -117,7 +93,7 @@ describe('meshcap dp --workers 2, as a process', () => {
       expect(out).toContain('2 engine workers on the listeners (SO_REUSEPORT)');
       const admin = /admin: (http:\/\/[^\s]+)/.exec(out)![1]!;
       await requests(port, 200);
-      const name = `http.app_${port}.downstream_rq_total`;
+      const name = `listener.inbound_127.0.0.1_${port}.downstream_cx_total`;
       const s = await statsWhen(admin, (x) => stat(x.stats, name) === 200);
       expect(stat(s.stats, name)).toBe(200);
       expect(s.workers.map((w) => w.running)).toEqual([true, true]);
@@ -128,7 +104,7 @@ describe('meshcap dp --workers 2, as a process', () => {
       for (const { name: n, value } of s.stats.filter((x) => /^(listener|cluster|http)\./.test(x.name))) {
         expect([n, value]).toEqual([n, s.workers.reduce((sum, w) => sum + stat(w.stats, n), 0)]);
       }
-      expect(stat(s.stats, `listener.inbound_127.0.0.1_${port}.downstream_cx_total`)).toBe(200);
+      expect(stat(s.stats, 'http.app.downstream_rq_total')).toBe(200);
       expect(stat(s.stats, 'meshcap.workers.running')).toBe(2);
       // Each worker's flow ids have its own prefix: both workers' flows are in the one log.
       const flows = (await (await fetch(`${admin}/flows?limit=1000`)).json()) as { flows: FlowRecord[]; buffer: { published: number } };
@@ -169,7 +145,7 @@ describe('EngineWorkers: config changes and a worker that dies', () => {
     await handle.applyXds('v2', loadEnvoyBootstrap(bootstrap(appPort, [first, second]), 'v2.yaml').resources);
     expect(handle.version).toBe('v2');
     await requests(second, 100);
-    const name = `http.app_${second}.downstream_rq_total`;
+    const name = `listener.inbound_127.0.0.1_${second}.downstream_cx_total`;
     const s = await statsWhen(admin, (x) => stat(x.stats, name) === 100);
     expect(s.workers.map((w) => stat(w.stats, name) > 0)).toEqual([true, true]);
     // The flow stream (what the control plane channel subscribes to) gets both workers' flows.
@@ -195,7 +171,7 @@ describe('EngineWorkers: config changes and a worker that dies', () => {
   });
 
   it('a worker that dies is reported and restarted; the totals keep its counts', async () => {
-    const name = `http.app_${first}.downstream_rq_total`;
+    const name = `listener.inbound_127.0.0.1_${first}.downstream_cx_total`;
     // The first test's last 20 on this port, reported (a worker's counts since its last report die with it).
     const before = stat((await statsWhen(admin, (x) => stat(x.stats, name) === 20)).stats, name);
     expect(before).toBe(20);
