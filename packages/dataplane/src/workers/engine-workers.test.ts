@@ -138,7 +138,7 @@ describe('EngineWorkers: config changes and a worker that dies', () => {
   }, 30_000);
   afterAll(() => handle?.stop({ drainMs: 0 }));
 
-  it('a config applied reaches both workers; one refused by a worker is rolled back everywhere', async () => {
+  it('a config applied reaches both workers; one whose new port is taken is refused and nothing changes', async () => {
     const flows: FlowRecord[] = [];
     const unsubscribe = handle.flows.subscribe((f) => flows.push(f));
     const second = await freePort();
@@ -155,7 +155,7 @@ describe('EngineWorkers: config changes and a worker that dies', () => {
     expect(flows.filter((f) => f.listener === `inbound:127.0.0.1:${second}`)).toHaveLength(100);
     expect(new Set(flows.map((f) => f.id.split('-')[0])).size).toBe(2);
 
-    // A port another process holds (no SO_REUSEPORT): the workers cannot listen; nothing changes.
+    // A port another socket holds: refused (the NACK's reason), v2 stays in the control engine and the workers.
     const taken = net.createServer();
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
     const busy = (taken.address() as AddressInfo).port;
@@ -170,11 +170,26 @@ describe('EngineWorkers: config changes and a worker that dies', () => {
     await requests(first, 20);
   });
 
+  it('a second dataplane with workers on the same port is refused, not let into the SO_REUSEPORT group', async () => {
+    const b = loadEnvoyBootstrap(bootstrap(appPort, [first]), 'again.yaml');
+    const xds = { mesh: b.mesh, name: 'again', version: 'v1', resources: b.resources };
+    const other = await startDataplane({ xds, admin: false, thread: 'control' });
+    try {
+      await expect(EngineWorkers.start(other, { count: 2, input: { kind: 'xds', ...xds }, engine: { relay: 'stream' }, log: () => {} })).rejects.toMatchObject({
+        code: 'MESHCAP_ERR_LISTEN',
+        message: expect.stringContaining(`cannot listen on 127.0.0.1:${first}: EADDRINUSE`),
+      });
+    } finally {
+      await other.stop({ drainMs: 0 });
+    }
+    await requests(first, 10);
+  });
+
   it('a worker that dies is reported and restarted; the totals keep its counts', async () => {
     const name = `listener.inbound_127.0.0.1_${first}.downstream_cx_total`;
-    // The first test's last 20 on this port, reported (a worker's counts since its last report die with it).
-    const before = stat((await statsWhen(admin, (x) => stat(x.stats, name) === 20)).stats, name);
-    expect(before).toBe(20);
+    // The earlier tests' 30 on this port, reported (a worker's counts since its last report die with it).
+    const before = stat((await statsWhen(admin, (x) => stat(x.stats, name) === 30)).stats, name);
+    expect(before).toBe(30);
     await pool.kill(0);
     const s = await statsWhen(admin, (x) => x.workers[0]!.running && x.workers[0]!.restarts === 1);
     expect(s.workers[0]).toMatchObject({ running: true, restarts: 1 });

@@ -3,6 +3,7 @@
 // over them by the 4-tuple hash. This thread keeps what there is one of: the admin, the ADS client,
 // the flow channel, the DNS proxy; its own engine (thread 'control') compiles and validates each
 // config, serves /config_dump, and shows the flows and the summed counters the workers report.
+import { closeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import {
@@ -12,12 +13,14 @@ import {
   type Dataplane,
   type EngineLog,
   type FlowRecord,
+  type ListenerConfig,
   type PolicyPasses,
   type ServiceDirectory,
   type StatSnapshot,
   type WorkerStats,
   type XdsResourceSet,
 } from '@meshcap/core';
+import { createListenSocket } from '@meshcap/native';
 import { type EngineInput, type ErrorData, type FromWorker, type ToWorker, type WorkerEngineOptions, type WorkerInit } from './protocol.ts';
 
 /** `--workers` from 1 to this: more threads than cores only add switching, a few times over is already plenty. */
@@ -37,6 +40,28 @@ function spawnWorker(init: WorkerInit): Worker {
   const entry = new URL('../dp-main.ts', import.meta.url).href;
   const tsx = import.meta.resolve('tsx/esm/api');
   return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`, { eval: true, workerData: init });
+}
+
+const bindKey = (l: ListenerConfig): string => `${l.address}|${l.port}`;
+
+/**
+ * Fails if anything listens on one of these ports already. The workers' sockets all carry
+ * SO_REUSEPORT, so on a port another process of the same user holds with SO_REUSEPORT (a second
+ * `meshcap dp --workers` on it, say) they would quietly join its group and take a share of its
+ * connections; a socket without it is refused there, as a single-threaded dataplane would be.
+ */
+function probeFree(listeners: readonly ListenerConfig[]): void {
+  for (const l of listeners) {
+    let fd: number;
+    try {
+      fd = createListenSocket({ host: l.address, port: l.port, ipv6Only: l.address.includes(':'), transparent: l.transparent, backlog: 0 });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const where = l.address.includes(':') ? `[${l.address}]:${l.port}` : `${l.address}:${l.port}`;
+      throw new MeshcapError(e.code === 'EPERM' || e.code === 'EACCES' ? 'MESHCAP_ERR_PERMISSION' : 'MESHCAP_ERR_LISTEN', `listener ${l.name}: cannot listen on ${where}: ${e.code ?? e.message}`, [], { cause: err });
+    }
+    closeSync(fd);
+  }
 }
 
 function toError(e: ErrorData): MeshcapError {
@@ -90,6 +115,7 @@ export class EngineWorkers {
     if (ephemeral.length) {
       throw new MeshcapError('MESHCAP_ERR_INVALID_ARGUMENT', `--workers ${options.count}: listener ${ephemeral[0]!.name} has port 0, which each worker would pick differently; give it a port`);
     }
+    probeFree(control.config().listeners.filter((l) => l.bind));
     const pool = new EngineWorkers(control, options);
     for (let i = 0; i < options.count; i++) {
       pool.slots.push({ worker: undefined, stats: { worker: i, running: false, restarts: 0, flowsDropped: 0, stats: EMPTY }, waiting: new Map(), restartDelayMs: 100 });
@@ -214,21 +240,31 @@ export class EngineWorkers {
   }
 
   /**
-   * Puts a config in force in the control engine and every running worker, or in none: when one
-   * of them refuses it (the first refusal is thrown, for the NACK), those that took it go back to
-   * the previous one. A worker being restarted starts on whatever is in force by then.
+   * Puts a config in force in the control engine and every running worker, or in none. The
+   * control engine first (it compiles and validates; it binds no TCP port), then a probe of the
+   * ports the config adds, then the workers; when one of them refuses it (the first refusal is
+   * thrown, for the NACK), those that took it go back to the previous one. A worker being
+   * restarted starts on whatever is in force by then.
    */
   apply(input: EngineInput, control: () => Promise<void>, previous: () => Promise<void>): Promise<void> {
     const run = async (): Promise<void> => {
       const before = this.current;
+      const had = new Set(this.control.config().listeners.filter((l) => l.bind).map(bindKey));
+      await control();
       const targets = this.slots.filter((s) => s.stats.running);
-      const results = await Promise.allSettled([control(), ...targets.map((s) => this.applyTo(s, input))]);
+      let results: Array<PromiseSettledResult<void>>;
+      try {
+        probeFree(this.control.config().listeners.filter((l) => l.bind && !had.has(bindKey(l))));
+        results = await Promise.allSettled(targets.map((s) => this.applyTo(s, input)));
+      } catch (err) {
+        results = [{ status: 'rejected', reason: err }];
+      }
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (!failed) {
         this.current = input;
         return;
       }
-      const undo = results.map((r, i) => (r.status === 'fulfilled' ? (i === 0 ? previous() : this.applyTo(targets[i - 1]!, before)) : undefined));
+      const undo = [previous(), ...results.map((r, i) => (r.status === 'fulfilled' ? this.applyTo(targets[i]!, before) : undefined))];
       for (const r of await Promise.allSettled(undo)) if (r.status === 'rejected') this.options.log('error', `rolling back to ${before.version}: ${(r.reason as Error).message}`);
       throw failed.reason;
     };
