@@ -54,7 +54,7 @@ function cpuUs(pid: number): number {
 async function oneRun(dir: string, appPort: number, workers: number): Promise<{ rps: number; usPerReq: number }> {
   const port = await freePort();
   const file = writeBenchDataplane(dir, port, appPort);
-  const args = [meshcapBin, 'dp', '--dataplane-file', file, '--admin-port', String(await freePort()), ...(workers > 1 ? ['--workers', String(workers)] : [])];
+  const args = [meshcapBin, 'dp', '--dataplane-file', file, '--admin-port', '0', ...(workers > 1 ? ['--workers', String(workers)] : [])];
   const dp = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     await waitLine(dp, (l) => l === 'meshcap dp: ready');
