@@ -82,6 +82,8 @@ export interface EngineWorkersOptions {
 
 interface Slot {
   worker: Worker | undefined;
+  /** The config the worker started on or last applied. */
+  input: EngineInput;
   stats: WorkerStats;
   /** Applies sent and not answered. */
   waiting: Map<number, { resolve: () => void; reject: (err: Error) => void }>;
@@ -98,6 +100,8 @@ export class EngineWorkers {
   private current: EngineInput;
   private nextId = 1;
   private stopping = false;
+  /** Set once every worker listened: from then on a worker that exits is restarted. */
+  private started = false;
   /** The counters of workers that died (kept, so totals never go back when one is restarted). */
   private retired: StatSnapshot = EMPTY;
   private updating: Promise<void> = Promise.resolve();
@@ -118,7 +122,7 @@ export class EngineWorkers {
     probeFree(control.config().listeners.filter((l) => l.bind));
     const pool = new EngineWorkers(control, options);
     for (let i = 0; i < options.count; i++) {
-      pool.slots.push({ worker: undefined, stats: { worker: i, running: false, restarts: 0, flowsDropped: 0, stats: EMPTY }, waiting: new Map(), restartDelayMs: 100 });
+      pool.slots.push({ worker: undefined, input: pool.current, stats: { worker: i, running: false, restarts: 0, flowsDropped: 0, stats: EMPTY }, waiting: new Map(), restartDelayMs: 100 });
     }
     try {
       await Promise.all(pool.slots.map((s) => pool.spawn(s)));
@@ -126,6 +130,7 @@ export class EngineWorkers {
       await pool.stop({ drainMs: 0 });
       throw err;
     }
+    pool.started = true;
     pool.publishStats();
     return pool;
   }
@@ -146,8 +151,10 @@ export class EngineWorkers {
 
   /** Starts a worker in its slot; resolves when it listens. */
   private spawn(slot: Slot): Promise<void> {
-    const worker = spawnWorker(this.init(slot));
+    const init = this.init(slot);
+    const worker = spawnWorker(init);
     slot.worker = worker;
+    slot.input = init.input;
     const ready = new Promise<void>((resolve, reject) => (slot.ready = { resolve, reject }));
     worker.on('message', (m: FromWorker) => this.onMessage(slot, m));
     worker.on('error', (err) => this.options.log('error', `worker ${slot.stats.worker}: ${err.stack ?? err.message}`));
@@ -162,6 +169,7 @@ export class EngineWorkers {
         slot.restartDelayMs = 100;
         slot.ready?.resolve();
         slot.ready = undefined;
+        this.catchUp(slot);
         return;
       case 'failed':
         slot.ready?.reject(toError(m.error));
@@ -206,10 +214,13 @@ export class EngineWorkers {
     for (const w of slot.waiting.values()) w.reject(gone);
     slot.waiting.clear();
     slot.stopped?.();
-    if (this.stopping || !wasRunning) return;
-    // Its counters stay in the totals; its open connections are gone with it.
-    this.retired = sumStatSnapshots([this.retired, slot.stats.stats], false);
-    slot.stats.stats = EMPTY;
+    if (this.stopping || !this.started) return;
+    if (wasRunning) {
+      // Its counters stay in the totals; its open connections are gone with it.
+      this.retired = sumStatSnapshots([this.retired, slot.stats.stats], false);
+      slot.stats.stats = EMPTY;
+    }
+    // Also when a restart failed (its port taken meanwhile, say): tried again, less and less often.
     slot.stats.restarts++;
     this.publishStats();
     const delay = slot.restartDelayMs;
@@ -219,6 +230,12 @@ export class EngineWorkers {
       if (this.stopping) return;
       this.spawn(slot).catch((err: Error) => this.options.log('error', `worker ${slot.stats.worker} did not restart: ${err.message}`));
     }, delay).unref();
+  }
+
+  /** A worker that (re)started while a config change was under way gets the one in force once it is known. */
+  private catchUp(slot: Slot): void {
+    if (!slot.stats.running || slot.input === this.current) return;
+    this.applyTo(slot, this.current).catch((err: Error) => this.options.log('error', `worker ${slot.stats.worker}: config ${this.current.version}: ${err.message}`));
   }
 
   private publishStats(): void {
@@ -234,7 +251,13 @@ export class EngineWorkers {
     if (!worker || !slot.stats.running) return Promise.reject(new MeshcapError('MESHCAP_ERR_WORKER', `worker ${slot.stats.worker} is not running`));
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
-      slot.waiting.set(id, { resolve, reject });
+      slot.waiting.set(id, {
+        resolve: () => {
+          slot.input = input;
+          resolve();
+        },
+        reject,
+      });
       worker.postMessage({ type: 'apply', id, input } satisfies ToWorker);
     });
   }
@@ -262,6 +285,7 @@ export class EngineWorkers {
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (!failed) {
         this.current = input;
+        for (const slot of this.slots) if (!targets.includes(slot)) this.catchUp(slot);
         return;
       }
       const undo = [previous(), ...results.map((r, i) => (r.status === 'fulfilled' ? this.applyTo(targets[i]!, before) : undefined))];
