@@ -79,7 +79,8 @@ Flags:
                           per chunk) or stream (Node streams); TLS always uses stream
   --workers N             engine threads on the same listeners (default 1; up to ${MAX_WORKERS} here): each
                           worker has its own SO_REUSEPORT socket per port and the kernel spreads
-                          connections over them; one admin (/stats sums the workers and lists each),
+                          connections over them; one admin (/stats sums what the workers report
+                          every 0.5 s, ?format=json lists each; /server_info says how many),
                           one control plane connection, one flow stream. With N > 1 raw TCP uses the
                           stream relay (the native relay is one per process)
 ${dataplaneChannelHelp}
@@ -314,7 +315,8 @@ export const dpCommand: CliCommand = {
       connectTimeoutMs: flags.connectTimeoutMs,
       idleTimeoutMs: flags.idleTimeoutMs,
       flowBufferSize: flags.flowBuffer,
-      ...(flags.tcpRelay ? { relay: tcpRelays[flags.tcpRelay] } : {}),
+      // With workers, what /server_info says is what they run (the control engine relays nothing).
+      ...(flags.workers > 1 ? { relay: tcpRelays.stream } : flags.tcpRelay ? { relay: tcpRelays[flags.tcpRelay] } : {}),
       drainMs: flags.drainMs,
       log,
       ...(flags.workers > 1

@@ -392,6 +392,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
       upstream_mark: this.ctx.upstreams.mark,
       tproxy_mark: this.active.config.inboundMode === 'tproxy' ? this.ctx.upstreams.tproxyMark : undefined,
       relay: this.ctx.relay.name,
+      ...(this.workerStats ? { workers: this.workerStats.length } : {}),
       pid: process.pid,
       uid: process.getuid?.(),
     };

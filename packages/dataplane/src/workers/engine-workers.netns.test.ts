@@ -60,7 +60,7 @@ describeNetns('meshcap dp --workers 2 as a transparent proxy', () => {
     expect(perWorker.reduce((a, b) => a + b, 0)).toBe(100);
     expect(perWorker.every((n) => n > 0)).toBe(true);
     const info = JSON.parse((await server.run('curl', ['-sS', 'http://127.0.0.1:9901/server_info'], IN_HOST)).stdout);
-    expect(info).toMatchObject({ uid: 5678, state: 'LIVE' });
+    expect(info).toMatchObject({ uid: 5678, state: 'LIVE', workers: 2, relay: 'stream' });
   });
 
   it('drains its workers and exits 0 on SIGTERM', async () => {
