@@ -21,7 +21,7 @@ import type { ClusterRuntime, EngineContext, EngineLog, ListenerRuntime } from '
 import { UpstreamPool } from './http/pool.ts';
 import { Http2UpstreamPool } from './http2/pool.ts';
 import { nativeRelay, type TcpRelay } from './relay.ts';
-import { ProxyStats, statSnapshotValues, sumStatSnapshots, type StatSnapshot, type StatValue, type WorkerStats } from './stats.ts';
+import { ProxyStats, sortStats, statSnapshotValues, statValue, sumStatSnapshots, type StatSnapshot, type StatValue, type WorkerStats } from './stats.ts';
 import { prepareTransparentHost } from './transparent-host.ts';
 import { UpstreamConnector } from './upstream.ts';
 
@@ -410,8 +410,8 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
       v.value += w;
       delete extra[v.name];
     }
-    for (const [name, value] of Object.entries(extra)) own.push({ name, value, gauge: false });
-    return own.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const [name, value] of Object.entries(extra)) own.push(statValue(name, value));
+    return sortStats(own);
   }
 
   statSnapshot(): StatSnapshot {

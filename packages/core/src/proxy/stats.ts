@@ -82,9 +82,18 @@ export class HttpCounters {
 }
 
 /** Counter names that are gauges (they go down too). */
-const GAUGES = new Set(['downstream_cx_active', 'downstream_cx_http2_active', 'upstream_cx_active', 'downstream_rq_active', 'live', 'uptime', 'concurrency']);
+const GAUGES = new Set(['downstream_cx_active', 'downstream_cx_http2_active', 'upstream_cx_active', 'downstream_rq_active', 'live', 'uptime', 'concurrency', 'running']);
 
 export type StatValue = { name: string; value: number; gauge: boolean };
+
+/** A read-time value by its full name (a gauge when its last part is a gauge's name). */
+export function statValue(name: string, value: number): StatValue {
+  return { name, value, gauge: isGaugeName(name) };
+}
+
+function isGaugeName(name: string): boolean {
+  return GAUGES.has(name.slice(name.lastIndexOf('.') + 1));
+}
 
 /** One engine thread's counters as plain data, for `postMessage` (dp --workers): by group, by stat name, by field. */
 export interface StatSnapshot {
@@ -120,7 +129,7 @@ export function sumStatSnapshots(list: readonly StatSnapshot[], gauges = true): 
       }
     }
     for (const [name, value] of Object.entries(snap.values)) {
-      out.values[name] = (out.values[name] ?? 0) + (gauges || !GAUGES.has(name.slice(name.lastIndexOf('.') + 1)) ? value : 0);
+      out.values[name] = (out.values[name] ?? 0) + (gauges || !isGaugeName(name) ? value : 0);
     }
   }
   return out;
@@ -132,11 +141,12 @@ export function statSnapshotValues(snap: StatSnapshot): StatValue[] {
   for (const g of GROUPS) {
     for (const [name, fields] of Object.entries(snap[g])) for (const [field, value] of Object.entries(fields)) out.push({ name: `${g}.${name}.${field}`, value, gauge: GAUGES.has(field) });
   }
-  for (const [name, value] of Object.entries(snap.values)) out.push({ name, value, gauge: GAUGES.has(name.slice(name.lastIndexOf('.') + 1)) });
+  for (const [name, value] of Object.entries(snap.values)) out.push(statValue(name, value));
   return sortStats(out);
 }
 
-function sortStats(out: StatValue[]): StatValue[] {
+/** By name, as Envoy's `/stats` lists them. */
+export function sortStats(out: StatValue[]): StatValue[] {
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
@@ -204,7 +214,7 @@ export class ProxyStats {
     add('listener', this.listeners);
     add('cluster', this.clusters);
     add('http', this.http);
-    for (const [name, read] of this.extra) out.push({ name, value: read(), gauge: GAUGES.has(name.slice(name.lastIndexOf('.') + 1)) });
+    for (const [name, read] of this.extra) out.push(statValue(name, read()));
     return sortStats(out);
   }
 
