@@ -81,8 +81,7 @@ Flags:
                           worker has its own SO_REUSEPORT socket per port and the kernel spreads
                           connections over them; one admin (/stats sums what the workers report
                           every 0.5 s, ?format=json lists each; /server_info says how many),
-                          one control plane connection, one flow stream. With N > 1 raw TCP uses the
-                          stream relay (the native relay is one per process)
+                          one control plane connection, one flow stream
 ${dataplaneChannelHelp}
 
 Admin endpoints (127.0.0.1:9901): /ready /stats /stats/prometheus /listeners /clusters /flows /config_dump
@@ -180,8 +179,6 @@ function parseFlags(args: string[]): DpFlags {
   const tcpRelay = v['tcp-relay'];
   if (tcpRelay !== undefined && tcpRelay !== 'native' && tcpRelay !== 'stream') throw new CliUsageError(`--tcp-relay: "${tcpRelay}" is not native or stream`);
   const workers = intFlag('workers', v.workers, 1, MAX_WORKERS) ?? 1;
-  // The addon's relay is one epoll thread per process that reports to the first thread that used it.
-  if (workers > 1 && tcpRelay === 'native') throw new CliUsageError(`--tcp-relay native: not with --workers ${workers} (the native relay serves one engine thread per process); use stream`);
   return {
     file: (v['dataplane-file'] ?? v.bootstrap)!,
     bootstrap: v.bootstrap !== undefined,
@@ -315,8 +312,7 @@ export const dpCommand: CliCommand = {
       connectTimeoutMs: flags.connectTimeoutMs,
       idleTimeoutMs: flags.idleTimeoutMs,
       flowBufferSize: flags.flowBuffer,
-      // With workers, what /server_info says is what they run (the control engine relays nothing).
-      ...(flags.workers > 1 ? { relay: tcpRelays.stream } : flags.tcpRelay ? { relay: tcpRelays[flags.tcpRelay] } : {}),
+      ...(flags.tcpRelay ? { relay: tcpRelays[flags.tcpRelay] } : {}),
       drainMs: flags.drainMs,
       log,
       ...(flags.workers > 1
@@ -326,7 +322,7 @@ export const dpCommand: CliCommand = {
               const input: EngineInput = start.dataplane
                 ? { kind: 'dataplane', version: '', dataplane: start.dataplane, services: start.services }
                 : { kind: 'xds', ...start.xds! };
-              const engine = { upstreamMark: flags.upstreamMark, tproxyMark: flags.tproxyMark, connectTimeoutMs: flags.connectTimeoutMs, idleTimeoutMs: flags.idleTimeoutMs, relay: 'stream' as const };
+              const engine = { upstreamMark: flags.upstreamMark, tproxyMark: flags.tproxyMark, connectTimeoutMs: flags.connectTimeoutMs, idleTimeoutMs: flags.idleTimeoutMs, relay: flags.tcpRelay ?? 'native' };
               const workers = await EngineWorkers.start(control, { count: flags.workers, input, engine, log });
               log('info', `${flags.workers} engine workers on the listeners (SO_REUSEPORT)`);
               return workers.handle();

@@ -34,6 +34,8 @@ function transparentSuite(inboundMode: 'redirect' | 'tproxy', subnet: number): v
       await installTransparentProxy(parseTransparentProxyConfig(inboundMode === 'tproxy' ? { inboundMode } : {}), { netns: server.netns });
       const app = server.spawn(process.execPath, ['-e', `require('http').createServer((q,s)=>s.end(q.socket.remoteAddress)).listen(5000,()=>console.log('listening'))`]);
       await app.waitForLine(/listening/);
+      const echo = server.spawn(process.execPath, ['-e', `require('net').createServer((s)=>s.pipe(s)).listen(7000,()=>console.log('listening'))`]);
+      await echo.waitForLine(/listening/);
       const file = join(dir, 'backend.yaml');
       writeFileSync(file, dataplaneYaml({ mesh: 'default', name: 'backend', address: SERVER, inbound: [{ port: 5000, service: 'backend', protocol: 'http' }], transparentProxying: inboundMode === 'tproxy' ? { inboundMode } : {} }), { mode: 0o644 });
       serverDp = server.spawn(process.execPath, [await buildDataplane(), 'dp', '--dataplane-file', file, '--workers', '2']);
@@ -44,6 +46,17 @@ function transparentSuite(inboundMode: 'redirect' | 'tproxy', subnet: number): v
       await lab?.destroy();
     });
 
+    /** The server dataplane's stat `name`, summed and per worker, once the sum is `expected` (workers report every 500 ms) or after 5 s. */
+    async function statWhen(name: string, expected: number): Promise<{ total: number | undefined; perWorker: number[] }> {
+      type Stats = { stats: Array<{ name: string; value: number }>; workers: Array<{ stats: Array<{ name: string; value: number }> }> };
+      for (let i = 0; ; i++) {
+        const s = JSON.parse((await server.run('curl', ['-sS', 'http://127.0.0.1:9901/stats?format=json'], IN_HOST)).stdout) as Stats;
+        const total = s.stats.find((x) => x.name === name)?.value;
+        if (total === expected || i === 50) return { total, perWorker: s.workers.map((w) => w.stats.find((x) => x.name === name)?.value ?? 0) };
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    }
+
     it(`captured connections reach both workers, as the proxy user, the app sees ${SEEN}; /stats sums them`, async () => {
       expect(serverDp.lines).toContain('meshcap dp: 2 engine workers on the listeners (SO_REUSEPORT)');
       expect(serverDp.lines.some((l) => /^meshcap dp: dataplane default\/backend, transparent .*, UID 5678$/.test(l))).toBe(true);
@@ -51,20 +64,20 @@ function transparentSuite(inboundMode: 'redirect' | 'tproxy', subnet: number): v
       const script = `let ok=0,from=new Set();(async()=>{for(let i=0;i<100;i++){const r=await new Promise((res,rej)=>require('http').get({host:'${SERVER}',port:5000,agent:false},(m)=>{let b='';m.on('data',(d)=>b+=d);m.on('end',()=>res({s:m.statusCode,b}))}).on('error',rej));if(r.s===200)ok++;from.add(r.b)}console.log(JSON.stringify({ok,from:[...from]}))})()`;
       const r = await client.run(process.execPath, ['-e', script], IN_HOST);
       expect(JSON.parse(r.stdout)).toEqual({ ok: 100, from: [SEEN] });
-      const name = 'http.localhost_5000.downstream_rq_2xx';
-      type Stats = { stats: Array<{ name: string; value: number }>; workers: Array<{ running: boolean; stats: Array<{ name: string; value: number }> }> };
-      let s: Stats | undefined;
-      for (let i = 0; i < 50; i++) {
-        s = JSON.parse((await server.run('curl', ['-sS', 'http://127.0.0.1:9901/stats?format=json'], IN_HOST)).stdout) as Stats;
-        if (s.stats.find((x) => x.name === name)?.value === 100) break;
-        await new Promise((res) => setTimeout(res, 100));
-      }
-      expect(s!.stats.find((x) => x.name === name)?.value).toBe(100);
-      const perWorker = s!.workers.map((w) => w.stats.find((x) => x.name === name)?.value ?? 0);
+      const { total, perWorker } = await statWhen('http.localhost_5000.downstream_rq_2xx', 100);
+      expect(total).toBe(100);
       expect(perWorker.reduce((a, b) => a + b, 0)).toBe(100);
       expect(perWorker.every((n) => n > 0)).toBe(true);
       const info = JSON.parse((await server.run('curl', ['-sS', 'http://127.0.0.1:9901/server_info'], IN_HOST)).stdout);
-      expect(info).toMatchObject({ uid: 5678, state: 'LIVE', workers: 2, relay: 'stream' });
+      expect(info).toMatchObject({ uid: 5678, state: 'LIVE', workers: 2, relay: 'native' });
+    });
+
+    it('raw TCP through the passthrough goes through the native relay of each worker', async () => {
+      const script = `const net=require('net');let ok=0;(async()=>{for(let i=0;i<50;i++){await new Promise((res,rej)=>{const c=net.connect(7000,'${SERVER}',()=>c.write('ping'+i));let b='';c.on('data',(d)=>{b+=d;if(b==='ping'+i){ok++;c.end()}});c.on('close',res);c.on('error',rej)})}console.log(ok)})()`;
+      expect((await client.run(process.execPath, ['-e', script], IN_HOST)).stdout.trim()).toBe('50');
+      const { total, perWorker } = await statWhen('listener.inbound_passthrough_ipv4.downstream_cx_relay_native', 50);
+      expect(total).toBe(50);
+      expect(perWorker.map((n) => n > 0)).toEqual([true, true]);
     });
 
     it('drains its workers and exits 0 on SIGTERM', async () => {
