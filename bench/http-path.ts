@@ -9,12 +9,12 @@
 // Several --core dirs (for example a `git archive` of the base commit beside the worktree's) run
 // interleaved, A B A B …, so load on a shared machine falls on both alike.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freePort, startOrigin, waitLine, writeBenchDataplane } from './loopback-origin.ts';
+import { freePort, h2load, startHaproxy, startOrigin, waitLine, writeBenchDataplane } from './loopback-origin.ts';
 
 const { values } = parseArgs({
   options: {
@@ -50,43 +50,8 @@ async function startDp(core: string, port: number, appPort: number, dir: string,
   return proc;
 }
 
-async function startHaproxy(port: number, appPort: number, dir: string): Promise<ChildProcess> {
-  const cfg = join(dir, `haproxy-${port}.cfg`);
-  writeFileSync(
-    cfg,
-    `global
-  nbthread 1
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-  option http-keep-alive
-frontend f
-  bind 127.0.0.1:${port}
-  default_backend b
-backend b
-  http-reuse always
-  server s 127.0.0.1:${appPort}
-`,
-  );
-  const proc = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'inherit'] });
-  for (let i = 0; i < 100; i++) {
-    try {
-      execFileSync('h2load', ['--h1', '-n', '1', '-c', '1', `http://127.0.0.1:${port}/`], { stdio: 'ignore' });
-      return proc;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error('haproxy did not start');
-}
-
-function h2load(port: number, n: number): { rps: number; ok: number } {
-  const out = execFileSync('h2load', ['--h1', '-n', String(n), '-c', '16', '-m', '1', `http://127.0.0.1:${port}/x`], { encoding: 'utf8' });
-  const rps = Number(/finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out)?.[1]);
-  const ok = Number(/status codes: (\d+) 2xx/.exec(out)?.[1]);
-  return { rps, ok };
+function startHaproxyProxy(port: number, appPort: number, dir: string): Promise<ChildProcess> {
+  return startHaproxy(dir, `haproxy-${port}`, port, `frontend f\n  bind 127.0.0.1:${port}\n  default_backend b\nbackend b\n  http-reuse always\n  server s 127.0.0.1:${appPort}\n`);
 }
 
 async function measure(pid: number, port: number): Promise<{ usPerReq: number; userPerReq: number; faultsPerReq: number; rps: number }> {
@@ -111,7 +76,7 @@ try {
     for (const name of names) {
       const port = await freePort();
       const proc =
-        name === 'haproxy' ? await startHaproxy(port, appPort, dir) : name.startsWith('tcp:') ? await startDp(name.slice(4), port, appPort, dir, values.prof, 'tcp') : await startDp(name, port, appPort, dir, values.prof);
+        name === 'haproxy' ? await startHaproxyProxy(port, appPort, dir) : name.startsWith('tcp:') ? await startDp(name.slice(4), port, appPort, dir, values.prof, 'tcp') : await startDp(name, port, appPort, dir, values.prof);
       procs.push(proc);
       const m = await measure(proc.pid!, port);
       proc.kill('SIGTERM');

@@ -1,6 +1,7 @@
 // What the loopback harnesses share: a free port, the 1 KiB origin in its own process, a child's
-// ready line, and the one-inbound Dataplane they put in front of the origin.
-import { spawn, type ChildProcess } from 'node:child_process';
+// ready line, the one-inbound Dataplane they put in front of the origin, HAProxy (one thread, HTTP
+// mode) and h2load over HTTP/1.1.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -73,4 +74,32 @@ networking:
 `,
   );
   return file;
+}
+
+/** Waits until an HTTP/1.1 request to 127.0.0.1:`port` gets an answer (bounded: 10 s). */
+export async function waitHttp(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      execFileSync('h2load', ['--h1', '-n', '1', '-c', '1', `http://127.0.0.1:${port}/`], { stdio: 'ignore' });
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`nothing answers HTTP on 127.0.0.1:${port}`);
+}
+
+/** HAProxy in HTTP mode, one thread, with `sections` (its frontend and backends) from `<dir>/<name>.cfg`; resolves once `port` answers. */
+export async function startHaproxy(dir: string, name: string, port: number, sections: string): Promise<ChildProcess> {
+  const cfg = join(dir, `${name}.cfg`);
+  writeFileSync(cfg, `global\n  nbthread 1\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n  option http-keep-alive\n${sections}`);
+  const proc = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await waitHttp(port);
+  return proc;
+}
+
+/** h2load over HTTP/1.1 (keep-alive, one request at a time per connection): `n` requests to 127.0.0.1:`port`/x. */
+export function h2load(port: number, n: number, connections = 16, threads = 1): { rps: number; ok: number } {
+  const out = execFileSync('h2load', ['--h1', '-n', String(n), '-c', String(connections), '-t', String(threads), '-m', '1', `http://127.0.0.1:${port}/x`], { encoding: 'utf8' });
+  return { rps: Number(/finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out)?.[1]), ok: Number(/status codes: (\d+) 2xx/.exec(out)?.[1]) };
 }

@@ -1,6 +1,7 @@
 // `npm run bench`: direct vs meshcap vs HAProxy, same namespaces, same load, one run; then HTTP/2 and
 // gRPC (bench/h2.ts); mTLS vs HAProxy with TLS between the proxies (bench/mtls.ts); then DNS
-// queries/s through the dataplane's DNS proxy vs the upstream directly (bench/dns.ts); then the
+// queries/s through the dataplane's DNS proxy vs the upstream directly (bench/dns.ts); then HTTP/1.1
+// req/s through one dataplane with 1 and 2 engine workers (bench/workers.ts); then the
 // control plane's xDS push times and cost (bench/xds.ts), and change propagation across
 // control plane replicas on PostgreSQL (bench/replicas.ts).
 //
@@ -34,6 +35,7 @@ import { benchDns } from './dns.ts';
 import { benchMtls } from './mtls.ts';
 import { parseWrk } from './wrk.ts';
 import { benchReplicas } from './replicas.ts';
+import { benchWorkers } from './workers.ts';
 import { benchXds } from './xds.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -171,9 +173,9 @@ function ratio(a: number | undefined, b: number | undefined): string {
   return a === undefined || b === undefined || !b ? '—' : (a / b).toFixed(2);
 }
 
-/** BENCH_ONLY=proxy, BENCH_ONLY=h2, BENCH_ONLY=mtls, BENCH_ONLY=dns, BENCH_ONLY=xds or BENCH_ONLY=replicas runs one part. */
+/** BENCH_ONLY=proxy, BENCH_ONLY=h2, BENCH_ONLY=mtls, BENCH_ONLY=dns, BENCH_ONLY=workers, BENCH_ONLY=xds or BENCH_ONLY=replicas runs one part. */
 const ONLY = process.env.BENCH_ONLY;
-const runs = (part: 'proxy' | 'h2' | 'mtls' | 'dns' | 'xds' | 'replicas'): boolean => ONLY === undefined || ONLY === part;
+const runs = (part: 'proxy' | 'h2' | 'mtls' | 'dns' | 'workers' | 'xds' | 'replicas'): boolean => ONLY === undefined || ONLY === part;
 
 async function main(): Promise<void> {
   if (runs('proxy')) await benchProxies();
@@ -192,6 +194,10 @@ async function main(): Promise<void> {
   if (runs('dns')) {
     say('DNS…');
     process.stdout.write(`\n${await benchDns()}\n`);
+  }
+  if (runs('workers')) {
+    say('engine workers…');
+    process.stdout.write(`\n${await benchWorkers()}\n`);
   }
   if (runs('xds')) {
     say('xDS…');

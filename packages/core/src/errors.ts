@@ -16,6 +16,7 @@ export const errorRegistry = {
   MESHCAP_ERR_COMMAND_FAILED: { status: 500, summary: 'a system command (iptables, nft, ip) failed' },
   MESHCAP_ERR_INTERNAL: { status: 500, summary: 'an unexpected internal error' },
   MESHCAP_ERR_LISTEN: { status: 500, summary: 'the dataplane could not listen on an address (in use, not local, or not permitted)' },
+  MESHCAP_ERR_WORKER: { status: 500, summary: 'an engine worker thread of the dataplane (dp --workers) did not start, did not apply a config, or died' },
   MESHCAP_ERR_INVALID_REQUEST: { status: 400, summary: 'a request parameter, query or body field is missing or has a bad value' },
   MESHCAP_ERR_PAYLOAD_TOO_LARGE: { status: 413, summary: 'the request body is larger than the limit' },
   MESHCAP_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'the request body has a content type this route does not take' },

@@ -13,6 +13,7 @@ import { describeNetns, freePort, Lab, type Host, type HostProcess } from '@mesh
 /** Commands in a test host (testkit's `host.run`, 20 s bound): the result even when the command fails. */
 const IN_HOST = { allowFail: true } as const;
 import { buildDataplane } from './dp-runtime.ts';
+import { bootstrap } from './testing/bootstrap.ts';
 import { dpMain as main } from './main.ts';
 
 /** `meshcap dp` as a process: the dataplane's entry (what `meshcap dp` hands to, and what the proxy-user runtime bundles). */
@@ -60,38 +61,6 @@ describe('meshcap dp: flags and files', () => {
   });
 });
 
-const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
-
-/** An Envoy bootstrap: one listener per entry, each to cluster `app` (127.0.0.1:appPort), with an abort fault when asked. */
-function bootstrap(appPort: number, listeners: Array<{ port: number; abort?: number }>, clusterExtra = ''): string {
-  const listener = (l: { port: number; abort?: number }): string => `
-    - name: inbound:127.0.0.1:${l.port}
-      address: { socket_address: { address: 127.0.0.1, port_value: ${l.port} } }
-      traffic_direction: INBOUND
-      filter_chains:
-        - filters:
-            - name: envoy.filters.network.http_connection_manager
-              typed_config:
-                '@type': ${HCM}
-                stat_prefix: app
-                route_config:
-                  virtual_hosts: [{ name: app, domains: ['*'], routes: [{ match: { prefix: / }, route: { cluster: app, timeout: 0s } }] }]
-                http_filters:${l.abort ? `
-                  - name: envoy.filters.http.fault
-                    typed_config: { '@type': type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault, abort: { http_status: ${l.abort}, percentage: { numerator: 100 } } }` : ''}
-                  - name: envoy.filters.http.router
-                    typed_config: { '@type': type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }`;
-  return `node: { id: default.standalone }
-admin: { address: { socket_address: { address: 127.0.0.1, port_value: 0 } } }
-static_resources:
-  listeners:${listeners.map(listener).join('')}
-  clusters:
-    - name: app
-      type: STATIC
-      connect_timeout: 1s
-      load_assignment: { cluster_name: app, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${appPort} } } } }] }] }${clusterExtra}
-`;
-}
 
 describe('meshcap dp --bootstrap: an Envoy bootstrap, run as if received over xDS', () => {
   it('refuses a bad bootstrap naming the file and the field path', async () => {

@@ -26,6 +26,8 @@ import {
 } from '@meshcap/core';
 import { attachToControlPlane, controlPlaneCa, dataplaneChannelFlags, dataplaneChannelHelp, DATAPLANE_TOKEN_ENV, readDataplaneToken } from './channel/dp-control-plane.ts';
 import { CliUsageError, type CliCommand, type CliIO } from './cli/command.ts';
+import { EngineWorkers, MAX_WORKERS } from './workers/engine-workers.ts';
+import type { EngineInput } from './workers/protocol.ts';
 import { DEFAULT_RUNTIME_ROOT, installDpRuntime, RUNTIME_DIR_ENV, type DpRuntime } from './dp-runtime.ts';
 
 const HELP = `Usage: meshcap dp --dataplane-file FILE [flags]
@@ -75,6 +77,11 @@ Flags:
   --flow-buffer N         flows kept for /flows (default 10000)
   --tcp-relay KIND        raw TCP listeners' relay: native (default: in C, epoll + splice, no JavaScript
                           per chunk) or stream (Node streams); TLS always uses stream
+  --workers N             engine threads on the same listeners (default 1; up to ${MAX_WORKERS} here): each
+                          worker has its own SO_REUSEPORT socket per port and the kernel spreads
+                          connections over them; one admin (/stats sums what the workers report
+                          every 0.5 s, ?format=json lists each; /server_info says how many),
+                          one control plane connection, one flow stream
 ${dataplaneChannelHelp}
 
 Admin endpoints (127.0.0.1:9901): /ready /stats /stats/prometheus /listeners /clusters /flows /config_dump
@@ -106,6 +113,8 @@ interface DpFlags {
   drainMs?: number;
   flowBuffer?: number;
   tcpRelay?: 'native' | 'stream';
+  /** Engine worker threads (`--workers`); 1: the engine runs in the main thread, as without the flag. */
+  workers: number;
   /** Control plane(s) to connect to (`--cp`, repeatable for replicas); standalone without it. */
   cp?: string[];
   /** ADS server(s) (`--xds`); default from `--cp`. */
@@ -153,6 +162,7 @@ function parseFlags(args: string[]): DpFlags {
         'drain-time': { type: 'string' },
         'flow-buffer': { type: 'string' },
         'tcp-relay': { type: 'string' },
+        workers: { type: 'string' },
         ...dataplaneChannelFlags,
       },
       strict: true,
@@ -168,6 +178,7 @@ function parseFlags(args: string[]): DpFlags {
   if (v.bootstrap !== undefined && v.cp !== undefined) throw new CliUsageError('--cp: a bootstrap runs without a control plane');
   const tcpRelay = v['tcp-relay'];
   if (tcpRelay !== undefined && tcpRelay !== 'native' && tcpRelay !== 'stream') throw new CliUsageError(`--tcp-relay: "${tcpRelay}" is not native or stream`);
+  const workers = intFlag('workers', v.workers, 1, MAX_WORKERS) ?? 1;
   return {
     file: (v['dataplane-file'] ?? v.bootstrap)!,
     bootstrap: v.bootstrap !== undefined,
@@ -185,6 +196,7 @@ function parseFlags(args: string[]): DpFlags {
     drainMs: durationFlag('drain-time', v['drain-time']),
     flowBuffer: intFlag('flow-buffer', v['flow-buffer'], 1, 10_000_000),
     tcpRelay,
+    workers,
     cp: v.cp,
     xds: v.xds,
     tokenFile: v['dataplane-token-file'],
@@ -303,6 +315,20 @@ export const dpCommand: CliCommand = {
       ...(flags.tcpRelay ? { relay: tcpRelays[flags.tcpRelay] } : {}),
       drainMs: flags.drainMs,
       log,
+      ...(flags.workers > 1
+        ? {
+            thread: 'control' as const,
+            around: async (control: DataplaneHandle) => {
+              const input: EngineInput = start.dataplane
+                ? { kind: 'dataplane', version: '', dataplane: start.dataplane, services: start.services }
+                : { kind: 'xds', ...start.xds! };
+              const engine = { upstreamMark: flags.upstreamMark, tproxyMark: flags.tproxyMark, connectTimeoutMs: flags.connectTimeoutMs, idleTimeoutMs: flags.idleTimeoutMs, relay: flags.tcpRelay ?? 'native' };
+              const workers = await EngineWorkers.start(control, { count: flags.workers, input, engine, log });
+              log('info', `${flags.workers} engine workers on the listeners (SO_REUSEPORT)`);
+              return workers.handle();
+            },
+          }
+        : {}),
     });
     // Standalone, the config it runs is the Dataplane file's: /config_dump shows that, as Envoy's
     // admin always has one (with a control plane, each version it sends replaces this).

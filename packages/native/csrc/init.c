@@ -4,7 +4,7 @@
 static napi_value init(napi_env env, napi_value exports) {
   const napi_property_descriptor functions[] = {
       {"originalDestination", NULL, mc_original_destination, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"createTransparentListenSocket", NULL, mc_create_transparent_listen_socket, NULL, NULL, NULL,
+      {"createListenSocket", NULL, mc_create_listen_socket, NULL, NULL, NULL,
        napi_enumerable, NULL},
       {"createOutgoingSocket", NULL, mc_create_outgoing_socket, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getSocketMark", NULL, mc_get_socket_mark, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -54,7 +54,7 @@ int mc_setsockopt_int(int fd, int level, int name, int value);
 
 // The exported functions, one file per concern.
 napi_value mc_original_destination(napi_env env, napi_callback_info info);      // original_dst.c
-napi_value mc_create_transparent_listen_socket(napi_env env, napi_callback_info info); // listen.c
+napi_value mc_create_listen_socket(napi_env env, napi_callback_info info); // listen.c
 napi_value mc_create_outgoing_socket(napi_env env, napi_callback_info info);   // outgoing.c
 napi_value mc_get_socket_mark(napi_env env, napi_callback_info info);          // sockopt.c
 napi_value mc_set_socket_mark(napi_env env, napi_callback_info info);          // sockopt.c

@@ -62,6 +62,7 @@ struct relay {
   int close;
   bool closing;
   bool dead; // finished: events still queued in this epoll batch must skip it (freed after the batch)
+  struct relay_loop *loop;
   struct relay *prev, *next;
 };
 
@@ -79,16 +80,23 @@ struct command {
   struct command *next;
 };
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct command *commands_head, *commands_tail;
-static int epfd = -1, wakefd = -1;
-static pthread_t thread;
-static napi_threadsafe_function on_done;
-static struct relay *relays;    // the thread's list of live relays
-static struct relay *graveyard; // finished in this batch, freed after it
-static int64_t loop_now;        // microseconds (CLOCK_MONOTONIC), read once per epoll_wait
-static uint32_t next_id = 1;
-static uint32_t active; // relays started and not yet completed (JavaScript thread's count)
+// One relay loop per JavaScript thread that relays (the main thread, each worker thread: an N-API
+// env each), kept as the env's instance data: its completions go back to that thread only. It
+// ends with its env (a cleanup hook stops the thread and joins it before the env's thread-safe
+// function goes away); the fds of relays still running then are Node's, closed by the env.
+struct relay_loop {
+  pthread_mutex_t lock;
+  struct command *commands_head, *commands_tail; // under lock
+  bool quit;                                     // under lock
+  int epfd, wakefd;
+  pthread_t thread;
+  napi_threadsafe_function on_done;
+  struct relay *relays;    // the thread's list of live relays
+  struct relay *graveyard; // finished in this batch, freed after it
+  int64_t loop_now;        // microseconds (CLOCK_MONOTONIC), read once per epoll_wait
+  uint32_t next_id;        // JavaScript thread's
+  uint32_t active;         // relays started and not yet completed (JavaScript thread's count)
+};
 
 static int64_t now_us(void) {
   struct timespec ts;
@@ -132,7 +140,7 @@ static void pump(struct relay *r, int d) {
       }
       x->off += (size_t)n;
       x->bytes += (uint64_t)n;
-      r->last_active = loop_now;
+      r->last_active = r->loop->loop_now;
       if (x->off < x->len) return; // the socket buffer is full: EPOLLOUT on dst resumes
       x->data = x->buf;            // (a head from JavaScript is out: back to the fixed buffer)
       x->off = x->len = 0;
@@ -145,7 +153,7 @@ static void pump(struct relay *r, int d) {
       }
       x->in_pipe -= (size_t)n;
       x->bytes += (uint64_t)n;
-      r->last_active = loop_now;
+      r->last_active = r->loop->loop_now;
       if (x->in_pipe > 0) return;
     }
     if (x->eof) {
@@ -185,15 +193,16 @@ static void pump(struct relay *r, int d) {
       x->eof = true;
       continue;
     }
-    if (d == 1 && r->first_upstream_byte < 0) r->first_upstream_byte = loop_now - r->started;
-    r->last_active = loop_now;
+    if (d == 1 && r->first_upstream_byte < 0) r->first_upstream_byte = r->loop->loop_now - r->started;
+    r->last_active = r->loop->loop_now;
   }
 }
 
 static void finish(struct relay *r) {
-  for (int i = 0; i < 2; i++) epoll_ctl(epfd, EPOLL_CTL_DEL, r->fd[i], NULL);
+  struct relay_loop *L = r->loop;
+  for (int i = 0; i < 2; i++) epoll_ctl(L->epfd, EPOLL_CTL_DEL, r->fd[i], NULL);
   if (r->prev) r->prev->next = r->next;
-  else relays = r->next;
+  else L->relays = r->next;
   if (r->next) r->next->prev = r->prev;
   struct completion *c = malloc(sizeof *c);
   if (c) {
@@ -202,7 +211,7 @@ static void finish(struct relay *r) {
     c->from_client = (double)r->dir[0].bytes;
     c->to_client = (double)r->dir[1].bytes;
     c->first_byte_ms = r->first_upstream_byte < 0 ? -1 : (double)r->first_upstream_byte / 1000.0;
-    if (napi_call_threadsafe_function(on_done, c, napi_tsfn_blocking) != napi_ok) free(c);
+    if (napi_call_threadsafe_function(L->on_done, c, napi_tsfn_blocking) != napi_ok) free(c);
   }
   for (int d = 0; d < 2; d++) {
     if (r->dir[d].pipe_r >= 0) close(r->dir[d].pipe_r);
@@ -210,8 +219,8 @@ static void finish(struct relay *r) {
     free(r->heads[d]);
   }
   r->dead = true;
-  r->next = graveyard;
-  graveyard = r;
+  r->next = L->graveyard;
+  L->graveyard = r;
 }
 
 static bool finished(const struct relay *r) { return r->closing || (r->dir[0].shut && r->dir[1].shut); }
@@ -234,26 +243,28 @@ static void on_event(struct relay *r, int side, uint32_t events) {
   if (finished(r)) finish(r);
 }
 
-static void run_commands(void) {
+/** Runs the queued commands; false once the loop is to end. */
+static bool run_commands(struct relay_loop *L) {
   uint64_t n;
-  if (read(wakefd, &n, sizeof n) < 0) { /* nothing queued */ }
-  pthread_mutex_lock(&lock);
-  struct command *c = commands_head;
-  commands_head = commands_tail = NULL;
-  pthread_mutex_unlock(&lock);
+  if (read(L->wakefd, &n, sizeof n) < 0) { /* nothing queued */ }
+  pthread_mutex_lock(&L->lock);
+  struct command *c = L->commands_head;
+  L->commands_head = L->commands_tail = NULL;
+  bool quit = L->quit;
+  pthread_mutex_unlock(&L->lock);
   while (c) {
     struct command *next = c->next;
     if (c->start) {
       struct relay *r = c->start;
-      r->next = relays;
-      if (relays) relays->prev = r;
-      relays = r;
-      r->last_active = r->started = loop_now;
+      r->next = L->relays;
+      if (L->relays) L->relays->prev = r;
+      L->relays = r;
+      r->last_active = r->started = L->loop_now;
       bool ok = true;
       for (int i = 0; i < 2; i++) {
         // The relay and the side in one word (the struct is aligned, its low bit is free).
         struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.u64 = (uint64_t)(uintptr_t)r | (uint64_t)i};
-        if (epoll_ctl(epfd, EPOLL_CTL_ADD, r->fd[i], &ev) != 0) ok = false;
+        if (epoll_ctl(L->epfd, EPOLL_CTL_ADD, r->fd[i], &ev) != 0) ok = false;
       }
       if (!ok) {
         r->close = CLOSE_LOCAL;
@@ -265,7 +276,7 @@ static void run_commands(void) {
       }
       if (finished(r)) finish(r);
     } else {
-      for (struct relay *r = relays; r; r = r->next) {
+      for (struct relay *r = L->relays; r; r = r->next) {
         if (r->id != c->abort_id) continue;
         r->close = c->abort_reason;
         r->closing = true;
@@ -276,10 +287,11 @@ static void run_commands(void) {
     free(c);
     c = next;
   }
+  return !quit;
 }
 
-static void sweep(int64_t t) {
-  for (struct relay *r = relays, *next; r; r = next) {
+static void sweep(struct relay_loop *L, int64_t t) {
+  for (struct relay *r = L->relays, *next; r; r = next) {
     next = r->next;
     if (!r->dead && r->idle_us > 0 && t - r->last_active >= r->idle_us) {
       r->close = CLOSE_IDLE;
@@ -289,32 +301,46 @@ static void sweep(int64_t t) {
   }
 }
 
-static void *relay_thread(void *unused) {
-  (void)unused;
+static void free_graveyard(struct relay_loop *L) {
+  while (L->graveyard) {
+    struct relay *r = L->graveyard;
+    L->graveyard = r->next;
+    free(r);
+  }
+}
+
+static void *relay_thread(void *arg) {
+  struct relay_loop *L = arg;
   struct epoll_event evs[128];
-  loop_now = now_us();
-  int64_t next_sweep = loop_now + SWEEP_US;
-  for (;;) {
-    int timeout = next_sweep > loop_now ? (int)((next_sweep - loop_now + 999) / 1000) : 0;
-    int n = epoll_wait(epfd, evs, 128, timeout);
-    loop_now = now_us();
-    for (int i = 0; i < n; i++) {
+  L->loop_now = now_us();
+  int64_t next_sweep = L->loop_now + SWEEP_US;
+  for (bool running = true; running;) {
+    int timeout = next_sweep > L->loop_now ? (int)((next_sweep - L->loop_now + 999) / 1000) : 0;
+    int n = epoll_wait(L->epfd, evs, 128, timeout);
+    L->loop_now = now_us();
+    for (int i = 0; i < n && running; i++) {
       if (evs[i].data.u64 == 0) {
-        run_commands();
+        running = run_commands(L);
         continue;
       }
       uint64_t tagged = evs[i].data.u64;
       on_event((struct relay *)(uintptr_t)(tagged & ~(uint64_t)1), (int)(tagged & 1), evs[i].events);
     }
-    if (loop_now >= next_sweep) {
-      sweep(loop_now);
-      next_sweep = loop_now + SWEEP_US;
+    if (running && L->loop_now >= next_sweep) {
+      sweep(L, L->loop_now);
+      next_sweep = L->loop_now + SWEEP_US;
     }
-    while (graveyard) {
-      struct relay *r = graveyard;
-      graveyard = r->next;
-      free(r);
+    free_graveyard(L);
+  }
+  // The env is going: what still runs ends here, unreported (its JavaScript is gone too).
+  for (struct relay *r = L->relays, *next; r; r = next) {
+    next = r->next;
+    for (int d = 0; d < 2; d++) {
+      if (r->dir[d].pipe_r >= 0) close(r->dir[d].pipe_r);
+      if (r->dir[d].pipe_w >= 0) close(r->dir[d].pipe_w);
+      free(r->heads[d]);
     }
+    free(r);
   }
   return NULL;
 }
@@ -322,7 +348,7 @@ static void *relay_thread(void *unused) {
 static const char *const CLOSE_NAMES[] = {"fin", "client_reset", "upstream_reset", "idle_timeout", "local", "drain"};
 
 static void call_done(napi_env env, napi_value callback, void *context, void *data) {
-  (void)context;
+  struct relay_loop *L = context;
   struct completion *c = data;
   if (env != NULL) {
     napi_value argv[5], undefined;
@@ -332,42 +358,99 @@ static void call_done(napi_env env, napi_value callback, void *context, void *da
     napi_create_string_utf8(env, CLOSE_NAMES[c->close], NAPI_AUTO_LENGTH, &argv[3]);
     napi_create_double(env, c->first_byte_ms, &argv[4]);
     napi_get_undefined(env, &undefined);
-    if (--active == 0) napi_unref_threadsafe_function(env, on_done);
+    if (--L->active == 0) napi_unref_threadsafe_function(env, L->on_done);
     napi_call_function(env, undefined, callback, 5, argv, NULL);
   }
   free(c);
 }
 
-/** relayInit(onDone): starts the thread once; onDone(id, fromClient, toClient, close, firstUpstreamByteMs). */
+static void wake(struct relay_loop *L) {
+  uint64_t one = 1;
+  if (write(L->wakefd, &one, sizeof one) < 0) { /* the counter is already non-zero */ }
+}
+
+/** At the env's teardown, before its thread-safe function goes: the thread ends, and is joined. */
+static void stop_loop(void *arg) {
+  struct relay_loop *L = arg;
+  pthread_mutex_lock(&L->lock);
+  L->quit = true;
+  pthread_mutex_unlock(&L->lock);
+  wake(L);
+  pthread_join(L->thread, NULL);
+  for (struct command *c = L->commands_head, *next; c; c = next) {
+    next = c->next;
+    if (c->start) {
+      free(c->start->heads[0]);
+      free(c->start->heads[1]);
+      free(c->start);
+    }
+    free(c);
+  }
+  close(L->epfd);
+  close(L->wakefd);
+  pthread_mutex_destroy(&L->lock);
+  free(L);
+}
+
+static struct relay_loop *loop_of(napi_env env) {
+  void *data = NULL;
+  if (napi_get_instance_data(env, &data) != napi_ok) return NULL;
+  return data;
+}
+
+/** relayInit(onDone): starts this env's relay thread once; onDone(id, fromClient, toClient, close, firstUpstreamByteMs). */
 napi_value mc_relay_init(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!mc_args(env, info, 1, argv)) return NULL;
-  if (epfd >= 0) return NULL;
+  if (loop_of(env)) return NULL;
+  struct relay_loop *L = calloc(1, sizeof *L);
+  if (!L) return mc_throw_errno(env, ENOMEM, "calloc", "relay");
+  L->next_id = 1;
+  L->epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (L->epfd < 0) {
+    free(L);
+    return mc_throw_errno(env, errno, "epoll_create1", "relay");
+  }
+  L->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (L->wakefd < 0) {
+    int err = errno;
+    close(L->epfd);
+    free(L);
+    return mc_throw_errno(env, err, "eventfd", "relay");
+  }
+  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 0};
+  epoll_ctl(L->epfd, EPOLL_CTL_ADD, L->wakefd, &ev);
   napi_value name;
   napi_create_string_utf8(env, "meshcap relay", NAPI_AUTO_LENGTH, &name);
-  if (napi_create_threadsafe_function(env, argv[0], NULL, name, 0, 1, NULL, NULL, NULL, call_done, &on_done) != napi_ok) return NULL;
-  napi_unref_threadsafe_function(env, on_done);
-  epfd = epoll_create1(EPOLL_CLOEXEC);
-  if (epfd < 0) return mc_throw_errno(env, errno, "epoll_create1", "relay");
-  wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wakefd < 0) return mc_throw_errno(env, errno, "eventfd", "relay");
-  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 0};
-  epoll_ctl(epfd, EPOLL_CTL_ADD, wakefd, &ev);
-  int err = pthread_create(&thread, NULL, relay_thread, NULL);
-  if (err != 0) return mc_throw_errno(env, err, "pthread_create", "relay");
-  pthread_detach(thread);
+  if (napi_create_threadsafe_function(env, argv[0], NULL, name, 0, 1, NULL, NULL, L, call_done, &L->on_done) != napi_ok) {
+    close(L->epfd);
+    close(L->wakefd);
+    free(L);
+    return NULL;
+  }
+  napi_unref_threadsafe_function(env, L->on_done);
+  pthread_mutex_init(&L->lock, NULL);
+  int err = pthread_create(&L->thread, NULL, relay_thread, L);
+  if (err != 0) {
+    close(L->epfd);
+    close(L->wakefd);
+    pthread_mutex_destroy(&L->lock);
+    free(L);
+    return mc_throw_errno(env, err, "pthread_create", "relay");
+  }
+  // Registered after the thread-safe function, so it runs before that one's own teardown.
+  napi_add_env_cleanup_hook(env, stop_loop, L);
+  napi_set_instance_data(env, L, NULL, NULL);
   return NULL;
 }
 
-static void enqueue(napi_env env, struct command *c) {
-  pthread_mutex_lock(&lock);
-  if (commands_tail) commands_tail->next = c;
-  else commands_head = c;
-  commands_tail = c;
-  pthread_mutex_unlock(&lock);
-  uint64_t one = 1;
-  if (write(wakefd, &one, sizeof one) < 0) { /* the counter is already non-zero */ }
-  (void)env;
+static void enqueue(struct relay_loop *L, struct command *c) {
+  pthread_mutex_lock(&L->lock);
+  if (L->commands_tail) L->commands_tail->next = c;
+  else L->commands_head = c;
+  L->commands_tail = c;
+  pthread_mutex_unlock(&L->lock);
+  wake(L);
 }
 
 static bool copy_head(napi_env env, napi_value value, struct relay *r, int d) {
@@ -398,7 +481,8 @@ napi_value mc_relay_start(napi_env env, napi_callback_info info) {
       !mc_arg_int32(env, argv[1], "upstreamFd", &upstream) || !mc_arg_uint32(env, argv[2], "idleTimeoutMs", &idle)) {
     return NULL;
   }
-  if (epfd < 0) return mc_throw_type_error(env, "relayInit must be called first");
+  struct relay_loop *L = loop_of(env);
+  if (!L) return mc_throw_type_error(env, "relayInit must be called first");
   struct relay *r = calloc(1, sizeof *r);
   struct command *c = calloc(1, sizeof *c);
   if (!r || !c) {
@@ -406,8 +490,9 @@ napi_value mc_relay_start(napi_env env, napi_callback_info info) {
     free(c);
     return mc_throw_errno(env, ENOMEM, "calloc", "relay");
   }
-  r->id = next_id++;
-  if (next_id == 0) next_id = 1;
+  r->id = L->next_id++;
+  if (L->next_id == 0) L->next_id = 1;
+  r->loop = L;
   r->fd[0] = client;
   r->fd[1] = upstream;
   for (int d = 0; d < 2; d++) {
@@ -426,10 +511,10 @@ napi_value mc_relay_start(napi_env env, napi_callback_info info) {
     return NULL;
   }
   c->start = r;
-  if (active++ == 0) napi_ref_threadsafe_function(env, on_done);
+  if (L->active++ == 0) napi_ref_threadsafe_function(env, L->on_done);
   napi_value id;
   napi_create_uint32(env, r->id, &id);
-  enqueue(env, c); // from here the relay thread owns r
+  enqueue(L, c); // from here the relay thread owns r
   return id;
 }
 
@@ -439,10 +524,12 @@ napi_value mc_relay_abort(napi_env env, napi_callback_info info) {
   uint32_t id;
   bool drain;
   if (!mc_args(env, info, 2, argv) || !mc_arg_uint32(env, argv[0], "id", &id) || !mc_arg_bool(env, argv[1], "drain", &drain)) return NULL;
+  struct relay_loop *L = loop_of(env);
+  if (!L) return NULL; // no relay was ever started on this thread: nothing to abort
   struct command *c = calloc(1, sizeof *c);
   if (!c) return mc_throw_errno(env, ENOMEM, "calloc", "relay");
   c->abort_id = id;
   c->abort_reason = drain ? CLOSE_DRAIN : CLOSE_LOCAL;
-  enqueue(env, c);
+  enqueue(L, c);
   return NULL;
 }

@@ -3,7 +3,9 @@
  *
  * - {@link originalDestination}: where a REDIRECTed connection was going (SO_ORIGINAL_DST).
  * - {@link createTransparentListenSocket} / {@link listenTransparent}: a listener that accepts
- *   TPROXY-diverted connections to non-local addresses (IP_TRANSPARENT / IPV6_TRANSPARENT).
+ *   TPROXY-diverted connections to non-local addresses (IP_TRANSPARENT / IPV6_TRANSPARENT);
+ *   {@link createListenSocket} / {@link listenOnSocket} also with SO_REUSEPORT, so each engine
+ *   thread of one dataplane can listen on the same port.
  * - {@link connectMarked}: an upstream connection whose packets carry SO_MARK from the first SYN, so
  *   capture rules can exclude the proxy's own traffic; optionally from a chosen or foreign source.
  * - {@link getSocketMark} / {@link setSocketMark}: SO_MARK on an open socket.
@@ -23,7 +25,7 @@ import { constants as osConstants } from 'node:os';
 /** The raw addon. Takes file descriptors and pre-checked values; use the wrappers below instead. */
 interface Addon {
   originalDestination(fd: number): OriginalDestination;
-  createTransparentListenSocket(family: 4 | 6, host: string, port: number, backlog: number, ipv6Only: boolean): number;
+  createListenSocket(family: 4 | 6, host: string, port: number, backlog: number, ipv6Only: boolean, transparent: boolean, reusePort: boolean): number;
   createOutgoingSocket(family: 4 | 6, mark: number, transparent: boolean, localAddress: string | null, localPort: number): number;
   getSocketMark(fd: number): number;
   setSocketMark(fd: number, mark: number): void;
@@ -102,6 +104,39 @@ export interface TransparentListenOptions {
   ipv6Only?: boolean;
 }
 
+export interface ListenSocketOptions extends TransparentListenOptions {
+  /** IP_TRANSPARENT / IPV6_TRANSPARENT before bind (see {@link createTransparentListenSocket}). Default false. */
+  transparent?: boolean;
+  /**
+   * SO_REUSEPORT before bind: several sockets (of this process's threads, or of processes of the
+   * same user) may listen on the same address and port, and the kernel spreads incoming
+   * connections among them by a hash of the 4-tuple. Default false.
+   */
+  reusePort?: boolean;
+}
+
+/**
+ * Creates a listening TCP socket with SO_REUSEADDR, bound to `host:port` and listening, plus
+ * IP_TRANSPARENT (`transparent`) and SO_REUSEPORT (`reusePort`) set before bind, which Node 20's
+ * `net.Server` cannot do. Returns the fd (non-blocking, close-on-exec) for
+ * `net.Server#listen({ fd })`, which then owns it.
+ *
+ * @throws TypeError on bad options; Node-style errors from `socket`, `setsockopt` (`EPERM` for
+ *   transparent without CAP_NET_ADMIN or CAP_NET_RAW), `bind` (`EADDRINUSE`, `EADDRNOTAVAIL`…) and `listen`.
+ */
+export function createListenSocket(options: ListenSocketOptions): number {
+  const opts = checkObject(options, 'options');
+  const host = checkIp(opts.host, 'options.host');
+  const family = opts.family === undefined ? host.family : checkFamily(opts.family, 'options.family');
+  if (family !== host.family) throw invalidValue('options.family', family, `does not match options.host '${host.text}'`);
+  const port = checkInteger(opts.port, 'options.port', 0, 65535);
+  const backlog = opts.backlog === undefined ? 511 : checkInteger(opts.backlog, 'options.backlog', 0, 0x7fffffff);
+  const ipv6Only = opts.ipv6Only === undefined ? false : checkBoolean(opts.ipv6Only, 'options.ipv6Only');
+  const transparent = opts.transparent === undefined ? false : checkBoolean(opts.transparent, 'options.transparent');
+  const reusePort = opts.reusePort === undefined ? false : checkBoolean(opts.reusePort, 'options.reusePort');
+  return addon.createListenSocket(family, host.text, port, backlog, ipv6Only, transparent, reusePort);
+}
+
 /**
  * Creates a listening TCP socket with IP_TRANSPARENT (IPv4) or IPV6_TRANSPARENT (IPv6) set before
  * bind, plus SO_REUSEADDR, bound to `host:port` and listening. A TPROXY rule can divert connections
@@ -113,23 +148,16 @@ export interface TransparentListenOptions {
  *   (`EADDRINUSE`, `EADDRNOTAVAIL`…) and `listen`.
  */
 export function createTransparentListenSocket(options: TransparentListenOptions): number {
-  const opts = checkObject(options, 'options');
-  const host = checkIp(opts.host, 'options.host');
-  const family = opts.family === undefined ? host.family : checkFamily(opts.family, 'options.family');
-  if (family !== host.family) throw invalidValue('options.family', family, `does not match options.host '${host.text}'`);
-  const port = checkInteger(opts.port, 'options.port', 0, 65535);
-  const backlog = opts.backlog === undefined ? 511 : checkInteger(opts.backlog, 'options.backlog', 0, 0x7fffffff);
-  const ipv6Only = opts.ipv6Only === undefined ? false : checkBoolean(opts.ipv6Only, 'options.ipv6Only');
-  return addon.createTransparentListenSocket(family, host.text, port, backlog, ipv6Only);
+  return createListenSocket({ ...checkObject(options, 'options'), transparent: true, reusePort: false });
 }
 
 /**
- * Makes `server` listen on a transparent socket ({@link createTransparentListenSocket}) and resolves
- * with its address once it is listening. Rejects (and closes the socket) on failure.
+ * Makes `server` listen on a socket made by {@link createListenSocket} and resolves with its
+ * address once it is listening. Rejects (and closes the socket) on failure.
  */
-export function listenTransparent(server: net.Server, options: TransparentListenOptions): Promise<net.AddressInfo> {
+export function listenOnSocket(server: net.Server, options: ListenSocketOptions): Promise<net.AddressInfo> {
   if (!(server instanceof net.Server)) throw invalidType('server', 'a net.Server', server);
-  const fd = createTransparentListenSocket(options);
+  const fd = createListenSocket(options);
   const backlog = options.backlog;
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => {
@@ -145,6 +173,15 @@ export function listenTransparent(server: net.Server, options: TransparentListen
     // From here the server's handle owns the fd and closes it on error or close.
     server.listen({ fd, backlog });
   });
+}
+
+/**
+ * Makes `server` listen on a transparent socket ({@link createTransparentListenSocket}) and resolves
+ * with its address once it is listening. Rejects (and closes the socket) on failure.
+ */
+export function listenTransparent(server: net.Server, options: TransparentListenOptions): Promise<net.AddressInfo> {
+  if (!(server instanceof net.Server)) throw invalidType('server', 'a net.Server', server);
+  return listenOnSocket(server, { ...checkObject(options, 'options'), transparent: true, reusePort: false });
 }
 
 export interface MarkedConnectOptions {

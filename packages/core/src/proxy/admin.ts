@@ -43,6 +43,8 @@ export interface AdminSource {
   clusters(): ClusterStatus[];
   readonly flows: FlowLog;
   configDump(): ConfigDumpProvider | undefined;
+  /** With worker threads (dp --workers): each one's own figures, listed by `/stats?format=json` beside the sums. */
+  workers?(): Array<{ stats: StatValue[] } & Record<string, unknown>> | undefined;
 }
 
 export interface AdminServer {
@@ -171,7 +173,10 @@ async function handle(source: AdminSource, req: IncomingMessage, res: ServerResp
     case '/stats': {
       const filter = filterOf(q);
       if (filter instanceof Error) return send(res, 400, `${filter.message}\n`);
-      if (json) sendJson(res, 200, renderStatsJson(source.statValues(), filter));
+      if (json) {
+        const workers = source.workers?.()?.map((w) => ({ ...w, stats: renderStatsJson(w.stats, filter).stats }));
+        sendJson(res, 200, workers ? { ...renderStatsJson(source.statValues(), filter), workers } : renderStatsJson(source.statValues(), filter));
+      }
       else send(res, 200, renderStatsText(source.statValues(), filter));
       return;
     }

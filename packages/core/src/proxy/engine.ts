@@ -21,7 +21,7 @@ import type { ClusterRuntime, EngineContext, EngineLog, ListenerRuntime } from '
 import { UpstreamPool } from './http/pool.ts';
 import { Http2UpstreamPool } from './http2/pool.ts';
 import { nativeRelay, type TcpRelay } from './relay.ts';
-import { ProxyStats, type StatValue } from './stats.ts';
+import { ProxyStats, sortStats, statSnapshotValues, statValue, sumStatSnapshots, type StatSnapshot, type StatValue, type WorkerStats } from './stats.ts';
 import { prepareTransparentHost } from './transparent-host.ts';
 import { UpstreamConnector } from './upstream.ts';
 
@@ -76,6 +76,14 @@ export interface DataplaneOptions {
   /** The TCP relay for raw TCP listeners (TLS always uses the stream relay); default the native one. */
   relay?: TcpRelay;
   log?: EngineLog;
+  /**
+   * One of several engine threads of a dataplane (`meshcap dp --workers N`): a `worker` listens on
+   * the TCP listeners with SO_REUSEPORT (so every worker has its own socket on each port, and the
+   * kernel spreads connections among them) and runs no DNS proxy; the `control` thread opens no
+   * TCP listener and serves the admin, the DNS proxy and the flows and stats its workers report
+   * (`setWorkerStats`). Default: one engine that does everything.
+   */
+  thread?: 'control' | 'worker';
 }
 
 export interface DataplaneHandle {
@@ -103,6 +111,14 @@ export interface DataplaneHandle {
    */
   applyXds(version: string, resources: XdsResourceSet): Promise<void>;
   stats(): StatValue[];
+  /** This engine's counters as plain data (what a worker thread reports). */
+  statSnapshot(): StatSnapshot;
+  /**
+   * A `control` thread's view of its workers: from then on its counters, `/stats` and
+   * `/listeners` show their sums (plus `retired`, the counters of workers that died and were
+   * restarted, so totals never go back), and `/stats?format=json` also lists each worker's own.
+   */
+  setWorkerStats(workers: readonly WorkerStats[], retired?: StatSnapshot): void;
   listeners(): ListenerStatus[];
   clusters(): ClusterStatus[];
   /** The `/config_dump` builder in force (after `applyXds`: the resources as received). */
@@ -114,6 +130,9 @@ export interface DataplaneHandle {
    */
   stop(options?: { drainMs?: number }): Promise<void>;
 }
+
+/** A worker's values that only the control thread's own mean: its state, and the one flow log (workers hand their flows over). */
+const NOT_SUMMED = /^(server\.(live|uptime)$|meshcap\.flows\.)/;
 
 interface Active {
   readonly config: ProxyConfig;
@@ -139,6 +158,9 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
   private updating: Promise<void> = Promise.resolve();
   private readonly log: EngineLog;
   private readonly dns: DataplaneDns;
+  /** `control` thread: the workers' latest reports, and the read-time values summed over them. */
+  private workerStats: readonly WorkerStats[] | undefined;
+  private workerValues: Record<string, number> = {};
 
   constructor(readonly mesh: string, readonly name: string, private readonly options: DataplaneOptions) {
     this.flows = new FlowLog(options.flowBufferSize ?? 10_000);
@@ -171,6 +193,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
     this.sockets = new ListenerSockets(
       (bound, socket) => acceptConnection(this.ctx, this.active.listeners.get(bound.listener), this.active.routes, socket),
       (message) => this.log('error', message),
+      options.thread === 'worker',
     );
     this.dns = new DataplaneDns(stats, this.log);
     stats.define('server.live', () => (this.state() === 'LIVE' ? 1 : 0));
@@ -250,10 +273,9 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
 
   async start(config: ProxyConfig, adminPort: number | undefined): Promise<void> {
     this.active = this.build(config);
-    await prepareTransparentHost(config, this.log);
-    await this.dns.sync(config);
+    await this.syncHost(config);
     try {
-      await this.sockets.sync(config);
+      await this.syncSockets(config);
     } catch (err) {
       await this.dns.stop();
       throw err;
@@ -321,6 +343,18 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
     return result;
   }
 
+  /** What the process does once, not per worker thread: the host's transparent-mode prerequisites and the DNS proxy. */
+  private async syncHost(config: ProxyConfig): Promise<void> {
+    if (this.options.thread === 'worker') return;
+    await prepareTransparentHost(config, this.log);
+    await this.dns.sync(config);
+  }
+
+  /** The TCP listeners, which a `control` thread leaves to its workers. */
+  private async syncSockets(config: ProxyConfig): Promise<void> {
+    if (this.options.thread !== 'control') await this.sockets.sync(config);
+  }
+
   /** Puts a config in force; on failure the previous one stays (and the error is thrown). */
   private async install(config: ProxyConfig, policies: PolicyPasses | undefined, services: ServiceDirectory | undefined): Promise<void> {
     const previous = { active: this.active, policies: this.policies, services: this.services };
@@ -328,9 +362,8 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
     this.services = services;
     try {
       this.active = this.build(config);
-      await prepareTransparentHost(config, this.log);
-      await this.dns.sync(config);
-      await this.sockets.sync(config);
+      await this.syncHost(config);
+      await this.syncSockets(config);
     } catch (err) {
       this.active = previous.active;
       this.policies = previous.policies;
@@ -359,6 +392,7 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
       upstream_mark: this.ctx.upstreams.mark,
       tproxy_mark: this.active.config.inboundMode === 'tproxy' ? this.ctx.upstreams.tproxyMark : undefined,
       relay: this.ctx.relay.name,
+      ...(this.workerStats ? { workers: this.workerStats.length } : {}),
       pid: process.pid,
       uid: process.getuid?.(),
     };
@@ -366,7 +400,38 @@ class DataplaneEngine implements DataplaneHandle, AdminSource {
 
   statValues(): StatValue[] {
     const fromPolicies = this.policies?.stats?.() ?? [];
-    return fromPolicies.length ? [...this.ctx.stats.values(), ...fromPolicies] : this.ctx.stats.values();
+    const own = fromPolicies.length ? [...this.ctx.stats.values(), ...fromPolicies] : this.ctx.stats.values();
+    if (!this.workerStats) return own;
+    // A control thread serves no traffic: its read-time values are its workers' (plus its own DNS, flows and state).
+    const extra = { ...this.workerValues };
+    for (const v of own) {
+      const w = extra[v.name];
+      if (w === undefined) continue;
+      v.value += w;
+      delete extra[v.name];
+    }
+    for (const [name, value] of Object.entries(extra)) own.push(statValue(name, value));
+    return sortStats(own);
+  }
+
+  statSnapshot(): StatSnapshot {
+    const snap = this.ctx.stats.snapshot((name) => NOT_SUMMED.test(name));
+    for (const v of this.policies?.stats?.() ?? []) snap.values[v.name] = v.value;
+    return snap;
+  }
+
+  setWorkerStats(workers: readonly WorkerStats[], retired?: StatSnapshot): void {
+    this.workerStats = workers;
+    const sum = sumStatSnapshots([...workers.filter((w) => w.running).map((w) => w.stats), ...(retired ? [retired] : [])]);
+    this.ctx.stats.loadSums(sum);
+    this.workerValues = sum.values;
+    this.workerValues['meshcap.workers.running'] = workers.filter((w) => w.running).length;
+    this.workerValues['meshcap.workers.restarts'] = workers.reduce((n, w) => n + w.restarts, 0);
+    this.workerValues['meshcap.workers.flows_dropped'] = workers.reduce((n, w) => n + w.flowsDropped, 0);
+  }
+
+  workers(): Array<{ stats: StatValue[] } & Record<string, unknown>> | undefined {
+    return this.workerStats?.map((w) => ({ worker: w.worker, running: w.running, restarts: w.restarts, flows_dropped: w.flowsDropped, stats: statSnapshotValues(w.stats) }));
   }
 
   stats(): StatValue[] {

@@ -44,7 +44,7 @@ export {
 } from './chain.ts';
 export type { AdminServer, ClusterStatus, ConfigDumpProvider, ListenerStatus } from './admin.ts';
 export { nativeRelay, streamRelay, tcpRelays, type RelayHandle, type RelayOptions, type RelayResult, type TcpRelay } from './relay.ts';
-export type { StatValue } from './stats.ts';
+export { sumStatSnapshots, type StatSnapshot, type StatValue, type WorkerStats } from './stats.ts';
 export type { RequestHead, ResponseHead } from './http/head.ts';
 export { PROXY_UID, PROXY_GID, proxyUserCommand, proxyUserChildEnv, exitWithProxyUserParent, needsProxyUser } from './proxy-user.ts';
 export { loadDataplaneFile, runDataplaneProcess, type DataplaneFile, type RunningDataplane } from './standalone.ts';

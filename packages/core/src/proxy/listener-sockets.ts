@@ -1,5 +1,5 @@
 import net, { type Socket } from 'node:net';
-import { listenTransparent } from '@meshcap/native';
+import { listenOnSocket } from '@meshcap/native';
 import { MeshcapError } from '../errors.ts';
 import type { ListenerConfig, ProxyConfig } from './config.ts';
 
@@ -26,6 +26,8 @@ export class ListenerSockets {
   constructor(
     private readonly onConnection: (bound: BoundServer, socket: Socket) => void,
     private readonly log: (message: string) => void,
+    /** SO_REUSEPORT on every socket: one engine thread of several on the same ports (dp --workers). */
+    private readonly reusePort = false,
   ) {}
 
   /** Opens sockets for listeners that bind and are not open yet; closes those no longer wanted. All or nothing. */
@@ -69,8 +71,10 @@ export class ListenerSockets {
   private async listen(l: ListenerConfig, bound: BoundServer): Promise<void> {
     const server = bound.server;
     try {
-      if (l.transparent) {
-        await listenTransparent(server, { host: l.address, port: l.port, ipv6Only: net.isIP(l.address) === 6 });
+      // Node 20's net.Server has no reusePort (22.12 and 23.1 added it to listen()), and none of
+      // them sets IP_TRANSPARENT: the addon makes those sockets on every Node version, one path.
+      if (l.transparent || this.reusePort) {
+        await listenOnSocket(server, { host: l.address, port: l.port, ipv6Only: net.isIP(l.address) === 6, transparent: l.transparent, reusePort: this.reusePort });
       } else {
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);

@@ -39,8 +39,24 @@ export interface RunningDataplane {
  * Starts a dataplane for a process: SIGTERM and SIGINT drain it (stop accepting, let open
  * connections finish up to `drainMs`) and then resolve `exited` with 0.
  */
-export async function runDataplaneProcess(options: DataplaneOptions & { drainMs?: number }): Promise<RunningDataplane> {
-  const handle = await startDataplane(options);
+export async function runDataplaneProcess(
+  options: DataplaneOptions & {
+    drainMs?: number;
+    /**
+     * Builds the handle the process runs on from the engine's (dp --workers: the engine's with
+     * its workers); that one is what signals drain. If it throws, the engine is stopped.
+     */
+    around?: (engine: DataplaneHandle) => Promise<DataplaneHandle>;
+  },
+): Promise<RunningDataplane> {
+  const engine = await startDataplane(options);
+  let handle = engine;
+  try {
+    if (options.around) handle = await options.around(engine);
+  } catch (err) {
+    await engine.stop({ drainMs: 0 });
+    throw err;
+  }
   // Last resort: a bug must not take every connection of the workload down with the process.
   const log = options.log ?? ((_level, message) => console.error(message));
   process.on('uncaughtException', (err) => log('error', `internal error (the dataplane keeps running): ${err.stack ?? err.message}`));

@@ -82,9 +82,73 @@ export class HttpCounters {
 }
 
 /** Counter names that are gauges (they go down too). */
-const GAUGES = new Set(['downstream_cx_active', 'downstream_cx_http2_active', 'upstream_cx_active', 'downstream_rq_active', 'live', 'uptime', 'concurrency']);
+const GAUGES = new Set(['downstream_cx_active', 'downstream_cx_http2_active', 'upstream_cx_active', 'downstream_rq_active', 'live', 'uptime', 'concurrency', 'running']);
 
 export type StatValue = { name: string; value: number; gauge: boolean };
+
+/** A read-time value by its full name (a gauge when its last part is a gauge's name). */
+export function statValue(name: string, value: number): StatValue {
+  return { name, value, gauge: isGaugeName(name) };
+}
+
+function isGaugeName(name: string): boolean {
+  return GAUGES.has(name.slice(name.lastIndexOf('.') + 1));
+}
+
+/** One engine thread's counters as plain data, for `postMessage` (dp --workers): by group, by stat name, by field. */
+export interface StatSnapshot {
+  listener: Record<string, Record<string, number>>;
+  cluster: Record<string, Record<string, number>>;
+  http: Record<string, Record<string, number>>;
+  /** The read-time values (`define`) and the policies' stats, by full name. */
+  values: Record<string, number>;
+}
+
+/** What the threads of a dataplane report to the one that serves its admin (see `DataplaneHandle.setWorkerStats`). */
+export interface WorkerStats {
+  /** 0-based slot; a restarted worker keeps its slot. */
+  worker: number;
+  running: boolean;
+  restarts: number;
+  /** Flows the worker could not hand over because its queue was full. */
+  flowsDropped: number;
+  stats: StatSnapshot;
+}
+
+type Groups = 'listener' | 'cluster' | 'http';
+const GROUPS: readonly Groups[] = ['listener', 'cluster', 'http'];
+
+/** Field-wise sum; gauges (the `_active` counts) only when `gauges`, as a stopped thread holds nothing open. */
+export function sumStatSnapshots(list: readonly StatSnapshot[], gauges = true): StatSnapshot {
+  const out: StatSnapshot = { listener: {}, cluster: {}, http: {}, values: {} };
+  for (const snap of list) {
+    for (const g of GROUPS) {
+      for (const [name, fields] of Object.entries(snap[g])) {
+        const into = (out[g][name] ??= {});
+        for (const [field, value] of Object.entries(fields)) into[field] = (into[field] ?? 0) + (gauges || !GAUGES.has(field) ? value : 0);
+      }
+    }
+    for (const [name, value] of Object.entries(snap.values)) {
+      out.values[name] = (out.values[name] ?? 0) + (gauges || !isGaugeName(name) ? value : 0);
+    }
+  }
+  return out;
+}
+
+/** A snapshot's stats as `/stats` lists them, sorted by name. */
+export function statSnapshotValues(snap: StatSnapshot): StatValue[] {
+  const out: StatValue[] = [];
+  for (const g of GROUPS) {
+    for (const [name, fields] of Object.entries(snap[g])) for (const [field, value] of Object.entries(fields)) out.push({ name: `${g}.${name}.${field}`, value, gauge: GAUGES.has(field) });
+  }
+  for (const [name, value] of Object.entries(snap.values)) out.push(statValue(name, value));
+  return sortStats(out);
+}
+
+/** By name, as Envoy's `/stats` lists them. */
+export function sortStats(out: StatValue[]): StatValue[] {
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
 
 /** Adds 1 to the `<prefix>_Nxx` field for a status code. */
 export function countStatusClass(counters: HttpCounters, status: number): void {
@@ -150,9 +214,38 @@ export class ProxyStats {
     add('listener', this.listeners);
     add('cluster', this.clusters);
     add('http', this.http);
-    for (const [name, read] of this.extra) out.push({ name, value: read(), gauge: GAUGES.has(name.slice(name.lastIndexOf('.') + 1)) });
-    out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return out;
+    for (const [name, read] of this.extra) out.push(statValue(name, read()));
+    return sortStats(out);
+  }
+
+  /** The counters as plain data; `values` are the read-time ones except those named in `skip`. */
+  snapshot(skip: (name: string) => boolean): StatSnapshot {
+    const copy = (group: Map<string, object>): Record<string, Record<string, number>> => {
+      const out: Record<string, Record<string, number>> = {};
+      for (const [name, counters] of group) out[name] = { ...(counters as Record<string, number>) };
+      return out;
+    };
+    const values: Record<string, number> = {};
+    for (const [name, read] of this.extra) if (!skip(name)) values[name] = read();
+    return { listener: copy(this.listeners), cluster: copy(this.clusters), http: copy(this.http), values };
+  }
+
+  /**
+   * Makes the counters the given sums (a thread that serves no traffic itself, showing its
+   * workers' totals: counters that exist here but in no worker go to 0).
+   */
+  loadSums(sum: StatSnapshot): void {
+    const load = <T extends object>(group: Map<string, T>, from: Record<string, Record<string, number>>, make: (name: string) => T): void => {
+      for (const name of Object.keys(from)) make(name);
+      for (const [name, counters] of group) {
+        const fields = from[name];
+        const target = counters as Record<string, number>;
+        for (const field of Object.keys(target)) if (typeof target[field] === 'number') target[field] = fields?.[field] ?? 0;
+      }
+    };
+    load(this.listeners, sum.listener, (n) => this.listener(n));
+    load(this.clusters, sum.cluster, (n) => this.cluster(n));
+    load(this.http, sum.http, (n) => this.httpPrefix(n));
   }
 }
 
