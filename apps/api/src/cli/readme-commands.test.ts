@@ -71,7 +71,8 @@ function usingItScript(): string {
     'sudo() { "$@"; }',
     // The cp's default data directory and socket (root): private to this mount namespace.
     'mkdir -p /run/meshcap /var/lib/meshcap && mount -t tmpfs tmpfs /run/meshcap && mount -t tmpfs tmpfs /var/lib/meshcap',
-    'pids=""; trap \'for p in $pids; do kill $p 2>/dev/null; done; wait\' EXIT',
+    // Each background command is a subshell running node: both are signalled.
+    'pids=""; trap \'for p in $pids; do pkill -TERM -P $p; kill $p 2>/dev/null; done; wait\' EXIT',
   ];
   commands
     .filter((c) => c.section === 'Using it')
@@ -80,7 +81,12 @@ function usingItScript(): string {
       const ready = LONG_RUNNING[verb];
       lines.push(`echo "=== ${i} ${command.replace(/"/g, '\\"')}"`);
       if (ready) {
+        // One dataplane at a time, as a user runs them: each `dp` line is another way to run the same
+        // one (same file, ports and admin), so the one before is stopped (SIGTERM drains) first: its
+        // node, the child of the background subshell that ran the npx function.
+        if (verb === 'dp') lines.push('[ -n "${dp:-}" ] && { pkill -TERM -P "$dp"; wait "$dp"; }');
         lines.push(`${command} > long-${i}.log 2>&1 & pids="$! $pids"`);
+        if (verb === 'dp') lines.push('dp=$!');
         lines.push(`for t in $(seq 1 300); do grep -Fxq '${ready}' long-${i}.log && break; sleep 0.2; done`);
         lines.push(`grep -Fxq '${ready}' long-${i}.log || { echo "NOT READY: ${verb}"; cat long-${i}.log; exit 1; }`);
         // What a user does between starting the control plane and the dataplane: issue its token.
