@@ -135,12 +135,19 @@ export function sumStatSnapshots(list: readonly StatSnapshot[], gauges = true): 
   return out;
 }
 
+/** Adds a group's counters to `out` as `/stats` names them, `<group>.<name>.<field>`. */
+function pushCounters(out: StatValue[], group: Groups, entries: Iterable<[string, object]>): void {
+  for (const [name, counters] of entries) {
+    for (const [field, value] of Object.entries(counters)) {
+      if (typeof value === 'number') out.push({ name: `${group}.${name}.${field}`, value, gauge: GAUGES.has(field) });
+    }
+  }
+}
+
 /** A snapshot's stats as `/stats` lists them, sorted by name. */
 export function statSnapshotValues(snap: StatSnapshot): StatValue[] {
   const out: StatValue[] = [];
-  for (const g of GROUPS) {
-    for (const [name, fields] of Object.entries(snap[g])) for (const [field, value] of Object.entries(fields)) out.push({ name: `${g}.${name}.${field}`, value, gauge: GAUGES.has(field) });
-  }
+  for (const g of GROUPS) pushCounters(out, g, Object.entries(snap[g]));
   for (const [name, value] of Object.entries(snap.values)) out.push(statValue(name, value));
   return sortStats(out);
 }
@@ -204,16 +211,9 @@ export class ProxyStats {
   /** Every stat, sorted by name, as Envoy's `/stats` lists them. */
   values(): StatValue[] {
     const out: StatValue[] = [];
-    const add = (scope: string, group: Map<string, object>): void => {
-      for (const [name, counters] of group) {
-        for (const [field, value] of Object.entries(counters)) {
-          if (typeof value === 'number') out.push({ name: `${scope}.${name}.${field}`, value, gauge: GAUGES.has(field) });
-        }
-      }
-    };
-    add('listener', this.listeners);
-    add('cluster', this.clusters);
-    add('http', this.http);
+    pushCounters(out, 'listener', this.listeners);
+    pushCounters(out, 'cluster', this.clusters);
+    pushCounters(out, 'http', this.http);
     for (const [name, read] of this.extra) out.push(statValue(name, read()));
     return sortStats(out);
   }

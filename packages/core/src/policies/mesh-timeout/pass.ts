@@ -87,15 +87,22 @@ export function timeoutHttpPass(source: ConfSource<Applied<MeshTimeoutConf>>): H
     const t = compile(a);
     return t.connect || t.request || t.streamIdle || t.maxStream ? t : undefined;
   });
-  return policyHttpPass('MeshTimeout', 'timeout', timeouts, {
+  const pass = policyHttpPass('MeshTimeout', 'timeout', timeouts, {
     onRequest(ctx, t) {
       if (t.request) ctx.route.requestTimeoutMs = t.request.ms;
       if (t.streamIdle) ctx.route.streamIdleTimeoutMs = t.streamIdle.ms;
       // The smaller bound wins when the cluster has one too.
       if (t.maxStream && (ctx.route.maxStreamDurationMs === 0 || t.maxStream.ms < ctx.route.maxStreamDurationMs)) ctx.route.maxStreamDurationMs = t.maxStream.ms;
     },
-    onComplete(ctx, t) {
-      if (ctx.flow.reason !== undefined) recordExpiry(t, ctx.flow.reason, undefined, (p, action) => ctx.record(p, action));
-    },
   });
+  // Not a picked hook: most requests end with no reason, and those need no pick (a lookup per
+  // request, and on outbound passthrough a key string built for it).
+  if (pass) {
+    pass.onComplete = (ctx) => {
+      if (ctx.flow.reason === undefined) return;
+      const t = timeouts.pick(ctx.flow.client, ctx.flow.destination);
+      if (t) recordExpiry(t, ctx.flow.reason, undefined, (p, action) => ctx.record(p, action));
+    };
+  }
+  return pass;
 }
