@@ -10,19 +10,19 @@
 // On a 2-core machine shared by the client, the origin and the proxy the ratio is a floor, not what
 // two free cores would give.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { median } from './host-run.ts';
 import { freePort, h2load, startHaproxy, startOrigin, waitLine, writeBenchDataplane } from './loopback-origin.ts';
+import { cpuSeconds } from './open-loop.ts';
 
 const REQUESTS = Number(process.env.BENCH_WORKERS_REQUESTS ?? 60_000);
 const WARMUP = Math.max(1_000, Math.floor(REQUESTS / 6));
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_WORKERS_CONNECTIONS ?? 32);
 const meshcapBin = fileURLToPath(new URL('../apps/api/bin/meshcap.js', import.meta.url));
-const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 function say(text: string): void {
   process.stderr.write(`bench: ${text}\n`);
@@ -45,12 +45,6 @@ async function origin(dir: string, port: number): Promise<ChildProcess> {
   return proc;
 }
 
-function cpuUs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * TICK_US;
-}
-
 async function oneRun(dir: string, appPort: number, workers: number): Promise<{ rps: number; usPerReq: number }> {
   const port = await freePort();
   const file = writeBenchDataplane(dir, port, appPort);
@@ -59,9 +53,9 @@ async function oneRun(dir: string, appPort: number, workers: number): Promise<{ 
   try {
     await waitLine(dp, (l) => l === 'meshcap dp: ready');
     h2load(port, WARMUP, CONNECTIONS, 2);
-    const before = cpuUs(dp.pid!);
+    const before = cpuSeconds(dp.pid!);
     const { rps, ok } = h2load(port, REQUESTS, CONNECTIONS, 2);
-    const usPerReq = (cpuUs(dp.pid!) - before) / REQUESTS;
+    const usPerReq = ((cpuSeconds(dp.pid!) - before) * 1e6) / REQUESTS;
     if (ok !== REQUESTS) throw new Error(`--workers ${workers}: only ${ok}/${REQUESTS} requests answered 2xx`);
     return { rps, usPerReq };
   } finally {

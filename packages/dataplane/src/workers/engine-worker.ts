@@ -3,17 +3,13 @@
 // reports its flows (batched, bounded, drops counted) and its counters to the main thread.
 import { parentPort } from 'node:worker_threads';
 import { startDataplane, tcpRelays, type DataplaneHandle, type EngineLog } from '@meshcap/core';
-import { errorData, type EngineInput, type FromWorker, type ToWorker, type WorkerInit } from './protocol.ts';
+import { applyInput, errorData, type EngineInput, type FromWorker, type ToWorker, type WorkerInit } from './protocol.ts';
 
 /** The start options of an input, as `startDataplane` takes them. */
 function startOf(input: EngineInput): Parameters<typeof startDataplane>[0] {
   return input.kind === 'dataplane'
     ? { dataplane: input.dataplane, services: input.services, version: input.version }
     : { xds: { mesh: input.mesh, name: input.name, version: input.version, resources: input.resources } };
-}
-
-function apply(handle: DataplaneHandle, input: EngineInput): Promise<void> {
-  return input.kind === 'dataplane' ? handle.updateConfig(input.version, input.dataplane, undefined, input.services) : handle.applyXds(input.version, input.resources);
 }
 
 export async function runEngineWorker(init: WorkerInit): Promise<void> {
@@ -68,7 +64,7 @@ export async function runEngineWorker(init: WorkerInit): Promise<void> {
         flush();
         return;
       case 'apply':
-        apply(handle, m.input).then(
+        applyInput(handle, m.input).then(
           () => send({ type: 'applied', id: m.id }),
           (err: unknown) => send({ type: 'applied', id: m.id, error: errorData(err) }),
         );

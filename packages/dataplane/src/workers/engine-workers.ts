@@ -21,7 +21,7 @@ import {
   type XdsResourceSet,
 } from '@meshcap/core';
 import { createListenSocket } from '@meshcap/native';
-import { type EngineInput, type ErrorData, type FromWorker, type ToWorker, type WorkerEngineOptions, type WorkerInit } from './protocol.ts';
+import { applyInput, type EngineInput, type ErrorData, type FromWorker, type ToWorker, type WorkerEngineOptions, type WorkerInit } from './protocol.ts';
 
 /** `--workers` from 1 to this: more threads than cores only add switching, a few times over is already plenty. */
 export const MAX_WORKERS = Math.max(1, availableParallelism()) * 4;
@@ -346,7 +346,7 @@ export class EngineWorkers {
         return this.apply(
           { kind: 'dataplane', version, dataplane, services },
           () => control.updateConfig(version, dataplane, undefined, services),
-          () => (before.kind === 'dataplane' ? control.updateConfig(before.version, before.dataplane, undefined, before.services) : control.applyXds(before.version, before.resources)),
+          () => applyInput(control, before),
         );
       },
       applyXds: (version: string, resources: XdsResourceSet): Promise<void> => {
@@ -354,7 +354,7 @@ export class EngineWorkers {
         return this.apply(
           { kind: 'xds', mesh: control.mesh, name: control.name, version, resources },
           () => control.applyXds(version, resources),
-          () => (before.kind === 'xds' ? control.applyXds(before.version, before.resources) : control.updateConfig(before.version, before.dataplane, undefined, before.services)),
+          () => applyInput(control, before),
         );
       },
       stop: async (o?: { drainMs?: number }): Promise<void> => {

@@ -1,7 +1,7 @@
 // What the dataplane's threads say to each other with `meshcap dp --workers N` (structured clone
 // over the worker's MessagePort). The main thread holds the admin, the ADS client and the flow
 // channel; each worker runs an engine on the same listeners (SO_REUSEPORT) and reports back.
-import type { Dataplane, DataplaneOptions, MeshcapErrorCode, ServiceDirectory, StatSnapshot, XdsResourceSet } from '@meshcap/core';
+import type { Dataplane, DataplaneHandle, DataplaneOptions, MeshcapErrorCode, ServiceDirectory, StatSnapshot, XdsResourceSet } from '@meshcap/core';
 
 /**
  * A config as the engine's entry points take it. Not the compiled config: its policy passes are
@@ -11,6 +11,11 @@ import type { Dataplane, DataplaneOptions, MeshcapErrorCode, ServiceDirectory, S
 export type EngineInput =
   | { kind: 'dataplane'; version: string; dataplane: Dataplane; services?: ServiceDirectory }
   | { kind: 'xds'; mesh: string; name: string; version: string; resources: XdsResourceSet };
+
+/** Puts `input` in force on an engine (a worker's, or the main thread's when it rolls back). */
+export function applyInput(handle: DataplaneHandle, input: EngineInput): Promise<void> {
+  return input.kind === 'dataplane' ? handle.updateConfig(input.version, input.dataplane, undefined, input.services) : handle.applyXds(input.version, input.resources);
+}
 
 /** The engine options a worker starts with (the plain-data ones: the relay by name). */
 export type WorkerEngineOptions = Pick<DataplaneOptions, 'upstreamMark' | 'tproxyMark' | 'connectTimeoutMs' | 'idleTimeoutMs' | 'requestHeadersTimeoutMs'> & { relay: 'native' | 'stream' };
